@@ -1,0 +1,334 @@
+//! One catalogue of error codes for the whole platform.
+//!
+//! REST answers RFC 9457 `application/problem+json` carrying the stable `code`; the gateway puts
+//! the same code in GraphQL `extensions.code`. Internal causes are logged, never sent.
+
+use actix_web::{HttpResponse, ResponseError, http::StatusCode};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Stable, machine-readable error codes. Clients switch on these; never rename one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorCode {
+    BadUserInput,
+    Unauthenticated,
+    Forbidden,
+    NotFound,
+    Conflict,
+    SessionFull,
+    PayloadTooLarge,
+    RateLimited,
+    Unavailable,
+    Internal,
+}
+
+impl ErrorCode {
+    pub const ALL: [ErrorCode; 10] = [
+        ErrorCode::BadUserInput,
+        ErrorCode::Unauthenticated,
+        ErrorCode::Forbidden,
+        ErrorCode::NotFound,
+        ErrorCode::Conflict,
+        ErrorCode::SessionFull,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::RateLimited,
+        ErrorCode::Unavailable,
+        ErrorCode::Internal,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadUserInput => "BAD_USER_INPUT",
+            ErrorCode::Unauthenticated => "UNAUTHENTICATED",
+            ErrorCode::Forbidden => "FORBIDDEN",
+            ErrorCode::NotFound => "NOT_FOUND",
+            ErrorCode::Conflict => "CONFLICT",
+            ErrorCode::SessionFull => "SESSION_FULL",
+            ErrorCode::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            ErrorCode::RateLimited => "RATE_LIMITED",
+            ErrorCode::Unavailable => "UNAVAILABLE",
+            ErrorCode::Internal => "INTERNAL",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<ErrorCode> {
+        Self::ALL.into_iter().find(|c| c.as_str() == code)
+    }
+
+    pub fn status(self) -> StatusCode {
+        match self {
+            ErrorCode::BadUserInput => StatusCode::BAD_REQUEST,
+            ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
+            ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+            ErrorCode::NotFound => StatusCode::NOT_FOUND,
+            ErrorCode::Conflict | ErrorCode::SessionFull => StatusCode::CONFLICT,
+            ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Human title for the problem document (RFC 9457 `title`), in French like all labels.
+    pub fn title(self) -> &'static str {
+        match self {
+            ErrorCode::BadUserInput => "Donnée invalide",
+            ErrorCode::Unauthenticated => "Authentification requise",
+            ErrorCode::Forbidden => "Action non autorisée",
+            ErrorCode::NotFound => "Introuvable",
+            ErrorCode::Conflict => "Conflit avec l'état actuel",
+            ErrorCode::SessionFull => "Session complète",
+            ErrorCode::PayloadTooLarge => "Requête trop volumineuse",
+            ErrorCode::RateLimited => "Trop de requêtes",
+            ErrorCode::Unavailable => "Service momentanément indisponible",
+            ErrorCode::Internal => "Erreur interne",
+        }
+    }
+
+    /// RFC 9457 `type`: a stable URI per code, documented in `docs/errors.md`.
+    pub fn type_uri(self) -> String {
+        format!("urn:cafeia:error:{}", self.as_str())
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One problem with one input field.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+/// The error every handler returns. `detail` is safe to show; `source` is only logged.
+#[derive(Debug)]
+pub struct AppError {
+    pub code: ErrorCode,
+    pub detail: String,
+    pub errors: Vec<FieldError>,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl AppError {
+    pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
+        Self {
+            code,
+            detail: detail.into(),
+            errors: Vec::new(),
+            source: None,
+        }
+    }
+
+    /// A bad value in one field: says which and why.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        let field = field.into();
+        let message = message.into();
+        Self {
+            code: ErrorCode::BadUserInput,
+            detail: format!("{field}: {message}"),
+            errors: vec![FieldError { field, message }],
+            source: None,
+        }
+    }
+
+    /// Several bad fields at once, so a form can show them all.
+    pub fn invalid_fields(errors: Vec<FieldError>) -> Self {
+        let detail = errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect::<Vec<_>>()
+            .join("; ");
+        Self {
+            code: ErrorCode::BadUserInput,
+            detail,
+            errors,
+            source: None,
+        }
+    }
+
+    pub fn unauthenticated(detail: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Unauthenticated, detail)
+    }
+
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Forbidden, detail)
+    }
+
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(ErrorCode::NotFound, detail)
+    }
+
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Conflict, detail)
+    }
+
+    /// An unexpected failure: the cause is kept for the log, the client sees a generic text.
+    pub fn internal(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self {
+            code: ErrorCode::Internal,
+            detail: "une erreur interne est survenue".into(),
+            errors: Vec::new(),
+            source: Some(source.into()),
+        }
+    }
+
+    pub fn unavailable(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self {
+            code: ErrorCode::Unavailable,
+            detail: "service momentanément indisponible, réessayez".into(),
+            errors: Vec::new(),
+            source: Some(source.into()),
+        }
+    }
+
+    /// The first offending field, if any (GraphQL `extensions.field`).
+    pub fn field(&self) -> Option<&str> {
+        self.errors.first().map(|e| e.field.as_str())
+    }
+
+    pub fn problem(&self) -> Problem {
+        Problem {
+            type_uri: self.code.type_uri(),
+            title: self.code.title().to_owned(),
+            status: self.code.status().as_u16(),
+            detail: self.detail.clone(),
+            code: self.code,
+            errors: self.errors.clone(),
+            request_id: crate::telemetry::current_request_id(),
+        }
+    }
+}
+
+impl fmt::Display for AppError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.detail)
+    }
+}
+
+impl std::error::Error for AppError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// RFC 9457 problem document, plus our stable `code` and per-field `errors`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub type_uri: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    pub code: ErrorCode,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+impl Problem {
+    /// Turns a problem answered by another service back into the error it stands for.
+    pub fn into_error(self) -> AppError {
+        AppError {
+            code: self.code,
+            detail: self.detail,
+            errors: self.errors,
+            source: None,
+        }
+    }
+}
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        self.code.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Some(source) = &self.source {
+            // Internals stay in the log; the client gets the code and a generic detail.
+            tracing::error!(code = %self.code, error = %source, "request failed");
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        response.content_type(PROBLEM_JSON);
+        if self.code == ErrorCode::Unauthenticated {
+            response.insert_header(("www-authenticate", "Bearer"));
+        }
+        response.json(self.problem())
+    }
+}
+
+impl From<sea_orm::DbErr> for AppError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        match err.sql_err() {
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+                AppError::conflict("cet élément existe déjà")
+            }
+            _ => match err {
+                sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_) => {
+                    AppError::unavailable(err)
+                }
+                other => AppError::internal(other),
+            },
+        }
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::body::MessageBody;
+
+    #[test]
+    fn every_code_round_trips_and_has_a_distinct_name() {
+        let mut seen = std::collections::HashSet::new();
+        for code in ErrorCode::ALL {
+            assert_eq!(ErrorCode::parse(code.as_str()), Some(code));
+            assert!(seen.insert(code.as_str()));
+            let json = serde_json::to_string(&code).expect("serialize");
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+        }
+    }
+
+    #[test]
+    fn internal_errors_do_not_leak_their_cause() {
+        let err = AppError::internal(std::io::Error::other(
+            "SELECT secret FROM users: relation does not exist",
+        ));
+        let response = err.error_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            response
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok()),
+            Some(PROBLEM_JSON)
+        );
+        let body = response.into_body().try_into_bytes().expect("body");
+        let text = String::from_utf8(body.to_vec()).expect("utf8");
+        assert!(!text.contains("SELECT"), "leaked: {text}");
+        let problem: Problem = serde_json::from_str(&text).expect("problem json");
+        assert_eq!(problem.code, ErrorCode::Internal);
+        assert_eq!(problem.status, 500);
+    }
+
+    #[test]
+    fn invalid_names_the_field() {
+        let err = AppError::invalid("capacity", "doit être positive");
+        assert_eq!(err.field(), Some("capacity"));
+        let problem = err.problem();
+        assert_eq!(problem.status, 400);
+        assert_eq!(problem.errors[0].field, "capacity");
+        assert!(problem.detail.contains("capacity"));
+    }
+}
