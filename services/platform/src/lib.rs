@@ -4,11 +4,11 @@
 //! See `docs/architecture.md` for how the pieces fit together.
 
 // pub mod auth;
-// pub mod bus;
+pub mod bus;
 // pub mod cache;
 pub mod config;
 // pub mod db;
-// pub mod envelope;
+pub mod envelope;
 pub mod errors;
 // pub mod health;
 // pub mod http;
