@@ -377,7 +377,9 @@ impl Validate for CacheConfig {
     fn validate(&self, v: &mut Violations) {
         let url = self.url.expose_secret();
         v.check(
-            url.starts_with("memory:") || url.starts_with("redis://") || url.starts_with("rediss://"),
+            url.starts_with("memory:")
+                || url.starts_with("redis://")
+                || url.starts_with("rediss://"),
             "cache.url",
             "must start with memory:, redis:// or rediss://",
         );
@@ -418,12 +420,18 @@ impl Default for AuthConfig {
     }
 }
 
-pub const ALLOWED_ALGORITHMS: [&str; 7] = ["EdDSA", "RS256", "RS384", "RS512", "ES256", "ES384", "PS256"];
+pub const ALLOWED_ALGORITHMS: [&str; 7] = [
+    "EdDSA", "RS256", "RS384", "RS512", "ES256", "ES384", "PS256",
+];
 
 impl Validate for AuthConfig {
     fn validate(&self, v: &mut Violations) {
         v.check(!self.issuer.is_empty(), "auth.issuer", "must not be empty");
-        v.check(!self.audience.is_empty(), "auth.audience", "must not be empty");
+        v.check(
+            !self.audience.is_empty(),
+            "auth.audience",
+            "must not be empty",
+        );
         v.check(
             ALLOWED_ALGORITHMS.contains(&self.algorithm.as_str()),
             "auth.algorithm",
@@ -456,7 +464,11 @@ impl Validate for AuthConfig {
                 "must be an http(s) URL",
             );
         }
-        v.check(self.leeway_secs <= 300, "auth.leeway_secs", "must be at most 300");
+        v.check(
+            self.leeway_secs <= 300,
+            "auth.leeway_secs",
+            "must be at most 300",
+        );
     }
 }
 
@@ -516,8 +528,8 @@ mod tests {
 
     #[test]
     fn a_wrongly_typed_value_names_its_key() {
-        let err = load::<PlatformConfig>(&base().with("http.port", "not-a-port"))
-            .expect_err("must fail");
+        let err =
+            load::<PlatformConfig>(&base().with("http.port", "not-a-port")).expect_err("must fail");
         assert_eq!(err.keys(), vec!["http.port"]);
         assert!(err.to_string().contains("CAFEIA_HTTP__PORT"), "{err}");
     }
@@ -545,8 +557,8 @@ mod tests {
 
     #[test]
     fn shared_secret_algorithms_are_refused() {
-        let err = load::<PlatformConfig>(&base().with("auth.algorithm", "HS256"))
-            .expect_err("must fail");
+        let err =
+            load::<PlatformConfig>(&base().with("auth.algorithm", "HS256")).expect_err("must fail");
         assert_eq!(err.keys(), vec!["auth.algorithm"]);
     }
 
@@ -555,8 +567,11 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("cafeia-config-{}", uuid::Uuid::now_v7()));
         std::fs::create_dir_all(&dir).expect("tmp dir");
         let file = dir.join("cafeia.toml");
-        std::fs::write(&file, "[http]\nport = 9000\nhost = \"0.0.0.0\"\n[auth]\ndev_issuer = true\n")
-            .expect("write");
+        std::fs::write(
+            &file,
+            "[http]\nport = 9000\nhost = \"0.0.0.0\"\n[auth]\ndev_issuer = true\n",
+        )
+        .expect("write");
         let sources = Sources {
             file: Some(file.clone()),
             env: false,

@@ -3,19 +3,19 @@
 //! Each module holds one concern; services import what they need and keep only domain code.
 //! See `docs/architecture.md` for how the pieces fit together.
 
-// pub mod auth;
+pub mod auth;
 pub mod bus;
-// pub mod cache;
+pub mod cache;
 pub mod config;
-// pub mod db;
+pub mod db;
 pub mod envelope;
 pub mod errors;
-// pub mod health;
-// pub mod http;
-// pub mod inbox;
-// pub mod metrics;
-// pub mod outbox;
-// pub mod runtime;
+pub mod health;
+pub mod http;
+pub mod inbox;
+pub mod metrics;
+pub mod outbox;
+pub mod runtime;
 pub mod telemetry;
 
 pub use errors::{AppError, ErrorCode};

@@ -11,9 +11,8 @@
 //! publish reconnects and re-declares, and each consumer loop re-opens its channel with backoff.
 
 use super::{
-    ATTEMPT_HEADER, Bus, BusError, Delivery, ERROR_HEADER, Message, QueueKind,
-    ROUTING_KEY_HEADER, RetryPolicy, Settle, Subscriber, Subscription, dead_letter_queue,
-    retry_queue,
+    ATTEMPT_HEADER, Bus, BusError, Delivery, ERROR_HEADER, Message, QueueKind, ROUTING_KEY_HEADER,
+    RetryPolicy, Settle, Subscriber, Subscription, dead_letter_queue, retry_queue,
 };
 use crate::config::BusConfig;
 use async_trait::async_trait;
@@ -113,13 +112,11 @@ impl Inner {
     async fn open(&self) -> Result<Link, BusError> {
         let properties = ConnectionProperties::default()
             .with_connection_name(format!("cafeia-{}", std::process::id()).into());
-        let connection = tokio::time::timeout(
-            CONNECT_TIMEOUT,
-            Connection::connect(&self.url, properties),
-        )
-        .await
-        .map_err(|_| BusError::Unreachable("connection timed out".into()))?
-        .map_err(|e| BusError::Unreachable(e.to_string()))?;
+        let connection =
+            tokio::time::timeout(CONNECT_TIMEOUT, Connection::connect(&self.url, properties))
+                .await
+                .map_err(|_| BusError::Unreachable("connection timed out".into()))?
+                .map_err(|e| BusError::Unreachable(e.to_string()))?;
         let publisher = connection.create_channel().await.map_err(protocol)?;
         publisher
             .confirm_select(ConfirmSelectOptions::default())
@@ -260,7 +257,10 @@ async fn declare_exchange(channel: &Channel, exchange: &str) -> Result<(), BusEr
 
 async fn declare_quorum(channel: &Channel, queue: &str) -> Result<(), BusError> {
     let mut args = FieldTable::default();
-    args.insert("x-queue-type".into(), AMQPValue::LongString("quorum".into()));
+    args.insert(
+        "x-queue-type".into(),
+        AMQPValue::LongString("quorum".into()),
+    );
     channel
         .queue_declare(
             queue.into(),

@@ -3,8 +3,8 @@
 //! retries and a dead-letter queue — the same behaviour the RabbitMQ implementation has.
 
 use super::{
-    ATTEMPT_HEADER, Bus, BusError, Delivery, ERROR_HEADER, Message, QueueKind, RetryPolicy,
-    Settle, Subscriber, Subscription, dead_letter_queue, topic,
+    ATTEMPT_HEADER, Bus, BusError, Delivery, ERROR_HEADER, Message, QueueKind, RetryPolicy, Settle,
+    Subscriber, Subscription, dead_letter_queue, topic,
 };
 use async_trait::async_trait;
 use std::{
@@ -345,10 +345,18 @@ mod tests {
             .await
             .expect("subscribe");
         for i in 0..5 {
-            bus.publish(&msg("k", &i.to_string())).await.expect("publish");
+            bus.publish(&msg("k", &i.to_string()))
+                .await
+                .expect("publish");
         }
-        let a = sub.next_within(Duration::from_secs(1)).await.expect("first");
-        let _b = sub.next_within(Duration::from_secs(1)).await.expect("second");
+        let a = sub
+            .next_within(Duration::from_secs(1))
+            .await
+            .expect("first");
+        let _b = sub
+            .next_within(Duration::from_secs(1))
+            .await
+            .expect("second");
         assert!(sub.next_within(Duration::from_millis(50)).await.is_none());
         a.ack().await.expect("ack");
         assert!(sub.next_within(Duration::from_secs(1)).await.is_some());

@@ -161,7 +161,9 @@ impl RetryPolicy {
 
     /// Retry level (and so delay) used after a failed `attempt`.
     pub fn level_after(&self, attempt: u32) -> u32 {
-        attempt.saturating_sub(1).min(self.levels().saturating_sub(1))
+        attempt
+            .saturating_sub(1)
+            .min(self.levels().saturating_sub(1))
     }
 
     /// How many distinct delays exist (one retry queue each on RabbitMQ).
@@ -387,9 +389,15 @@ where
         };
         let headers = &delivery.message.headers;
         let ctx = crate::telemetry::RequestContext::from_headers(
-            headers.get(crate::telemetry::REQUEST_ID).map(String::as_str),
-            headers.get(crate::telemetry::TRACEPARENT).map(String::as_str),
-            headers.get(crate::telemetry::TRACESTATE).map(String::as_str),
+            headers
+                .get(crate::telemetry::REQUEST_ID)
+                .map(String::as_str),
+            headers
+                .get(crate::telemetry::TRACEPARENT)
+                .map(String::as_str),
+            headers
+                .get(crate::telemetry::TRACESTATE)
+                .map(String::as_str),
         );
         let span = tracing::info_span!(
             "bus.consume",
@@ -419,7 +427,10 @@ where
                     tracing::warn!(%reason, "message dead-lettered after its last attempt");
                     Ok(())
                 }
-                Ok(FailOutcome::RetryScheduled { next_attempt, delay }) => {
+                Ok(FailOutcome::RetryScheduled {
+                    next_attempt,
+                    delay,
+                }) => {
                     tracing::info!(%reason, next_attempt, ?delay, "message will be retried");
                     Ok(())
                 }

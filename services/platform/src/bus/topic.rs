@@ -2,7 +2,9 @@
 
 pub fn validate_pattern(pattern: &str) -> Result<(), String> {
     if pattern.is_empty() || pattern.len() > 255 {
-        return Err(format!("binding pattern {pattern:?} must be 1 to 255 characters"));
+        return Err(format!(
+            "binding pattern {pattern:?} must be 1 to 255 characters"
+        ));
     }
     if pattern.split('.').any(str::is_empty) {
         return Err(format!("binding pattern {pattern:?} has an empty word"));
@@ -21,7 +23,9 @@ fn matches_words(pattern: &[&str], key: &[&str]) -> bool {
         None => key.is_empty(),
         Some((&"#", rest)) => (0..=key.len()).any(|skip| matches_words(rest, &key[skip..])),
         Some((&word, rest)) => match key.split_first() {
-            Some((first, key_rest)) => (word == "*" || word == *first) && matches_words(rest, key_rest),
+            Some((first, key_rest)) => {
+                (word == "*" || word == *first) && matches_words(rest, key_rest)
+            }
             None => false,
         },
     }
@@ -33,7 +37,10 @@ mod tests {
 
     #[test]
     fn topic_semantics_follow_rabbitmq() {
-        assert!(matches("events.session.published", "events.session.published"));
+        assert!(matches(
+            "events.session.published",
+            "events.session.published"
+        ));
         assert!(matches("events.session.*", "events.session.cancelled"));
         assert!(!matches("events.session.*", "events.session"));
         assert!(!matches("events.*", "events.session.published"));

@@ -1,0 +1,196 @@
+//! Database connections and the platform's own tables.
+//!
+//! One sea-orm codebase serves both backends: the URL scheme picks SQLite (embedded default)
+//! or PostgreSQL, and the same migrations run on both at start-up.
+
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr};
+use sea_orm_migration::{MigrationTrait, prelude::*};
+use secrecy::{ExposeSecret, SecretString};
+use std::time::Duration;
+
+/// Opens a pool on `url`. For SQLite the file (and its folder) is created if missing, WAL is on
+/// so readers never block the writer, and foreign keys are enforced.
+pub async fn connect(
+    url: &SecretString,
+    max_connections: u32,
+) -> Result<DatabaseConnection, DbErr> {
+    let url = url.expose_secret();
+    if let Some(path) = sqlite_path(url) {
+        if let Some(parent) = std::path::Path::new(path).parent() {
+            if !parent.as_os_str().is_empty() {
+                std::fs::create_dir_all(parent).map_err(|e| {
+                    DbErr::Custom(format!("cannot create {}: {e}", parent.display()))
+                })?;
+            }
+        }
+    }
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(max_connections)
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(5))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|opts| {
+            opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+        });
+    Database::connect(options).await
+}
+
+fn sqlite_path(url: &str) -> Option<&str> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    (!path.is_empty() && path != ":memory:").then_some(path)
+}
+
+pub fn is_postgres(db: &DatabaseConnection) -> bool {
+    db.get_database_backend() == DbBackend::Postgres
+}
+
+/// Migrations every service database carries: the outbox and the processed-message table.
+/// Services put these first in their own `Migrator::migrations()`.
+pub fn platform_migrations() -> Vec<Box<dyn MigrationTrait>> {
+    vec![Box::new(CreateOutboxAndInbox)]
+}
+
+struct CreateOutboxAndInbox;
+
+impl MigrationName for CreateOutboxAndInbox {
+    fn name(&self) -> &str {
+        "m20261124_000001_platform_outbox_inbox"
+    }
+}
+
+#[derive(DeriveIden)]
+enum OutboxMessage {
+    Table,
+    Id,
+    RoutingKey,
+    Payload,
+    Headers,
+    CreatedAt,
+    PublishedAt,
+    Attempts,
+    LastError,
+}
+
+#[derive(DeriveIden)]
+enum ProcessedMessage {
+    Table,
+    Consumer,
+    MessageId,
+    ProcessedAt,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for CreateOutboxAndInbox {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(OutboxMessage::Table)
+                    .if_not_exists()
+                    .col(
+                        ColumnDef::new(OutboxMessage::Id)
+                            .uuid()
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(
+                        ColumnDef::new(OutboxMessage::RoutingKey)
+                            .string_len(255)
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(OutboxMessage::Payload).text().not_null())
+                    .col(ColumnDef::new(OutboxMessage::Headers).text().not_null())
+                    .col(
+                        ColumnDef::new(OutboxMessage::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(OutboxMessage::PublishedAt)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(OutboxMessage::Attempts)
+                            .integer()
+                            .not_null()
+                            .default(0),
+                    )
+                    .col(ColumnDef::new(OutboxMessage::LastError).text().null())
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_outbox_pending")
+                    .table(OutboxMessage::Table)
+                    .col(OutboxMessage::PublishedAt)
+                    .col(OutboxMessage::CreatedAt)
+                    .if_not_exists()
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(ProcessedMessage::Table)
+                    .if_not_exists()
+                    .col(
+                        ColumnDef::new(ProcessedMessage::Consumer)
+                            .string_len(200)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(ProcessedMessage::MessageId)
+                            .string_len(200)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(ProcessedMessage::ProcessedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .primary_key(
+                        Index::create()
+                            .col(ProcessedMessage::Consumer)
+                            .col(ProcessedMessage::MessageId),
+                    )
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(ProcessedMessage::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(OutboxMessage::Table).to_owned())
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sqlite_path;
+
+    #[test]
+    fn sqlite_paths_are_read_from_urls() {
+        assert_eq!(
+            sqlite_path("sqlite://data/x.sqlite?mode=rwc"),
+            Some("data/x.sqlite")
+        );
+        assert_eq!(sqlite_path("sqlite:x.db"), Some("x.db"));
+        assert_eq!(sqlite_path("sqlite::memory:"), None);
+        assert_eq!(sqlite_path("postgres://h/db"), None);
+    }
+}

@@ -1,0 +1,305 @@
+//! The HTTP shell every service shares: request ids and trace context, metrics, JSON and
+//! query errors as problem documents, `/livez` `/readyz` `/metrics`, graceful shutdown.
+
+use crate::{
+    auth::Verifier,
+    errors::{AppError, ErrorCode},
+    health::Readiness,
+    metrics::Metrics,
+    telemetry::{self, REQUEST_ID, RequestContext, TRACEPARENT, TRACESTATE},
+};
+use actix_web::{
+    App, FromRequest, HttpRequest, HttpResponse, HttpServer,
+    body::MessageBody,
+    dev::{Payload, ServerHandle, ServiceRequest, ServiceResponse},
+    http::header::{CONTENT_TYPE, HeaderName, HeaderValue},
+    middleware::{Next, from_fn},
+    web,
+};
+use serde::de::DeserializeOwned;
+use std::{future::Future, net::TcpListener, pin::Pin, time::Instant};
+use tracing::Instrument;
+
+/// Everything the shared routes and middleware need.
+#[derive(Clone)]
+pub struct HttpState {
+    pub service: &'static str,
+    pub metrics: Metrics,
+    pub readiness: Readiness,
+    pub verifier: Verifier,
+    pub max_body_bytes: usize,
+}
+
+/// A running HTTP server: the port it listens on, and how to stop it.
+pub struct RunningHttp {
+    pub port: u16,
+    handle: ServerHandle,
+    join: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningHttp {
+    /// Stops accepting, lets in-flight requests finish, then returns.
+    pub async fn stop(self) {
+        self.handle.stop(true).await;
+        let _ = self.join.await;
+    }
+}
+
+/// Serves `configure`'s routes plus the shared ones on `listener`.
+pub fn serve<F>(
+    listener: TcpListener,
+    state: HttpState,
+    workers: usize,
+    configure: F,
+) -> std::io::Result<RunningHttp>
+where
+    F: Fn(&mut web::ServiceConfig) + Send + Clone + 'static,
+{
+    let port = listener.local_addr()?.port();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(web::Data::new(state.clone()))
+            .app_data(web::Data::new(state.verifier.clone()))
+            .app_data(web::Data::new(state.metrics.clone()))
+            .app_data(web::PayloadConfig::new(state.max_body_bytes))
+            .app_data(json_config(state.max_body_bytes))
+            .app_data(query_config())
+            .app_data(path_config())
+            .wrap(from_fn(observe))
+            .route("/livez", web::get().to(livez))
+            .route("/readyz", web::get().to(readyz))
+            .route("/metrics", web::get().to(metrics))
+            .configure(configure.clone())
+            .default_service(web::to(not_found))
+    })
+    .listen(listener)?
+    .workers(workers.max(1))
+    .disable_signals()
+    .shutdown_timeout(10)
+    .run();
+    let handle = server.handle();
+    let join = tokio::spawn(server);
+    Ok(RunningHttp { port, handle, join })
+}
+
+/// Request id, trace context, a span per request, metrics, and response headers.
+async fn observe(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let ctx = RequestContext::from_headers(
+        header(REQUEST_ID).as_deref(),
+        header(TRACEPARENT).as_deref(),
+        header(TRACESTATE).as_deref(),
+    );
+    let metrics = req.app_data::<web::Data<Metrics>>().cloned();
+    let method = req.method().to_string();
+    let span = tracing::info_span!(
+        "http.request",
+        method = %method,
+        path = %req.path(),
+        request_id = %ctx.request_id,
+        trace_id = %ctx.trace.trace_id_hex(),
+        status = tracing::field::Empty,
+    );
+    let started = Instant::now();
+    let request_id = ctx.request_id.clone();
+    let traceparent = ctx.trace.to_string();
+    let result = telemetry::scope(ctx, next.call(req))
+        .instrument(span.clone())
+        .await;
+    let mut response = result?;
+    let status = response.status();
+    span.record("status", status.as_u16());
+    if let Some(metrics) = metrics {
+        let route = response
+            .request()
+            .match_pattern()
+            .unwrap_or_else(|| "unmatched".to_owned());
+        metrics
+            .http_requests
+            .with_label_values(&[method.as_str(), route.as_str(), status.as_str()])
+            .inc();
+        metrics
+            .http_duration
+            .with_label_values(&[method.as_str(), route.as_str()])
+            .observe(started.elapsed().as_secs_f64());
+    }
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        headers.insert(HeaderName::from_static(REQUEST_ID), value);
+    }
+    if let Ok(value) = HeaderValue::from_str(&traceparent) {
+        headers.insert(HeaderName::from_static(TRACEPARENT), value);
+    }
+    Ok(response)
+}
+
+async fn livez() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
+}
+
+async fn readyz(state: web::Data<HttpState>) -> HttpResponse {
+    let report = state.readiness.report().await;
+    if report.ready {
+        HttpResponse::Ok().json(report)
+    } else {
+        HttpResponse::ServiceUnavailable().json(report)
+    }
+}
+
+async fn metrics(state: web::Data<HttpState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(state.metrics.render())
+}
+
+async fn not_found(req: HttpRequest) -> Result<HttpResponse, AppError> {
+    Err(AppError::not_found(format!(
+        "aucune ressource à {} {}",
+        req.method(),
+        req.path()
+    )))
+}
+
+/// Pulls the field name out of serde's messages ("missing field `title`").
+fn field_in(message: &str) -> Option<String> {
+    let start = message.find("field `")? + "field `".len();
+    let end = message[start..].find('`')?;
+    Some(message[start..start + end].to_owned())
+}
+
+/// serde's message without its "at line 1 column 14" position suffix.
+fn without_position(message: &str) -> &str {
+    message.split(" at line ").next().unwrap_or(message)
+}
+
+fn json_config(limit: usize) -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(limit)
+        .error_handler(|err, _| {
+            use actix_web::error::JsonPayloadError as E;
+            let app = match &err {
+                E::OverflowKnownLength { .. } | E::Overflow { .. } => AppError::new(
+                    ErrorCode::PayloadTooLarge,
+                    "le corps de la requête est trop volumineux",
+                ),
+                E::ContentType => AppError::invalid("content-type", "doit être application/json"),
+                E::Deserialize(e) => {
+                    let message = e.to_string();
+                    let field = field_in(&message).unwrap_or_else(|| "body".into());
+                    AppError::invalid(field, without_position(&message))
+                }
+                _ => AppError::invalid("body", "corps JSON illisible"),
+            };
+            app.into()
+        })
+}
+
+fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err, _| {
+        let message = err.to_string();
+        let field = field_in(&message).unwrap_or_else(|| "query".into());
+        AppError::invalid(
+            field,
+            message.trim_start_matches("Query deserialize error: "),
+        )
+        .into()
+    })
+}
+
+fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|err, _| {
+        AppError::invalid(
+            "path",
+            err.to_string()
+                .trim_start_matches("Path deserialize error: "),
+        )
+        .into()
+    })
+}
+
+/// A JSON body whose deserialisation errors name the exact path of the bad field
+/// (`sessions[2].start`), which actix's own `Json` cannot.
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let json_content = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| {
+                let ct = ct.to_ascii_lowercase();
+                ct.starts_with("application/json") || ct.contains("+json")
+            });
+        let bytes = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !json_content {
+                return Err(AppError::invalid(
+                    "content-type",
+                    "doit être application/json",
+                ));
+            }
+            let bytes = bytes.await.map_err(|e| {
+                if e.as_response_error().status_code()
+                    == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE
+                {
+                    AppError::new(
+                        ErrorCode::PayloadTooLarge,
+                        "le corps de la requête est trop volumineux",
+                    )
+                } else {
+                    AppError::invalid("body", "corps de requête illisible")
+                }
+            })?;
+            let mut de = serde_json::Deserializer::from_slice(&bytes);
+            let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+                let path = e.path().to_string();
+                let inner = e.into_inner().to_string();
+                let field = field_in(&inner)
+                    .map(|f| {
+                        if path == "." {
+                            f
+                        } else {
+                            format!("{path}.{f}")
+                        }
+                    })
+                    .unwrap_or_else(|| if path == "." { "body".into() } else { path });
+                AppError::invalid(field, without_position(&inner))
+            })?;
+            Ok(Json(value))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_names_are_found_in_serde_messages() {
+        assert_eq!(
+            field_in("missing field `title` at line 1 column 2").as_deref(),
+            Some("title")
+        );
+        assert_eq!(
+            field_in("unknown field `titel`, expected `title`").as_deref(),
+            Some("titel")
+        );
+        assert_eq!(field_in("invalid type: string"), None);
+        assert_eq!(
+            without_position("invalid type: string \"x\", expected u32 at line 1 column 9"),
+            "invalid type: string \"x\", expected u32"
+        );
+    }
+}

@@ -1,0 +1,246 @@
+//! Transactional outbox: a message is written in the same database transaction as the change
+//! it announces, and a relay publishes it afterwards with publisher confirms.
+//!
+//! A rolled-back transaction therefore publishes nothing, and a broker outage only delays
+//! messages: they stay in the table until a publish is confirmed. Publishing is at least once;
+//! consumers use [`crate::inbox`] to make duplicates harmless.
+
+use crate::bus::{Bus, BusError, Message};
+use crate::envelope::{Envelope, MessageType};
+use chrono::Utc;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait, sea_query::ExprTrait,
+    sea_query::LockBehavior, sea_query::LockType,
+};
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+pub mod entity {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "outbox_message")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub routing_key: String,
+        pub payload: String,
+        pub headers: String,
+        pub created_at: DateTimeUtc,
+        pub published_at: Option<DateTimeUtc>,
+        pub attempts: i32,
+        pub last_error: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+use entity::{ActiveModel, Column, Entity};
+
+#[derive(Debug, thiserror::Error)]
+pub enum OutboxError {
+    #[error(transparent)]
+    Db(#[from] DbErr),
+    #[error(transparent)]
+    Bus(#[from] BusError),
+}
+
+/// Records `envelope` for publication. Call it with the transaction that makes the change.
+pub async fn enqueue<C, T>(conn: &C, kind: MessageType, envelope: &Envelope<T>) -> Result<(), DbErr>
+where
+    C: ConnectionTrait,
+    T: serde::Serialize,
+{
+    let message = Message::event(kind.routing_key(), envelope)
+        .map_err(|e| DbErr::Custom(format!("cannot encode message: {e}")))?;
+    let payload = String::from_utf8(message.body)
+        .map_err(|e| DbErr::Custom(format!("message is not UTF-8 JSON: {e}")))?;
+    let headers = serde_json::to_string(&message.headers)
+        .map_err(|e| DbErr::Custom(format!("cannot encode headers: {e}")))?;
+    Entity::insert(ActiveModel {
+        id: Set(envelope.id),
+        routing_key: Set(message.routing_key),
+        payload: Set(payload),
+        headers: Set(headers),
+        created_at: Set(envelope.time),
+        published_at: Set(None),
+        attempts: Set(0),
+        last_error: Set(None),
+    })
+    .exec_without_returning(conn)
+    .await?;
+    Ok(())
+}
+
+/// Messages not yet confirmed by the broker.
+pub async fn pending_count<C: ConnectionTrait>(conn: &C) -> Result<u64, DbErr> {
+    use sea_orm::PaginatorTrait;
+    Entity::find()
+        .filter(Column::PublishedAt.is_null())
+        .count(conn)
+        .await
+}
+
+/// Wakes the relay right after a commit, so messages do not wait for the next poll.
+#[derive(Clone, Default)]
+pub struct Waker(Arc<Notify>);
+
+impl Waker {
+    pub fn wake(&self) {
+        self.0.notify_one();
+    }
+}
+
+/// Publishes pending outbox rows in creation order.
+#[derive(Clone)]
+pub struct Relay {
+    db: DatabaseConnection,
+    bus: Arc<dyn Bus>,
+    waker: Waker,
+    pub batch_size: u64,
+    pub poll_interval: Duration,
+    pub retention: Duration,
+}
+
+impl Relay {
+    pub fn new(db: DatabaseConnection, bus: Arc<dyn Bus>, waker: Waker) -> Self {
+        Self {
+            db,
+            bus,
+            waker,
+            batch_size: 200,
+            poll_interval: Duration::from_millis(200),
+            retention: Duration::from_secs(7 * 24 * 3600),
+        }
+    }
+
+    /// Runs until `cancel` fires. Broker outages back off up to 5 s and never lose rows.
+    pub async fn run(self, cancel: CancellationToken) {
+        let mut backoff = self.poll_interval;
+        let mut last_purge = tokio::time::Instant::now();
+        loop {
+            let wait = match self.publish_pending().await {
+                Ok(n) if n as u64 >= self.batch_size => Duration::ZERO,
+                Ok(_) => {
+                    backoff = self.poll_interval;
+                    if last_purge.elapsed() > Duration::from_secs(600) {
+                        last_purge = tokio::time::Instant::now();
+                        if let Err(e) = self.purge_published().await {
+                            tracing::warn!(error = %e, "outbox purge failed");
+                        }
+                    }
+                    self.poll_interval
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, retry_in = ?backoff, "outbox relay could not publish");
+                    let wait = backoff;
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                    wait
+                }
+            };
+            if wait.is_zero() {
+                continue;
+            }
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                _ = self.waker.0.notified() => {}
+                _ = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+
+    /// Publishes one batch; returns how many were confirmed. Stops at the first failure so
+    /// order is kept.
+    pub async fn publish_pending(&self) -> Result<usize, OutboxError> {
+        if crate::db::is_postgres(&self.db) {
+            // Rows stay locked while we publish, so several replicas never send the same row
+            // concurrently; SKIP LOCKED lets each take a different batch.
+            let txn = self.db.begin().await?;
+            let result = self.publish_batch(&txn, true).await;
+            txn.commit().await?;
+            result
+        } else {
+            // SQLite has one writer and one relay per file: no lock needed, and no long
+            // transaction that would block the service's own writes.
+            self.publish_batch(&self.db, false).await
+        }
+    }
+
+    async fn publish_batch<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        lock: bool,
+    ) -> Result<usize, OutboxError> {
+        let mut query = Entity::find()
+            .filter(Column::PublishedAt.is_null())
+            .order_by_asc(Column::CreatedAt)
+            .order_by_asc(Column::Id)
+            .limit(self.batch_size);
+        if lock {
+            query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+        }
+        let rows = query.all(conn).await?;
+        let mut sent = Vec::with_capacity(rows.len());
+        let mut failure = None;
+        for row in rows {
+            let headers: BTreeMap<String, String> =
+                serde_json::from_str(&row.headers).unwrap_or_default();
+            let message = Message {
+                message_id: row.id.to_string(),
+                routing_key: row.routing_key.clone(),
+                body: row.payload.clone().into_bytes(),
+                headers,
+            };
+            match self.bus.publish(&message).await {
+                Ok(()) => sent.push(row.id),
+                Err(e) => {
+                    Entity::update_many()
+                        .col_expr(
+                            Column::Attempts,
+                            sea_orm::sea_query::Expr::col(Column::Attempts).add(1),
+                        )
+                        .col_expr(
+                            Column::LastError,
+                            sea_orm::sea_query::Expr::value(e.to_string()),
+                        )
+                        .filter(Column::Id.eq(row.id))
+                        .exec(conn)
+                        .await?;
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
+        let count = sent.len();
+        if !sent.is_empty() {
+            Entity::update_many()
+                .col_expr(
+                    Column::PublishedAt,
+                    sea_orm::sea_query::Expr::value(Utc::now()),
+                )
+                .filter(Column::Id.is_in(sent))
+                .exec(conn)
+                .await?;
+        }
+        match failure {
+            Some(e) => Err(e.into()),
+            None => Ok(count),
+        }
+    }
+
+    /// Deletes rows published longer ago than the retention period.
+    pub async fn purge_published(&self) -> Result<u64, DbErr> {
+        let cutoff = Utc::now()
+            - chrono::Duration::from_std(self.retention).unwrap_or(chrono::Duration::days(7));
+        let result = Entity::delete_many()
+            .filter(Column::PublishedAt.lt(cutoff))
+            .exec(&self.db)
+            .await?;
+        Ok(result.rows_affected)
+    }
+}

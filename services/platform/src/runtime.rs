@@ -1,0 +1,218 @@
+//! Starting a service: connect its backends from configuration, migrate, start the outbox
+//! relay and the service's consumers, serve HTTP, and stop everything in order on shutdown.
+
+use crate::{
+    auth::Verifier,
+    bus::{self, Bus},
+    cache::{self, Cache},
+    config::PlatformConfig,
+    db,
+    health::Readiness,
+    http::{self, HttpState, RunningHttp},
+    metrics::Metrics,
+    outbox,
+};
+use actix_web::web;
+use async_trait::async_trait;
+use sea_orm::{DatabaseConnection, DbErr};
+use std::{net::TcpListener, sync::Arc};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// What one service instance runs on. Handlers and consumers get it (or parts of it).
+#[derive(Clone)]
+pub struct Platform {
+    pub service: &'static str,
+    pub config: Arc<PlatformConfig>,
+    pub db: DatabaseConnection,
+    pub bus: Arc<dyn Bus>,
+    pub cache: Arc<dyn Cache>,
+    pub verifier: Verifier,
+    pub metrics: Metrics,
+    pub outbox: outbox::Waker,
+    /// Fires on shutdown; background tasks stop when it does.
+    pub shutdown: CancellationToken,
+    tasks: Arc<std::sync::Mutex<Vec<JoinHandle<()>>>>,
+}
+
+impl Platform {
+    /// Runs `task` in the background until shutdown; `stop` waits for it.
+    pub fn spawn<F>(&self, task: F)
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let handle = tokio::spawn(task);
+        self.tasks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(handle);
+    }
+
+    /// Consumes `subscription` with `handler` until shutdown (see [`bus::consume`]).
+    pub async fn consume<H, Fut>(
+        &self,
+        subscription: bus::Subscription,
+        handler: H,
+    ) -> Result<(), bus::BusError>
+    where
+        H: Fn(Arc<crate::envelope::Envelope>, bus::Message) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<(), bus::HandlerError>> + Send + 'static,
+    {
+        let subscriber = self.bus.subscribe(subscription).await?;
+        let cancel = self.shutdown.clone();
+        self.spawn(bus::consume(subscriber, cancel, handler));
+        Ok(())
+    }
+}
+
+/// Backends shared by several services in one process (embedded mode): one in-process broker,
+/// one memory cache, one verifier.
+#[derive(Clone, Default)]
+pub struct Shared {
+    pub bus: Option<Arc<dyn Bus>>,
+    pub cache: Option<Arc<dyn Cache>>,
+    pub verifier: Option<Verifier>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("database: {0}")]
+    Database(#[from] DbErr),
+    #[error("bus: {0}")]
+    Bus(#[from] bus::BusError),
+    #[error("cache: {0}")]
+    Cache(#[from] cache::CacheError),
+    #[error("{0}")]
+    Auth(String),
+    #[error("http: {0}")]
+    Http(#[from] std::io::Error),
+    #[error("{0}")]
+    Service(String),
+}
+
+/// One service's domain: its migrations, its start-up work, its routes.
+#[async_trait]
+pub trait Service: Clone + Send + Sync + Sized + 'static {
+    const NAME: &'static str;
+
+    /// Applies every migration (the platform's first, then the service's).
+    async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr>;
+
+    /// Builds the service state and starts its consumers (with `platform.consume`).
+    async fn start(platform: &Platform) -> Result<Self, StartError>;
+
+    /// Registers the service's REST routes.
+    fn routes(&self, cfg: &mut web::ServiceConfig);
+
+    /// Loads demonstration data when the database is empty (embedded first run).
+    async fn seed_demo(&self, _platform: &Platform) -> Result<(), StartError> {
+        Ok(())
+    }
+}
+
+/// Options of one service start.
+pub struct Launch {
+    pub config: PlatformConfig,
+    pub shared: Shared,
+    pub listener: TcpListener,
+    pub demo_data: bool,
+    pub workers: usize,
+}
+
+/// A started service.
+pub struct Running {
+    pub service: &'static str,
+    pub platform: Platform,
+    http: RunningHttp,
+}
+
+impl Running {
+    pub fn port(&self) -> u16 {
+        self.http.port
+    }
+
+    /// Stops HTTP first (in-flight requests finish), then background tasks.
+    pub async fn stop(self) {
+        self.http.stop().await;
+        self.platform.shutdown.cancel();
+        let tasks = std::mem::take(
+            &mut *self
+                .platform
+                .tasks
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        );
+        for task in tasks {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), task).await;
+        }
+    }
+}
+
+/// Connects `S`'s backends, migrates, starts its background work and serves it.
+pub async fn start<S: Service>(launch: Launch) -> Result<Running, StartError> {
+    let Launch {
+        config,
+        shared,
+        listener,
+        demo_data,
+        workers,
+    } = launch;
+    let db = db::connect(
+        &config.database_url(S::NAME),
+        config.database.max_connections,
+    )
+    .await?;
+    S::migrate(&db).await?;
+    let bus = match shared.bus {
+        Some(bus) => bus,
+        None => bus::connect(&config.bus).await?,
+    };
+    let cache = match shared.cache {
+        Some(cache) => cache,
+        None => cache::connect(&config.cache).await?,
+    };
+    let verifier = match shared.verifier {
+        Some(v) => v,
+        None => Verifier::from_config(&config.auth, &config.data_dir)
+            .await
+            .map_err(StartError::Auth)?,
+    };
+    let platform = Platform {
+        service: S::NAME,
+        config: Arc::new(config),
+        db: db.clone(),
+        bus: bus.clone(),
+        cache: cache.clone(),
+        verifier: verifier.clone(),
+        metrics: Metrics::new(S::NAME),
+        outbox: outbox::Waker::default(),
+        shutdown: CancellationToken::new(),
+        tasks: Arc::default(),
+    };
+    let relay = outbox::Relay::new(db.clone(), bus.clone(), platform.outbox.clone());
+    platform.spawn(relay.run(platform.shutdown.clone()));
+    let service = S::start(&platform).await?;
+    if demo_data {
+        service.seed_demo(&platform).await?;
+    }
+    let state = HttpState {
+        service: S::NAME,
+        metrics: platform.metrics.clone(),
+        readiness: Readiness::new().database(db).bus(bus).cache(cache),
+        verifier,
+        max_body_bytes: platform.config.http.max_body_bytes,
+    };
+    let routes = service.clone();
+    let http = http::serve(listener, state, workers, move |cfg| routes.routes(cfg))?;
+    tracing::info!(service = S::NAME, port = http.port, "service started");
+    Ok(Running {
+        service: S::NAME,
+        platform,
+        http,
+    })
+}
+
+/// Binds `host:port` (port 0 picks a free one).
+pub fn bind(host: &str, port: u16) -> std::io::Result<TcpListener> {
+    TcpListener::bind((host, port))
+}
