@@ -1,0 +1,264 @@
+//! Transactional outbox and idempotent consumer, on SQLite and PostgreSQL.
+
+use cafeia_platform::{
+    bus::{self, Bus, HandlerError, Subscription},
+    db,
+    envelope::{Envelope, MessageType},
+    inbox::{self, Outcome},
+    outbox::{self, Relay},
+};
+use cafeia_testkit::{Backend, TcpProxy, TestEnv, backend_matrix};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
+use sea_orm_migration::MigratorTrait;
+use std::{sync::Arc, time::Duration};
+
+const PUBLISHED: MessageType = MessageType::new("events", "session", "published", 1);
+const WAIT: Duration = Duration::from_secs(10);
+
+struct Migrator;
+
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> {
+        db::platform_migrations()
+    }
+}
+
+/// A database with the platform tables and a counter the tests' effects increment.
+async fn database(env: &TestEnv) -> DatabaseConnection {
+    let conn = db::connect(&env.database_url(), 5).await.expect("database");
+    Migrator::up(&conn, None).await.expect("migrations");
+    conn.execute_unprepared(
+        "CREATE TABLE effect_counter (name VARCHAR(50) PRIMARY KEY, hits INTEGER NOT NULL)",
+    )
+    .await
+    .expect("counter table");
+    conn.execute_unprepared("INSERT INTO effect_counter (name, hits) VALUES ('seats', 0)")
+        .await
+        .expect("counter row");
+    conn
+}
+
+async fn hits(conn: &impl ConnectionTrait) -> i64 {
+    let row = conn
+        .query_one_raw(Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT hits FROM effect_counter WHERE name = 'seats'",
+        ))
+        .await
+        .expect("query")
+        .expect("row");
+    let hits: i32 = row.try_get("", "hits").expect("hits");
+    i64::from(hits)
+}
+
+async fn bump(txn: &sea_orm::DatabaseTransaction) -> Result<(), HandlerError> {
+    txn.execute_unprepared("UPDATE effect_counter SET hits = hits + 1 WHERE name = 'seats'")
+        .await?;
+    Ok(())
+}
+
+fn envelope(n: u32) -> Envelope<serde_json::Value> {
+    Envelope::new(
+        PUBLISHED,
+        format!("session/{n}"),
+        serde_json::json!({ "n": n }),
+    )
+}
+
+async fn rolled_back_transaction_publishes_nothing(backend: Backend) {
+    let env = TestEnv::new(backend).await;
+    let conn = database(&env).await;
+    let bus = bus::connect(&env.config.bus).await.expect("bus");
+    let mut sub = bus
+        .subscribe(Subscription::new(env.queue("watch"), &["events.#"]))
+        .await
+        .expect("subscribe");
+
+    let txn = conn.begin().await.expect("begin");
+    outbox::enqueue(&txn, PUBLISHED, &envelope(1))
+        .await
+        .expect("enqueue");
+    txn.rollback().await.expect("rollback");
+
+    let committed = envelope(2);
+    let txn = conn.begin().await.expect("begin");
+    outbox::enqueue(&txn, PUBLISHED, &committed)
+        .await
+        .expect("enqueue");
+    txn.commit().await.expect("commit");
+
+    let relay = Relay::new(conn.clone(), bus.clone(), outbox::Waker::default());
+    assert_eq!(relay.publish_pending().await.expect("relay"), 1);
+    let got = sub
+        .next_within(WAIT)
+        .await
+        .expect("committed message arrives");
+    assert_eq!(got.message.message_id, committed.id.to_string());
+    assert_eq!(got.message.routing_key, "events.session.published");
+    got.ack().await.expect("ack");
+    assert!(
+        sub.next_within(Duration::from_millis(300)).await.is_none(),
+        "rolled-back one never sent"
+    );
+    assert_eq!(outbox::pending_count(&conn).await.expect("count"), 0);
+}
+
+async fn messages_survive_a_process_restart(backend: Backend) {
+    let env = TestEnv::new(backend).await;
+    let conn = database(&env).await;
+    let sent = envelope(3);
+    outbox::enqueue(&conn, PUBLISHED, &sent)
+        .await
+        .expect("enqueue");
+    // The process stops before its relay ran.
+    conn.close().await.expect("close");
+
+    let conn = db::connect(&env.database_url(), 5).await.expect("reopen");
+    let bus = bus::connect(&env.config.bus).await.expect("bus");
+    let mut sub = bus
+        .subscribe(Subscription::new(env.queue("after-restart"), &["events.#"]))
+        .await
+        .expect("subscribe");
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let relay = tokio::spawn(
+        Relay::new(conn.clone(), bus.clone(), outbox::Waker::default()).run(cancel.clone()),
+    );
+    let got = sub
+        .next_within(WAIT)
+        .await
+        .expect("delivered after restart");
+    assert_eq!(got.message.message_id, sent.id.to_string());
+    got.ack().await.expect("ack");
+    cancel.cancel();
+    relay.await.expect("relay stops");
+}
+
+async fn duplicate_delivery_has_one_effect(backend: Backend) {
+    let env = TestEnv::new(backend).await;
+    let conn = database(&env).await;
+    let bus = bus::connect(&env.config.bus).await.expect("bus");
+    let mut sub = bus
+        .subscribe(Subscription::new(env.queue("seats"), &["events.#"]))
+        .await
+        .expect("subscribe");
+    let message = bus::Message::event(PUBLISHED.routing_key(), &envelope(4)).expect("message");
+    // The relay crashed after publishing but before marking: the same message goes out twice.
+    bus.publish(&message).await.expect("publish");
+    bus.publish(&message).await.expect("publish again");
+
+    let mut outcomes = Vec::new();
+    for _ in 0..2 {
+        let delivery = sub.next_within(WAIT).await.expect("delivered");
+        let outcome = inbox::handle_once(&conn, "seats", &delivery.message.message_id, |txn| {
+            Box::pin(bump(txn))
+        })
+        .await
+        .expect("handled");
+        outcomes.push(outcome);
+        delivery.ack().await.expect("ack");
+    }
+    assert_eq!(outcomes, vec![Outcome::Applied, Outcome::Duplicate]);
+    assert_eq!(hits(&conn).await, 1);
+}
+
+async fn failed_effect_is_not_recorded_as_processed(backend: Backend) {
+    let env = TestEnv::new(backend).await;
+    let conn = database(&env).await;
+    let id = uuid::Uuid::now_v7().to_string();
+    let failed = inbox::handle_once(&conn, "seats", &id, |txn| {
+        Box::pin(async move {
+            bump(txn).await?;
+            Err(HandlerError::Transient("panne".into()))
+        })
+    })
+    .await;
+    assert!(failed.is_err());
+    assert_eq!(
+        hits(&conn).await,
+        0,
+        "the effect rolled back with the failure"
+    );
+    let retried = inbox::handle_once(&conn, "seats", &id, |txn| Box::pin(bump(txn)))
+        .await
+        .expect("retry");
+    assert_eq!(
+        retried,
+        Outcome::Applied,
+        "a failed attempt does not count as processed"
+    );
+    assert_eq!(hits(&conn).await, 1);
+    // Another consumer keeps its own record of the same message.
+    let other = inbox::handle_once(&conn, "outreach", &id, |_| Box::pin(async { Ok(()) }))
+        .await
+        .expect("other consumer");
+    assert_eq!(other, Outcome::Applied);
+}
+
+backend_matrix!(
+    rolled_back_transaction_publishes_nothing,
+    messages_survive_a_process_restart,
+    duplicate_delivery_has_one_effect,
+    failed_effect_is_not_recorded_as_processed,
+);
+
+/// Broker outage with the outbox on either database; the broker is RabbitMQ behind a proxy
+/// the test can cut.
+async fn outbox_keeps_messages_while_broker_is_unreachable(db_backend: Backend) {
+    let env = TestEnv::new(db_backend).await;
+    let conn = database(&env).await;
+    let ends = cafeia_testkit::endpoints().await;
+    let mut real = env.config.clone();
+    real.bus.url = secrecy::SecretString::from(ends.amqp.clone());
+    let direct = bus::connect(&real.bus).await.expect("direct bus");
+    let mut sub = direct
+        .subscribe(Subscription::new(env.queue("outage"), &["events.#"]))
+        .await
+        .expect("subscribe");
+    let host_port = ends
+        .amqp
+        .split('@')
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .expect("host:port");
+    let proxy = TcpProxy::start(host_port).await;
+    let mut via_proxy = real.clone();
+    via_proxy.bus.url = secrecy::SecretString::from(proxy.url_for(&ends.amqp));
+    let bus: Arc<dyn Bus> = bus::connect(&via_proxy.bus)
+        .await
+        .expect("bus through proxy");
+
+    proxy.cut();
+    let sent = envelope(5);
+    let txn = conn.begin().await.expect("begin");
+    outbox::enqueue(&txn, PUBLISHED, &sent)
+        .await
+        .expect("enqueue");
+    txn.commit().await.expect("commit");
+    let relay = Relay::new(conn.clone(), bus.clone(), outbox::Waker::default());
+    assert!(
+        relay.publish_pending().await.is_err(),
+        "broker is unreachable"
+    );
+    assert_eq!(
+        outbox::pending_count(&conn).await.expect("count"),
+        1,
+        "message kept"
+    );
+
+    proxy.restore();
+    assert_eq!(relay.publish_pending().await.expect("broker back"), 1);
+    let got = sub
+        .next_within(WAIT)
+        .await
+        .expect("delivered once the broker is back");
+    assert_eq!(got.message.message_id, sent.id.to_string());
+    got.ack().await.expect("ack");
+    assert_eq!(outbox::pending_count(&conn).await.expect("count"), 0);
+    let backend = conn.get_database_backend();
+    assert!(matches!(
+        (db_backend, backend),
+        (Backend::Embedded, DbBackend::Sqlite) | (Backend::Real, DbBackend::Postgres)
+    ));
+}
+
+backend_matrix!(outbox_keeps_messages_while_broker_is_unreachable);
