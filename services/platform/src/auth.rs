@@ -388,9 +388,12 @@ impl Verifier {
             Keys::Static(key) => key.clone(),
             Keys::Jwks(jwks) => jwks.key_for(header.kid.as_deref()).await?,
         };
-        let data =
-            jsonwebtoken::decode::<Claims>(token, &key, &self.validation).map_err(map_jwt)?;
-        let claims = data.claims;
+        // Decode loosely first so the registered claims are validated (and a wrongly typed
+        // `exp` reported as such) before our own claim types are read.
+        let data = jsonwebtoken::decode::<serde_json::Value>(token, &key, &self.validation)
+            .map_err(map_jwt)?;
+        let claims: Claims = serde_path_to_error::deserialize(data.claims)
+            .map_err(|e| AuthError::BadClaim(e.path().to_string()))?;
         if claims.sub.is_empty() || claims.sub.len() > 255 {
             return Err(AuthError::BadClaim("sub".into()));
         }

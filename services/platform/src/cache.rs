@@ -237,21 +237,21 @@ impl RateLimiter {
         }
     }
 
+    /// Counts one hit for `key`. The window opens at a key's first hit (its counter is created
+    /// with the window as TTL), so a burst can never straddle two windows.
     pub async fn hit(&self, key: &str) -> Result<RateDecision, CacheError> {
-        let window_secs = self.window.as_secs().max(1);
-        let now = chrono::Utc::now().timestamp().max(0) as u64;
-        let slot = now / window_secs;
         let count = self
             .cache
-            .increment(&format!("ratelimit:{key}:{slot}"), self.window)
+            .increment(&format!("ratelimit:{key}"), self.window)
             .await?;
         if count <= self.limit {
             Ok(RateDecision::Allowed {
                 remaining: self.limit - count,
             })
         } else {
-            let retry_after = Duration::from_secs((slot + 1) * window_secs - now);
-            Ok(RateDecision::Limited { retry_after })
+            Ok(RateDecision::Limited {
+                retry_after: self.window,
+            })
         }
     }
 }

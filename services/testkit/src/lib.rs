@@ -9,6 +9,7 @@
 //! engine answers, a pinned container is started instead; otherwise the test fails and says
 //! what to start. Nothing is ever skipped.
 
+pub mod contracts;
 mod endpoints;
 mod proxy;
 

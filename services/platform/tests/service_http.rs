@@ -1,0 +1,185 @@
+//! The shared HTTP shell, served by a real service runtime on both backend sets.
+
+use actix_web::{HttpResponse, web};
+use async_trait::async_trait;
+use cafeia_platform::{
+    AppError,
+    auth::{Caller, Role},
+    errors::{ErrorCode, Problem},
+    health::ReadinessReport,
+    http::Json,
+    runtime::{self, Launch, Platform, Service, Shared, StartError},
+};
+use cafeia_testkit::{Backend, TestEnv, backend_matrix};
+use sea_orm::{DatabaseConnection, DbErr};
+use sea_orm_migration::MigratorTrait;
+use serde::Deserialize;
+
+struct Migrator;
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> {
+        cafeia_platform::db::platform_migrations()
+    }
+}
+
+/// A tiny service exercising the shell: a validated JSON body and a role check.
+#[derive(Clone)]
+struct Probe;
+
+#[derive(Deserialize)]
+struct NewCafe {
+    #[allow(dead_code)]
+    title: String,
+    capacity: u32,
+}
+
+async fn create(caller: Caller, body: Json<NewCafe>) -> Result<HttpResponse, AppError> {
+    caller.require(Role::Facilitator)?;
+    if body.0.capacity == 0 {
+        return Err(AppError::invalid("capacity", "doit être supérieure à zéro"));
+    }
+    Ok(HttpResponse::Created().finish())
+}
+
+#[async_trait]
+impl Service for Probe {
+    const NAME: &'static str = "probe";
+    async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+        Migrator::up(db, None).await
+    }
+    async fn start(_: &Platform) -> Result<Self, StartError> {
+        Ok(Probe)
+    }
+    fn routes(&self, cfg: &mut web::ServiceConfig) {
+        cfg.route("/v1/cafes", web::post().to(create));
+    }
+}
+
+async fn shell_serves_health_metrics_and_problem_errors(backend: Backend) {
+    let env = TestEnv::new(backend).await;
+    let running = runtime::start::<Probe>(Launch {
+        config: env.config.clone(),
+        shared: Shared::default(),
+        listener: runtime::bind("127.0.0.1", 0).expect("bind"),
+        demo_data: false,
+        workers: 1,
+    })
+    .await
+    .expect("service starts");
+    let base = format!("http://127.0.0.1:{}", running.port());
+    let http = reqwest::Client::new();
+
+    let live = http
+        .get(format!("{base}/livez"))
+        .send()
+        .await
+        .expect("livez");
+    assert_eq!(live.status(), 200);
+    assert!(live.headers().contains_key("x-request-id"));
+    assert!(live.headers().contains_key("traceparent"));
+
+    let ready: ReadinessReport = http
+        .get(format!("{base}/readyz"))
+        .send()
+        .await
+        .expect("readyz")
+        .json()
+        .await
+        .expect("json");
+    assert!(ready.ready, "{ready:?}");
+    assert_eq!(
+        ready.checks.keys().cloned().collect::<Vec<_>>(),
+        vec!["bus", "cache", "database"]
+    );
+
+    let issuer =
+        cafeia_platform::auth::DevIssuer::load_or_create(&env.config.data_dir, &env.config.auth)
+            .expect("issuer");
+    let token = issuer
+        .issue(
+            "f1",
+            &[Role::Facilitator],
+            None,
+            std::time::Duration::from_secs(60),
+        )
+        .expect("token");
+
+    // A bad field is named, with the problem+json content type and the caller's request id.
+    let resp = http
+        .post(format!("{base}/v1/cafes"))
+        .bearer_auth(&token)
+        .header("x-request-id", "test-req-1")
+        .json(&serde_json::json!({"title": "Café IA", "capacity": "vingt"}))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status(), 400);
+    assert_eq!(resp.headers()["content-type"], "application/problem+json");
+    assert_eq!(resp.headers()["x-request-id"], "test-req-1");
+    let problem: Problem = resp.json().await.expect("problem");
+    assert_eq!(problem.code, ErrorCode::BadUserInput);
+    assert_eq!(problem.errors[0].field, "capacity");
+    assert_eq!(problem.request_id.as_deref(), Some("test-req-1"));
+
+    let missing = http
+        .post(format!("{base}/v1/cafes"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"capacity": 3}))
+        .send()
+        .await
+        .expect("post");
+    let problem: Problem = missing.json().await.expect("problem");
+    assert_eq!(problem.errors[0].field, "title");
+
+    let not_json = http
+        .post(format!("{base}/v1/cafes"))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body("{\"title\": ")
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(not_json.status(), 400);
+
+    let too_big = http
+        .post(format!("{base}/v1/cafes"))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body(vec![b' '; 2 * 1024 * 1024])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(too_big.status(), 413);
+
+    let unknown = http
+        .get(format!("{base}/v1/nothing"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(unknown.status(), 404);
+    let problem: Problem = unknown.json().await.expect("problem");
+    assert_eq!(problem.code, ErrorCode::NotFound);
+
+    let ok = http
+        .post(format!("{base}/v1/cafes"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"title": "Café IA", "capacity": 12}))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(ok.status(), 201);
+
+    let metrics = http
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(metrics.contains("route=\"/v1/cafes\""), "{metrics}");
+    assert!(metrics.contains("service=\"probe\""), "{metrics}");
+    running.stop().await;
+}
+
+backend_matrix!(shell_serves_health_metrics_and_problem_errors);
