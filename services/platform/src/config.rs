@@ -101,7 +101,9 @@ pub trait Validate {
 pub struct Sources {
     pub file: Option<PathBuf>,
     pub env: bool,
-    /// Extra key/value pairs applied last (used by the launcher and tests).
+    /// Key/value pairs applied first, under the file and the environment (launcher defaults).
+    pub defaults: Vec<(String, String)>,
+    /// Key/value pairs applied last, over everything (command-line flags, tests).
     pub overrides: Vec<(String, String)>,
 }
 
@@ -110,8 +112,14 @@ impl Sources {
         Self {
             file: std::env::var_os(CONFIG_FILE_ENV).map(PathBuf::from),
             env: true,
+            defaults: Vec::new(),
             overrides: Vec::new(),
         }
+    }
+
+    pub fn with_default(mut self, key: &str, value: impl Into<String>) -> Self {
+        self.defaults.push((key.to_owned(), value.into()));
+        self
     }
 
     pub fn with(mut self, key: &str, value: impl Into<String>) -> Self {
@@ -123,6 +131,9 @@ impl Sources {
 /// Loads `T` from defaults, the file, the environment and overrides, then validates it.
 pub fn load<T: DeserializeOwned + Validate>(sources: &Sources) -> Result<T, ConfigError> {
     let mut figment = Figment::new();
+    for (key, value) in &sources.defaults {
+        figment = figment.merge(pair(key, value));
+    }
     if let Some(file) = &sources.file {
         if !file.is_file() {
             return Err(ConfigError::single(
@@ -136,15 +147,20 @@ pub fn load<T: DeserializeOwned + Validate>(sources: &Sources) -> Result<T, Conf
         figment = figment.merge(Env::prefixed(ENV_PREFIX).split("__"));
     }
     for (key, value) in &sources.overrides {
-        // Parsed like an environment value, so "9100" is a number and "true" a boolean.
-        let value: figment::value::Value = value.parse().unwrap_or_else(|never| match never {});
-        figment = figment.merge(figment::providers::Serialized::default(key, value));
+        figment = figment.merge(pair(key, value));
     }
     let value: T = figment.extract().map_err(from_figment)?;
     let mut violations = Violations::default();
     value.validate(&mut violations);
     violations.into_result()?;
     Ok(value)
+}
+
+/// One `key = value` layer, the value parsed like an environment value ("9100" is a number,
+/// "true" a boolean).
+fn pair(key: &str, value: &str) -> figment::providers::Serialized<figment::value::Value> {
+    let value: figment::value::Value = value.parse().unwrap_or_else(|never| match never {});
+    figment::providers::Serialized::default(key, value)
 }
 
 fn from_figment(err: figment::Error) -> ConfigError {
@@ -491,7 +507,7 @@ impl Default for TelemetryConfig {
     fn default() -> Self {
         Self {
             log_format: LogFormat::Json,
-            log_filter: "info,sqlx=warn,lapin=warn".into(),
+            log_filter: "info,sqlx=warn,lapin=warn,sea_orm_migration=warn,actix_server=warn".into(),
         }
     }
 }
@@ -575,11 +591,19 @@ mod tests {
         let sources = Sources {
             file: Some(file.clone()),
             env: false,
+            defaults: vec![
+                ("http.port".into(), "8000".into()),
+                ("http.max_body_bytes".into(), "2048".into()),
+            ],
             overrides: vec![("http.port".into(), "9100".into())],
         };
         let cfg: PlatformConfig = load(&sources).expect("loads");
         assert_eq!(cfg.http.host, "0.0.0.0");
         assert_eq!(cfg.http.port, 9100);
+        assert_eq!(
+            cfg.http.max_body_bytes, 2048,
+            "defaults layer applies under the file"
+        );
         std::fs::remove_dir_all(dir).ok();
     }
 

@@ -54,7 +54,7 @@ pub struct Readiness {
     probes: Vec<Arc<dyn Probe>>,
 }
 
-#[derive(Debug, Serialize, serde::Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct ReadinessReport {
     pub ready: bool,
     pub checks: BTreeMap<String, String>,

@@ -216,3 +216,87 @@ pub async fn start<S: Service>(launch: Launch) -> Result<Running, StartError> {
 pub fn bind(host: &str, port: u16) -> std::io::Result<TcpListener> {
     TcpListener::bind((host, port))
 }
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+}
+
+/// Loads configuration from the process (file named by `CAFEIA_CONFIG`, then `CAFEIA_*`)
+/// for a production process: the development issuer is refused outside embedded mode.
+pub fn production_config<T>(
+    platform: impl Fn(&T) -> &PlatformConfig,
+) -> Result<T, crate::config::ConfigError>
+where
+    T: serde::de::DeserializeOwned + crate::config::Validate,
+{
+    let config: T = crate::config::load(&crate::config::Sources::process())?;
+    let p = platform(&config);
+    if p.auth.dev_issuer && !p.is_embedded() {
+        return Err(crate::config::ConfigError::single(
+            "auth.dev_issuer",
+            "the development issuer only exists in embedded mode; configure auth.jwks_url or auth.public_key_pem",
+        ));
+    }
+    Ok(config)
+}
+
+/// Runs one service on the backends its configuration names until Ctrl-C or SIGTERM.
+pub async fn serve<S: Service>(config: PlatformConfig) -> Result<(), StartError> {
+    crate::telemetry::init(&config.telemetry);
+    let listener = bind(&config.http.host, config.http.port)?;
+    let running = start::<S>(Launch {
+        config,
+        shared: Shared::default(),
+        listener,
+        demo_data: false,
+        workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+    })
+    .await?;
+    shutdown_signal().await;
+    tracing::info!(service = S::NAME, "stopping");
+    running.stop().await;
+    Ok(())
+}
+
+/// The whole `main` of a service's thin binary.
+pub fn main<S: Service>() -> std::process::ExitCode {
+    let config = match production_config::<PlatformConfig>(|c| c) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("{}: {e}", S::NAME);
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("{}: cannot start the runtime: {e}", S::NAME);
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(serve::<S>(config)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{}: {e}", S::NAME);
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

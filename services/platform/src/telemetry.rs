@@ -27,7 +27,11 @@ pub fn init(config: &TelemetryConfig) {
                     .with_span_list(false),
             )
             .try_init(),
-        LogFormat::Pretty => registry.with(tfmt::layer().compact()).try_init(),
+        // Pretty logs are for a terminal next to the launcher's own output: keep them on
+        // stderr so stdout stays readable (and pipeable).
+        LogFormat::Pretty => registry
+            .with(tfmt::layer().compact().with_writer(std::io::stderr))
+            .try_init(),
     };
     // Already installed: nothing to do.
     drop(result);

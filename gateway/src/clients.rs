@@ -1,0 +1,132 @@
+//! Calls from the gateway to the services: JSON over HTTP, forwarding the caller's token, the
+//! request id and the trace context; problem documents come back as the same `AppError`.
+
+use crate::config::ServiceUrls;
+use async_graphql::dataloader::Loader;
+use cafeia_platform::{
+    AppError, errors::Problem, health::ReadinessReport, telemetry::RequestContext,
+};
+use serde::de::DeserializeOwned;
+use std::{collections::HashMap, sync::Arc, time::Duration};
+
+#[derive(Clone)]
+pub struct ServiceClient {
+    http: reqwest::Client,
+    urls: Arc<ServiceUrls>,
+}
+
+/// Who a call is made for: the caller's token and the request it belongs to.
+#[derive(Clone, Default)]
+pub struct CallContext {
+    pub token: Option<Arc<str>>,
+    pub request: Option<RequestContext>,
+}
+
+impl ServiceClient {
+    pub fn new(urls: ServiceUrls) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .connect_timeout(Duration::from_secs(2))
+            .pool_idle_timeout(Duration::from_secs(30))
+            .build()?;
+        Ok(Self {
+            http,
+            urls: Arc::new(urls),
+        })
+    }
+
+    fn url(&self, service: &str, path: &str) -> Result<String, AppError> {
+        let base = self
+            .urls
+            .get(service)
+            .ok_or_else(|| AppError::invalid("service", format!("service inconnu : {service}")))?;
+        Ok(format!("{}{}", base.trim_end_matches('/'), path))
+    }
+
+    fn request(
+        &self,
+        builder: reqwest::RequestBuilder,
+        ctx: &CallContext,
+    ) -> reqwest::RequestBuilder {
+        let mut builder = builder;
+        if let Some(token) = &ctx.token {
+            builder = builder.bearer_auth(token);
+        }
+        if let Some(request) = &ctx.request {
+            for (name, value) in request.outgoing_headers() {
+                builder = builder.header(name, value);
+            }
+        }
+        builder
+    }
+
+    /// GET `path` on `service` and read the JSON answer.
+    pub async fn get<T: DeserializeOwned>(
+        &self,
+        service: &str,
+        path: &str,
+        ctx: &CallContext,
+    ) -> Result<T, AppError> {
+        let url = self.url(service, path)?;
+        let response = self
+            .request(self.http.get(url), ctx)
+            .send()
+            .await
+            .map_err(AppError::unavailable)?;
+        read(response).await
+    }
+
+    /// `/readyz` of a service; an unreachable service is reported as not ready.
+    pub async fn readiness(&self, service: &str, ctx: &CallContext) -> ReadinessReport {
+        let Ok(url) = self.url(service, "/readyz") else {
+            return ReadinessReport {
+                ready: false,
+                checks: Default::default(),
+            };
+        };
+        match self.request(self.http.get(url), ctx).send().await {
+            Ok(resp) => resp.json().await.unwrap_or(ReadinessReport {
+                ready: false,
+                checks: Default::default(),
+            }),
+            Err(_) => ReadinessReport {
+                ready: false,
+                checks: Default::default(),
+            },
+        }
+    }
+}
+
+async fn read<T: DeserializeOwned>(response: reqwest::Response) -> Result<T, AppError> {
+    let status = response.status();
+    if status.is_success() {
+        return response.json().await.map_err(AppError::internal);
+    }
+    match response.json::<Problem>().await {
+        Ok(problem) => Err(problem.into_error()),
+        Err(e) => Err(AppError::unavailable(std::io::Error::other(format!(
+            "service answered {status} without a problem document: {e}"
+        )))),
+    }
+}
+
+/// Batches readiness look-ups of one GraphQL request. Built per request: it carries that
+/// request's caller, which must never leak into another's batch.
+pub struct ReadinessLoader {
+    pub client: ServiceClient,
+    pub ctx: CallContext,
+}
+
+impl Loader<String> for ReadinessLoader {
+    type Value = ReadinessReport;
+    type Error = Arc<AppError>;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {
+        let reports = futures::future::join_all(
+            keys.iter()
+                .map(|k| async move { (k.clone(), self.client.readiness(k, &self.ctx).await) }),
+        )
+        .await;
+        Ok(reports.into_iter().collect())
+    }
+}

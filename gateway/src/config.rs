@@ -1,0 +1,141 @@
+//! Gateway configuration: the platform's, plus GraphQL limits and where the services are.
+
+use cafeia_platform::config::{PlatformConfig, Validate, Violations};
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct GatewayConfig {
+    #[serde(flatten)]
+    pub platform: PlatformConfig,
+    pub graphql: GraphqlConfig,
+    pub services: ServiceUrls,
+    pub rate_limit: RateLimitConfig,
+}
+
+impl Validate for GatewayConfig {
+    fn validate(&self, v: &mut Violations) {
+        self.platform.validate(v);
+        self.graphql.validate(v);
+        self.services.validate(v);
+        v.check(
+            self.rate_limit.requests_per_minute >= 1,
+            "rate_limit.requests_per_minute",
+            "must be at least 1",
+        );
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct GraphqlConfig {
+    /// Deepest selection nesting accepted.
+    pub depth_limit: usize,
+    /// Highest query complexity accepted (each field costs 1, lists multiply).
+    pub complexity_limit: usize,
+    /// Schema introspection; turn off in production.
+    pub introspection: bool,
+    /// "Did you mean …?" hints in errors; turn off in production.
+    pub suggestions: bool,
+    /// Serve GraphiQL at `/graphiql` (development only).
+    pub graphiql: bool,
+}
+
+impl Default for GraphqlConfig {
+    fn default() -> Self {
+        Self {
+            depth_limit: 12,
+            complexity_limit: 1000,
+            introspection: true,
+            suggestions: true,
+            graphiql: false,
+        }
+    }
+}
+
+impl Validate for GraphqlConfig {
+    fn validate(&self, v: &mut Violations) {
+        v.check(
+            (2..=64).contains(&self.depth_limit),
+            "graphql.depth_limit",
+            "must be between 2 and 64",
+        );
+        v.check(
+            (10..=100_000).contains(&self.complexity_limit),
+            "graphql.complexity_limit",
+            "must be between 10 and 100000",
+        );
+    }
+}
+
+/// Base URLs of the services the gateway calls.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct ServiceUrls {
+    pub catalogue: String,
+    pub facilitators: String,
+    pub events: String,
+    pub matching: String,
+    pub outreach: String,
+}
+
+impl Default for ServiceUrls {
+    fn default() -> Self {
+        Self {
+            catalogue: "http://127.0.0.1:8081".into(),
+            facilitators: "http://127.0.0.1:8082".into(),
+            events: "http://127.0.0.1:8083".into(),
+            matching: "http://127.0.0.1:8084".into(),
+            outreach: "http://127.0.0.1:8085".into(),
+        }
+    }
+}
+
+impl ServiceUrls {
+    pub const NAMES: [&'static str; 5] = [
+        "catalogue",
+        "facilitators",
+        "events",
+        "matching",
+        "outreach",
+    ];
+
+    pub fn get(&self, service: &str) -> Option<&str> {
+        match service {
+            "catalogue" => Some(&self.catalogue),
+            "facilitators" => Some(&self.facilitators),
+            "events" => Some(&self.events),
+            "matching" => Some(&self.matching),
+            "outreach" => Some(&self.outreach),
+            _ => None,
+        }
+    }
+}
+
+impl Validate for ServiceUrls {
+    fn validate(&self, v: &mut Violations) {
+        for name in Self::NAMES {
+            let url = self.get(name).unwrap_or_default();
+            v.check(
+                url.starts_with("http://") || url.starts_with("https://"),
+                &format!("services.{name}"),
+                "must be an http(s) URL",
+            );
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct RateLimitConfig {
+    /// Per caller (token subject, or client address when anonymous).
+    pub requests_per_minute: u64,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        Self {
+            requests_per_minute: 600,
+        }
+    }
+}

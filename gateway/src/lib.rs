@@ -1,0 +1,90 @@
+//! The gateway: the one public API. GraphQL (async-graphql on actix-web) over HTTP and
+//! WebSocket; each resolver calls the owning service over REST, forwarding the caller's token
+//! and trace context. It keeps no data of its own.
+
+pub mod clients;
+pub mod config;
+pub mod errors;
+pub mod routes;
+pub mod schema;
+pub mod system;
+
+use cafeia_platform::{
+    auth::Verifier,
+    cache::{self, Cache, RateLimiter},
+    health::Readiness,
+    http::{self, HttpState, RunningHttp},
+    metrics::Metrics,
+    runtime::StartError,
+};
+use std::{net::TcpListener, sync::Arc, time::Duration};
+
+pub use config::GatewayConfig;
+pub use schema::{AppSchema, build_schema, sdl};
+
+/// A running gateway.
+pub struct Gateway {
+    http: RunningHttp,
+}
+
+impl Gateway {
+    pub fn port(&self) -> u16 {
+        self.http.port
+    }
+
+    pub async fn stop(self) {
+        self.http.stop().await;
+    }
+}
+
+/// Shared backends when the gateway runs inside the embedded stack.
+#[derive(Clone, Default)]
+pub struct Shared {
+    pub cache: Option<Arc<dyn Cache>>,
+    pub verifier: Option<Verifier>,
+}
+
+pub async fn start(
+    config: GatewayConfig,
+    shared: Shared,
+    listener: TcpListener,
+    workers: usize,
+) -> Result<Gateway, StartError> {
+    let cache = match shared.cache {
+        Some(c) => c,
+        None => cache::connect(&config.platform.cache).await?,
+    };
+    let verifier = match shared.verifier {
+        Some(v) => v,
+        None => Verifier::from_config(&config.platform.auth, &config.platform.data_dir)
+            .await
+            .map_err(StartError::Auth)?,
+    };
+    let metrics = Metrics::new("gateway");
+    let schema = build_schema(&config.graphql);
+    let state = routes::GatewayState {
+        schema,
+        verifier: verifier.clone(),
+        services: clients::ServiceClient::new(config.services.clone())
+            .map_err(|e| StartError::Service(e.to_string()))?,
+        limiter: RateLimiter::new(
+            cache.clone(),
+            config.rate_limit.requests_per_minute,
+            Duration::from_secs(60),
+        ),
+        graphiql: config.graphql.graphiql,
+    };
+    let http_state = HttpState {
+        service: "gateway",
+        metrics,
+        // Services come and go independently; the gateway is ready when it can rate-limit.
+        readiness: Readiness::new().cache(cache),
+        verifier,
+        max_body_bytes: config.platform.http.max_body_bytes,
+    };
+    let http = http::serve(listener, http_state, workers, move |cfg| {
+        routes::configure(cfg, state.clone())
+    })?;
+    tracing::info!(port = http.port, "gateway started");
+    Ok(Gateway { http })
+}

@@ -1,0 +1,35 @@
+//! The GraphQL schema: per-domain query and subscription roots merged into one.
+
+use crate::{
+    config::GraphqlConfig,
+    system::{SystemQuery, SystemSubscription},
+};
+use async_graphql::{EmptyMutation, MergedObject, MergedSubscription, Schema};
+
+#[derive(MergedObject, Default)]
+pub struct Query(SystemQuery);
+
+#[derive(MergedSubscription, Default)]
+pub struct Subscription(SystemSubscription);
+
+pub type AppSchema = Schema<Query, EmptyMutation, Subscription>;
+
+pub fn build_schema(config: &GraphqlConfig) -> AppSchema {
+    let mut builder = Schema::build(Query::default(), EmptyMutation, Subscription::default())
+        .limit_depth(config.depth_limit)
+        .limit_complexity(config.complexity_limit)
+        .limit_recursive_depth(32)
+        .limit_directives(16);
+    if !config.introspection {
+        builder = builder.disable_introspection();
+    }
+    if !config.suggestions {
+        builder = builder.disable_suggestions();
+    }
+    builder.finish()
+}
+
+/// The SDL committed as `schema/schema.graphql` (independent of runtime limits).
+pub fn sdl() -> String {
+    build_schema(&GraphqlConfig::default()).sdl()
+}

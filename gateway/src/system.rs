@@ -1,0 +1,147 @@
+//! The gateway's own part of the schema: who is calling, and how the services are doing.
+
+use crate::{
+    clients::{CallContext, ReadinessLoader, ServiceClient},
+    config::ServiceUrls,
+    errors::gql,
+};
+use async_graphql::{Context, Object, Result, SimpleObject, Subscription, dataloader::DataLoader};
+use cafeia_platform::{
+    AppError,
+    auth::{Caller, Role},
+};
+use futures::Stream;
+use std::time::Duration;
+
+/// The caller of the current request, if signed in.
+#[derive(Clone, Default)]
+pub struct Viewer(pub Option<Caller>);
+
+impl Viewer {
+    pub fn of<'a>(ctx: &'a Context<'_>) -> Option<&'a Caller> {
+        ctx.data_opt::<Viewer>().and_then(|v| v.0.as_ref())
+    }
+
+    pub fn require(ctx: &Context<'_>, role: Role) -> Result<Caller> {
+        let caller = Self::of(ctx)
+            .cloned()
+            .ok_or_else(|| gql(AppError::unauthenticated("connexion requise")))?;
+        caller.require(role).map_err(gql)?;
+        Ok(caller)
+    }
+}
+
+/// The signed-in user as the API sees them.
+#[derive(SimpleObject)]
+pub struct Me {
+    /// Stable subject identifier from the identity provider.
+    pub sub: String,
+    /// Roles: citizen, facilitator, provider, staff.
+    pub roles: Vec<String>,
+    /// Coordinators' territory, e.g. `region:84`.
+    pub territory: Option<String>,
+}
+
+#[derive(SimpleObject, Clone)]
+pub struct HealthCheck {
+    pub name: String,
+    pub status: String,
+}
+
+/// Readiness of one service, as its `/readyz` reports it.
+#[derive(SimpleObject, Clone)]
+pub struct ServiceStatus {
+    pub name: String,
+    pub ready: bool,
+    pub checks: Vec<HealthCheck>,
+}
+
+fn status(name: &str, report: Option<cafeia_platform::health::ReadinessReport>) -> ServiceStatus {
+    let report = report.unwrap_or(cafeia_platform::health::ReadinessReport {
+        ready: false,
+        checks: Default::default(),
+    });
+    ServiceStatus {
+        name: name.to_owned(),
+        ready: report.ready,
+        checks: report
+            .checks
+            .into_iter()
+            .map(|(name, status)| HealthCheck { name, status })
+            .collect(),
+    }
+}
+
+#[derive(Default)]
+pub struct SystemQuery;
+
+#[Object]
+impl SystemQuery {
+    /// The signed-in caller; null when anonymous.
+    async fn me(&self, ctx: &Context<'_>) -> Option<Me> {
+        Viewer::of(ctx).map(|c| Me {
+            sub: c.sub.clone(),
+            roles: c.roles.iter().map(|r| r.as_str().to_owned()).collect(),
+            territory: c.territory.as_ref().map(ToString::to_string),
+        })
+    }
+
+    /// Readiness of every service (staff only).
+    async fn services(&self, ctx: &Context<'_>) -> Result<Vec<ServiceStatus>> {
+        Viewer::require(ctx, Role::Staff)?;
+        let loader = ctx.data::<DataLoader<ReadinessLoader>>()?;
+        let names: Vec<String> = ServiceUrls::NAMES.iter().map(|s| (*s).to_owned()).collect();
+        let reports = loader
+            .load_many(names.clone())
+            .await
+            .map_err(|e| gql(AppError::new(e.code, e.detail.clone())))?;
+        Ok(names
+            .iter()
+            .map(|n| status(n, reports.get(n).cloned()))
+            .collect())
+    }
+}
+
+#[derive(Default)]
+pub struct SystemSubscription;
+
+#[Subscription]
+impl SystemSubscription {
+    /// Readiness of one service, every `everySeconds` seconds (staff only).
+    async fn service_status(
+        &self,
+        ctx: &Context<'_>,
+        service: String,
+        #[graphql(default = 5)] every_seconds: i32,
+    ) -> Result<impl Stream<Item = ServiceStatus> + use<>> {
+        let caller = Viewer::require(ctx, Role::Staff)?;
+        if ServiceUrls::NAMES.iter().all(|n| *n != service) {
+            return Err(gql(AppError::invalid(
+                "service",
+                format!("doit être l'un de : {}", ServiceUrls::NAMES.join(", ")),
+            )));
+        }
+        if !(1..=60).contains(&every_seconds) {
+            return Err(gql(AppError::invalid(
+                "everySeconds",
+                "doit être entre 1 et 60",
+            )));
+        }
+        let client = ctx.data::<ServiceClient>()?.clone();
+        let call = CallContext {
+            token: Some(caller.token().into()),
+            request: None,
+        };
+        let period = Duration::from_secs(u64::try_from(every_seconds).unwrap_or(5));
+        Ok(futures::stream::unfold(true, move |first| {
+            let (client, call, service) = (client.clone(), call.clone(), service.clone());
+            async move {
+                if !first {
+                    tokio::time::sleep(period).await;
+                }
+                let report = client.readiness(&service, &call).await;
+                Some((status(&service, Some(report)), false))
+            }
+        }))
+    }
+}

@@ -1,0 +1,29 @@
+//! Training catalogue: free AI training programmes, providers and educational modules.
+//!
+//! Shape shared by every service: `storage` (migrations and tables), and — as the domain
+//! lands — `config`, `routes`, `domain` and `messages`.
+
+pub mod storage;
+
+use async_trait::async_trait;
+use cafeia_platform::runtime::{Platform, Service, StartError};
+use sea_orm::{DatabaseConnection, DbErr};
+use sea_orm_migration::MigratorTrait;
+
+#[derive(Clone)]
+pub struct Catalogue;
+
+#[async_trait]
+impl Service for Catalogue {
+    const NAME: &'static str = "catalogue";
+
+    async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+        storage::Migrator::up(db, None).await
+    }
+
+    async fn start(_platform: &Platform) -> Result<Self, StartError> {
+        Ok(Catalogue)
+    }
+
+    fn routes(&self, _cfg: &mut actix_web::web::ServiceConfig) {}
+}

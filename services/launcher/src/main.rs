@@ -1,0 +1,236 @@
+//! `cafeia`: the whole Café IA stack in one process, or one part of it.
+//!
+//! - `cafeia up`: every service and the gateway on the embedded backends (SQLite files in the
+//!   data directory, in-process bus, in-memory cache), with demo data and dev tokens;
+//! - `cafeia serve <service|gateway>`: one process on the backends its configuration names;
+//! - `cafeia migrate [<service>]`: apply database migrations;
+//! - `cafeia token --role … --sub …`: a token from the development issuer (embedded only);
+//! - `cafeia schema`: print the GraphQL SDL.
+
+use cafeia::{Failure, stack};
+
+use cafeia_platform::{
+    auth::{DevIssuer, Role, Territory},
+    config::{self, PlatformConfig, Sources},
+};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::{path::PathBuf, process::ExitCode, time::Duration};
+
+#[derive(Parser)]
+#[command(
+    name = "cafeia",
+    version,
+    about = "Café IA registry: the AI Café network platform"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run every service and the gateway in this process on the embedded backends.
+    Up {
+        /// Gateway port.
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Where the SQLite files and the development key live.
+        #[arg(long, default_value = ".cafeia-data")]
+        data_dir: PathBuf,
+        /// Start without loading the demonstration data.
+        #[arg(long)]
+        no_demo: bool,
+    },
+    /// Run one service (or the gateway) on its configured backends.
+    Serve { target: Target },
+    /// Apply database migrations (every service, or the one named).
+    Migrate { service: Option<ServiceName> },
+    /// Issue a development token (embedded mode only).
+    Token {
+        #[arg(long = "role", required = true, value_parser = parse_role)]
+        roles: Vec<Role>,
+        #[arg(long)]
+        sub: String,
+        /// Coordinator scope, e.g. region:84 or departement:69.
+        #[arg(long, value_parser = parse_territory)]
+        territory: Option<Territory>,
+        #[arg(long, default_value_t = 480)]
+        ttl_minutes: u64,
+        #[arg(long, default_value = ".cafeia-data")]
+        data_dir: PathBuf,
+    },
+    /// Print the GraphQL schema (SDL).
+    Schema,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Target {
+    Catalogue,
+    Facilitators,
+    Events,
+    Matching,
+    Outreach,
+    Gateway,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ServiceName {
+    Catalogue,
+    Facilitators,
+    Events,
+    Matching,
+    Outreach,
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    s.parse()
+}
+
+fn parse_territory(s: &str) -> Result<Territory, String> {
+    s.parse()
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cafeia: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(run(cli.command));
+    // Background tasks (consumers, relays) were stopped already; don't wait on stragglers.
+    runtime.shutdown_timeout(Duration::from_secs(2));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Config(e)) => {
+            eprintln!("cafeia: {e}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Other(e)) => {
+            eprintln!("cafeia: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> Result<(), Failure> {
+    match command {
+        Command::Up {
+            port,
+            data_dir,
+            no_demo,
+        } => stack::up(port, data_dir, !no_demo).await,
+        Command::Serve { target } => serve(target).await,
+        Command::Migrate { service } => migrate(service).await,
+        Command::Token {
+            roles,
+            sub,
+            territory,
+            ttl_minutes,
+            data_dir,
+        } => {
+            let config: PlatformConfig = config::load(&embedded_sources(&data_dir))?;
+            if !config.is_embedded() {
+                return Err(Failure::Other(
+                    "token is a development tool for the embedded stack; production tokens come from the identity provider".into(),
+                ));
+            }
+            let issuer = DevIssuer::load_or_create(&config.data_dir, &config.auth)?;
+            let token = issuer.issue(
+                &sub,
+                &roles,
+                territory.as_ref(),
+                Duration::from_secs(ttl_minutes * 60),
+            )?;
+            println!("{token}");
+            Ok(())
+        }
+        Command::Schema => {
+            print!("{}", cafeia_gateway::sdl());
+            Ok(())
+        }
+    }
+}
+
+/// The embedded defaults, under whatever the file and environment say.
+fn embedded_sources(data_dir: &std::path::Path) -> Sources {
+    Sources::process()
+        .with_default("auth.dev_issuer", "true")
+        .with_default("data_dir", data_dir.display().to_string())
+}
+
+async fn serve(target: Target) -> Result<(), Failure> {
+    use cafeia_platform::runtime::{production_config, serve};
+    let platform = |c: &PlatformConfig| -> PlatformConfig { c.clone() };
+    match target {
+        Target::Gateway => {
+            let config = production_config::<cafeia_gateway::GatewayConfig>(|c| &c.platform)?;
+            cafeia_platform::telemetry::init(&config.platform.telemetry);
+            let listener = cafeia_platform::runtime::bind(
+                &config.platform.http.host,
+                config.platform.http.port,
+            )
+            .map_err(|e| Failure::Other(format!("http.port: {e}")))?;
+            let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+            let gateway =
+                cafeia_gateway::start(config, Default::default(), listener, workers).await?;
+            cafeia_platform::runtime::shutdown_signal().await;
+            gateway.stop().await;
+            Ok(())
+        }
+        other => {
+            let config = platform(&production_config::<PlatformConfig>(|c| c)?);
+            match other {
+                Target::Catalogue => serve::<cafeia_catalogue::Catalogue>(config).await?,
+                Target::Facilitators => serve::<cafeia_facilitators::Facilitators>(config).await?,
+                Target::Events => serve::<cafeia_events::Events>(config).await?,
+                Target::Matching => serve::<cafeia_matching::Matching>(config).await?,
+                Target::Outreach => serve::<cafeia_outreach::Outreach>(config).await?,
+                Target::Gateway => unreachable!("handled above"),
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn migrate_one<S: cafeia_platform::runtime::Service>(
+    config: &stack::DatabaseOnly,
+) -> Result<(), Failure> {
+    let conn = cafeia_platform::db::connect(&config.database_url(S::NAME), 2).await?;
+    S::migrate(&conn).await?;
+    println!("{}: migrations applied", S::NAME);
+    Ok(())
+}
+
+async fn migrate(service: Option<ServiceName>) -> Result<(), Failure> {
+    let config: stack::DatabaseOnly = config::load(&Sources::process())?;
+    let names = match service {
+        Some(one) => vec![one],
+        None if config.database.url.is_some() => {
+            return Err(Failure::Other(
+                "database.url names one database: run `cafeia migrate <service>` for the service it belongs to".into(),
+            ));
+        }
+        None => vec![
+            ServiceName::Catalogue,
+            ServiceName::Facilitators,
+            ServiceName::Events,
+            ServiceName::Matching,
+            ServiceName::Outreach,
+        ],
+    };
+    for name in names {
+        match name {
+            ServiceName::Catalogue => migrate_one::<cafeia_catalogue::Catalogue>(&config).await?,
+            ServiceName::Facilitators => {
+                migrate_one::<cafeia_facilitators::Facilitators>(&config).await?
+            }
+            ServiceName::Events => migrate_one::<cafeia_events::Events>(&config).await?,
+            ServiceName::Matching => migrate_one::<cafeia_matching::Matching>(&config).await?,
+            ServiceName::Outreach => migrate_one::<cafeia_outreach::Outreach>(&config).await?,
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,280 @@
+//! `cafeia up`: the whole stack in one process on the embedded backends.
+
+use crate::Failure;
+use cafeia_gateway::GatewayConfig;
+use cafeia_platform::{
+    auth::{DevIssuer, Role, Territory, Verifier},
+    bus::{RetryPolicy, memory::MemoryBus},
+    cache::MemoryCache,
+    config::{self, DatabaseConfig, Sources, Validate, Violations},
+    runtime::{self, Launch, Running, Service, Shared},
+};
+use secrecy::SecretString;
+use serde::Deserialize;
+use std::{path::PathBuf, sync::Arc, time::Duration};
+
+/// What `migrate` needs: where the databases are, nothing else.
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+pub struct DatabaseOnly {
+    pub database: DatabaseConfig,
+    pub data_dir: Option<PathBuf>,
+}
+
+impl DatabaseOnly {
+    pub fn database_url(&self, service: &str) -> SecretString {
+        let platform = cafeia_platform::config::PlatformConfig {
+            database: self.database.clone(),
+            data_dir: self
+                .data_dir
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(".cafeia-data")),
+            ..Default::default()
+        };
+        platform.database_url(service)
+    }
+}
+
+impl Validate for DatabaseOnly {
+    fn validate(&self, v: &mut Violations) {
+        self.database.validate(v);
+    }
+}
+
+const TOKEN_TTL: Duration = Duration::from_secs(8 * 3600);
+
+/// Every service and the gateway, started in this process.
+pub struct Stack {
+    pub config: GatewayConfig,
+    gateway: cafeia_gateway::Gateway,
+    services: Vec<Running>,
+}
+
+impl Stack {
+    /// Starts the services (each on a free loopback port) and the gateway on
+    /// `config.platform.http`. In embedded mode they share one in-process broker and cache;
+    /// otherwise each connects to the configured ones. `database_for` may give a service its
+    /// own database URL (tests give each a fresh PostgreSQL database).
+    pub async fn start(
+        config: GatewayConfig,
+        demo: bool,
+        database_for: &dyn Fn(&str) -> Option<SecretString>,
+    ) -> Result<Stack, Failure> {
+        let platform = &config.platform;
+        let verifier = Verifier::from_config(&platform.auth, &platform.data_dir).await?;
+        let shared = if platform.is_embedded() {
+            let bus = MemoryBus::new(RetryPolicy::from_config(&platform.bus))
+                .with_prefetch(usize::from(platform.bus.prefetch));
+            Shared {
+                bus: Some(Arc::new(bus)),
+                cache: Some(Arc::new(MemoryCache::default())),
+                verifier: Some(verifier.clone()),
+            }
+        } else {
+            Shared {
+                verifier: Some(verifier.clone()),
+                ..Shared::default()
+            }
+        };
+        let mut services: Vec<Running> = Vec::new();
+        if let Err(e) = start_services(&config, &shared, demo, database_for, &mut services).await {
+            stop_all(services).await;
+            return Err(e);
+        }
+        let mut gateway_config = config.clone();
+        for running in &services {
+            let url = format!("http://127.0.0.1:{}", running.port());
+            match running.service {
+                "catalogue" => gateway_config.services.catalogue = url,
+                "facilitators" => gateway_config.services.facilitators = url,
+                "events" => gateway_config.services.events = url,
+                "matching" => gateway_config.services.matching = url,
+                "outreach" => gateway_config.services.outreach = url,
+                _ => {}
+            }
+        }
+        let listener = match runtime::bind(&platform.http.host, platform.http.port) {
+            Ok(l) => l,
+            Err(e) => {
+                stop_all(services).await;
+                return Err(Failure::Other(format!(
+                    "http.port: cannot listen on {}:{}: {e}",
+                    platform.http.host, platform.http.port
+                )));
+            }
+        };
+        let gateway = match cafeia_gateway::start(
+            gateway_config,
+            cafeia_gateway::Shared {
+                cache: shared.cache.clone(),
+                verifier: Some(verifier),
+            },
+            listener,
+            2,
+        )
+        .await
+        {
+            Ok(g) => g,
+            Err(e) => {
+                stop_all(services).await;
+                return Err(e.into());
+            }
+        };
+        Ok(Stack {
+            config,
+            gateway,
+            services,
+        })
+    }
+
+    pub fn gateway_port(&self) -> u16 {
+        self.gateway.port()
+    }
+
+    pub fn services(&self) -> &[Running] {
+        &self.services
+    }
+
+    /// Gateway first (no new requests), then the services in reverse start order.
+    pub async fn stop(self) {
+        self.gateway.stop().await;
+        stop_all(self.services).await;
+    }
+}
+
+/// `cafeia up`.
+pub async fn up(port: u16, data_dir: PathBuf, demo: bool) -> Result<(), Failure> {
+    let sources = Sources::process()
+        .with_default("auth.dev_issuer", "true")
+        .with_default("graphql.graphiql", "true")
+        .with_default("telemetry.log_format", "pretty")
+        .with("data_dir", data_dir.display().to_string())
+        .with("http.port", port.to_string());
+    let config: GatewayConfig = config::load(&sources)?;
+    if !config.platform.is_embedded() {
+        return Err(Failure::Other(
+            "`up` runs the embedded stack: leave database.url, bus.url and cache.url unset, or run each part with `cafeia serve <service>`".into(),
+        ));
+    }
+    cafeia_platform::telemetry::init(&config.platform.telemetry);
+    let stack = Stack::start(config, demo, &|_| None).await?;
+    announce(&stack)?;
+    runtime::shutdown_signal().await;
+    eprintln!("Arrêt en cours…");
+    stack.stop().await;
+    eprintln!("Arrêté.");
+    Ok(())
+}
+
+async fn start_services(
+    config: &GatewayConfig,
+    shared: &Shared,
+    demo: bool,
+    database_for: &dyn Fn(&str) -> Option<SecretString>,
+    started: &mut Vec<Running>,
+) -> Result<(), Failure> {
+    let one = StartOne {
+        config,
+        shared,
+        demo,
+        database_for,
+    };
+    started.push(one.start::<cafeia_catalogue::Catalogue>().await?);
+    started.push(one.start::<cafeia_facilitators::Facilitators>().await?);
+    started.push(one.start::<cafeia_events::Events>().await?);
+    started.push(one.start::<cafeia_matching::Matching>().await?);
+    started.push(one.start::<cafeia_outreach::Outreach>().await?);
+    Ok(())
+}
+
+struct StartOne<'a> {
+    config: &'a GatewayConfig,
+    shared: &'a Shared,
+    demo: bool,
+    database_for: &'a dyn Fn(&str) -> Option<SecretString>,
+}
+
+impl StartOne<'_> {
+    async fn start<S: Service>(&self) -> Result<Running, Failure> {
+        let listener = runtime::bind("127.0.0.1", 0)
+            .map_err(|e| Failure::Other(format!("{}: {e}", S::NAME)))?;
+        let mut config = self.config.platform.clone();
+        if let Some(url) = (self.database_for)(S::NAME) {
+            config.database.url = Some(url);
+        }
+        Ok(runtime::start::<S>(Launch {
+            config,
+            shared: self.shared.clone(),
+            listener,
+            demo_data: self.demo,
+            workers: 1,
+        })
+        .await?)
+    }
+}
+
+async fn stop_all(services: Vec<Running>) {
+    for running in services.into_iter().rev() {
+        running.stop().await;
+    }
+}
+
+#[allow(clippy::print_stdout)]
+fn announce(stack: &Stack) -> Result<(), Failure> {
+    let (config, port, services) = (&stack.config, stack.gateway_port(), stack.services());
+    let platform = &config.platform;
+    let host = if platform.http.host == "0.0.0.0" {
+        "127.0.0.1"
+    } else {
+        platform.http.host.as_str()
+    };
+    let issuer = DevIssuer::load_or_create(&platform.data_dir, &platform.auth)?;
+    let token = |sub: &str, roles: &[Role], territory: Option<Territory>| {
+        issuer.issue(sub, roles, territory.as_ref(), TOKEN_TTL)
+    };
+    println!();
+    println!(
+        "Café IA est démarré (mode embarqué, données dans {})",
+        platform.data_dir.display()
+    );
+    println!("  GraphQL   http://{host}:{port}/graphql");
+    if config.graphql.graphiql {
+        println!("  GraphiQL  http://{host}:{port}/graphiql");
+    }
+    for running in services {
+        println!(
+            "  {:<13} http://127.0.0.1:{}",
+            running.service,
+            running.port()
+        );
+    }
+    println!();
+    println!("Jetons de développement (8 h, en-tête « Authorization: Bearer <jeton> ») :");
+    println!(
+        "  citizen      {}",
+        token("demo-citoyen", &[Role::Citizen], None)?
+    );
+    println!(
+        "  facilitator  {}",
+        token("demo-animatrice", &[Role::Facilitator], None)?
+    );
+    println!(
+        "  provider     {}",
+        token("demo-organisme", &[Role::Provider], None)?
+    );
+    println!(
+        "  staff        {}",
+        token("demo-cnnum", &[Role::Staff], None)?
+    );
+    println!(
+        "  coordinator  {}  (staff, région 84)",
+        token(
+            "demo-coord-ara",
+            &[Role::Staff],
+            Some(Territory::Region("84".into()))
+        )?
+    );
+    println!();
+    println!("Ctrl-C pour arrêter.");
+    Ok(())
+}

@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    cafeia_platform::runtime::main::<cafeia_outreach::Outreach>()
+}
