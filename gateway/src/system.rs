@@ -5,7 +5,9 @@ use crate::{
     config::ServiceUrls,
     errors::gql,
 };
-use async_graphql::{Context, Object, Result, SimpleObject, Subscription, dataloader::DataLoader};
+use async_graphql::{
+    Context, Enum, Object, Result, SimpleObject, Subscription, dataloader::DataLoader,
+};
 use cafeia_platform::{
     AppError,
     auth::{Caller, Role},
@@ -31,13 +33,33 @@ impl Viewer {
     }
 }
 
+/// What a signed-in user may do.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(name = "Role")]
+pub enum RoleGql {
+    Citizen,
+    Facilitator,
+    Provider,
+    Staff,
+}
+
+impl From<Role> for RoleGql {
+    fn from(role: Role) -> Self {
+        match role {
+            Role::Citizen => RoleGql::Citizen,
+            Role::Facilitator => RoleGql::Facilitator,
+            Role::Provider => RoleGql::Provider,
+            Role::Staff => RoleGql::Staff,
+        }
+    }
+}
+
 /// The signed-in user as the API sees them.
 #[derive(SimpleObject)]
 pub struct Me {
     /// Stable subject identifier from the identity provider.
     pub sub: String,
-    /// Roles: citizen, facilitator, provider, staff.
-    pub roles: Vec<String>,
+    pub roles: Vec<RoleGql>,
     /// Coordinators' territory, e.g. `region:84`.
     pub territory: Option<String>,
 }
@@ -81,7 +103,7 @@ impl SystemQuery {
     async fn me(&self, ctx: &Context<'_>) -> Option<Me> {
         Viewer::of(ctx).map(|c| Me {
             sub: c.sub.clone(),
-            roles: c.roles.iter().map(|r| r.as_str().to_owned()).collect(),
+            roles: c.roles.iter().map(|r| RoleGql::from(*r)).collect(),
             territory: c.territory.as_ref().map(ToString::to_string),
         })
     }
