@@ -1,21 +1,42 @@
 //! Gateway configuration: the platform's, plus GraphQL limits and where the services are.
 
-use cafeia_platform::config::{PlatformConfig, Validate, Violations};
+use cafeia_platform::config::{self, ConfigError, PlatformConfig, Sources, Validate, Violations};
 use serde::Deserialize;
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default)]
 pub struct GatewayConfig {
-    #[serde(flatten)]
     pub platform: PlatformConfig,
     pub graphql: GraphqlConfig,
     pub services: ServiceUrls,
     pub rate_limit: RateLimitConfig,
 }
 
-impl Validate for GatewayConfig {
+impl GatewayConfig {
+    /// Loads the platform keys and the gateway's own from the same layers. Two passes rather
+    /// than `#[serde(flatten)]`, which would lose the path of a bad key in error messages.
+    pub fn load(sources: &Sources) -> Result<Self, ConfigError> {
+        let platform: PlatformConfig = config::load(sources)?;
+        let own: GatewaySettings = config::load(sources)?;
+        Ok(Self {
+            platform,
+            graphql: own.graphql,
+            services: own.services,
+            rate_limit: own.rate_limit,
+        })
+    }
+}
+
+/// The keys only the gateway reads.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+struct GatewaySettings {
+    graphql: GraphqlConfig,
+    services: ServiceUrls,
+    rate_limit: RateLimitConfig,
+}
+
+impl Validate for GatewaySettings {
     fn validate(&self, v: &mut Violations) {
-        self.platform.validate(v);
         self.graphql.validate(v);
         self.services.validate(v);
         v.check(

@@ -162,11 +162,11 @@ fn embedded_sources(data_dir: &std::path::Path) -> Sources {
 }
 
 async fn serve(target: Target) -> Result<(), Failure> {
-    use cafeia_platform::runtime::{production_config, serve};
-    let platform = |c: &PlatformConfig| -> PlatformConfig { c.clone() };
+    use cafeia_platform::runtime::{production_config, refuse_dev_issuer_outside_embedded, serve};
     match target {
         Target::Gateway => {
-            let config = production_config::<cafeia_gateway::GatewayConfig>(|c| &c.platform)?;
+            let config = cafeia_gateway::GatewayConfig::load(&Sources::process())?;
+            refuse_dev_issuer_outside_embedded(&config.platform)?;
             cafeia_platform::telemetry::init(&config.platform.telemetry);
             let listener = cafeia_platform::runtime::bind(
                 &config.platform.http.host,
@@ -181,7 +181,7 @@ async fn serve(target: Target) -> Result<(), Failure> {
             Ok(())
         }
         other => {
-            let config = platform(&production_config::<PlatformConfig>(|c| c)?);
+            let config = production_config()?;
             match other {
                 Target::Catalogue => serve::<cafeia_catalogue::Catalogue>(config).await?,
                 Target::Facilitators => serve::<cafeia_facilitators::Facilitators>(config).await?,

@@ -6,7 +6,7 @@ use cafeia_platform::{
     auth::{DevIssuer, Role, Territory, Verifier},
     bus::{RetryPolicy, memory::MemoryBus},
     cache::MemoryCache,
-    config::{self, DatabaseConfig, Sources, Validate, Violations},
+    config::{DatabaseConfig, Sources, Validate, Violations},
     runtime::{self, Launch, Running, Service, Shared},
 };
 use secrecy::SecretString;
@@ -150,7 +150,7 @@ pub async fn up(port: u16, data_dir: PathBuf, demo: bool) -> Result<(), Failure>
         .with_default("telemetry.log_format", "pretty")
         .with("data_dir", data_dir.display().to_string())
         .with("http.port", port.to_string());
-    let config: GatewayConfig = config::load(&sources)?;
+    let config = GatewayConfig::load(&sources)?;
     if !config.platform.is_embedded() {
         return Err(Failure::Other(
             "`up` runs the embedded stack: leave database.url, bus.url and cache.url unset, or run each part with `cafeia serve <service>`".into(),

@@ -239,22 +239,24 @@ pub async fn shutdown_signal() {
     }
 }
 
-/// Loads configuration from the process (file named by `CAFEIA_CONFIG`, then `CAFEIA_*`)
-/// for a production process: the development issuer is refused outside embedded mode.
-pub fn production_config<T>(
-    platform: impl Fn(&T) -> &PlatformConfig,
-) -> Result<T, crate::config::ConfigError>
-where
-    T: serde::de::DeserializeOwned + crate::config::Validate,
-{
-    let config: T = crate::config::load(&crate::config::Sources::process())?;
-    let p = platform(&config);
-    if p.auth.dev_issuer && !p.is_embedded() {
+/// Production processes must not trust the development issuer: it exists for the embedded
+/// stack only, where its key sits in the local data directory.
+pub fn refuse_dev_issuer_outside_embedded(
+    config: &PlatformConfig,
+) -> Result<(), crate::config::ConfigError> {
+    if config.auth.dev_issuer && !config.is_embedded() {
         return Err(crate::config::ConfigError::single(
             "auth.dev_issuer",
             "the development issuer only exists in embedded mode; configure auth.jwks_url or auth.public_key_pem",
         ));
     }
+    Ok(())
+}
+
+/// Configuration of a production process: the file named by `CAFEIA_CONFIG`, then `CAFEIA_*`.
+pub fn production_config() -> Result<PlatformConfig, crate::config::ConfigError> {
+    let config: PlatformConfig = crate::config::load(&crate::config::Sources::process())?;
+    refuse_dev_issuer_outside_embedded(&config)?;
     Ok(config)
 }
 
@@ -278,7 +280,7 @@ pub async fn serve<S: Service>(config: PlatformConfig) -> Result<(), StartError>
 
 /// The whole `main` of a service's thin binary.
 pub fn main<S: Service>() -> std::process::ExitCode {
-    let config = match production_config::<PlatformConfig>(|c| c) {
+    let config = match production_config() {
         Ok(config) => config,
         Err(e) => {
             eprintln!("{}: {e}", S::NAME);
