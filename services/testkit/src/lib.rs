@@ -57,6 +57,7 @@ pub struct TestEnv {
     pub id: String,
     pub config: PlatformConfig,
     database: Option<PgDatabase>,
+    extra_databases: Mutex<Vec<PgDatabase>>,
     sqlite_dir: Option<PathBuf>,
     queues: Mutex<Vec<String>>,
 }
@@ -98,6 +99,7 @@ impl TestEnv {
             id,
             config,
             database,
+            extra_databases: Mutex::new(Vec::new()),
             sqlite_dir: Some(data_dir),
             queues: Mutex::new(Vec::new()),
         }
@@ -118,6 +120,28 @@ impl TestEnv {
         self.config.database_url("test")
     }
 
+    /// Another database of this test, for one service of a multi-service stack: a new
+    /// PostgreSQL database, or a new SQLite file in this test's directory.
+    pub async fn database_for(&self, service: &str) -> SecretString {
+        match self.backend {
+            Backend::Embedded => {
+                let path = self.config.data_dir.join(format!("{service}.sqlite"));
+                SecretString::from(format!("sqlite://{}?mode=rwc", path.display()))
+            }
+            Backend::Real => {
+                let ends = endpoints().await;
+                let db =
+                    PgDatabase::create(&ends.postgres, &format!("{}_{service}", self.id)).await;
+                let url = SecretString::from(db.url.clone());
+                self.extra_databases
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(db);
+                url
+            }
+        }
+    }
+
     /// This env's configuration with the bus pointed at `amqp_url` (e.g. through a proxy).
     pub fn config_with_bus(&self, amqp_url: &str) -> PlatformConfig {
         let mut config = self.config.clone();
@@ -131,7 +155,13 @@ impl Drop for TestEnv {
         let queues = std::mem::take(&mut *self.queues.lock().unwrap_or_else(|e| e.into_inner()));
         let exchange = self.config.bus.exchange.clone();
         let levels = self.config.bus.max_attempts;
-        let database = self.database.take();
+        let mut databases: Vec<PgDatabase> = std::mem::take(
+            &mut *self
+                .extra_databases
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        );
+        databases.extend(self.database.take());
         let amqp = (self.backend == Backend::Real).then(|| {
             use secrecy::ExposeSecret;
             self.config.bus.url.expose_secret().to_owned()
@@ -148,7 +178,7 @@ impl Drop for TestEnv {
                 return;
             };
             rt.block_on(async move {
-                if let Some(db) = database {
+                for db in databases {
                     db.drop_now().await;
                 }
                 if let Some(url) = amqp {

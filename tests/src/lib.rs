@@ -1,0 +1,81 @@
+//! Drives a whole stack (every service and the gateway, in this process) on a test's own
+//! backends, through the public GraphQL API only.
+
+use cafeia::stack::Stack;
+use cafeia_gateway::GatewayConfig;
+use cafeia_platform::auth::{DevIssuer, Role, Territory};
+use cafeia_testkit::{Backend, TestEnv};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use std::{collections::HashMap, time::Duration};
+
+pub const SERVICES: [&str; 5] = [
+    "catalogue",
+    "facilitators",
+    "events",
+    "matching",
+    "outreach",
+];
+
+pub struct TestStack {
+    pub env: TestEnv,
+    pub base: String,
+    issuer: DevIssuer,
+    stack: Option<Stack>,
+    http: reqwest::Client,
+}
+
+impl TestStack {
+    pub async fn start(backend: Backend) -> Self {
+        let env = TestEnv::new(backend).await;
+        let mut databases: HashMap<String, SecretString> = HashMap::new();
+        for service in SERVICES {
+            databases.insert(service.to_owned(), env.database_for(service).await);
+        }
+        let mut config = GatewayConfig::default();
+        config.platform = env.config.clone();
+        config.platform.http.port = 0;
+        config.platform.database.url = None;
+        let issuer = DevIssuer::load_or_create(&config.platform.data_dir, &config.platform.auth)
+            .expect("issuer");
+        let stack = Stack::start(config, true, &|service| databases.get(service).cloned())
+            .await
+            .unwrap_or_else(|e| panic!("stack starts: {e}"));
+        Self {
+            base: format!("http://127.0.0.1:{}", stack.gateway_port()),
+            env,
+            issuer,
+            stack: Some(stack),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub fn token(&self, sub: &str, roles: &[Role], territory: Option<Territory>) -> String {
+        self.issuer
+            .issue(sub, roles, territory.as_ref(), Duration::from_secs(600))
+            .expect("token")
+    }
+
+    /// POSTs a GraphQL request; returns the whole response body.
+    pub async fn graphql(&self, query: &str, variables: Value, token: Option<&str>) -> Value {
+        let mut req = self
+            .http
+            .post(format!("{}/graphql", self.base))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send()
+            .await
+            .expect("gateway answers")
+            .json()
+            .await
+            .expect("JSON body")
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(stack) = self.stack.take() {
+            stack.stop().await;
+        }
+    }
+}
