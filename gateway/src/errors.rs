@@ -5,10 +5,10 @@ use async_graphql::ErrorExtensions;
 use cafeia_platform::{AppError, ErrorCode};
 
 pub fn gql(err: AppError) -> async_graphql::Error {
-    if err.code == ErrorCode::Internal || err.code == ErrorCode::Unavailable {
-        if let Some(source) = std::error::Error::source(&err) {
-            tracing::error!(code = %err.code, error = %source, "resolver failed");
-        }
+    if matches!(err.code, ErrorCode::Internal | ErrorCode::Unavailable)
+        && let Some(source) = std::error::Error::source(&err)
+    {
+        tracing::error!(code = %err.code, error = %source, "resolver failed");
     }
     let code = err.code.as_str();
     let field = err.field().map(str::to_owned);

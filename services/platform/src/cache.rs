@@ -135,15 +135,18 @@ impl Cache for RedisCache {
 
 /// In-process cache for embedded mode. Expired entries are dropped on access and swept when
 /// the map grows.
+/// A value and the instant it expires.
+type Entries = HashMap<String, (Vec<u8>, Instant)>;
+
 #[derive(Default, Clone)]
 pub struct MemoryCache {
-    entries: Arc<Mutex<HashMap<String, (Vec<u8>, Instant)>>>,
+    entries: Arc<Mutex<Entries>>,
 }
 
 const SWEEP_ABOVE: usize = 10_000;
 
 impl MemoryCache {
-    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Vec<u8>, Instant)>> {
+    fn entries(&self) -> std::sync::MutexGuard<'_, Entries> {
         self.entries.lock().unwrap_or_else(|e| e.into_inner())
     }
 

@@ -15,14 +15,11 @@ pub async fn connect(
     max_connections: u32,
 ) -> Result<DatabaseConnection, DbErr> {
     let url = url.expose_secret();
-    if let Some(path) = sqlite_path(url) {
-        if let Some(parent) = std::path::Path::new(path).parent() {
-            if !parent.as_os_str().is_empty() {
-                std::fs::create_dir_all(parent).map_err(|e| {
-                    DbErr::Custom(format!("cannot create {}: {e}", parent.display()))
-                })?;
-            }
-        }
+    if let Some(parent) = sqlite_path(url).and_then(|p| std::path::Path::new(p).parent())
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", parent.display())))?;
     }
     let mut options = ConnectOptions::new(url.to_owned());
     options
