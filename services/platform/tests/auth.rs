@@ -269,3 +269,66 @@ async fn the_extractor_answers_401_and_403_as_problems() {
     assert_eq!(resp.status(), 200);
     assert_eq!(test::read_body(resp).await, "s1");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jwks_keys_are_fetched_and_matched_by_kid() {
+    use actix_web::HttpServer;
+    use ed25519_dalek::{VerifyingKey, pkcs8::DecodePublicKey};
+    let k = keys().await;
+    let public = VerifyingKey::from_public_key_pem(&k.issuer.public_pem).expect("public key");
+    let jwks = json!({"keys": [{
+        "kty": "OKP", "crv": "Ed25519", "use": "sig", "alg": "EdDSA", "kid": "cle-2026",
+        "x": URL_SAFE_NO_PAD.encode(public.to_bytes()),
+    }]});
+    let server = HttpServer::new(move || {
+        let jwks = jwks.clone();
+        App::new().route(
+            "/certs",
+            web::get().to(move || {
+                let jwks = jwks.clone();
+                async move { HttpResponse::Ok().json(jwks) }
+            }),
+        )
+    })
+    .workers(1)
+    .disable_signals()
+    .bind("127.0.0.1:0")
+    .expect("bind");
+    let port = server.addrs()[0].port();
+    let server = server.run();
+    let handle = server.handle();
+    tokio::spawn(server);
+
+    let config = AuthConfig {
+        jwks_url: Some(format!("http://127.0.0.1:{port}/certs")),
+        ..AuthConfig::default()
+    };
+    let verifier = Verifier::from_config(&config, &k.dir)
+        .await
+        .expect("JWKS fetched");
+    let private = std::fs::read(k.dir.join(DevIssuer::PRIVATE_FILE)).expect("private key");
+    let sign = |kid: Option<&str>| {
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = kid.map(str::to_owned);
+        jsonwebtoken::encode(
+            &header,
+            &claims(&k),
+            &EncodingKey::from_ed_pem(&private).expect("key"),
+        )
+        .expect("sign")
+    };
+    let caller = verifier
+        .verify(&sign(Some("cle-2026")))
+        .await
+        .expect("kid found in the key set");
+    assert_eq!(caller.sub, "citoyen-1");
+    assert_eq!(
+        verifier.verify(&sign(Some("cle-inconnue"))).await.err(),
+        Some(AuthError::UnknownKey)
+    );
+    assert_eq!(
+        verifier.verify(&sign(None)).await.err(),
+        Some(AuthError::UnknownKey)
+    );
+    handle.stop(false).await;
+}
