@@ -61,6 +61,8 @@ enum Command {
     },
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Exit 0 if `url` answers 2xx within 3 s (container health checks: the image has no curl).
+    Probe { url: String },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -146,6 +148,22 @@ async fn run(command: Command) -> Result<(), Failure> {
             )?;
             println!("{token}");
             Ok(())
+        }
+        Command::Probe { url } => {
+            let client = reqwest::Client::builder()
+                .timeout(Duration::from_secs(3))
+                .build()
+                .map_err(|e| Failure::Other(e.to_string()))?;
+            let response = client
+                .get(&url)
+                .send()
+                .await
+                .map_err(|e| Failure::Other(format!("{url}: {e}")))?;
+            if response.status().is_success() {
+                Ok(())
+            } else {
+                Err(Failure::Other(format!("{url}: {}", response.status())))
+            }
         }
         Command::Schema => {
             print!("{}", cafeia_gateway::sdl());

@@ -286,6 +286,9 @@ pub struct DatabaseConfig {
     /// per service in `data_dir`.
     pub url: Option<SecretString>,
     pub max_connections: u32,
+    /// Apply pending migrations when a service starts. Turn off where a migration job runs
+    /// them before the rollout, so replicas never race on a schema change.
+    pub migrate_on_start: bool,
 }
 
 impl Default for DatabaseConfig {
@@ -293,6 +296,7 @@ impl Default for DatabaseConfig {
         Self {
             url: None,
             max_connections: 10,
+            migrate_on_start: true,
         }
     }
 }

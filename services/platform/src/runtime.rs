@@ -162,7 +162,9 @@ pub async fn start<S: Service>(launch: Launch) -> Result<Running, StartError> {
         config.database.max_connections,
     )
     .await?;
-    S::migrate(&db).await?;
+    if config.database.migrate_on_start {
+        S::migrate(&db).await?;
+    }
     let bus = match shared.bus {
         Some(bus) => bus,
         None => bus::connect(&config.bus).await?,
