@@ -17,5 +17,6 @@ pub mod metrics;
 pub mod outbox;
 pub mod runtime;
 pub mod telemetry;
+pub mod territory;
 
 pub use errors::{AppError, ErrorCode};

@@ -1,0 +1,393 @@
+//! The facilitator network's rules: kinds, statuses and their transitions, identifiers
+//! (SIRET, RNA), territories, venues' coordinates and opening hours.
+
+use cafeia_platform::{
+    errors::FieldError,
+    territory::{Area, Gazetteer, distance_km, in_france},
+};
+use serde::{Deserialize, Serialize};
+
+/// What kind of facilitator runs cafés.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FacilitatorKind {
+    ConseillerNumerique,
+    MediateurNumerique,
+    Bibliothecaire,
+    Benevole,
+    Formateur,
+    AgentPublic,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Pending,
+    Verified,
+    Suspended,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Verified => "verified",
+            Status::Suspended => "suspended",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        [Status::Pending, Status::Verified, Status::Suspended]
+            .into_iter()
+            .find(|st| st.as_str() == s)
+    }
+}
+
+/// A staff decision on a facilitator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    Verify,
+    Suspend,
+    Reinstate,
+}
+
+impl Decision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Verify => "verify",
+            Decision::Suspend => "suspend",
+            Decision::Reinstate => "reinstate",
+        }
+    }
+
+    /// The status a decision leads to from `from`, or why it cannot apply.
+    pub fn apply(self, from: Status) -> Result<Status, &'static str> {
+        match (self, from) {
+            (Decision::Verify, Status::Pending) => Ok(Status::Verified),
+            (Decision::Verify, Status::Verified) => Err("déjà vérifié·e"),
+            (Decision::Verify, Status::Suspended) => Err("suspendu·e : utilisez la réintégration"),
+            (Decision::Suspend, Status::Pending | Status::Verified) => Ok(Status::Suspended),
+            (Decision::Suspend, Status::Suspended) => Err("déjà suspendu·e"),
+            (Decision::Reinstate, Status::Suspended) => Ok(Status::Verified),
+            (Decision::Reinstate, _) => {
+                Err("seul·e un·e animateur·rice suspendu·e peut être réintégré·e")
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrganisationKind {
+    FranceServices,
+    Mediatheque,
+    Association,
+    Collectivite,
+    Entreprise,
+    EtablissementScolaire,
+    TiersLieu,
+    AutreStructurePublique,
+}
+
+/// Validates a SIRET: 14 digits whose Luhn sum is a multiple of 10 (La Poste's establishments,
+/// SIREN 356000000, may instead have a plain digit sum that is a multiple of 5).
+pub fn valid_siret(siret: &str) -> bool {
+    if siret.len() != 14 || !siret.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let sum: u32 = siret
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, b)| {
+            let d = u32::from(b - b'0');
+            if i % 2 == 1 {
+                let dd = d * 2;
+                if dd > 9 { dd - 9 } else { dd }
+            } else {
+                d
+            }
+        })
+        .sum();
+    if sum % 10 == 0 {
+        return true;
+    }
+    // La Poste numbers its establishments beyond what Luhn allows.
+    siret.starts_with("356000000")
+        && siret.bytes().map(|b| u32::from(b - b'0')).sum::<u32>() % 5 == 0
+}
+
+/// Validates an RNA number (répertoire national des associations): `W` and nine characters,
+/// digits except the department part which may hold letters (2A, 2B, 97x…).
+pub fn valid_rna(rna: &str) -> bool {
+    rna.len() == 10
+        && rna.starts_with('W')
+        && rna[1..]
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+        && rna[4..].bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Collects field errors so a form shows them all at once.
+#[derive(Default, Debug)]
+pub struct Problems(pub Vec<FieldError>);
+
+impl Problems {
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.0.push(FieldError {
+            field: field.to_owned(),
+            message: message.into(),
+        });
+    }
+
+    pub fn check(&mut self, ok: bool, field: &str, message: &str) {
+        if !ok {
+            self.add(field, message);
+        }
+    }
+
+    /// A required text of at most `max` characters, trimmed.
+    pub fn text(&mut self, field: &str, value: &str, max: usize) -> String {
+        let value = value.trim();
+        if value.is_empty() {
+            self.add(field, "ne doit pas être vide");
+        } else if value.chars().count() > max {
+            self.add(field, format!("doit faire au plus {max} caractères"));
+        }
+        value.to_owned()
+    }
+
+    pub fn into_result(self) -> Result<(), cafeia_platform::AppError> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(cafeia_platform::AppError::invalid_fields(self.0))
+        }
+    }
+}
+
+/// Resolves a list of served territories (commune or département INSEE codes) to their areas.
+pub fn territories(codes: &[String], field: &str, problems: &mut Problems) -> Vec<Area> {
+    let gazetteer = Gazetteer::get();
+    if codes.is_empty() {
+        problems.add(
+            field,
+            "au moins un territoire (commune ou département) est requis",
+        );
+    }
+    if codes.len() > 200 {
+        problems.add(field, "au plus 200 territoires");
+        return Vec::new();
+    }
+    let mut areas = Vec::new();
+    for (i, code) in codes.iter().enumerate() {
+        match gazetteer.area(code.trim()) {
+            Some(area) => areas.push(area),
+            None => problems.add(
+                &format!("{field}[{i}]"),
+                format!("code INSEE inconnu : {code:?}"),
+            ),
+        }
+    }
+    areas.sort_by(|a, b| a.departement.cmp(&b.departement));
+    areas.dedup();
+    areas
+}
+
+/// Known languages: ISO 639-1 codes plus `lsf` (French Sign Language).
+pub fn languages(codes: &[String], problems: &mut Problems) -> Vec<String> {
+    const KNOWN: [&str; 16] = [
+        "fr", "en", "es", "de", "it", "pt", "ar", "zh", "ru", "tr", "ro", "pl", "uk", "vi", "lsf",
+        "oc",
+    ];
+    let mut out = Vec::new();
+    for (i, code) in codes.iter().enumerate() {
+        let code = code.trim().to_lowercase();
+        if KNOWN.contains(&code.as_str()) {
+            out.push(code);
+        } else {
+            problems.add(
+                &format!("languages[{i}]"),
+                format!("langue inconnue : {code:?} (ex. fr, en, lsf)"),
+            );
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Topics of the shared controlled vocabulary.
+pub const TOPICS: [&str; 9] = [
+    "what_is_ai",
+    "generative_ai",
+    "ai_at_work",
+    "ai_and_jobs",
+    "data_and_privacy",
+    "misinformation_deepfakes",
+    "ai_public_services",
+    "programming_ai",
+    "ai_and_education",
+];
+
+pub fn topics(values: &[String], field: &str, problems: &mut Problems) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, t) in values.iter().enumerate() {
+        if TOPICS.contains(&t.as_str()) {
+            out.push(t.clone());
+        } else {
+            problems.add(
+                &format!("{field}[{i}]"),
+                format!("thème inconnu : {t:?} (valeurs : {})", TOPICS.join(", ")),
+            );
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Checks a venue's position: in France, and within 30 km of its commune's centre (a swapped
+/// latitude/longitude or a wrong commune is caught here).
+pub fn venue_position(lat: f64, lon: f64, insee: &str, problems: &mut Problems) {
+    if !in_france(lat, lon) {
+        problems.add(
+            "latitude",
+            "les coordonnées ne sont pas en France (métropole ou outre-mer)",
+        );
+        return;
+    }
+    if let Some(c) = Gazetteer::get().commune(insee) {
+        let d = distance_km((lat, lon), (c.lat, c.lon));
+        if d > 30.0 {
+            problems.add(
+                "latitude",
+                format!(
+                    "à {d:.0} km de {} : coordonnées ou commune erronées",
+                    c.name
+                ),
+            );
+        }
+    }
+}
+
+/// Validates OSM `opening_hours` syntax (e.g. `Mo-Fr 09:00-12:00,14:00-17:30; Sa 10:00-12:00`).
+pub fn opening_hours(value: &str, problems: &mut Problems) -> Option<String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return None;
+    }
+    if value.len() > 500 {
+        problems.add("opening_hours", "au plus 500 caractères");
+        return None;
+    }
+    match opening_hours_syntax::parse(value) {
+        Ok(_) => Some(value.to_owned()),
+        Err(_) => {
+            problems.add(
+                "opening_hours",
+                "syntaxe OpenStreetMap opening_hours invalide (ex. « Mo-Fr 09:00-12:00,14:00-17:30 »)",
+            );
+            None
+        }
+    }
+}
+
+/// Accessibility features a venue may offer.
+pub const ACCESSIBILITY: [&str; 6] = [
+    "wheelchair",
+    "hearing_loop",
+    "lsf",
+    "easy_read",
+    "adapted_toilets",
+    "visual_aids",
+];
+
+pub fn accessibility(values: &[String], problems: &mut Problems) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, v) in values.iter().enumerate() {
+        if ACCESSIBILITY.contains(&v.as_str()) {
+            out.push(v.clone());
+        } else {
+            problems.add(
+                &format!("accessibility[{i}]"),
+                format!(
+                    "valeur inconnue : {v:?} (valeurs : {})",
+                    ACCESSIBILITY.join(", ")
+                ),
+            );
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+pub fn email(value: &str, problems: &mut Problems) -> String {
+    let value = value.trim().to_lowercase();
+    let ok = value.len() <= 254
+        && value.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        })
+        && !value.chars().any(char::is_whitespace);
+    problems.check(ok, "email", "adresse électronique invalide");
+    value
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn siret_checksums() {
+        assert!(valid_siret("73282932000074")); // a well-known valid SIRET
+        assert!(!valid_siret("73282932000075"));
+        assert!(!valid_siret("7328293200007"));
+        assert!(!valid_siret("7328293200007A"));
+        assert!(valid_siret("35600000000048")); // La Poste, head office (Luhn)
+        assert!(valid_siret("35600000000015")); // La Poste establishment (digit sum)
+        assert!(!valid_siret("35600000000016"));
+    }
+
+    #[test]
+    fn rna_format() {
+        assert!(valid_rna("W751234567"));
+        assert!(valid_rna("W2A1002345"));
+        assert!(!valid_rna("X751234567"));
+        assert!(!valid_rna("W75123456"));
+    }
+
+    #[test]
+    fn status_transitions() {
+        assert_eq!(
+            Decision::Verify.apply(Status::Pending),
+            Ok(Status::Verified)
+        );
+        assert_eq!(
+            Decision::Suspend.apply(Status::Verified),
+            Ok(Status::Suspended)
+        );
+        assert_eq!(
+            Decision::Reinstate.apply(Status::Suspended),
+            Ok(Status::Verified)
+        );
+        assert!(Decision::Reinstate.apply(Status::Verified).is_err());
+        assert!(Decision::Verify.apply(Status::Suspended).is_err());
+        assert!(Decision::Suspend.apply(Status::Suspended).is_err());
+    }
+
+    #[test]
+    fn opening_hours_are_checked() {
+        let mut p = Problems::default();
+        assert_eq!(
+            opening_hours("Mo-Fr 09:00-12:00,14:00-17:30; Sa 10:00-12:00", &mut p).as_deref(),
+            Some("Mo-Fr 09:00-12:00,14:00-17:30; Sa 10:00-12:00")
+        );
+        assert!(p.0.is_empty());
+        assert_eq!(opening_hours("lundi matin", &mut p), None);
+        assert_eq!(p.0[0].field, "opening_hours");
+    }
+}

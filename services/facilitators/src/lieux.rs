@@ -1,0 +1,441 @@
+//! Import and export of venues in the national open-data standard for digital-inclusion venues
+//! (« lieux de médiation numérique »): CSV (lists joined with `|`) or JSON. Imports are
+//! idempotent by the standard's `id`; each row is validated on its own and reported, valid
+//! rows go in, invalid ones change nothing.
+
+use crate::{
+    audit,
+    storage::venue,
+    venues::{self, ValidVenue, VenueInput},
+};
+use cafeia_platform::{
+    AppError,
+    errors::{AppResult, FieldError},
+    territory::Gazetteer,
+};
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
+    IntoActiveModel, QueryFilter, TransactionTrait,
+};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashSet};
+use uuid::Uuid;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Json,
+}
+
+/// Columns of the standard we read and write, in the standard's order.
+pub const COLUMNS: [&str; 14] = [
+    "id",
+    "nom",
+    "commune",
+    "code_postal",
+    "code_insee",
+    "adresse",
+    "complement_adresse",
+    "latitude",
+    "longitude",
+    "horaires",
+    "services",
+    "publics_specifiquement_adresses",
+    "prise_en_charge_specifique",
+    "date_maj",
+];
+
+const REQUIRED: [&str; 5] = ["id", "nom", "code_postal", "adresse", "services"];
+
+/// The standard's « prise en charge spécifique » values we map to our accessibility features.
+const ACCESSIBILITY: [(&str, &str); 6] = [
+    ("Handicaps moteurs", "wheelchair"),
+    ("Surdité", "hearing_loop"),
+    ("Langue des signes française", "lsf"),
+    ("Illettrisme", "easy_read"),
+    ("Déficience visuelle", "visual_aids"),
+    ("Toilettes adaptées", "adapted_toilets"),
+];
+
+#[derive(Debug, Serialize, Default, PartialEq, Eq)]
+pub struct Report {
+    pub total: usize,
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub rejected: usize,
+    /// One entry per problem: the data row (1 = first row after the header), its id, the field.
+    pub errors: Vec<RowError>,
+}
+
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct RowError {
+    pub row: usize,
+    pub id: Option<String>,
+    pub field: String,
+    pub message: String,
+}
+
+const MAX_REPORTED_ERRORS: usize = 1000;
+
+impl Report {
+    fn reject(&mut self, row: usize, id: Option<&str>, errors: Vec<FieldError>) {
+        self.rejected += 1;
+        for e in errors {
+            if self.errors.len() < MAX_REPORTED_ERRORS {
+                self.errors.push(RowError {
+                    row,
+                    id: id.map(str::to_owned),
+                    field: e.field,
+                    message: e.message,
+                });
+            }
+        }
+    }
+}
+
+type Row = BTreeMap<String, String>;
+
+fn read_rows(format: Format, bytes: &[u8]) -> AppResult<Vec<Row>> {
+    match format {
+        Format::Csv => {
+            let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(bytes);
+            let headers = reader
+                .headers()
+                .map_err(|e| AppError::invalid("file", format!("en-tête CSV illisible : {e}")))?
+                .iter()
+                .map(|h| h.trim().trim_start_matches('\u{feff}').to_owned())
+                .collect::<Vec<_>>();
+            for column in REQUIRED {
+                if !headers.iter().any(|h| h == column) {
+                    return Err(AppError::invalid(
+                        "file",
+                        format!("colonne obligatoire absente : {column}"),
+                    ));
+                }
+            }
+            let mut rows = Vec::new();
+            for (i, record) in reader.records().enumerate() {
+                let record = record.map_err(|e| {
+                    AppError::invalid("file", format!("ligne {} illisible : {e}", i + 1))
+                })?;
+                rows.push(
+                    headers
+                        .iter()
+                        .cloned()
+                        .zip(record.iter().map(str::to_owned))
+                        .collect(),
+                );
+            }
+            Ok(rows)
+        }
+        Format::Json => {
+            let value: serde_json::Value = serde_json::from_slice(bytes)
+                .map_err(|e| AppError::invalid("file", format!("JSON illisible : {e}")))?;
+            let items = match value {
+                serde_json::Value::Array(items) => items,
+                serde_json::Value::Object(mut map) => match map.remove("lieux") {
+                    Some(serde_json::Value::Array(items)) => items,
+                    _ => {
+                        return Err(AppError::invalid(
+                            "file",
+                            "attendu un tableau de lieux (ou {\"lieux\": [...]})",
+                        ));
+                    }
+                },
+                _ => return Err(AppError::invalid("file", "attendu un tableau de lieux")),
+            };
+            Ok(items
+                .into_iter()
+                .map(|item| match item {
+                    serde_json::Value::Object(map) => map
+                        .into_iter()
+                        .map(|(k, v)| {
+                            let text = match v {
+                                serde_json::Value::String(s) => s,
+                                serde_json::Value::Array(list) => list
+                                    .into_iter()
+                                    .map(|x| {
+                                        x.as_str()
+                                            .map(str::to_owned)
+                                            .unwrap_or_else(|| x.to_string())
+                                    })
+                                    .collect::<Vec<_>>()
+                                    .join("|"),
+                                serde_json::Value::Null => String::new(),
+                                other => other.to_string(),
+                            };
+                            (k, text)
+                        })
+                        .collect(),
+                    _ => Row::new(),
+                })
+                .collect())
+        }
+    }
+}
+
+fn list(value: Option<&String>) -> Vec<String> {
+    value
+        .map(|v| {
+            v.split('|')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn number(row: &Row, field: &str, problems: &mut Vec<FieldError>) -> Option<f64> {
+    let text = row.get(field).map(|s| s.trim()).filter(|s| !s.is_empty())?;
+    match text.replace(',', ".").parse::<f64>() {
+        Ok(n) if n.is_finite() => Some(n),
+        _ => {
+            problems.push(FieldError {
+                field: field.into(),
+                message: format!("nombre illisible : {text:?}"),
+            });
+            None
+        }
+    }
+}
+
+/// One row of the standard as our venue input, or what is wrong with it.
+fn to_input(row: &Row, existing: Option<&venue::Model>) -> Result<VenueInput, Vec<FieldError>> {
+    let mut problems = Vec::new();
+    for column in REQUIRED {
+        if row.get(column).is_none_or(|v| v.trim().is_empty()) {
+            problems.push(FieldError {
+                field: column.into(),
+                message: "champ obligatoire vide".into(),
+            });
+        }
+    }
+    let latitude = number(row, "latitude", &mut problems);
+    let longitude = number(row, "longitude", &mut problems);
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let get = |k: &str| row.get(k).map(|s| s.trim().to_owned()).unwrap_or_default();
+    let mut address = get("adresse");
+    let complement = get("complement_adresse");
+    if !complement.is_empty() {
+        address = format!("{address}, {complement}");
+    }
+    let accessibility = list(row.get("prise_en_charge_specifique"))
+        .iter()
+        .filter_map(|v| {
+            ACCESSIBILITY
+                .iter()
+                .find(|(label, _)| label == v)
+                .map(|(_, ours)| (*ours).to_owned())
+        })
+        .collect();
+    Ok(VenueInput {
+        name: get("nom"),
+        address,
+        postcode: get("code_postal"),
+        insee: Some(get("code_insee")).filter(|s| !s.is_empty()),
+        latitude,
+        longitude,
+        opening_hours: Some(get("horaires")).filter(|s| !s.is_empty()),
+        accessibility,
+        capacity: existing.and_then(|e| e.capacity),
+        services: list(row.get("services")),
+        publics: list(row.get("publics_specifiquement_adresses")),
+        is_public: true,
+        organisation_id: existing.and_then(|e| e.organisation_id),
+    })
+}
+
+/// Imports a file; one transaction for all valid rows, so a failure midway writes nothing.
+pub async fn import(
+    db: &DatabaseConnection,
+    actor: &str,
+    format: Format,
+    bytes: &[u8],
+) -> AppResult<Report> {
+    let rows = read_rows(format, bytes)?;
+    let mut report = Report {
+        total: rows.len(),
+        ..Report::default()
+    };
+    let mut seen = HashSet::new();
+    let txn = db.begin().await?;
+    for (index, row) in rows.iter().enumerate() {
+        let number = index + 1;
+        let id = row
+            .get("id")
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty());
+        if let Some(id) = &id {
+            if !seen.insert(id.clone()) {
+                report.reject(
+                    number,
+                    Some(id),
+                    vec![FieldError {
+                        field: "id".into(),
+                        message: "identifiant en double dans le fichier".into(),
+                    }],
+                );
+                continue;
+            }
+            if id.chars().count() > 255 {
+                report.reject(
+                    number,
+                    Some(id),
+                    vec![FieldError {
+                        field: "id".into(),
+                        message: "identifiant trop long".into(),
+                    }],
+                );
+                continue;
+            }
+        }
+        // Our own exports use our ids: a round trip finds the same venues again.
+        let existing = match &id {
+            Some(id) => match venue::Entity::find()
+                .filter(venue::Column::SourceId.eq(id.as_str()))
+                .one(&txn)
+                .await?
+            {
+                Some(v) => Some(v),
+                None => match Uuid::parse_str(id) {
+                    Ok(uuid) => venue::Entity::find_by_id(uuid).one(&txn).await?,
+                    Err(_) => None,
+                },
+            },
+            None => None,
+        };
+        let input = match to_input(row, existing.as_ref()) {
+            Ok(input) => input,
+            Err(errors) => {
+                report.reject(number, id.as_deref(), errors);
+                continue;
+            }
+        };
+        let valid: ValidVenue = match venues::validate(&input) {
+            Ok(v) => v,
+            Err(errors) => {
+                report.reject(number, id.as_deref(), errors);
+                continue;
+            }
+        };
+        let Some(source_id) = id else { continue };
+        match existing {
+            Some(current) if venues::stored(&current) == valid => report.unchanged += 1,
+            Some(current) => {
+                let mut model = current.into_active_model();
+                venues::apply(&mut model, &valid);
+                let model = model.update(&txn).await?;
+                audit::record(&txn, actor, "venue_imported", "venue", model.id, None).await?;
+                venues::announce_upsert(&txn, &model).await?;
+                report.updated += 1;
+            }
+            None => {
+                let now = Utc::now();
+                let mut model = venue::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    source_id: Set(Some(source_id)),
+                    organisation_id: Set(None),
+                    created_by: Set(None),
+                    created_at: Set(now),
+                    ..Default::default()
+                };
+                venues::apply(&mut model, &valid);
+                let model = model.insert(&txn).await?;
+                audit::record(&txn, actor, "venue_imported", "venue", model.id, None).await?;
+                venues::announce_upsert(&txn, &model).await?;
+                report.created += 1;
+            }
+        }
+    }
+    txn.commit().await?;
+    Ok(report)
+}
+
+fn to_row(model: &venue::Model) -> Vec<(String, serde_json::Value)> {
+    let v = venues::stored(model);
+    let commune = Gazetteer::get()
+        .commune(&v.insee)
+        .map(|c| c.name.clone())
+        .unwrap_or_default();
+    let accessibility: Vec<String> = v
+        .accessibility
+        .iter()
+        .filter_map(|a| {
+            ACCESSIBILITY
+                .iter()
+                .find(|(_, ours)| ours == a)
+                .map(|(label, _)| (*label).to_owned())
+        })
+        .collect();
+    let s = |x: &str| serde_json::Value::String(x.to_owned());
+    let arr = |xs: &[String]| serde_json::Value::Array(xs.iter().map(|x| s(x)).collect());
+    vec![
+        (
+            "id".into(),
+            s(model.source_id.as_deref().unwrap_or(&model.id.to_string())),
+        ),
+        ("nom".into(), s(&v.name)),
+        ("commune".into(), s(&commune)),
+        ("code_postal".into(), s(&v.postcode)),
+        ("code_insee".into(), s(&v.insee)),
+        ("adresse".into(), s(&v.address)),
+        ("complement_adresse".into(), s("")),
+        ("latitude".into(), serde_json::json!(v.lat)),
+        ("longitude".into(), serde_json::json!(v.lon)),
+        (
+            "horaires".into(),
+            s(v.opening_hours.as_deref().unwrap_or("")),
+        ),
+        ("services".into(), arr(&v.services)),
+        ("publics_specifiquement_adresses".into(), arr(&v.publics)),
+        ("prise_en_charge_specifique".into(), arr(&accessibility)),
+        (
+            "date_maj".into(),
+            s(&model.updated_at.date_naive().to_string()),
+        ),
+    ]
+}
+
+/// Public venues in the standard: `(content type, body)`.
+pub fn export(
+    format: Format,
+    rows: &[venue::Model],
+) -> Result<(&'static str, Vec<u8>), csv::Error> {
+    match format {
+        Format::Json => {
+            let items: Vec<serde_json::Map<String, serde_json::Value>> = rows
+                .iter()
+                .map(|m| to_row(m).into_iter().collect())
+                .collect();
+            Ok((
+                "application/json",
+                serde_json::to_vec(&items).unwrap_or_default(),
+            ))
+        }
+        Format::Csv => {
+            let mut writer = csv::Writer::from_writer(Vec::new());
+            writer.write_record(COLUMNS)?;
+            for m in rows {
+                let record: Vec<String> = to_row(m)
+                    .into_iter()
+                    .map(|(_, v)| match v {
+                        serde_json::Value::String(s) => s,
+                        serde_json::Value::Array(xs) => xs
+                            .iter()
+                            .filter_map(|x| x.as_str().map(str::to_owned))
+                            .collect::<Vec<_>>()
+                            .join("|"),
+                        other => other.to_string(),
+                    })
+                    .collect();
+                writer.write_record(record)?;
+            }
+            let bytes = writer.into_inner().map_err(|e| e.into_error())?;
+            Ok(("text/csv; charset=utf-8", bytes))
+        }
+    }
+}

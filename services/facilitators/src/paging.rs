@@ -1,0 +1,56 @@
+//! Cursor pagination shared by the list endpoints: rows are ordered by their UUIDv7 id (creation
+//! order), and the cursor is the last id of the previous page, so pages stay stable while rows
+//! are added.
+
+use cafeia_platform::AppError;
+use serde::Serialize;
+use uuid::Uuid;
+
+pub const DEFAULT_LIMIT: u64 = 20;
+pub const MAX_LIMIT: u64 = 100;
+
+#[derive(Debug, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// The page size asked for, checked.
+pub fn limit(requested: Option<u64>) -> Result<u64, AppError> {
+    match requested {
+        None => Ok(DEFAULT_LIMIT),
+        Some(0) => Err(AppError::invalid("limit", "doit être au moins 1")),
+        Some(n) if n > MAX_LIMIT => Err(AppError::invalid(
+            "limit",
+            format!("au plus {MAX_LIMIT} par page"),
+        )),
+        Some(n) => Ok(n),
+    }
+}
+
+pub fn cursor(value: Option<&str>) -> Result<Option<Uuid>, AppError> {
+    value
+        .map(|c| Uuid::parse_str(c).map_err(|_| AppError::invalid("cursor", "curseur invalide")))
+        .transpose()
+}
+
+/// Cuts `rows` (fetched with `limit + 1`) into a page.
+pub fn page<R, T>(
+    mut rows: Vec<R>,
+    limit: u64,
+    id: impl Fn(&R) -> Uuid,
+    view: impl Fn(R) -> T,
+) -> Page<T> {
+    let more = rows.len() as u64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let next_cursor = if more {
+        rows.last().map(|r| id(r).to_string())
+    } else {
+        None
+    };
+    Page {
+        items: rows.into_iter().map(view).collect(),
+        next_cursor,
+    }
+}

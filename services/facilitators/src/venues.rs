@@ -1,0 +1,602 @@
+//! Venues (lieux de médiation numérique) where cafés happen: managed by staff and by the
+//! facilitators who created them, listed publicly (public fields of public venues only),
+//! imported and exported in the national open-data standard (see `lieux.rs`).
+
+use crate::{
+    State, audit,
+    domain::{self, Problems},
+    facilitators::{from_json, parse_point, radius, to_json},
+    lieux,
+    messages::{self, VenueRemoved, VenueState},
+    paging,
+    storage::venue,
+};
+use actix_web::{HttpRequest, HttpResponse, web};
+use cafeia_platform::{
+    AppError,
+    auth::{Caller, MaybeCaller, Role},
+    envelope::Envelope,
+    errors::AppResult,
+    http::Json,
+    outbox,
+    territory::{Gazetteer, distance_km},
+};
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct VenueInput {
+    pub name: String,
+    pub address: String,
+    pub postcode: String,
+    /// Optional when the postcode names a single commune.
+    #[serde(default)]
+    pub insee: Option<String>,
+    /// Optional: the commune's centre is used when absent.
+    #[serde(default)]
+    pub latitude: Option<f64>,
+    #[serde(default)]
+    pub longitude: Option<f64>,
+    #[serde(default)]
+    pub opening_hours: Option<String>,
+    #[serde(default)]
+    pub accessibility: Vec<String>,
+    #[serde(default)]
+    pub capacity: Option<i32>,
+    #[serde(default)]
+    pub services: Vec<String>,
+    #[serde(default)]
+    pub publics: Vec<String>,
+    #[serde(default = "yes")]
+    pub is_public: bool,
+    #[serde(default)]
+    pub organisation_id: Option<Uuid>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A venue that passed validation, ready to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidVenue {
+    pub name: String,
+    pub address: String,
+    pub postcode: String,
+    pub insee: String,
+    pub departement: String,
+    pub region: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub opening_hours: Option<String>,
+    pub accessibility: Vec<String>,
+    pub capacity: Option<i32>,
+    pub services: Vec<String>,
+    pub publics: Vec<String>,
+    pub is_public: bool,
+}
+
+/// Checks every field; the postcode and the INSEE code must agree, coordinates must lie in
+/// France near the commune.
+pub fn validate(
+    input: &VenueInput,
+) -> Result<ValidVenue, Vec<cafeia_platform::errors::FieldError>> {
+    let gazetteer = Gazetteer::get();
+    let mut p = Problems::default();
+    let name = p.text("name", &input.name, 200);
+    let address = p.text("address", &input.address, 300);
+    let postcode = input.postcode.trim().to_owned();
+    let candidates = gazetteer.by_postcode(&postcode);
+    if postcode.len() != 5 || !postcode.bytes().all(|b| b.is_ascii_digit()) {
+        p.add("postcode", "un code postal a 5 chiffres");
+    } else if candidates.is_empty() {
+        p.add("postcode", format!("code postal inconnu : {postcode}"));
+    }
+    let commune = match input
+        .insee
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        Some(code) => match gazetteer.commune(code) {
+            Some(c) if candidates.is_empty() || c.postcodes.contains(&postcode) => Some(c),
+            Some(c) => {
+                p.add(
+                    "insee",
+                    format!("{} ({code}) n'a pas le code postal {postcode}", c.name),
+                );
+                None
+            }
+            None => {
+                p.add("insee", format!("code INSEE inconnu : {code:?}"));
+                None
+            }
+        },
+        None => {
+            let communes: Vec<_> = candidates
+                .iter()
+                .filter(|c| c.kind == cafeia_platform::territory::CommuneKind::Commune)
+                .collect();
+            match communes.as_slice() {
+                [one] => Some(**one),
+                [] => None,
+                _ => {
+                    p.add("insee", format!("le code postal {postcode} couvre plusieurs communes : précisez le code INSEE"));
+                    None
+                }
+            }
+        }
+    };
+    let (lat, lon) = match (input.latitude, input.longitude, commune) {
+        (Some(lat), Some(lon), Some(c)) => {
+            domain::venue_position(lat, lon, &c.insee, &mut p);
+            (lat, lon)
+        }
+        (Some(lat), Some(lon), None) => {
+            if !cafeia_platform::territory::in_france(lat, lon) {
+                p.add(
+                    "latitude",
+                    "les coordonnées ne sont pas en France (métropole ou outre-mer)",
+                );
+            }
+            (lat, lon)
+        }
+        (None, None, Some(c)) => (c.lat, c.lon),
+        (None, None, None) => (0.0, 0.0),
+        _ => {
+            p.add("latitude", "latitude et longitude vont ensemble");
+            (0.0, 0.0)
+        }
+    };
+    let opening_hours = input
+        .opening_hours
+        .as_deref()
+        .and_then(|h| domain::opening_hours(h, &mut p));
+    let accessibility = domain::accessibility(&input.accessibility, &mut p);
+    if let Some(c) = input.capacity {
+        p.check(
+            (1..=10_000).contains(&c),
+            "capacity",
+            "doit être entre 1 et 10 000",
+        );
+    }
+    let clean = |list: &[String], field: &str, p: &mut Problems| -> Vec<String> {
+        if list.len() > 50 {
+            p.add(field, "au plus 50 valeurs");
+        }
+        list.iter()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty() && s.chars().count() <= 200)
+            .collect()
+    };
+    let services = clean(&input.services, "services", &mut p);
+    let publics = clean(&input.publics, "publics", &mut p);
+    if !p.0.is_empty() {
+        return Err(p.0);
+    }
+    let commune = commune.or_else(|| candidates.first().copied());
+    let Some(commune) = commune else {
+        return Err(vec![cafeia_platform::errors::FieldError {
+            field: "insee".into(),
+            message: "commune introuvable".into(),
+        }]);
+    };
+    Ok(ValidVenue {
+        name,
+        address,
+        postcode,
+        insee: commune.insee.clone(),
+        departement: commune.departement.clone(),
+        region: commune.region.clone(),
+        lat,
+        lon,
+        opening_hours,
+        accessibility,
+        capacity: input.capacity,
+        services,
+        publics,
+        is_public: input.is_public,
+    })
+}
+
+pub fn apply(model: &mut venue::ActiveModel, v: &ValidVenue) {
+    model.name = Set(v.name.clone());
+    model.address = Set(v.address.clone());
+    model.postcode = Set(v.postcode.clone());
+    model.insee = Set(v.insee.clone());
+    model.departement = Set(v.departement.clone());
+    model.region = Set(v.region.clone());
+    model.lat = Set(v.lat);
+    model.lon = Set(v.lon);
+    model.opening_hours = Set(v.opening_hours.clone());
+    model.accessibility = Set(to_json(&v.accessibility));
+    model.capacity = Set(v.capacity);
+    model.services = Set(to_json(&v.services));
+    model.publics = Set(to_json(&v.publics));
+    model.is_public = Set(v.is_public);
+    model.updated_at = Set(Utc::now());
+}
+
+pub fn stored(model: &venue::Model) -> ValidVenue {
+    ValidVenue {
+        name: model.name.clone(),
+        address: model.address.clone(),
+        postcode: model.postcode.clone(),
+        insee: model.insee.clone(),
+        departement: model.departement.clone(),
+        region: model.region.clone(),
+        lat: model.lat,
+        lon: model.lon,
+        opening_hours: model.opening_hours.clone(),
+        accessibility: from_json(&model.accessibility),
+        capacity: model.capacity,
+        services: from_json(&model.services),
+        publics: from_json(&model.publics),
+        is_public: model.is_public,
+    }
+}
+
+fn state_of(model: &venue::Model) -> VenueState {
+    VenueState {
+        id: model.id,
+        name: model.name.clone(),
+        address: model.address.clone(),
+        postcode: model.postcode.clone(),
+        insee: model.insee.clone(),
+        departement: model.departement.clone(),
+        region: model.region.clone(),
+        latitude: model.lat,
+        longitude: model.lon,
+        opening_hours: model.opening_hours.clone(),
+        accessibility: from_json(&model.accessibility),
+        capacity: model.capacity,
+        is_public: model.is_public,
+    }
+}
+
+pub async fn announce_upsert<C: ConnectionTrait>(conn: &C, model: &venue::Model) -> AppResult<()> {
+    let envelope = Envelope::new(
+        messages::VENUE_UPSERTED,
+        format!("venue/{}", model.id),
+        state_of(model),
+    );
+    outbox::enqueue(conn, messages::VENUE_UPSERTED, &envelope).await?;
+    Ok(())
+}
+
+/// Public view: no creator, no organisation link.
+#[derive(Debug, Serialize)]
+pub struct VenueView {
+    pub id: Uuid,
+    pub name: String,
+    pub address: String,
+    pub postcode: String,
+    pub insee: String,
+    pub commune: String,
+    pub departement: String,
+    pub region: String,
+    pub latitude: f64,
+    pub longitude: f64,
+    pub opening_hours: Option<String>,
+    pub accessibility: Vec<String>,
+    pub capacity: Option<i32>,
+    pub services: Vec<String>,
+    pub publics: Vec<String>,
+    pub is_public: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distance_km: Option<f64>,
+}
+
+pub fn view(model: venue::Model) -> VenueView {
+    VenueView {
+        commune: Gazetteer::get()
+            .commune(&model.insee)
+            .map(|c| c.name.clone())
+            .unwrap_or_default(),
+        id: model.id,
+        name: model.name,
+        address: model.address,
+        postcode: model.postcode,
+        insee: model.insee,
+        departement: model.departement,
+        region: model.region,
+        latitude: model.lat,
+        longitude: model.lon,
+        opening_hours: model.opening_hours,
+        accessibility: from_json(&model.accessibility),
+        capacity: model.capacity,
+        services: from_json(&model.services),
+        publics: from_json(&model.publics),
+        is_public: model.is_public,
+        distance_km: None,
+    }
+}
+
+/// Staff, or a registered facilitator who is not suspended.
+async fn may_manage(state: &State, caller: &Caller) -> AppResult<()> {
+    caller.require_any(&[Role::Staff, Role::Facilitator])?;
+    if !caller.has(Role::Staff) {
+        crate::facilitators::acting(&state.platform.db, caller).await?;
+    }
+    Ok(())
+}
+
+fn invalid(errors: Vec<cafeia_platform::errors::FieldError>) -> AppError {
+    AppError::invalid_fields(errors)
+}
+
+/// POST /v1/venues
+pub async fn create(
+    state: web::Data<State>,
+    caller: Caller,
+    input: Json<VenueInput>,
+) -> AppResult<HttpResponse> {
+    may_manage(&state, &caller).await?;
+    let valid = validate(&input.0).map_err(invalid)?;
+    let txn = state.platform.db.begin().await?;
+    let now = Utc::now();
+    let mut model = venue::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        source_id: Set(None),
+        organisation_id: Set(input.0.organisation_id),
+        created_by: Set(Some(caller.sub.clone())),
+        created_at: Set(now),
+        ..Default::default()
+    };
+    apply(&mut model, &valid);
+    let model = model.insert(&txn).await?;
+    audit::record(&txn, &caller.sub, "venue_created", "venue", model.id, None).await?;
+    announce_upsert(&txn, &model).await?;
+    txn.commit().await?;
+    state.platform.outbox.wake();
+    Ok(HttpResponse::Created().json(view(model)))
+}
+
+async fn editable(state: &State, caller: &Caller, id: Uuid) -> AppResult<venue::Model> {
+    may_manage(state, caller).await?;
+    let model = venue::Entity::find_by_id(id)
+        .one(&state.platform.db)
+        .await?
+        .ok_or_else(|| AppError::not_found("lieu introuvable"))?;
+    let own = model.created_by.as_deref() == Some(caller.sub.as_str());
+    if !caller.has(Role::Staff) && !own {
+        return Err(AppError::forbidden(
+            "seul·e son auteur·rice ou l'équipe peut modifier ce lieu",
+        ));
+    }
+    if caller.has(Role::Staff)
+        && !own
+        && !caller.covers(Some(&model.region), Some(&model.departement))
+    {
+        return Err(AppError::forbidden(
+            "ce lieu n'est pas dans votre territoire",
+        ));
+    }
+    Ok(model)
+}
+
+/// PUT /v1/venues/{id}
+pub async fn update(
+    state: web::Data<State>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    input: Json<VenueInput>,
+) -> AppResult<HttpResponse> {
+    let current = editable(&state, &caller, id.into_inner()).await?;
+    let valid = validate(&input.0).map_err(invalid)?;
+    let txn = state.platform.db.begin().await?;
+    let mut model = current.into_active_model();
+    apply(&mut model, &valid);
+    model.organisation_id = Set(input.0.organisation_id);
+    let model = model.update(&txn).await?;
+    audit::record(&txn, &caller.sub, "venue_updated", "venue", model.id, None).await?;
+    announce_upsert(&txn, &model).await?;
+    txn.commit().await?;
+    state.platform.outbox.wake();
+    Ok(HttpResponse::Ok().json(view(model)))
+}
+
+/// DELETE /v1/venues/{id}
+pub async fn remove(
+    state: web::Data<State>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    let current = editable(&state, &caller, id.into_inner()).await?;
+    let txn = state.platform.db.begin().await?;
+    venue::Entity::delete_by_id(current.id).exec(&txn).await?;
+    audit::record(
+        &txn,
+        &caller.sub,
+        "venue_removed",
+        "venue",
+        current.id,
+        None,
+    )
+    .await?;
+    let envelope = Envelope::new(
+        messages::VENUE_REMOVED,
+        format!("venue/{}", current.id),
+        VenueRemoved { id: current.id },
+    );
+    outbox::enqueue(&txn, messages::VENUE_REMOVED, &envelope).await?;
+    txn.commit().await?;
+    state.platform.outbox.wake();
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// GET /v1/venues/{id} — public venues to everyone; private ones to staff and their author.
+pub async fn get(
+    state: web::Data<State>,
+    caller: MaybeCaller,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    let model = venue::Entity::find_by_id(id.into_inner())
+        .one(&state.platform.db)
+        .await?
+        .filter(|v| {
+            v.is_public
+                || caller.0.as_ref().is_some_and(|c| {
+                    c.has(Role::Staff) || v.created_by.as_deref() == Some(c.sub.as_str())
+                })
+        })
+        .ok_or_else(|| AppError::not_found("lieu introuvable"))?;
+    Ok(HttpResponse::Ok().json(view(model)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// INSEE code of a commune.
+    pub commune: Option<String>,
+    pub departement: Option<String>,
+    pub near: Option<String>,
+    pub radius_km: Option<f64>,
+    pub cursor: Option<String>,
+    pub limit: Option<u64>,
+}
+
+/// GET /v1/venues — public list of public venues.
+pub async fn list(
+    state: web::Data<State>,
+    query: web::Query<ListQuery>,
+) -> AppResult<HttpResponse> {
+    let q = query.into_inner();
+    let limit = paging::limit(q.limit)?;
+    let gazetteer = Gazetteer::get();
+    let mut select = venue::Entity::find().filter(venue::Column::IsPublic.eq(true));
+    if let Some(c) = &q.commune {
+        if gazetteer.commune(c).is_none() {
+            return Err(AppError::invalid(
+                "commune",
+                format!("code INSEE inconnu : {c:?}"),
+            ));
+        }
+        select = select.filter(venue::Column::Insee.eq(c.as_str()));
+    }
+    if let Some(d) = &q.departement {
+        if gazetteer.departement(d).is_none() {
+            return Err(AppError::invalid(
+                "departement",
+                format!("département inconnu : {d:?}"),
+            ));
+        }
+        select = select.filter(venue::Column::Departement.eq(d.as_str()));
+    }
+    if let Some(near) = q.near.as_deref() {
+        let (lat, lon) = parse_point(near)?;
+        let radius = radius(q.radius_km)?;
+        let dlat = radius / 111.0;
+        let dlon = radius / (111.0 * lat.to_radians().cos().max(0.05));
+        let rows = select
+            .filter(venue::Column::Lat.between(lat - dlat, lat + dlat))
+            .filter(venue::Column::Lon.between(lon - dlon, lon + dlon))
+            .all(&state.platform.db)
+            .await?;
+        let mut hits: Vec<VenueView> = rows
+            .into_iter()
+            .filter_map(|m| {
+                let d = distance_km((lat, lon), (m.lat, m.lon));
+                (d <= radius).then(|| {
+                    let mut v = view(m);
+                    v.distance_km = Some((d * 10.0).round() / 10.0);
+                    v
+                })
+            })
+            .collect();
+        hits.sort_by(|a, b| {
+            a.distance_km
+                .unwrap_or(0.0)
+                .total_cmp(&b.distance_km.unwrap_or(0.0))
+        });
+        hits.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        return Ok(HttpResponse::Ok().json(paging::Page {
+            items: hits,
+            next_cursor: None,
+        }));
+    }
+    if let Some(after) = paging::cursor(q.cursor.as_deref())? {
+        select = select.filter(venue::Column::Id.gt(after));
+    }
+    let rows = select
+        .order_by_asc(venue::Column::Id)
+        .limit(limit + 1)
+        .all(&state.platform.db)
+        .await?;
+    Ok(HttpResponse::Ok().json(paging::page(rows, limit, |m| m.id, view)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FormatQuery {
+    pub format: Option<String>,
+}
+
+fn format_of(query: &FormatQuery, req: &HttpRequest) -> AppResult<lieux::Format> {
+    match query.format.as_deref() {
+        Some("csv") => Ok(lieux::Format::Csv),
+        Some("json") => Ok(lieux::Format::Json),
+        Some(other) => Err(AppError::invalid(
+            "format",
+            format!("csv ou json, pas {other:?}"),
+        )),
+        None => {
+            let ct = req
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            Ok(if ct.contains("csv") {
+                lieux::Format::Csv
+            } else {
+                lieux::Format::Json
+            })
+        }
+    }
+}
+
+/// POST /v1/venues/import?format=csv|json — national staff; idempotent by source id.
+pub async fn import(
+    state: web::Data<State>,
+    caller: Caller,
+    req: HttpRequest,
+    query: web::Query<FormatQuery>,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
+    if !caller.is_national_staff() {
+        return Err(AppError::forbidden(
+            "l'import national des lieux est réservé à l'équipe nationale",
+        ));
+    }
+    let format = format_of(&query, &req)?;
+    let report = lieux::import(&state.platform.db, &caller.sub, format, &body).await?;
+    if report.created + report.updated > 0 {
+        state.platform.outbox.wake();
+    }
+    Ok(HttpResponse::Ok().json(report))
+}
+
+/// GET /v1/venues/export?format=csv|json — public venues in the national standard.
+pub async fn export(
+    state: web::Data<State>,
+    req: HttpRequest,
+    query: web::Query<FormatQuery>,
+) -> AppResult<HttpResponse> {
+    let format = match query.format.as_deref() {
+        None => lieux::Format::Json,
+        Some(_) => format_of(&query, &req)?,
+    };
+    let rows = venue::Entity::find()
+        .filter(venue::Column::IsPublic.eq(true))
+        .order_by_asc(venue::Column::Id)
+        .all(&state.platform.db)
+        .await?;
+    let (content_type, body) = lieux::export(format, &rows).map_err(AppError::internal)?;
+    Ok(HttpResponse::Ok().content_type(content_type).body(body))
+}
