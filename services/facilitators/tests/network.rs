@@ -1,0 +1,912 @@
+//! The facilitator network through its REST API, on both backend sets, with the messages it
+//! publishes checked against their contracts.
+
+use cafeia_facilitators::Facilitators;
+use cafeia_platform::{
+    auth::{DevIssuer, Role, Territory},
+    bus::{Subscriber, Subscription},
+    runtime::{self, Launch, Running, Shared},
+};
+use cafeia_testkit::{Backend, TestEnv, backend_matrix, contracts};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+struct Harness {
+    env: TestEnv,
+    running: Option<Running>,
+    base: String,
+    issuer: DevIssuer,
+    http: reqwest::Client,
+    messages: Subscriber,
+}
+
+impl Harness {
+    async fn start(backend: Backend) -> Self {
+        let env = TestEnv::new(backend).await;
+        let bus = cafeia_platform::bus::connect(&env.config.bus)
+            .await
+            .expect("bus");
+        let messages = bus
+            .subscribe(Subscription::new(env.queue("watch"), &["facilitators.#"]))
+            .await
+            .expect("subscribe");
+        let running = runtime::start::<Facilitators>(Launch {
+            config: env.config.clone(),
+            shared: Shared {
+                bus: Some(bus),
+                ..Shared::default()
+            },
+            listener: runtime::bind("127.0.0.1", 0).expect("bind"),
+            demo_data: false,
+            workers: 1,
+        })
+        .await
+        .expect("facilitators starts");
+        let issuer =
+            DevIssuer::load_or_create(&env.config.data_dir, &env.config.auth).expect("issuer");
+        Self {
+            base: format!("http://127.0.0.1:{}", running.port()),
+            running: Some(running),
+            env,
+            issuer,
+            http: reqwest::Client::new(),
+            messages,
+        }
+    }
+
+    fn token(&self, sub: &str, role: Role, territory: Option<Territory>) -> String {
+        self.issuer
+            .issue(sub, &[role], territory.as_ref(), Duration::from_secs(600))
+            .expect("token")
+    }
+
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status();
+        let text = resp.text().await.expect("body");
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        content_type: &str,
+        body: String,
+    ) -> (StatusCode, Value) {
+        let resp = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("request");
+        let status = resp.status();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// The next message published, checked against its contract.
+    async fn next_message(&mut self) -> (String, Value) {
+        let delivery = self
+            .messages
+            .next_within(Duration::from_secs(10))
+            .await
+            .expect("a message was published");
+        contracts::validate(&delivery.message.body, true).expect("message matches its contract");
+        let envelope: Value = serde_json::from_slice(&delivery.message.body).expect("json");
+        let key = delivery.message.routing_key.clone();
+        delivery.ack().await.expect("ack");
+        (key, envelope["data"].clone())
+    }
+
+    async fn stop(mut self) {
+        if let Some(r) = self.running.take() {
+            r.stop().await;
+        }
+        drop(self.env);
+    }
+}
+
+fn profile(territories: &[&str]) -> Value {
+    json!({
+        "display_name": "Camille Martin",
+        "email": "Camille.Martin@mediatheque.example.fr",
+        "kind": "conseiller_numerique",
+        "territories": territories,
+        "topics": ["what_is_ai", "generative_ai"],
+        "languages": ["fr", "lsf"],
+        "training_completed_on": "2026-03-12",
+    })
+}
+
+fn field(body: &Value) -> &str {
+    body["errors"][0]["field"].as_str().unwrap_or("<none>")
+}
+
+async fn registration_verification_suspension_reinstatement(backend: Backend) {
+    let mut h = Harness::start(backend).await;
+    let camille = h.token("camille", Role::Facilitator, None);
+    let staff = h.token("cnnum", Role::Staff, None);
+
+    let (status, me) = h
+        .call(
+            Method::POST,
+            "/v1/facilitators/me",
+            Some(&camille),
+            Some(profile(&["69123", "38"])),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{me}");
+    assert_eq!(me["status"], "pending");
+    assert_eq!(me["email"], "camille.martin@mediatheque.example.fr");
+    assert_eq!(me["departements"], json!(["38", "69"]));
+    assert_eq!(me["regions"], json!(["84"]));
+    let id = me["id"].as_str().expect("id").to_owned();
+    let (key, data) = h.next_message().await;
+    assert_eq!(key, "facilitators.facilitator.registered");
+    assert_eq!(data["id"], id.as_str());
+    assert!(data.get("email").is_none(), "no private data on the bus");
+
+    let (status, _) = h
+        .call(
+            Method::POST,
+            "/v1/facilitators/me",
+            Some(&camille),
+            Some(profile(&["69123"])),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "registering twice");
+
+    let (status, _) = h
+        .call(
+            Method::POST,
+            &format!("/v1/facilitators/{id}/verify"),
+            Some(&camille),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a facilitator cannot verify");
+    let (status, body) = h
+        .call(
+            Method::POST,
+            &format!("/v1/facilitators/{id}/verify"),
+            Some(&staff),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "verified");
+    assert_eq!(
+        h.next_message().await.0,
+        "facilitators.facilitator.verified"
+    );
+
+    let (status, body) = h
+        .call(
+            Method::POST,
+            &format!("/v1/facilitators/{id}/suspend"),
+            Some(&staff),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(field(&body), "reason");
+    let (status, body) = h
+        .call(
+            Method::POST,
+            &format!("/v1/facilitators/{id}/suspend"),
+            Some(&staff),
+            Some(json!({"reason": "Contenu trompeur signalé"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "suspended");
+    let (key, data) = h.next_message().await;
+    assert_eq!(key, "facilitators.facilitator.suspended");
+    assert_eq!(data["reason"], "Contenu trompeur signalé");
+
+    // A suspended facilitator cannot act, and nothing changes.
+    let (status, _) = h
+        .call(
+            Method::PATCH,
+            "/v1/facilitators/me",
+            Some(&camille),
+            Some(profile(&["75056"])),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, me) = h
+        .call(Method::GET, "/v1/facilitators/me", Some(&camille), None)
+        .await;
+    assert_eq!(me["territories"], json!(["69123", "38"]));
+    let (status, _) = h
+        .call(
+            Method::POST,
+            "/v1/venues",
+            Some(&camille),
+            Some(
+                json!({"name": "Salle", "address": "1 rue", "postcode": "69001", "insee": "69123"}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let (status, _) = h
+        .call(
+            Method::POST,
+            &format!("/v1/facilitators/{id}/verify"),
+            Some(&staff),
+            None,
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "a suspension is lifted by reinstatement, not verification"
+    );
+    let (status, body) = h
+        .call(
+            Method::POST,
+            &format!("/v1/facilitators/{id}/reinstate"),
+            Some(&staff),
+            Some(json!({"reason": "Signalement infondé"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["status"], "verified");
+    assert_eq!(
+        h.next_message().await.0,
+        "facilitators.facilitator.reinstated"
+    );
+
+    let (_, trail) = h
+        .call(
+            Method::GET,
+            &format!("/v1/facilitators/{id}/audit"),
+            Some(&staff),
+            None,
+        )
+        .await;
+    let actions: Vec<(&str, &str, Option<&str>)> = trail
+        .as_array()
+        .expect("trail")
+        .iter()
+        .map(|e| {
+            (
+                e["actor"].as_str().unwrap_or(""),
+                e["action"].as_str().unwrap_or(""),
+                e["reason"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            ("cnnum", "verify", None),
+            ("cnnum", "suspend", Some("Contenu trompeur signalé")),
+            ("cnnum", "reinstate", Some("Signalement infondé")),
+        ]
+    );
+    h.stop().await;
+}
+
+async fn verification_needs_the_facilitator_training(backend: Backend) {
+    let mut h = Harness::start(backend).await;
+    let mut p = profile(&["35238"]);
+    p.as_object_mut()
+        .expect("object")
+        .remove("training_completed_on");
+    let (_, me) = h
+        .call(
+            Method::POST,
+            "/v1/facilitators/me",
+            Some(&h.token("erwan", Role::Facilitator, None)),
+            Some(p),
+        )
+        .await;
+    let _ = h.next_message().await;
+    let id = me["id"].as_str().expect("id");
+    let (status, body) = h
+        .call(
+            Method::POST,
+            &format!("/v1/facilitators/{id}/verify"),
+            Some(&h.token("s", Role::Staff, None)),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(field(&body), "training_completed_on");
+    assert!(
+        h.messages
+            .next_within(Duration::from_millis(300))
+            .await
+            .is_none(),
+        "nothing published"
+    );
+    h.stop().await;
+}
+
+async fn coordinators_act_only_in_their_territory(backend: Backend) {
+    let mut h = Harness::start(backend).await;
+    let (_, lyon) = h
+        .call(
+            Method::POST,
+            "/v1/facilitators/me",
+            Some(&h.token("a", Role::Facilitator, None)),
+            Some(profile(&["69123"])),
+        )
+        .await;
+    let (_, rennes) = h
+        .call(
+            Method::POST,
+            "/v1/facilitators/me",
+            Some(&h.token("b", Role::Facilitator, None)),
+            Some(profile(&["35238"])),
+        )
+        .await;
+    let (lyon, rennes) = (
+        lyon["id"].as_str().expect("id").to_owned(),
+        rennes["id"].as_str().expect("id").to_owned(),
+    );
+    let idf = h.token(
+        "coord-idf",
+        Role::Staff,
+        Some(Territory::Region("11".into())),
+    );
+    let ara = h.token(
+        "coord-ara",
+        Role::Staff,
+        Some(Territory::Region("84".into())),
+    );
+    let rhone = h.token(
+        "coord-69",
+        Role::Staff,
+        Some(Territory::Departement("69".into())),
+    );
+
+    let (status, _) = h
+        .call(
+            Method::POST,
+            &format!("/v1/facilitators/{lyon}/verify"),
+            Some(&idf),
+            None,
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "Île-de-France cannot verify in Rhône"
+    );
+    let (status, _) = h
+        .call(
+            Method::POST,
+            &format!("/v1/facilitators/{rennes}/verify"),
+            Some(&rhone),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = h
+        .call(
+            Method::POST,
+            &format!("/v1/facilitators/{lyon}/verify"),
+            Some(&ara),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let (status, _) = h
+        .call(Method::GET, "/v1/facilitators?region=53", Some(&ara), None)
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "asking outside the scope is refused"
+    );
+    let (_, page) = h
+        .call(Method::GET, "/v1/facilitators", Some(&ara), None)
+        .await;
+    let ids: Vec<&str> = page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|f| f["id"].as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        vec![lyon.as_str()],
+        "a coordinator's directory is their territory"
+    );
+    let (_, page) = h
+        .call(
+            Method::GET,
+            "/v1/facilitators?status=pending",
+            Some(&h.token("n", Role::Staff, None)),
+            None,
+        )
+        .await;
+    let ids: Vec<&str> = page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|f| f["id"].as_str())
+        .collect();
+    assert_eq!(ids, vec![rennes.as_str()]);
+    let (_, near) = h
+        .call(
+            Method::GET,
+            "/v1/facilitators?near=45.75,4.85&radius_km=10",
+            Some(&h.token("n", Role::Staff, None)),
+            None,
+        )
+        .await;
+    assert_eq!(near["items"].as_array().map(Vec::len), Some(1));
+    assert!(
+        near["items"][0]["distance_km"]
+            .as_f64()
+            .is_some_and(|d| d < 10.0)
+    );
+    let (_, counts) = h
+        .call(
+            Method::GET,
+            "/v1/facilitators/stats/departements",
+            Some(&h.token("n", Role::Staff, None)),
+            None,
+        )
+        .await;
+    assert_eq!(
+        counts,
+        json!([
+            {"departement": "35", "name": "Ille-et-Vilaine", "pending": 1, "verified": 0, "suspended": 0},
+            {"departement": "69", "name": "Rhône", "pending": 0, "verified": 1, "suspended": 0},
+        ])
+    );
+    let (status, _) = h
+        .call(
+            Method::GET,
+            "/v1/facilitators",
+            Some(&h.token("c", Role::Citizen, None)),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    for _ in 0..3 {
+        let _ = h.next_message().await;
+    }
+    h.stop().await;
+}
+
+async fn bad_input_is_named_and_changes_nothing(backend: Backend) {
+    let mut h = Harness::start(backend).await;
+    let f = h.token("f", Role::Facilitator, None);
+    let staff = h.token("s", Role::Staff, None);
+    for (body, expected) in [
+        (profile(&["99999"]), "territories[0]"),
+        (
+            {
+                let mut p = profile(&["69123"]);
+                p["kind"] = json!("sorcier");
+                p
+            },
+            "kind",
+        ),
+        (
+            {
+                let mut p = profile(&["69123"]);
+                p["email"] = json!("pas-une-adresse");
+                p
+            },
+            "email",
+        ),
+        (
+            {
+                let mut p = profile(&["69123"]);
+                p["languages"] = json!(["klingon"]);
+                p
+            },
+            "languages[0]",
+        ),
+        (
+            {
+                let mut p = profile(&["69123"]);
+                p["training_completed_on"] = json!("2031-01-01");
+                p
+            },
+            "training_completed_on",
+        ),
+    ] {
+        let (status, problem) = h
+            .call(Method::POST, "/v1/facilitators/me", Some(&f), Some(body))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+        assert_eq!(field(&problem), expected, "{problem}");
+    }
+    let (status, _) = h
+        .call(Method::GET, "/v1/facilitators/me", Some(&f), None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "nothing was registered");
+
+    let org = |siret: &str| json!({"name": "Médiathèque", "siret": siret, "kind": "mediatheque", "address": "1 rue", "insee": "69123"});
+    let (status, problem) = h
+        .call(
+            Method::POST,
+            "/v1/organisations",
+            Some(&staff),
+            Some(org("12345678901234")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(field(&problem), "siret");
+    let (status, problem) = h
+        .call(Method::POST, "/v1/organisations", Some(&staff), Some(json!({"name": "Asso", "rna": "X12", "kind": "association", "address": "1 rue", "insee": "69123"})))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(field(&problem), "rna");
+    let (status, created) = h
+        .call(
+            Method::POST,
+            "/v1/organisations",
+            Some(&staff),
+            Some(org("73282932000074")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let (status, _) = h
+        .call(
+            Method::POST,
+            "/v1/organisations",
+            Some(&staff),
+            Some(org("73282932000074")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "same SIRET twice");
+
+    let venue = |extra: Value| {
+        let mut v = json!({"name": "Espace numérique", "address": "1 place Bellecour", "postcode": "69002", "insee": "69123"});
+        for (k, x) in extra.as_object().expect("object") {
+            v[k] = x.clone();
+        }
+        v
+    };
+    for (extra, expected) in [
+        (json!({"latitude": 51.5, "longitude": -0.12}), "latitude"),
+        (json!({"latitude": 43.6, "longitude": 1.44}), "latitude"),
+        (
+            json!({"opening_hours": "le mardi après-midi"}),
+            "opening_hours",
+        ),
+        (json!({"postcode": "75001"}), "insee"),
+        (
+            json!({"accessibility": ["teleportation"]}),
+            "accessibility[0]",
+        ),
+        (json!({"capacity": 0}), "capacity"),
+    ] {
+        let (status, problem) = h
+            .call(Method::POST, "/v1/venues", Some(&staff), Some(venue(extra)))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+        assert_eq!(field(&problem), expected, "{problem}");
+    }
+    let (_, venues) = h.call(Method::GET, "/v1/venues", None, None).await;
+    assert_eq!(venues["items"], json!([]), "no venue was created");
+    let (status, ok) = h
+        .call(Method::POST, "/v1/venues", Some(&staff), Some(venue(json!({"latitude": 45.7578, "longitude": 4.832, "opening_hours": "Mo-Fr 09:00-12:00,14:00-17:30", "accessibility": ["wheelchair"], "capacity": 20}))))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{ok}");
+    let (key, data) = h.next_message().await;
+    assert_eq!(key, "facilitators.venue.upserted");
+    assert_eq!(data["insee"], "69123");
+    let (status, page) = h
+        .call(Method::GET, "/v1/venues?limit=1000", None, None)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{page}");
+    h.stop().await;
+}
+
+const CSV_HEADER: &str = "id,nom,commune,code_postal,code_insee,adresse,latitude,longitude,horaires,services,prise_en_charge_specifique,date_maj";
+
+async fn venues_import_idempotently_and_round_trip(backend: Backend) {
+    let mut h = Harness::start(backend).await;
+    let staff = h.token("national", Role::Staff, None);
+    let valid = format!(
+        "{CSV_HEADER}\n\
+         lieu-1,Médiathèque de la Part-Dieu,Lyon,69003,69123,30 boulevard Vivier-Merle,45.7605,4.8583,Tu-Sa 10:00-19:00,Accès internet|Comprendre l'IA,Handicaps moteurs|Surdité,2026-10-01\n\
+         lieu-2,France Services de Guéret,Guéret,23000,23096,1 place Bonnyaud,,,Mo-Fr 08:30-12:30,Aide aux démarches,,2026-09-15\n\
+         lieu-3,Cyber-base de Cayenne,Cayenne,97300,97302,12 avenue du Général-de-Gaulle,4.9372,-52.326,,Accès internet,,2026-09-01\n"
+    );
+    let (status, report) = h
+        .raw(
+            Method::POST,
+            "/v1/venues/import?format=csv",
+            &staff,
+            "text/csv",
+            valid.clone(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(
+        (report["created"].as_u64(), report["rejected"].as_u64()),
+        (Some(3), Some(0)),
+        "{report}"
+    );
+    for _ in 0..3 {
+        assert_eq!(h.next_message().await.0, "facilitators.venue.upserted");
+    }
+    let (_, again) = h
+        .raw(
+            Method::POST,
+            "/v1/venues/import?format=csv",
+            &staff,
+            "text/csv",
+            valid,
+        )
+        .await;
+    assert_eq!(
+        (
+            again["unchanged"].as_u64(),
+            again["created"].as_u64(),
+            again["updated"].as_u64()
+        ),
+        (Some(3), Some(0), Some(0))
+    );
+    assert!(
+        h.messages
+            .next_within(Duration::from_millis(300))
+            .await
+            .is_none(),
+        "an identical import publishes nothing"
+    );
+
+    let partial = format!(
+        "{CSV_HEADER}\n\
+         lieu-1,Médiathèque de la Part-Dieu (rénovée),Lyon,69003,69123,30 boulevard Vivier-Merle,45.7605,4.8583,Tu-Sa 10:00-19:00,Accès internet|Comprendre l'IA,Handicaps moteurs|Surdité,2026-11-01\n\
+         lieu-4,Lieu sans code postal valable,Nulle part,00000,,1 rue,,,,Accès internet,,2026-11-01\n\
+         lieu-5,Horaires fantaisistes,Rennes,35000,35238,10 cours des Alliés,,,quand on peut,Accès internet,,2026-11-01\n\
+         lieu-1,Doublon,Lyon,69003,69123,1 rue,,,,Accès internet,,2026-11-01\n\
+         lieu-6,Espace numérique de Mamoudzou,Mamoudzou,97600,97611,Place Mariage,,,,Accès internet,,2026-11-01\n"
+    );
+    let (status, report) = h
+        .raw(
+            Method::POST,
+            "/v1/venues/import?format=csv",
+            &staff,
+            "text/csv",
+            partial,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(report["total"], 5);
+    assert_eq!(
+        (
+            report["updated"].as_u64(),
+            report["created"].as_u64(),
+            report["rejected"].as_u64()
+        ),
+        (Some(1), Some(1), Some(3)),
+        "{report}"
+    );
+    let problems: Vec<(u64, &str)> = report["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| {
+            (
+                e["row"].as_u64().unwrap_or(0),
+                e["field"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        problems,
+        vec![(2, "postcode"), (3, "opening_hours"), (4, "id")]
+    );
+
+    let (status, _) = h
+        .raw(
+            Method::POST,
+            "/v1/venues/import?format=csv",
+            &staff,
+            "text/csv",
+            "nom,adresse\nx,y\n".into(),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "a file without the standard's columns is refused whole"
+    );
+    let (status, _) = h
+        .raw(
+            Method::POST,
+            "/v1/venues/import?format=csv",
+            &h.token("coord", Role::Staff, Some(Territory::Region("84".into()))),
+            "text/csv",
+            "id\n".into(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Export, then import the export: nothing changes.
+    let exported = h
+        .http
+        .get(format!("{}/v1/venues/export?format=json", h.base))
+        .send()
+        .await
+        .expect("export");
+    let exported = exported.text().await.expect("body");
+    let lieux: Value = serde_json::from_str(&exported).expect("json");
+    assert_eq!(lieux.as_array().map(Vec::len), Some(4));
+    assert!(lieux[0].get("created_by").is_none());
+    let (_, round) = h
+        .raw(
+            Method::POST,
+            "/v1/venues/import?format=json",
+            &staff,
+            "application/json",
+            exported,
+        )
+        .await;
+    assert_eq!(
+        (round["unchanged"].as_u64(), round["rejected"].as_u64()),
+        (Some(4), Some(0)),
+        "{round}"
+    );
+    let csv = h
+        .http
+        .get(format!("{}/v1/venues/export?format=csv", h.base))
+        .send()
+        .await
+        .expect("export")
+        .text()
+        .await
+        .expect("csv");
+    assert!(csv.starts_with("id,nom,commune,code_postal,code_insee"));
+    let (_, round) = h
+        .raw(
+            Method::POST,
+            "/v1/venues/import?format=csv",
+            &staff,
+            "text/csv",
+            csv,
+        )
+        .await;
+    assert_eq!(round["unchanged"].as_u64(), Some(4), "{round}");
+
+    let (_, in_rhone) = h
+        .call(Method::GET, "/v1/venues?departement=69", None, None)
+        .await;
+    assert_eq!(in_rhone["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        in_rhone["items"][0]["accessibility"],
+        json!(["hearing_loop", "wheelchair"])
+    );
+    let (_, near_cayenne) = h
+        .call(
+            Method::GET,
+            "/v1/venues?near=4.93,-52.33&radius_km=5",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(near_cayenne["items"][0]["name"], "Cyber-base de Cayenne");
+    h.stop().await;
+}
+
+async fn a_facilitator_exports_and_erases_their_data(backend: Backend) {
+    let mut h = Harness::start(backend).await;
+    let f = h.token("lea", Role::Facilitator, None);
+    let (_, me) = h
+        .call(
+            Method::POST,
+            "/v1/facilitators/me",
+            Some(&f),
+            Some(profile(&["13055"])),
+        )
+        .await;
+    let id = me["id"].as_str().expect("id").to_owned();
+    let _ = h.next_message().await;
+    let (status, export) = h
+        .call(Method::GET, "/v1/facilitators/me/export", Some(&f), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        export["profile"]["email"],
+        "camille.martin@mediatheque.example.fr"
+    );
+    assert_eq!(export["account"]["sub"], "lea");
+
+    let (status, _) = h
+        .call(Method::DELETE, "/v1/facilitators/me", Some(&f), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (key, data) = h.next_message().await;
+    assert_eq!(key, "facilitators.facilitator.erased");
+    assert_eq!(data["id"], id.as_str());
+    let (status, _) = h
+        .call(Method::GET, "/v1/facilitators/me", Some(&f), None)
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "the account no longer leads to the person"
+    );
+    let (status, _) = h
+        .call(
+            Method::GET,
+            &format!("/v1/facilitators/{id}"),
+            Some(&h.token("s", Role::Staff, None)),
+            None,
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "erased people leave the directory"
+    );
+    h.stop().await;
+}
+
+backend_matrix!(
+    registration_verification_suspension_reinstatement,
+    verification_needs_the_facilitator_training,
+    coordinators_act_only_in_their_territory,
+    bad_input_is_named_and_changes_nothing,
+    venues_import_idempotently_and_round_trip,
+    a_facilitator_exports_and_erases_their_data,
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gazetteer_lookups_over_rest() {
+    let h = Harness::start(Backend::Embedded).await;
+    let (status, communes) = h
+        .call(Method::GET, "/v1/territories/postcodes/69001", None, None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let names: Vec<&str> = communes
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|c| c["insee"].as_str())
+        .collect();
+    assert!(
+        names.contains(&"69123") && names.contains(&"69381"),
+        "{names:?}"
+    );
+    let (_, reunion) = h
+        .call(Method::GET, "/v1/territories/communes/97411", None, None)
+        .await;
+    assert_eq!(reunion["name"], "Saint-Denis");
+    assert_eq!(reunion["region_name"], "La Réunion");
+    assert!(reunion["population"].as_u64().is_some_and(|p| p > 100_000));
+    let (status, _) = h
+        .call(Method::GET, "/v1/territories/postcodes/6900", None, None)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = h
+        .call(Method::GET, "/v1/territories/communes/00000", None, None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    h.stop().await;
+}
