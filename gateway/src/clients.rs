@@ -76,6 +76,61 @@ impl ServiceClient {
         read(response).await
     }
 
+    /// Sends `body` (JSON) with `method`; `Ok(None)` for an empty answer (204).
+    pub async fn send<T: DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        service: &str,
+        path: &str,
+        ctx: &CallContext,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Option<T>, AppError> {
+        let url = self.url(service, path)?;
+        let mut builder = self.request(self.http.request(method, url), ctx);
+        if let Some(body) = body {
+            builder = builder.json(body);
+        }
+        let response = builder.send().await.map_err(AppError::unavailable)?;
+        if response.status() == reqwest::StatusCode::NO_CONTENT {
+            return Ok(None);
+        }
+        read(response).await.map(Some)
+    }
+
+    /// Sends a raw body (a file to import) with its content type.
+    pub async fn upload<T: DeserializeOwned>(
+        &self,
+        service: &str,
+        path: &str,
+        ctx: &CallContext,
+        content_type: &str,
+        body: String,
+    ) -> Result<T, AppError> {
+        let url = self.url(service, path)?;
+        let response = self
+            .request(self.http.post(url), ctx)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .map_err(AppError::unavailable)?;
+        read(response).await
+    }
+
+    /// GET that treats 404 as absence.
+    pub async fn find<T: DeserializeOwned>(
+        &self,
+        service: &str,
+        path: &str,
+        ctx: &CallContext,
+    ) -> Result<Option<T>, AppError> {
+        match self.get(service, path, ctx).await {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if e.code == cafeia_platform::ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// `/readyz` of a service; an unreachable service is reported as not ready.
     pub async fn readiness(&self, service: &str, ctx: &CallContext) -> ReadinessReport {
         let Ok(url) = self.url(service, "/readyz") else {

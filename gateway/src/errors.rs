@@ -11,7 +11,8 @@ pub fn gql(err: AppError) -> async_graphql::Error {
         tracing::error!(code = %err.code, error = %source, "resolver failed");
     }
     let code = err.code.as_str();
-    let field = err.field().map(str::to_owned);
+    // Services name REST fields (snake_case); GraphQL clients know them in camelCase.
+    let field = err.field().map(camel_case);
     async_graphql::Error::new(err.detail).extend_with(|_, ext| {
         ext.set("code", code);
         if let Some(field) = &field {
@@ -27,4 +28,33 @@ pub fn response(code: ErrorCode, message: &str) -> async_graphql::Response {
     ext.set("code", code.as_str());
     error.extensions = Some(ext);
     async_graphql::Response::from_errors(vec![error])
+}
+
+/// `training_completed_on` → `trainingCompletedOn` (indices and dots kept).
+pub fn camel_case(field: &str) -> String {
+    let mut out = String::with_capacity(field.len());
+    let mut upper = false;
+    for ch in field.chars() {
+        if ch == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(ch.to_uppercase());
+            upper = false;
+        } else {
+            out.push(ch);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::camel_case;
+
+    #[test]
+    fn rest_fields_become_graphql_fields() {
+        assert_eq!(camel_case("training_completed_on"), "trainingCompletedOn");
+        assert_eq!(camel_case("territories[0]"), "territories[0]");
+        assert_eq!(camel_case("sessions[2].start_at"), "sessions[2].startAt");
+    }
 }

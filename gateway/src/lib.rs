@@ -5,6 +5,7 @@
 pub mod clients;
 pub mod config;
 pub mod errors;
+pub mod facilitators;
 pub mod routes;
 pub mod schema;
 pub mod system;

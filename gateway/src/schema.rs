@@ -2,24 +2,32 @@
 
 use crate::{
     config::GraphqlConfig,
+    facilitators::{FacilitatorsMutation, FacilitatorsQuery},
     system::{SystemQuery, SystemSubscription},
 };
-use async_graphql::{EmptyMutation, MergedObject, MergedSubscription, Schema};
+use async_graphql::{MergedObject, MergedSubscription, Schema};
 
 #[derive(MergedObject, Default)]
-pub struct Query(SystemQuery);
+pub struct Query(SystemQuery, FacilitatorsQuery);
+
+#[derive(MergedObject, Default)]
+pub struct Mutation(FacilitatorsMutation);
 
 #[derive(MergedSubscription, Default)]
 pub struct Subscription(SystemSubscription);
 
-pub type AppSchema = Schema<Query, EmptyMutation, Subscription>;
+pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
 pub fn build_schema(config: &GraphqlConfig) -> AppSchema {
-    let mut builder = Schema::build(Query::default(), EmptyMutation, Subscription::default())
-        .limit_depth(config.depth_limit)
-        .limit_complexity(config.complexity_limit)
-        .limit_recursive_depth(32)
-        .limit_directives(16);
+    let mut builder = Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
+    .limit_depth(config.depth_limit)
+    .limit_complexity(config.complexity_limit)
+    .limit_recursive_depth(32)
+    .limit_directives(16);
     if !config.introspection {
         builder = builder.disable_introspection();
     }

@@ -109,12 +109,16 @@ pub fn valid_siret(siret: &str) -> bool {
             }
         })
         .sum();
-    if sum % 10 == 0 {
+    if sum.is_multiple_of(10) {
         return true;
     }
     // La Poste numbers its establishments beyond what Luhn allows.
     siret.starts_with("356000000")
-        && siret.bytes().map(|b| u32::from(b - b'0')).sum::<u32>() % 5 == 0
+        && siret
+            .bytes()
+            .map(|b| u32::from(b - b'0'))
+            .sum::<u32>()
+            .is_multiple_of(5)
 }
 
 /// Validates an RNA number (répertoire national des associations): `W` and nine characters,

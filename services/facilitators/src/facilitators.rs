@@ -212,6 +212,10 @@ pub(crate) async fn write_areas(
         .filter(area::Column::FacilitatorId.eq(id))
         .exec(txn)
         .await?;
+    // Several territories may share a département: one row each.
+    let mut areas: Vec<&cafeia_platform::territory::Area> = areas.iter().collect();
+    areas.sort_by(|a, b| a.departement.cmp(&b.departement));
+    areas.dedup_by(|a, b| a.departement == b.departement);
     if !areas.is_empty() {
         area::Entity::insert_many(areas.iter().map(|a| area::ActiveModel {
             facilitator_id: Set(id),
@@ -524,21 +528,21 @@ fn scoped_filter(
     region: Option<String>,
 ) -> AppResult<(Option<String>, Option<String>)> {
     let gazetteer = Gazetteer::get();
-    if let Some(d) = &departement {
-        if gazetteer.departement(d).is_none() {
-            return Err(AppError::invalid(
-                "departement",
-                format!("département inconnu : {d:?}"),
-            ));
-        }
+    if let Some(d) = &departement
+        && gazetteer.departement(d).is_none()
+    {
+        return Err(AppError::invalid(
+            "departement",
+            format!("département inconnu : {d:?}"),
+        ));
     }
-    if let Some(r) = &region {
-        if gazetteer.region(r).is_none() {
-            return Err(AppError::invalid(
-                "region",
-                format!("région inconnue : {r:?}"),
-            ));
-        }
+    if let Some(r) = &region
+        && gazetteer.region(r).is_none()
+    {
+        return Err(AppError::invalid(
+            "region",
+            format!("région inconnue : {r:?}"),
+        ));
     }
     match &caller.territory {
         None => Ok((departement, region)),
