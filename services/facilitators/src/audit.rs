@@ -31,7 +31,7 @@ pub async fn record<C: ConnectionTrait>(
     Ok(())
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Entry {
     pub at: chrono::DateTime<Utc>,
     pub actor: String,

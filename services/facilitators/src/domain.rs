@@ -8,7 +8,7 @@ use cafeia_platform::{
 use serde::{Deserialize, Serialize};
 
 /// What kind of facilitator runs cafés.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FacilitatorKind {
     ConseillerNumerique,
@@ -76,7 +76,7 @@ impl Decision {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OrganisationKind {
     FranceServices,

@@ -36,7 +36,7 @@ pub fn from_json(text: &str) -> Vec<String> {
 }
 
 /// A facilitator as staff and the person themself see it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FacilitatorView {
     pub id: Uuid,
     pub display_name: String,
@@ -116,7 +116,7 @@ pub(crate) async fn announce<C: ConnectionTrait>(
 }
 
 /// The profile a facilitator submits (registration) or edits.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileInput {
     pub display_name: String,
@@ -255,6 +255,7 @@ pub async fn acting<C: ConnectionTrait>(
 }
 
 /// POST /v1/facilitators/me
+#[utoipa::path(post, path = "/v1/facilitators/me", tag = "facilitators", request_body = ProfileInput, responses((status = 201, body = FacilitatorView), (status = 409, description = "Déjà inscrit·e", body = cafeia_platform::errors::Problem), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem), (status = 401, description = "Non authentifié", body = cafeia_platform::errors::Problem), (status = 403, description = "Interdit", body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
 pub async fn register(
     state: web::Data<State>,
     caller: Caller,
@@ -304,11 +305,13 @@ pub async fn register(
 }
 
 /// GET /v1/facilitators/me
+#[utoipa::path(get, path = "/v1/facilitators/me", tag = "facilitators", responses((status = 200, body = FacilitatorView), (status = 404, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
 pub async fn me(state: web::Data<State>, caller: Caller) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(view(mine(&state.platform.db, &caller).await?)))
 }
 
 /// PATCH /v1/facilitators/me — replaces the editable profile; status is staff's business.
+#[utoipa::path(patch, path = "/v1/facilitators/me", tag = "facilitators", request_body = ProfileInput, responses((status = 200, body = FacilitatorView), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem), (status = 401, description = "Non authentifié", body = cafeia_platform::errors::Problem), (status = 403, description = "Interdit", body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
 pub async fn update_me(
     state: web::Data<State>,
     caller: Caller,
@@ -368,6 +371,7 @@ async fn for_staff<C: ConnectionTrait>(
 }
 
 /// GET /v1/facilitators/{id} — staff within their territory.
+#[utoipa::path(get, path = "/v1/facilitators/{id}", tag = "facilitators", params(("id" = Uuid, Path, description = "Identifiant")), responses((status = 200, body = FacilitatorView), (status = 404, body = cafeia_platform::errors::Problem), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem), (status = 401, description = "Non authentifié", body = cafeia_platform::errors::Problem), (status = 403, description = "Interdit", body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
 pub async fn get(
     state: web::Data<State>,
     caller: Caller,
@@ -378,6 +382,7 @@ pub async fn get(
 }
 
 /// GET /v1/facilitators/{id}/audit
+#[utoipa::path(get, path = "/v1/facilitators/{id}/audit", tag = "facilitators", params(("id" = Uuid, Path, description = "Identifiant")), responses((status = 200, body = [crate::audit::Entry]), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem), (status = 401, description = "Non authentifié", body = cafeia_platform::errors::Problem), (status = 403, description = "Interdit", body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
 pub async fn audit_trail(
     state: web::Data<State>,
     caller: Caller,
@@ -387,7 +392,7 @@ pub async fn audit_trail(
     Ok(HttpResponse::Ok().json(audit::trail(&state.platform.db, model.id).await?))
 }
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DecisionInput {
     #[serde(default)]
@@ -459,6 +464,7 @@ fn optional_body(body: Option<Json<DecisionInput>>) -> Option<String> {
     body.and_then(|b| b.0.reason)
 }
 
+#[utoipa::path(post, path = "/v1/facilitators/{id}/verify", tag = "facilitators", params(("id" = Uuid, Path, description = "Identifiant")), request_body(content = Option<DecisionInput>), responses((status = 200, body = FacilitatorView), (status = 409, body = cafeia_platform::errors::Problem), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem), (status = 401, description = "Non authentifié", body = cafeia_platform::errors::Problem), (status = 403, description = "Interdit", body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
 pub async fn verify(
     state: web::Data<State>,
     caller: Caller,
@@ -475,6 +481,7 @@ pub async fn verify(
     .await
 }
 
+#[utoipa::path(post, path = "/v1/facilitators/{id}/suspend", tag = "facilitators", params(("id" = Uuid, Path, description = "Identifiant")), request_body = DecisionInput, responses((status = 200, body = FacilitatorView), (status = 409, body = cafeia_platform::errors::Problem), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem), (status = 401, description = "Non authentifié", body = cafeia_platform::errors::Problem), (status = 403, description = "Interdit", body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
 pub async fn suspend(
     state: web::Data<State>,
     caller: Caller,
@@ -491,6 +498,7 @@ pub async fn suspend(
     .await
 }
 
+#[utoipa::path(post, path = "/v1/facilitators/{id}/reinstate", tag = "facilitators", params(("id" = Uuid, Path, description = "Identifiant")), request_body(content = Option<DecisionInput>), responses((status = 200, body = FacilitatorView), (status = 409, body = cafeia_platform::errors::Problem), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem), (status = 401, description = "Non authentifié", body = cafeia_platform::errors::Problem), (status = 403, description = "Interdit", body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
 pub async fn reinstate(
     state: web::Data<State>,
     caller: Caller,
@@ -507,7 +515,8 @@ pub async fn reinstate(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     pub departement: Option<String>,
@@ -602,6 +611,7 @@ pub fn radius(value: Option<f64>) -> AppResult<f64> {
 }
 
 /// GET /v1/facilitators — staff directory (coordinators see their territory only).
+#[utoipa::path(get, path = "/v1/facilitators", tag = "facilitators", params(ListQuery), responses((status = 200, body = Page<FacilitatorView>), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem), (status = 401, description = "Non authentifié", body = cafeia_platform::errors::Problem), (status = 403, description = "Interdit", body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
 pub async fn list(
     state: web::Data<State>,
     caller: Caller,
@@ -690,7 +700,7 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(paging::page(rows, limit, |m| m.id, view)))
 }
 
-#[derive(Debug, Serialize, Default)]
+#[derive(Debug, Serialize, Default, utoipa::ToSchema)]
 pub struct DepartementCount {
     pub departement: String,
     pub name: String,
@@ -700,6 +710,7 @@ pub struct DepartementCount {
 }
 
 /// GET /v1/facilitators/stats/departements — counts by status per département (scoped).
+#[utoipa::path(get, path = "/v1/facilitators/stats/departements", tag = "facilitators", responses((status = 200, body = [DepartementCount]), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem), (status = 401, description = "Non authentifié", body = cafeia_platform::errors::Problem), (status = 403, description = "Interdit", body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
 pub async fn counts(state: web::Data<State>, caller: Caller) -> AppResult<HttpResponse> {
     caller.require(Role::Staff)?;
     let (departement, region) = scoped_filter(&caller, None, None)?;
@@ -743,6 +754,7 @@ pub async fn counts(state: web::Data<State>, caller: Caller) -> AppResult<HttpRe
 }
 
 /// GET /v1/facilitators/me/export — everything held about the caller (GDPR access).
+#[utoipa::path(get, path = "/v1/facilitators/me/export", tag = "facilitators", responses((status = 200, description = "Toutes les données de la personne (JSON)")), security(("bearer" = [])))]
 pub async fn export_me(state: web::Data<State>, caller: Caller) -> AppResult<HttpResponse> {
     let db = &state.platform.db;
     let me = mine(db, &caller).await?;
@@ -768,6 +780,7 @@ pub async fn export_me(state: web::Data<State>, caller: Caller) -> AppResult<Htt
 
 /// DELETE /v1/facilitators/me — erases the person (name, email, account link) and keeps the
 /// anonymous record, so sessions held still count in the network's history.
+#[utoipa::path(delete, path = "/v1/facilitators/me", tag = "facilitators", responses((status = 204, description = "Données personnelles effacées")), security(("bearer" = [])))]
 pub async fn erase_me(state: web::Data<State>, caller: Caller) -> AppResult<HttpResponse> {
     let db = &state.platform.db;
     let txn = db.begin().await?;

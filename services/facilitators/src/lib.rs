@@ -11,6 +11,7 @@ pub mod domain;
 pub mod facilitators;
 pub mod lieux;
 pub mod messages;
+pub mod openapi;
 pub mod organisations;
 pub mod paging;
 pub mod routes;

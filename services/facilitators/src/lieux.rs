@@ -58,7 +58,7 @@ const ACCESSIBILITY: [(&str, &str); 6] = [
     ("Toilettes adaptées", "adapted_toilets"),
 ];
 
-#[derive(Debug, Serialize, Default, PartialEq, Eq)]
+#[derive(Debug, Serialize, Default, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Report {
     pub total: usize,
     pub created: usize,
@@ -69,7 +69,7 @@ pub struct Report {
     pub errors: Vec<RowError>,
 }
 
-#[derive(Debug, Serialize, PartialEq, Eq)]
+#[derive(Debug, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct RowError {
     pub row: usize,
     pub id: Option<String>,

@@ -23,7 +23,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrganisationInput {
     pub name: String,
@@ -36,7 +36,7 @@ pub struct OrganisationInput {
     pub insee: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct OrganisationView {
     pub id: Uuid,
     pub name: String,
@@ -69,6 +69,7 @@ fn view(m: organisation::Model) -> OrganisationView {
 }
 
 /// POST /v1/organisations — by a facilitator (not suspended) or staff.
+#[utoipa::path(post, path = "/v1/organisations", tag = "organisations", request_body = OrganisationInput, responses((status = 201, body = OrganisationView), (status = 409, body = cafeia_platform::errors::Problem), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem), (status = 401, description = "Non authentifié", body = cafeia_platform::errors::Problem), (status = 403, description = "Interdit", body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
 pub async fn create(
     state: web::Data<State>,
     caller: Caller,
@@ -142,6 +143,7 @@ pub async fn create(
 }
 
 /// GET /v1/organisations/{id} — public.
+#[utoipa::path(get, path = "/v1/organisations/{id}", tag = "organisations", params(("id" = Uuid, Path, description = "Identifiant")), responses((status = 200, body = OrganisationView), (status = 404, body = cafeia_platform::errors::Problem)))]
 pub async fn get(state: web::Data<State>, id: web::Path<Uuid>) -> AppResult<HttpResponse> {
     let model = organisation::Entity::find_by_id(id.into_inner())
         .one(&state.platform.db)
@@ -150,7 +152,8 @@ pub async fn get(state: web::Data<State>, id: web::Path<Uuid>) -> AppResult<Http
     Ok(HttpResponse::Ok().json(view(model)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     pub departement: Option<String>,
@@ -159,6 +162,7 @@ pub struct ListQuery {
 }
 
 /// GET /v1/organisations — public directory of structures.
+#[utoipa::path(get, path = "/v1/organisations", tag = "organisations", params(ListQuery), responses((status = 200, body = crate::paging::Page<OrganisationView>), (status = 400, body = cafeia_platform::errors::Problem)))]
 pub async fn list(
     state: web::Data<State>,
     query: web::Query<ListQuery>,

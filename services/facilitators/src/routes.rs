@@ -1,5 +1,6 @@
-//! REST routes of the facilitators service (documented in `openapi.json` beside this file's
-//! crate). Handlers are thin: they read the caller and the input, call the operation, answer.
+//! REST routes of the facilitators service, documented by `openapi.rs` (served at
+//! `/openapi.json`). Handlers are thin: they read the caller and the input, call the
+//! operation, answer.
 
 use crate::{facilitators, organisations, venues};
 use actix_web::web;
@@ -8,6 +9,7 @@ use actix_web::web;
 const IMPORT_LIMIT: usize = 32 * 1024 * 1024;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/openapi.json", web::get().to(crate::openapi::document));
     cfg.service(
         web::scope("/v1")
             .route("/facilitators", web::get().to(facilitators::list))

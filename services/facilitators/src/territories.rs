@@ -8,7 +8,7 @@ use cafeia_platform::{
 };
 use serde::Serialize;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CommuneView {
     pub insee: String,
     pub name: String,
@@ -46,6 +46,7 @@ pub fn view(c: &Commune) -> CommuneView {
     }
 }
 
+#[utoipa::path(get, path = "/v1/territories/communes/{insee}", tag = "territories", params(("insee" = String, Path, description = "Code INSEE")), responses((status = 200, body = CommuneView), (status = 404, body = cafeia_platform::errors::Problem)))]
 pub async fn commune(insee: web::Path<String>) -> AppResult<HttpResponse> {
     let insee = insee.into_inner();
     let commune = Gazetteer::get()
@@ -54,6 +55,7 @@ pub async fn commune(insee: web::Path<String>) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(view(commune)))
 }
 
+#[utoipa::path(get, path = "/v1/territories/postcodes/{postcode}", tag = "territories", params(("postcode" = String, Path, description = "Code postal")), responses((status = 200, body = [CommuneView]), (status = 400, body = cafeia_platform::errors::Problem), (status = 404, body = cafeia_platform::errors::Problem)))]
 pub async fn postcode(postcode: web::Path<String>) -> AppResult<HttpResponse> {
     let postcode = postcode.into_inner();
     if postcode.len() != 5 || !postcode.bytes().all(|b| b.is_ascii_digit()) {

@@ -29,7 +29,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-#[derive(Debug, Deserialize, Clone)]
+#[derive(Debug, Deserialize, Clone, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VenueInput {
     pub name: String,
@@ -271,7 +271,7 @@ pub async fn announce_upsert<C: ConnectionTrait>(conn: &C, model: &venue::Model)
 }
 
 /// Public view: no creator, no organisation link.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct VenueView {
     pub id: Uuid,
     pub name: String,
@@ -332,6 +332,7 @@ fn invalid(errors: Vec<cafeia_platform::errors::FieldError>) -> AppError {
 }
 
 /// POST /v1/venues
+#[utoipa::path(post, path = "/v1/venues", tag = "venues", request_body = VenueInput, responses((status = 201, body = VenueView), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem), (status = 401, description = "Non authentifié", body = cafeia_platform::errors::Problem), (status = 403, description = "Interdit", body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
 pub async fn create(
     state: web::Data<State>,
     caller: Caller,
@@ -382,6 +383,7 @@ async fn editable(state: &State, caller: &Caller, id: Uuid) -> AppResult<venue::
 }
 
 /// PUT /v1/venues/{id}
+#[utoipa::path(put, path = "/v1/venues/{id}", tag = "venues", params(("id" = Uuid, Path, description = "Identifiant")), request_body = VenueInput, responses((status = 200, body = VenueView), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem), (status = 401, description = "Non authentifié", body = cafeia_platform::errors::Problem), (status = 403, description = "Interdit", body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
 pub async fn update(
     state: web::Data<State>,
     caller: Caller,
@@ -403,6 +405,7 @@ pub async fn update(
 }
 
 /// DELETE /v1/venues/{id}
+#[utoipa::path(delete, path = "/v1/venues/{id}", tag = "venues", params(("id" = Uuid, Path, description = "Identifiant")), responses((status = 204, description = "Lieu retiré"), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem), (status = 401, description = "Non authentifié", body = cafeia_platform::errors::Problem), (status = 403, description = "Interdit", body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
 pub async fn remove(
     state: web::Data<State>,
     caller: Caller,
@@ -432,6 +435,7 @@ pub async fn remove(
 }
 
 /// GET /v1/venues/{id} — public venues to everyone; private ones to staff and their author.
+#[utoipa::path(get, path = "/v1/venues/{id}", tag = "venues", params(("id" = Uuid, Path, description = "Identifiant")), responses((status = 200, body = VenueView), (status = 404, body = cafeia_platform::errors::Problem)))]
 pub async fn get(
     state: web::Data<State>,
     caller: MaybeCaller,
@@ -450,7 +454,8 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(view(model)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// INSEE code of a commune.
@@ -463,6 +468,7 @@ pub struct ListQuery {
 }
 
 /// GET /v1/venues — public list of public venues.
+#[utoipa::path(get, path = "/v1/venues", tag = "venues", params(ListQuery), responses((status = 200, body = crate::paging::Page<VenueView>), (status = 400, body = cafeia_platform::errors::Problem)))]
 pub async fn list(
     state: web::Data<State>,
     query: web::Query<ListQuery>,
@@ -532,7 +538,8 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(paging::page(rows, limit, |m| m.id, view)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct FormatQuery {
     pub format: Option<String>,
@@ -562,6 +569,7 @@ fn format_of(query: &FormatQuery, req: &HttpRequest) -> AppResult<lieux::Format>
 }
 
 /// POST /v1/venues/import?format=csv|json — national staff; idempotent by source id.
+#[utoipa::path(post, path = "/v1/venues/import", tag = "venues", params(FormatQuery), request_body(content = String, description = "Fichier au standard des lieux de médiation numérique", content_type = "text/csv"), responses((status = 200, body = crate::lieux::Report), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem), (status = 401, description = "Non authentifié", body = cafeia_platform::errors::Problem), (status = 403, description = "Interdit", body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
 pub async fn import(
     state: web::Data<State>,
     caller: Caller,
@@ -583,6 +591,7 @@ pub async fn import(
 }
 
 /// GET /v1/venues/export?format=csv|json — public venues in the national standard.
+#[utoipa::path(get, path = "/v1/venues/export", tag = "venues", params(FormatQuery), responses((status = 200, description = "Lieux publics au standard national (CSV ou JSON)")))]
 pub async fn export(
     state: web::Data<State>,
     req: HttpRequest,

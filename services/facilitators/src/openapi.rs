@@ -1,0 +1,56 @@
+//! The OpenAPI 3.1 document of the facilitators REST API, served at `/openapi.json`.
+
+use utoipa::{
+    Modify, OpenApi,
+    openapi::security::{Http, HttpAuthScheme, SecurityScheme},
+};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Café IA — facilitators", description = "Animateurs et animatrices, structures, lieux de médiation numérique, référentiel des territoires."),
+    paths(
+        crate::facilitators::register,
+        crate::facilitators::me,
+        crate::facilitators::update_me,
+        crate::facilitators::erase_me,
+        crate::facilitators::export_me,
+        crate::facilitators::list,
+        crate::facilitators::counts,
+        crate::facilitators::get,
+        crate::facilitators::audit_trail,
+        crate::facilitators::verify,
+        crate::facilitators::suspend,
+        crate::facilitators::reinstate,
+        crate::organisations::create,
+        crate::organisations::list,
+        crate::organisations::get,
+        crate::venues::create,
+        crate::venues::list,
+        crate::venues::get,
+        crate::venues::update,
+        crate::venues::remove,
+        crate::venues::import,
+        crate::venues::export,
+        crate::territories::commune,
+        crate::territories::postcode,
+    ),
+    components(schemas(cafeia_platform::errors::Problem, cafeia_platform::errors::FieldError, cafeia_platform::ErrorCode)),
+    modifiers(&Bearer),
+)]
+pub struct ApiDoc;
+
+struct Bearer;
+
+impl Modify for Bearer {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
+
+pub async fn document() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok().json(ApiDoc::openapi())
+}
