@@ -132,6 +132,36 @@ pub fn valid_rna(rna: &str) -> bool {
         && rna[4..].bytes().all(|b| b.is_ascii_digit())
 }
 
+/// The name an enum value has on the wire (`FacilitatorKind::AgentPublic` → `agent_public`).
+pub fn wire_name<T: Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// A département filter must name a real département.
+pub fn known_departement(code: &str) -> Result<(), cafeia_platform::AppError> {
+    match Gazetteer::get().departement(code) {
+        Some(_) => Ok(()),
+        None => Err(cafeia_platform::AppError::invalid(
+            "departement",
+            format!("département inconnu : {code:?}"),
+        )),
+    }
+}
+
+/// A région filter must name a real région.
+pub fn known_region(code: &str) -> Result<(), cafeia_platform::AppError> {
+    match Gazetteer::get().region(code) {
+        Some(_) => Ok(()),
+        None => Err(cafeia_platform::AppError::invalid(
+            "region",
+            format!("région inconnue : {code:?}"),
+        )),
+    }
+}
+
 /// Collects field errors so a form shows them all at once.
 #[derive(Default, Debug)]
 pub struct Problems(pub Vec<FieldError>);

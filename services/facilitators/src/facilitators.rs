@@ -6,6 +6,7 @@ use crate::{
     domain::{self, Decision, FacilitatorKind, Problems, Status},
     messages::{self, FacilitatorErased, FacilitatorState},
     paging::{self, Page},
+    proximity::Near,
     storage::{area, facilitator, organisation, venue},
 };
 use actix_web::{HttpResponse, web};
@@ -16,7 +17,7 @@ use cafeia_platform::{
     errors::AppResult,
     http::Json,
     outbox,
-    territory::{Gazetteer, distance_km},
+    territory::Gazetteer,
 };
 use chrono::{NaiveDate, Utc};
 use sea_orm::{
@@ -189,10 +190,7 @@ async fn validate<C: ConnectionTrait>(conn: &C, input: ProfileInput) -> AppResul
     Ok(Profile {
         display_name,
         email,
-        kind: serde_json::to_value(input.kind)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default(),
+        kind: domain::wire_name(&input.kind),
         organisation_id: input.organisation_id,
         territories,
         areas,
@@ -537,21 +535,11 @@ fn scoped_filter(
     region: Option<String>,
 ) -> AppResult<(Option<String>, Option<String>)> {
     let gazetteer = Gazetteer::get();
-    if let Some(d) = &departement
-        && gazetteer.departement(d).is_none()
-    {
-        return Err(AppError::invalid(
-            "departement",
-            format!("département inconnu : {d:?}"),
-        ));
+    if let Some(d) = &departement {
+        domain::known_departement(d)?;
     }
-    if let Some(r) = &region
-        && gazetteer.region(r).is_none()
-    {
-        return Err(AppError::invalid(
-            "region",
-            format!("région inconnue : {r:?}"),
-        ));
+    if let Some(r) = &region {
+        domain::known_region(r)?;
     }
     match &caller.territory {
         None => Ok((departement, region)),
@@ -581,35 +569,6 @@ fn scoped_filter(
     }
 }
 
-pub fn parse_point(near: &str) -> AppResult<(f64, f64)> {
-    let (lat, lon) = near
-        .split_once(',')
-        .ok_or_else(|| AppError::invalid("near", "attendu « latitude,longitude »"))?;
-    let lat: f64 = lat
-        .trim()
-        .parse()
-        .map_err(|_| AppError::invalid("near", "latitude illisible"))?;
-    let lon: f64 = lon
-        .trim()
-        .parse()
-        .map_err(|_| AppError::invalid("near", "longitude illisible"))?;
-    if !cafeia_platform::territory::in_france(lat, lon) {
-        return Err(AppError::invalid("near", "ce point n'est pas en France"));
-    }
-    Ok((lat, lon))
-}
-
-pub fn radius(value: Option<f64>) -> AppResult<f64> {
-    let r = value.unwrap_or(20.0);
-    if !(r > 0.0 && r <= 500.0) {
-        return Err(AppError::invalid(
-            "radius_km",
-            "doit être entre 0 et 500 km",
-        ));
-    }
-    Ok(r)
-}
-
 /// GET /v1/facilitators — staff directory (coordinators see their territory only).
 #[utoipa::path(get, path = "/v1/facilitators", tag = "facilitators", params(ListQuery), responses((status = 200, body = Page<FacilitatorView>), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem), (status = 401, description = "Non authentifié", body = cafeia_platform::errors::Problem), (status = 403, description = "Interdit", body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
 pub async fn list(
@@ -630,8 +589,7 @@ pub async fn list(
                 .ok_or_else(|| AppError::invalid("status", "pending, verified ou suspended"))
         })
         .transpose()?;
-    let near = q.near.as_deref().map(parse_point).transpose()?;
-    let radius = radius(q.radius_km)?;
+    let near = Near::parse(q.near.as_deref(), q.radius_km)?;
 
     let mut select = facilitator::Entity::find().filter(facilitator::Column::ErasedAt.is_null());
     if departement.is_some() || region.is_some() {
@@ -652,35 +610,22 @@ pub async fn list(
         select = select.filter(facilitator::Column::Status.eq(s.as_str()));
     }
     if let Some(k) = q.kind {
-        let kind = serde_json::to_value(k)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
+        let kind = domain::wire_name(&k);
         select = select.filter(facilitator::Column::Kind.eq(kind));
     }
-    if let Some((lat, lon)) = near {
-        // A bounding box in SQL, the exact distance here; sorted nearest first.
-        let dlat = radius / 111.0;
-        let dlon = radius / (111.0 * lat.to_radians().cos().max(0.05));
+    if let Some(near) = near {
+        let (lat_min, lat_max, lon_min, lon_max) = near.bounds();
         let rows = select
-            .filter(facilitator::Column::Lat.between(lat - dlat, lat + dlat))
-            .filter(facilitator::Column::Lon.between(lon - dlon, lon + dlon))
+            .filter(facilitator::Column::Lat.between(lat_min, lat_max))
+            .filter(facilitator::Column::Lon.between(lon_min, lon_max))
             .all(&state.platform.db)
             .await?;
-        let mut hits: Vec<(f64, facilitator::Model)> = rows
-            .into_iter()
-            .filter_map(|m| {
-                let d = distance_km((lat, lon), (m.lat?, m.lon?));
-                (d <= radius).then_some((d, m))
-            })
-            .collect();
-        hits.sort_by(|a, b| a.0.total_cmp(&b.0));
-        hits.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-        let items: Vec<serde_json::Value> = hits
+        let items: Vec<serde_json::Value> = near
+            .rank(rows, |m| Some((m.lat?, m.lon?)), limit)
             .into_iter()
             .map(|(d, m)| {
                 let mut v = serde_json::to_value(view(m)).unwrap_or_default();
-                v["distance_km"] = serde_json::json!((d * 10.0).round() / 10.0);
+                v["distance_km"] = serde_json::json!(d);
                 v
             })
             .collect();

@@ -14,6 +14,7 @@ pub mod messages;
 pub mod openapi;
 pub mod organisations;
 pub mod paging;
+pub mod proximity;
 pub mod routes;
 pub mod storage;
 pub mod territories;

@@ -120,10 +120,7 @@ pub async fn create(
         name: Set(name),
         siret: Set(siret),
         rna: Set(rna),
-        kind: Set(serde_json::to_value(input.kind)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default()),
+        kind: Set(domain::wire_name(&input.kind)),
         address: Set(address),
         insee: Set(commune.insee.clone()),
         departement: Set(commune.departement.clone()),
@@ -171,12 +168,7 @@ pub async fn list(
     let limit = paging::limit(q.limit)?;
     let mut select = organisation::Entity::find();
     if let Some(d) = q.departement {
-        if Gazetteer::get().departement(&d).is_none() {
-            return Err(AppError::invalid(
-                "departement",
-                format!("département inconnu : {d:?}"),
-            ));
-        }
+        domain::known_departement(&d)?;
         select = select.filter(organisation::Column::Departement.eq(d));
     }
     if let Some(after) = paging::cursor(q.cursor.as_deref())? {

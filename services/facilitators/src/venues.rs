@@ -5,10 +5,11 @@
 use crate::{
     State, audit,
     domain::{self, Problems},
-    facilitators::{from_json, parse_point, radius, to_json},
+    facilitators::{from_json, to_json},
     lieux,
     messages::{self, VenueRemoved, VenueState},
     paging,
+    proximity::Near,
     storage::venue,
 };
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -19,7 +20,7 @@ use cafeia_platform::{
     errors::AppResult,
     http::Json,
     outbox,
-    territory::{Gazetteer, distance_km},
+    territory::Gazetteer,
 };
 use chrono::Utc;
 use sea_orm::{
@@ -487,43 +488,26 @@ pub async fn list(
         select = select.filter(venue::Column::Insee.eq(c.as_str()));
     }
     if let Some(d) = &q.departement {
-        if gazetteer.departement(d).is_none() {
-            return Err(AppError::invalid(
-                "departement",
-                format!("département inconnu : {d:?}"),
-            ));
-        }
+        domain::known_departement(d)?;
         select = select.filter(venue::Column::Departement.eq(d.as_str()));
     }
-    if let Some(near) = q.near.as_deref() {
-        let (lat, lon) = parse_point(near)?;
-        let radius = radius(q.radius_km)?;
-        let dlat = radius / 111.0;
-        let dlon = radius / (111.0 * lat.to_radians().cos().max(0.05));
+    if let Some(near) = Near::parse(q.near.as_deref(), q.radius_km)? {
+        let (lat_min, lat_max, lon_min, lon_max) = near.bounds();
         let rows = select
-            .filter(venue::Column::Lat.between(lat - dlat, lat + dlat))
-            .filter(venue::Column::Lon.between(lon - dlon, lon + dlon))
+            .filter(venue::Column::Lat.between(lat_min, lat_max))
+            .filter(venue::Column::Lon.between(lon_min, lon_max))
             .all(&state.platform.db)
             .await?;
-        let mut hits: Vec<VenueView> = rows
+        let items: Vec<VenueView> = near
+            .rank(rows, |m| Some((m.lat, m.lon)), limit)
             .into_iter()
-            .filter_map(|m| {
-                let d = distance_km((lat, lon), (m.lat, m.lon));
-                (d <= radius).then(|| {
-                    let mut v = view(m);
-                    v.distance_km = Some((d * 10.0).round() / 10.0);
-                    v
-                })
+            .map(|(d, m)| VenueView {
+                distance_km: Some(d),
+                ..view(m)
             })
             .collect();
-        hits.sort_by(|a, b| {
-            a.distance_km
-                .unwrap_or(0.0)
-                .total_cmp(&b.distance_km.unwrap_or(0.0))
-        });
-        hits.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
         return Ok(HttpResponse::Ok().json(paging::Page {
-            items: hits,
+            items,
             next_cursor: None,
         }));
     }

@@ -259,6 +259,21 @@ pub fn in_france(lat: f64, lon: f64) -> bool {
             .any(|(a, b, c, d)| (*a..=*b).contains(&lat) && (*c..=*d).contains(&lon))
 }
 
+/// The latitude/longitude box holding every point within `radius_km` of `center`, as
+/// `(lat_min, lat_max, lon_min, lon_max)`: a cheap index-friendly prefilter before
+/// [`distance_km`].
+pub fn bounding_box(center: (f64, f64), radius_km: f64) -> (f64, f64, f64, f64) {
+    let dlat = radius_km / 111.0;
+    // Longitude degrees shrink with latitude; clamp near the poles.
+    let dlon = radius_km / (111.0 * center.0.to_radians().cos().max(0.05));
+    (
+        center.0 - dlat,
+        center.0 + dlat,
+        center.1 - dlon,
+        center.1 + dlon,
+    )
+}
+
 /// Great-circle distance in kilometres.
 pub fn distance_km(a: (f64, f64), b: (f64, f64)) -> f64 {
     let (lat1, lon1) = (a.0.to_radians(), a.1.to_radians());
@@ -360,6 +375,16 @@ mod tests {
         assert!(g.area("XX").is_none());
         let total: u64 = g.departements().map(|d| d.population).sum();
         assert!((60_000_000..75_000_000).contains(&total), "{total}");
+    }
+
+    #[test]
+    fn bounding_boxes_hold_the_radius() {
+        let lyon = (45.764, 4.8357);
+        let (a, b, c, d) = bounding_box(lyon, 20.0);
+        for (lat, lon) in [(a, lyon.1), (b, lyon.1), (lyon.0, c), (lyon.0, d)] {
+            let edge = distance_km(lyon, (lat, lon));
+            assert!((19.0..=21.5).contains(&edge), "{edge}");
+        }
     }
 
     #[test]
