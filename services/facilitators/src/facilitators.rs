@@ -2,7 +2,7 @@
 //! the coordinator's territory, directory queries, and the person's own export and erasure.
 
 use crate::{
-    State, audit,
+    State,
     domain::{self, Decision, FacilitatorKind, Problems, Status},
     messages::{self, FacilitatorErased, FacilitatorState},
     paging::{self, Page},
@@ -380,14 +380,14 @@ pub async fn get(
 }
 
 /// GET /v1/facilitators/{id}/audit
-#[utoipa::path(get, path = "/v1/facilitators/{id}/audit", tag = "facilitators", params(("id" = Uuid, Path, description = "Identifiant")), responses((status = 200, body = [crate::audit::Entry]), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem), (status = 401, description = "Non authentifié", body = cafeia_platform::errors::Problem), (status = 403, description = "Interdit", body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/v1/facilitators/{id}/audit", tag = "facilitators", params(("id" = Uuid, Path, description = "Identifiant")), responses((status = 200, body = [cafeia_platform::audit::Entry]), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem), (status = 401, description = "Non authentifié", body = cafeia_platform::errors::Problem), (status = 403, description = "Interdit", body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
 pub async fn audit_trail(
     state: web::Data<State>,
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
     let model = for_staff(&state.platform.db, &caller, id.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(audit::trail(&state.platform.db, model.id).await?))
+    Ok(HttpResponse::Ok().json(cafeia_platform::audit::trail(&state.platform.db, model.id).await?))
 }
 
 #[derive(Debug, Deserialize, Default, utoipa::ToSchema)]
@@ -438,7 +438,7 @@ async fn decide(
     });
     model.updated_at = Set(Utc::now());
     let model = model.update(&txn).await?;
-    audit::record(
+    cafeia_platform::audit::record(
         &txn,
         &caller.sub,
         decision.as_str(),
@@ -711,7 +711,7 @@ pub async fn export_me(state: web::Data<State>, caller: Caller) -> AppResult<Htt
         .filter(venue::Column::CreatedBy.eq(caller.sub.as_str()))
         .all(db)
         .await?;
-    let trail = audit::trail(db, me.id).await?;
+    let trail = cafeia_platform::audit::trail(db, me.id).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("content-disposition", "attachment; filename=\"mes-donnees-cafe-ia.json\""))
         .json(serde_json::json!({
@@ -747,14 +747,7 @@ pub async fn erase_me(state: web::Data<State>, caller: Caller) -> AppResult<Http
         .filter(venue::Column::CreatedBy.eq(caller.sub.as_str()))
         .exec(&txn)
         .await?;
-    crate::storage::audit::Entity::update_many()
-        .col_expr(
-            crate::storage::audit::Column::Actor,
-            sea_orm::sea_query::Expr::value("erased"),
-        )
-        .filter(crate::storage::audit::Column::Actor.eq(caller.sub.as_str()))
-        .exec(&txn)
-        .await?;
+    cafeia_platform::audit::anonymise_actor(&txn, &caller.sub).await?;
     let envelope = Envelope::new(
         messages::FACILITATOR_ERASED,
         format!("facilitator/{id}"),

@@ -5,7 +5,6 @@
 //! (`facilitators`, `organisations`, `venues`, `territories`), `lieux` (the national venue
 //! standard), `demo` (embedded demo data).
 
-pub mod audit;
 pub mod demo;
 pub mod domain;
 pub mod facilitators;

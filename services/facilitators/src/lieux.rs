@@ -4,7 +4,6 @@
 //! rows go in, invalid ones change nothing.
 
 use crate::{
-    audit,
     storage::venue,
     venues::{self, ValidVenue, VenueInput},
 };
@@ -329,7 +328,15 @@ pub async fn import(
                 let mut model = current.into_active_model();
                 venues::apply(&mut model, &valid);
                 let model = model.update(&txn).await?;
-                audit::record(&txn, actor, "venue_imported", "venue", model.id, None).await?;
+                cafeia_platform::audit::record(
+                    &txn,
+                    actor,
+                    "venue_imported",
+                    "venue",
+                    model.id,
+                    None,
+                )
+                .await?;
                 venues::announce_upsert(&txn, &model).await?;
                 report.updated += 1;
             }
@@ -345,7 +352,15 @@ pub async fn import(
                 };
                 venues::apply(&mut model, &valid);
                 let model = model.insert(&txn).await?;
-                audit::record(&txn, actor, "venue_imported", "venue", model.id, None).await?;
+                cafeia_platform::audit::record(
+                    &txn,
+                    actor,
+                    "venue_imported",
+                    "venue",
+                    model.id,
+                    None,
+                )
+                .await?;
                 venues::announce_upsert(&txn, &model).await?;
                 report.created += 1;
             }

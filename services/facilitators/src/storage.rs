@@ -1,5 +1,5 @@
 //! The facilitators database: the platform's outbox and inbox first, then facilitators, their
-//! areas, organisations, venues and the audit log.
+//! areas, organisations and venues (the audit log is the platform's).
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait, prelude::*};
 
@@ -129,28 +129,6 @@ pub mod venue {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-pub mod audit {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "audit_entry")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub id: Uuid,
-        pub at: DateTimeUtc,
-        pub actor: String,
-        pub action: String,
-        pub subject_kind: String,
-        pub subject_id: Uuid,
-        pub reason: Option<String>,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
-
 struct CreateNetwork;
 
 impl MigrationName for CreateNetwork {
@@ -228,18 +206,6 @@ enum Venue {
     CreatedBy,
     CreatedAt,
     UpdatedAt,
-}
-
-#[derive(DeriveIden)]
-enum AuditEntry {
-    Table,
-    Id,
-    At,
-    Actor,
-    Action,
-    SubjectKind,
-    SubjectId,
-    Reason,
 }
 
 fn text(col: impl IntoIden) -> ColumnDef {
@@ -431,31 +397,7 @@ impl MigrationTrait for CreateNetwork {
             )
             .await?;
         }
-        m.create_table(
-            Table::create()
-                .table(AuditEntry::Table)
-                .col(id(AuditEntry::Id))
-                .col(timestamp(AuditEntry::At))
-                .col(ColumnDef::new(AuditEntry::Actor).string_len(255).not_null())
-                .col(ColumnDef::new(AuditEntry::Action).string_len(40).not_null())
-                .col(
-                    ColumnDef::new(AuditEntry::SubjectKind)
-                        .string_len(20)
-                        .not_null(),
-                )
-                .col(ColumnDef::new(AuditEntry::SubjectId).uuid().not_null())
-                .col(text_null(AuditEntry::Reason))
-                .to_owned(),
-        )
-        .await?;
-        m.create_index(
-            Index::create()
-                .name("idx_audit_subject")
-                .table(AuditEntry::Table)
-                .col(AuditEntry::SubjectId)
-                .to_owned(),
-        )
-        .await
+        Ok(())
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {

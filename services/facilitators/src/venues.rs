@@ -3,7 +3,7 @@
 //! imported and exported in the national open-data standard (see `lieux.rs`).
 
 use crate::{
-    State, audit,
+    State,
     domain::{self, Problems},
     facilitators::{from_json, to_json},
     lieux,
@@ -353,7 +353,8 @@ pub async fn create(
     };
     apply(&mut model, &valid);
     let model = model.insert(&txn).await?;
-    audit::record(&txn, &caller.sub, "venue_created", "venue", model.id, None).await?;
+    cafeia_platform::audit::record(&txn, &caller.sub, "venue_created", "venue", model.id, None)
+        .await?;
     announce_upsert(&txn, &model).await?;
     txn.commit().await?;
     state.platform.outbox.wake();
@@ -398,7 +399,8 @@ pub async fn update(
     apply(&mut model, &valid);
     model.organisation_id = Set(input.0.organisation_id);
     let model = model.update(&txn).await?;
-    audit::record(&txn, &caller.sub, "venue_updated", "venue", model.id, None).await?;
+    cafeia_platform::audit::record(&txn, &caller.sub, "venue_updated", "venue", model.id, None)
+        .await?;
     announce_upsert(&txn, &model).await?;
     txn.commit().await?;
     state.platform.outbox.wake();
@@ -415,7 +417,7 @@ pub async fn remove(
     let current = editable(&state, &caller, id.into_inner()).await?;
     let txn = state.platform.db.begin().await?;
     venue::Entity::delete_by_id(current.id).exec(&txn).await?;
-    audit::record(
+    cafeia_platform::audit::record(
         &txn,
         &caller.sub,
         "venue_removed",

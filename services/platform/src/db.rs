@@ -52,7 +52,79 @@ pub fn is_postgres(db: &DatabaseConnection) -> bool {
 /// Migrations every service database carries: the outbox and the processed-message table.
 /// Services put these first in their own `Migrator::migrations()`.
 pub fn platform_migrations() -> Vec<Box<dyn MigrationTrait>> {
-    vec![Box::new(CreateOutboxAndInbox)]
+    vec![Box::new(CreateOutboxAndInbox), Box::new(CreateAuditLog)]
+}
+
+struct CreateAuditLog;
+
+impl MigrationName for CreateAuditLog {
+    fn name(&self) -> &str {
+        "m20261124_000002_platform_audit_log"
+    }
+}
+
+#[derive(DeriveIden)]
+enum AuditEntry {
+    Table,
+    Id,
+    At,
+    Actor,
+    Action,
+    SubjectKind,
+    SubjectId,
+    Reason,
+    Detail,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for CreateAuditLog {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(AuditEntry::Table)
+                    .if_not_exists()
+                    .col(
+                        ColumnDef::new(AuditEntry::Id)
+                            .uuid()
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(
+                        ColumnDef::new(AuditEntry::At)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(AuditEntry::Actor).string_len(255).not_null())
+                    .col(ColumnDef::new(AuditEntry::Action).string_len(40).not_null())
+                    .col(
+                        ColumnDef::new(AuditEntry::SubjectKind)
+                            .string_len(20)
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(AuditEntry::SubjectId).uuid().not_null())
+                    .col(ColumnDef::new(AuditEntry::Reason).text().null())
+                    .col(ColumnDef::new(AuditEntry::Detail).text().null())
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_audit_subject")
+                    .table(AuditEntry::Table)
+                    .col(AuditEntry::SubjectId)
+                    .if_not_exists()
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(AuditEntry::Table).to_owned())
+            .await
+    }
 }
 
 struct CreateOutboxAndInbox;

@@ -3,6 +3,7 @@
 //! Each module holds one concern; services import what they need and keep only domain code.
 //! See `docs/architecture.md` for how the pieces fit together.
 
+pub mod audit;
 pub mod auth;
 pub mod bus;
 pub mod cache;
