@@ -1,10 +1,8 @@
 //! The facilitator network's rules: kinds, statuses and their transitions, identifiers
 //! (SIRET, RNA), territories, venues' coordinates and opening hours.
 
-use cafeia_platform::{
-    errors::FieldError,
-    territory::{Area, Gazetteer, distance_km, in_france},
-};
+use cafeia_platform::territory::{Area, Gazetteer, distance_km, in_france};
+pub use cafeia_platform::validation::{Problems, valid_rna, valid_siret, wire_name};
 use serde::{Deserialize, Serialize};
 
 /// What kind of facilitator runs cafés.
@@ -89,57 +87,6 @@ pub enum OrganisationKind {
     AutreStructurePublique,
 }
 
-/// Validates a SIRET: 14 digits whose Luhn sum is a multiple of 10 (La Poste's establishments,
-/// SIREN 356000000, may instead have a plain digit sum that is a multiple of 5).
-pub fn valid_siret(siret: &str) -> bool {
-    if siret.len() != 14 || !siret.bytes().all(|b| b.is_ascii_digit()) {
-        return false;
-    }
-    let sum: u32 = siret
-        .bytes()
-        .rev()
-        .enumerate()
-        .map(|(i, b)| {
-            let d = u32::from(b - b'0');
-            if i % 2 == 1 {
-                let dd = d * 2;
-                if dd > 9 { dd - 9 } else { dd }
-            } else {
-                d
-            }
-        })
-        .sum();
-    if sum.is_multiple_of(10) {
-        return true;
-    }
-    // La Poste numbers its establishments beyond what Luhn allows.
-    siret.starts_with("356000000")
-        && siret
-            .bytes()
-            .map(|b| u32::from(b - b'0'))
-            .sum::<u32>()
-            .is_multiple_of(5)
-}
-
-/// Validates an RNA number (répertoire national des associations): `W` and nine characters,
-/// digits except the department part which may hold letters (2A, 2B, 97x…).
-pub fn valid_rna(rna: &str) -> bool {
-    rna.len() == 10
-        && rna.starts_with('W')
-        && rna[1..]
-            .bytes()
-            .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
-        && rna[4..].bytes().all(|b| b.is_ascii_digit())
-}
-
-/// The name an enum value has on the wire (`FacilitatorKind::AgentPublic` → `agent_public`).
-pub fn wire_name<T: Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
 /// A département filter must name a real département.
 pub fn known_departement(code: &str) -> Result<(), cafeia_platform::AppError> {
     match Gazetteer::get().departement(code) {
@@ -159,44 +106,6 @@ pub fn known_region(code: &str) -> Result<(), cafeia_platform::AppError> {
             "region",
             format!("région inconnue : {code:?}"),
         )),
-    }
-}
-
-/// Collects field errors so a form shows them all at once.
-#[derive(Default, Debug)]
-pub struct Problems(pub Vec<FieldError>);
-
-impl Problems {
-    pub fn add(&mut self, field: &str, message: impl Into<String>) {
-        self.0.push(FieldError {
-            field: field.to_owned(),
-            message: message.into(),
-        });
-    }
-
-    pub fn check(&mut self, ok: bool, field: &str, message: &str) {
-        if !ok {
-            self.add(field, message);
-        }
-    }
-
-    /// A required text of at most `max` characters, trimmed.
-    pub fn text(&mut self, field: &str, value: &str, max: usize) -> String {
-        let value = value.trim();
-        if value.is_empty() {
-            self.add(field, "ne doit pas être vide");
-        } else if value.chars().count() > max {
-            self.add(field, format!("doit faire au plus {max} caractères"));
-        }
-        value.to_owned()
-    }
-
-    pub fn into_result(self) -> Result<(), cafeia_platform::AppError> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(cafeia_platform::AppError::invalid_fields(self.0))
-        }
     }
 }
 
@@ -357,42 +266,9 @@ pub fn accessibility(values: &[String], problems: &mut Problems) -> Vec<String> 
     out
 }
 
-pub fn email(value: &str, problems: &mut Problems) -> String {
-    let value = value.trim().to_lowercase();
-    let ok = value.len() <= 254
-        && value.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-        })
-        && !value.chars().any(char::is_whitespace);
-    problems.check(ok, "email", "adresse électronique invalide");
-    value
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn siret_checksums() {
-        assert!(valid_siret("73282932000074")); // a well-known valid SIRET
-        assert!(!valid_siret("73282932000075"));
-        assert!(!valid_siret("7328293200007"));
-        assert!(!valid_siret("7328293200007A"));
-        assert!(valid_siret("35600000000048")); // La Poste, head office (Luhn)
-        assert!(valid_siret("35600000000015")); // La Poste establishment (digit sum)
-        assert!(!valid_siret("35600000000016"));
-    }
-
-    #[test]
-    fn rna_format() {
-        assert!(valid_rna("W751234567"));
-        assert!(valid_rna("W2A1002345"));
-        assert!(!valid_rna("X751234567"));
-        assert!(!valid_rna("W75123456"));
-    }
 
     #[test]
     fn status_transitions() {

@@ -5,11 +5,11 @@ use crate::{
     State,
     domain::{self, Decision, FacilitatorKind, Problems, Status},
     messages::{self, FacilitatorErased, FacilitatorState},
-    paging::{self, Page},
     proximity::Near,
     storage::{area, facilitator, organisation, venue},
 };
 use actix_web::{HttpResponse, web};
+use cafeia_platform::paging::{self, Page};
 use cafeia_platform::{
     AppError,
     auth::{Caller, Role, Territory},
@@ -154,7 +154,7 @@ struct Profile {
 async fn validate<C: ConnectionTrait>(conn: &C, input: ProfileInput) -> AppResult<Profile> {
     let mut p = Problems::default();
     let display_name = p.text("display_name", &input.display_name, 120);
-    let email = domain::email(&input.email, &mut p);
+    let email = cafeia_platform::validation::email(&input.email, &mut p);
     let territories: Vec<String> = input
         .territories
         .iter()

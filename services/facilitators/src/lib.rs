@@ -12,7 +12,6 @@ pub mod lieux;
 pub mod messages;
 pub mod openapi;
 pub mod organisations;
-pub mod paging;
 pub mod proximity;
 pub mod routes;
 pub mod storage;

@@ -4,10 +4,10 @@
 use crate::{
     State,
     domain::{self, OrganisationKind, Problems},
-    paging,
     storage::organisation,
 };
 use actix_web::{HttpResponse, web};
+use cafeia_platform::paging;
 use cafeia_platform::{
     AppError,
     auth::{Caller, Role},
@@ -159,7 +159,7 @@ pub struct ListQuery {
 }
 
 /// GET /v1/organisations — public directory of structures.
-#[utoipa::path(get, path = "/v1/organisations", tag = "organisations", params(ListQuery), responses((status = 200, body = crate::paging::Page<OrganisationView>), (status = 400, body = cafeia_platform::errors::Problem)))]
+#[utoipa::path(get, path = "/v1/organisations", tag = "organisations", params(ListQuery), responses((status = 200, body = cafeia_platform::paging::Page<OrganisationView>), (status = 400, body = cafeia_platform::errors::Problem)))]
 pub async fn list(
     state: web::Data<State>,
     query: web::Query<ListQuery>,

@@ -8,11 +8,11 @@ use crate::{
     facilitators::{from_json, to_json},
     lieux,
     messages::{self, VenueRemoved, VenueState},
-    paging,
     proximity::Near,
     storage::venue,
 };
 use actix_web::{HttpRequest, HttpResponse, web};
+use cafeia_platform::paging;
 use cafeia_platform::{
     AppError,
     auth::{Caller, MaybeCaller, Role},
@@ -471,7 +471,7 @@ pub struct ListQuery {
 }
 
 /// GET /v1/venues — public list of public venues.
-#[utoipa::path(get, path = "/v1/venues", tag = "venues", params(ListQuery), responses((status = 200, body = crate::paging::Page<VenueView>), (status = 400, body = cafeia_platform::errors::Problem)))]
+#[utoipa::path(get, path = "/v1/venues", tag = "venues", params(ListQuery), responses((status = 200, body = cafeia_platform::paging::Page<VenueView>), (status = 400, body = cafeia_platform::errors::Problem)))]
 pub async fn list(
     state: web::Data<State>,
     query: web::Query<ListQuery>,

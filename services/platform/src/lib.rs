@@ -16,8 +16,10 @@ pub mod http;
 pub mod inbox;
 pub mod metrics;
 pub mod outbox;
+pub mod paging;
 pub mod runtime;
 pub mod telemetry;
 pub mod territory;
+pub mod validation;
 
 pub use errors::{AppError, ErrorCode};

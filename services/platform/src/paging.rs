@@ -2,7 +2,7 @@
 //! order), and the cursor is the last id of the previous page, so pages stay stable while rows
 //! are added.
 
-use cafeia_platform::AppError;
+use crate::errors::AppError;
 use serde::Serialize;
 use uuid::Uuid;
 
