@@ -1,11 +1,366 @@
-//! The catalogue database: the platform's outbox and inbox tables first, then the service's own.
+//! The catalogue database: providers, training programmes with their places and sessions, and
+//! educational modules (the outbox, inbox and audit log come with the platform's migrations).
 
-use sea_orm_migration::{MigrationTrait, MigratorTrait};
+use sea_orm_migration::{MigrationTrait, MigratorTrait, prelude::*};
 
 pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        cafeia_platform::db::platform_migrations()
+        let mut migrations = cafeia_platform::db::platform_migrations();
+        migrations.push(Box::new(CreateCatalogue));
+        migrations
+    }
+}
+
+pub mod provider {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "provider")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub siret: String,
+        pub name: String,
+        pub kind: String,
+        pub email: Option<String>,
+        pub website: Option<String>,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod training {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "training")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        /// The LHEO `formation/@numero`, for idempotent imports.
+        pub lheo_id: Option<String>,
+        pub provider_id: Uuid,
+        pub title: String,
+        pub summary: String,
+        pub objectives: String,
+        pub content: String,
+        pub level: String,
+        /// JSON arrays of controlled values.
+        pub audiences: String,
+        pub format: String,
+        pub pace: String,
+        pub duration_hours: i32,
+        pub is_free: bool,
+        pub price_cents: Option<i64>,
+        pub funding: String,
+        pub certification: Option<String>,
+        pub languages: String,
+        pub accessibility: String,
+        pub topics: String,
+        /// Open to anyone in France online (no place needed).
+        pub online: bool,
+        pub enrolment_url: Option<String>,
+        pub contact_email: Option<String>,
+        pub status: String,
+        pub status_reason: Option<String>,
+        pub submitted_by: String,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+        pub published_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod place {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "training_place")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub training_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub insee: String,
+        pub departement: String,
+        pub region: String,
+        pub lat: f64,
+        pub lon: f64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod session {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "training_session")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub training_id: Uuid,
+        pub lheo_id: Option<String>,
+        pub start_date: Date,
+        pub end_date: Date,
+        /// open, closed or suspended.
+        pub enrolment: String,
+        pub insee: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod module {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "educational_module")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub title: String,
+        pub summary: String,
+        pub duration_minutes: i32,
+        pub level: String,
+        pub audiences: String,
+        pub topics: String,
+        pub licence: String,
+        pub resources: String,
+        pub version: String,
+        pub status: String,
+        pub status_reason: Option<String>,
+        pub submitted_by: String,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+struct CreateCatalogue;
+
+impl MigrationName for CreateCatalogue {
+    fn name(&self) -> &str {
+        "m20261125_000101_catalogue"
+    }
+}
+
+fn text(name: &str) -> ColumnDef {
+    ColumnDef::new(Alias::new(name))
+        .text()
+        .not_null()
+        .to_owned()
+}
+
+fn text_null(name: &str) -> ColumnDef {
+    ColumnDef::new(Alias::new(name)).text().null().to_owned()
+}
+
+fn short(name: &str, len: u32) -> ColumnDef {
+    ColumnDef::new(Alias::new(name))
+        .string_len(len)
+        .not_null()
+        .to_owned()
+}
+
+fn uuid_col(name: &str) -> ColumnDef {
+    ColumnDef::new(Alias::new(name))
+        .uuid()
+        .not_null()
+        .to_owned()
+}
+
+fn timestamp(name: &str) -> ColumnDef {
+    ColumnDef::new(Alias::new(name))
+        .timestamp_with_time_zone()
+        .not_null()
+        .to_owned()
+}
+
+fn index(table: &str, name: &str, cols: &[&str]) -> IndexCreateStatement {
+    let mut index = Index::create();
+    index.name(name).table(Alias::new(table));
+    for c in cols {
+        index.col(Alias::new(*c));
+    }
+    index.to_owned()
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for CreateCatalogue {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table(Alias::new("provider"))
+                .col(uuid_col("id").primary_key())
+                .col(short("siret", 14).unique_key())
+                .col(text("name"))
+                .col(short("kind", 40))
+                .col(text_null("email"))
+                .col(text_null("website"))
+                .col(timestamp("created_at"))
+                .col(timestamp("updated_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table(Alias::new("training"))
+                .col(uuid_col("id").primary_key())
+                .col(
+                    ColumnDef::new(Alias::new("lheo_id"))
+                        .string_len(255)
+                        .null()
+                        .unique_key(),
+                )
+                .col(uuid_col("provider_id"))
+                .col(text("title"))
+                .col(text("summary"))
+                .col(text("objectives"))
+                .col(text("content"))
+                .col(short("level", 20))
+                .col(text("audiences"))
+                .col(short("format", 20))
+                .col(short("pace", 20))
+                .col(
+                    ColumnDef::new(Alias::new("duration_hours"))
+                        .integer()
+                        .not_null(),
+                )
+                .col(ColumnDef::new(Alias::new("is_free")).boolean().not_null())
+                .col(
+                    ColumnDef::new(Alias::new("price_cents"))
+                        .big_integer()
+                        .null(),
+                )
+                .col(text("funding"))
+                .col(text_null("certification"))
+                .col(text("languages"))
+                .col(text("accessibility"))
+                .col(text("topics"))
+                .col(ColumnDef::new(Alias::new("online")).boolean().not_null())
+                .col(text_null("enrolment_url"))
+                .col(text_null("contact_email"))
+                .col(short("status", 20))
+                .col(text_null("status_reason"))
+                .col(short("submitted_by", 255))
+                .col(timestamp("created_at"))
+                .col(timestamp("updated_at"))
+                .col(
+                    ColumnDef::new(Alias::new("published_at"))
+                        .timestamp_with_time_zone()
+                        .null(),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("training", "idx_training_status", &["status"]))
+            .await?;
+        m.create_index(index("training", "idx_training_provider", &["provider_id"]))
+            .await?;
+        m.create_table(
+            Table::create()
+                .table(Alias::new("training_place"))
+                .col(uuid_col("training_id"))
+                .col(short("insee", 5))
+                .col(short("departement", 3))
+                .col(short("region", 3))
+                .col(ColumnDef::new(Alias::new("lat")).double().not_null())
+                .col(ColumnDef::new(Alias::new("lon")).double().not_null())
+                .primary_key(
+                    Index::create()
+                        .col(Alias::new("training_id"))
+                        .col(Alias::new("insee")),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index(
+            "training_place",
+            "idx_place_departement",
+            &["departement"],
+        ))
+        .await?;
+        m.create_index(index("training_place", "idx_place_region", &["region"]))
+            .await?;
+        m.create_table(
+            Table::create()
+                .table(Alias::new("training_session"))
+                .col(uuid_col("id").primary_key())
+                .col(uuid_col("training_id"))
+                .col(ColumnDef::new(Alias::new("lheo_id")).string_len(255).null())
+                .col(ColumnDef::new(Alias::new("start_date")).date().not_null())
+                .col(ColumnDef::new(Alias::new("end_date")).date().not_null())
+                .col(short("enrolment", 20))
+                .col(ColumnDef::new(Alias::new("insee")).string_len(5).null())
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index(
+            "training_session",
+            "idx_session_training",
+            &["training_id"],
+        ))
+        .await?;
+        m.create_table(
+            Table::create()
+                .table(Alias::new("educational_module"))
+                .col(uuid_col("id").primary_key())
+                .col(text("title"))
+                .col(text("summary"))
+                .col(
+                    ColumnDef::new(Alias::new("duration_minutes"))
+                        .integer()
+                        .not_null(),
+                )
+                .col(short("level", 20))
+                .col(text("audiences"))
+                .col(text("topics"))
+                .col(short("licence", 60))
+                .col(text("resources"))
+                .col(short("version", 40))
+                .col(short("status", 20))
+                .col(text_null("status_reason"))
+                .col(short("submitted_by", 255))
+                .col(timestamp("created_at"))
+                .col(timestamp("updated_at"))
+                .to_owned(),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for table in [
+            "educational_module",
+            "training_session",
+            "training_place",
+            "training",
+            "provider",
+        ] {
+            m.drop_table(Table::drop().table(Alias::new(table)).to_owned())
+                .await?;
+        }
+        Ok(())
     }
 }

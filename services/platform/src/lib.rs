@@ -21,5 +21,6 @@ pub mod runtime;
 pub mod telemetry;
 pub mod territory;
 pub mod validation;
+pub mod vocabulary;
 
 pub use errors::{AppError, ErrorCode};

@@ -1,0 +1,401 @@
+//! Demonstration catalogue for the embedded stack, loaded through the LHEO import (so the demo
+//! also exercises it): programmes across régions, online and in person, and a dozen modules.
+
+use crate::{
+    domain::Status,
+    lheo::{self, Summary},
+    storage::{module, training},
+    store::to_json,
+};
+use cafeia_platform::{AppError, envelope::Envelope, outbox};
+use chrono::{Datelike, Duration, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, PaginatorTrait,
+    TransactionTrait,
+};
+use std::sync::Arc;
+use uuid::Uuid;
+
+struct Programme {
+    title: &'static str,
+    provider: (&'static str, &'static str),
+    topics: &'static str,
+    level: &'static str,
+    audiences: &'static str,
+    format: &'static str,
+    hours: u32,
+    places: &'static [&'static str],
+    free: bool,
+}
+
+const PROVIDERS: [(&str, &str); 6] = [
+    ("1978004300001", "Université Claude Bernard Lyon 1"),
+    ("4412345600001", "Association Numérique Solidaire"),
+    ("8123456700001", "Cluster IA Occitanie"),
+    ("1300456700001", "Réseau des médiathèques de Marseille"),
+    ("2097411000001", "Région Réunion — Maison de la formation"),
+    ("5198765400001", "École du numérique de Lille"),
+];
+
+const PROGRAMMES: [Programme; 16] = [
+    Programme {
+        title: "L'IA, c'est quoi ? Premiers pas",
+        provider: PROVIDERS[1],
+        topics: "what_is_ai",
+        level: "discovery",
+        audiences: "general_public|seniors",
+        format: "in_person",
+        hours: 3,
+        places: &["69123", "38185"],
+        free: true,
+    },
+    Programme {
+        title: "IA générative : écrire, résumer, vérifier",
+        provider: PROVIDERS[0],
+        topics: "generative_ai|misinformation_deepfakes",
+        level: "beginner",
+        audiences: "students|employees",
+        format: "hybrid",
+        hours: 14,
+        places: &["69123"],
+        free: true,
+    },
+    Programme {
+        title: "L'IA au travail : gagner du temps sans se perdre",
+        provider: PROVIDERS[2],
+        topics: "ai_at_work",
+        level: "beginner",
+        audiences: "employees|job_seekers",
+        format: "online",
+        hours: 10,
+        places: &[],
+        free: true,
+    },
+    Programme {
+        title: "Métiers et IA : ce qui change",
+        provider: PROVIDERS[2],
+        topics: "ai_and_jobs|ai_at_work",
+        level: "discovery",
+        audiences: "job_seekers",
+        format: "in_person",
+        hours: 6,
+        places: &["31555", "34172"],
+        free: true,
+    },
+    Programme {
+        title: "Données personnelles et IA",
+        provider: PROVIDERS[1],
+        topics: "data_and_privacy",
+        level: "beginner",
+        audiences: "general_public",
+        format: "online",
+        hours: 4,
+        places: &[],
+        free: true,
+    },
+    Programme {
+        title: "Démêler le vrai du faux : deepfakes et désinformation",
+        provider: PROVIDERS[3],
+        topics: "misinformation_deepfakes",
+        level: "discovery",
+        audiences: "general_public|students",
+        format: "in_person",
+        hours: 3,
+        places: &["13055"],
+        free: true,
+    },
+    Programme {
+        title: "L'IA dans les services publics",
+        provider: PROVIDERS[4],
+        topics: "ai_public_services",
+        level: "discovery",
+        audiences: "public_agents|general_public",
+        format: "in_person",
+        hours: 7,
+        places: &["97411", "97415"],
+        free: true,
+    },
+    Programme {
+        title: "Programmer avec l'IA : initiation Python",
+        provider: PROVIDERS[5],
+        topics: "programming_ai",
+        level: "intermediate",
+        audiences: "students|job_seekers",
+        format: "hybrid",
+        hours: 35,
+        places: &["59350"],
+        free: true,
+    },
+    Programme {
+        title: "Apprentissage automatique : les bases",
+        provider: PROVIDERS[0],
+        topics: "programming_ai|what_is_ai",
+        level: "intermediate",
+        audiences: "students",
+        format: "online",
+        hours: 40,
+        places: &[],
+        free: false,
+    },
+    Programme {
+        title: "Enseigner avec l'IA",
+        provider: PROVIDERS[0],
+        topics: "ai_and_education|generative_ai",
+        level: "beginner",
+        audiences: "teachers",
+        format: "hybrid",
+        hours: 12,
+        places: &["69123"],
+        free: true,
+    },
+    Programme {
+        title: "Seniors et IA : s'informer en confiance",
+        provider: PROVIDERS[3],
+        topics: "what_is_ai|misinformation_deepfakes",
+        level: "discovery",
+        audiences: "seniors",
+        format: "in_person",
+        hours: 4,
+        places: &["13055", "83137"],
+        free: true,
+    },
+    Programme {
+        title: "Assistant conversationnel au bureau",
+        provider: PROVIDERS[5],
+        topics: "ai_at_work|generative_ai",
+        level: "beginner",
+        audiences: "employees",
+        format: "in_person",
+        hours: 7,
+        places: &["59350", "62041"],
+        free: false,
+    },
+    Programme {
+        title: "IA et recherche d'emploi",
+        provider: PROVIDERS[1],
+        topics: "ai_and_jobs",
+        level: "beginner",
+        audiences: "job_seekers",
+        format: "online",
+        hours: 6,
+        places: &[],
+        free: true,
+    },
+    Programme {
+        title: "Comprendre les algorithmes de recommandation",
+        provider: PROVIDERS[2],
+        topics: "what_is_ai|data_and_privacy",
+        level: "beginner",
+        audiences: "general_public|students",
+        format: "in_person",
+        hours: 5,
+        places: &["31555"],
+        free: true,
+    },
+    Programme {
+        title: "Piloter un projet d'IA dans une collectivité",
+        provider: PROVIDERS[4],
+        topics: "ai_public_services",
+        level: "advanced",
+        audiences: "public_agents",
+        format: "hybrid",
+        hours: 21,
+        places: &["97411"],
+        free: true,
+    },
+    Programme {
+        title: "Créer des images avec l'IA, sans tromper",
+        provider: PROVIDERS[3],
+        topics: "generative_ai|misinformation_deepfakes",
+        level: "discovery",
+        audiences: "general_public|students",
+        format: "in_person",
+        hours: 3,
+        places: &["13055"],
+        free: true,
+    },
+];
+
+const MODULES: [(&str, &str, i32, &str); 12] = [
+    (
+        "Qu'est-ce que l'IA ? (atelier d'accueil)",
+        "what_is_ai",
+        60,
+        "discovery",
+    ),
+    (
+        "Parler avec un assistant conversationnel",
+        "generative_ai",
+        90,
+        "discovery",
+    ),
+    (
+        "Repérer une image générée",
+        "misinformation_deepfakes",
+        60,
+        "discovery",
+    ),
+    ("Mes données et l'IA", "data_and_privacy", 75, "discovery"),
+    ("L'IA dans mon travail", "ai_at_work", 90, "beginner"),
+    ("Métiers de demain", "ai_and_jobs", 60, "discovery"),
+    (
+        "L'IA et mes démarches",
+        "ai_public_services",
+        60,
+        "discovery",
+    ),
+    (
+        "Écrire de bonnes consignes (prompts)",
+        "generative_ai",
+        90,
+        "beginner",
+    ),
+    (
+        "Vrai ou faux ? Jeu de cartes",
+        "misinformation_deepfakes",
+        45,
+        "discovery",
+    ),
+    (
+        "L'IA à l'école : parents et enfants",
+        "ai_and_education",
+        75,
+        "discovery",
+    ),
+    (
+        "Débat mouvant : l'IA et nous",
+        "what_is_ai",
+        60,
+        "discovery",
+    ),
+    ("Coder une petite IA", "programming_ai", 120, "intermediate"),
+];
+
+fn siret(prefix: &str) -> String {
+    (0..10)
+        .map(|d| format!("{prefix}{d}"))
+        .find(|s| cafeia_platform::validation::valid_siret(s))
+        .unwrap_or_default()
+}
+
+/// The demo programmes as an LHEO document.
+pub fn lheo_document() -> String {
+    let today = Utc::now().date_naive();
+    let mut out = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<lheo xmlns=\"http://www.lheo.org/2.2\"><offres>\n",
+    );
+    for (i, p) in PROGRAMMES.iter().enumerate() {
+        out.push_str(&format!(
+            "<formation numero=\"DEMO-{:03}\"><intitule-formation>{}</intitule-formation>",
+            i + 1,
+            p.title.replace('&', "&amp;")
+        ));
+        out.push_str(&format!("<objectif-formation>À l'issue de la formation, comprendre et utiliser : {}.</objectif-formation>", p.title.to_lowercase().replace('&', "&amp;")));
+        let modalites = match p.format {
+            "online" => "2",
+            "hybrid" => "1",
+            _ => "0",
+        };
+        let actions: Vec<Option<&str>> = if p.places.is_empty() {
+            vec![None]
+        } else {
+            p.places.iter().map(|x| Some(*x)).collect()
+        };
+        for (a, place) in actions.iter().enumerate() {
+            out.push_str(&format!("<action numero=\"DEMO-{:03}-{}\"><modalites-enseignement>{modalites}</modalites-enseignement>", i + 1, a + 1));
+            if let Some(insee) = place {
+                out.push_str(&format!("<lieu-de-formation><coordonnees><adresse><code-INSEE-commune>{insee}</code-INSEE-commune></adresse></coordonnees></lieu-de-formation>"));
+            }
+            out.push_str(&format!("<nombre-heures-total>{}</nombre-heures-total><langue-formation>fr</langue-formation>", p.hours));
+            if !p.free {
+                out.push_str("<prix-total-TTC>290.00</prix-total-TTC>");
+            }
+            out.push_str(&format!("<url-action><urlweb>https://formations.exemple.fr/demo-{:03}</urlweb></url-action>", i + 1));
+            for k in 0..2i64 {
+                let start = today + Duration::days(14 + 21 * k + (i as i64 % 5) * 3);
+                let end = start + Duration::days(i64::from(p.hours / 7));
+                out.push_str(&format!(
+                    "<session numero=\"DEMO-{:03}-{}-{k}\"><periode><debut>{}</debut><fin>{}</fin></periode><etat-recrutement>1</etat-recrutement></session>",
+                    i + 1, a + 1, start.format("%Y%m%d"), end.format("%Y%m%d")
+                ));
+            }
+            out.push_str("</action>");
+        }
+        out.push_str(&format!(
+            "<organisme-formation-responsable><SIRET-organisme-formation><SIRET>{}</SIRET></SIRET-organisme-formation><nom-organisme>{}</nom-organisme></organisme-formation-responsable>",
+            siret(p.provider.0), p.provider.1
+        ));
+        out.push_str(&format!(
+            "<extras info=\"cafeia\"><extra info=\"level\">{}</extra><extra info=\"audiences\">{}</extra><extra info=\"topics\">{}</extra><extra info=\"format\">{}</extra><extra info=\"accessibility\">disabled_access</extra>{}</extras></formation>\n",
+            p.level, p.audiences, p.topics, p.format,
+            if p.free { "<extra info=\"funding\"></extra>" } else { "<extra info=\"funding\">cpf</extra>" }
+        ));
+    }
+    out.push_str("</offres></lheo>\n");
+    let _ = today.year();
+    out
+}
+
+/// Loads the demo catalogue when there is no programme yet.
+pub async fn seed(db: &DatabaseConnection) -> Result<Option<Summary>, AppError> {
+    if training::Entity::find().count(db).await? > 0 {
+        return Ok(None);
+    }
+    let document = lheo_document();
+    let summary = lheo::import(
+        db,
+        "demo",
+        tokio::io::BufReader::new(document.as_bytes()),
+        Arc::default(),
+    )
+    .await?;
+    let txn = db.begin().await?;
+    let now = Utc::now();
+    for (title, topic, minutes, level) in MODULES {
+        let model = module::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            title: Set(title.into()),
+            summary: Set(format!(
+                "Module d'animation Café IA : {}.",
+                title.to_lowercase()
+            )),
+            duration_minutes: Set(minutes),
+            level: Set(level.into()),
+            audiences: Set(to_json(&["general_public".to_owned()])),
+            topics: Set(to_json(&[topic.to_owned()])),
+            licence: Set("CC BY-SA 4.0".into()),
+            resources: Set(to_json(&[format!(
+                "https://ressources.exemple.fr/cafe-ia/{}",
+                topic
+            )])),
+            version: Set("1.0".into()),
+            status: Set(Status::Published.as_str().into()),
+            status_reason: Set(None),
+            submitted_by: Set("demo".into()),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+        let state = crate::messages::ModuleState {
+            id: model.id,
+            title: model.title.clone(),
+            summary: model.summary.clone(),
+            duration_minutes: model.duration_minutes,
+            level: model.level.clone(),
+            audiences: vec!["general_public".into()],
+            topics: vec![topic.into()],
+            licence: model.licence.clone(),
+            resources: crate::store::from_json(&model.resources),
+            version: model.version.clone(),
+        };
+        let envelope = Envelope::new(
+            crate::messages::MODULE_PUBLISHED,
+            format!("module/{}", model.id),
+            state,
+        );
+        outbox::enqueue(&txn, crate::messages::MODULE_PUBLISHED, &envelope).await?;
+    }
+    txn.commit().await?;
+    Ok(Some(summary))
+}

@@ -1,0 +1,139 @@
+//! Training providers (organismes), identified by SIRET. A provider's token carries its SIRET
+//! and may only act for it.
+
+use crate::{State, domain::ProviderKind, storage::provider};
+use actix_web::{HttpResponse, web};
+use cafeia_platform::{
+    AppError,
+    auth::{Caller, Role},
+    errors::AppResult,
+    http::Json,
+    validation::{Problems, email, valid_siret, wire_name},
+};
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderInput {
+    pub siret: String,
+    pub name: String,
+    pub kind: ProviderKind,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub website: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProviderView {
+    pub id: Uuid,
+    pub siret: String,
+    pub name: String,
+    pub kind: String,
+    pub email: Option<String>,
+    pub website: Option<String>,
+}
+
+pub fn view(m: provider::Model) -> ProviderView {
+    ProviderView {
+        id: m.id,
+        siret: m.siret,
+        name: m.name,
+        kind: m.kind,
+        email: m.email,
+        website: m.website,
+    }
+}
+
+/// Staff act for any provider; a provider only for the SIRET in its token.
+pub fn may_act_for(caller: &Caller, siret: &str) -> AppResult<()> {
+    if caller.has(Role::Staff) {
+        return Ok(());
+    }
+    caller.require(Role::Provider)?;
+    if caller.siret.as_deref() == Some(siret) {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(
+            "votre jeton ne vous autorise pas à agir pour cet organisme",
+        ))
+    }
+}
+
+pub async fn by_siret<C: ConnectionTrait>(
+    conn: &C,
+    siret: &str,
+) -> AppResult<Option<provider::Model>> {
+    Ok(provider::Entity::find()
+        .filter(provider::Column::Siret.eq(siret))
+        .one(conn)
+        .await?)
+}
+
+#[utoipa::path(post, path = "/v1/providers", tag = "providers", request_body = ProviderInput,
+    responses((status = 201, body = ProviderView), (status = 400, body = cafeia_platform::errors::Problem),
+              (status = 403, body = cafeia_platform::errors::Problem), (status = 409, body = cafeia_platform::errors::Problem)),
+    security(("bearer" = [])))]
+pub async fn create(
+    state: web::Data<State>,
+    caller: Caller,
+    input: Json<ProviderInput>,
+) -> AppResult<HttpResponse> {
+    let input = input.0;
+    let siret = input.siret.replace(' ', "");
+    let mut p = Problems::default();
+    p.check(
+        valid_siret(&siret),
+        "siret",
+        "SIRET invalide (14 chiffres, clé de contrôle Luhn)",
+    );
+    let name = p.text("name", &input.name, 200);
+    let mail = input
+        .email
+        .as_deref()
+        .filter(|e| !e.trim().is_empty())
+        .map(|e| email(e, &mut p));
+    if let Some(w) = &input.website {
+        p.check(
+            w.starts_with("https://") || w.starts_with("http://"),
+            "website",
+            "URL http(s) attendue",
+        );
+    }
+    p.into_result()?;
+    may_act_for(&caller, &siret)?;
+    let db = &state.platform.db;
+    if by_siret(db, &siret).await?.is_some() {
+        return Err(AppError::conflict("un organisme avec ce SIRET existe déjà"));
+    }
+    let now = Utc::now();
+    let model = provider::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        siret: Set(siret),
+        name: Set(name),
+        kind: Set(wire_name(&input.kind)),
+        email: Set(mail),
+        website: Set(input.website),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await?;
+    Ok(HttpResponse::Created().json(view(model)))
+}
+
+#[utoipa::path(get, path = "/v1/providers/{id}", tag = "providers", params(("id" = Uuid, Path, description = "Identifiant")),
+    responses((status = 200, body = ProviderView), (status = 404, body = cafeia_platform::errors::Problem)))]
+pub async fn get(state: web::Data<State>, id: web::Path<Uuid>) -> AppResult<HttpResponse> {
+    let model = provider::Entity::find_by_id(id.into_inner())
+        .one(&state.platform.db)
+        .await?
+        .ok_or_else(|| AppError::not_found("organisme introuvable"))?;
+    Ok(HttpResponse::Ok().json(view(model)))
+}

@@ -1,0 +1,299 @@
+//! Reading and writing programmes with their places and sessions, shared by the API and the
+//! LHEO import, and turning them into public views and messages.
+
+use crate::{
+    domain::{Place, SessionInput, TrainingDraft},
+    messages::{PlaceState, ProviderRef, SessionState, TrainingState},
+    storage::{place, provider, session, training},
+};
+use cafeia_platform::{
+    envelope::{Envelope, MessageType},
+    outbox,
+};
+use chrono::Utc;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+pub fn to_json(list: &[String]) -> String {
+    serde_json::to_string(list).unwrap_or_else(|_| "[]".into())
+}
+
+pub fn from_json(text: &str) -> Vec<String> {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+/// A programme with everything attached to it.
+#[derive(Clone, Debug)]
+pub struct Full {
+    pub training: training::Model,
+    pub places: Vec<place::Model>,
+    pub sessions: Vec<session::Model>,
+}
+
+impl Full {
+    /// The programme's content as a draft, to compare with an incoming one.
+    pub fn draft(&self) -> TrainingDraft {
+        let t = &self.training;
+        let mut places: Vec<Place> = self
+            .places
+            .iter()
+            .map(|p| Place {
+                insee: p.insee.clone(),
+                departement: p.departement.clone(),
+                region: p.region.clone(),
+                lat: p.lat,
+                lon: p.lon,
+            })
+            .collect();
+        places.sort_by(|a, b| a.insee.cmp(&b.insee));
+        let mut sessions: Vec<SessionInput> = self
+            .sessions
+            .iter()
+            .map(|s| SessionInput {
+                lheo_id: s.lheo_id.clone(),
+                start_date: s.start_date,
+                end_date: s.end_date,
+                enrolment: serde_json::from_value(serde_json::Value::String(s.enrolment.clone()))
+                    .unwrap_or(crate::domain::Enrolment::Closed),
+                insee: s.insee.clone(),
+            })
+            .collect();
+        sessions.sort_by(|a, b| {
+            (a.start_date, &a.lheo_id, a.end_date).cmp(&(b.start_date, &b.lheo_id, b.end_date))
+        });
+        TrainingDraft {
+            title: t.title.clone(),
+            summary: t.summary.clone(),
+            objectives: t.objectives.clone(),
+            content: t.content.clone(),
+            level: t.level.clone(),
+            audiences: from_json(&t.audiences),
+            format: t.format.clone(),
+            pace: t.pace.clone(),
+            duration_hours: t.duration_hours,
+            is_free: t.is_free,
+            price_cents: t.price_cents,
+            funding: from_json(&t.funding),
+            certification: t.certification.clone(),
+            languages: from_json(&t.languages),
+            accessibility: from_json(&t.accessibility),
+            topics: from_json(&t.topics),
+            online: t.online,
+            places,
+            sessions,
+            enrolment_url: t.enrolment_url.clone(),
+            contact_email: t.contact_email.clone(),
+        }
+    }
+
+    pub fn state(&self, provider: &provider::Model) -> TrainingState {
+        let d = self.draft();
+        TrainingState {
+            id: self.training.id,
+            provider: ProviderRef {
+                id: provider.id,
+                name: provider.name.clone(),
+                siret: provider.siret.clone(),
+            },
+            title: d.title,
+            summary: d.summary,
+            objectives: d.objectives,
+            level: d.level,
+            audiences: d.audiences,
+            format: d.format,
+            pace: d.pace,
+            duration_hours: d.duration_hours,
+            free: d.is_free,
+            price_cents: d.price_cents,
+            funding: d.funding,
+            certification: d.certification,
+            languages: d.languages,
+            accessibility: d.accessibility,
+            topics: d.topics,
+            online: d.online,
+            places: d
+                .places
+                .into_iter()
+                .map(|p| PlaceState {
+                    insee: p.insee,
+                    departement: p.departement,
+                    region: p.region,
+                    latitude: p.lat,
+                    longitude: p.lon,
+                })
+                .collect(),
+            sessions: d
+                .sessions
+                .into_iter()
+                .map(|s| SessionState {
+                    start_date: s.start_date,
+                    end_date: s.end_date,
+                    enrolment: cafeia_platform::validation::wire_name(&s.enrolment),
+                    insee: s.insee,
+                })
+                .collect(),
+            enrolment_url: d.enrolment_url,
+        }
+    }
+}
+
+/// The names of the fields that differ between two drafts (for the audit log).
+pub fn changed_fields(old: &TrainingDraft, new: &TrainingDraft) -> Vec<&'static str> {
+    let mut changed = Vec::new();
+    macro_rules! cmp {
+        ($($field:ident),*) => { $( if old.$field != new.$field { changed.push(stringify!($field)); } )* };
+    }
+    cmp!(
+        title,
+        summary,
+        objectives,
+        content,
+        level,
+        audiences,
+        format,
+        pace,
+        duration_hours,
+        is_free,
+        price_cents,
+        funding,
+        certification,
+        languages,
+        accessibility,
+        topics,
+        online,
+        places,
+        sessions,
+        enrolment_url,
+        contact_email
+    );
+    changed
+}
+
+pub async fn load<C: ConnectionTrait>(conn: &C, model: training::Model) -> Result<Full, DbErr> {
+    let places = place::Entity::find()
+        .filter(place::Column::TrainingId.eq(model.id))
+        .all(conn)
+        .await?;
+    let sessions = session::Entity::find()
+        .filter(session::Column::TrainingId.eq(model.id))
+        .order_by_asc(session::Column::StartDate)
+        .all(conn)
+        .await?;
+    Ok(Full {
+        training: model,
+        places,
+        sessions,
+    })
+}
+
+/// Loads many programmes' places and sessions in two queries.
+pub async fn load_many<C: ConnectionTrait>(
+    conn: &C,
+    models: Vec<training::Model>,
+) -> Result<Vec<Full>, DbErr> {
+    let ids: Vec<Uuid> = models.iter().map(|m| m.id).collect();
+    let mut places: HashMap<Uuid, Vec<place::Model>> = HashMap::new();
+    for p in place::Entity::find()
+        .filter(place::Column::TrainingId.is_in(ids.clone()))
+        .all(conn)
+        .await?
+    {
+        places.entry(p.training_id).or_default().push(p);
+    }
+    let mut sessions: HashMap<Uuid, Vec<session::Model>> = HashMap::new();
+    for s in session::Entity::find()
+        .filter(session::Column::TrainingId.is_in(ids))
+        .order_by_asc(session::Column::StartDate)
+        .all(conn)
+        .await?
+    {
+        sessions.entry(s.training_id).or_default().push(s);
+    }
+    Ok(models
+        .into_iter()
+        .map(|m| Full {
+            places: places.remove(&m.id).unwrap_or_default(),
+            sessions: sessions.remove(&m.id).unwrap_or_default(),
+            training: m,
+        })
+        .collect())
+}
+
+/// Fills a training row from a draft (status and ownership are the caller's business).
+pub fn apply(model: &mut training::ActiveModel, d: &TrainingDraft) {
+    model.title = Set(d.title.clone());
+    model.summary = Set(d.summary.clone());
+    model.objectives = Set(d.objectives.clone());
+    model.content = Set(d.content.clone());
+    model.level = Set(d.level.clone());
+    model.audiences = Set(to_json(&d.audiences));
+    model.format = Set(d.format.clone());
+    model.pace = Set(d.pace.clone());
+    model.duration_hours = Set(d.duration_hours);
+    model.is_free = Set(d.is_free);
+    model.price_cents = Set(d.price_cents);
+    model.funding = Set(to_json(&d.funding));
+    model.certification = Set(d.certification.clone());
+    model.languages = Set(to_json(&d.languages));
+    model.accessibility = Set(to_json(&d.accessibility));
+    model.topics = Set(to_json(&d.topics));
+    model.online = Set(d.online);
+    model.enrolment_url = Set(d.enrolment_url.clone());
+    model.contact_email = Set(d.contact_email.clone());
+    model.updated_at = Set(Utc::now());
+}
+
+/// Replaces a programme's places and sessions with the draft's.
+pub async fn replace_children<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+    d: &TrainingDraft,
+) -> Result<(), DbErr> {
+    place::Entity::delete_many()
+        .filter(place::Column::TrainingId.eq(id))
+        .exec(conn)
+        .await?;
+    session::Entity::delete_many()
+        .filter(session::Column::TrainingId.eq(id))
+        .exec(conn)
+        .await?;
+    if !d.places.is_empty() {
+        place::Entity::insert_many(d.places.iter().map(|p| place::ActiveModel {
+            training_id: Set(id),
+            insee: Set(p.insee.clone()),
+            departement: Set(p.departement.clone()),
+            region: Set(p.region.clone()),
+            lat: Set(p.lat),
+            lon: Set(p.lon),
+        }))
+        .exec_without_returning(conn)
+        .await?;
+    }
+    if !d.sessions.is_empty() {
+        session::Entity::insert_many(d.sessions.iter().map(|s| session::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            training_id: Set(id),
+            lheo_id: Set(s.lheo_id.clone()),
+            start_date: Set(s.start_date),
+            end_date: Set(s.end_date),
+            enrolment: Set(cafeia_platform::validation::wire_name(&s.enrolment)),
+            insee: Set(s.insee.clone()),
+        }))
+        .exec_without_returning(conn)
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn announce<C: ConnectionTrait, T: serde::Serialize>(
+    conn: &C,
+    kind: MessageType,
+    id: Uuid,
+    data: T,
+) -> Result<(), DbErr> {
+    let envelope = Envelope::new(kind, format!("training/{id}"), data);
+    outbox::enqueue(conn, kind, &envelope).await
+}
