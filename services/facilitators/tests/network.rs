@@ -2,129 +2,19 @@
 //! publishes checked against their contracts.
 
 use cafeia_facilitators::Facilitators;
-use cafeia_platform::{
-    auth::{DevIssuer, Role, Territory},
-    bus::{Subscriber, Subscription},
-    runtime::{self, Launch, Running, Shared},
+use cafeia_platform::auth::{Role, Territory};
+use cafeia_testkit::{
+    Backend, backend_matrix,
+    service::{ServiceHarness, field},
 };
-use cafeia_testkit::{Backend, TestEnv, backend_matrix, contracts};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::time::Duration;
 
-struct Harness {
-    env: TestEnv,
-    running: Option<Running>,
-    base: String,
-    issuer: DevIssuer,
-    http: reqwest::Client,
-    messages: Subscriber,
-}
+type Harness = ServiceHarness;
 
-impl Harness {
-    async fn start(backend: Backend) -> Self {
-        let env = TestEnv::new(backend).await;
-        let bus = cafeia_platform::bus::connect(&env.config.bus)
-            .await
-            .expect("bus");
-        let messages = bus
-            .subscribe(Subscription::new(env.queue("watch"), &["facilitators.#"]))
-            .await
-            .expect("subscribe");
-        let running = runtime::start::<Facilitators>(Launch {
-            config: env.config.clone(),
-            shared: Shared {
-                bus: Some(bus),
-                ..Shared::default()
-            },
-            listener: runtime::bind("127.0.0.1", 0).expect("bind"),
-            demo_data: false,
-            workers: 1,
-        })
-        .await
-        .expect("facilitators starts");
-        let issuer =
-            DevIssuer::load_or_create(&env.config.data_dir, &env.config.auth).expect("issuer");
-        Self {
-            base: format!("http://127.0.0.1:{}", running.port()),
-            running: Some(running),
-            env,
-            issuer,
-            http: reqwest::Client::new(),
-            messages,
-        }
-    }
-
-    fn token(&self, sub: &str, role: Role, territory: Option<Territory>) -> String {
-        self.issuer
-            .issue(sub, &[role], territory.as_ref(), Duration::from_secs(600))
-            .expect("token")
-    }
-
-    async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        let mut req = self.http.request(method, format!("{}{path}", self.base));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.expect("request");
-        let status = resp.status();
-        let text = resp.text().await.expect("body");
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
-    }
-
-    async fn raw(
-        &self,
-        method: Method,
-        path: &str,
-        token: &str,
-        content_type: &str,
-        body: String,
-    ) -> (StatusCode, Value) {
-        let resp = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(token)
-            .header("content-type", content_type)
-            .body(body)
-            .send()
-            .await
-            .expect("request");
-        let status = resp.status();
-        (status, resp.json().await.unwrap_or(Value::Null))
-    }
-
-    /// The next message published, checked against its contract.
-    async fn next_message(&mut self) -> (String, Value) {
-        let delivery = self
-            .messages
-            .next_within(Duration::from_secs(10))
-            .await
-            .expect("a message was published");
-        contracts::validate(&delivery.message.body, true).expect("message matches its contract");
-        let envelope: Value = serde_json::from_slice(&delivery.message.body).expect("json");
-        let key = delivery.message.routing_key.clone();
-        delivery.ack().await.expect("ack");
-        (key, envelope["data"].clone())
-    }
-
-    async fn stop(mut self) {
-        if let Some(r) = self.running.take() {
-            r.stop().await;
-        }
-        drop(self.env);
-    }
+async fn start(backend: Backend) -> Harness {
+    ServiceHarness::start::<Facilitators>(backend, &["facilitators.#"]).await
 }
 
 fn profile(territories: &[&str]) -> Value {
@@ -139,12 +29,8 @@ fn profile(territories: &[&str]) -> Value {
     })
 }
 
-fn field(body: &Value) -> &str {
-    body["errors"][0]["field"].as_str().unwrap_or("<none>")
-}
-
 async fn registration_verification_suspension_reinstatement(backend: Backend) {
-    let mut h = Harness::start(backend).await;
+    let mut h = start(backend).await;
     let camille = h.token("camille", Role::Facilitator, None);
     let staff = h.token("cnnum", Role::Staff, None);
 
@@ -311,7 +197,7 @@ async fn registration_verification_suspension_reinstatement(backend: Backend) {
 }
 
 async fn verification_needs_the_facilitator_training(backend: Backend) {
-    let mut h = Harness::start(backend).await;
+    let mut h = start(backend).await;
     let mut p = profile(&["35238"]);
     p.as_object_mut()
         .expect("object")
@@ -347,7 +233,7 @@ async fn verification_needs_the_facilitator_training(backend: Backend) {
 }
 
 async fn coordinators_act_only_in_their_territory(backend: Backend) {
-    let mut h = Harness::start(backend).await;
+    let mut h = start(backend).await;
     let (_, lyon) = h
         .call(
             Method::POST,
@@ -498,7 +384,7 @@ async fn coordinators_act_only_in_their_territory(backend: Backend) {
 }
 
 async fn bad_input_is_named_and_changes_nothing(backend: Backend) {
-    let mut h = Harness::start(backend).await;
+    let mut h = start(backend).await;
     let f = h.token("f", Role::Facilitator, None);
     let staff = h.token("s", Role::Staff, None);
     for (body, expected) in [
@@ -628,7 +514,7 @@ async fn bad_input_is_named_and_changes_nothing(backend: Backend) {
 const CSV_HEADER: &str = "id,nom,commune,code_postal,code_insee,adresse,latitude,longitude,horaires,services,prise_en_charge_specifique,date_maj";
 
 async fn venues_import_idempotently_and_round_trip(backend: Backend) {
-    let mut h = Harness::start(backend).await;
+    let mut h = start(backend).await;
     let staff = h.token("national", Role::Staff, None);
     let valid = format!(
         "{CSV_HEADER}\n\
@@ -729,7 +615,7 @@ async fn venues_import_idempotently_and_round_trip(backend: Backend) {
             "/v1/venues/import?format=csv",
             &staff,
             "text/csv",
-            "nom,adresse\nx,y\n".into(),
+            "nom,adresse\nx,y\n",
         )
         .await;
     assert_eq!(
@@ -743,7 +629,7 @@ async fn venues_import_idempotently_and_round_trip(backend: Backend) {
             "/v1/venues/import?format=csv",
             &h.token("coord", Role::Staff, Some(Territory::Region("84".into()))),
             "text/csv",
-            "id\n".into(),
+            "id\n",
         )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
@@ -815,7 +701,7 @@ async fn venues_import_idempotently_and_round_trip(backend: Backend) {
 }
 
 async fn a_facilitator_exports_and_erases_their_data(backend: Backend) {
-    let mut h = Harness::start(backend).await;
+    let mut h = start(backend).await;
     let f = h.token("lea", Role::Facilitator, None);
     let (_, me) = h
         .call(
@@ -879,7 +765,7 @@ backend_matrix!(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gazetteer_lookups_over_rest() {
-    let h = Harness::start(Backend::Embedded).await;
+    let h = start(Backend::Embedded).await;
     let (status, communes) = h
         .call(Method::GET, "/v1/territories/postcodes/69001", None, None)
         .await;
@@ -915,7 +801,7 @@ async fn gazetteer_lookups_over_rest() {
 /// ressource"), and every served `/v1` operation is documented.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_openapi_document_matches_the_routes() {
-    let h = Harness::start(Backend::Embedded).await;
+    let h = start(Backend::Embedded).await;
     let (status, doc) = h.call(Method::GET, "/openapi.json", None, None).await;
     assert_eq!(status, StatusCode::OK);
     assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));

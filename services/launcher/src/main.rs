@@ -54,6 +54,9 @@ enum Command {
         /// Coordinator scope, e.g. region:84 or departement:69.
         #[arg(long, value_parser = parse_territory)]
         territory: Option<Territory>,
+        /// Provider scope: the SIRET the provider acts for.
+        #[arg(long)]
+        siret: Option<String>,
         #[arg(long, default_value_t = 480)]
         ttl_minutes: u64,
         #[arg(long, default_value = ".cafeia-data")]
@@ -130,6 +133,7 @@ async fn run(command: Command) -> Result<(), Failure> {
             roles,
             sub,
             territory,
+            siret,
             ttl_minutes,
             data_dir,
         } => {
@@ -140,10 +144,11 @@ async fn run(command: Command) -> Result<(), Failure> {
                 ));
             }
             let issuer = DevIssuer::load_or_create(&config.data_dir, &config.auth)?;
-            let token = issuer.issue(
+            let token = issuer.issue_scoped(
                 &sub,
                 &roles,
                 territory.as_ref(),
+                siret.as_deref(),
                 Duration::from_secs(ttl_minutes * 60),
             )?;
             println!("{token}");

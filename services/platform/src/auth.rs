@@ -530,6 +530,18 @@ impl DevIssuer {
         territory: Option<&Territory>,
         ttl: Duration,
     ) -> Result<String, String> {
+        self.issue_scoped(sub, roles, territory, None, ttl)
+    }
+
+    /// Like [`issue`](Self::issue), with a provider's SIRET scope.
+    pub fn issue_scoped(
+        &self,
+        sub: &str,
+        roles: &[Role],
+        territory: Option<&Territory>,
+        siret: Option<&str>,
+        ttl: Duration,
+    ) -> Result<String, String> {
         let now = jsonwebtoken::get_current_timestamp();
         let claims = Claims {
             sub: sub.to_owned(),
@@ -540,7 +552,7 @@ impl DevIssuer {
             iat: Some(now),
             roles: roles.iter().map(|r| r.as_str().to_owned()).collect(),
             territory: territory.map(ToString::to_string),
-            siret: None,
+            siret: siret.map(str::to_owned),
         };
         self.sign(&claims)
     }

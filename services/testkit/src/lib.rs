@@ -12,6 +12,7 @@
 pub mod contracts;
 mod endpoints;
 mod proxy;
+pub mod service;
 
 pub use endpoints::{Endpoints, endpoints};
 pub use proxy::TcpProxy;

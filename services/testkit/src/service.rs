@@ -1,0 +1,158 @@
+//! A service under test: started on a test's own backends, called over real HTTP, with the
+//! messages it publishes captured (and checked against their contracts).
+
+use crate::{Backend, TestEnv, contracts};
+use cafeia_platform::{
+    auth::{DevIssuer, Role, Territory},
+    bus::{Subscriber, Subscription},
+    runtime::{self, Launch, Running, Service, Shared},
+};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use std::time::Duration;
+
+pub struct ServiceHarness {
+    pub env: TestEnv,
+    pub base: String,
+    pub http: reqwest::Client,
+    pub messages: Subscriber,
+    issuer: DevIssuer,
+    running: Option<Running>,
+}
+
+impl ServiceHarness {
+    /// Starts `S` and listens to the messages matching `patterns` (e.g. `catalogue.#`).
+    pub async fn start<S: Service>(backend: Backend, patterns: &[&str]) -> Self {
+        let env = TestEnv::new(backend).await;
+        let bus = cafeia_platform::bus::connect(&env.config.bus)
+            .await
+            .expect("bus");
+        let messages = bus
+            .subscribe(Subscription::new(env.queue("watch"), patterns))
+            .await
+            .expect("subscribe");
+        let running = runtime::start::<S>(Launch {
+            config: env.config.clone(),
+            shared: Shared {
+                bus: Some(bus),
+                ..Shared::default()
+            },
+            listener: runtime::bind("127.0.0.1", 0).expect("bind"),
+            demo_data: false,
+            workers: 1,
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{} starts: {e}", S::NAME));
+        let issuer =
+            DevIssuer::load_or_create(&env.config.data_dir, &env.config.auth).expect("issuer");
+        Self {
+            base: format!("http://127.0.0.1:{}", running.port()),
+            running: Some(running),
+            env,
+            issuer,
+            http: reqwest::Client::new(),
+            messages,
+        }
+    }
+
+    pub fn token(&self, sub: &str, role: Role, territory: Option<Territory>) -> String {
+        self.issuer
+            .issue(sub, &[role], territory.as_ref(), Duration::from_secs(600))
+            .expect("token")
+    }
+
+    /// A provider's token, scoped to its SIRET.
+    pub fn provider_token(&self, sub: &str, siret: &str) -> String {
+        self.issuer
+            .issue_scoped(
+                sub,
+                &[Role::Provider],
+                None,
+                Some(siret),
+                Duration::from_secs(600),
+            )
+            .expect("token")
+    }
+
+    /// A JSON call; the body comes back as JSON (or as a string when it is not JSON).
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status();
+        let text = resp.text().await.expect("body");
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    /// A raw body with its content type (file imports).
+    pub async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> (StatusCode, Value) {
+        let resp = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("request");
+        let status = resp.status();
+        let text = resp.text().await.expect("body");
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    /// The next message published, checked against its contract: (routing key, data).
+    pub async fn next_message(&mut self) -> (String, Value) {
+        let delivery = self
+            .messages
+            .next_within(Duration::from_secs(10))
+            .await
+            .expect("a message was published");
+        contracts::validate(&delivery.message.body, true).expect("message matches its contract");
+        let envelope: Value = serde_json::from_slice(&delivery.message.body).expect("json");
+        let key = delivery.message.routing_key.clone();
+        delivery.ack().await.expect("ack");
+        (key, envelope["data"].clone())
+    }
+
+    /// Asserts nothing more is published within a short while.
+    pub async fn no_more_messages(&mut self) {
+        if let Some(d) = self.messages.next_within(Duration::from_millis(300)).await {
+            panic!("unexpected message {}", d.message.routing_key);
+        }
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(r) = self.running.take() {
+            r.stop().await;
+        }
+    }
+}
+
+/// The first problem's field name.
+pub fn field(body: &Value) -> &str {
+    body["errors"][0]["field"].as_str().unwrap_or("<none>")
+}
