@@ -173,6 +173,9 @@ pub struct SessionInput {
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TrainingInput {
+    /// SIRET of the provider; required on submission (a provider's token must carry it).
+    #[serde(default)]
+    pub provider_siret: Option<String>,
     pub title: String,
     pub summary: String,
     pub objectives: String,
@@ -372,15 +375,26 @@ pub fn validate(input: &TrainingInput) -> Result<TrainingDraft, Vec<FieldError>>
                 "la fin précède le début",
             );
         }
-        if let Some(insee) = &s.insee {
-            if !places.iter().any(|pl| &pl.insee == insee) {
+        let mut s = s.clone();
+        match (&s.insee, places.len()) {
+            (Some(insee), _) if !places.iter().any(|pl| &pl.insee == insee) => {
                 p.add(
                     &format!("sessions[{i}].insee"),
                     "doit être l'un des lieux de la formation",
                 );
             }
+            // With a single place, the session's place is implied: stored the same way whatever
+            // the source says, so an LHEO round trip compares equal.
+            (_, 1) => s.insee = None,
+            (None, n) if n > 1 => {
+                p.add(
+                    &format!("sessions[{i}].insee"),
+                    "obligatoire quand la formation a plusieurs lieux",
+                );
+            }
+            _ => {}
         }
-        sessions.push(s.clone());
+        sessions.push(s);
     }
     sessions.sort_by(|a, b| {
         (a.start_date, &a.lheo_id, a.end_date).cmp(&(b.start_date, &b.lheo_id, b.end_date))
@@ -425,6 +439,7 @@ mod tests {
 
     fn input() -> TrainingInput {
         TrainingInput {
+            provider_siret: None,
             title: "Comprendre l'IA générative".into(),
             summary: "Une journée pour découvrir les IA génératives.".into(),
             objectives: "Savoir ce qu'est un grand modèle de langage.".into(),

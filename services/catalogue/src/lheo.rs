@@ -734,6 +734,7 @@ pub fn interpret(formation: &Node, position: usize) -> Result<Offer, Vec<OfferPr
         lheo_id: lheo_id.unwrap_or_default(),
         provider,
         training: TrainingInput {
+            provider_siret: None,
             title: formation
                 .text_at("intitule-formation")
                 .unwrap_or_default()

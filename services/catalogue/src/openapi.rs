@@ -16,6 +16,7 @@ use utoipa::{
         crate::trainings::get,
         crate::trainings::edit,
         crate::trainings::json_ld,
+        crate::trainings::audit_trail,
         crate::trainings::publish,
         crate::trainings::reject,
         crate::trainings::withdraw,

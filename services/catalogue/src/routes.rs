@@ -24,6 +24,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/trainings/{id}", web::put().to(trainings::edit))
             .route("/trainings/{id}/jsonld", web::get().to(trainings::json_ld))
             .route(
+                "/trainings/{id}/audit",
+                web::get().to(trainings::audit_trail),
+            )
+            .route(
                 "/trainings/{id}/publish",
                 web::post().to(trainings::publish),
             )

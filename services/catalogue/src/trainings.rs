@@ -27,15 +27,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SubmitInput {
-    /// SIRET of the provider (must be the one in a provider's token).
-    pub provider_siret: String,
-    #[serde(flatten)]
-    pub training: TrainingInput,
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PlaceView {
     pub insee: String,
@@ -155,24 +146,26 @@ async fn provider_of<C: ConnectionTrait>(conn: &C, id: Uuid) -> AppResult<provid
         })
 }
 
-#[utoipa::path(post, path = "/v1/trainings", tag = "trainings", request_body = SubmitInput,
+#[utoipa::path(post, path = "/v1/trainings", tag = "trainings", request_body = TrainingInput,
     responses((status = 201, body = TrainingView), (status = 400, body = cafeia_platform::errors::Problem),
               (status = 403, body = cafeia_platform::errors::Problem), (status = 404, body = cafeia_platform::errors::Problem)),
     security(("bearer" = [])))]
 pub async fn submit(
     state: web::Data<State>,
     caller: Caller,
-    input: Json<SubmitInput>,
+    input: Json<TrainingInput>,
 ) -> AppResult<HttpResponse> {
     let input = input.0;
-    may_act_for(&caller, &input.provider_siret)?;
-    let draft = domain::validate(&input.training).map_err(invalid)?;
+    let siret = input
+        .provider_siret
+        .clone()
+        .ok_or_else(|| AppError::invalid("provider_siret", "SIRET de l'organisme obligatoire"))?;
+    may_act_for(&caller, &siret)?;
+    let draft = domain::validate(&input).map_err(invalid)?;
     let db = &state.platform.db;
-    let provider = providers::by_siret(db, &input.provider_siret)
-        .await?
-        .ok_or_else(|| {
-            AppError::invalid("provider_siret", "organisme inconnu : déclarez-le d'abord")
-        })?;
+    let provider = providers::by_siret(db, &siret).await?.ok_or_else(|| {
+        AppError::invalid("provider_siret", "organisme inconnu : déclarez-le d'abord")
+    })?;
     let txn = db.begin().await?;
     let now = Utc::now();
     let mut model = training::ActiveModel {
@@ -584,4 +577,16 @@ pub async fn list(
         .map(view)
         .collect();
     Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
+}
+
+#[utoipa::path(get, path = "/v1/trainings/{id}/audit", tag = "trainings", params(("id" = Uuid, Path, description = "Identifiant")),
+    responses((status = 200, body = [cafeia_platform::audit::Entry]), (status = 403, body = cafeia_platform::errors::Problem), (status = 404, body = cafeia_platform::errors::Problem)),
+    security(("bearer" = [])))]
+pub async fn audit_trail(
+    state: web::Data<State>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    let (model, _) = owned_or_staff(&state.platform.db, &caller, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(audit::trail(&state.platform.db, model.id).await?))
 }
