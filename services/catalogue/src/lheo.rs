@@ -791,6 +791,14 @@ impl Summary {
     }
 }
 
+/// Offers written together: one statement per table per batch.
+const BATCH: usize = 500;
+
+struct Pending {
+    offer: Offer,
+    draft: domain::TrainingDraft,
+}
+
 /// Imports an LHEO stream in one transaction. Offers become published programmes (the import is
 /// staff's review); an identical offer changes nothing and publishes nothing.
 pub async fn import<R: AsyncBufRead + Unpin>(
@@ -803,6 +811,7 @@ pub async fn import<R: AsyncBufRead + Unpin>(
     let mut summary = Summary::default();
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut providers_by_siret: HashMap<String, provider::Model> = HashMap::new();
+    let mut batch: Vec<Pending> = Vec::with_capacity(BATCH);
     let txn = db.begin().await?;
     loop {
         let next = match reader.next().await {
@@ -838,52 +847,110 @@ pub async fn import<R: AsyncBufRead + Unpin>(
             }]);
             continue;
         }
-        let draft = match domain::validate(&offer.training) {
-            Ok(d) => d,
-            Err(errors) => {
-                summary.reject(errors_to_problems(errors, &offer.lheo_id, position));
-                continue;
+        match domain::validate(&offer.training) {
+            Ok(draft) => batch.push(Pending { offer, draft }),
+            Err(errors) => summary.reject(errors_to_problems(errors, &offer.lheo_id, position)),
+        }
+        if batch.len() >= BATCH {
+            write_batch(
+                &txn,
+                actor,
+                std::mem::take(&mut batch),
+                &mut providers_by_siret,
+                &mut summary,
+            )
+            .await?;
+        }
+    }
+    write_batch(&txn, actor, batch, &mut providers_by_siret, &mut summary).await?;
+    txn.commit().await?;
+    Ok(summary)
+}
+
+async fn provider_for(
+    txn: &sea_orm::DatabaseTransaction,
+    draft: &ProviderDraft,
+    cache: &mut HashMap<String, provider::Model>,
+) -> Result<provider::Model, AppError> {
+    if let Some(p) = cache.get(&draft.siret) {
+        return Ok(p.clone());
+    }
+    let p = match providers::by_siret(txn, &draft.siret).await? {
+        Some(p) => p,
+        None => {
+            let now = Utc::now();
+            provider::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                siret: Set(draft.siret.clone()),
+                name: Set(draft.name.clone()),
+                kind: Set(wire_name(&ProviderKind::Company)),
+                email: Set(draft.email.clone()),
+                website: Set(draft.website.clone()),
+                created_at: Set(now),
+                updated_at: Set(now),
             }
-        };
-        let provider = match providers_by_siret.get(&offer.provider.siret) {
-            Some(p) => p.clone(),
-            None => {
-                let p = match providers::by_siret(&txn, &offer.provider.siret).await? {
-                    Some(p) => p,
-                    None => {
-                        let now = Utc::now();
-                        provider::ActiveModel {
-                            id: Set(Uuid::now_v7()),
-                            siret: Set(offer.provider.siret.clone()),
-                            name: Set(offer.provider.name.clone()),
-                            kind: Set(wire_name(&ProviderKind::Company)),
-                            email: Set(offer.provider.email.clone()),
-                            website: Set(offer.provider.website.clone()),
-                            created_at: Set(now),
-                            updated_at: Set(now),
-                        }
-                        .insert(&txn)
-                        .await?
-                    }
-                };
-                providers_by_siret.insert(p.siret.clone(), p.clone());
-                p
-            }
-        };
-        let existing = match training::Entity::find()
-            .filter(training::Column::LheoId.eq(offer.lheo_id.as_str()))
-            .one(&txn)
+            .insert(txn)
+            .await?
+        }
+    };
+    cache.insert(p.siret.clone(), p.clone());
+    Ok(p)
+}
+
+/// Writes a batch: existing programmes are looked up together, new ones inserted together.
+async fn write_batch(
+    txn: &sea_orm::DatabaseTransaction,
+    actor: &str,
+    batch: Vec<Pending>,
+    providers: &mut HashMap<String, provider::Model>,
+    summary: &mut Summary,
+) -> Result<(), AppError> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let lheo_ids: Vec<String> = batch.iter().map(|p| p.offer.lheo_id.clone()).collect();
+    let mut by_lheo: HashMap<String, training::Model> = training::Entity::find()
+        .filter(training::Column::LheoId.is_in(lheo_ids))
+        .all(txn)
+        .await?
+        .into_iter()
+        .filter_map(|t| t.lheo_id.clone().map(|id| (id, t)))
+        .collect();
+    // Our own exports use our ids as `numero`: a round trip finds the same programmes.
+    let own_ids: Vec<Uuid> = batch
+        .iter()
+        .filter(|p| !by_lheo.contains_key(&p.offer.lheo_id))
+        .filter_map(|p| Uuid::parse_str(&p.offer.lheo_id).ok())
+        .collect();
+    if !own_ids.is_empty() {
+        for t in training::Entity::find()
+            .filter(training::Column::Id.is_in(own_ids))
+            .all(txn)
             .await?
         {
-            Some(t) => Some(t),
-            None => match Uuid::parse_str(&offer.lheo_id) {
-                Ok(id) => training::Entity::find_by_id(id).one(&txn).await?,
-                Err(_) => None,
-            },
-        };
-        match existing {
-            Some(current) => {
-                let full = store::load(&txn, current).await?;
+            by_lheo.insert(t.id.to_string(), t);
+        }
+    }
+    let mut existing: HashMap<Uuid, Full> =
+        store::load_many(txn, by_lheo.values().cloned().collect())
+            .await?
+            .into_iter()
+            .map(|f| (f.training.id, f))
+            .collect();
+
+    let now = Utc::now();
+    let mut new_trainings = Vec::new();
+    let mut new_places = Vec::new();
+    let mut new_sessions = Vec::new();
+    let mut created_ids = Vec::new();
+    let mut announcements = Vec::new();
+    for Pending { offer, draft } in batch {
+        let provider = provider_for(txn, &offer.provider, providers).await?;
+        let current = by_lheo
+            .get(&offer.lheo_id)
+            .and_then(|t| existing.remove(&t.id));
+        match current {
+            Some(full) => {
                 let before = full.draft();
                 if before == draft && full.training.provider_id == provider.id {
                     summary.unchanged += 1;
@@ -894,10 +961,10 @@ pub async fn import<R: AsyncBufRead + Unpin>(
                 let mut model = full.training.into_active_model();
                 store::apply(&mut model, &draft);
                 model.provider_id = Set(provider.id);
-                let model = model.update(&txn).await?;
-                store::replace_children(&txn, model.id, &draft).await?;
+                let model = model.update(txn).await?;
+                store::replace_children(txn, model.id, &draft).await?;
                 audit::record_change(
-                    &txn,
+                    txn,
                     actor,
                     "import",
                     "training",
@@ -907,9 +974,9 @@ pub async fn import<R: AsyncBufRead + Unpin>(
                 )
                 .await?;
                 if published {
-                    let full = store::load(&txn, model).await?;
+                    let full = store::load(txn, model).await?;
                     store::announce(
-                        &txn,
+                        txn,
                         messages::TRAINING_UPDATED,
                         full.training.id,
                         full.state(&provider),
@@ -919,9 +986,9 @@ pub async fn import<R: AsyncBufRead + Unpin>(
                 summary.updated += 1;
             }
             None => {
-                let now = Utc::now();
+                let id = Uuid::now_v7();
                 let mut model = training::ActiveModel {
-                    id: Set(Uuid::now_v7()),
+                    id: Set(id),
                     lheo_id: Set(Some(offer.lheo_id.clone())),
                     provider_id: Set(provider.id),
                     status: Set(domain::Status::Published.as_str().into()),
@@ -932,48 +999,33 @@ pub async fn import<R: AsyncBufRead + Unpin>(
                     ..Default::default()
                 };
                 store::apply(&mut model, &draft);
-                let model = model.insert(&txn).await?;
-                store::replace_children(&txn, model.id, &draft).await?;
-                audit::record(&txn, actor, "import", "training", model.id, None).await?;
-                let full = Full {
-                    training: model,
-                    places: Vec::new(),
-                    sessions: Vec::new(),
-                };
-                let state = {
-                    let mut s = full.state(&provider);
-                    // Children were just written from the draft: describe them from it.
-                    s.places = draft
-                        .places
-                        .iter()
-                        .map(|p| messages::PlaceState {
-                            insee: p.insee.clone(),
-                            departement: p.departement.clone(),
-                            region: p.region.clone(),
-                            latitude: p.lat,
-                            longitude: p.lon,
-                        })
-                        .collect();
-                    s.sessions = draft
-                        .sessions
-                        .iter()
-                        .map(|x| messages::SessionState {
-                            start_date: x.start_date,
-                            end_date: x.end_date,
-                            enrolment: wire_name(&x.enrolment),
-                            insee: x.insee.clone(),
-                        })
-                        .collect();
-                    s
-                };
-                store::announce(&txn, messages::TRAINING_PUBLISHED, full.training.id, state)
-                    .await?;
+                let (places, sessions) = store::children(id, &draft);
+                new_places.extend(places);
+                new_sessions.extend(sessions);
+                let state = store::state_of_draft(id, &provider, &draft);
+                announcements.push((
+                    messages::TRAINING_PUBLISHED,
+                    cafeia_platform::envelope::Envelope::new(
+                        messages::TRAINING_PUBLISHED,
+                        format!("training/{id}"),
+                        state,
+                    ),
+                ));
+                new_trainings.push(model);
+                created_ids.push(id);
                 summary.created += 1;
             }
         }
     }
-    txn.commit().await?;
-    Ok(summary)
+    if !new_trainings.is_empty() {
+        training::Entity::insert_many(new_trainings)
+            .exec_without_returning(txn)
+            .await?;
+    }
+    store::insert_children(txn, new_places, new_sessions).await?;
+    audit::record_many(txn, actor, "import", "training", &created_ids).await?;
+    cafeia_platform::outbox::enqueue_many(txn, &announcements).await?;
+    Ok(())
 }
 
 fn errors_to_problems(

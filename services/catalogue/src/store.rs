@@ -90,53 +90,7 @@ impl Full {
     }
 
     pub fn state(&self, provider: &provider::Model) -> TrainingState {
-        let d = self.draft();
-        TrainingState {
-            id: self.training.id,
-            provider: ProviderRef {
-                id: provider.id,
-                name: provider.name.clone(),
-                siret: provider.siret.clone(),
-            },
-            title: d.title,
-            summary: d.summary,
-            objectives: d.objectives,
-            level: d.level,
-            audiences: d.audiences,
-            format: d.format,
-            pace: d.pace,
-            duration_hours: d.duration_hours,
-            free: d.is_free,
-            price_cents: d.price_cents,
-            funding: d.funding,
-            certification: d.certification,
-            languages: d.languages,
-            accessibility: d.accessibility,
-            topics: d.topics,
-            online: d.online,
-            places: d
-                .places
-                .into_iter()
-                .map(|p| PlaceState {
-                    insee: p.insee,
-                    departement: p.departement,
-                    region: p.region,
-                    latitude: p.lat,
-                    longitude: p.lon,
-                })
-                .collect(),
-            sessions: d
-                .sessions
-                .into_iter()
-                .map(|s| SessionState {
-                    start_date: s.start_date,
-                    end_date: s.end_date,
-                    enrolment: cafeia_platform::validation::wire_name(&s.enrolment),
-                    insee: s.insee,
-                })
-                .collect(),
-            enrolment_url: d.enrolment_url,
-        }
+        state_of_draft(self.training.id, provider, &self.draft())
     }
 }
 
@@ -246,6 +200,59 @@ pub fn apply(model: &mut training::ActiveModel, d: &TrainingDraft) {
     model.updated_at = Set(Utc::now());
 }
 
+/// Rows of a programme's places and sessions, from a draft.
+pub fn children(
+    id: Uuid,
+    d: &TrainingDraft,
+) -> (Vec<place::ActiveModel>, Vec<session::ActiveModel>) {
+    let places = d
+        .places
+        .iter()
+        .map(|p| place::ActiveModel {
+            training_id: Set(id),
+            insee: Set(p.insee.clone()),
+            departement: Set(p.departement.clone()),
+            region: Set(p.region.clone()),
+            lat: Set(p.lat),
+            lon: Set(p.lon),
+        })
+        .collect();
+    let sessions = d
+        .sessions
+        .iter()
+        .map(|s| session::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            training_id: Set(id),
+            lheo_id: Set(s.lheo_id.clone()),
+            start_date: Set(s.start_date),
+            end_date: Set(s.end_date),
+            enrolment: Set(cafeia_platform::validation::wire_name(&s.enrolment)),
+            insee: Set(s.insee.clone()),
+        })
+        .collect();
+    (places, sessions)
+}
+
+/// Inserts places and sessions in as few statements as the databases allow.
+pub async fn insert_children<C: ConnectionTrait>(
+    conn: &C,
+    places: Vec<place::ActiveModel>,
+    sessions: Vec<session::ActiveModel>,
+) -> Result<(), DbErr> {
+    // Stay well under SQLite's and PostgreSQL's bound-parameter limits.
+    for chunk in places.chunks(2000) {
+        place::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(conn)
+            .await?;
+    }
+    for chunk in sessions.chunks(2000) {
+        session::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Replaces a programme's places and sessions with the draft's.
 pub async fn replace_children<C: ConnectionTrait>(
     conn: &C,
@@ -260,32 +267,58 @@ pub async fn replace_children<C: ConnectionTrait>(
         .filter(session::Column::TrainingId.eq(id))
         .exec(conn)
         .await?;
-    if !d.places.is_empty() {
-        place::Entity::insert_many(d.places.iter().map(|p| place::ActiveModel {
-            training_id: Set(id),
-            insee: Set(p.insee.clone()),
-            departement: Set(p.departement.clone()),
-            region: Set(p.region.clone()),
-            lat: Set(p.lat),
-            lon: Set(p.lon),
-        }))
-        .exec_without_returning(conn)
-        .await?;
+    let (places, sessions) = children(id, d);
+    insert_children(conn, places, sessions).await
+}
+
+/// The message state of a programme written from `d` (no need to read it back).
+pub fn state_of_draft(id: Uuid, provider: &provider::Model, d: &TrainingDraft) -> TrainingState {
+    TrainingState {
+        id,
+        provider: ProviderRef {
+            id: provider.id,
+            name: provider.name.clone(),
+            siret: provider.siret.clone(),
+        },
+        title: d.title.clone(),
+        summary: d.summary.clone(),
+        objectives: d.objectives.clone(),
+        level: d.level.clone(),
+        audiences: d.audiences.clone(),
+        format: d.format.clone(),
+        pace: d.pace.clone(),
+        duration_hours: d.duration_hours,
+        free: d.is_free,
+        price_cents: d.price_cents,
+        funding: d.funding.clone(),
+        certification: d.certification.clone(),
+        languages: d.languages.clone(),
+        accessibility: d.accessibility.clone(),
+        topics: d.topics.clone(),
+        online: d.online,
+        places: d
+            .places
+            .iter()
+            .map(|p| PlaceState {
+                insee: p.insee.clone(),
+                departement: p.departement.clone(),
+                region: p.region.clone(),
+                latitude: p.lat,
+                longitude: p.lon,
+            })
+            .collect(),
+        sessions: d
+            .sessions
+            .iter()
+            .map(|s| SessionState {
+                start_date: s.start_date,
+                end_date: s.end_date,
+                enrolment: cafeia_platform::validation::wire_name(&s.enrolment),
+                insee: s.insee.clone(),
+            })
+            .collect(),
+        enrolment_url: d.enrolment_url.clone(),
     }
-    if !d.sessions.is_empty() {
-        session::Entity::insert_many(d.sessions.iter().map(|s| session::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            training_id: Set(id),
-            lheo_id: Set(s.lheo_id.clone()),
-            start_date: Set(s.start_date),
-            end_date: Set(s.end_date),
-            enrolment: Set(cafeia_platform::validation::wire_name(&s.enrolment)),
-            insee: Set(s.insee.clone()),
-        }))
-        .exec_without_returning(conn)
-        .await?;
-    }
-    Ok(())
 }
 
 pub async fn announce<C: ConnectionTrait, T: serde::Serialize>(

@@ -70,6 +70,33 @@ pub async fn record_change<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Records the same action on many subjects in one statement (bulk imports).
+pub async fn record_many<C: ConnectionTrait>(
+    conn: &C,
+    actor: &str,
+    action: &str,
+    subject_kind: &str,
+    subject_ids: &[Uuid],
+) -> Result<(), DbErr> {
+    if subject_ids.is_empty() {
+        return Ok(());
+    }
+    let now = Utc::now();
+    audit::Entity::insert_many(subject_ids.iter().map(|id| audit::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        at: Set(now),
+        actor: Set(actor.to_owned()),
+        action: Set(action.to_owned()),
+        subject_kind: Set(subject_kind.to_owned()),
+        subject_id: Set(*id),
+        reason: Set(None),
+        detail: Set(None),
+    }))
+    .exec_without_returning(conn)
+    .await?;
+    Ok(())
+}
+
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Entry {
     pub at: chrono::DateTime<Utc>,

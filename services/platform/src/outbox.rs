@@ -77,6 +77,41 @@ where
     Ok(())
 }
 
+/// Records many messages in one statement (bulk imports).
+pub async fn enqueue_many<C, T>(
+    conn: &C,
+    messages: &[(MessageType, Envelope<T>)],
+) -> Result<(), DbErr>
+where
+    C: ConnectionTrait,
+    T: serde::Serialize,
+{
+    if messages.is_empty() {
+        return Ok(());
+    }
+    let mut rows = Vec::with_capacity(messages.len());
+    for (kind, envelope) in messages {
+        let message = Message::event(kind.routing_key(), envelope)
+            .map_err(|e| DbErr::Custom(format!("cannot encode message: {e}")))?;
+        rows.push(ActiveModel {
+            id: Set(envelope.id),
+            routing_key: Set(message.routing_key),
+            payload: Set(String::from_utf8(message.body)
+                .map_err(|e| DbErr::Custom(format!("message is not UTF-8 JSON: {e}")))?),
+            headers: Set(serde_json::to_string(&message.headers)
+                .map_err(|e| DbErr::Custom(format!("cannot encode headers: {e}")))?),
+            created_at: Set(envelope.time),
+            published_at: Set(None),
+            attempts: Set(0),
+            last_error: Set(None),
+        });
+    }
+    Entity::insert_many(rows)
+        .exec_without_returning(conn)
+        .await?;
+    Ok(())
+}
+
 /// Messages not yet confirmed by the broker.
 pub async fn pending_count<C: ConnectionTrait>(conn: &C) -> Result<u64, DbErr> {
     use sea_orm::PaginatorTrait;
