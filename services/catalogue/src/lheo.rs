@@ -24,8 +24,8 @@ use cafeia_platform::{
 use chrono::{NaiveDate, Utc};
 use quick_xml::events::Event;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, QueryFilter, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, IntoActiveModel, QueryFilter, TransactionTrait,
 };
 use serde::Serialize;
 use std::{
@@ -813,6 +813,12 @@ pub async fn import<R: AsyncBufRead + Unpin>(
     let mut providers_by_siret: HashMap<String, provider::Model> = HashMap::new();
     let mut batch: Vec<Pending> = Vec::with_capacity(BATCH);
     let txn = db.begin().await?;
+    if cafeia_platform::db::is_postgres(db) {
+        // The tables grow a lot within this one transaction: a plan cached while they were
+        // small (sequential scans) would make every later batch slower. Plan each time.
+        txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
+            .await?;
+    }
     loop {
         let next = match reader.next().await {
             Ok(Some(next)) => next,
