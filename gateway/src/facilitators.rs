@@ -2,8 +2,8 @@
 //! venues, venue import, and gazetteer look-ups. Every resolver calls the facilitators service.
 
 use crate::{
-    clients::{CallContext, ServiceClient},
     errors::gql,
+    rest::{client, enum_text, query_string, required, segment, to_value},
 };
 use async_graphql::{Context, Enum, ID, InputObject, Json, Object, Result, SimpleObject};
 use cafeia_platform::AppError;
@@ -12,46 +12,6 @@ use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
 const SERVICE: &str = "facilitators";
-
-fn client<'a>(ctx: &'a Context<'_>) -> Result<(&'a ServiceClient, &'a CallContext)> {
-    Ok((ctx.data::<ServiceClient>()?, ctx.data::<CallContext>()?))
-}
-
-fn to_value<T: Serialize>(input: &T) -> Result<serde_json::Value> {
-    serde_json::to_value(input).map_err(|e| gql(AppError::internal(e)))
-}
-
-/// Encodes a path segment coming from a client (ids, INSEE codes, postcodes).
-fn segment(value: &str) -> String {
-    value
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
-        .collect()
-}
-
-fn query_string(pairs: &[(&str, Option<String>)]) -> String {
-    let parts: Vec<String> = pairs
-        .iter()
-        .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={}", urlencode(v))))
-        .collect();
-    if parts.is_empty() {
-        String::new()
-    } else {
-        format!("?{}", parts.join("&"))
-    }
-}
-
-fn urlencode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -279,12 +239,6 @@ pub struct FacilitatorFilter {
 pub enum VenueFileFormat {
     Csv,
     Json,
-}
-
-fn enum_text<T: Serialize>(value: &T) -> Option<String> {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
 }
 
 fn near(point: Option<&GeoPoint>) -> Option<String> {
@@ -621,14 +575,6 @@ impl FacilitatorsMutation {
         .await
         .map_err(gql)
     }
-}
-
-fn required<T>(result: Result<Option<T>, AppError>) -> Result<T> {
-    result.map_err(gql)?.ok_or_else(|| {
-        gql(AppError::internal(std::io::Error::other(
-            "empty answer from facilitators",
-        )))
-    })
 }
 
 async fn decide(

@@ -2,10 +2,12 @@
 //! WebSocket; each resolver calls the owning service over REST, forwarding the caller's token
 //! and trace context. It keeps no data of its own.
 
+pub mod catalogue;
 pub mod clients;
 pub mod config;
 pub mod errors;
 pub mod facilitators;
+pub mod rest;
 pub mod routes;
 pub mod schema;
 pub mod system;

@@ -1,6 +1,7 @@
 //! The GraphQL schema: per-domain query and subscription roots merged into one.
 
 use crate::{
+    catalogue::{CatalogueMutation, CatalogueQuery},
     config::GraphqlConfig,
     facilitators::{FacilitatorsMutation, FacilitatorsQuery},
     system::{SystemQuery, SystemSubscription},
@@ -8,10 +9,10 @@ use crate::{
 use async_graphql::{MergedObject, MergedSubscription, Schema};
 
 #[derive(MergedObject, Default)]
-pub struct Query(SystemQuery, FacilitatorsQuery);
+pub struct Query(SystemQuery, FacilitatorsQuery, CatalogueQuery);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(FacilitatorsMutation);
+pub struct Mutation(FacilitatorsMutation, CatalogueMutation);
 
 #[derive(MergedSubscription, Default)]
 pub struct Subscription(SystemSubscription);

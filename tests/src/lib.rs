@@ -56,6 +56,19 @@ impl TestStack {
             .expect("token")
     }
 
+    /// A provider's token, scoped to its SIRET.
+    pub fn token_with_siret(&self, sub: &str, siret: &str) -> String {
+        self.issuer
+            .issue_scoped(
+                sub,
+                &[Role::Provider],
+                None,
+                Some(siret),
+                Duration::from_secs(600),
+            )
+            .expect("token")
+    }
+
     /// POSTs a GraphQL request; returns the whole response body.
     pub async fn graphql(&self, query: &str, variables: Value, token: Option<&str>) -> Value {
         let mut req = self

@@ -278,6 +278,11 @@ fn siret(prefix: &str) -> String {
         .unwrap_or_default()
 }
 
+/// The SIRET of the demo provider whose development token `cafeia up` prints.
+pub fn demo_provider_siret() -> String {
+    siret(PROVIDERS[1].0)
+}
+
 /// The demo programmes as an LHEO document.
 pub fn lheo_document() -> String {
     let today = Utc::now().date_naive();

@@ -62,6 +62,8 @@ enum Command {
         #[arg(long, default_value = ".cafeia-data")]
         data_dir: PathBuf,
     },
+    /// Import an LHEO file into the catalogue (its configured database), with a progress bar.
+    ImportLheo { file: PathBuf },
     /// Print the GraphQL schema (SDL).
     Schema,
     /// Exit 0 if `url` answers 2xx within 3 s (container health checks: the image has no curl).
@@ -170,6 +172,7 @@ async fn run(command: Command) -> Result<(), Failure> {
                 Err(Failure::Other(format!("{url}: {}", response.status())))
             }
         }
+        Command::ImportLheo { file } => import_lheo(&file).await,
         Command::Schema => {
             print!("{}", cafeia_gateway::sdl());
             Ok(())
@@ -254,6 +257,68 @@ async fn migrate(service: Option<ServiceName>) -> Result<(), Failure> {
             ServiceName::Matching => migrate_one::<cafeia_matching::Matching>(&config).await?,
             ServiceName::Outreach => migrate_one::<cafeia_outreach::Outreach>(&config).await?,
         }
+    }
+    Ok(())
+}
+
+async fn import_lheo(file: &std::path::Path) -> Result<(), Failure> {
+    use cafeia_platform::runtime::Service;
+    use std::sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    };
+    let config: stack::DatabaseOnly = config::load(&Sources::process())?;
+    let size = std::fs::metadata(file)
+        .map_err(|e| Failure::Other(format!("{}: {e}", file.display())))?
+        .len();
+    let conn =
+        cafeia_platform::db::connect(&config.database_url(cafeia_catalogue::Catalogue::NAME), 2)
+            .await?;
+    cafeia_catalogue::Catalogue::migrate(&conn).await?;
+    let source = tokio::fs::File::open(file)
+        .await
+        .map_err(|e| Failure::Other(format!("{}: {e}", file.display())))?;
+    let progress = Arc::new(AtomicU64::new(0));
+    let bar = indicatif::ProgressBar::new(size);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} ({eta})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let ticker = {
+        let (bar, progress) = (bar.clone(), progress.clone());
+        tokio::spawn(async move {
+            loop {
+                bar.set_position(progress.load(Ordering::Relaxed));
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+    };
+    let result = cafeia_catalogue::lheo::import(
+        &conn,
+        "cli",
+        tokio::io::BufReader::with_capacity(64 * 1024, source),
+        progress.clone(),
+    )
+    .await;
+    ticker.abort();
+    bar.set_position(progress.load(Ordering::Relaxed));
+    bar.finish();
+    let summary =
+        result.map_err(|e| Failure::Other(format!("{}: {}", file.display(), e.detail)))?;
+    println!(
+        "{} offres : {} créées, {} mises à jour, {} inchangées, {} refusées",
+        summary.offers, summary.created, summary.updated, summary.unchanged, summary.rejected
+    );
+    for p in &summary.problems {
+        println!(
+            "  offre n°{} ({}) — {} : {}",
+            p.position,
+            p.offer.as_deref().unwrap_or("sans numéro"),
+            p.element,
+            p.message
+        );
     }
     Ok(())
 }

@@ -258,9 +258,16 @@ fn announce(stack: &Stack) -> Result<(), Failure> {
         "  facilitator  {}",
         token("demo-animatrice", &[Role::Facilitator], None)?
     );
+    let siret = cafeia_catalogue::demo::demo_provider_siret();
     println!(
-        "  provider     {}",
-        token("demo-organisme", &[Role::Provider], None)?
+        "  provider     {}  (SIRET {siret})",
+        issuer.issue_scoped(
+            "demo-organisme",
+            &[Role::Provider],
+            None,
+            Some(&siret),
+            TOKEN_TTL
+        )?
     );
     println!(
         "  staff        {}",
