@@ -104,7 +104,7 @@ async fn the_demo_catalogue_is_loaded_in_embedded_mode() {
     let trainings = body["data"]["trainings"]["items"]
         .as_array()
         .expect("trainings");
-    assert_eq!(trainings.len(), 16, "{body}");
+    assert_eq!(trainings.len(), 26, "{body}");
     assert!(trainings.iter().any(|t| t["online"] == true));
     assert_eq!(
         body["data"]["educationalModules"]["items"]
@@ -123,7 +123,7 @@ async fn the_demo_catalogue_is_loaded_in_embedded_mode() {
         reunion["data"]["trainings"]["items"]
             .as_array()
             .map(Vec::len),
-        Some(2),
+        Some(3),
         "{reunion}"
     );
     stack.stop().await;

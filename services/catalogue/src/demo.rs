@@ -8,7 +8,7 @@ use crate::{
     store::to_json,
 };
 use cafeia_platform::{AppError, envelope::Envelope, outbox};
-use chrono::{Datelike, Duration, Utc};
+use chrono::{Duration, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, PaginatorTrait,
     TransactionTrait,
@@ -37,7 +37,7 @@ const PROVIDERS: [(&str, &str); 6] = [
     ("5198765400001", "École du numérique de Lille"),
 ];
 
-const PROGRAMMES: [Programme; 16] = [
+const PROGRAMMES: [Programme; 26] = [
     Programme {
         title: "L'IA, c'est quoi ? Premiers pas",
         provider: PROVIDERS[1],
@@ -214,6 +214,116 @@ const PROGRAMMES: [Programme; 16] = [
         places: &["13055"],
         free: true,
     },
+    Programme {
+        title: "IA et santé : ce que disent les données",
+        provider: PROVIDERS[0],
+        topics: "data_and_privacy|what_is_ai",
+        level: "beginner",
+        audiences: "general_public|professionals",
+        format: "online",
+        hours: 6,
+        places: &[],
+        free: true,
+    },
+    Programme {
+        title: "Atelier parents : l'IA à la maison",
+        provider: PROVIDERS[1],
+        topics: "ai_and_education|what_is_ai",
+        level: "discovery",
+        audiences: "general_public",
+        format: "in_person",
+        hours: 2,
+        places: &["35238", "29019"],
+        free: true,
+    },
+    Programme {
+        title: "IA et agriculture en Occitanie",
+        provider: PROVIDERS[2],
+        topics: "ai_at_work|ai_and_jobs",
+        level: "beginner",
+        audiences: "professionals",
+        format: "hybrid",
+        hours: 14,
+        places: &["12202"],
+        free: true,
+    },
+    Programme {
+        title: "Bibliothécaires : animer un Café IA",
+        provider: PROVIDERS[3],
+        topics: "what_is_ai|ai_and_education",
+        level: "intermediate",
+        audiences: "professionals|public_agents",
+        format: "in_person",
+        hours: 14,
+        places: &["13055", "06088"],
+        free: true,
+    },
+    Programme {
+        title: "IA en créole : comprendre et débattre",
+        provider: PROVIDERS[4],
+        topics: "what_is_ai",
+        level: "discovery",
+        audiences: "general_public|seniors",
+        format: "in_person",
+        hours: 3,
+        places: &["97422"],
+        free: true,
+    },
+    Programme {
+        title: "Data et IA pour les PME",
+        provider: PROVIDERS[5],
+        topics: "ai_at_work|data_and_privacy",
+        level: "intermediate",
+        audiences: "employees|professionals",
+        format: "online",
+        hours: 21,
+        places: &[],
+        free: false,
+    },
+    Programme {
+        title: "Lycéens : l'IA et l'orientation",
+        provider: PROVIDERS[5],
+        topics: "ai_and_jobs|ai_and_education",
+        level: "discovery",
+        audiences: "students",
+        format: "in_person",
+        hours: 4,
+        places: &["59350", "80021"],
+        free: true,
+    },
+    Programme {
+        title: "Agents publics : IA et relation usager",
+        provider: PROVIDERS[4],
+        topics: "ai_public_services|data_and_privacy",
+        level: "beginner",
+        audiences: "public_agents",
+        format: "online",
+        hours: 7,
+        places: &[],
+        free: true,
+    },
+    Programme {
+        title: "Réseaux de neurones sans équations",
+        provider: PROVIDERS[0],
+        topics: "what_is_ai|programming_ai",
+        level: "intermediate",
+        audiences: "students|general_public",
+        format: "online",
+        hours: 12,
+        places: &[],
+        free: true,
+    },
+    Programme {
+        title: "Cafés IA en Guyane : former les relais",
+        provider: PROVIDERS[1],
+        topics: "what_is_ai|ai_public_services",
+        level: "beginner",
+        audiences: "public_agents|general_public",
+        format: "in_person",
+        hours: 7,
+        places: &["97302"],
+        free: true,
+    },
 ];
 
 const MODULES: [(&str, &str, i32, &str); 12] = [
@@ -337,7 +447,6 @@ pub fn lheo_document() -> String {
         ));
     }
     out.push_str("</offres></lheo>\n");
-    let _ = today.year();
     out
 }
 
@@ -403,4 +512,21 @@ pub async fn seed(db: &DatabaseConnection) -> Result<Option<Summary>, AppError> 
     }
     txn.commit().await?;
     Ok(Some(summary))
+}
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn the_demo_document_is_valid_lheo() {
+        let offers = crate::lheo::read_all(super::lheo_document().as_bytes())
+            .await
+            .expect("well-formed");
+        assert_eq!(offers.len(), super::PROGRAMMES.len());
+        for (i, offer) in offers.iter().enumerate() {
+            let tree = offer.as_ref().expect("readable");
+            let parsed = crate::lheo::interpret(tree, i + 1).unwrap_or_else(|e| panic!("{e:?}"));
+            crate::domain::validate(&parsed.training)
+                .unwrap_or_else(|e| panic!("offer {}: {e:?}", i + 1));
+        }
+    }
 }
