@@ -1,9 +1,7 @@
 //! The OpenAPI 3.1 document of the catalogue REST API, served at `/openapi.json`.
 
-use utoipa::{
-    Modify, OpenApi,
-    openapi::security::{Http, HttpAuthScheme, SecurityScheme},
-};
+use cafeia_platform::openapi::BearerAuth;
+use utoipa::OpenApi;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -29,22 +27,10 @@ use utoipa::{
         crate::modules::review,
     ),
     components(schemas(cafeia_platform::errors::Problem, cafeia_platform::errors::FieldError, cafeia_platform::ErrorCode)),
-    modifiers(&Bearer),
+    modifiers(&BearerAuth),
 )]
 pub struct ApiDoc;
 
-struct Bearer;
-
-impl Modify for Bearer {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
-        );
-    }
-}
-
 pub async fn document() -> actix_web::HttpResponse {
-    actix_web::HttpResponse::Ok().json(ApiDoc::openapi())
+    cafeia_platform::openapi::document::<ApiDoc>().await
 }

@@ -797,60 +797,10 @@ async fn gazetteer_lookups_over_rest() {
     h.stop().await;
 }
 
-/// Every operation in the OpenAPI document is served (the router's own 404 would say "aucune
-/// ressource"), and every served `/v1` operation is documented.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_openapi_document_matches_the_routes() {
     let h = start(Backend::Embedded).await;
-    let (status, doc) = h.call(Method::GET, "/openapi.json", None, None).await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));
-    let paths = doc["paths"].as_object().expect("paths");
-    let mut documented = Vec::new();
-    for (path, item) in paths {
-        for method in item.as_object().expect("operations").keys() {
-            documented.push((method.to_uppercase(), path.clone()));
-        }
-    }
-    assert_eq!(documented.len(), 24, "{documented:?}");
-    let staff = h.token("s", Role::Staff, None);
-    for (method, path) in &documented {
-        let concrete = path
-            .replace("{id}", "0193a5b2-7c4d-7e8f-9a0b-1c2d3e4f5a6b")
-            .replace("{insee}", "69123")
-            .replace("{postcode}", "69001");
-        let resp = h
-            .http
-            .request(
-                Method::from_bytes(method.as_bytes()).expect("method"),
-                format!("{}{concrete}", h.base),
-            )
-            .bearer_auth(&staff)
-            .send()
-            .await
-            .expect("request");
-        let text = resp.text().await.expect("body");
-        assert!(
-            !text.contains("aucune ressource"),
-            "{method} {path} is documented but not routed"
-        );
-    }
-    // And the reverse: the routes table names no path the document lacks.
-    let routes = include_str!("../src/routes.rs");
-    for line in routes.lines().filter(|l| l.contains("\"/")) {
-        let Some(start) = line.find("\"/") else {
-            continue;
-        };
-        let rest = &line[start + 1..];
-        let path = &rest[..rest.find('"').expect("closing quote")];
-        if path == "/v1" || path == "/openapi.json" {
-            continue;
-        }
-        let full = format!("/v1{path}");
-        assert!(
-            paths.contains_key(&full),
-            "{full} is routed but not documented"
-        );
-    }
+    h.assert_openapi_matches(include_str!("../src/routes.rs"))
+        .await;
     h.stop().await;
 }

@@ -15,6 +15,7 @@ pub mod health;
 pub mod http;
 pub mod inbox;
 pub mod metrics;
+pub mod openapi;
 pub mod outbox;
 pub mod paging;
 pub mod runtime;

@@ -152,6 +152,56 @@ impl ServiceHarness {
     }
 }
 
+impl ServiceHarness {
+    /// Checks the service's `/openapi.json` against its routes table (`routes.rs` source): every
+    /// `/v1` route is documented, and every documented operation is served (not the router's
+    /// own 404).
+    pub async fn assert_openapi_matches(&self, routes_source: &str) {
+        let (status, doc) = self.call(Method::GET, "/openapi.json", None, None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));
+        let paths = doc["paths"].as_object().expect("paths");
+        for line in routes_source.lines().filter(|l| l.contains("\"/")) {
+            let Some(start) = line.find("\"/") else {
+                continue;
+            };
+            let rest = &line[start + 1..];
+            let path = &rest[..rest.find('"').expect("closing quote")];
+            if path == "/v1" || path == "/openapi.json" {
+                continue;
+            }
+            assert!(
+                paths.contains_key(&format!("/v1{path}")),
+                "/v1{path} is routed but not documented"
+            );
+        }
+        let staff = self.token("openapi-check", Role::Staff, None);
+        for (path, item) in paths {
+            for method in item.as_object().expect("operations").keys() {
+                let concrete = path
+                    .replace("{id}", "0193a5b2-7c4d-7e8f-9a0b-1c2d3e4f5a6b")
+                    .replace("{insee}", "69123")
+                    .replace("{postcode}", "69001");
+                let resp = self
+                    .http
+                    .request(
+                        Method::from_bytes(method.to_uppercase().as_bytes()).expect("method"),
+                        format!("{}{concrete}", self.base),
+                    )
+                    .bearer_auth(&staff)
+                    .send()
+                    .await
+                    .expect("request");
+                let text = resp.text().await.expect("body");
+                assert!(
+                    !text.contains("aucune ressource"),
+                    "{method} {path} is documented but not routed"
+                );
+            }
+        }
+    }
+}
+
 /// The first problem's field name.
 pub fn field(body: &Value) -> &str {
     body["errors"][0]["field"].as_str().unwrap_or("<none>")
