@@ -6,7 +6,7 @@
 //! cargo run --release -p cafeia-catalogue --bin lheo-bench -- --database postgres://postgres@127.0.0.1/lheo_bench
 //! ```
 //! With no `--database`, a SQLite file in a temporary directory is used. A PostgreSQL database
-//! must exist and be empty.
+//! must exist and be empty. `--parse-only` measures reading and validating without writing.
 
 use cafeia_catalogue::{lheo, storage::Migrator};
 use cafeia_platform::{db, territory::Gazetteer, validation::valid_siret};
@@ -105,6 +105,30 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         started.elapsed().as_secs_f64()
     );
 
+    if std::env::args().any(|a| a == "--parse-only") {
+        let started = Instant::now();
+        let source =
+            tokio::io::BufReader::with_capacity(64 * 1024, tokio::fs::File::open(&file).await?);
+        let mut reader = lheo::OfferReader::new(source, Arc::new(AtomicU64::new(0)));
+        let mut valid = 0usize;
+        let mut position = 0usize;
+        while let Some(next) = reader.next().await? {
+            position += 1;
+            if let Ok(tree) = next
+                && let Ok(offer) = lheo::interpret(&tree, position)
+                && cafeia_catalogue::domain::validate(&offer.training).is_ok()
+            {
+                valid += 1;
+            }
+        }
+        let elapsed = started.elapsed().as_secs_f64();
+        println!(
+            "parse + validate only: {valid} offers in {elapsed:.2} s = {:.0} programmes/s",
+            valid as f64 / elapsed
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+        return Ok(());
+    }
     let url = arg("--database").unwrap_or_else(|| {
         format!(
             "sqlite://{}?mode=rwc",
