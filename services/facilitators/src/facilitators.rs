@@ -97,7 +97,6 @@ fn state(model: &facilitator::Model) -> FacilitatorState {
         display_name: model.display_name.clone(),
         kind: model.kind.clone(),
         status: model.status.clone(),
-        reason: model.status_reason.clone(),
         departements,
         regions,
         topics: from_json(&model.topics),
@@ -226,6 +225,16 @@ pub(crate) async fn write_areas(
     Ok(())
 }
 
+/// What an erased facilitator's `sub` becomes: a one-way digest, so a suspension outlives an
+/// erasure (the person cannot erase and register again to escape it) without keeping the
+/// identifier itself.
+pub fn tombstone(sub: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(sub.as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("erased:{hex}")
+}
+
 async fn mine<C: ConnectionTrait>(conn: &C, caller: &Caller) -> AppResult<facilitator::Model> {
     facilitator::Entity::find()
         .filter(facilitator::Column::Sub.eq(caller.sub.as_str()))
@@ -271,6 +280,17 @@ pub async fn register(
     {
         return Err(AppError::conflict(
             "ce compte est déjà inscrit comme animateur·rice",
+        ));
+    }
+    let erased_while_suspended = facilitator::Entity::find()
+        .filter(facilitator::Column::Sub.eq(tombstone(&caller.sub)))
+        .filter(facilitator::Column::Status.eq(Status::Suspended.as_str()))
+        .one(&txn)
+        .await?
+        .is_some();
+    if erased_while_suspended {
+        return Err(AppError::forbidden(
+            "ce compte est suspendu : une nouvelle inscription est impossible",
         ));
     }
     let now = Utc::now();
@@ -732,7 +752,7 @@ pub async fn erase_me(state: web::Data<State>, caller: Caller) -> AppResult<Http
     let me = mine(&txn, &caller).await?;
     let id = me.id;
     let mut model = me.into_active_model();
-    model.sub = Set(format!("erased:{id}"));
+    model.sub = Set(tombstone(&caller.sub));
     model.display_name = Set(String::new());
     model.email = Set(None);
     model.status_reason = Set(None);
@@ -748,6 +768,14 @@ pub async fn erase_me(state: web::Data<State>, caller: Caller) -> AppResult<Http
         .exec(&txn)
         .await?;
     cafeia_platform::audit::anonymise_actor(&txn, &caller.sub).await?;
+    crate::storage::organisation::Entity::update_many()
+        .col_expr(
+            crate::storage::organisation::Column::CreatedBy,
+            sea_orm::sea_query::Expr::value("erased"),
+        )
+        .filter(crate::storage::organisation::Column::CreatedBy.eq(caller.sub.as_str()))
+        .exec(&txn)
+        .await?;
     let envelope = Envelope::new(
         messages::FACILITATOR_ERASED,
         format!("facilitator/{id}"),

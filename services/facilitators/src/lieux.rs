@@ -243,7 +243,8 @@ fn to_input(row: &Row, existing: Option<&venue::Model>) -> Result<VenueInput, Ve
         capacity: existing.and_then(|e| e.capacity),
         services: list(row.get("services")),
         publics: list(row.get("publics_specifiquement_adresses")),
-        is_public: true,
+        // An author's choice to keep a venue private survives re-imports.
+        is_public: existing.is_none_or(|e| e.is_public),
         organisation_id: existing.and_then(|e| e.organisation_id),
     })
 }

@@ -36,9 +36,6 @@ pub struct FacilitatorState {
     pub display_name: String,
     pub kind: String,
     pub status: String,
-    /// Why, for a suspension (shown to staff only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
     pub departements: Vec<String>,
     pub regions: Vec<String>,
     pub topics: Vec<String>,

@@ -328,6 +328,16 @@ async fn may_manage(state: &State, caller: &Caller) -> AppResult<()> {
     Ok(())
 }
 
+/// A coordinator places venues only in their own territory.
+fn within_scope(caller: &Caller, v: &ValidVenue) -> AppResult<()> {
+    if caller.has(Role::Staff) && !caller.covers(Some(&v.region), Some(&v.departement)) {
+        return Err(AppError::forbidden(
+            "ce lieu n'est pas dans votre territoire",
+        ));
+    }
+    Ok(())
+}
+
 fn invalid(errors: Vec<cafeia_platform::errors::FieldError>) -> AppError {
     AppError::invalid_fields(errors)
 }
@@ -341,6 +351,7 @@ pub async fn create(
 ) -> AppResult<HttpResponse> {
     may_manage(&state, &caller).await?;
     let valid = validate(&input.0).map_err(invalid)?;
+    within_scope(&caller, &valid)?;
     let txn = state.platform.db.begin().await?;
     let now = Utc::now();
     let mut model = venue::ActiveModel {
@@ -394,6 +405,7 @@ pub async fn update(
 ) -> AppResult<HttpResponse> {
     let current = editable(&state, &caller, id.into_inner()).await?;
     let valid = validate(&input.0).map_err(invalid)?;
+    within_scope(&caller, &valid)?;
     let txn = state.platform.db.begin().await?;
     let mut model = current.into_active_model();
     apply(&mut model, &valid);

@@ -109,7 +109,10 @@ async fn registration_verification_suspension_reinstatement(backend: Backend) {
     assert_eq!(body["status"], "suspended");
     let (key, data) = h.next_message().await;
     assert_eq!(key, "facilitators.facilitator.suspended");
-    assert_eq!(data["reason"], "Contenu trompeur signalé");
+    assert!(
+        data.get("reason").is_none(),
+        "the reason stays with staff, off the bus"
+    );
 
     // A suspended facilitator cannot act, and nothing changes.
     let (status, _) = h
@@ -754,7 +757,69 @@ async fn a_facilitator_exports_and_erases_their_data(backend: Backend) {
     h.stop().await;
 }
 
+async fn erasure_does_not_lift_a_suspension(backend: Backend) {
+    let mut h = start(backend).await;
+    let f = h.token("mallory", Role::Facilitator, None);
+    let staff = h.token("s", Role::Staff, None);
+    let (_, me) = h
+        .call(
+            Method::POST,
+            "/v1/facilitators/me",
+            Some(&f),
+            Some(profile(&["69123"])),
+        )
+        .await;
+    let id = me["id"].as_str().expect("id").to_owned();
+    let (status, _) = h
+        .call(
+            Method::POST,
+            &format!("/v1/facilitators/{id}/suspend"),
+            Some(&staff),
+            Some(json!({"reason": "Fraude"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = h
+        .call(Method::DELETE, "/v1/facilitators/me", Some(&f), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "erasure stays a right");
+    let (status, _) = h
+        .call(
+            Method::POST,
+            "/v1/facilitators/me",
+            Some(&f),
+            Some(profile(&["69123"])),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "registering again does not escape the suspension"
+    );
+    let coordinator = h.token("coord", Role::Staff, Some(Territory::Region("11".into())));
+    let (status, _) = h
+        .call(
+            Method::POST,
+            "/v1/venues",
+            Some(&coordinator),
+            Some(
+                json!({"name": "Salle", "address": "1 rue", "postcode": "69002", "insee": "69123"}),
+            ),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "a coordinator places venues in their own territory only"
+    );
+    for _ in 0..3 {
+        let _ = h.next_message().await;
+    }
+    h.stop().await;
+}
+
 backend_matrix!(
+    erasure_does_not_lift_a_suspension,
     registration_verification_suspension_reinstatement,
     verification_needs_the_facilitator_training,
     coordinators_act_only_in_their_territory,
