@@ -90,9 +90,9 @@ async fn execute(
         Some(c) => format!("sub:{}", c.sub),
         None => format!(
             "ip:{}",
-            req.connection_info()
-                .realip_remote_addr()
-                .unwrap_or("unknown")
+            req.peer_addr()
+                .map(|a| a.ip().to_string())
+                .unwrap_or_else(|| "unknown".into())
         ),
     };
     match state.limiter.hit(&key).await {

@@ -375,6 +375,12 @@ pub fn validate(input: &TrainingInput) -> Result<TrainingDraft, Vec<FieldError>>
                 "la fin précède le début",
             );
         }
+        if s.lheo_id
+            .as_ref()
+            .is_some_and(|id| id.chars().count() > 255)
+        {
+            p.add(&format!("sessions[{i}].lheo_id"), "au plus 255 caractères");
+        }
         let mut s = s.clone();
         match (&s.insee, places.len()) {
             (Some(insee), _) if !places.iter().any(|pl| &pl.insee == insee) => {

@@ -44,6 +44,9 @@ use uuid::Uuid;
 pub const MAX_DEPTH: usize = 32;
 /// Largest single XML event (a text node, a tag): 256 KiB.
 pub const MAX_EVENT_BYTES: usize = 256 * 1024;
+/// Largest LHEO document read: 1 GiB (an HTTP import's body is a stream: its size is bounded
+/// here).
+pub const MAX_FILE_BYTES: u64 = 1024 * 1024 * 1024;
 /// Largest `<formation>` kept in memory: 2 MiB.
 pub const MAX_OFFER_BYTES: usize = 2 * 1024 * 1024;
 const MAX_REPORTED: usize = 1000;
@@ -83,6 +86,12 @@ impl<R: AsyncRead + Unpin> AsyncRead for Guarded<R> {
 impl<R: AsyncBufRead + Unpin> AsyncBufRead for Guarded<R> {
     fn poll_fill_buf(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
         let this = self.get_mut();
+        if this.total.load(Ordering::Relaxed) > MAX_FILE_BYTES {
+            return Poll::Ready(Err(io::Error::other(format!(
+                "fichier de plus de {} Mio",
+                MAX_FILE_BYTES / 1024 / 1024
+            ))));
+        }
         if this.since_event >= MAX_EVENT_BYTES {
             return Poll::Ready(Err(io::Error::other(format!(
                 "un élément ou un texte dépasse {} Kio",
@@ -253,7 +262,14 @@ impl<R: AsyncBufRead + Unpin> OfferReader<R> {
                     for attr in e.attributes() {
                         match attr {
                             Ok(a) => match a.unescape_value() {
-                                Ok(v) => node.attrs.push((local(a.key.as_ref()), v.into_owned())),
+                                Ok(v) => {
+                                    // Attributes count toward the offer's size; past the
+                                    // limit nothing more is kept.
+                                    offer_bytes += v.len();
+                                    if offer_bytes <= MAX_OFFER_BYTES {
+                                        node.attrs.push((local(a.key.as_ref()), v.into_owned()));
+                                    }
+                                }
                                 Err(err) => {
                                     problem.get_or_insert((
                                         name.clone(),
@@ -272,6 +288,7 @@ impl<R: AsyncBufRead + Unpin> OfferReader<R> {
                     if !capturing {
                         self.position += 1;
                     }
+                    offer_bytes += e.len();
                     stack.push(node);
                 }
                 Event::End(_) => {
@@ -309,6 +326,10 @@ impl<R: AsyncBufRead + Unpin> OfferReader<R> {
                 }
                 Event::Text(t) if capturing => {
                     offer_bytes += t.len();
+                    if offer_bytes > MAX_OFFER_BYTES {
+                        // Read on to the end of the offer, but hold nothing more of it.
+                        continue;
+                    }
                     match t.decode() {
                         Ok(text) => append(&mut stack, &text),
                         Err(e) => {
@@ -321,7 +342,9 @@ impl<R: AsyncBufRead + Unpin> OfferReader<R> {
                 }
                 Event::CData(c) if capturing => {
                     offer_bytes += c.len();
-                    append(&mut stack, &String::from_utf8_lossy(&c));
+                    if offer_bytes <= MAX_OFFER_BYTES {
+                        append(&mut stack, &String::from_utf8_lossy(&c));
+                    }
                 }
                 Event::GeneralRef(r) => {
                     let resolved = if r.is_char_ref() {
@@ -458,6 +481,12 @@ pub fn interpret(formation: &Node, position: usize) -> Result<Offer, Vec<OfferPr
         problems.push((
             "formation/@numero".into(),
             "identifiant d'offre obligatoire".into(),
+        ));
+    }
+    if lheo_id.as_ref().is_some_and(|id| id.chars().count() > 255) {
+        problems.push((
+            "formation/@numero".into(),
+            "identifiant de plus de 255 caractères".into(),
         ));
     }
     let organisme = formation
@@ -1274,6 +1303,27 @@ mod tests {
         );
         let truncated = b"<lheo><offres><formation numero=\"1\"><intitule-formation>IA";
         assert!(read_all(truncated).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn an_oversized_offer_is_rejected_and_reading_goes_on() {
+        let chunk = "y".repeat(200 * 1024);
+        let filler: String = (0..12)
+            .map(|_| format!("<contenu-formation>{chunk}</contenu-formation>"))
+            .collect();
+        let xml = format!(
+            "<lheo><offres><formation numero=\"big\">{filler}</formation><formation numero=\"ok\"><intitule-formation>IA</intitule-formation></formation></offres></lheo>"
+        );
+        let offers = read_all(xml.as_bytes()).await.expect("file readable");
+        assert!(
+            offers[0]
+                .as_ref()
+                .is_err_and(|p| p.offer.as_deref() == Some("big") && p.message.contains("Mio"))
+        );
+        assert_eq!(
+            offers[1].as_ref().map(|f| f.text_at("intitule-formation")),
+            Ok(Some("IA"))
+        );
     }
 
     #[tokio::test]

@@ -205,8 +205,14 @@ pub async fn edit(
         return Err(AppError::conflict("un module retiré ne se modifie plus"));
     }
     let published = current.status == Status::Published.as_str();
+    let rejected = current.status == Status::Rejected.as_str();
     let mut model = current.into_active_model();
     validate(&input.0, &mut model)?;
+    if rejected {
+        // A corrected module goes back to review.
+        model.status = Set(Status::Submitted.as_str().into());
+        model.status_reason = Set(None);
+    }
     let txn = state.platform.db.begin().await?;
     let model = model.update(&txn).await?;
     audit::record(&txn, &caller.sub, "edit", "module", model.id, None).await?;

@@ -51,10 +51,16 @@ pub fn view(m: provider::Model) -> ProviderView {
     }
 }
 
-/// Staff act for any provider; a provider only for the SIRET in its token.
+/// National staff act for any provider; a provider only for the SIRET in its token.
 pub fn may_act_for(caller: &Caller, siret: &str) -> AppResult<()> {
-    if caller.has(Role::Staff) {
+    if caller.is_national_staff() {
         return Ok(());
+    }
+    if caller.has(Role::Staff) {
+        // The catalogue is national: regional coordinators do not review or edit it.
+        return Err(AppError::forbidden(
+            "le catalogue national est géré par l'équipe nationale",
+        ));
     }
     caller.require(Role::Provider)?;
     if caller.siret.as_deref() == Some(siret) {

@@ -143,28 +143,31 @@ pub async fn load<C: ConnectionTrait>(conn: &C, model: training::Model) -> Resul
     })
 }
 
-/// Loads many programmes' places and sessions in two queries.
+/// Loads many programmes' places and sessions, two queries per thousand programmes (bound
+/// parameters are limited on both databases).
 pub async fn load_many<C: ConnectionTrait>(
     conn: &C,
     models: Vec<training::Model>,
 ) -> Result<Vec<Full>, DbErr> {
-    let ids: Vec<Uuid> = models.iter().map(|m| m.id).collect();
     let mut places: HashMap<Uuid, Vec<place::Model>> = HashMap::new();
-    for p in place::Entity::find()
-        .filter(place::Column::TrainingId.is_in(ids.clone()))
-        .all(conn)
-        .await?
-    {
-        places.entry(p.training_id).or_default().push(p);
-    }
     let mut sessions: HashMap<Uuid, Vec<session::Model>> = HashMap::new();
-    for s in session::Entity::find()
-        .filter(session::Column::TrainingId.is_in(ids))
-        .order_by_asc(session::Column::StartDate)
-        .all(conn)
-        .await?
-    {
-        sessions.entry(s.training_id).or_default().push(s);
+    let ids: Vec<Uuid> = models.iter().map(|m| m.id).collect();
+    for chunk in ids.chunks(1000) {
+        for p in place::Entity::find()
+            .filter(place::Column::TrainingId.is_in(chunk.to_vec()))
+            .all(conn)
+            .await?
+        {
+            places.entry(p.training_id).or_default().push(p);
+        }
+        for s in session::Entity::find()
+            .filter(session::Column::TrainingId.is_in(chunk.to_vec()))
+            .order_by_asc(session::Column::StartDate)
+            .all(conn)
+            .await?
+        {
+            sessions.entry(s.training_id).or_default().push(s);
+        }
     }
     Ok(models
         .into_iter()

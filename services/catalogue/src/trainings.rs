@@ -13,7 +13,7 @@ use crate::{
 use actix_web::{HttpResponse, web};
 use cafeia_platform::{
     AppError, audit,
-    auth::{Caller, MaybeCaller, Role},
+    auth::{Caller, MaybeCaller},
     errors::AppResult,
     http::Json,
     paging::{self, Page},
@@ -287,8 +287,10 @@ async fn review(
     let txn = db.begin().await?;
     let (current, provider) = owned_or_staff(&txn, caller, id).await?;
     // Providers may withdraw their own programmes; publishing and refusing is staff's review.
-    if decision != Review::Withdraw {
-        caller.require(Role::Staff)?;
+    if decision != Review::Withdraw && !caller.is_national_staff() {
+        return Err(AppError::forbidden(
+            "la revue du catalogue est réservée à l'équipe nationale",
+        ));
     }
     let from = Status::parse(&current.status).unwrap_or(Status::Submitted);
     let to = decision

@@ -142,6 +142,24 @@ async fn lifecycle_and_authorization(backend: Backend) {
         StatusCode::FORBIDDEN,
         "providers do not publish themselves"
     );
+    let coordinator = h.token(
+        "coord",
+        Role::Staff,
+        Some(cafeia_platform::auth::Territory::Region("84".into())),
+    );
+    let (status, _) = h
+        .call(
+            Method::POST,
+            &format!("/v1/trainings/{id}/publish"),
+            Some(&coordinator),
+            None,
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "the national catalogue is reviewed by national staff"
+    );
     let (status, body) = h
         .call(
             Method::POST,

@@ -121,6 +121,20 @@ pub async fn pending_count<C: ConnectionTrait>(conn: &C) -> Result<u64, DbErr> {
         .await
 }
 
+/// After this many refused publications a row is parked (left in the table, skipped by the
+/// relay, reported by `parked_count`) so one poison message cannot block the ones after it.
+pub const MAX_PUBLISH_ATTEMPTS: i32 = 25;
+
+/// Rows the relay gave up on; operators inspect `last_error` and reset `attempts` to retry.
+pub async fn parked_count<C: ConnectionTrait>(conn: &C) -> Result<u64, DbErr> {
+    use sea_orm::PaginatorTrait;
+    Entity::find()
+        .filter(Column::PublishedAt.is_null())
+        .filter(Column::Attempts.gte(MAX_PUBLISH_ATTEMPTS))
+        .count(conn)
+        .await
+}
+
 /// Wakes the relay right after a commit, so messages do not wait for the next poll.
 #[derive(Clone, Default)]
 pub struct Waker(Arc<Notify>);
@@ -213,6 +227,7 @@ impl Relay {
     ) -> Result<usize, OutboxError> {
         let mut query = Entity::find()
             .filter(Column::PublishedAt.is_null())
+            .filter(Column::Attempts.lt(MAX_PUBLISH_ATTEMPTS))
             .order_by_asc(Column::CreatedAt)
             .order_by_asc(Column::Id)
             .limit(self.batch_size);

@@ -236,7 +236,7 @@ impl Delivery {
 
     pub async fn ack(mut self) -> Result<(), BusError> {
         match self.settle.take() {
-            Some(mut s) => s.ack().await,
+            Some(s) => settled(s, |s| Box::pin(async move { s.ack().await })).await,
             None => Ok(()),
         }
     }
@@ -255,14 +255,19 @@ impl Delivery {
             return Ok(FailOutcome::DeadLettered);
         };
         if self.attempt >= self.policy.max_attempts {
-            settle.dead_letter(&self.message, reason).await?;
+            if let Err(e) = settle.dead_letter(&self.message, reason).await {
+                settle.abandon();
+                return Err(e);
+            }
             return Ok(FailOutcome::DeadLettered);
         }
         let level = self.policy.level_after(self.attempt);
         let next_attempt = self.attempt + 1;
-        settle
-            .retry_later(&self.message, next_attempt, level)
-            .await?;
+        if let Err(e) = settle.retry_later(&self.message, next_attempt, level).await {
+            // Could not schedule the retry: hand the message back rather than hold it.
+            settle.abandon();
+            return Err(e);
+        }
         Ok(FailOutcome::RetryScheduled {
             next_attempt,
             delay: self.policy.delay_for_level(level),
@@ -272,10 +277,31 @@ impl Delivery {
     /// The message can never succeed (malformed, unknown version): dead-letter it now.
     pub async fn reject(mut self, reason: &str) -> Result<(), BusError> {
         match self.settle.take() {
-            Some(mut s) => s.dead_letter(&self.message, reason).await,
+            Some(mut s) => {
+                let result = s.dead_letter(&self.message, reason).await;
+                if result.is_err() {
+                    s.abandon();
+                }
+                result
+            }
             None => Ok(()),
         }
     }
+}
+
+/// Runs a settlement; if it fails the message is handed back (nack with requeue) instead of
+/// staying unacknowledged and holding a prefetch slot.
+async fn settled<F>(mut settle: Box<dyn Settle>, op: F) -> Result<(), BusError>
+where
+    F: for<'a> FnOnce(
+        &'a mut Box<dyn Settle>,
+    ) -> futures::future::BoxFuture<'a, Result<(), BusError>>,
+{
+    let result = op(&mut settle).await;
+    if result.is_err() {
+        settle.abandon();
+    }
+    result
 }
 
 impl Drop for Delivery {
