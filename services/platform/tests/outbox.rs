@@ -194,7 +194,46 @@ async fn failed_effect_is_not_recorded_as_processed(backend: Backend) {
     assert_eq!(other, Outcome::Applied);
 }
 
+async fn a_poison_row_is_parked_and_does_not_block_the_rest(backend: Backend) {
+    let env = TestEnv::new(backend).await;
+    let conn = database(&env).await;
+    let bus = bus::connect(&env.config.bus).await.expect("bus");
+    let mut sub = bus
+        .subscribe(Subscription::new(env.queue("after-poison"), &["events.#"]))
+        .await
+        .expect("subscribe");
+    let poison = envelope(7);
+    outbox::enqueue(&conn, PUBLISHED, &poison)
+        .await
+        .expect("enqueue");
+    // The broker refused it again and again.
+    conn.execute_unprepared(&format!(
+        "UPDATE outbox_message SET attempts = {} WHERE routing_key = 'events.session.published'",
+        outbox::MAX_PUBLISH_ATTEMPTS
+    ))
+    .await
+    .expect("mark as refused");
+    let next = envelope(8);
+    outbox::enqueue(&conn, PUBLISHED, &next)
+        .await
+        .expect("enqueue");
+    let relay = Relay::new(conn.clone(), bus.clone(), outbox::Waker::default());
+    assert_eq!(relay.publish_pending().await.expect("relay"), 1);
+    let got = sub
+        .next_within(WAIT)
+        .await
+        .expect("the next message still goes out");
+    assert_eq!(got.message.message_id, next.id.to_string());
+    got.ack().await.expect("ack");
+    assert_eq!(
+        outbox::parked_count(&conn).await.expect("count"),
+        1,
+        "the poison row is kept for operators"
+    );
+}
+
 backend_matrix!(
+    a_poison_row_is_parked_and_does_not_block_the_rest,
     rolled_back_transaction_publishes_nothing,
     messages_survive_a_process_restart,
     duplicate_delivery_has_one_effect,
