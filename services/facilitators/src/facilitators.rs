@@ -353,7 +353,9 @@ pub async fn update_me(
     model.updated_at = Set(Utc::now());
     let model = model.update(&txn).await?;
     write_areas(&txn, model.id, &profile.areas).await?;
+    announce(&txn, messages::FACILITATOR_UPDATED, &model).await?;
     txn.commit().await?;
+    state.platform.outbox.wake();
     Ok(HttpResponse::Ok().json(view(model)))
 }
 

@@ -14,12 +14,15 @@ pub const FACILITATOR_SUSPENDED: MessageType =
     MessageType::new("facilitators", "facilitator", "suspended", 1);
 pub const FACILITATOR_REINSTATED: MessageType =
     MessageType::new("facilitators", "facilitator", "reinstated", 1);
+pub const FACILITATOR_UPDATED: MessageType =
+    MessageType::new("facilitators", "facilitator", "updated", 1);
 pub const FACILITATOR_ERASED: MessageType =
     MessageType::new("facilitators", "facilitator", "erased", 1);
 pub const VENUE_UPSERTED: MessageType = MessageType::new("facilitators", "venue", "upserted", 1);
 pub const VENUE_REMOVED: MessageType = MessageType::new("facilitators", "venue", "removed", 1);
 
-pub const ALL: [MessageType; 7] = [
+pub const ALL: [MessageType; 8] = [
+    FACILITATOR_UPDATED,
     FACILITATOR_REGISTERED,
     FACILITATOR_VERIFIED,
     FACILITATOR_SUSPENDED,

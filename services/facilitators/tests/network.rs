@@ -716,6 +716,22 @@ async fn a_facilitator_exports_and_erases_their_data(backend: Backend) {
         .await;
     let id = me["id"].as_str().expect("id").to_owned();
     let _ = h.next_message().await;
+    let (status, _) = h
+        .call(
+            Method::PATCH,
+            "/v1/facilitators/me",
+            Some(&f),
+            Some(profile(&["13055", "84007"])),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (key, data) = h.next_message().await;
+    assert_eq!(key, "facilitators.facilitator.updated");
+    assert_eq!(
+        data["departements"],
+        json!(["13", "84"]),
+        "replicas learn the new areas"
+    );
     let (status, export) = h
         .call(Method::GET, "/v1/facilitators/me/export", Some(&f), None)
         .await;
