@@ -1,7 +1,7 @@
 //! Prometheus metrics, one registry per service so several services can share a process.
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
 };
 
 #[derive(Clone)]
@@ -10,6 +10,10 @@ pub struct Metrics {
     pub http_requests: IntCounterVec,
     pub http_duration: HistogramVec,
     pub messages: IntCounterVec,
+    /// Outbox rows waiting for a publisher confirm.
+    pub outbox_pending: IntGauge,
+    /// Outbox rows the relay gave up on (see `outbox::MAX_PUBLISH_ATTEMPTS`).
+    pub outbox_parked: IntGauge,
 }
 
 impl Metrics {
@@ -36,10 +40,19 @@ impl Metrics {
             &["queue", "outcome"],
         )
         .unwrap_or_else(|e| unreachable_metric(e));
+        let outbox_pending = IntGauge::new(
+            "outbox_pending",
+            "Outbox messages not yet confirmed by the broker",
+        )
+        .unwrap_or_else(|e| unreachable_metric(e));
+        let outbox_parked = IntGauge::new("outbox_parked", "Outbox messages the relay gave up on")
+            .unwrap_or_else(|e| unreachable_metric(e));
         for collector in [
             Box::new(http_requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(http_duration.clone()),
             Box::new(messages.clone()),
+            Box::new(outbox_pending.clone()),
+            Box::new(outbox_parked.clone()),
         ] {
             // Names are constants and the registry is fresh: registration cannot clash.
             let _ = registry.register(collector);
@@ -49,6 +62,8 @@ impl Metrics {
             http_requests,
             http_duration,
             messages,
+            outbox_pending,
+            outbox_parked,
         }
     }
 

@@ -154,6 +154,7 @@ pub struct Relay {
     pub batch_size: u64,
     pub poll_interval: Duration,
     pub retention: Duration,
+    metrics: Option<crate::metrics::Metrics>,
 }
 
 impl Relay {
@@ -165,6 +166,30 @@ impl Relay {
             batch_size: 200,
             poll_interval: Duration::from_millis(200),
             retention: Duration::from_secs(7 * 24 * 3600),
+            metrics: None,
+        }
+    }
+
+    /// Reports pending and parked rows on these metrics.
+    pub fn with_metrics(mut self, metrics: crate::metrics::Metrics) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    async fn report(&self) {
+        let Some(metrics) = &self.metrics else { return };
+        if let (Ok(pending), Ok(parked)) =
+            (pending_count(&self.db).await, parked_count(&self.db).await)
+        {
+            metrics
+                .outbox_pending
+                .set(i64::try_from(pending).unwrap_or(i64::MAX));
+            metrics
+                .outbox_parked
+                .set(i64::try_from(parked).unwrap_or(i64::MAX));
+            if parked > 0 {
+                tracing::error!(parked, "outbox messages parked after repeated refusals");
+            }
         }
     }
 
@@ -172,11 +197,16 @@ impl Relay {
     pub async fn run(self, cancel: CancellationToken) {
         let mut backoff = self.poll_interval;
         let mut last_purge = tokio::time::Instant::now();
+        let mut last_report: Option<tokio::time::Instant> = None;
         loop {
             let wait = match self.publish_pending().await {
                 Ok(n) if n as u64 >= self.batch_size => Duration::ZERO,
                 Ok(_) => {
                     backoff = self.poll_interval;
+                    if last_report.is_none_or(|t| t.elapsed() > Duration::from_secs(10)) {
+                        last_report = Some(tokio::time::Instant::now());
+                        self.report().await;
+                    }
                     if last_purge.elapsed() > Duration::from_secs(600) {
                         last_purge = tokio::time::Instant::now();
                         if let Err(e) = self.purge_published().await {

@@ -58,9 +58,28 @@ impl Platform {
         H: Fn(Arc<crate::envelope::Envelope>, bus::Message) -> Fut + Send + Sync + 'static,
         Fut: std::future::Future<Output = Result<(), bus::HandlerError>> + Send + 'static,
     {
+        let queue = subscription.queue.clone();
         let subscriber = self.bus.subscribe(subscription).await?;
         let cancel = self.shutdown.clone();
-        self.spawn(bus::consume(subscriber, cancel, handler));
+        let counter = self.metrics.messages.clone();
+        let handler = Arc::new(handler);
+        self.spawn(bus::consume(
+            subscriber,
+            cancel,
+            move |envelope, message| {
+                let (handler, counter, queue) = (handler.clone(), counter.clone(), queue.clone());
+                async move {
+                    let result = handler(envelope, message).await;
+                    let outcome = match &result {
+                        Ok(()) => "handled",
+                        Err(bus::HandlerError::Transient(_)) => "retried",
+                        Err(bus::HandlerError::Permanent(_)) => "rejected",
+                    };
+                    counter.with_label_values(&[queue.as_str(), outcome]).inc();
+                    result
+                }
+            },
+        ));
         Ok(())
     }
 }
@@ -191,7 +210,8 @@ pub async fn start<S: Service>(launch: Launch) -> Result<Running, StartError> {
         shutdown: CancellationToken::new(),
         tasks: Arc::default(),
     };
-    let relay = outbox::Relay::new(db.clone(), bus.clone(), platform.outbox.clone());
+    let relay = outbox::Relay::new(db.clone(), bus.clone(), platform.outbox.clone())
+        .with_metrics(platform.metrics.clone());
     platform.spawn(relay.run(platform.shutdown.clone()));
     let service = S::start(&platform).await?;
     if demo_data {

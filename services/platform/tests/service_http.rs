@@ -179,6 +179,8 @@ async fn shell_serves_health_metrics_and_problem_errors(backend: Backend) {
         .expect("text");
     assert!(metrics.contains("route=\"/v1/cafes\""), "{metrics}");
     assert!(metrics.contains("service=\"probe\""), "{metrics}");
+    assert!(metrics.contains("cafeia_outbox_pending"), "{metrics}");
+    assert!(metrics.contains("cafeia_outbox_parked"), "{metrics}");
     running.stop().await;
 }
 
