@@ -194,6 +194,7 @@ async fn serve(target: Target) -> Result<(), Failure> {
             let config = cafeia_gateway::GatewayConfig::load(&Sources::process())?;
             refuse_dev_issuer_outside_embedded(&config.platform)?;
             cafeia_platform::telemetry::init(&config.platform.telemetry);
+            let signal = cafeia_platform::runtime::ShutdownSignal::install();
             let listener = cafeia_platform::runtime::bind(
                 &config.platform.http.host,
                 config.platform.http.port,
@@ -202,7 +203,7 @@ async fn serve(target: Target) -> Result<(), Failure> {
             let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
             let gateway =
                 cafeia_gateway::start(config, Default::default(), listener, workers).await?;
-            cafeia_platform::runtime::shutdown_signal().await;
+            signal.wait().await;
             gateway.stop().await;
             Ok(())
         }

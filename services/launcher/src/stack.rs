@@ -157,9 +157,10 @@ pub async fn up(port: u16, data_dir: PathBuf, demo: bool) -> Result<(), Failure>
         ));
     }
     cafeia_platform::telemetry::init(&config.platform.telemetry);
+    let signal = runtime::ShutdownSignal::install();
     let stack = Stack::start(config, demo, &|_| None).await?;
     announce(&stack)?;
-    runtime::shutdown_signal().await;
+    signal.wait().await;
     eprintln!("Arrêt en cours…");
     stack.stop().await;
     eprintln!("Arrêté.");

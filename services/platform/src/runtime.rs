@@ -239,26 +239,58 @@ pub fn bind(host: &str, port: u16) -> std::io::Result<TcpListener> {
     TcpListener::bind((host, port))
 }
 
-/// Resolves on Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Ctrl-C and SIGTERM, listened to from the moment this is created: create it before
+/// announcing readiness, so a signal sent right after the announcement is not missed (the
+/// default action would kill the process instead of stopping it cleanly).
+pub struct ShutdownSignal {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    terminate: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    interrupt: Option<tokio::signal::unix::Signal>,
+}
+
+impl ShutdownSignal {
+    pub fn install() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Self {
+                terminate: signal(SignalKind::terminate()).ok(),
+                interrupt: signal(SignalKind::interrupt()).ok(),
             }
-            Err(_) => std::future::pending::<()>().await,
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = terminate => {}
+        #[cfg(not(unix))]
+        {
+            Self {}
+        }
     }
+
+    pub async fn wait(mut self) {
+        #[cfg(unix)]
+        {
+            async fn next(signal: &mut Option<tokio::signal::unix::Signal>) {
+                match signal {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            }
+            tokio::select! {
+                _ = next(&mut self.terminate) => {}
+                _ = next(&mut self.interrupt) => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM (listening from the first call).
+pub async fn shutdown_signal() {
+    ShutdownSignal::install().wait().await;
 }
 
 /// Production processes must not trust the development issuer: it exists for the embedded
@@ -285,6 +317,7 @@ pub fn production_config() -> Result<PlatformConfig, crate::config::ConfigError>
 /// Runs one service on the backends its configuration names until Ctrl-C or SIGTERM.
 pub async fn serve<S: Service>(config: PlatformConfig) -> Result<(), StartError> {
     crate::telemetry::init(&config.telemetry);
+    let signal = ShutdownSignal::install();
     let listener = bind(&config.http.host, config.http.port)?;
     let running = start::<S>(Launch {
         config,
@@ -294,7 +327,7 @@ pub async fn serve<S: Service>(config: PlatformConfig) -> Result<(), StartError>
         workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
     })
     .await?;
-    shutdown_signal().await;
+    signal.wait().await;
     tracing::info!(service = S::NAME, "stopping");
     running.stop().await;
     Ok(())
