@@ -273,3 +273,52 @@ fn migrate_applies_every_services_migrations() {
     }
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn import_lheo_reports_created_and_rejected_offers() {
+    let dir = temp_dir();
+    let file = dir.join("offres.xml");
+    std::fs::write(
+        &file,
+        r#"<?xml version="1.0" encoding="UTF-8"?><lheo xmlns="http://www.lheo.org/2.2"><offres>
+<formation numero="CLI-1"><intitule-formation>IA et emploi</intitule-formation><objectif-formation>Comprendre l'IA.</objectif-formation><action><modalites-enseignement>2</modalites-enseignement><nombre-heures-total>7</nombre-heures-total></action><organisme-formation-responsable><SIRET-organisme-formation><SIRET>73282932000074</SIRET></SIRET-organisme-formation><nom-organisme>Org</nom-organisme></organisme-formation-responsable></formation>
+<formation numero="CLI-2"><intitule-formation></intitule-formation><objectif-formation>Comprendre.</objectif-formation><action><modalites-enseignement>2</modalites-enseignement><nombre-heures-total>7</nombre-heures-total></action><organisme-formation-responsable><SIRET-organisme-formation><SIRET>73282932000074</SIRET></SIRET-organisme-formation><nom-organisme>Org</nom-organisme></organisme-formation-responsable></formation>
+</offres></lheo>"#,
+    )
+    .expect("write");
+    let run = || {
+        cafeia(&dir)
+            .arg("import-lheo")
+            .arg(&file)
+            .output()
+            .expect("run")
+    };
+    let first = run();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&first.stdout);
+    assert!(
+        stdout.starts_with("2 offres : 1 créées, 0 mises à jour, 0 inchangées, 1 refusées"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("(CLI-2) — intitule-formation"), "{stdout}");
+    let again = String::from_utf8_lossy(&run().stdout).into_owned();
+    assert!(
+        again.starts_with("2 offres : 0 créées, 0 mises à jour, 1 inchangées, 1 refusées"),
+        "{again}"
+    );
+
+    let hostile = dir.join("hostile.xml");
+    std::fs::write(&hostile, r#"<!DOCTYPE l [<!ENTITY a "b">]><lheo/>"#).expect("write");
+    let refused = cafeia(&dir)
+        .arg("import-lheo")
+        .arg(&hostile)
+        .output()
+        .expect("run");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("DOCTYPE"));
+    let _ = std::fs::remove_dir_all(dir);
+}
