@@ -381,16 +381,9 @@ const MODULES: [(&str, &str, i32, &str); 12] = [
     ("Coder une petite IA", "programming_ai", 120, "intermediate"),
 ];
 
-fn siret(prefix: &str) -> String {
-    (0..10)
-        .map(|d| format!("{prefix}{d}"))
-        .find(|s| cafeia_platform::validation::valid_siret(s))
-        .unwrap_or_default()
-}
-
 /// The SIRET of the demo provider whose development token `cafeia up` prints.
 pub fn demo_provider_siret() -> String {
-    siret(PROVIDERS[1].0)
+    cafeia_platform::validation::complete_siret(PROVIDERS[1].0)
 }
 
 /// The demo programmes as an LHEO document.
@@ -438,7 +431,7 @@ pub fn lheo_document() -> String {
         }
         out.push_str(&format!(
             "<organisme-formation-responsable><SIRET-organisme-formation><SIRET>{}</SIRET></SIRET-organisme-formation><nom-organisme>{}</nom-organisme></organisme-formation-responsable>",
-            siret(p.provider.0), p.provider.1
+            cafeia_platform::validation::complete_siret(p.provider.0), p.provider.1
         ));
         out.push_str(&format!(
             "<extras info=\"cafeia\"><extra info=\"level\">{}</extra><extra info=\"audiences\">{}</extra><extra info=\"topics\">{}</extra><extra info=\"format\">{}</extra><extra info=\"accessibility\">disabled_access</extra>{}</extras></formation>\n",

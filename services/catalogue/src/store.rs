@@ -17,13 +17,7 @@ use sea_orm::{
 use std::collections::HashMap;
 use uuid::Uuid;
 
-pub fn to_json(list: &[String]) -> String {
-    serde_json::to_string(list).unwrap_or_else(|_| "[]".into())
-}
-
-pub fn from_json(text: &str) -> Vec<String> {
-    serde_json::from_str(text).unwrap_or_default()
-}
+pub use cafeia_platform::db::{list_from_json as from_json, list_to_json as to_json};
 
 /// A programme with everything attached to it.
 #[derive(Clone, Debug)]

@@ -523,27 +523,16 @@ pub async fn list(
         select = select.filter(list_contains(training::Column::Languages, language));
     }
     if q.departement.is_some() || q.region.is_some() {
-        let gazetteer = cafeia_platform::territory::Gazetteer::get();
         let mut places = place::Entity::find()
             .select_only()
             .column(place::Column::TrainingId)
             .distinct();
         if let Some(d) = &q.departement {
-            if gazetteer.departement(d).is_none() {
-                return Err(AppError::invalid(
-                    "departement",
-                    format!("département inconnu : {d:?}"),
-                ));
-            }
+            cafeia_platform::validation::known_departement(d)?;
             places = places.filter(place::Column::Departement.eq(d.as_str()));
         }
         if let Some(r) = &q.region {
-            if gazetteer.region(r).is_none() {
-                return Err(AppError::invalid(
-                    "region",
-                    format!("région inconnue : {r:?}"),
-                ));
-            }
+            cafeia_platform::validation::known_region(r)?;
             places = places.filter(place::Column::Region.eq(r.as_str()));
         }
         select = select.filter(training::Column::Id.in_subquery(places.into_query()));

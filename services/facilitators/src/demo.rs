@@ -3,7 +3,7 @@
 //! database has no facilitator yet, through the same tables and messages as real data.
 
 use crate::{
-    domain::{Status, valid_siret},
+    domain::Status,
     facilitators::{announce, to_json, write_areas},
     messages,
     storage::{facilitator, organisation, venue},
@@ -16,14 +16,6 @@ use sea_orm::{
     TransactionTrait,
 };
 use uuid::Uuid;
-
-/// Completes 13 digits into a SIRET with a valid Luhn key.
-fn siret(prefix: &str) -> String {
-    (0..10)
-        .map(|d| format!("{prefix}{d}"))
-        .find(|s| valid_siret(s))
-        .unwrap_or_default()
-}
 
 struct Org(
     &'static str,
@@ -309,7 +301,7 @@ pub async fn seed(db: &DatabaseConnection) -> Result<bool, AppError> {
         organisation::ActiveModel {
             id: Set(id),
             name: Set(o.0.into()),
-            siret: Set(Some(siret(o.4))),
+            siret: Set(Some(cafeia_platform::validation::complete_siret(o.4))),
             rna: Set(None),
             kind: Set(o.1.into()),
             address: Set(o.3.into()),
@@ -411,7 +403,13 @@ mod tests {
     #[test]
     fn demo_identifiers_are_valid() {
         for o in &ORGS {
-            assert!(valid_siret(&siret(o.4)), "{}", o.0);
+            assert!(
+                cafeia_platform::validation::valid_siret(
+                    &cafeia_platform::validation::complete_siret(o.4)
+                ),
+                "{}",
+                o.0
+            );
         }
         let g = Gazetteer::get();
         for p in &PLACES {

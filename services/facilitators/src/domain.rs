@@ -2,7 +2,9 @@
 //! (SIRET, RNA), territories, venues' coordinates and opening hours.
 
 use cafeia_platform::territory::{Area, Gazetteer, distance_km, in_france};
-pub use cafeia_platform::validation::{Problems, valid_rna, valid_siret, wire_name};
+pub use cafeia_platform::validation::{
+    Problems, known_departement, known_region, valid_rna, valid_siret, wire_name,
+};
 use serde::{Deserialize, Serialize};
 
 /// What kind of facilitator runs cafés.
@@ -85,28 +87,6 @@ pub enum OrganisationKind {
     EtablissementScolaire,
     TiersLieu,
     AutreStructurePublique,
-}
-
-/// A département filter must name a real département.
-pub fn known_departement(code: &str) -> Result<(), cafeia_platform::AppError> {
-    match Gazetteer::get().departement(code) {
-        Some(_) => Ok(()),
-        None => Err(cafeia_platform::AppError::invalid(
-            "departement",
-            format!("département inconnu : {code:?}"),
-        )),
-    }
-}
-
-/// A région filter must name a real région.
-pub fn known_region(code: &str) -> Result<(), cafeia_platform::AppError> {
-    match Gazetteer::get().region(code) {
-        Some(_) => Ok(()),
-        None => Err(cafeia_platform::AppError::invalid(
-            "region",
-            format!("région inconnue : {code:?}"),
-        )),
-    }
 }
 
 /// Resolves a list of served territories (commune or département INSEE codes) to their areas.

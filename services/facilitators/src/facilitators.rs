@@ -28,13 +28,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use uuid::Uuid;
 
-pub fn to_json(list: &[String]) -> String {
-    serde_json::to_string(list).unwrap_or_else(|_| "[]".into())
-}
-
-pub fn from_json(text: &str) -> Vec<String> {
-    serde_json::from_str(text).unwrap_or_default()
-}
+pub use cafeia_platform::db::{list_from_json as from_json, list_to_json as to_json};
 
 /// A facilitator as staff and the person themself see it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]

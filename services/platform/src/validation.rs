@@ -93,6 +93,36 @@ pub fn wire_name<T: Serialize>(value: &T) -> String {
         .unwrap_or_default()
 }
 
+/// Completes 13 digits into a SIRET whose Luhn key is valid (demo data, benchmarks).
+pub fn complete_siret(prefix: &str) -> String {
+    (0..10)
+        .map(|d| format!("{prefix}{d}"))
+        .find(|s| valid_siret(s))
+        .unwrap_or_default()
+}
+
+/// A département filter must name a real département.
+pub fn known_departement(code: &str) -> Result<(), AppError> {
+    match crate::territory::Gazetteer::get().departement(code) {
+        Some(_) => Ok(()),
+        None => Err(AppError::invalid(
+            "departement",
+            format!("département inconnu : {code:?}"),
+        )),
+    }
+}
+
+/// A région filter must name a real région.
+pub fn known_region(code: &str) -> Result<(), AppError> {
+    match crate::territory::Gazetteer::get().region(code) {
+        Some(_) => Ok(()),
+        None => Err(AppError::invalid(
+            "region",
+            format!("région inconnue : {code:?}"),
+        )),
+    }
+}
+
 /// A plausible email address, trimmed and lower-cased.
 pub fn email(value: &str, problems: &mut Problems) -> String {
     let value = value.trim().to_lowercase();
@@ -129,6 +159,21 @@ mod tests {
         assert!(valid_rna("W2A1002345"));
         assert!(!valid_rna("X751234567"));
         assert!(!valid_rna("W75123456"));
+    }
+
+    #[test]
+    fn completed_sirets_are_valid_and_territory_filters_are_checked() {
+        let siret = complete_siret("7328293200007");
+        assert_eq!(siret, "73282932000074");
+        assert!(known_departement("2A").is_ok());
+        assert_eq!(
+            known_departement("99").map_err(|e| e.errors[0].field.clone()),
+            Err("departement".into())
+        );
+        assert_eq!(
+            known_region("00").map_err(|e| e.errors[0].field.clone()),
+            Err("region".into())
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! must exist and be empty. `--parse-only` measures reading and validating without writing.
 
 use cafeia_catalogue::{lheo, storage::Migrator};
-use cafeia_platform::{db, territory::Gazetteer, validation::valid_siret};
+use cafeia_platform::{db, territory::Gazetteer};
 use sea_orm_migration::MigratorTrait;
 use secrecy::SecretString;
 use std::{
@@ -42,11 +42,10 @@ fn peak_rss_mib() -> f64 {
 }
 
 fn siret(n: usize) -> String {
-    let prefix = format!("{:013}", 1_000_000_000_000u64 + n as u64 * 7919);
-    (0..10)
-        .map(|d| format!("{prefix}{d}"))
-        .find(|s| valid_siret(s))
-        .unwrap_or_default()
+    cafeia_platform::validation::complete_siret(&format!(
+        "{:013}",
+        1_000_000_000_000u64 + n as u64 * 7919
+    ))
 }
 
 /// Writes `offers` programmes spread over 500 providers and communes all over France.
