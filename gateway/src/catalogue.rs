@@ -272,6 +272,17 @@ pub enum ReviewDecision {
     Withdraw,
 }
 
+impl ReviewDecision {
+    /// The decision's name in the catalogue's REST API.
+    fn action(self) -> &'static str {
+        match self {
+            ReviewDecision::Publish => "publish",
+            ReviewDecision::Reject => "reject",
+            ReviewDecision::Withdraw => "withdraw",
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct CatalogueQuery;
 
@@ -445,11 +456,7 @@ impl CatalogueMutation {
         reason: Option<String>,
     ) -> Result<Training> {
         let (c, call) = client(ctx)?;
-        let action = match decision {
-            ReviewDecision::Publish => "publish",
-            ReviewDecision::Reject => "reject",
-            ReviewDecision::Withdraw => "withdraw",
-        };
+        let action = decision.action();
         let body = serde_json::json!({ "reason": reason });
         let body = (decision != ReviewDecision::Publish).then_some(body);
         required(
@@ -509,12 +516,7 @@ impl CatalogueMutation {
         reason: Option<String>,
     ) -> Result<EducationalModule> {
         let (c, call) = client(ctx)?;
-        let decision = match decision {
-            ReviewDecision::Publish => "publish",
-            ReviewDecision::Reject => "reject",
-            ReviewDecision::Withdraw => "withdraw",
-        };
-        let body = serde_json::json!({ "decision": decision, "reason": reason });
+        let body = serde_json::json!({ "decision": decision.action(), "reason": reason });
         required(
             c.send(
                 Method::POST,

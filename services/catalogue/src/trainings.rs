@@ -554,14 +554,7 @@ pub async fn list(
         .limit(limit + 1)
         .all(&state.platform.db)
         .await?;
-    let more = rows.len() as u64 > limit;
-    let mut rows = rows;
-    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    let next_cursor = if more {
-        rows.last().map(|r| r.id.to_string())
-    } else {
-        None
-    };
+    let (rows, next_cursor) = paging::split(rows, limit, |r| r.id);
     let items = store::load_many(&state.platform.db, rows)
         .await?
         .into_iter()

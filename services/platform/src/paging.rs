@@ -35,13 +35,8 @@ pub fn cursor(value: Option<&str>) -> Result<Option<Uuid>, AppError> {
         .transpose()
 }
 
-/// Cuts `rows` (fetched with `limit + 1`) into a page.
-pub fn page<R, T>(
-    mut rows: Vec<R>,
-    limit: u64,
-    id: impl Fn(&R) -> Uuid,
-    view: impl Fn(R) -> T,
-) -> Page<T> {
+/// Cuts `rows` (fetched with `limit + 1`) to the page and says where the next one starts.
+pub fn split<R>(mut rows: Vec<R>, limit: u64, id: impl Fn(&R) -> Uuid) -> (Vec<R>, Option<String>) {
     let more = rows.len() as u64 > limit;
     rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     let next_cursor = if more {
@@ -49,8 +44,36 @@ pub fn page<R, T>(
     } else {
         None
     };
+    (rows, next_cursor)
+}
+
+/// Cuts `rows` (fetched with `limit + 1`) into a page of views.
+pub fn page<R, T>(
+    rows: Vec<R>,
+    limit: u64,
+    id: impl Fn(&R) -> Uuid,
+    view: impl Fn(R) -> T,
+) -> Page<T> {
+    let (rows, next_cursor) = split(rows, limit, id);
     Page {
         items: rows.into_iter().map(view).collect(),
         next_cursor,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_page_points_to_the_next_one() {
+        let ids: Vec<Uuid> = (0..3).map(|_| Uuid::now_v7()).collect();
+        let (rows, next) = split(ids.clone(), 2, |id| *id);
+        assert_eq!(rows, ids[..2].to_vec());
+        assert_eq!(next, Some(ids[1].to_string()));
+        let (rows, next) = split(ids.clone(), 3, |id| *id);
+        assert_eq!((rows.len(), next), (3, None));
+        assert!(limit(Some(0)).is_err() && limit(Some(MAX_LIMIT + 1)).is_err());
+        assert_eq!(limit(None).ok(), Some(DEFAULT_LIMIT));
     }
 }
