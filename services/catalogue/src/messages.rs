@@ -14,6 +14,14 @@ pub const TRAINING_WITHDRAWN: MessageType =
 pub const MODULE_PUBLISHED: MessageType = MessageType::new("catalogue", "module", "published", 1);
 pub const MODULE_WITHDRAWN: MessageType = MessageType::new("catalogue", "module", "withdrawn", 1);
 
+pub const ALL: [MessageType; 5] = [
+    TRAINING_PUBLISHED,
+    TRAINING_UPDATED,
+    TRAINING_WITHDRAWN,
+    MODULE_PUBLISHED,
+    MODULE_WITHDRAWN,
+];
+
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct ProviderRef {
     pub id: Uuid,

@@ -885,3 +885,10 @@ async fn the_openapi_document_matches_the_routes() {
         .await;
     h.stop().await;
 }
+
+#[test]
+fn every_message_type_has_a_contract() {
+    cafeia_testkit::contracts::assert_every_type_has_a_contract(
+        &cafeia_facilitators::messages::ALL,
+    );
+}

@@ -349,20 +349,6 @@ impl Verifier {
         Ok(Self::with_key_source(config, algorithm, keys))
     }
 
-    /// A verifier for one static public key (tests, tools).
-    pub fn with_pem(config: &AuthConfig, public_pem: &str) -> Result<Self, String> {
-        let mut config = config.clone();
-        config.public_key_pem = Some(public_pem.to_owned());
-        let algorithm = Algorithm::from_str(&config.algorithm).map_err(|e| e.to_string())?;
-        let key = match algorithm {
-            Algorithm::EdDSA => DecodingKey::from_ed_pem(public_pem.as_bytes()),
-            Algorithm::ES256 | Algorithm::ES384 => DecodingKey::from_ec_pem(public_pem.as_bytes()),
-            _ => DecodingKey::from_rsa_pem(public_pem.as_bytes()),
-        }
-        .map_err(|e| e.to_string())?;
-        Ok(Self::with_key_source(&config, algorithm, Keys::Static(key)))
-    }
-
     fn with_key_source(config: &AuthConfig, algorithm: Algorithm, keys: Keys) -> Self {
         // Exactly one algorithm: a token cannot pick a weaker one (or `none`, or HS256 keyed
         // with our public key).

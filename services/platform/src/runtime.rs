@@ -288,11 +288,6 @@ impl ShutdownSignal {
     }
 }
 
-/// Resolves on Ctrl-C or SIGTERM (listening from the first call).
-pub async fn shutdown_signal() {
-    ShutdownSignal::install().wait().await;
-}
-
 /// Production processes must not trust the development issuer: it exists for the embedded
 /// stack only, where its key sits in the local data directory.
 pub fn refuse_dev_issuer_outside_embedded(

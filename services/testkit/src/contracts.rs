@@ -49,3 +49,14 @@ pub fn validate(body: &[u8], require_data_schema: bool) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// Every message type a service declares has its contract, and the contract is valid JSON
+/// Schema.
+pub fn assert_every_type_has_a_contract(types: &[cafeia_platform::envelope::MessageType]) {
+    for kind in types {
+        let path = events_dir().join(kind.schema_file());
+        let schema = load(&path).unwrap_or_else(|e| panic!("{}: {e}", kind.type_name()));
+        jsonschema::validator_for(&schema)
+            .unwrap_or_else(|e| panic!("{}: invalid schema: {e}", kind.type_name()));
+    }
+}

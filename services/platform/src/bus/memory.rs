@@ -83,14 +83,6 @@ impl MemoryBus {
             .or_default()
             .clone()
     }
-
-    /// Messages waiting (not yet delivered) in `queue`.
-    pub fn depth(&self, queue: &str) -> usize {
-        self.state()
-            .queues
-            .get(queue)
-            .map_or(0, |q| q.items().len())
-    }
 }
 
 #[async_trait]
