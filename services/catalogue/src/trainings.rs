@@ -223,13 +223,12 @@ pub async fn edit(
             "une formation retirée ne se modifie plus",
         ));
     }
-    let before = store::load(&txn, current.clone()).await?.draft();
-    let changed = store::changed_fields(&before, &draft);
+    let stored = store::load(&txn, current).await?;
+    let changed = store::changed_fields(&stored.draft(), &draft);
     if changed.is_empty() {
-        let full = store::load(&txn, current).await?;
-        return Ok(HttpResponse::Ok().json(view(full)));
+        return Ok(HttpResponse::Ok().json(view(stored)));
     }
-    let mut model = current.into_active_model();
+    let mut model = stored.training.into_active_model();
     store::apply(&mut model, &draft);
     if status == Status::Rejected {
         // A corrected programme goes back to review.
