@@ -11,35 +11,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Level {
-    Discovery,
-    Beginner,
-    Intermediate,
-    Advanced,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema, PartialOrd, Ord)]
-#[serde(rename_all = "snake_case")]
-pub enum Audience {
-    Students,
-    Employees,
-    JobSeekers,
-    GeneralPublic,
-    Seniors,
-    Professionals,
-    Teachers,
-    PublicAgents,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Format {
-    InPerson,
-    Online,
-    Hybrid,
-}
+pub use cafeia_platform::vocabulary::{Audience, Format, Level};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]

@@ -1,6 +1,7 @@
 //! The catalogue database: providers, training programmes with their places and sessions, and
 //! educational modules (the outbox, inbox and audit log come with the platform's migrations).
 
+use cafeia_platform::db::columns::{text, text_null, timestamp};
 use sea_orm_migration::{MigrationTrait, MigratorTrait, prelude::*};
 
 pub struct Migrator;
@@ -165,17 +166,6 @@ impl MigrationName for CreateCatalogue {
     }
 }
 
-fn text(name: &str) -> ColumnDef {
-    ColumnDef::new(Alias::new(name))
-        .text()
-        .not_null()
-        .to_owned()
-}
-
-fn text_null(name: &str) -> ColumnDef {
-    ColumnDef::new(Alias::new(name)).text().null().to_owned()
-}
-
 fn short(name: &str, len: u32) -> ColumnDef {
     ColumnDef::new(Alias::new(name))
         .string_len(len)
@@ -186,13 +176,6 @@ fn short(name: &str, len: u32) -> ColumnDef {
 fn uuid_col(name: &str) -> ColumnDef {
     ColumnDef::new(Alias::new(name))
         .uuid()
-        .not_null()
-        .to_owned()
-}
-
-fn timestamp(name: &str) -> ColumnDef {
-    ColumnDef::new(Alias::new(name))
-        .timestamp_with_time_zone()
         .not_null()
         .to_owned()
 }

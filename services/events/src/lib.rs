@@ -1,8 +1,23 @@
-//! AI Café sessions: publication, registration with hard capacity, waiting list, attendance.
+//! AI Café sessions: publication, registration with hard capacity, waiting list, attendance,
+//! calendars.
 //!
-//! Shape shared by every service: `storage` (migrations and tables), and — as the domain
-//! lands — `config`, `routes`, `domain` and `messages`.
+//! Shape shared by every service: `config`, `storage` (tables and migrations), `domain`
+//! (rules), `messages` (what it publishes), `routes` (REST) and one module per resource
+//! (`sessions`, `registrations`, `attendance`, `calendar`, `jsonld`); `replicas` keeps the
+//! facilitators' announcements; `demo` loads the embedded demo data.
 
+pub mod attendance;
+pub mod calendar;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod jsonld;
+pub mod messages;
+pub mod openapi;
+pub mod registrations;
+pub mod replicas;
+pub mod routes;
+pub mod sessions;
 pub mod storage;
 
 use async_trait::async_trait;
@@ -10,8 +25,15 @@ use cafeia_platform::runtime::{Platform, Service, StartError};
 use sea_orm::{DatabaseConnection, DbErr};
 use sea_orm_migration::MigratorTrait;
 
+/// What handlers share.
+pub struct State {
+    pub platform: Platform,
+}
+
 #[derive(Clone)]
-pub struct Events;
+pub struct Events {
+    state: actix_web::web::Data<State>,
+}
 
 #[async_trait]
 impl Service for Events {
@@ -21,9 +43,57 @@ impl Service for Events {
         storage::Migrator::up(db, None).await
     }
 
-    async fn start(_platform: &Platform) -> Result<Self, StartError> {
-        Ok(Events)
+    async fn start(platform: &Platform) -> Result<Self, StartError> {
+        let settings = config::load(&cafeia_platform::config::Sources::process())
+            .map_err(|e| StartError::Service(e.to_string()))?;
+        replicas::start(platform).await?;
+        platform.spawn(retention(platform.clone(), settings));
+        Ok(Self {
+            state: actix_web::web::Data::new(State {
+                platform: platform.clone(),
+            }),
+        })
     }
 
-    fn routes(&self, _cfg: &mut actix_web::web::ServiceConfig) {}
+    fn routes(&self, cfg: &mut actix_web::web::ServiceConfig) {
+        cfg.app_data(self.state.clone());
+        routes::configure(cfg);
+    }
+
+    async fn seed_demo(&self, platform: &Platform) -> Result<(), StartError> {
+        // The demo needs the facilitators' announcements first: wait for them off the start path.
+        let (db, waker) = (platform.db.clone(), platform.outbox.clone());
+        platform.spawn(async move {
+            match demo::seed(&db).await {
+                Ok(true) => {
+                    waker.wake();
+                    tracing::info!("events: demo sessions loaded");
+                }
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e, "events: demo sessions not loaded"),
+            }
+        });
+        Ok(())
+    }
+}
+
+/// Erases registrants' personal data `retention_days` after their session, periodically.
+async fn retention(platform: Platform, settings: config::EventsConfig) {
+    let mut every = tokio::time::interval(settings.sweep_every());
+    loop {
+        tokio::select! {
+            _ = platform.shutdown.cancelled() => return,
+            _ = every.tick() => {}
+        }
+        let cutoff =
+            chrono::Utc::now() - chrono::Duration::days(i64::from(settings.retention_days));
+        match registrations::erase_before(&platform.db, cutoff).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                erased = n,
+                "registrants' personal data erased after retention"
+            ),
+            Err(e) => tracing::warn!(error = %e, "retention sweep failed; next sweep retries"),
+        }
+    }
 }

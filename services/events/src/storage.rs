@@ -1,11 +1,388 @@
-//! The events database: the platform's outbox and inbox tables first, then the service's own.
+//! The events database: the platform's outbox and inbox first, then the replicas of what the
+//! facilitators service publishes (facilitator status, venues), sessions, registrations,
+//! attendance reports and citizens' private calendar feeds.
 
-use sea_orm_migration::{MigrationTrait, MigratorTrait};
+use cafeia_platform::db::columns::{id, text, text_null, timestamp, timestamp_null};
+use sea_orm_migration::{MigrationTrait, MigratorTrait, prelude::*};
 
 pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        cafeia_platform::db::platform_migrations()
+        let mut migrations = cafeia_platform::db::platform_migrations();
+        migrations.push(Box::new(CreateEvents));
+        migrations
+    }
+}
+
+/// Facilitators as the facilitators service last announced them.
+pub mod facilitator {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "facilitator_replica")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        /// `auth::account_key` of the facilitator's account: how a caller is recognised.
+        pub account: String,
+        pub display_name: String,
+        pub kind: String,
+        pub status: String,
+        /// Time of the message this row reflects; older messages arriving late are ignored.
+        pub as_of: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Venues as the facilitators service last announced them.
+pub mod venue {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "venue_replica")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub name: String,
+        pub address: String,
+        pub postcode: String,
+        pub insee: String,
+        pub departement: String,
+        pub region: String,
+        pub lat: f64,
+        pub lon: f64,
+        pub accessibility: String,
+        pub capacity: Option<i32>,
+        pub removed: bool,
+        pub as_of: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod session {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "session")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub series_id: Option<Uuid>,
+        pub title: String,
+        pub description: String,
+        /// JSON arrays.
+        pub modules: String,
+        pub topics: String,
+        pub audiences: String,
+        pub languages: String,
+        pub accessibility: String,
+        pub co_facilitators: String,
+        pub facilitator_id: Uuid,
+        pub format: String,
+        pub level: String,
+        pub registration_mode: String,
+        pub waitlist_enabled: bool,
+        pub venue_id: Option<Uuid>,
+        /// Copied from the venue when the session is saved, so feeds and filters need no join.
+        pub place_name: Option<String>,
+        pub address: Option<String>,
+        pub insee: Option<String>,
+        pub departement: Option<String>,
+        pub region: Option<String>,
+        pub lat: Option<f64>,
+        pub lon: Option<f64>,
+        pub online_url: Option<String>,
+        pub starts_at: DateTimeUtc,
+        pub ends_at: DateTimeUtc,
+        pub timezone: String,
+        pub capacity: Option<i32>,
+        /// Counters kept in step with the registration rows in the same transaction.
+        pub confirmed: i32,
+        pub waitlisted: i32,
+        /// Registrations ever received: the arrival order of the next one.
+        pub arrivals: i64,
+        pub status: String,
+        pub status_reason: Option<String>,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+        /// Sequence of the session's public state (iCalendar SEQUENCE, message ordering).
+        pub revision: i32,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod registration {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "registration")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub session_id: Uuid,
+        /// Who this is, unique per session while the registration is active: the account key
+        /// or the folded email; `cancelled:<id>` once cancelled, so the person may come back.
+        pub identity: String,
+        pub account: Option<String>,
+        pub email: Option<String>,
+        pub name: Option<String>,
+        pub consent_at: Option<DateTimeUtc>,
+        pub status: String,
+        /// Arrival order within the session.
+        pub position: i64,
+        /// SHA-256 of the anonymous registrant's cancellation token.
+        pub token_hash: Option<String>,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+        pub erased_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod attendance {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "attendance_report")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub session_id: Uuid,
+        /// 1 for the first report, +1 per correction.
+        pub version: i32,
+        pub attended: i32,
+        pub no_shows: i32,
+        pub walk_ins: i32,
+        pub first_timers: i32,
+        /// JSON objects: counts per age band, per occupation.
+        pub age_bands: String,
+        pub occupations: String,
+        pub first_reported_at: DateTimeUtc,
+        pub reported_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// A citizen's private calendar feed: the secret travels in the URL, only its digest is kept.
+pub mod calendar_feed {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "calendar_feed")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub account: String,
+        pub token_hash: String,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+struct CreateEvents;
+
+impl MigrationName for CreateEvents {
+    fn name(&self) -> &str {
+        "m20261125_000101_events"
+    }
+}
+
+fn short(name: &'static str, len: u32) -> ColumnDef {
+    ColumnDef::new(name).string_len(len).not_null().to_owned()
+}
+
+fn short_null(name: &'static str, len: u32) -> ColumnDef {
+    ColumnDef::new(name).string_len(len).null().to_owned()
+}
+
+fn int(name: &'static str) -> ColumnDef {
+    ColumnDef::new(name).integer().not_null().to_owned()
+}
+
+fn index(table: &'static str, name: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
+    let mut index = Index::create();
+    index.name(name).table(table);
+    for c in cols {
+        index.col(*c);
+    }
+    index.to_owned()
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for CreateEvents {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("facilitator_replica")
+                .col(id("id"))
+                .col(short("account", 64))
+                .col(text("display_name"))
+                .col(short("kind", 40))
+                .col(short("status", 20))
+                .col(timestamp("as_of"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("venue_replica")
+                .col(id("id"))
+                .col(text("name"))
+                .col(text("address"))
+                .col(short("postcode", 5))
+                .col(short("insee", 5))
+                .col(short("departement", 3))
+                .col(short("region", 3))
+                .col(ColumnDef::new("lat").double().not_null())
+                .col(ColumnDef::new("lon").double().not_null())
+                .col(text("accessibility"))
+                .col(ColumnDef::new("capacity").integer().null())
+                .col(ColumnDef::new("removed").boolean().not_null())
+                .col(timestamp("as_of"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("session")
+                .col(id("id"))
+                .col(ColumnDef::new("series_id").uuid().null())
+                .col(text("title"))
+                .col(text("description"))
+                .col(text("modules"))
+                .col(text("topics"))
+                .col(text("audiences"))
+                .col(text("languages"))
+                .col(text("accessibility"))
+                .col(text("co_facilitators"))
+                .col(ColumnDef::new("facilitator_id").uuid().not_null())
+                .col(short("format", 20))
+                .col(short("level", 20))
+                .col(short("registration_mode", 20))
+                .col(ColumnDef::new("waitlist_enabled").boolean().not_null())
+                .col(ColumnDef::new("venue_id").uuid().null())
+                .col(text_null("place_name"))
+                .col(text_null("address"))
+                .col(short_null("insee", 5))
+                .col(short_null("departement", 3))
+                .col(short_null("region", 3))
+                .col(ColumnDef::new("lat").double().null())
+                .col(ColumnDef::new("lon").double().null())
+                .col(text_null("online_url"))
+                .col(timestamp("starts_at"))
+                .col(timestamp("ends_at"))
+                .col(short("timezone", 64))
+                .col(ColumnDef::new("capacity").integer().null())
+                .col(int("confirmed"))
+                .col(int("waitlisted"))
+                .col(ColumnDef::new("arrivals").big_integer().not_null())
+                .col(short("status", 20))
+                .col(text_null("status_reason"))
+                .col(timestamp("created_at"))
+                .col(timestamp("updated_at"))
+                .col(int("revision"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("registration")
+                .col(id("id"))
+                .col(ColumnDef::new("session_id").uuid().not_null())
+                .col(short("identity", 400))
+                .col(short_null("account", 64))
+                .col(text_null("email"))
+                .col(text_null("name"))
+                .col(timestamp_null("consent_at"))
+                .col(short("status", 20))
+                .col(ColumnDef::new("position").big_integer().not_null())
+                .col(short_null("token_hash", 64))
+                .col(timestamp("created_at"))
+                .col(timestamp("updated_at"))
+                .col(timestamp_null("erased_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("attendance_report")
+                .col(id("session_id"))
+                .col(int("version"))
+                .col(int("attended"))
+                .col(int("no_shows"))
+                .col(int("walk_ins"))
+                .col(int("first_timers"))
+                .col(text("age_bands"))
+                .col(text("occupations"))
+                .col(timestamp("first_reported_at"))
+                .col(timestamp("reported_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("calendar_feed")
+                .col(
+                    ColumnDef::new("account")
+                        .string_len(64)
+                        .not_null()
+                        .primary_key(),
+                )
+                .col(short("token_hash", 64))
+                .col(timestamp("created_at"))
+                .to_owned(),
+        )
+        .await?;
+        for statement in [
+            index("facilitator_replica", "idx_replica_account", &["account"]),
+            index("session", "idx_session_facilitator", &["facilitator_id"]),
+            index("session", "idx_session_starts", &["starts_at"]),
+            index("session", "idx_session_departement", &["departement"]),
+            index("session", "idx_session_series", &["series_id"]),
+            index(
+                "registration",
+                "idx_registration_queue",
+                &["session_id", "status", "position"],
+            ),
+            index("registration", "idx_registration_account", &["account"]),
+            index("registration", "idx_registration_token", &["token_hash"]),
+        ] {
+            m.create_index(statement).await?;
+        }
+        for statement in [
+            index(
+                "registration",
+                "uq_registration_identity",
+                &["session_id", "identity"],
+            ),
+            index("calendar_feed", "uq_calendar_feed_token", &["token_hash"]),
+        ] {
+            let mut statement = statement;
+            m.create_index(statement.unique().to_owned()).await?;
+        }
+        Ok(())
     }
 }

@@ -88,6 +88,7 @@ fn state(model: &facilitator::Model) -> FacilitatorState {
     let (departements, regions) = areas_of(model);
     FacilitatorState {
         id: model.id,
+        account: cafeia_platform::auth::account_key(&model.sub),
         display_name: model.display_name.clone(),
         kind: model.kind.clone(),
         status: model.status.clone(),
@@ -223,10 +224,7 @@ pub(crate) async fn write_areas(
 /// erasure (the person cannot erase and register again to escape it) without keeping the
 /// identifier itself.
 pub fn tombstone(sub: &str) -> String {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(sub.as_bytes());
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    format!("erased:{hex}")
+    format!("erased:{}", cafeia_platform::auth::account_key(sub))
 }
 
 async fn mine<C: ConnectionTrait>(conn: &C, caller: &Caller) -> AppResult<facilitator::Model> {

@@ -36,6 +36,8 @@ pub const ALL: [MessageType; 8] = [
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct FacilitatorState {
     pub id: Uuid,
+    /// [`cafeia_platform::auth::account_key`] of the facilitator's account.
+    pub account: String,
     pub display_name: String,
     pub kind: String,
     pub status: String,

@@ -1,6 +1,7 @@
 //! The facilitators database: the platform's outbox and inbox first, then facilitators, their
 //! areas, organisations and venues (the audit log is the platform's).
 
+use cafeia_platform::db::columns::{id, text, text_null, timestamp};
 use sea_orm_migration::{MigrationTrait, MigratorTrait, prelude::*};
 
 pub struct Migrator;
@@ -206,29 +207,6 @@ enum Venue {
     CreatedBy,
     CreatedAt,
     UpdatedAt,
-}
-
-fn text(col: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(col).text().not_null().to_owned()
-}
-
-fn text_null(col: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(col).text().null().to_owned()
-}
-
-fn timestamp(col: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(col)
-        .timestamp_with_time_zone()
-        .not_null()
-        .to_owned()
-}
-
-fn id(col: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(col)
-        .uuid()
-        .not_null()
-        .primary_key()
-        .to_owned()
 }
 
 #[async_trait::async_trait]

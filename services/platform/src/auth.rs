@@ -198,6 +198,22 @@ impl Caller {
     pub fn token(&self) -> &str {
         &self.token
     }
+
+    /// This caller's [`account_key`].
+    pub fn account(&self) -> String {
+        account_key(&self.sub)
+    }
+}
+
+/// A one-way digest (SHA-256, hex) of a token subject. Services recognise an account across
+/// the bus with it (a facilitator's replica in the events service) without the identifier
+/// itself travelling or being stored elsewhere.
+pub fn account_key(sub: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(sub.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

@@ -258,6 +258,42 @@ impl MigrationTrait for CreateOutboxAndInbox {
     }
 }
 
+/// Column definitions every service's migrations use, so the same kind of column has the same
+/// type on SQLite and PostgreSQL everywhere.
+pub mod columns {
+    use sea_orm_migration::prelude::*;
+
+    pub fn text(col: impl IntoIden) -> ColumnDef {
+        ColumnDef::new(col).text().not_null().to_owned()
+    }
+
+    pub fn text_null(col: impl IntoIden) -> ColumnDef {
+        ColumnDef::new(col).text().null().to_owned()
+    }
+
+    pub fn timestamp(col: impl IntoIden) -> ColumnDef {
+        ColumnDef::new(col)
+            .timestamp_with_time_zone()
+            .not_null()
+            .to_owned()
+    }
+
+    pub fn timestamp_null(col: impl IntoIden) -> ColumnDef {
+        ColumnDef::new(col)
+            .timestamp_with_time_zone()
+            .null()
+            .to_owned()
+    }
+
+    pub fn id(col: impl IntoIden) -> ColumnDef {
+        ColumnDef::new(col)
+            .uuid()
+            .not_null()
+            .primary_key()
+            .to_owned()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::sqlite_path;

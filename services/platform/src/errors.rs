@@ -186,6 +186,18 @@ impl AppError {
         }
     }
 
+    /// The same error with its fields placed under `prefix` (`occurrences[3].starts_at`), for
+    /// input checked piece by piece.
+    pub fn prefixed(mut self, prefix: &str) -> Self {
+        if self.errors.is_empty() {
+            return self;
+        }
+        for e in &mut self.errors {
+            e.field = format!("{prefix}.{}", e.field);
+        }
+        Self::invalid_fields(self.errors)
+    }
+
     /// The first offending field, if any (GraphQL `extensions.field`).
     pub fn field(&self) -> Option<&str> {
         self.errors.first().map(|e| e.field.as_str())

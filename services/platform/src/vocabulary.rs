@@ -1,7 +1,42 @@
 //! Controlled vocabularies shared by the services (catalogue, facilitators, events, matching):
-//! topics of AI awareness and training, and languages.
+//! topics of AI awareness and training, languages, levels, audiences and formats.
 
 use crate::validation::Problems;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+/// How much a person needs to know already.
+pub enum Level {
+    Discovery,
+    Beginner,
+    Intermediate,
+    Advanced,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+/// Who an offer or a session is meant for.
+pub enum Audience {
+    Students,
+    Employees,
+    JobSeekers,
+    GeneralPublic,
+    Seniors,
+    Professionals,
+    Teachers,
+    PublicAgents,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+/// Where it happens: in a venue, online, or both.
+pub enum Format {
+    InPerson,
+    Online,
+    Hybrid,
+}
 
 /// Known languages: ISO 639-1 codes plus `lsf` (French Sign Language).
 pub fn languages(codes: &[String], problems: &mut Problems) -> Vec<String> {

@@ -191,6 +191,22 @@ impl Inner {
         subscription: &Subscription,
     ) -> Result<(), BusError> {
         let queue = &subscription.queue;
+        if subscription.kind == QueueKind::Transient {
+            declare_exchange(channel, &self.exchange).await?;
+            channel
+                .queue_declare(
+                    queue.as_str().into(),
+                    QueueDeclareOptions {
+                        exclusive: true,
+                        auto_delete: true,
+                        ..QueueDeclareOptions::default()
+                    },
+                    FieldTable::default(),
+                )
+                .await
+                .map_err(protocol)?;
+            return self.bind(channel, subscription).await;
+        }
         declare_quorum(channel, &dead_letter_queue(queue)).await?;
         if subscription.kind == QueueKind::DeadLetters {
             return Ok(());
@@ -224,6 +240,11 @@ impl Inner {
                 .await
                 .map_err(protocol)?;
         }
+        self.bind(channel, subscription).await
+    }
+
+    async fn bind(&self, channel: &Channel, subscription: &Subscription) -> Result<(), BusError> {
+        let queue = &subscription.queue;
         for pattern in &subscription.patterns {
             channel
                 .queue_bind(

@@ -118,7 +118,7 @@ impl Bus for MemoryBus {
         let name = subscription.queue_name();
         let queue = self.queue(&name);
         let dead_letters = self.queue(&dead_letter_queue(&subscription.queue));
-        if subscription.kind == QueueKind::Main {
+        if subscription.kind != QueueKind::DeadLetters {
             let mut state = self.state();
             for pattern in &subscription.patterns {
                 let binding = (pattern.clone(), name.clone());

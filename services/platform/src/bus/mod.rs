@@ -94,6 +94,10 @@ pub enum QueueKind {
     Main,
     /// The dead-letter queue of a consumer's queue, for inspection or replay.
     DeadLetters,
+    /// A live feed for one process (e.g. each gateway replica hearing every seat change): not
+    /// durable, deleted when its consumer goes, no retries. What it misses while away is lost,
+    /// which is right for notifications that are superseded by the next one.
+    Transient,
 }
 
 impl Subscription {
@@ -102,6 +106,13 @@ impl Subscription {
             queue: queue.into(),
             patterns: patterns.iter().map(|p| (*p).to_owned()).collect(),
             kind: QueueKind::Main,
+        }
+    }
+
+    pub fn transient(queue: impl Into<String>, patterns: &[&str]) -> Self {
+        Self {
+            kind: QueueKind::Transient,
+            ..Self::new(queue, patterns)
         }
     }
 
@@ -116,7 +127,7 @@ impl Subscription {
     /// The queue actually consumed.
     pub fn queue_name(&self) -> String {
         match self.kind {
-            QueueKind::Main => self.queue.clone(),
+            QueueKind::Main | QueueKind::Transient => self.queue.clone(),
             QueueKind::DeadLetters => dead_letter_queue(&self.queue),
         }
     }
@@ -389,6 +400,18 @@ pub enum HandlerError {
 impl From<sea_orm::DbErr> for HandlerError {
     fn from(err: sea_orm::DbErr) -> Self {
         HandlerError::Transient(err.to_string())
+    }
+}
+
+/// A failure of shared domain code run by a consumer: the database or a dependency being away
+/// may pass, anything else (the message itself is wrong) will not.
+impl From<crate::errors::AppError> for HandlerError {
+    fn from(err: crate::errors::AppError) -> Self {
+        use crate::errors::ErrorCode;
+        match err.code {
+            ErrorCode::Internal | ErrorCode::Unavailable => HandlerError::Transient(err.detail),
+            _ => HandlerError::Permanent(err.detail),
+        }
     }
 }
 

@@ -1,0 +1,238 @@
+//! Attendance reports: after the session starts, its facilitators say who came (per
+//! registration), how many walked in, how many were first-timers, and anonymous aggregates.
+//! A report may be corrected for 7 days after the session; each correction is a new version
+//! that replaces the previous one wherever it is counted.
+
+use crate::{
+    State,
+    domain::{self, AttendanceInput, CORRECTION_WINDOW_DAYS, SessionStatus},
+    messages::{self, AttendanceRecorded},
+    sessions,
+    storage::{attendance, facilitator, registration, session},
+};
+use actix_web::{HttpResponse, web};
+use cafeia_platform::{
+    AppError, auth::Caller, envelope::Envelope, errors::AppResult, http::Json, outbox,
+    validation::Problems,
+};
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
+    QueryFilter, TransactionTrait,
+};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use uuid::Uuid;
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AttendanceView {
+    pub session_id: Uuid,
+    pub version: i32,
+    pub registered: i32,
+    pub attended: i32,
+    pub no_shows: i32,
+    pub walk_ins: i32,
+    pub first_timers: i32,
+    pub age_bands: BTreeMap<String, i32>,
+    pub occupations: BTreeMap<String, i32>,
+    pub reported_at: DateTime<Utc>,
+    /// Until when the report may be corrected.
+    pub correctable_until: DateTime<Utc>,
+}
+
+fn map(json: &str) -> BTreeMap<String, i32> {
+    serde_json::from_str(json).unwrap_or_default()
+}
+
+fn view(model: &attendance::Model, session: &session::Model) -> AttendanceView {
+    AttendanceView {
+        session_id: model.session_id,
+        version: model.version,
+        registered: model.attended - model.walk_ins + model.no_shows,
+        attended: model.attended,
+        no_shows: model.no_shows,
+        walk_ins: model.walk_ins,
+        first_timers: model.first_timers,
+        age_bands: map(&model.age_bands),
+        occupations: map(&model.occupations),
+        reported_at: model.reported_at,
+        correctable_until: session.ends_at + Duration::days(CORRECTION_WINDOW_DAYS),
+    }
+}
+
+/// The aggregates as they go on the bus and into the metrics.
+pub fn recorded(
+    report: &attendance::Model,
+    session: &session::Model,
+    facilitator_kind: Option<String>,
+) -> AttendanceRecorded {
+    AttendanceRecorded {
+        session_id: session.id,
+        version: report.version,
+        facilitator_id: session.facilitator_id,
+        facilitator_kind,
+        starts_at: session.starts_at,
+        format: session.format.clone(),
+        insee: session.insee.clone(),
+        departement: session.departement.clone(),
+        region: session.region.clone(),
+        topics: domain::from_json(&session.topics),
+        audiences: domain::from_json(&session.audiences),
+        level: session.level.clone(),
+        registered: report.attended - report.walk_ins + report.no_shows,
+        attended: report.attended,
+        no_shows: report.no_shows,
+        walk_ins: report.walk_ins,
+        first_timers: report.first_timers,
+        age_bands: map(&report.age_bands),
+        occupations: map(&report.occupations),
+    }
+}
+
+/// PUT /v1/sessions/{id}/attendance — the report, or its correction (replaces it).
+#[utoipa::path(put, path = "/v1/sessions/{id}/attendance", tag = "attendance", request_body = AttendanceInput, responses((status = 200, body = AttendanceView), (status = 400, body = cafeia_platform::errors::Problem), (status = 403, body = cafeia_platform::errors::Problem), (status = 409, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
+pub async fn report(
+    state: web::Data<State>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    input: Json<AttendanceInput>,
+) -> AppResult<HttpResponse> {
+    let db = &state.platform.db;
+    let me = sessions::acting(db, &caller).await?;
+    let input = input.0;
+    let txn = db.begin().await?;
+    let session = sessions::lock(&txn, *id).await?;
+    if !sessions::runs(&session, &me) {
+        return Err(AppError::forbidden(
+            "seul·es les animateur·rices de la session déclarent la présence",
+        ));
+    }
+    let now = Utc::now();
+    match sessions::parse_status(&session.status) {
+        SessionStatus::Published | SessionStatus::Completed => {}
+        _ => {
+            return Err(AppError::conflict(
+                "présence déclarée seulement pour une session publiée ou terminée",
+            ));
+        }
+    }
+    if now < session.starts_at {
+        return Err(AppError::conflict("la session n'a pas encore commencé"));
+    }
+    if now > session.ends_at + Duration::days(CORRECTION_WINDOW_DAYS) {
+        return Err(AppError::conflict(format!(
+            "le rapport ne se corrige que {CORRECTION_WINDOW_DAYS} jours après la session"
+        )));
+    }
+    // The people who held a seat: confirmed, or marked at a previous report.
+    let roll = registration::Entity::find()
+        .filter(registration::Column::SessionId.eq(session.id))
+        .filter(registration::Column::Status.is_in(["confirmed", "attended", "no_show"]))
+        .all(&txn)
+        .await?;
+    let mut p = Problems::default();
+    let mut came: HashMap<Uuid, bool> = HashMap::new();
+    for (i, entry) in input.registrations.iter().enumerate() {
+        let field = format!("registrations[{i}].registration_id");
+        if !roll.iter().any(|r| r.id == entry.registration_id) {
+            p.add(&field, "pas une inscription confirmée de cette session");
+        } else if came.insert(entry.registration_id, entry.attended).is_some() {
+            p.add(&field, "inscription listée deux fois");
+        }
+    }
+    let registered_came = i32::try_from(came.values().filter(|c| **c).count()).unwrap_or(0);
+    let attended = registered_came.saturating_add(input.walk_ins.max(0));
+    let (age_bands, occupations) = domain::check_aggregates(&input, attended, &mut p);
+    p.into_result()?;
+    let no_shows = i32::try_from(roll.len()).unwrap_or(0) - registered_came;
+    for reg in roll {
+        let status = if came.get(&reg.id).copied().unwrap_or(false) {
+            "attended"
+        } else {
+            "no_show"
+        };
+        if reg.status != status {
+            let mut model = reg.into_active_model();
+            model.status = Set(status.to_owned());
+            model.updated_at = Set(now);
+            model.update(&txn).await?;
+        }
+    }
+    let previous = attendance::Entity::find_by_id(session.id).one(&txn).await?;
+    let fields = |model: &mut attendance::ActiveModel| {
+        model.attended = Set(attended);
+        model.no_shows = Set(no_shows);
+        model.walk_ins = Set(input.walk_ins);
+        model.first_timers = Set(input.first_timers);
+        model.age_bands = Set(serde_json::to_string(&age_bands).unwrap_or_default());
+        model.occupations = Set(serde_json::to_string(&occupations).unwrap_or_default());
+        model.reported_at = Set(now);
+    };
+    let report = match previous {
+        Some(prev) => {
+            let version = prev.version + 1;
+            let mut model = prev.into_active_model();
+            fields(&mut model);
+            model.version = Set(version);
+            model.update(&txn).await?
+        }
+        None => {
+            let mut model = attendance::ActiveModel {
+                session_id: Set(session.id),
+                version: Set(1),
+                first_reported_at: Set(now),
+                ..Default::default()
+            };
+            fields(&mut model);
+            model.insert(&txn).await?
+        }
+    };
+    let session = sessions::mark_completed(&txn, session).await?;
+    announce(&txn, &report, &session).await?;
+    txn.commit().await?;
+    state.platform.outbox.wake();
+    Ok(HttpResponse::Ok().json(view(&report, &session)))
+}
+
+pub async fn announce<C: ConnectionTrait>(
+    conn: &C,
+    report: &attendance::Model,
+    session: &session::Model,
+) -> AppResult<()> {
+    let kind = facilitator::Entity::find_by_id(session.facilitator_id)
+        .one(conn)
+        .await?
+        .map(|f| f.kind);
+    let message = messages::ATTENDANCE_RECORDED;
+    let envelope = Envelope::new(
+        message,
+        format!("session/{}", session.id),
+        recorded(report, session, kind),
+    );
+    outbox::enqueue(conn, message, &envelope).await?;
+    Ok(())
+}
+
+/// GET /v1/sessions/{id}/attendance — for its facilitators and staff covering it.
+#[utoipa::path(get, path = "/v1/sessions/{id}/attendance", tag = "attendance", responses((status = 200, body = AttendanceView), (status = 403, body = cafeia_platform::errors::Problem), (status = 404, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
+pub async fn get(
+    state: web::Data<State>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    let db = &state.platform.db;
+    let session = sessions::find(db, *id).await?;
+    if !sessions::insider(db, Some(&caller), &session).await?
+        || !(sessions::staff_covers(&caller, &session)
+            || caller.has(cafeia_platform::auth::Role::Facilitator))
+    {
+        return Err(AppError::forbidden(
+            "le rapport de présence est réservé aux animateur·rices de la session et à l'équipe",
+        ));
+    }
+    let report = attendance::Entity::find_by_id(session.id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("pas encore de rapport de présence"))?;
+    Ok(HttpResponse::Ok().json(view(&report, &session)))
+}

@@ -1,0 +1,90 @@
+//! schema.org `EducationEvent` as JSON-LD, so search engines and partner sites can list
+//! sessions with their live seat count.
+
+use crate::{
+    State,
+    domain::SessionStatus,
+    sessions::{self, local, parse_status, seats_left},
+    storage::{facilitator, session},
+};
+use actix_web::{HttpResponse, web};
+use cafeia_platform::{AppError, errors::AppResult, territory::Gazetteer};
+use sea_orm::EntityTrait;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+pub fn event(model: &session::Model, facilitator: Option<&facilitator::Model>) -> Value {
+    let mode = match model.format.as_str() {
+        "online" => "https://schema.org/OnlineEventAttendanceMode",
+        "hybrid" => "https://schema.org/MixedEventAttendanceMode",
+        _ => "https://schema.org/OfflineEventAttendanceMode",
+    };
+    let status = match parse_status(&model.status) {
+        SessionStatus::Cancelled => "https://schema.org/EventCancelled",
+        _ => "https://schema.org/EventScheduled",
+    };
+    let mut locations = Vec::new();
+    if let (Some(name), Some(insee)) = (&model.place_name, &model.insee) {
+        let commune = Gazetteer::get().commune(insee);
+        locations.push(json!({
+            "@type": "Place",
+            "name": name,
+            "address": {
+                "@type": "PostalAddress",
+                "streetAddress": model.address,
+                "addressLocality": commune.map(|c| c.name.clone()),
+                "addressCountry": "FR",
+            },
+            "geo": {"@type": "GeoCoordinates", "latitude": model.lat, "longitude": model.lon},
+        }));
+    }
+    if model.format != "in_person" {
+        locations.push(
+            json!({"@type": "VirtualLocation", "name": "En ligne (lien envoyé aux inscrit·es)"}),
+        );
+    }
+    let mut doc = json!({
+        "@context": "https://schema.org",
+        "@type": ["Event", "EducationEvent"],
+        "@id": format!("urn:uuid:{}", model.id),
+        "name": model.title,
+        "description": model.description,
+        "startDate": local(model, model.starts_at).to_rfc3339(),
+        "endDate": local(model, model.ends_at).to_rfc3339(),
+        "eventAttendanceMode": mode,
+        "eventStatus": status,
+        "isAccessibleForFree": true,
+        "inLanguage": crate::domain::from_json(&model.languages),
+        "educationalLevel": model.level,
+        "audience": crate::domain::from_json(&model.audiences)
+            .into_iter()
+            .map(|a| json!({"@type": "Audience", "audienceType": a}))
+            .collect::<Vec<_>>(),
+        "location": locations,
+        "offers": {"@type": "Offer", "price": 0, "priceCurrency": "EUR"},
+    });
+    if let Some(capacity) = model.capacity {
+        doc["maximumAttendeeCapacity"] = json!(capacity);
+        doc["remainingAttendeeCapacity"] = json!(seats_left(model));
+    }
+    if let Some(f) = facilitator {
+        doc["organizer"] = json!({"@type": "Person", "name": f.display_name});
+    }
+    doc
+}
+
+/// GET /v1/sessions/{id}/jsonld
+#[utoipa::path(get, path = "/v1/sessions/{id}/jsonld", tag = "sessions", responses((status = 200, description = "schema.org Event/EducationEvent (application/ld+json)"), (status = 404, body = cafeia_platform::errors::Problem)))]
+pub async fn get(state: web::Data<State>, id: web::Path<Uuid>) -> AppResult<HttpResponse> {
+    let db = &state.platform.db;
+    let model = sessions::find(db, *id).await?;
+    if model.status == SessionStatus::Draft.as_str() {
+        return Err(AppError::not_found("session inconnue"));
+    }
+    let f = facilitator::Entity::find_by_id(model.facilitator_id)
+        .one(db)
+        .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/ld+json")
+        .json(event(&model, f.as_ref())))
+}

@@ -1,0 +1,262 @@
+//! The local replica of what the facilitators service announces: who may publish (status,
+//! account key) and where sessions can take place (venues). Kept from the bus, once per message
+//! (inbox), never by calling the facilitators service. A suspension unpublishes the
+//! facilitator's future sessions; a venue change is copied into its future sessions.
+
+use crate::{
+    domain::{SessionStatus, to_json},
+    messages, sessions,
+    storage::{facilitator, session, venue},
+};
+use cafeia_platform::{
+    bus::{HandlerError, Message, Subscription},
+    envelope::{Envelope, MessageType},
+    inbox,
+    runtime::Platform,
+};
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
+    EntityTrait, IntoActiveModel, QueryFilter, sea_query::OnConflict,
+};
+use serde::Deserialize;
+use std::sync::Arc;
+use uuid::Uuid;
+
+pub const QUEUE: &str = "events.facilitators";
+
+const FACILITATOR: [&str; 5] = [
+    "registered",
+    "updated",
+    "verified",
+    "suspended",
+    "reinstated",
+];
+
+/// The fields of `facilitators.facilitator.*` this service keeps.
+#[derive(Debug, Deserialize)]
+struct FacilitatorState {
+    id: Uuid,
+    account: String,
+    display_name: String,
+    kind: String,
+    status: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Erased {
+    id: Uuid,
+}
+
+/// The fields of `facilitators.venue.upserted` this service keeps.
+#[derive(Debug, Deserialize)]
+struct VenueState {
+    id: Uuid,
+    name: String,
+    address: String,
+    postcode: String,
+    insee: String,
+    departement: String,
+    region: String,
+    latitude: f64,
+    longitude: f64,
+    accessibility: Vec<String>,
+    capacity: Option<i32>,
+}
+
+fn is(envelope: &Envelope, entity: &'static str, verb: &'static str) -> bool {
+    envelope.event_type == MessageType::new("facilitators", entity, verb, 1).type_name()
+}
+
+pub async fn start(platform: &Platform) -> Result<(), cafeia_platform::bus::BusError> {
+    let db = platform.db.clone();
+    let waker = platform.outbox.clone();
+    platform
+        .consume(
+            Subscription::new(
+                QUEUE,
+                &["facilitators.facilitator.*", "facilitators.venue.*"],
+            ),
+            move |envelope: Arc<Envelope>, message: Message| {
+                let (db, waker) = (db.clone(), waker.clone());
+                async move {
+                    let outcome = inbox::handle_once(&db, QUEUE, &message.message_id, |txn| {
+                        Box::pin(apply(txn, envelope))
+                    })
+                    .await?;
+                    if outcome == inbox::Outcome::Applied {
+                        waker.wake();
+                    }
+                    Ok(())
+                }
+            },
+        )
+        .await
+}
+
+/// Applies one message to the replica (inside the inbox transaction).
+pub async fn apply(txn: &DatabaseTransaction, envelope: Arc<Envelope>) -> Result<(), HandlerError> {
+    let at = envelope.time;
+    if FACILITATOR
+        .iter()
+        .any(|verb| is(&envelope, "facilitator", verb))
+    {
+        let state: FacilitatorState = serde_json::from_value(envelope.data.clone())?;
+        upsert_facilitator(txn, state, at).await?;
+    } else if is(&envelope, "facilitator", "erased") {
+        let erased: Erased = serde_json::from_value(envelope.data.clone())?;
+        if let Some(f) = facilitator::Entity::find_by_id(erased.id).one(txn).await? {
+            let mut model = f.into_active_model();
+            model.display_name = Set("Animateur·rice".into());
+            model.account = Set(String::new());
+            model.as_of = Set(at);
+            model.update(txn).await?;
+        }
+    } else if is(&envelope, "venue", "upserted") {
+        let state: VenueState = serde_json::from_value(envelope.data.clone())?;
+        upsert_venue(txn, state, at).await?;
+    } else if is(&envelope, "venue", "removed") {
+        let erased: Erased = serde_json::from_value(envelope.data.clone())?;
+        venue::Entity::update_many()
+            .col_expr(venue::Column::Removed, true.into())
+            .filter(venue::Column::Id.eq(erased.id))
+            .exec(txn)
+            .await?;
+    }
+    // Other facilitators messages are not this service's business.
+    Ok(())
+}
+
+async fn upsert_facilitator(
+    txn: &DatabaseTransaction,
+    state: FacilitatorState,
+    at: DateTime<Utc>,
+) -> Result<(), HandlerError> {
+    let previous = facilitator::Entity::find_by_id(state.id).one(txn).await?;
+    if previous.as_ref().is_some_and(|p| p.as_of > at) {
+        // A newer state is already here: this one arrived late.
+        return Ok(());
+    }
+    let suspended_now =
+        state.status == "suspended" && previous.as_ref().is_none_or(|p| p.status != "suspended");
+    facilitator::Entity::insert(facilitator::ActiveModel {
+        id: Set(state.id),
+        account: Set(state.account),
+        display_name: Set(state.display_name),
+        kind: Set(state.kind),
+        status: Set(state.status),
+        as_of: Set(at),
+    })
+    .on_conflict(
+        OnConflict::column(facilitator::Column::Id)
+            .update_columns([
+                facilitator::Column::Account,
+                facilitator::Column::DisplayName,
+                facilitator::Column::Kind,
+                facilitator::Column::Status,
+                facilitator::Column::AsOf,
+            ])
+            .to_owned(),
+    )
+    .exec_without_returning(txn)
+    .await?;
+    if suspended_now {
+        unpublish_future(txn, state.id).await?;
+    }
+    Ok(())
+}
+
+/// A suspended facilitator's published sessions still to come go back to draft; their
+/// registrations stay, so a reinstated facilitator can publish them again.
+async fn unpublish_future<C: ConnectionTrait>(
+    conn: &C,
+    facilitator_id: Uuid,
+) -> Result<(), HandlerError> {
+    let future = session::Entity::find()
+        .filter(session::Column::FacilitatorId.eq(facilitator_id))
+        .filter(session::Column::Status.eq(SessionStatus::Published.as_str()))
+        .filter(session::Column::StartsAt.gt(Utc::now()))
+        .all(conn)
+        .await?;
+    for s in future {
+        let locked = sessions::lock(conn, s.id).await?;
+        let revision = locked.revision + 1;
+        let mut model = locked.into_active_model();
+        model.status = Set(SessionStatus::Draft.as_str());
+        model.status_reason = Set(Some("animateur·rice suspendu·e".into()));
+        model.revision = Set(revision);
+        model.updated_at = Set(Utc::now());
+        let model = model.update(conn).await?;
+        sessions::announce(conn, messages::SESSION_UPDATED, &model).await?;
+    }
+    Ok(())
+}
+
+async fn upsert_venue(
+    txn: &DatabaseTransaction,
+    state: VenueState,
+    at: DateTime<Utc>,
+) -> Result<(), HandlerError> {
+    let previous = venue::Entity::find_by_id(state.id).one(txn).await?;
+    if previous.as_ref().is_some_and(|p| p.as_of > at) {
+        return Ok(());
+    }
+    let model = venue::Model {
+        id: state.id,
+        name: state.name,
+        address: state.address,
+        postcode: state.postcode,
+        insee: state.insee,
+        departement: state.departement,
+        region: state.region,
+        lat: state.latitude,
+        lon: state.longitude,
+        accessibility: to_json(&state.accessibility),
+        capacity: state.capacity,
+        removed: false,
+        as_of: at,
+    };
+    venue::Entity::insert(model.clone().into_active_model())
+        .on_conflict(
+            OnConflict::column(venue::Column::Id)
+                .update_columns([
+                    venue::Column::Name,
+                    venue::Column::Address,
+                    venue::Column::Postcode,
+                    venue::Column::Insee,
+                    venue::Column::Departement,
+                    venue::Column::Region,
+                    venue::Column::Lat,
+                    venue::Column::Lon,
+                    venue::Column::Accessibility,
+                    venue::Column::Capacity,
+                    venue::Column::Removed,
+                    venue::Column::AsOf,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(txn)
+        .await?;
+    if previous.is_some() {
+        // Future sessions at this venue show where it now is.
+        session::Entity::update_many()
+            .col_expr(session::Column::PlaceName, model.name.clone().into())
+            .col_expr(
+                session::Column::Address,
+                format!("{}, {}", model.address, model.postcode).into(),
+            )
+            .col_expr(session::Column::Insee, model.insee.clone().into())
+            .col_expr(
+                session::Column::Departement,
+                model.departement.clone().into(),
+            )
+            .col_expr(session::Column::Region, model.region.clone().into())
+            .col_expr(session::Column::Lat, model.lat.into())
+            .col_expr(session::Column::Lon, model.lon.into())
+            .filter(session::Column::VenueId.eq(model.id))
+            .filter(session::Column::StartsAt.gt(Utc::now()))
+            .exec(txn)
+            .await?;
+    }
+    Ok(())
+}
