@@ -41,6 +41,11 @@ impl TestStack {
         let stack = Stack::start(config, true, &|service| databases.get(service).cloned())
             .await
             .unwrap_or_else(|e| panic!("stack starts: {e}"));
+        for running in stack.services() {
+            for queue in running.platform.queues() {
+                env.adopt_queue(queue);
+            }
+        }
         Self {
             base: format!("http://127.0.0.1:{}", stack.gateway_port()),
             env,

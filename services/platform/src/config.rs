@@ -328,6 +328,9 @@ pub struct BusConfig {
     pub url: SecretString,
     /// Name of the topic exchange every service publishes to.
     pub exchange: String,
+    /// Put before every consumer queue name (`staging.` gives `staging.events.facilitators`),
+    /// so several deployments or test runs can share one broker.
+    pub queue_prefix: String,
     /// Deliveries a consumer holds unacknowledged at once.
     pub prefetch: u16,
     /// Handler attempts before a message goes to the dead-letter queue.
@@ -341,6 +344,7 @@ impl Default for BusConfig {
         Self {
             url: SecretString::from("memory://"),
             exchange: "cafeia".into(),
+            queue_prefix: String::new(),
             prefetch: 32,
             max_attempts: 5,
             retry_delay_ms: 1000,
@@ -360,6 +364,11 @@ impl Validate for BusConfig {
             !self.exchange.is_empty() && self.exchange.len() <= 200,
             "bus.exchange",
             "must be a non-empty name of at most 200 characters",
+        );
+        v.check(
+            self.queue_prefix.len() <= 100,
+            "bus.queue_prefix",
+            "must be at most 100 characters",
         );
         v.check(self.prefetch >= 1, "bus.prefetch", "must be at least 1");
         v.check(

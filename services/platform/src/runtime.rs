@@ -33,9 +33,18 @@ pub struct Platform {
     /// Fires on shutdown; background tasks stop when it does.
     pub shutdown: CancellationToken,
     tasks: Arc<std::sync::Mutex<Vec<JoinHandle<()>>>>,
+    queues: Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Platform {
+    /// The queues this instance consumes (with the configured prefix).
+    pub fn queues(&self) -> Vec<String> {
+        self.queues
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
     /// Runs `task` in the background until shutdown; `stop` waits for it.
     pub fn spawn<F>(&self, task: F)
     where
@@ -58,7 +67,13 @@ impl Platform {
         H: Fn(Arc<crate::envelope::Envelope>, bus::Message) -> Fut + Send + Sync + 'static,
         Fut: std::future::Future<Output = Result<(), bus::HandlerError>> + Send + 'static,
     {
+        let mut subscription = subscription;
+        subscription.queue = format!("{}{}", self.config.bus.queue_prefix, subscription.queue);
         let queue = subscription.queue.clone();
+        self.queues
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(queue.clone());
         let subscriber = self.bus.subscribe(subscription).await?;
         let cancel = self.shutdown.clone();
         let counter = self.metrics.messages.clone();
@@ -209,6 +224,7 @@ pub async fn start<S: Service>(launch: Launch) -> Result<Running, StartError> {
         outbox: outbox::Waker::default(),
         shutdown: CancellationToken::new(),
         tasks: Arc::default(),
+        queues: Arc::default(),
     };
     let relay = outbox::Relay::new(db.clone(), bus.clone(), platform.outbox.clone())
         .with_metrics(platform.metrics.clone());

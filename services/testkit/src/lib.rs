@@ -72,6 +72,7 @@ impl TestEnv {
             .with("auth.dev_issuer", "true")
             .with("data_dir", data_dir.display().to_string())
             .with("bus.exchange", format!("{id}.exchange"))
+            .with("bus.queue_prefix", format!("{id}."))
             .with("bus.retry_delay_ms", "100")
             .with("bus.max_attempts", "3")
             .with("cache.key_prefix", format!("{id}:"));
@@ -115,6 +116,14 @@ impl TestEnv {
             .unwrap_or_else(|e| e.into_inner())
             .push(queue.clone());
         queue
+    }
+
+    /// Deletes `queue` (named by a service under test, already prefixed) with this env.
+    pub fn adopt_queue(&self, queue: String) {
+        self.queues
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(queue);
     }
 
     pub fn database_url(&self) -> SecretString {

@@ -16,6 +16,8 @@ pub struct ServiceHarness {
     pub base: String,
     pub http: reqwest::Client,
     pub messages: Subscriber,
+    /// The broker the service runs on, to play other services' announcements to it.
+    pub bus: std::sync::Arc<dyn cafeia_platform::bus::Bus>,
     issuer: DevIssuer,
     running: Option<Running>,
 }
@@ -34,7 +36,7 @@ impl ServiceHarness {
         let running = runtime::start::<S>(Launch {
             config: env.config.clone(),
             shared: Shared {
-                bus: Some(bus),
+                bus: Some(bus.clone()),
                 ..Shared::default()
             },
             listener: runtime::bind("127.0.0.1", 0).expect("bind"),
@@ -43,6 +45,9 @@ impl ServiceHarness {
         })
         .await
         .unwrap_or_else(|e| panic!("{} starts: {e}", S::NAME));
+        for queue in running.platform.queues() {
+            env.adopt_queue(queue);
+        }
         let issuer =
             DevIssuer::load_or_create(&env.config.data_dir, &env.config.auth).expect("issuer");
         Self {
@@ -52,6 +57,7 @@ impl ServiceHarness {
             issuer,
             http: reqwest::Client::new(),
             messages,
+            bus,
         }
     }
 
@@ -72,6 +78,19 @@ impl ServiceHarness {
                 Duration::from_secs(600),
             )
             .expect("token")
+    }
+
+    /// Publishes what another service would announce (`kind` with `data`), as it would.
+    pub async fn publish<T: serde::Serialize>(
+        &self,
+        kind: cafeia_platform::envelope::MessageType,
+        subject: &str,
+        data: T,
+    ) {
+        let envelope = cafeia_platform::envelope::Envelope::new(kind, subject, data);
+        let message =
+            cafeia_platform::bus::Message::event(kind.routing_key(), &envelope).expect("message");
+        self.bus.publish(&message).await.expect("published");
     }
 
     /// A JSON call; the body comes back as JSON (or as a string when it is not JSON).

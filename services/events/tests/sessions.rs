@@ -1,0 +1,1347 @@
+//! The events service through its REST API, on both backend sets: lifecycle, authorization,
+//! series, capacity and waiting list (including the 1,000-registration race), anonymous
+//! tokens, attendance corrections, calendars, erasure, and the replica kept from the bus.
+
+use cafeia_events::{Events, messages};
+use cafeia_platform::{
+    auth::{Role, Territory, account_key},
+    envelope::MessageType,
+};
+use cafeia_testkit::{
+    Backend, backend_matrix,
+    contracts::assert_every_type_has_a_contract,
+    service::{ServiceHarness, field},
+};
+use chrono::{DateTime, Duration, NaiveDateTime, Timelike, Utc};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::time::Duration as StdDuration;
+use uuid::Uuid;
+
+const VERIFIED: MessageType = MessageType::new("facilitators", "facilitator", "verified", 1);
+const REGISTERED: MessageType = MessageType::new("facilitators", "facilitator", "registered", 1);
+const SUSPENDED: MessageType = MessageType::new("facilitators", "facilitator", "suspended", 1);
+const VENUE: MessageType = MessageType::new("facilitators", "venue", "upserted", 1);
+
+struct Net {
+    venue: Uuid,
+    alice: (Uuid, String),
+    bob: (Uuid, String),
+    pending: (Uuid, String),
+}
+
+fn facilitator(id: Uuid, sub: &str, status: &str) -> Value {
+    json!({
+        "id": id, "account": account_key(sub), "display_name": sub, "kind": "mediateur_numerique",
+        "status": status, "departements": ["69"], "regions": ["84"], "topics": [],
+        "languages": ["fr"], "organisation_id": null,
+    })
+}
+
+/// Plays the facilitators service's announcements (a venue in Lyon, two verified facilitators,
+/// one pending) and waits until the replica has them.
+async fn network(h: &mut ServiceHarness) -> Net {
+    let venue = Uuid::now_v7();
+    h.publish(
+        VENUE,
+        "venue",
+        json!({
+            "id": venue, "name": "Médiathèque Jean-Macé", "address": "2 rue Jean-Jaurès",
+            "postcode": "69007", "insee": "69387", "departement": "69", "region": "84",
+            "latitude": 45.745, "longitude": 4.842, "opening_hours": null,
+            "accessibility": ["wheelchair"], "capacity": 30, "is_public": true,
+        }),
+    )
+    .await;
+    let mut people = Vec::new();
+    for (sub, status, kind) in [
+        ("alice", "verified", VERIFIED),
+        ("bob", "verified", VERIFIED),
+        ("pending", "pending", REGISTERED),
+    ] {
+        let id = Uuid::now_v7();
+        h.publish(kind, "facilitator", facilitator(id, sub, status))
+            .await;
+        people.push((id, h.token(sub, Role::Facilitator, None)));
+    }
+    for (id, _) in &people {
+        wait_for(h, &format!("/v1/calendars/facilitators/{id}/feed.ics")).await;
+    }
+    // The venue came first on the same queue, but check it anyway.
+    let token = people[0].1.clone();
+    for _ in 0..100 {
+        let (status, _) = h
+            .call(
+                Method::POST,
+                "/v1/sessions",
+                Some(&token),
+                Some(session_at(venue, Utc::now() + Duration::days(400), 5)),
+            )
+            .await;
+        if status == StatusCode::CREATED {
+            break;
+        }
+        tokio::time::sleep(StdDuration::from_millis(50)).await;
+    }
+    let mut people = people.into_iter();
+    let mut next = || people.next().expect("person");
+    Net {
+        venue,
+        alice: next(),
+        bob: next(),
+        pending: next(),
+    }
+}
+
+async fn wait_for(h: &ServiceHarness, path: &str) {
+    for _ in 0..200 {
+        let (status, _) = h.call(Method::GET, path, None, None).await;
+        if status == StatusCode::OK {
+            return;
+        }
+        tokio::time::sleep(StdDuration::from_millis(50)).await;
+    }
+    panic!("{path} never answered 200: the replica did not catch up");
+}
+
+fn paris(at: DateTime<Utc>) -> String {
+    at.with_timezone(&chrono_tz::Europe::Paris)
+        .naive_local()
+        .format("%Y-%m-%dT%H:%M:%S")
+        .to_string()
+}
+
+fn session_at(venue: Uuid, start: DateTime<Utc>, capacity: i32) -> Value {
+    json!({
+        "title": "Café IA : c'est quoi l'IA ?",
+        "description": "Pour tout le monde.",
+        "format": "in_person",
+        "venue_id": venue,
+        "starts_at": paris(start),
+        "ends_at": paris(start + Duration::hours(2)),
+        "timezone": "Europe/Paris",
+        "capacity": capacity,
+        "topics": ["what_is_ai"],
+        "accessibility": ["wheelchair"],
+    })
+}
+
+async fn published(h: &ServiceHarness, token: &str, body: Value) -> Value {
+    let (status, created) = h
+        .call(
+            Method::POST,
+            "/v1/sessions?publish=true",
+            Some(token),
+            Some(body),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    created
+}
+
+async fn drain(h: &mut ServiceHarness) {
+    while h
+        .messages
+        .next_within(StdDuration::from_millis(300))
+        .await
+        .map(|d| tokio::spawn(d.ack()))
+        .is_some()
+    {}
+}
+
+/// The next message of type `key`, skipping others (each one contract-checked).
+async fn expect(h: &mut ServiceHarness, key: &str) -> Value {
+    for _ in 0..50 {
+        let (k, data) = h.next_message().await;
+        if k == key {
+            return data;
+        }
+    }
+    panic!("no {key} message");
+}
+
+async fn register_anonymously(
+    h: &ServiceHarness,
+    session: &str,
+    email: &str,
+) -> (StatusCode, Value) {
+    h.call(
+        Method::POST,
+        &format!("/v1/sessions/{session}/registrations"),
+        None,
+        Some(json!({"email": email, "consent": true})),
+    )
+    .await
+}
+
+async fn lifecycle_and_authorization(backend: Backend) {
+    let mut h = ServiceHarness::start::<Events>(backend, &["events.#"]).await;
+    let net = network(&mut h).await;
+    drain(&mut h).await;
+    let start = Utc::now() + Duration::days(10);
+    let body = session_at(net.venue, start, 20);
+
+    // Who may create and publish.
+    let citizen = h.token("citizen-1", Role::Citizen, None);
+    let (status, _) = h
+        .call(Method::POST, "/v1/sessions", None, Some(body.clone()))
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = h
+        .call(
+            Method::POST,
+            "/v1/sessions",
+            Some(&citizen),
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let stranger = h.token("never-registered", Role::Facilitator, None);
+    let (status, _) = h
+        .call(
+            Method::POST,
+            "/v1/sessions",
+            Some(&stranger),
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // A pending facilitator drafts but does not publish.
+    let (status, draft) = h
+        .call(
+            Method::POST,
+            "/v1/sessions",
+            Some(&net.pending.1),
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{draft}");
+    let draft_id = draft["id"].as_str().expect("id").to_owned();
+    let (status, refused) = h
+        .call(
+            Method::POST,
+            &format!("/v1/sessions/{draft_id}/publish"),
+            Some(&net.pending.1),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
+    // Drafts are not public.
+    let (status, _) = h
+        .call(Method::GET, &format!("/v1/sessions/{draft_id}"), None, None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Alice drafts then publishes.
+    let (status, created) = h
+        .call(
+            Method::POST,
+            "/v1/sessions",
+            Some(&net.alice.1),
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["status"], "draft");
+    let id = created["id"].as_str().expect("id").to_owned();
+    assert_eq!(
+        created["starts_at"],
+        json!(
+            start
+                .with_timezone(&chrono_tz::Europe::Paris)
+                .with_nanosecond(0)
+                .map(|t| t.to_rfc3339())
+        )
+    );
+    h.no_more_messages().await;
+    // Bob may not publish, edit or complete Alice's session.
+    for (method, path) in [
+        (Method::POST, format!("/v1/sessions/{id}/publish")),
+        (Method::POST, format!("/v1/sessions/{id}/complete")),
+    ] {
+        let (status, _) = h.call(method, &path, Some(&net.bob.1), None).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
+    }
+    let (status, _) = h
+        .call(
+            Method::PUT,
+            &format!("/v1/sessions/{id}"),
+            Some(&net.bob.1),
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, view) = h
+        .call(
+            Method::POST,
+            &format!("/v1/sessions/{id}/publish"),
+            Some(&net.alice.1),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    let message = expect(&mut h, "events.session.published").await;
+    assert_eq!(message["id"], json!(id));
+    assert_eq!(message["seats_left"], 20);
+    assert_eq!(message["place"]["departement"], "69");
+    assert!(message.get("online_url").is_none());
+
+    // A citizen registers (no email asked), sees it, cancels.
+    let (status, reg) = h
+        .call(
+            Method::POST,
+            &format!("/v1/sessions/{id}/registrations"),
+            Some(&citizen),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{reg}");
+    assert_eq!(reg["status"], "confirmed");
+    assert!(reg.get("cancellation_token").is_none());
+    let confirmed = expect(&mut h, "events.registration.confirmed").await;
+    assert_eq!(confirmed["signed_in"], true);
+    assert!(confirmed.get("email").is_none());
+    let seats = expect(&mut h, "events.seats.changed").await;
+    assert_eq!(seats["seats_left"], 19);
+    let (status, again) = h
+        .call(
+            Method::POST,
+            &format!("/v1/sessions/{id}/registrations"),
+            Some(&citizen),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{again}");
+    let (status, mine) = h
+        .call(Method::GET, "/v1/me/registrations", Some(&citizen), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(mine.as_array().map(Vec::len), Some(1));
+    assert_eq!(mine[0]["session"]["seats_left"], 19);
+    // Someone else's registration cannot be cancelled.
+    let other = h.token("citizen-2", Role::Citizen, None);
+    let reg_id = reg["id"].as_str().expect("id");
+    let (status, _) = h
+        .call(
+            Method::DELETE,
+            &format!("/v1/registrations/{reg_id}"),
+            Some(&other),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // The roll is for the facilitators of the session.
+    let (status, _) = h
+        .call(
+            Method::GET,
+            &format!("/v1/sessions/{id}/registrations"),
+            Some(&net.bob.1),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, roll) = h
+        .call(
+            Method::GET,
+            &format!("/v1/sessions/{id}/registrations"),
+            Some(&net.alice.1),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(roll.as_array().map(Vec::len), Some(1));
+    let (status, _) = h
+        .call(
+            Method::DELETE,
+            &format!("/v1/registrations/{reg_id}"),
+            Some(&citizen),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let cancelled = expect(&mut h, "events.registration.cancelled").await;
+    assert_eq!(cancelled["cause"], "registrant");
+
+    // Staff of another département may not cancel; Alice may.
+    let far_staff = h.token(
+        "staff-13",
+        Role::Staff,
+        Some(Territory::Departement("13".into())),
+    );
+    let (status, _) = h
+        .call(
+            Method::POST,
+            &format!("/v1/sessions/{id}/cancel"),
+            Some(&far_staff),
+            Some(json!({"reason": "doublon"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = h
+        .call(
+            Method::POST,
+            &format!("/v1/sessions/{id}/cancel"),
+            Some(&net.alice.1),
+            Some(json!({"reason": ""})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    h.call(
+        Method::POST,
+        &format!("/v1/sessions/{id}/registrations"),
+        Some(&other),
+        Some(json!({})),
+    )
+    .await;
+    let (status, view) = h
+        .call(
+            Method::POST,
+            &format!("/v1/sessions/{id}/cancel"),
+            Some(&net.alice.1),
+            Some(json!({"reason": "Salle indisponible"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert_eq!(view["status"], "cancelled");
+    let told = expect(&mut h, "events.registration.cancelled").await;
+    assert_eq!(told["cause"], "session_cancelled");
+    let message = expect(&mut h, "events.session.cancelled").await;
+    assert_eq!(message["status_reason"], "Salle indisponible");
+    // Registering to a cancelled session is refused; so is an upcoming session's completion.
+    let (status, _) = register_anonymously(&h, &id, "late@example.org").await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let upcoming = published(&h, &net.alice.1, session_at(net.venue, start, 10)).await;
+    let upcoming_id = upcoming["id"].as_str().expect("id");
+    let (status, _) = h
+        .call(
+            Method::POST,
+            &format!("/v1/sessions/{upcoming_id}/complete"),
+            Some(&net.alice.1),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    // "My sessions" lists Alice's, and only hers.
+    let (_, mine) = h
+        .call(Method::GET, "/v1/me/sessions", Some(&net.alice.1), None)
+        .await;
+    let ids: Vec<&str> = mine
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|s| s["id"].as_str())
+        .collect();
+    assert!(ids.contains(&id.as_str()) && ids.contains(&upcoming_id));
+    let (_, bobs) = h
+        .call(Method::GET, "/v1/me/sessions", Some(&net.bob.1), None)
+        .await;
+    assert_eq!(bobs.as_array().map(Vec::len), Some(0));
+    h.assert_openapi_matches(include_str!("../src/routes.rs"))
+        .await;
+    h.stop().await;
+}
+
+async fn bad_input(backend: Backend) {
+    let mut h = ServiceHarness::start::<Events>(backend, &["events.#"]).await;
+    let net = network(&mut h).await;
+    let start = Utc::now() + Duration::days(5);
+    let token = net.alice.1.clone();
+    let mut cases: Vec<(Value, &str)> = Vec::new();
+    let mut reversed = session_at(net.venue, start, 10);
+    reversed["ends_at"] = json!(paris(start - Duration::hours(1)));
+    cases.push((reversed, "ends_at"));
+    cases.push((
+        session_at(net.venue, Utc::now() - Duration::days(1), 10),
+        "starts_at",
+    ));
+    cases.push((session_at(net.venue, start, 0), "capacity"));
+    let mut no_capacity = session_at(net.venue, start, 10);
+    no_capacity
+        .as_object_mut()
+        .expect("object")
+        .remove("capacity");
+    cases.push((no_capacity, "capacity"));
+    cases.push((session_at(Uuid::now_v7(), start, 10), "venue_id"));
+    let mut online = session_at(net.venue, start, 10);
+    online["format"] = json!("online");
+    online.as_object_mut().expect("object").remove("venue_id");
+    cases.push((online.clone(), "online_url"));
+    online["online_url"] = json!("http://insecure.example.org");
+    cases.push((online, "online_url"));
+    let mut zone = session_at(net.venue, start, 10);
+    zone["timezone"] = json!("Europe/Lutece");
+    cases.push((zone, "timezone"));
+    let mut gap = session_at(net.venue, start, 10);
+    gap["starts_at"] = json!("2027-03-28T02:30:00");
+    cases.push((gap, "starts_at"));
+    let mut topic = session_at(net.venue, start, 10);
+    topic["topics"] = json!(["astrology"]);
+    cases.push((topic, "topics[0]"));
+    let mut unknown = session_at(net.venue, start, 10);
+    unknown["format"] = json!("telepathy");
+    cases.push((unknown, "format"));
+    for (body, expected) in cases {
+        let (status, problem) = h
+            .call(Method::POST, "/v1/sessions", Some(&token), Some(body))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+        assert_eq!(field(&problem), expected, "{problem}");
+    }
+    // Nothing was created by the refusals (only the probe session of `network`).
+    let (_, mine) = h
+        .call(Method::GET, "/v1/me/sessions", Some(&token), None)
+        .await;
+    assert_eq!(mine.as_array().map(Vec::len), Some(1));
+    // Registration input.
+    let session = published(&h, &token, session_at(net.venue, start, 10)).await;
+    let id = session["id"].as_str().expect("id");
+    for (body, expected) in [
+        (json!({"email": "person@example.org"}), "consent"),
+        (json!({"email": "not-an-email", "consent": true}), "email"),
+        (json!({"consent": true}), "email"),
+    ] {
+        let (status, problem) = h
+            .call(
+                Method::POST,
+                &format!("/v1/sessions/{id}/registrations"),
+                None,
+                Some(body),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+        assert_eq!(field(&problem), expected, "{problem}");
+    }
+    let (status, _) = h
+        .call(Method::GET, "/v1/sessions?departement=999", None, None)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = h
+        .call(Method::GET, "/v1/sessions?limit=100000", None, None)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = h
+        .call(
+            Method::POST,
+            &format!("/v1/sessions/{}/registrations", Uuid::now_v7()),
+            None,
+            Some(json!({"email": "a@example.org", "consent": true})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    h.stop().await;
+}
+
+async fn capacity_race(backend: Backend) {
+    let mut h = ServiceHarness::start::<Events>(backend, &["events.session.*"]).await;
+    let net = network(&mut h).await;
+    let session = published(
+        &h,
+        &net.alice.1,
+        session_at(net.venue, Utc::now() + Duration::days(3), 50),
+    )
+    .await;
+    let id = session["id"].as_str().expect("id").to_owned();
+    let mut tasks = Vec::new();
+    for i in 0..1000 {
+        let (http, url) = (
+            h.http.clone(),
+            format!("{}/v1/sessions/{id}/registrations", h.base),
+        );
+        tasks.push(tokio::spawn(async move {
+            let resp = http
+                .post(url)
+                .json(&json!({"email": format!("p{i}@example.org"), "consent": true}))
+                .send()
+                .await
+                .expect("request");
+            let status = resp.status();
+            let body: Value = resp.json().await.expect("json");
+            (status, body)
+        }));
+    }
+    let mut tokens = Vec::new();
+    let (mut confirmed, mut waitlisted) = (0, 0);
+    for task in tasks {
+        let (status, body) = task.await.expect("task");
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        match body["status"].as_str() {
+            Some("confirmed") => confirmed += 1,
+            Some("waitlisted") => waitlisted += 1,
+            other => panic!("unexpected status {other:?}"),
+        }
+        tokens.push(
+            body["cancellation_token"]
+                .as_str()
+                .expect("token")
+                .to_owned(),
+        );
+    }
+    assert_eq!((confirmed, waitlisted), (50, 950));
+    let (_, view) = h
+        .call(Method::GET, &format!("/v1/sessions/{id}"), None, None)
+        .await;
+    assert_eq!(
+        (
+            view["confirmed"].as_i64(),
+            view["waitlisted"].as_i64(),
+            view["seats_left"].as_i64()
+        ),
+        (Some(50), Some(950), Some(0))
+    );
+    // Rows agree with the counters, and arrival order is consistent: every confirmed
+    // registration arrived before every waitlisted one, waitlist positions run 1..=950.
+    let roll_path = format!("/v1/sessions/{id}/registrations");
+    let (_, roll) = h
+        .call(Method::GET, &roll_path, Some(&net.alice.1), None)
+        .await;
+    let roll = roll.as_array().expect("roll").clone();
+    assert_eq!(roll.len(), 1000);
+    let statuses: Vec<&str> = roll.iter().filter_map(|r| r["status"].as_str()).collect();
+    assert!(statuses[..50].iter().all(|s| *s == "confirmed"));
+    assert!(statuses[50..].iter().all(|s| *s == "waitlisted"));
+    let positions: Vec<i64> = roll[50..]
+        .iter()
+        .filter_map(|r| r["waitlist_position"].as_i64())
+        .collect();
+    assert_eq!(positions, (1..=950).collect::<Vec<_>>());
+    // Ten confirmed people cancel (concurrently): exactly the next ten are promoted.
+    let first_ten_waiting: Vec<Value> = roll[50..60].iter().map(|r| r["id"].clone()).collect();
+    let by_id: std::collections::HashMap<String, String> = roll
+        .iter()
+        .zip(0..)
+        .map(|(r, _)| {
+            (
+                r["id"].as_str().unwrap_or_default().to_owned(),
+                r["email"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    let confirmed_emails: Vec<String> = roll[..10]
+        .iter()
+        .map(|r| r["email"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    let mut cancels = Vec::new();
+    for email in &confirmed_emails {
+        let n: usize = email
+            .trim_start_matches('p')
+            .trim_end_matches("@example.org")
+            .parse()
+            .expect("n");
+        let token = tokens[n].clone();
+        let (http, url) = (
+            h.http.clone(),
+            format!("{}/v1/registrations/cancel", h.base),
+        );
+        cancels.push(tokio::spawn(async move {
+            http.post(url)
+                .json(&json!({"token": token}))
+                .send()
+                .await
+                .expect("cancel")
+                .status()
+        }));
+    }
+    for c in cancels {
+        assert_eq!(c.await.expect("task"), StatusCode::OK);
+    }
+    let (_, roll) = h
+        .call(Method::GET, &roll_path, Some(&net.alice.1), None)
+        .await;
+    let roll = roll.as_array().expect("roll");
+    let promoted: Vec<Value> = roll
+        .iter()
+        .filter(|r| r["status"] == "confirmed" && first_ten_waiting.contains(&r["id"]))
+        .map(|r| r["id"].clone())
+        .collect();
+    assert_eq!(promoted.len(), 10, "the next ten in line got the seats");
+    let count = |s: &str| roll.iter().filter(|r| r["status"] == s).count();
+    assert_eq!(
+        (count("confirmed"), count("waitlisted"), count("cancelled")),
+        (50, 940, 10)
+    );
+    let (_, view) = h
+        .call(Method::GET, &format!("/v1/sessions/{id}"), None, None)
+        .await;
+    assert_eq!(
+        (view["confirmed"].as_i64(), view["waitlisted"].as_i64()),
+        (Some(50), Some(940))
+    );
+    assert!(!by_id.is_empty());
+    h.stop().await;
+}
+
+async fn waitlist_rules(backend: Backend) {
+    let mut h = ServiceHarness::start::<Events>(backend, &["events.registration.*"]).await;
+    let net = network(&mut h).await;
+    let start = Utc::now() + Duration::days(4);
+    let body = session_at(net.venue, start, 2);
+    let session = published(&h, &net.alice.1, body.clone()).await;
+    let id = session["id"].as_str().expect("id").to_owned();
+    for i in 0..4 {
+        let (status, reg) = register_anonymously(&h, &id, &format!("w{i}@example.org")).await;
+        assert_eq!(status, StatusCode::CREATED, "{reg}");
+        assert_eq!(
+            reg["status"],
+            if i < 2 { "confirmed" } else { "waitlisted" }
+        );
+        if i >= 2 {
+            assert_eq!(reg["waitlist_position"], i - 1);
+        }
+    }
+    // Same email twice (case folded): refused.
+    let (status, _) = register_anonymously(&h, &id, "W0@Example.org").await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    // Below the confirmed count: refused, nothing changed.
+    let mut smaller = body.clone();
+    smaller["capacity"] = json!(1);
+    let (status, problem) = h
+        .call(
+            Method::PUT,
+            &format!("/v1/sessions/{id}"),
+            Some(&net.alice.1),
+            Some(smaller),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(field(&problem), "capacity");
+    // Larger: the two waiting people are promoted, in order.
+    drain(&mut h).await;
+    let mut larger = body.clone();
+    larger["capacity"] = json!(5);
+    let (status, view) = h
+        .call(
+            Method::PUT,
+            &format!("/v1/sessions/{id}"),
+            Some(&net.alice.1),
+            Some(larger),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert_eq!(
+        (
+            view["confirmed"].as_i64(),
+            view["waitlisted"].as_i64(),
+            view["seats_left"].as_i64()
+        ),
+        (Some(4), Some(0), Some(1))
+    );
+    let first = expect(&mut h, "events.registration.promoted").await;
+    let second = expect(&mut h, "events.registration.promoted").await;
+    assert!(first["registration_id"].as_str() < second["registration_id"].as_str());
+    // Without a waiting list, a full session refuses with SESSION_FULL.
+    let mut closed = session_at(net.venue, start, 1);
+    closed["waitlist"] = json!(false);
+    let closed = published(&h, &net.alice.1, closed).await;
+    let closed_id = closed["id"].as_str().expect("id");
+    let (status, _) = register_anonymously(&h, closed_id, "first@example.org").await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, problem) = register_anonymously(&h, closed_id, "second@example.org").await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    assert_eq!(problem["code"], "SESSION_FULL");
+    // On-site-only sessions take no registration.
+    let mut on_site = session_at(net.venue, start, 10);
+    on_site["registration_mode"] = json!("on_site_only");
+    let on_site = published(&h, &net.alice.1, on_site).await;
+    let (status, _) =
+        register_anonymously(&h, on_site["id"].as_str().expect("id"), "x@example.org").await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    h.stop().await;
+}
+
+async fn anonymous_tokens_and_erasure(backend: Backend) {
+    let mut h = ServiceHarness::start::<Events>(backend, &["events.registration.*"]).await;
+    let net = network(&mut h).await;
+    let session = published(
+        &h,
+        &net.alice.1,
+        session_at(net.venue, Utc::now() + Duration::days(2), 1),
+    )
+    .await;
+    let id = session["id"].as_str().expect("id").to_owned();
+    let (_, first) = register_anonymously(&h, &id, "ana@example.org").await;
+    let (_, second) = register_anonymously(&h, &id, "ben@example.org").await;
+    assert_eq!(second["status"], "waitlisted");
+    let token = first["cancellation_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    // Forged tokens are unknown; nothing changes.
+    for forged in [
+        "0".repeat(64),
+        "not-a-token".into(),
+        token.replace(&token[..4], "ffff"),
+    ] {
+        let (status, _) = h
+            .call(
+                Method::POST,
+                "/v1/registrations/cancel",
+                None,
+                Some(json!({"token": forged})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+    let (_, view) = h
+        .call(Method::GET, &format!("/v1/sessions/{id}"), None, None)
+        .await;
+    assert_eq!(view["confirmed"], 1);
+    let (status, _) = h
+        .call(
+            Method::POST,
+            "/v1/registrations/cancel",
+            None,
+            Some(json!({"token": token})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    // Ben was promoted; the stale token is recognised and refused.
+    let (_, roll) = h
+        .call(
+            Method::GET,
+            &format!("/v1/sessions/{id}/registrations"),
+            Some(&net.alice.1),
+            None,
+        )
+        .await;
+    assert_eq!(roll[1]["status"], "confirmed");
+    let (status, problem) = h
+        .call(
+            Method::POST,
+            "/v1/registrations/cancel",
+            None,
+            Some(json!({"token": token})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    // Ana may register again after cancelling.
+    let (status, _) = register_anonymously(&h, &id, "ana@example.org").await;
+    assert_eq!(status, StatusCode::CREATED);
+    // Erasure on request: Ben's email and name are gone, his seat freed.
+    let ben = second["cancellation_token"].as_str().expect("token");
+    let (status, _) = h
+        .call(
+            Method::POST,
+            "/v1/registrations/erase",
+            None,
+            Some(json!({"token": ben})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, roll) = h
+        .call(
+            Method::GET,
+            &format!("/v1/sessions/{id}/registrations"),
+            Some(&net.alice.1),
+            None,
+        )
+        .await;
+    let emails: Vec<&str> = roll
+        .as_array()
+        .expect("roll")
+        .iter()
+        .filter_map(|r| r["email"].as_str())
+        .collect();
+    assert!(!emails.contains(&"ben@example.org"), "{roll}");
+    assert_eq!(roll[1]["status"], "cancelled");
+    // Signed-in erasure.
+    let citizen = h.token("citizen-erase", Role::Citizen, None);
+    h.call(
+        Method::POST,
+        &format!("/v1/sessions/{id}/registrations"),
+        Some(&citizen),
+        Some(json!({})),
+    )
+    .await;
+    let (status, _) = h
+        .call(Method::DELETE, "/v1/me/registrations", Some(&citizen), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, mine) = h
+        .call(Method::GET, "/v1/me/registrations", Some(&citizen), None)
+        .await;
+    assert_eq!(mine.as_array().map(Vec::len), Some(0));
+    // Automatic erasure after the retention period (as the background sweep runs it).
+    let db = cafeia_platform::db::connect(&h.env.config.database_url("events"), 2)
+        .await
+        .expect("db");
+    let erased = cafeia_events::registrations::erase_before(&db, Utc::now() + Duration::days(30))
+        .await
+        .expect("sweep");
+    assert!(erased >= 1);
+    let (_, roll) = h
+        .call(
+            Method::GET,
+            &format!("/v1/sessions/{id}/registrations"),
+            Some(&net.alice.1),
+            None,
+        )
+        .await;
+    assert!(
+        roll.as_array()
+            .expect("roll")
+            .iter()
+            .all(|r| r["email"].is_null()),
+        "{roll}"
+    );
+    h.stop().await;
+}
+
+async fn attendance_correction_replaces(backend: Backend) {
+    let mut h = ServiceHarness::start::<Events>(backend, &["events.attendance.*"]).await;
+    let net = network(&mut h).await;
+    let start = Utc::now() + Duration::seconds(3);
+    let session = published(&h, &net.alice.1, session_at(net.venue, start, 10)).await;
+    let id = session["id"].as_str().expect("id").to_owned();
+    let mut regs = Vec::new();
+    for i in 0..3 {
+        let (_, reg) = register_anonymously(&h, &id, &format!("a{i}@example.org")).await;
+        regs.push(reg["id"].as_str().expect("id").to_owned());
+    }
+    let report = json!({
+        "registrations": [
+            {"registration_id": regs[0], "attended": true},
+            {"registration_id": regs[1], "attended": true},
+            {"registration_id": regs[2], "attended": false},
+        ],
+        "walk_ins": 4, "first_timers": 5,
+        "age_bands": {"25_39": 3, "60_74": 2}, "occupations": {"retired": 2, "employee": 3},
+    });
+    // Not before the start.
+    let path = format!("/v1/sessions/{id}/attendance");
+    let (status, _) = h
+        .call(Method::PUT, &path, Some(&net.alice.1), Some(report.clone()))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    tokio::time::sleep(
+        (start - Utc::now()).to_std().unwrap_or_default() + StdDuration::from_millis(300),
+    )
+    .await;
+    // Registration is closed once started.
+    let (status, _) = register_anonymously(&h, &id, "late@example.org").await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    // Someone else's report, impossible figures: refused.
+    let (status, _) = h
+        .call(Method::PUT, &path, Some(&net.bob.1), Some(report.clone()))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let mut too_many = report.clone();
+    too_many["first_timers"] = json!(7);
+    let (status, problem) = h
+        .call(Method::PUT, &path, Some(&net.alice.1), Some(too_many))
+        .await;
+    assert_eq!(
+        (status, field(&problem)),
+        (StatusCode::BAD_REQUEST, "first_timers")
+    );
+    let mut ages = report.clone();
+    ages["age_bands"] = json!({"25_39": 5, "60_74": 2});
+    let (status, problem) = h
+        .call(Method::PUT, &path, Some(&net.alice.1), Some(ages))
+        .await;
+    assert_eq!(
+        (status, field(&problem)),
+        (StatusCode::BAD_REQUEST, "age_bands")
+    );
+    let mut stranger = report.clone();
+    stranger["registrations"][0]["registration_id"] = json!(Uuid::now_v7());
+    let (status, problem) = h
+        .call(Method::PUT, &path, Some(&net.alice.1), Some(stranger))
+        .await;
+    assert_eq!(
+        (status, field(&problem)),
+        (StatusCode::BAD_REQUEST, "registrations[0].registration_id")
+    );
+    h.no_more_messages().await;
+    // The report.
+    let (status, first) = h
+        .call(Method::PUT, &path, Some(&net.alice.1), Some(report.clone()))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(
+        (
+            first["version"].as_i64(),
+            first["attended"].as_i64(),
+            first["no_shows"].as_i64()
+        ),
+        (Some(1), Some(6), Some(1))
+    );
+    let v1 = expect(&mut h, "events.attendance.recorded").await;
+    assert_eq!(
+        (
+            v1["version"].as_i64(),
+            v1["attended"].as_i64(),
+            v1["first_timers"].as_i64()
+        ),
+        (Some(1), Some(6), Some(5))
+    );
+    assert!(v1.get("email").is_none() && v1["age_bands"]["25_39"] == 3);
+    // The correction replaces it: all three came, one walk-in less.
+    let mut fixed = report.clone();
+    fixed["registrations"][2]["attended"] = json!(true);
+    fixed["walk_ins"] = json!(3);
+    fixed["first_timers"] = json!(4);
+    let (status, second) = h
+        .call(Method::PUT, &path, Some(&net.alice.1), Some(fixed))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{second}");
+    assert_eq!(
+        (
+            second["version"].as_i64(),
+            second["attended"].as_i64(),
+            second["no_shows"].as_i64(),
+            second["first_timers"].as_i64()
+        ),
+        (Some(2), Some(6), Some(0), Some(4))
+    );
+    let v2 = expect(&mut h, "events.attendance.recorded").await;
+    assert_eq!(
+        (
+            v2["version"].as_i64(),
+            v2["attended"].as_i64(),
+            v2["first_timers"].as_i64(),
+            v2["no_shows"].as_i64()
+        ),
+        (Some(2), Some(6), Some(4), Some(0))
+    );
+    let (_, stored) = h.call(Method::GET, &path, Some(&net.alice.1), None).await;
+    assert_eq!(
+        (stored["version"].as_i64(), stored["first_timers"].as_i64()),
+        (Some(2), Some(4))
+    );
+    let (_, view) = h
+        .call(Method::GET, &format!("/v1/sessions/{id}"), None, None)
+        .await;
+    assert_eq!(view["status"], "completed");
+    h.stop().await;
+}
+
+/// Parses a feed and returns (summary, start as a UTC instant, status) of each event.
+fn events_of(ics: &str) -> Vec<(String, DateTime<Utc>, String)> {
+    use icalendar::{Calendar, CalendarDateTime, Component, DatePerhapsTime};
+    let calendar: Calendar = ics.parse().expect("valid iCalendar");
+    calendar
+        .events()
+        .map(|e| {
+            let start = match e.get_start() {
+                Some(DatePerhapsTime::DateTime(CalendarDateTime::Utc(t))) => t,
+                other => panic!("start as a UTC instant, got {other:?}"),
+            };
+            (
+                e.get_summary().unwrap_or_default().to_owned(),
+                start,
+                e.property_value("STATUS").unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+async fn series_and_calendars(backend: Backend) {
+    let mut h = ServiceHarness::start::<Events>(backend, &["events.session.*"]).await;
+    let net = network(&mut h).await;
+    // A weekly café at 18:00 in Paris, across the change to summer time (28 March 2027).
+    let local = |s: &str| NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S").expect("time");
+    let mut session = session_at(net.venue, Utc::now() + Duration::days(1), 12);
+    session["starts_at"] = json!("2027-03-14T18:00:00");
+    session["ends_at"] = json!("2027-03-14T19:30:00");
+    let (status, series) = h
+        .call(
+            Method::POST,
+            "/v1/series",
+            Some(&net.alice.1),
+            Some(json!({"session": session, "recurrence": {"frequency": "weekly", "count": 4}, "publish": true})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{series}");
+    let sessions = series["sessions"].as_array().expect("sessions");
+    assert_eq!(sessions.len(), 4);
+    let starts: Vec<&str> = sessions
+        .iter()
+        .filter_map(|s| s["starts_at"].as_str())
+        .collect();
+    assert_eq!(
+        starts,
+        vec![
+            "2027-03-14T18:00:00+01:00",
+            "2027-03-21T18:00:00+01:00",
+            "2027-03-28T18:00:00+02:00",
+            "2027-04-04T18:00:00+02:00",
+        ]
+    );
+    for _ in 0..4 {
+        expect(&mut h, "events.session.published").await;
+    }
+    // The series' sessions are listed together; one is cancelled.
+    let series_id = series["series_id"].as_str().expect("id");
+    let (_, page) = h
+        .call(
+            Method::GET,
+            &format!("/v1/sessions?series_id={series_id}"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(page["items"].as_array().map(Vec::len), Some(4));
+    let third = sessions[2]["id"].as_str().expect("id");
+    h.call(
+        Method::POST,
+        &format!("/v1/sessions/{third}/cancel"),
+        Some(&net.alice.1),
+        Some(json!({"reason": "jour férié"})),
+    )
+    .await;
+    // The facilitator's feed, parsed back: instants are right on both sides of the change.
+    let ics = h
+        .http
+        .get(format!(
+            "{}/v1/calendars/facilitators/{}/feed.ics",
+            h.base, net.alice.0
+        ))
+        .send()
+        .await
+        .expect("feed");
+    assert_eq!(
+        ics.headers()["content-type"],
+        "text/calendar; charset=utf-8"
+    );
+    let ics = ics.text().await.expect("text");
+    let events = events_of(&ics);
+    let paris = |t: &DateTime<Utc>| t.with_timezone(&chrono_tz::Europe::Paris).naive_local();
+    let series_events: Vec<&(String, DateTime<Utc>, String)> = events
+        .iter()
+        .filter(|e| e.1.date_naive().format("%Y").to_string() == "2027")
+        .collect();
+    assert_eq!(series_events.len(), 4, "{ics}");
+    assert_eq!(series_events[0].1.hour(), 17, "18:00 CET is 17:00 UTC");
+    assert_eq!(series_events[3].1.hour(), 16, "18:00 CEST is 16:00 UTC");
+    assert!(
+        series_events
+            .iter()
+            .all(|e| paris(&e.1).time() == local("2027-01-01T18:00:00").time())
+    );
+    assert_eq!(series_events[2].2, "CANCELLED");
+    assert_eq!(series_events[0].2, "CONFIRMED");
+    // One session's .ics, the public feed by département and topic.
+    let first = sessions[0]["id"].as_str().expect("id");
+    let one = h
+        .http
+        .get(format!("{}/v1/sessions/{first}/calendar.ics", h.base))
+        .send()
+        .await
+        .expect("ics")
+        .text()
+        .await
+        .expect("text");
+    assert_eq!(events_of(&one).len(), 1);
+    let public = h
+        .http
+        .get(format!(
+            "{}/v1/calendars/public.ics?departement=69&topic=what_is_ai&from=2027-03-01T00:00:00Z",
+            h.base
+        ))
+        .send()
+        .await
+        .expect("ics")
+        .text()
+        .await
+        .expect("text");
+    let public = events_of(&public);
+    assert_eq!(
+        public.len(),
+        4,
+        "published and cancelled sessions of the series"
+    );
+    let elsewhere = h
+        .http
+        .get(format!("{}/v1/calendars/public.ics?departement=13", h.base))
+        .send()
+        .await
+        .expect("ics")
+        .text()
+        .await
+        .expect("text");
+    assert!(events_of(&elsewhere).is_empty());
+    // A citizen's private feed shows their sessions, with the online link.
+    let mut online = session_at(net.venue, Utc::now() + Duration::days(6), 1);
+    online["format"] = json!("online");
+    online["online_url"] = json!("https://visio.example.org/cafe-ia");
+    online.as_object_mut().expect("object").remove("venue_id");
+    let online = published(&h, &net.alice.1, online).await;
+    let online_id = online["id"].as_str().expect("id");
+    let citizen = h.token("citizen-feed", Role::Citizen, None);
+    let (_, public_view) = h
+        .call(
+            Method::GET,
+            &format!("/v1/sessions/{online_id}"),
+            Some(&citizen),
+            None,
+        )
+        .await;
+    assert!(
+        public_view["online_url"].is_null(),
+        "link hidden before registering"
+    );
+    h.call(
+        Method::POST,
+        &format!("/v1/sessions/{online_id}/registrations"),
+        Some(&citizen),
+        Some(json!({})),
+    )
+    .await;
+    let (_, registered_view) = h
+        .call(
+            Method::GET,
+            &format!("/v1/sessions/{online_id}"),
+            Some(&citizen),
+            None,
+        )
+        .await;
+    assert_eq!(
+        registered_view["online_url"],
+        "https://visio.example.org/cafe-ia"
+    );
+    let (status, feed) = h
+        .call(Method::POST, "/v1/me/calendar", Some(&citizen), None)
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let path = feed["path"].as_str().expect("path");
+    let private = h
+        .http
+        .get(format!("{}{path}", h.base))
+        .send()
+        .await
+        .expect("feed")
+        .text()
+        .await
+        .expect("text");
+    assert_eq!(events_of(&private).len(), 1);
+    assert!(private.contains("https://visio.example.org/cafe-ia"));
+    // A new feed URL revokes the old one.
+    h.call(Method::POST, "/v1/me/calendar", Some(&citizen), None)
+        .await;
+    let (status, _) = h.call(Method::GET, path, None, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // JSON-LD.
+    let (status, ld) = h
+        .call(
+            Method::GET,
+            &format!("/v1/sessions/{first}/jsonld"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(ld["@type"], json!(["Event", "EducationEvent"]));
+    assert_eq!(
+        (
+            ld["maximumAttendeeCapacity"].as_i64(),
+            ld["remainingAttendeeCapacity"].as_i64()
+        ),
+        (Some(12), Some(12))
+    );
+    assert_eq!(
+        ld["eventAttendanceMode"],
+        "https://schema.org/OfflineEventAttendanceMode"
+    );
+    assert_eq!(ld["isAccessibleForFree"], true);
+    let (_, ld) = h
+        .call(
+            Method::GET,
+            &format!("/v1/sessions/{third}/jsonld"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(ld["eventStatus"], "https://schema.org/EventCancelled");
+    // Bad series input.
+    let (status, problem) = h
+        .call(Method::POST, "/v1/series", Some(&net.alice.1),
+            Some(json!({"session": session_at(net.venue, Utc::now() + Duration::days(1), 5), "recurrence": {"frequency": "weekly", "count": 500}})))
+        .await;
+    assert_eq!(
+        (status, field(&problem)),
+        (StatusCode::BAD_REQUEST, "recurrence.count")
+    );
+    h.stop().await;
+}
+
+async fn replica_from_the_bus(backend: Backend) {
+    let mut h = ServiceHarness::start::<Events>(backend, &["events.session.*"]).await;
+    let net = network(&mut h).await;
+    let session = published(
+        &h,
+        &net.bob.1,
+        session_at(net.venue, Utc::now() + Duration::days(8), 10),
+    )
+    .await;
+    let id = session["id"].as_str().expect("id").to_owned();
+    drain(&mut h).await;
+    // The same announcement delivered twice changes nothing the second time.
+    let suspension = cafeia_platform::envelope::Envelope::new(
+        SUSPENDED,
+        "facilitator",
+        facilitator(net.bob.0, "bob", "suspended"),
+    );
+    let message = cafeia_platform::bus::Message::event(SUSPENDED.routing_key(), &suspension)
+        .expect("message");
+    h.bus.publish(&message).await.expect("published");
+    let updated = expect(&mut h, "events.session.updated").await;
+    assert_eq!(
+        (updated["id"].as_str(), updated["status"].as_str()),
+        (Some(id.as_str()), Some("draft"))
+    );
+    h.bus.publish(&message).await.expect("published again");
+    h.no_more_messages().await;
+    // A suspended facilitator cannot act; their session is no longer public.
+    let (status, _) = h
+        .call(Method::GET, &format!("/v1/sessions/{id}"), None, None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = h
+        .call(
+            Method::POST,
+            "/v1/sessions",
+            Some(&net.bob.1),
+            Some(session_at(net.venue, Utc::now() + Duration::days(9), 5)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // An older announcement arriving late does not undo the suspension.
+    let stale = cafeia_platform::envelope::Envelope {
+        time: Utc::now() - Duration::hours(1),
+        ..cafeia_platform::envelope::Envelope::new(
+            VERIFIED,
+            "facilitator",
+            facilitator(net.bob.0, "bob", "verified"),
+        )
+    };
+    let message =
+        cafeia_platform::bus::Message::event(VERIFIED.routing_key(), &stale).expect("message");
+    h.bus.publish(&message).await.expect("published");
+    tokio::time::sleep(StdDuration::from_millis(500)).await;
+    let (status, _) = h
+        .call(
+            Method::POST,
+            &format!("/v1/sessions/{id}/publish"),
+            Some(&net.bob.1),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    h.stop().await;
+}
+
+backend_matrix!(
+    lifecycle_and_authorization,
+    bad_input,
+    capacity_race,
+    waitlist_rules,
+    anonymous_tokens_and_erasure,
+    attendance_correction_replaces,
+    series_and_calendars,
+    replica_from_the_bus,
+);
+
+#[test]
+fn every_message_type_has_a_contract() {
+    assert_every_type_has_a_contract(&messages::ALL);
+}
