@@ -3,7 +3,7 @@
 
 use crate::{
     errors::gql,
-    rest::{client, enum_text, query_string, required, segment, to_value},
+    rest::{client, enum_text, query_string, required, segment, to_value, wire_enum},
 };
 use async_graphql::{Context, Enum, ID, InputObject, Json, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -11,15 +11,6 @@ use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
 const SERVICE: &str = "catalogue";
-
-macro_rules! wire_enum {
-    ($(#[$doc:meta])* $name:ident { $($variant:ident),* $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Enum, Copy, Clone, Eq, PartialEq, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),* }
-    };
-}
 
 wire_enum!(Level {
     Discovery,
@@ -37,7 +28,9 @@ wire_enum!(Audience {
     Teachers,
     PublicAgents
 });
-wire_enum!(TrainingFormat {
+wire_enum!(
+    /// In a venue, online, or both.
+    Format {
     InPerson,
     Online,
     Hybrid
@@ -107,7 +100,7 @@ pub struct Training {
     pub content: String,
     pub level: Level,
     pub audiences: Vec<Audience>,
-    pub format: TrainingFormat,
+    pub format: Format,
     pub pace: Pace,
     pub duration_hours: i32,
     pub free: bool,
@@ -205,7 +198,7 @@ pub struct TrainingInput {
     pub content: String,
     pub level: Level,
     pub audiences: Vec<Audience>,
-    pub format: TrainingFormat,
+    pub format: Format,
     pub pace: Pace,
     pub duration_hours: i32,
     pub free: bool,
@@ -254,7 +247,7 @@ pub struct ModuleInput {
 pub struct TrainingFilter {
     pub level: Option<Level>,
     pub audience: Option<Audience>,
-    pub format: Option<TrainingFormat>,
+    pub format: Option<Format>,
     pub free_only: Option<bool>,
     pub topic: Option<String>,
     pub departement: Option<String>,
@@ -555,10 +548,7 @@ mod tests {
             enum_text(&Audience::JobSeekers).as_deref(),
             Some("job_seekers")
         );
-        assert_eq!(
-            enum_text(&TrainingFormat::InPerson).as_deref(),
-            Some("in_person")
-        );
+        assert_eq!(enum_text(&Format::InPerson).as_deref(), Some("in_person"));
         assert_eq!(
             enum_text(&TrainingAccessibility::RgaaCompliant).as_deref(),
             Some("rgaa_compliant")

@@ -6,10 +6,12 @@ pub mod catalogue;
 pub mod clients;
 pub mod config;
 pub mod errors;
+pub mod events;
 pub mod facilitators;
 pub mod rest;
 pub mod routes;
 pub mod schema;
+pub mod seats;
 pub mod system;
 
 use cafeia_platform::{
@@ -28,6 +30,7 @@ pub use schema::{AppSchema, build_schema, sdl};
 /// A running gateway.
 pub struct Gateway {
     http: RunningHttp,
+    stop: tokio_util::sync::CancellationToken,
 }
 
 impl Gateway {
@@ -37,12 +40,14 @@ impl Gateway {
 
     pub async fn stop(self) {
         self.http.stop().await;
+        self.stop.cancel();
     }
 }
 
 /// Shared backends when the gateway runs inside the embedded stack.
 #[derive(Clone, Default)]
 pub struct Shared {
+    pub bus: Option<Arc<dyn cafeia_platform::bus::Bus>>,
     pub cache: Option<Arc<dyn Cache>>,
     pub verifier: Option<Verifier>,
 }
@@ -63,6 +68,13 @@ pub async fn start(
             .await
             .map_err(StartError::Auth)?,
     };
+    let bus = match shared.bus {
+        Some(b) => b,
+        None => cafeia_platform::bus::connect(&config.platform.bus).await?,
+    };
+    let stop = tokio_util::sync::CancellationToken::new();
+    let seats =
+        seats::SeatsHub::start(bus, &config.platform.bus.queue_prefix, stop.clone()).await?;
     let metrics = Metrics::new("gateway");
     let schema = build_schema(&config.graphql);
     let state = routes::GatewayState {
@@ -76,6 +88,7 @@ pub async fn start(
             Duration::from_secs(60),
         ),
         graphiql: config.graphql.graphiql,
+        seats,
     };
     let http_state = HttpState {
         service: "gateway",
@@ -89,5 +102,5 @@ pub async fn start(
         routes::configure(cfg, state.clone())
     })?;
     tracing::info!(port = http.port, "gateway started");
-    Ok(Gateway { http })
+    Ok(Gateway { http, stop })
 }

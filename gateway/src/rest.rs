@@ -62,3 +62,14 @@ pub fn required<T>(result: Result<Option<T>, AppError>) -> Result<T> {
         )))
     })
 }
+
+/// A GraphQL enum that travels as the services' snake_case text.
+macro_rules! wire_enum {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),* }
+    };
+}
+pub(crate) use wire_enum;

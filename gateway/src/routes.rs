@@ -24,6 +24,7 @@ pub struct GatewayState {
     pub services: ServiceClient,
     pub limiter: RateLimiter,
     pub graphiql: bool,
+    pub seats: crate::seats::SeatsHub,
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig, state: GatewayState) {
@@ -124,6 +125,7 @@ async fn execute(
         .data(Viewer(caller))
         .data(call)
         .data(state.services.clone())
+        .data(state.seats.clone())
         .data(loader);
     let response: GraphQLResponse = state.schema.execute(request).await.into();
     actix_web::Responder::respond_to(response, req).map_into_boxed_body()
@@ -138,6 +140,7 @@ async fn subscriptions(
 ) -> actix_web::Result<HttpResponse> {
     let verifier = state.verifier.clone();
     let services = state.services.clone();
+    let seats = state.seats.clone();
     GraphQLSubscription::new(state.schema.clone())
         .on_connection_init(move |init| async move {
             let token = ["Authorization", "authorization", "token"]
@@ -154,6 +157,7 @@ async fn subscriptions(
             let mut data = async_graphql::Data::default();
             data.insert(Viewer(caller));
             data.insert(services);
+            data.insert(seats);
             Ok(data)
         })
         .start(&req, payload)

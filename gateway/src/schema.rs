@@ -3,19 +3,20 @@
 use crate::{
     catalogue::{CatalogueMutation, CatalogueQuery},
     config::GraphqlConfig,
+    events::{EventsMutation, EventsQuery, EventsSubscription},
     facilitators::{FacilitatorsMutation, FacilitatorsQuery},
     system::{SystemQuery, SystemSubscription},
 };
 use async_graphql::{MergedObject, MergedSubscription, Schema};
 
 #[derive(MergedObject, Default)]
-pub struct Query(SystemQuery, FacilitatorsQuery, CatalogueQuery);
+pub struct Query(SystemQuery, FacilitatorsQuery, CatalogueQuery, EventsQuery);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(FacilitatorsMutation, CatalogueMutation);
+pub struct Mutation(FacilitatorsMutation, CatalogueMutation, EventsMutation);
 
 #[derive(MergedSubscription, Default)]
-pub struct Subscription(SystemSubscription);
+pub struct Subscription(SystemSubscription, EventsSubscription);
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
 

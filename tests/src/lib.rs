@@ -91,6 +91,14 @@ impl TestStack {
             .expect("JSON body")
     }
 
+    /// The gateway's configuration, to start another replica beside it.
+    pub fn gateway_config(&self) -> GatewayConfig {
+        self.stack
+            .as_ref()
+            .map(|s| s.config.clone())
+            .unwrap_or_default()
+    }
+
     pub async fn stop(mut self) {
         if let Some(stack) = self.stack.take() {
             stack.stop().await;

@@ -45,6 +45,7 @@ const TOKEN_TTL: Duration = Duration::from_secs(8 * 3600);
 
 /// Every service and the gateway, started in this process.
 pub struct Stack {
+    /// The gateway's configuration, with the services' actual addresses.
     pub config: GatewayConfig,
     gateway: cafeia_gateway::Gateway,
     services: Vec<Running>,
@@ -104,8 +105,9 @@ impl Stack {
             }
         };
         let gateway = match cafeia_gateway::start(
-            gateway_config,
+            gateway_config.clone(),
             cafeia_gateway::Shared {
+                bus: shared.bus.clone(),
                 cache: shared.cache.clone(),
                 verifier: Some(verifier),
             },
@@ -121,7 +123,7 @@ impl Stack {
             }
         };
         Ok(Stack {
-            config,
+            config: gateway_config,
             gateway,
             services,
         })
@@ -180,11 +182,13 @@ async fn start_services(
         demo,
         database_for,
     };
-    started.push(one.start::<cafeia_catalogue::Catalogue>().await?);
-    started.push(one.start::<cafeia_facilitators::Facilitators>().await?);
-    started.push(one.start::<cafeia_events::Events>().await?);
-    started.push(one.start::<cafeia_matching::Matching>().await?);
+    // Consumers first: a broker drops messages published before a queue is bound, and the
+    // demo data of the producers is announced as soon as they start.
     started.push(one.start::<cafeia_outreach::Outreach>().await?);
+    started.push(one.start::<cafeia_matching::Matching>().await?);
+    started.push(one.start::<cafeia_events::Events>().await?);
+    started.push(one.start::<cafeia_facilitators::Facilitators>().await?);
+    started.push(one.start::<cafeia_catalogue::Catalogue>().await?);
     Ok(())
 }
 

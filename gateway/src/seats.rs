@@ -1,0 +1,66 @@
+//! Live seat counts for GraphQL subscriptions. Every gateway replica listens to
+//! `events.seats.changed` on its own transient queue (so each replica hears every change,
+//! whichever replica a subscriber is connected to) and fans the updates out in process.
+
+use cafeia_platform::bus::{Bus, BusError, Subscription};
+use serde::Deserialize;
+use std::sync::Arc;
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+/// What `events.seats.changed` carries.
+#[derive(Clone, Debug, Deserialize)]
+pub struct SeatsChanged {
+    pub session_id: Uuid,
+    pub capacity: Option<i32>,
+    pub confirmed: i32,
+    pub waitlisted: i32,
+    pub seats_left: Option<i32>,
+}
+
+#[derive(Clone)]
+pub struct SeatsHub {
+    tx: broadcast::Sender<SeatsChanged>,
+}
+
+impl SeatsHub {
+    /// Starts listening; stops when `stop` fires.
+    pub async fn start(
+        bus: Arc<dyn Bus>,
+        queue_prefix: &str,
+        stop: CancellationToken,
+    ) -> Result<Self, BusError> {
+        let queue = format!("{queue_prefix}gateway.seats.{}", Uuid::now_v7().simple());
+        let mut subscriber = bus
+            .subscribe(Subscription::transient(queue, &["events.seats.changed"]))
+            .await?;
+        // A slow subscriber skips to the newest counts rather than holding the others back.
+        let (tx, _) = broadcast::channel(4_096);
+        let hub = Self { tx: tx.clone() };
+        tokio::spawn(async move {
+            loop {
+                let delivery = tokio::select! {
+                    _ = stop.cancelled() => return,
+                    d = subscriber.next() => match d { Some(d) => d, None => return },
+                };
+                #[derive(Deserialize)]
+                struct Body {
+                    data: SeatsChanged,
+                }
+                match serde_json::from_slice::<Body>(&delivery.message.body) {
+                    Ok(body) => {
+                        let _ = tx.send(body.data);
+                    }
+                    Err(e) => tracing::warn!(error = %e, "malformed seats.changed ignored"),
+                }
+                let _ = delivery.ack().await;
+            }
+        });
+        Ok(hub)
+    }
+
+    pub fn watch(&self) -> broadcast::Receiver<SeatsChanged> {
+        self.tx.subscribe()
+    }
+}
