@@ -39,6 +39,9 @@ const CONFIRMED: &str = "confirmed";
 const WAITLISTED: &str = "waitlisted";
 const CANCELLED: &str = "cancelled";
 
+/// SQL: the session (before this registration) has a seat for the next person.
+const SEAT_FREE: &str = "(capacity IS NULL OR (confirmed < capacity AND waitlisted = 0))";
+
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegistrationInput {
@@ -119,13 +122,12 @@ pub fn secret() -> AppResult<String> {
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-async fn announce<C: ConnectionTrait>(
-    conn: &C,
+fn change_envelope(
     kind: MessageType,
     model: &registration::Model,
     waitlist_position: Option<i64>,
     cause: Option<&str>,
-) -> AppResult<()> {
+) -> AppResult<(MessageType, Envelope<serde_json::Value>)> {
     let change = RegistrationChange {
         registration_id: model.id,
         session_id: model.session_id,
@@ -134,9 +136,47 @@ async fn announce<C: ConnectionTrait>(
         signed_in: model.account.is_some(),
         cause: cause.map(str::to_owned),
     };
-    let envelope = Envelope::new(kind, format!("registration/{}", model.id), change);
-    outbox::enqueue(conn, kind, &envelope).await?;
+    let data = serde_json::to_value(change).map_err(AppError::internal)?;
+    Ok((
+        kind,
+        Envelope::new(kind, format!("registration/{}", model.id), data),
+    ))
+}
+
+async fn announce<C: ConnectionTrait>(
+    conn: &C,
+    kind: MessageType,
+    model: &registration::Model,
+    waitlist_position: Option<i64>,
+    cause: Option<&str>,
+) -> AppResult<()> {
+    let message = change_envelope(kind, model, waitlist_position, cause)?;
+    outbox::enqueue_many(conn, &[message]).await?;
     Ok(())
+}
+
+/// Why a registration was not taken (the fast path's conditions, one by one).
+async fn why_not(db: &sea_orm::DatabaseConnection, id: Uuid, now: DateTime<Utc>) -> AppError {
+    let session = match sessions::find(db, id).await {
+        Ok(s) => s,
+        Err(e) => return e,
+    };
+    match sessions::parse_status(&session.status) {
+        SessionStatus::Published => {}
+        SessionStatus::Cancelled => return AppError::conflict("session annulée"),
+        SessionStatus::Completed => return AppError::conflict("session terminée"),
+        SessionStatus::Draft => return AppError::not_found("session inconnue"),
+    }
+    if now >= session.starts_at {
+        AppError::conflict("les inscriptions sont closes : la session a commencé")
+    } else if session.registration_mode != "open" {
+        AppError::conflict("inscription sur place uniquement pour cette session")
+    } else {
+        AppError::new(
+            cafeia_platform::ErrorCode::SessionFull,
+            "session complète (pas de liste d'attente)",
+        )
+    }
 }
 
 struct Who {
@@ -207,57 +247,45 @@ pub async fn register(
         None
     };
     let db = &state.platform.db;
+    let now = Utc::now();
     let txn = db.begin().await?;
-    // Locks the session row and takes this registration's arrival number in one statement.
-    let session = session::Entity::update_many()
+    // One statement locks the session row, takes an arrival number and a seat or a place in
+    // the waiting list: the row lock is held for as few round trips as possible.
+    let taken = session::Entity::update_many()
         .col_expr(
             session::Column::Arrivals,
             Expr::col(session::Column::Arrivals).add(1),
         )
+        .col_expr(
+            session::Column::Confirmed,
+            Expr::cust(format!(
+                "CASE WHEN {SEAT_FREE} THEN confirmed + 1 ELSE confirmed END"
+            )),
+        )
+        .col_expr(
+            session::Column::Waitlisted,
+            Expr::cust(format!(
+                "CASE WHEN {SEAT_FREE} THEN waitlisted ELSE waitlisted + 1 END"
+            )),
+        )
         .filter(session::Column::Id.eq(*id))
+        .filter(session::Column::Status.eq(SessionStatus::Published.as_str()))
+        .filter(session::Column::RegistrationMode.eq("open"))
+        .filter(session::Column::StartsAt.gt(now))
+        .filter(Expr::cust(format!("(waitlist_enabled OR {SEAT_FREE})")))
         .exec_with_returning(&txn)
         .await?
-        .pop()
-        .ok_or_else(|| AppError::not_found("session inconnue"))?;
-    let now = Utc::now();
-    match sessions::parse_status(&session.status) {
-        SessionStatus::Published => {}
-        SessionStatus::Cancelled => return Err(AppError::conflict("session annulée")),
-        SessionStatus::Completed => return Err(AppError::conflict("session terminée")),
-        SessionStatus::Draft => return Err(AppError::not_found("session inconnue")),
-    }
-    if now >= session.starts_at {
-        return Err(AppError::conflict(
-            "les inscriptions sont closes : la session a commencé",
-        ));
-    }
-    if session.registration_mode != "open" {
-        return Err(AppError::conflict(
-            "inscription sur place uniquement pour cette session",
-        ));
-    }
-    let duplicate = registration::Entity::find()
-        .filter(registration::Column::SessionId.eq(session.id))
-        .filter(registration::Column::Identity.eq(who.identity.as_str()))
-        .one(&txn)
-        .await?;
-    if duplicate.is_some() {
-        return Err(AppError::conflict("déjà inscrit·e à cette session"));
-    }
-    let seat_free = session
-        .capacity
-        .is_none_or(|c| session.confirmed < c && session.waitlisted == 0);
-    let status = if seat_free {
-        CONFIRMED
-    } else if session.waitlist_enabled {
-        WAITLISTED
-    } else {
-        return Err(AppError::new(
-            cafeia_platform::ErrorCode::SessionFull,
-            "session complète (pas de liste d'attente)",
-        ));
+        .pop();
+    let Some(session) = taken else {
+        drop(txn);
+        return Err(why_not(db, *id, now).await);
     };
-    let session = bump(&txn, session.id, status, 1).await?;
+    // Waitlisted people stay 0 exactly while seats remain (promotion fills freed seats first).
+    let status = if session.waitlisted == 0 {
+        CONFIRMED
+    } else {
+        WAITLISTED
+    };
     let model = registration::ActiveModel {
         id: Set(Uuid::now_v7()),
         session_id: Set(session.id),
@@ -274,7 +302,14 @@ pub async fn register(
         erased_at: Set(None),
     }
     .insert(&txn)
-    .await?;
+    .await
+    .map_err(|e| match e.sql_err() {
+        // The unique (session, identity) index: this person is already registered.
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+            AppError::conflict("déjà inscrit·e à cette session")
+        }
+        _ => AppError::from(e),
+    })?;
     let position = if status == WAITLISTED {
         Some(i64::from(session.waitlisted))
     } else {
@@ -285,8 +320,14 @@ pub async fn register(
     } else {
         messages::REGISTRATION_WAITLISTED
     };
-    announce(&txn, kind, &model, position, None).await?;
-    sessions::announce_seats(&txn, &session).await?;
+    outbox::enqueue_many(
+        &txn,
+        &[
+            change_envelope(kind, &model, position, None)?,
+            sessions::seats_envelope(&session)?,
+        ],
+    )
+    .await?;
     txn.commit().await?;
     state.platform.outbox.wake();
     Ok(HttpResponse::Created().json(view(&model, position, token)))

@@ -235,8 +235,10 @@ pub async fn announce<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Enqueues `seats.changed` with the session's counters.
-pub async fn announce_seats<C: ConnectionTrait>(conn: &C, model: &session::Model) -> AppResult<()> {
+/// `seats.changed` with the session's counters.
+pub fn seats_envelope(
+    model: &session::Model,
+) -> AppResult<(MessageType, Envelope<serde_json::Value>)> {
     let seats = SeatsChanged {
         session_id: model.id,
         capacity: model.capacity,
@@ -245,12 +247,16 @@ pub async fn announce_seats<C: ConnectionTrait>(conn: &C, model: &session::Model
         seats_left: seats_left(model),
     };
     let kind = messages::SEATS_CHANGED;
-    outbox::enqueue(
-        conn,
+    let data = serde_json::to_value(seats).map_err(AppError::internal)?;
+    Ok((
         kind,
-        &Envelope::new(kind, format!("session/{}", model.id), seats),
-    )
-    .await?;
+        Envelope::new(kind, format!("session/{}", model.id), data),
+    ))
+}
+
+/// Enqueues `seats.changed` with the session's counters.
+pub async fn announce_seats<C: ConnectionTrait>(conn: &C, model: &session::Model) -> AppResult<()> {
+    outbox::enqueue_many(conn, &[seats_envelope(model)?]).await?;
     Ok(())
 }
 
