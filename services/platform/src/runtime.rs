@@ -57,6 +57,34 @@ impl Platform {
             .push(handle);
     }
 
+    /// Consumes `subscription` in batches (see [`bus::consume_batches`]) until shutdown.
+    pub async fn consume_batches<H, Fut>(
+        &self,
+        subscription: bus::Subscription,
+        max: usize,
+        handler: H,
+    ) -> Result<(), bus::BusError>
+    where
+        H: Fn(Vec<Arc<crate::envelope::Envelope>>) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<(), bus::HandlerError>> + Send + 'static,
+    {
+        let mut subscription = subscription;
+        subscription.queue = format!("{}{}", self.config.bus.queue_prefix, subscription.queue);
+        self.queues
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(subscription.queue.clone());
+        let subscriber = self.bus.subscribe(subscription).await?;
+        self.spawn(bus::consume_batches(
+            subscriber,
+            self.shutdown.clone(),
+            max,
+            std::time::Duration::from_millis(5),
+            handler,
+        ));
+        Ok(())
+    }
+
     /// Consumes `subscription` with `handler` until shutdown (see [`bus::consume`]).
     pub async fn consume<H, Fut>(
         &self,

@@ -465,30 +465,102 @@ where
         });
         let outcome = tracing::Instrument::instrument(outcome, span.clone()).await;
         let _entered = span.enter();
-        let settled = match outcome {
-            Ok(()) => delivery.ack().await,
-            Err(HandlerError::Permanent(reason)) => {
-                tracing::warn!(%reason, "message dead-lettered");
-                delivery.reject(&reason).await
+        settle(delivery, outcome).await;
+    }
+}
+
+/// Settles one delivery from its handler's outcome (ack, retry later, or dead-letter).
+async fn settle(delivery: Delivery, outcome: Result<(), HandlerError>) {
+    let settled = match outcome {
+        Ok(()) => delivery.ack().await,
+        Err(HandlerError::Permanent(reason)) => {
+            tracing::warn!(%reason, "message dead-lettered");
+            delivery.reject(&reason).await
+        }
+        Err(HandlerError::Transient(reason)) => match delivery.fail(&reason).await {
+            Ok(FailOutcome::DeadLettered) => {
+                tracing::warn!(%reason, "message dead-lettered after its last attempt");
+                Ok(())
             }
-            Err(HandlerError::Transient(reason)) => match delivery.fail(&reason).await {
-                Ok(FailOutcome::DeadLettered) => {
-                    tracing::warn!(%reason, "message dead-lettered after its last attempt");
-                    Ok(())
-                }
-                Ok(FailOutcome::RetryScheduled {
-                    next_attempt,
-                    delay,
-                }) => {
-                    tracing::info!(%reason, next_attempt, ?delay, "message will be retried");
-                    Ok(())
-                }
-                Err(e) => Err(e),
+            Ok(FailOutcome::RetryScheduled {
+                next_attempt,
+                delay,
+            }) => {
+                tracing::info!(%reason, next_attempt, ?delay, "message will be retried");
+                Ok(())
+            }
+            Err(e) => Err(e),
+        },
+    };
+    if let Err(e) = settled {
+        // The broker will redeliver what we could not settle; the inbox absorbs duplicates.
+        tracing::warn!(error = %e, "could not settle delivery");
+    }
+}
+
+/// Like [`consume`], but hands the handler what has arrived together (up to `max`, gathered
+/// for at most `linger` after the first), so a consumer of a heavy stream can apply a batch in
+/// one transaction. A failed batch is retried one message at a time, so one bad message only
+/// affects itself. Malformed messages are dead-lettered before the batch is formed.
+pub async fn consume_batches<H, Fut>(
+    mut subscriber: Subscriber,
+    cancel: CancellationToken,
+    max: usize,
+    linger: Duration,
+    handler: H,
+) where
+    H: Fn(Vec<Arc<Envelope>>) -> Fut + Send + Sync,
+    Fut: std::future::Future<Output = Result<(), HandlerError>> + Send,
+{
+    loop {
+        let first = tokio::select! {
+            _ = cancel.cancelled() => return,
+            next = subscriber.next() => match next {
+                Some(d) => d,
+                None => return,
             },
         };
-        if let Err(e) = settled {
-            // The broker will redeliver what we could not settle; the inbox absorbs duplicates.
-            tracing::warn!(error = %e, "could not settle delivery");
+        let mut deliveries = vec![first];
+        let deadline = tokio::time::Instant::now() + linger;
+        while deliveries.len() < max {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match subscriber.next_within(left).await {
+                Some(d) => deliveries.push(d),
+                None => break,
+            }
+        }
+        let mut batch = Vec::with_capacity(deliveries.len());
+        let mut envelopes = Vec::with_capacity(deliveries.len());
+        for delivery in deliveries {
+            match delivery.envelope() {
+                Ok(e) => {
+                    envelopes.push(Arc::new(e));
+                    batch.push(delivery);
+                }
+                Err(e) => settle(delivery, Err(HandlerError::from(e))).await,
+            }
+        }
+        if batch.is_empty() {
+            continue;
+        }
+        match handler(envelopes.clone()).await {
+            Ok(()) => {
+                for delivery in batch {
+                    settle(delivery, Ok(())).await;
+                }
+            }
+            Err(e) if batch.len() == 1 => {
+                if let Some(delivery) = batch.pop() {
+                    settle(delivery, Err(e)).await;
+                }
+            }
+            Err(e) => {
+                tracing::info!(error = %e, size = batch.len(), "batch failed; handling its messages one by one");
+                for (delivery, envelope) in batch.into_iter().zip(envelopes) {
+                    let outcome = handler(vec![envelope]).await;
+                    settle(delivery, outcome).await;
+                }
+            }
         }
     }
 }

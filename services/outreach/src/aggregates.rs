@@ -1,0 +1,350 @@
+//! The computations behind every figure, over the rows in memory: headline and projection,
+//! breakdowns, reach per inhabitant and coverage gaps, the weekly series, the monthly table of
+//! the exports. Pure functions of the state and a checked window, so tests can work them out.
+
+use crate::{
+    domain::{Dimension, GOAL, Scope, Window, deadline},
+    figures::{Row, State, month_of, week_of},
+};
+use cafeia_platform::territory::Gazetteer;
+use chrono::{Duration, NaiveDate};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashSet};
+use utoipa::ToSchema;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Progress {
+    Reached,
+    OnTrack,
+    AtRisk,
+}
+
+#[derive(Debug, PartialEq, Serialize, ToSchema)]
+pub struct Headline {
+    pub as_of: NaiveDate,
+    pub deadline: NaiveDate,
+    /// The national goal, or its share for a territory (by population).
+    pub goal: i64,
+    pub population: u64,
+    pub reached: i64,
+    pub participations: i64,
+    pub sessions_held: i64,
+    /// Facilitators who held a reported session in the last 90 days.
+    pub active_facilitators: i64,
+    /// People reached per week over the last 4 weeks.
+    pub run_rate_per_week: f64,
+    /// People to reach per week from now on to meet the goal by the deadline.
+    pub needed_per_week: f64,
+    /// When the goal is met at the current rate (absent when nobody was reached lately).
+    pub projected_date: Option<NaiveDate>,
+    pub status: Progress,
+}
+
+fn rows<'a>(state: &'a State, w: &'a Window) -> impl Iterator<Item = &'a Row> + 'a {
+    state
+        .reports
+        .values()
+        .filter(move |r| w.scope.keeps(r.region.as_deref(), r.departement.as_deref()))
+        .filter(move |r| w.keeps_day(r.day))
+}
+
+fn goal_of(scope: &Scope) -> (i64, u64) {
+    let population = scope.population();
+    let national = Scope::France.population().max(1);
+    if *scope == Scope::France {
+        (GOAL, population)
+    } else {
+        let share = (GOAL as f64 * population as f64 / national as f64).round() as i64;
+        (share, population)
+    }
+}
+
+pub fn headline(state: &State, w: &Window) -> Headline {
+    let (goal, population) = goal_of(&w.scope);
+    let (mut reached, mut participations, mut sessions, mut recent) = (0i64, 0i64, 0i64, 0i64);
+    let mut active = HashSet::new();
+    let recent_from = w.to - Duration::days(28);
+    let active_from = w.to - Duration::days(90);
+    for r in rows(state, w) {
+        reached += r.first_timers;
+        participations += r.attended;
+        sessions += 1;
+        if r.day > recent_from {
+            recent += r.first_timers;
+        }
+        if r.day > active_from {
+            active.insert(r.facilitator_id);
+        }
+    }
+    let rate = recent as f64 / 4.0;
+    let remaining = (goal - reached).max(0);
+    let weeks_left = (deadline() - w.to).num_days() as f64 / 7.0;
+    let needed = if weeks_left > 0.0 {
+        remaining as f64 / weeks_left
+    } else {
+        remaining as f64
+    };
+    let projected_date = if remaining == 0 {
+        Some(w.to)
+    } else if rate > 0.0 {
+        let days = (remaining as f64 / rate * 7.0).ceil() as i64;
+        w.to.checked_add_signed(Duration::days(days))
+    } else {
+        None
+    };
+    let status = match projected_date {
+        _ if remaining == 0 => Progress::Reached,
+        Some(d) if d <= deadline() => Progress::OnTrack,
+        _ => Progress::AtRisk,
+    };
+    Headline {
+        as_of: w.to,
+        deadline: deadline(),
+        goal,
+        population,
+        reached,
+        participations,
+        sessions_held: sessions,
+        active_facilitators: active.len() as i64,
+        run_rate_per_week: rate,
+        needed_per_week: (needed * 10.0).round() / 10.0,
+        projected_date,
+        status,
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct BreakdownRow {
+    pub key: String,
+    /// The territory's name for régions and départements.
+    pub label: Option<String>,
+    pub sessions: i64,
+    pub participations: i64,
+    /// Absent for age bands and occupations (first-timers are not split by them).
+    pub reached: Option<i64>,
+}
+
+pub fn breakdown(state: &State, w: &Window, by: Dimension) -> Vec<BreakdownRow> {
+    #[derive(Default)]
+    struct Sum {
+        sessions: i64,
+        participations: i64,
+        reached: i64,
+    }
+    let mut sums: BTreeMap<String, Sum> = BTreeMap::new();
+    let mut add = |key: String, participations: i64, reached: i64| {
+        let s = sums.entry(key).or_default();
+        s.sessions += 1;
+        s.participations += participations;
+        s.reached += reached;
+    };
+    for r in rows(state, w) {
+        let (a, f) = (r.attended, r.first_timers);
+        match by {
+            Dimension::Region => add(r.region.clone().unwrap_or_else(|| "online".into()), a, f),
+            Dimension::Departement => add(
+                r.departement.clone().unwrap_or_else(|| "online".into()),
+                a,
+                f,
+            ),
+            Dimension::Month => add(month_of(r.day), a, f),
+            Dimension::Week => add(week_of(r.day).to_string(), a, f),
+            Dimension::Format => add(r.format.clone(), a, f),
+            Dimension::FacilitatorKind => add(
+                r.facilitator_kind
+                    .clone()
+                    .unwrap_or_else(|| "unknown".into()),
+                a,
+                f,
+            ),
+            Dimension::Audience => r.audiences.iter().for_each(|k| add(k.clone(), a, f)),
+            Dimension::Topic => r.topics.iter().for_each(|k| add(k.clone(), a, f)),
+            Dimension::AgeBand => r
+                .age_bands
+                .iter()
+                .filter(|(_, n)| *n > 0)
+                .for_each(|(k, n)| add(k.clone(), *n, 0)),
+            Dimension::Occupation => r
+                .occupations
+                .iter()
+                .filter(|(_, n)| *n > 0)
+                .for_each(|(k, n)| add(k.clone(), *n, 0)),
+        }
+    }
+    let g = Gazetteer::get();
+    let split = matches!(by, Dimension::AgeBand | Dimension::Occupation);
+    sums.into_iter()
+        .map(|(key, s)| BreakdownRow {
+            label: match by {
+                Dimension::Region => g.region(&key).map(|r| r.name.clone()),
+                Dimension::Departement => g.departement(&key).map(|d| d.name.clone()),
+                _ => None,
+            },
+            key,
+            sessions: s.sessions,
+            participations: s.participations,
+            reached: (!split).then_some(s.reached),
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Reach {
+    pub departement: String,
+    pub name: String,
+    pub region: String,
+    pub population: u64,
+    pub sessions: i64,
+    pub participations: i64,
+    pub reached: i64,
+    pub reached_per_10000: f64,
+    /// Published sessions starting within 30 days of the window's end.
+    pub planned_next_30_days: i64,
+}
+
+pub fn reach(state: &State, w: &Window) -> Vec<Reach> {
+    let g = Gazetteer::get();
+    let mut by_dep: BTreeMap<String, (i64, i64, i64)> = BTreeMap::new();
+    for r in rows(state, w) {
+        if let Some(d) = &r.departement {
+            let e = by_dep.entry(d.clone()).or_default();
+            e.0 += 1;
+            e.1 += r.attended;
+            e.2 += r.first_timers;
+        }
+    }
+    let start = w.to.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+    let end = start + Duration::days(30);
+    let mut planned: BTreeMap<&str, i64> = BTreeMap::new();
+    for p in state.planned.values() {
+        if p.status == "published"
+            && p.starts_at >= start
+            && p.starts_at < end
+            && let Some(d) = p.departement.as_deref()
+        {
+            *planned.entry(d).or_default() += 1;
+        }
+    }
+    g.departements()
+        .filter(|d| w.scope.keeps(Some(&d.region), Some(&d.code)))
+        .map(|d| {
+            let (sessions, participations, reached) =
+                by_dep.get(&d.code).copied().unwrap_or_default();
+            let per = if d.population > 0 {
+                reached as f64 * 10_000.0 / d.population as f64
+            } else {
+                0.0
+            };
+            Reach {
+                departement: d.code.clone(),
+                name: d.name.clone(),
+                region: d.region.clone(),
+                population: d.population,
+                sessions,
+                participations,
+                reached,
+                reached_per_10000: (per * 100.0).round() / 100.0,
+                planned_next_30_days: planned.get(d.code.as_str()).copied().unwrap_or(0),
+            }
+        })
+        .collect()
+}
+
+/// Départements with no session planned in the next 30 days, lowest reach per inhabitant first.
+pub fn gaps(state: &State, w: &Window, limit: usize) -> Vec<Reach> {
+    let mut all: Vec<Reach> = reach(state, w)
+        .into_iter()
+        .filter(|r| r.planned_next_30_days == 0)
+        .collect();
+    all.sort_by(|a, b| {
+        a.reached_per_10000
+            .total_cmp(&b.reached_per_10000)
+            .then_with(|| b.population.cmp(&a.population))
+    });
+    all.truncate(limit);
+    all
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct WeekPoint {
+    pub week: NaiveDate,
+    pub reached: i64,
+    pub cumulative: i64,
+    /// Where a straight line from zero at the first week to the goal at the deadline stands.
+    pub goal_line: i64,
+}
+
+pub fn weekly(state: &State, w: &Window) -> Vec<WeekPoint> {
+    let mut weeks: BTreeMap<NaiveDate, i64> = BTreeMap::new();
+    for r in rows(state, w) {
+        *weeks.entry(week_of(r.day)).or_default() += r.first_timers;
+    }
+    let Some(first) = weeks.keys().next().copied() else {
+        return Vec::new();
+    };
+    let (goal, _) = goal_of(&w.scope);
+    let span = (deadline() - first).num_days().max(1) as f64;
+    let mut out = Vec::new();
+    let mut cumulative = 0;
+    let mut week = first;
+    while week <= week_of(w.to) {
+        let reached = weeks.get(&week).copied().unwrap_or(0);
+        cumulative += reached;
+        let elapsed = (week - first).num_days() as f64;
+        out.push(WeekPoint {
+            week,
+            reached,
+            cumulative,
+            goal_line: (goal as f64 * (elapsed / span).min(1.0)).round() as i64,
+        });
+        week += Duration::days(7);
+    }
+    out
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct MonthCell {
+    pub departement: String,
+    pub month: String,
+    pub sessions: i64,
+    pub participations: Option<i64>,
+    pub reached: Option<i64>,
+}
+
+/// Sessions, participations and people reached per département and month (in-person and
+/// hybrid sessions; online ones have no département).
+pub fn monthly(state: &State, w: &Window) -> Vec<MonthCell> {
+    let mut cells: BTreeMap<(String, String), (i64, i64, i64)> = BTreeMap::new();
+    for r in rows(state, w) {
+        if let Some(d) = &r.departement {
+            let e = cells.entry((d.clone(), month_of(r.day))).or_default();
+            e.0 += 1;
+            e.1 += r.attended;
+            e.2 += r.first_timers;
+        }
+    }
+    cells
+        .into_iter()
+        .map(|((departement, month), (s, p, f))| MonthCell {
+            departement,
+            month,
+            sessions: s,
+            participations: Some(p),
+            reached: Some(f),
+        })
+        .collect()
+}
+
+/// The open-data version: counts of people under [`crate::domain::SMALL_CELL`] are hidden.
+pub fn suppressed(cells: Vec<MonthCell>) -> Vec<MonthCell> {
+    let hide = |v: Option<i64>| v.filter(|n| *n >= crate::domain::SMALL_CELL);
+    cells
+        .into_iter()
+        .map(|c| MonthCell {
+            participations: hide(c.participations),
+            reached: hide(c.reached),
+            ..c
+        })
+        .collect()
+}

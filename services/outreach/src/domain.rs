@@ -1,0 +1,186 @@
+//! The goal, what counts, and who may see what.
+//!
+//! - **Reached** is the sum of first-time participants: the honest count of distinct people
+//!   (facilitators ask who comes to an AI Café for the first time). **Participations** is the
+//!   sum of attendees, walk-ins included.
+//! - A session's figures are those of its latest report: a correction replaces them.
+//! - A session with several audiences or topics counts in each of them in those breakdowns.
+//! - **Active facilitators**: those who held a reported session in the last 90 days.
+//! - Coordinators see their territory, with the goal's share of its population.
+
+use cafeia_platform::{
+    AppError,
+    auth::{Caller, Role, Territory},
+    errors::AppResult,
+    territory::Gazetteer,
+    validation::{Problems, known_departement, known_region},
+};
+use chrono::{Datelike, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+pub const GOAL: i64 = 2_000_000;
+
+pub fn deadline() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2027, 12, 31).unwrap_or_default()
+}
+
+/// Counts under this are hidden in the public open data.
+pub const SMALL_CELL: i64 = 11;
+
+/// Which part of France a request is about, once rights are checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scope {
+    France,
+    Region(String),
+    Departement(String),
+}
+
+impl Scope {
+    pub fn keeps(&self, region: Option<&str>, departement: Option<&str>) -> bool {
+        match self {
+            Scope::France => true,
+            Scope::Region(r) => region == Some(r.as_str()),
+            Scope::Departement(d) => departement == Some(d.as_str()),
+        }
+    }
+
+    pub fn keeps_departement(&self, code: &str) -> bool {
+        let region = Gazetteer::get().departement(code).map(|d| d.region.clone());
+        self.keeps(region.as_deref(), Some(code))
+    }
+
+    /// Share of the national population in this scope (for the goal's share).
+    pub fn population(&self) -> u64 {
+        let g = Gazetteer::get();
+        g.departements()
+            .filter(|d| self.keeps(Some(&d.region), Some(&d.code)))
+            .map(|d| d.population)
+            .sum()
+    }
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct Filter {
+    pub region: Option<String>,
+    pub departement: Option<String>,
+    /// First day included (YYYY-MM-DD).
+    pub from: Option<NaiveDate>,
+    /// Last day included (YYYY-MM-DD).
+    pub to: Option<NaiveDate>,
+    /// Figures as they stood at the end of this day (default today).
+    pub as_of: Option<NaiveDate>,
+}
+
+/// A checked filter.
+#[derive(Clone, Debug)]
+pub struct Window {
+    pub scope: Scope,
+    pub from: Option<NaiveDate>,
+    pub to: NaiveDate,
+}
+
+impl Window {
+    pub fn keeps_day(&self, day: NaiveDate) -> bool {
+        self.from.is_none_or(|f| day >= f) && day <= self.to
+    }
+}
+
+/// Staff only; coordinators only within their territory. Codes and dates are checked first
+/// (bad input is a 400 whoever asks), then rights (403).
+pub fn window(caller: &Caller, filter: &Filter) -> AppResult<Window> {
+    if !caller.has(Role::Staff) {
+        return Err(AppError::forbidden(
+            "les indicateurs de diffusion sont réservés à l'équipe Café IA",
+        ));
+    }
+    let mut p = Problems::default();
+    if let Some(r) = &filter.region
+        && let Err(e) = known_region(r)
+    {
+        p.0.extend(e.errors);
+    }
+    if let Some(d) = &filter.departement
+        && let Err(e) = known_departement(d)
+    {
+        p.0.extend(e.errors);
+    }
+    let sane = |field: &str, day: Option<NaiveDate>, p: &mut Problems| {
+        if let Some(d) = day {
+            p.check(
+                (2020..=2100).contains(&d.year()),
+                field,
+                "date hors de la période couverte (2020 à 2100)",
+            );
+        }
+    };
+    sane("from", filter.from, &mut p);
+    sane("to", filter.to, &mut p);
+    sane("as_of", filter.as_of, &mut p);
+    if let (Some(from), Some(to)) = (filter.from, filter.to) {
+        p.check(from <= to, "to", "la fin de période précède son début");
+    }
+    p.into_result()?;
+    let asked = match (&filter.region, &filter.departement) {
+        (_, Some(d)) => Scope::Departement(d.clone()),
+        (Some(r), None) => Scope::Region(r.clone()),
+        (None, None) => Scope::France,
+    };
+    if let (Some(r), Some(d)) = (&filter.region, &filter.departement)
+        && Gazetteer::get()
+            .departement(d)
+            .is_some_and(|dep| &dep.region != r)
+    {
+        return Err(AppError::invalid(
+            "departement",
+            format!("le département {d} n'est pas dans la région {r}"),
+        ));
+    }
+    let scope = match (&caller.territory, asked) {
+        (None, asked) => asked,
+        (Some(Territory::Region(mine)), Scope::France) => Scope::Region(mine.clone()),
+        (Some(Territory::Departement(mine)), Scope::France) => Scope::Departement(mine.clone()),
+        (Some(territory), asked) => {
+            let inside = match (&asked, territory) {
+                (Scope::Region(r), Territory::Region(mine)) => r == mine,
+                (Scope::Departement(d), Territory::Region(mine)) => Gazetteer::get()
+                    .departement(d)
+                    .is_some_and(|x| &x.region == mine),
+                (Scope::Departement(d), Territory::Departement(mine)) => d == mine,
+                _ => false,
+            };
+            if !inside {
+                return Err(AppError::forbidden(
+                    "ce territoire est hors de votre périmètre de coordination",
+                ));
+            }
+            asked
+        }
+    };
+    let to = [filter.to, filter.as_of]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or_else(|| Utc::now().date_naive());
+    Ok(Window {
+        scope,
+        from: filter.from,
+        to,
+    })
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Dimension {
+    Region,
+    Departement,
+    Month,
+    Week,
+    Audience,
+    AgeBand,
+    Occupation,
+    Format,
+    Topic,
+    FacilitatorKind,
+}

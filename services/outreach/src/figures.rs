@@ -1,0 +1,165 @@
+//! The figures in memory: every session's latest report, planned sessions and facilitators,
+//! loaded from the derived tables and kept fresh by sequence number (each replica reloads what
+//! changed since its last look, at most once a second, or at once after its own consumer wrote).
+//! Queries scan these rows: a national dataset of 100,000 sessions is a few milliseconds.
+
+use crate::storage::{facilitator, planned, report};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
+use std::{
+    collections::HashMap,
+    sync::{
+        RwLock,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Instant,
+};
+use uuid::Uuid;
+
+/// One session's latest report, ready to aggregate.
+#[derive(Clone, Debug)]
+pub struct Row {
+    pub starts_at: DateTime<Utc>,
+    pub day: NaiveDate,
+    pub facilitator_id: Uuid,
+    pub facilitator_kind: Option<String>,
+    pub format: String,
+    pub departement: Option<String>,
+    pub region: Option<String>,
+    pub topics: Vec<String>,
+    pub audiences: Vec<String>,
+    pub age_bands: Vec<(String, i64)>,
+    pub occupations: Vec<(String, i64)>,
+    pub attended: i64,
+    pub first_timers: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Planned {
+    pub status: String,
+    pub departement: Option<String>,
+    pub starts_at: DateTime<Utc>,
+}
+
+#[derive(Default)]
+pub struct State {
+    pub reports: HashMap<Uuid, Row>,
+    pub planned: HashMap<Uuid, Planned>,
+    /// Facilitator id → status.
+    pub facilitators: HashMap<Uuid, String>,
+    marks: [i64; 3],
+}
+
+pub struct Figures {
+    state: RwLock<State>,
+    changed: AtomicBool,
+    refreshed: tokio::sync::Mutex<Option<Instant>>,
+}
+
+fn pairs(json: &str) -> Vec<(String, i64)> {
+    serde_json::from_str::<HashMap<String, i64>>(json)
+        .map(|m| m.into_iter().collect())
+        .unwrap_or_default()
+}
+
+fn row(m: report::Model) -> Row {
+    Row {
+        day: m.starts_at.date_naive(),
+        starts_at: m.starts_at,
+        facilitator_id: m.facilitator_id,
+        facilitator_kind: m.facilitator_kind,
+        format: m.format,
+        departement: m.departement,
+        region: m.region,
+        topics: cafeia_platform::db::list_from_json(&m.topics),
+        audiences: cafeia_platform::db::list_from_json(&m.audiences),
+        age_bands: pairs(&m.age_bands),
+        occupations: pairs(&m.occupations),
+        attended: i64::from(m.attended),
+        first_timers: i64::from(m.first_timers),
+    }
+}
+
+impl Default for Figures {
+    fn default() -> Self {
+        Self {
+            state: RwLock::new(State::default()),
+            changed: AtomicBool::new(true),
+            refreshed: tokio::sync::Mutex::new(None),
+        }
+    }
+}
+
+impl Figures {
+    /// This replica's consumer wrote: reload before the next answer.
+    pub fn changed(&self) {
+        self.changed.store(true, Ordering::Release);
+    }
+
+    /// Forgets everything (after a rebuild); the next read reloads all.
+    pub fn reset(&self) {
+        *self.state.write().unwrap_or_else(|e| e.into_inner()) = State::default();
+        self.changed();
+    }
+
+    /// Reloads what changed, if it may have.
+    pub async fn refresh(&self, db: &DatabaseConnection) -> Result<(), DbErr> {
+        let mut last = self.refreshed.lock().await;
+        let stale = last.is_none_or(|t| t.elapsed().as_millis() >= 1_000);
+        if !stale && !self.changed.swap(false, Ordering::AcqRel) {
+            return Ok(());
+        }
+        self.changed.store(false, Ordering::Release);
+        let marks = self.state.read().unwrap_or_else(|e| e.into_inner()).marks;
+        // Each table has its own mark: a batch committing between two reads is picked up
+        // whole next time, never half-skipped.
+        let reports = report::Entity::find()
+            .filter(report::Column::Seq.gt(marks[0]))
+            .all(db)
+            .await?;
+        let planned_rows = planned::Entity::find()
+            .filter(planned::Column::Seq.gt(marks[1]))
+            .all(db)
+            .await?;
+        let people = facilitator::Entity::find()
+            .filter(facilitator::Column::Seq.gt(marks[2]))
+            .all(db)
+            .await?;
+        let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
+        for m in reports {
+            state.marks[0] = state.marks[0].max(m.seq);
+            state.reports.insert(m.session_id, row(m));
+        }
+        for m in planned_rows {
+            state.marks[1] = state.marks[1].max(m.seq);
+            state.planned.insert(
+                m.session_id,
+                Planned {
+                    status: m.status,
+                    departement: m.departement,
+                    starts_at: m.starts_at,
+                },
+            );
+        }
+        for m in people {
+            state.marks[2] = state.marks[2].max(m.seq);
+            state.facilitators.insert(m.id, m.status);
+        }
+        *last = Some(Instant::now());
+        Ok(())
+    }
+
+    /// Runs `f` on the figures as they stand (under a read lock: no copy).
+    pub fn read<R>(&self, f: impl FnOnce(&State) -> R) -> R {
+        f(&self.state.read().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+/// Monday of the ISO week of `day`.
+pub fn week_of(day: NaiveDate) -> NaiveDate {
+    day - Duration::days(i64::from(day.weekday().num_days_from_monday()))
+}
+
+pub fn month_of(day: NaiveDate) -> String {
+    format!("{:04}-{:02}", day.year(), day.month())
+}

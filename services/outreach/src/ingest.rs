@@ -1,0 +1,319 @@
+//! What outreach learns from the bus, in batches: every message is kept in `history` (whose
+//! unique message id makes delivery idempotent), and the derived tables keep the latest
+//! attendance report per session (a higher version replaces a lower one, never adds), the
+//! latest state of each session and facilitator. `rebuild` replays the history into empty
+//! derived tables with the same code.
+
+use crate::storage::{facilitator, history, planned, report};
+use cafeia_platform::{
+    bus::{HandlerError, Subscription},
+    envelope::{Envelope, MessageType},
+    runtime::Platform,
+};
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
+    sea_query::{Alias, Expr, ExprTrait, OnConflict},
+};
+use serde::Deserialize;
+use std::{collections::HashMap, sync::Arc};
+use uuid::Uuid;
+
+pub const QUEUE: &str = "outreach.metrics";
+/// Most messages applied in one transaction.
+pub const BATCH: usize = 500;
+
+const ATTENDANCE: MessageType = MessageType::new("events", "attendance", "recorded", 1);
+
+/// The fields of `events.attendance.recorded` kept.
+#[derive(Debug, Deserialize)]
+struct Attendance {
+    session_id: Uuid,
+    version: i32,
+    facilitator_id: Uuid,
+    facilitator_kind: Option<String>,
+    starts_at: DateTime<Utc>,
+    format: String,
+    departement: Option<String>,
+    region: Option<String>,
+    topics: Vec<String>,
+    audiences: Vec<String>,
+    attended: i32,
+    walk_ins: i32,
+    no_shows: i32,
+    first_timers: i32,
+    age_bands: HashMap<String, i32>,
+    occupations: HashMap<String, i32>,
+}
+
+/// The fields of `events.session.*` kept.
+#[derive(Debug, Deserialize)]
+struct SessionState {
+    id: Uuid,
+    revision: i32,
+    status: String,
+    place: Option<Place>,
+    starts_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Place {
+    departement: String,
+}
+
+/// The fields of `facilitators.facilitator.*` kept.
+#[derive(Debug, Deserialize)]
+struct FacilitatorState {
+    id: Uuid,
+    status: String,
+    kind: String,
+}
+
+pub async fn start(
+    platform: &Platform,
+    figures: Arc<crate::figures::Figures>,
+) -> Result<(), cafeia_platform::bus::BusError> {
+    let db = platform.db.clone();
+    platform
+        .consume_batches(
+            Subscription::new(
+                QUEUE,
+                &[
+                    "events.attendance.recorded",
+                    "events.session.*",
+                    "facilitators.facilitator.*",
+                ],
+            ),
+            BATCH,
+            move |envelopes| {
+                let (db, figures) = (db.clone(), figures.clone());
+                async move {
+                    ingest(&db, &envelopes).await?;
+                    figures.changed();
+                    Ok(())
+                }
+            },
+        )
+        .await
+}
+
+/// Records and applies a batch in one transaction; messages already in the history are
+/// skipped. Returns how many were new.
+pub async fn ingest(
+    db: &DatabaseConnection,
+    envelopes: &[Arc<Envelope>],
+) -> Result<usize, HandlerError> {
+    let txn = db.begin().await?;
+    let mut seen = std::collections::HashSet::new();
+    let rows: Vec<history::ActiveModel> = envelopes
+        .iter()
+        .filter(|e| seen.insert(e.id))
+        .map(|e| history::ActiveModel {
+            message_id: Set(e.id.to_string()),
+            kind: Set(e.event_type.clone()),
+            time: Set(e.time),
+            data: Set(e.data.to_string()),
+            ..Default::default()
+        })
+        .collect();
+    let inserted = match history::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::column(history::Column::MessageId)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_with_returning(&txn)
+        .await
+    {
+        Ok(rows) => rows,
+        Err(DbErr::RecordNotInserted) => Vec::new(),
+        Err(e) => return Err(e.into()),
+    };
+    let n = inserted.len();
+    derive(&txn, &inserted).await?;
+    txn.commit().await?;
+    Ok(n)
+}
+
+/// Applies history rows (in `seq` order) to the derived tables.
+async fn derive<C: ConnectionTrait>(conn: &C, rows: &[history::Model]) -> Result<(), HandlerError> {
+    let mut reports: HashMap<Uuid, (i32, report::ActiveModel)> = HashMap::new();
+    let mut sessions: HashMap<Uuid, (i32, planned::ActiveModel)> = HashMap::new();
+    let mut people: HashMap<Uuid, facilitator::ActiveModel> = HashMap::new();
+    let attendance = ATTENDANCE.type_name();
+    for row in rows {
+        let kind = row.kind.as_str();
+        if kind == attendance {
+            let a: Attendance = serde_json::from_str(&row.data)?;
+            // Within a batch, the highest version of a session's report wins.
+            if reports
+                .get(&a.session_id)
+                .is_some_and(|(version, _)| *version >= a.version)
+            {
+                continue;
+            }
+            reports.insert(
+                a.session_id,
+                (
+                    a.version,
+                    report::ActiveModel {
+                        session_id: Set(a.session_id),
+                        version: Set(a.version),
+                        facilitator_id: Set(a.facilitator_id),
+                        facilitator_kind: Set(a.facilitator_kind),
+                        starts_at: Set(a.starts_at),
+                        format: Set(a.format),
+                        departement: Set(a.departement),
+                        region: Set(a.region),
+                        topics: Set(json(&a.topics)),
+                        audiences: Set(json(&a.audiences)),
+                        age_bands: Set(json(&a.age_bands)),
+                        occupations: Set(json(&a.occupations)),
+                        attended: Set(a.attended),
+                        first_timers: Set(a.first_timers),
+                        walk_ins: Set(a.walk_ins),
+                        no_shows: Set(a.no_shows),
+                        seq: Set(row.seq),
+                    },
+                ),
+            );
+        } else if kind.starts_with("fr.cafeia.events.session.") {
+            let s: SessionState = serde_json::from_str(&row.data)?;
+            if sessions
+                .get(&s.id)
+                .is_some_and(|(revision, _)| *revision > s.revision)
+            {
+                continue;
+            }
+            sessions.insert(
+                s.id,
+                (
+                    s.revision,
+                    planned::ActiveModel {
+                        session_id: Set(s.id),
+                        revision: Set(s.revision),
+                        status: Set(s.status),
+                        departement: Set(s.place.map(|p| p.departement)),
+                        starts_at: Set(s.starts_at),
+                        seq: Set(row.seq),
+                    },
+                ),
+            );
+        } else if kind.starts_with("fr.cafeia.facilitators.facilitator.")
+            && !kind.contains(".erased.")
+        {
+            let f: FacilitatorState = serde_json::from_str(&row.data)?;
+            people.insert(
+                f.id,
+                facilitator::ActiveModel {
+                    id: Set(f.id),
+                    status: Set(f.status),
+                    kind: Set(f.kind),
+                    as_of: Set(row.time),
+                    seq: Set(row.seq),
+                },
+            );
+        }
+    }
+    let newer = |table: &str, column: &str| {
+        Expr::col((Alias::new(table), Alias::new(column)))
+            .lt(Expr::col((Alias::new("excluded"), Alias::new(column))))
+    };
+    if !reports.is_empty() {
+        report::Entity::insert_many(reports.into_values().map(|(_, m)| m))
+            .on_conflict(
+                OnConflict::column(report::Column::SessionId)
+                    .update_columns([
+                        report::Column::Version,
+                        report::Column::FacilitatorId,
+                        report::Column::FacilitatorKind,
+                        report::Column::StartsAt,
+                        report::Column::Format,
+                        report::Column::Departement,
+                        report::Column::Region,
+                        report::Column::Topics,
+                        report::Column::Audiences,
+                        report::Column::AgeBands,
+                        report::Column::Occupations,
+                        report::Column::Attended,
+                        report::Column::FirstTimers,
+                        report::Column::WalkIns,
+                        report::Column::NoShows,
+                        report::Column::Seq,
+                    ])
+                    // A correction replaces; an older or repeated version changes nothing.
+                    .action_and_where(newer("report", "version"))
+                    .to_owned(),
+            )
+            .exec_without_returning(conn)
+            .await?;
+    }
+    if !sessions.is_empty() {
+        planned::Entity::insert_many(sessions.into_values().map(|(_, m)| m))
+            .on_conflict(
+                OnConflict::column(planned::Column::SessionId)
+                    .update_columns([
+                        planned::Column::Revision,
+                        planned::Column::Status,
+                        planned::Column::Departement,
+                        planned::Column::StartsAt,
+                        planned::Column::Seq,
+                    ])
+                    .action_and_where(
+                        Expr::col((Alias::new("planned_session"), Alias::new("revision")))
+                            .lte(Expr::col((Alias::new("excluded"), Alias::new("revision")))),
+                    )
+                    .to_owned(),
+            )
+            .exec_without_returning(conn)
+            .await?;
+    }
+    if !people.is_empty() {
+        facilitator::Entity::insert_many(people.into_values())
+            .on_conflict(
+                OnConflict::column(facilitator::Column::Id)
+                    .update_columns([
+                        facilitator::Column::Status,
+                        facilitator::Column::Kind,
+                        facilitator::Column::AsOf,
+                        facilitator::Column::Seq,
+                    ])
+                    .action_and_where(newer("facilitator", "as_of"))
+                    .to_owned(),
+            )
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+fn json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "null".into())
+}
+
+/// Empties the derived tables and replays the whole history into them, in one transaction.
+/// Returns the number of messages replayed.
+pub async fn rebuild(db: &DatabaseConnection) -> Result<u64, HandlerError> {
+    let txn = db.begin().await?;
+    report::Entity::delete_many().exec(&txn).await?;
+    planned::Entity::delete_many().exec(&txn).await?;
+    facilitator::Entity::delete_many().exec(&txn).await?;
+    let mut after = 0i64;
+    let mut replayed = 0u64;
+    loop {
+        let rows = history::Entity::find()
+            .filter(history::Column::Seq.gt(after))
+            .order_by_asc(history::Column::Seq)
+            .limit(2_000)
+            .all(&txn)
+            .await?;
+        let Some(last) = rows.last() else { break };
+        after = last.seq;
+        replayed += rows.len() as u64;
+        derive(&txn, &rows).await?;
+    }
+    txn.commit().await?;
+    Ok(replayed)
+}

@@ -1,0 +1,26 @@
+//! The OpenAPI 3.1 document of the outreach REST API, served at `/openapi.json`.
+
+use cafeia_platform::openapi::BearerAuth;
+use utoipa::OpenApi;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Café IA — outreach", description = "Indicateurs de diffusion : personnes sensibilisées, objectif de 2 000 000 fin 2027, ventilations, zones blanches, exports et données ouvertes."),
+    paths(
+        crate::reports::headline,
+        crate::reports::breakdown,
+        crate::reports::reach,
+        crate::reports::gaps,
+        crate::reports::weekly,
+        crate::reports::export,
+        crate::reports::open_data,
+        crate::reports::rebuild,
+    ),
+    components(schemas(cafeia_platform::errors::Problem, cafeia_platform::errors::FieldError, cafeia_platform::ErrorCode)),
+    modifiers(&BearerAuth),
+)]
+pub struct ApiDoc;
+
+pub async fn document() -> actix_web::HttpResponse {
+    cafeia_platform::openapi::document::<ApiDoc>().await
+}

@@ -1,0 +1,235 @@
+//! The REST surface: staff figures (scoped by territory for coordinators), exports, the public
+//! open-data aggregate, and the rebuild from history.
+
+use crate::{
+    State,
+    aggregates::{self, BreakdownRow, Headline, MonthCell, Reach, WeekPoint},
+    domain::{Dimension, Filter, Window, window},
+    ingest,
+};
+use actix_web::{HttpResponse, web};
+use cafeia_platform::{
+    AppError,
+    auth::{Caller, Role},
+    errors::AppResult,
+};
+use serde::{Deserialize, Serialize};
+
+async fn checked(state: &State, caller: &Caller, filter: &Filter) -> AppResult<Window> {
+    let w = window(caller, filter)?;
+    state.figures.refresh(&state.platform.db).await?;
+    Ok(w)
+}
+
+/// GET /v1/outreach/headline
+#[utoipa::path(get, path = "/v1/outreach/headline", tag = "outreach", params(Filter), responses((status = 200, body = Headline), (status = 400, body = cafeia_platform::errors::Problem), (status = 403, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
+pub async fn headline(
+    state: web::Data<State>,
+    caller: Caller,
+    filter: web::Query<Filter>,
+) -> AppResult<HttpResponse> {
+    let w = checked(&state, &caller, &filter).await?;
+    let h = state.figures.read(|s| aggregates::headline(s, &w));
+    Ok(HttpResponse::Ok().json(h))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct BreakdownQuery {
+    pub by: Dimension,
+    pub region: Option<String>,
+    pub departement: Option<String>,
+    pub from: Option<chrono::NaiveDate>,
+    pub to: Option<chrono::NaiveDate>,
+    pub as_of: Option<chrono::NaiveDate>,
+}
+
+/// GET /v1/outreach/breakdown?by=departement
+#[utoipa::path(get, path = "/v1/outreach/breakdown", tag = "outreach", params(BreakdownQuery), responses((status = 200, body = Vec<BreakdownRow>), (status = 400, body = cafeia_platform::errors::Problem), (status = 403, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
+pub async fn breakdown(
+    state: web::Data<State>,
+    caller: Caller,
+    query: web::Query<BreakdownQuery>,
+) -> AppResult<HttpResponse> {
+    let q = query.into_inner();
+    let filter = Filter {
+        region: q.region,
+        departement: q.departement,
+        from: q.from,
+        to: q.to,
+        as_of: q.as_of,
+    };
+    let w = checked(&state, &caller, &filter).await?;
+    let rows = state.figures.read(|s| aggregates::breakdown(s, &w, q.by));
+    Ok(HttpResponse::Ok().json(rows))
+}
+
+/// GET /v1/outreach/reach — per département: people reached per 10,000 inhabitants and
+/// sessions planned in the next 30 days.
+#[utoipa::path(get, path = "/v1/outreach/reach", tag = "outreach", params(Filter), responses((status = 200, body = Vec<Reach>), (status = 403, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
+pub async fn reach(
+    state: web::Data<State>,
+    caller: Caller,
+    filter: web::Query<Filter>,
+) -> AppResult<HttpResponse> {
+    let w = checked(&state, &caller, &filter).await?;
+    Ok(HttpResponse::Ok().json(state.figures.read(|s| aggregates::reach(s, &w))))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GapsQuery {
+    limit: Option<usize>,
+    region: Option<String>,
+    departement: Option<String>,
+    as_of: Option<chrono::NaiveDate>,
+}
+
+/// GET /v1/outreach/gaps — where the next cafés should open: lowest reach per inhabitant and
+/// nothing planned in the next 30 days.
+#[utoipa::path(get, path = "/v1/outreach/gaps", tag = "outreach", params(("limit" = Option<usize>, Query, description = "1 à 200, 10 par défaut")), responses((status = 200, body = Vec<Reach>), (status = 403, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
+pub async fn gaps(
+    state: web::Data<State>,
+    caller: Caller,
+    query: web::Query<GapsQuery>,
+) -> AppResult<HttpResponse> {
+    let q = query.into_inner();
+    let limit = q.limit.unwrap_or(10);
+    if !(1..=200).contains(&limit) {
+        return Err(AppError::invalid("limit", "entre 1 et 200"));
+    }
+    let filter = Filter {
+        region: q.region,
+        departement: q.departement,
+        as_of: q.as_of,
+        ..Filter::default()
+    };
+    let w = checked(&state, &caller, &filter).await?;
+    Ok(HttpResponse::Ok().json(state.figures.read(|s| aggregates::gaps(s, &w, limit))))
+}
+
+/// GET /v1/outreach/weekly — cumulative people reached per week, beside the straight line to
+/// the goal.
+#[utoipa::path(get, path = "/v1/outreach/weekly", tag = "outreach", params(Filter), responses((status = 200, body = Vec<WeekPoint>), (status = 403, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
+pub async fn weekly(
+    state: web::Data<State>,
+    caller: Caller,
+    filter: web::Query<Filter>,
+) -> AppResult<HttpResponse> {
+    let w = checked(&state, &caller, &filter).await?;
+    Ok(HttpResponse::Ok().json(state.figures.read(|s| aggregates::weekly(s, &w))))
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum FileFormat {
+    #[default]
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportQuery {
+    #[serde(default)]
+    format: FileFormat,
+    region: Option<String>,
+    departement: Option<String>,
+    from: Option<chrono::NaiveDate>,
+    to: Option<chrono::NaiveDate>,
+}
+
+fn file(cells: &[MonthCell], format: FileFormat, name: &str) -> AppResult<HttpResponse> {
+    match format {
+        FileFormat::Json => Ok(HttpResponse::Ok().json(cells)),
+        FileFormat::Csv => {
+            let mut out = csv::Writer::from_writer(Vec::new());
+            for c in cells {
+                out.serialize(c).map_err(AppError::internal)?;
+            }
+            let body = out
+                .into_inner()
+                .map_err(|e| AppError::internal(e.to_string()))?;
+            Ok(HttpResponse::Ok()
+                .content_type("text/csv; charset=utf-8")
+                .insert_header((
+                    "content-disposition",
+                    format!("attachment; filename=\"{name}.csv\""),
+                ))
+                .body(body))
+        }
+    }
+}
+
+/// GET /v1/outreach/export — per département and month, for staff (CSV or JSON).
+#[utoipa::path(get, path = "/v1/outreach/export", tag = "outreach", params(("format" = Option<FileFormat>, Query, description = "csv (défaut) ou json")), responses((status = 200, body = Vec<MonthCell>), (status = 403, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
+pub async fn export(
+    state: web::Data<State>,
+    caller: Caller,
+    query: web::Query<ExportQuery>,
+) -> AppResult<HttpResponse> {
+    let q = query.into_inner();
+    let filter = Filter {
+        region: q.region,
+        departement: q.departement,
+        from: q.from,
+        to: q.to,
+        as_of: None,
+    };
+    let w = checked(&state, &caller, &filter).await?;
+    let cells = state.figures.read(|s| aggregates::monthly(s, &w));
+    file(&cells, q.format, "cafes-ia-diffusion")
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenDataQuery {
+    #[serde(default)]
+    format: FileFormat,
+}
+
+/// GET /v1/open-data/reach — public: per département and month, counts of people under 11
+/// hidden so nobody can be singled out.
+#[utoipa::path(get, path = "/v1/open-data/reach", tag = "open data", params(("format" = Option<FileFormat>, Query, description = "csv (défaut) ou json")), responses((status = 200, body = Vec<MonthCell>)))]
+pub async fn open_data(
+    state: web::Data<State>,
+    query: web::Query<OpenDataQuery>,
+) -> AppResult<HttpResponse> {
+    state.figures.refresh(&state.platform.db).await?;
+    // Every report there is (reports only exist for sessions that took place).
+    let w = Window {
+        scope: crate::domain::Scope::France,
+        from: None,
+        to: chrono::NaiveDate::MAX,
+    };
+    let cells = state.figures.read(|s| aggregates::monthly(s, &w));
+    file(
+        &aggregates::suppressed(cells),
+        query.format,
+        "cafes-ia-diffusion-open-data",
+    )
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Rebuilt {
+    pub messages_replayed: u64,
+}
+
+/// POST /v1/outreach/rebuild — national staff: recomputes every figure from the history.
+#[utoipa::path(post, path = "/v1/outreach/rebuild", tag = "outreach", responses((status = 200, body = Rebuilt), (status = 403, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
+pub async fn rebuild(state: web::Data<State>, caller: Caller) -> AppResult<HttpResponse> {
+    caller.require(Role::Staff)?;
+    if !caller.is_national_staff() {
+        return Err(AppError::forbidden(
+            "la reconstruction des indicateurs est réservée à l'équipe nationale",
+        ));
+    }
+    let replayed = ingest::rebuild(&state.platform.db)
+        .await
+        .map_err(|e| AppError::internal(e.to_string()))?;
+    state.figures.reset();
+    state.figures.refresh(&state.platform.db).await?;
+    Ok(HttpResponse::Ok().json(Rebuilt {
+        messages_replayed: replayed,
+    }))
+}

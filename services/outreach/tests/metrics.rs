@@ -1,0 +1,535 @@
+//! Outreach figures on a known history, on both backend sets: every expected number below is
+//! worked out by hand from the messages played to the service.
+
+use cafeia_outreach::Outreach;
+use cafeia_platform::{
+    auth::{Role, Territory},
+    bus::Message,
+    envelope::{Envelope, MessageType},
+};
+use cafeia_testkit::{
+    Backend, backend_matrix,
+    service::{ServiceHarness, field},
+};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::time::Duration;
+use uuid::Uuid;
+
+const ATTENDANCE: MessageType = MessageType::new("events", "attendance", "recorded", 1);
+const PUBLISHED: MessageType = MessageType::new("events", "session", "published", 1);
+const AS_OF: &str = "as_of=2027-03-31";
+
+#[allow(clippy::too_many_arguments)]
+fn report(
+    session: Uuid,
+    version: i32,
+    facilitator: Uuid,
+    day: &str,
+    place: Option<(&str, &str)>,
+    format: &str,
+    audiences: &[&str],
+    attended: i32,
+    first_timers: i32,
+    age_bands: Value,
+) -> Value {
+    json!({
+        "session_id": session, "version": version, "facilitator_id": facilitator,
+        "facilitator_kind": "mediateur_numerique", "starts_at": format!("{day}T17:00:00Z"),
+        "format": format, "insee": null,
+        "departement": place.map(|p| p.0), "region": place.map(|p| p.1),
+        "topics": ["what_is_ai"], "audiences": audiences, "level": "discovery",
+        "registered": attended, "attended": attended, "no_shows": 0, "walk_ins": 0,
+        "first_timers": first_timers, "age_bands": age_bands, "occupations": {},
+    })
+}
+
+fn message(kind: MessageType, data: Value) -> Message {
+    Message::event(kind.routing_key(), &Envelope::new(kind, "test", data)).expect("message")
+}
+
+async fn headline(h: &ServiceHarness, token: &str, query: &str) -> (StatusCode, Value) {
+    h.call(
+        Method::GET,
+        &format!("/v1/outreach/headline?{query}"),
+        Some(token),
+        None,
+    )
+    .await
+}
+
+/// Polls until the headline's `reached` is `expected`.
+async fn until_reached(h: &ServiceHarness, token: &str, expected: i64) -> Value {
+    let mut last = Value::Null;
+    for _ in 0..200 {
+        let (_, body) = headline(h, token, AS_OF).await;
+        if body["reached"] == expected {
+            return body;
+        }
+        last = body;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("reached never became {expected}: {last}");
+}
+
+async fn known_history(backend: Backend) {
+    let h = ServiceHarness::start::<Outreach>(backend, &["outreach.#"]).await;
+    let staff = h.token("staff", Role::Staff, None);
+    let (f1, f2, f3) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+    let s: Vec<Uuid> = (0..5).map(|_| Uuid::now_v7()).collect();
+    let lyon = Some(("69", "84"));
+    let s1_v1 = message(
+        ATTENDANCE,
+        report(
+            s[0],
+            1,
+            f1,
+            "2027-03-10",
+            lyon,
+            "in_person",
+            &["general_public"],
+            20,
+            15,
+            json!({"25_39": 8, "60_74": 12}),
+        ),
+    );
+    let s3 = message(
+        ATTENDANCE,
+        report(
+            s[2],
+            1,
+            f3,
+            "2027-02-15",
+            Some(("13", "93")),
+            "hybrid",
+            &["job_seekers"],
+            30,
+            25,
+            json!({}),
+        ),
+    );
+    for m in [
+        s1_v1.clone(),
+        message(
+            ATTENDANCE,
+            report(
+                s[1],
+                1,
+                f2,
+                "2027-03-20",
+                lyon,
+                "in_person",
+                &["students", "general_public"],
+                10,
+                8,
+                json!({}),
+            ),
+        ),
+        s3.clone(),
+        message(
+            ATTENDANCE,
+            report(
+                s[3],
+                1,
+                f1,
+                "2027-03-25",
+                None,
+                "online",
+                &["general_public"],
+                50,
+                40,
+                json!({}),
+            ),
+        ),
+        message(
+            ATTENDANCE,
+            report(
+                s[4],
+                1,
+                f2,
+                "2027-03-05",
+                Some(("974", "04")),
+                "in_person",
+                &["seniors"],
+                6,
+                4,
+                json!({}),
+            ),
+        ),
+        // A session planned in Lyon within 30 days of 31 March.
+        message(
+            PUBLISHED,
+            json!({"id": Uuid::now_v7(), "revision": 1, "status": "published", "place": {"departement": "69"}, "starts_at": "2027-04-10T16:00:00Z"}),
+        ),
+    ] {
+        h.bus.publish(&m).await.expect("published");
+    }
+    // 15 + 8 + 25 + 40 + 4
+    until_reached(&h, &staff, 92).await;
+
+    // The correction replaces version 1 (20/15 → 22/16): 92 − 15 + 16 = 93, not 92 + 16.
+    h.bus
+        .publish(&message(
+            ATTENDANCE,
+            report(
+                s[0],
+                2,
+                f1,
+                "2027-03-10",
+                lyon,
+                "in_person",
+                &["general_public"],
+                22,
+                16,
+                json!({"25_39": 9, "60_74": 13}),
+            ),
+        ))
+        .await
+        .expect("published");
+    let head = until_reached(&h, &staff, 93).await;
+    // Version 1 arriving late (a new delivery of an older report) and a duplicate delivery of
+    // the same message change nothing.
+    let mut late = s1_v1.clone();
+    late.message_id = Uuid::now_v7().to_string();
+    late.body = serde_json::to_vec(&{
+        let mut e: Value = serde_json::from_slice(&s1_v1.body).expect("json");
+        e["id"] = json!(late.message_id);
+        e
+    })
+    .expect("body");
+    h.bus.publish(&late).await.expect("published");
+    h.bus.publish(&s3).await.expect("published");
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let (_, again) = headline(&h, &staff, AS_OF).await;
+    assert_eq!(again, head, "nothing double counted");
+
+    // Headline, by hand. Participations: 22 + 10 + 30 + 50 + 6 = 118; 5 sessions; F1, F2, F3
+    // active within 90 days. Run rate: first-timers of sessions after 3 March
+    // (16 + 8 + 40 + 4 = 68) over 4 weeks = 17 per week.
+    assert_eq!(head["participations"], 118);
+    assert_eq!(head["sessions_held"], 5);
+    assert_eq!(head["active_facilitators"], 3);
+    assert_eq!(head["goal"], 2_000_000);
+    assert_eq!(head["run_rate_per_week"], 17.0);
+    // 2,000,000 − 93 still to reach in 275 days (31 March → 31 December 2027).
+    let needed = ((2_000_000.0 - 93.0) * 7.0 / 275.0 * 10.0_f64).round() / 10.0;
+    assert_eq!(head["needed_per_week"].as_f64(), Some(needed));
+    assert_eq!(head["status"], "at_risk");
+    assert!(head["projected_date"].as_str() > Some("2027-12-31"));
+
+    // Breakdowns.
+    let breakdown = |by: &str| {
+        let h = &h;
+        let staff = staff.clone();
+        let by = by.to_owned();
+        async move {
+            let (status, body) = h
+                .call(
+                    Method::GET,
+                    &format!("/v1/outreach/breakdown?by={by}&{AS_OF}"),
+                    Some(&staff),
+                    None,
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            body.as_array()
+                .expect("rows")
+                .iter()
+                .map(|r| {
+                    (
+                        r["key"].as_str().unwrap_or_default().to_owned(),
+                        r["sessions"].as_i64().unwrap_or(-1),
+                        r["participations"].as_i64().unwrap_or(-1),
+                        r["reached"].as_i64(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    let k = |s: &str| s.to_owned();
+    assert_eq!(
+        breakdown("departement").await,
+        vec![
+            (k("13"), 1, 30, Some(25)),
+            (k("69"), 2, 32, Some(24)),
+            (k("974"), 1, 6, Some(4)),
+            (k("online"), 1, 50, Some(40))
+        ]
+    );
+    assert_eq!(
+        breakdown("region").await,
+        vec![
+            (k("04"), 1, 6, Some(4)),
+            (k("84"), 2, 32, Some(24)),
+            (k("93"), 1, 30, Some(25)),
+            (k("online"), 1, 50, Some(40))
+        ]
+    );
+    // A session with two audiences counts in both.
+    assert_eq!(
+        breakdown("audience").await,
+        vec![
+            (k("general_public"), 3, 82, Some(64)),
+            (k("job_seekers"), 1, 30, Some(25)),
+            (k("seniors"), 1, 6, Some(4)),
+            (k("students"), 1, 10, Some(8))
+        ]
+    );
+    assert_eq!(
+        breakdown("age_band").await,
+        vec![(k("25_39"), 1, 9, None), (k("60_74"), 1, 13, None)]
+    );
+    assert_eq!(
+        breakdown("format").await,
+        vec![
+            (k("hybrid"), 1, 30, Some(25)),
+            (k("in_person"), 3, 38, Some(28)),
+            (k("online"), 1, 50, Some(40))
+        ]
+    );
+    assert_eq!(
+        breakdown("month").await,
+        vec![
+            (k("2027-02"), 1, 30, Some(25)),
+            (k("2027-03"), 4, 88, Some(68))
+        ]
+    );
+
+    // The weekly series: first week 15 February (S3: 25), then 1 March (S5: 4), 8 March
+    // (S1: 16), 15 March (S2: 8), 22 March (S4: 40), up to the week of 31 March.
+    let (_, weekly) = h
+        .call(
+            Method::GET,
+            &format!("/v1/outreach/weekly?{AS_OF}"),
+            Some(&staff),
+            None,
+        )
+        .await;
+    let cumulative: Vec<i64> = weekly
+        .as_array()
+        .expect("weeks")
+        .iter()
+        .filter_map(|w| w["cumulative"].as_i64())
+        .collect();
+    assert_eq!(cumulative, vec![25, 25, 29, 45, 53, 93, 93]);
+    assert_eq!(weekly[0]["week"], "2027-02-15");
+    assert_eq!(weekly[0]["goal_line"], 0);
+
+    // Reach per inhabitant and the gaps: Lyon has a session planned, so it is no gap; the first
+    // gap is the most populous département with nobody reached (Nord).
+    let (_, reach) = h
+        .call(
+            Method::GET,
+            &format!("/v1/outreach/reach?departement=69&{AS_OF}"),
+            Some(&staff),
+            None,
+        )
+        .await;
+    assert_eq!(reach[0]["planned_next_30_days"], 1, "{reach}");
+    assert_eq!(reach[0]["reached"], 24);
+    let (_, gaps) = h
+        .call(
+            Method::GET,
+            &format!("/v1/outreach/gaps?limit=200&{AS_OF}"),
+            Some(&staff),
+            None,
+        )
+        .await;
+    let gaps = gaps.as_array().expect("gaps");
+    assert!(
+        gaps.iter()
+            .all(|g| g["planned_next_30_days"] == 0 && g["departement"] != "69")
+    );
+    assert!(gaps.iter().any(|g| g["departement"] == "13"));
+    assert_eq!(gaps[0]["departement"], "59");
+    assert_eq!(gaps[0]["reached"], 0);
+
+    // Exports: staff see every cell; the public aggregate hides counts under 11 (La Réunion).
+    let (status, staff_json) = h
+        .call(
+            Method::GET,
+            "/v1/outreach/export?format=json&to=2027-12-31",
+            Some(&staff),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let reunion = staff_json
+        .as_array()
+        .expect("cells")
+        .iter()
+        .find(|c| c["departement"] == "974")
+        .cloned()
+        .expect("974");
+    assert_eq!(
+        (
+            reunion["participations"].as_i64(),
+            reunion["reached"].as_i64()
+        ),
+        (Some(6), Some(4))
+    );
+    let (status, public) = h
+        .call(Method::GET, "/v1/open-data/reach?format=json", None, None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let cells = public.as_array().expect("cells");
+    let reunion = cells
+        .iter()
+        .find(|c| c["departement"] == "974")
+        .expect("974");
+    assert!(
+        reunion["participations"].is_null() && reunion["reached"].is_null(),
+        "{reunion}"
+    );
+    let lyon_cell = cells.iter().find(|c| c["departement"] == "69").expect("69");
+    assert_eq!(
+        (
+            lyon_cell["participations"].as_i64(),
+            lyon_cell["reached"].as_i64()
+        ),
+        (Some(32), Some(24))
+    );
+    let csv = h
+        .http
+        .get(format!("{}/v1/open-data/reach", h.base))
+        .send()
+        .await
+        .expect("csv")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        csv.starts_with("departement,month,sessions,participations,reached"),
+        "{csv}"
+    );
+    assert!(csv.contains("974,2027-03,1,,\n"), "{csv}");
+
+    // Rebuilding from the history gives identical figures.
+    let before = (
+        headline(&h, &staff, AS_OF).await.1,
+        breakdown("departement").await,
+        breakdown("age_band").await,
+    );
+    let (status, rebuilt) = h
+        .call(Method::POST, "/v1/outreach/rebuild", Some(&staff), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{rebuilt}");
+    // Six first messages, the correction, the late version 1 (the duplicate is not kept).
+    assert_eq!(rebuilt["messages_replayed"], 8);
+    let after = (
+        headline(&h, &staff, AS_OF).await.1,
+        breakdown("departement").await,
+        breakdown("age_band").await,
+    );
+    assert_eq!(before, after);
+    h.stop().await;
+}
+
+async fn scope_and_bad_input(backend: Backend) {
+    let h = ServiceHarness::start::<Outreach>(backend, &["outreach.#"]).await;
+    let f = Uuid::now_v7();
+    for (dep, region, n) in [("69", "84", 12), ("38", "84", 7), ("13", "93", 30)] {
+        h.bus
+            .publish(&message(
+                ATTENDANCE,
+                report(
+                    Uuid::now_v7(),
+                    1,
+                    f,
+                    "2027-03-10",
+                    Some((dep, region)),
+                    "in_person",
+                    &["general_public"],
+                    n,
+                    n,
+                    json!({}),
+                ),
+            ))
+            .await
+            .expect("published");
+    }
+    let national = h.token("staff", Role::Staff, None);
+    until_reached(&h, &national, 49).await;
+    // A regional coordinator sees their région, with its share of the goal.
+    let aura = h.token(
+        "coord-84",
+        Role::Staff,
+        Some(Territory::Region("84".into())),
+    );
+    let (status, head) = headline(&h, &aura, AS_OF).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(head["reached"], 19, "12 + 7 in Auvergne-Rhône-Alpes");
+    assert!(
+        head["goal"].as_i64() < Some(2_000_000) && head["goal"].as_i64() > Some(100_000),
+        "{head}"
+    );
+    let (_, isere) = headline(&h, &aura, &format!("departement=38&{AS_OF}")).await;
+    assert_eq!(isere["reached"], 7);
+    // Outside their territory: FORBIDDEN; so for a département coordinator asking for the région.
+    for (token, query) in [
+        (aura.clone(), "departement=13"),
+        (aura.clone(), "region=93"),
+        (
+            h.token(
+                "coord-69",
+                Role::Staff,
+                Some(Territory::Departement("69".into())),
+            ),
+            "region=84",
+        ),
+    ] {
+        let (status, body) = headline(&h, &token, query).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{query}: {body}");
+        assert!(body.get("reached").is_none());
+    }
+    for path in [
+        "/v1/outreach/headline",
+        "/v1/outreach/export",
+        "/v1/outreach/gaps",
+    ] {
+        let citizen = h.token("citizen", Role::Citizen, None);
+        let (status, _) = h.call(Method::GET, path, Some(&citizen), None).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
+        let (status, _) = h.call(Method::GET, path, None, None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{path}");
+    }
+    let (status, _) = h
+        .call(Method::POST, "/v1/outreach/rebuild", Some(&aura), None)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // Bad input: which field, and why.
+    for (query, expected) in [
+        ("from=2027-04-01&to=2027-03-01", "to"),
+        ("departement=999", "departement"),
+        ("region=99", "region"),
+        ("from=1900-01-01", "from"),
+        ("region=84&departement=13", "departement"),
+    ] {
+        let (status, problem) = headline(&h, &national, query).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {problem}");
+        assert_eq!(field(&problem), expected, "{query}: {problem}");
+    }
+    let (status, _) = h
+        .call(
+            Method::GET,
+            "/v1/outreach/breakdown?by=shoe_size",
+            Some(&national),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = h
+        .call(
+            Method::GET,
+            "/v1/outreach/gaps?limit=0",
+            Some(&national),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    h.assert_openapi_matches(include_str!("../src/routes.rs"))
+        .await;
+    h.stop().await;
+}
+
+backend_matrix!(known_history, scope_and_bad_input);
