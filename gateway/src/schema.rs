@@ -5,12 +5,19 @@ use crate::{
     config::GraphqlConfig,
     events::{EventsMutation, EventsQuery, EventsSubscription},
     facilitators::{FacilitatorsMutation, FacilitatorsQuery},
+    outreach::OutreachQuery,
     system::{SystemQuery, SystemSubscription},
 };
 use async_graphql::{MergedObject, MergedSubscription, Schema};
 
 #[derive(MergedObject, Default)]
-pub struct Query(SystemQuery, FacilitatorsQuery, CatalogueQuery, EventsQuery);
+pub struct Query(
+    SystemQuery,
+    FacilitatorsQuery,
+    CatalogueQuery,
+    EventsQuery,
+    OutreachQuery,
+);
 
 #[derive(MergedObject, Default)]
 pub struct Mutation(FacilitatorsMutation, CatalogueMutation, EventsMutation);
