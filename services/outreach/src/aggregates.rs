@@ -4,7 +4,7 @@
 
 use crate::{
     domain::{Dimension, GOAL, Scope, Window, deadline},
-    figures::{Row, State, month_of, week_of},
+    figures::{Code, Row, State, month_of, week_of},
 };
 use cafeia_platform::territory::Gazetteer;
 use chrono::{Duration, NaiveDate};
@@ -45,7 +45,12 @@ fn rows<'a>(state: &'a State, w: &'a Window) -> impl Iterator<Item = &'a Row> + 
     state
         .reports
         .values()
-        .filter(move |r| w.scope.keeps(r.region.as_deref(), r.departement.as_deref()))
+        .filter(move |r| {
+            w.scope.keeps(
+                r.region.as_ref().map(Code::as_str),
+                r.departement.as_ref().map(Code::as_str),
+            )
+        })
         .filter(move |r| w.keeps_day(r.day))
 }
 
@@ -125,15 +130,35 @@ pub struct BreakdownRow {
     pub reached: Option<i64>,
 }
 
-pub fn breakdown(state: &State, w: &Window, by: Dimension) -> Vec<BreakdownRow> {
+/// A breakdown key, borrowed from the rows while summing (no allocation per row).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Key<'a> {
+    Text(&'a str),
+    Month(i32, u32),
+    Week(NaiveDate),
+}
+
+impl Key<'_> {
+    fn text(self) -> String {
+        match self {
+            Key::Text(t) => t.to_owned(),
+            Key::Month(y, m) => format!("{y:04}-{m:02}"),
+            Key::Week(d) => d.to_string(),
+        }
+    }
+}
+
+pub fn breakdown<'a>(state: &'a State, w: &'a Window, by: Dimension) -> Vec<BreakdownRow> {
+    use chrono::Datelike;
     #[derive(Default)]
     struct Sum {
         sessions: i64,
         participations: i64,
         reached: i64,
     }
-    let mut sums: BTreeMap<String, Sum> = BTreeMap::new();
-    let mut add = |key: String, participations: i64, reached: i64| {
+    // Few keys, many rows: an ordered map compares short keys, cheaper than hashing each row.
+    let mut sums: BTreeMap<Key<'a>, Sum> = BTreeMap::new();
+    let mut add = |key: Key<'a>, participations: i64, reached: i64| {
         let s = sums.entry(key).or_default();
         s.sessions += 1;
         s.participations += participations;
@@ -142,49 +167,54 @@ pub fn breakdown(state: &State, w: &Window, by: Dimension) -> Vec<BreakdownRow> 
     for r in rows(state, w) {
         let (a, f) = (r.attended, r.first_timers);
         match by {
-            Dimension::Region => add(r.region.clone().unwrap_or_else(|| "online".into()), a, f),
+            Dimension::Region => add(
+                Key::Text(r.region.as_ref().map_or("online", Code::as_str)),
+                a,
+                f,
+            ),
             Dimension::Departement => add(
-                r.departement.clone().unwrap_or_else(|| "online".into()),
+                Key::Text(r.departement.as_ref().map_or("online", Code::as_str)),
                 a,
                 f,
             ),
-            Dimension::Month => add(month_of(r.day), a, f),
-            Dimension::Week => add(week_of(r.day).to_string(), a, f),
-            Dimension::Format => add(r.format.clone(), a, f),
+            Dimension::Month => add(Key::Month(r.day.year(), r.day.month()), a, f),
+            Dimension::Week => add(Key::Week(week_of(r.day)), a, f),
+            Dimension::Format => add(Key::Text(r.format.as_str()), a, f),
             Dimension::FacilitatorKind => add(
-                r.facilitator_kind
-                    .clone()
-                    .unwrap_or_else(|| "unknown".into()),
+                Key::Text(r.facilitator_kind.as_ref().map_or("unknown", Code::as_str)),
                 a,
                 f,
             ),
-            Dimension::Audience => r.audiences.iter().for_each(|k| add(k.clone(), a, f)),
-            Dimension::Topic => r.topics.iter().for_each(|k| add(k.clone(), a, f)),
+            Dimension::Audience => r.audiences.iter().for_each(|k| add(Key::Text(k), a, f)),
+            Dimension::Topic => r.topics.iter().for_each(|k| add(Key::Text(k), a, f)),
             Dimension::AgeBand => r
                 .age_bands
                 .iter()
                 .filter(|(_, n)| *n > 0)
-                .for_each(|(k, n)| add(k.clone(), *n, 0)),
+                .for_each(|(k, n)| add(Key::Text(k), *n, 0)),
             Dimension::Occupation => r
                 .occupations
                 .iter()
                 .filter(|(_, n)| *n > 0)
-                .for_each(|(k, n)| add(k.clone(), *n, 0)),
+                .for_each(|(k, n)| add(Key::Text(k), *n, 0)),
         }
     }
     let g = Gazetteer::get();
     let split = matches!(by, Dimension::AgeBand | Dimension::Occupation);
     sums.into_iter()
-        .map(|(key, s)| BreakdownRow {
-            label: match by {
-                Dimension::Region => g.region(&key).map(|r| r.name.clone()),
-                Dimension::Departement => g.departement(&key).map(|d| d.name.clone()),
-                _ => None,
-            },
-            key,
-            sessions: s.sessions,
-            participations: s.participations,
-            reached: (!split).then_some(s.reached),
+        .map(|(key, s)| {
+            let key = key.text();
+            BreakdownRow {
+                label: match by {
+                    Dimension::Region => g.region(&key).map(|r| r.name.clone()),
+                    Dimension::Departement => g.departement(&key).map(|d| d.name.clone()),
+                    _ => None,
+                },
+                key,
+                sessions: s.sessions,
+                participations: s.participations,
+                reached: (!split).then_some(s.reached),
+            }
         })
         .collect()
 }
@@ -205,10 +235,10 @@ pub struct Reach {
 
 pub fn reach(state: &State, w: &Window) -> Vec<Reach> {
     let g = Gazetteer::get();
-    let mut by_dep: BTreeMap<String, (i64, i64, i64)> = BTreeMap::new();
+    let mut by_dep: BTreeMap<&str, (i64, i64, i64)> = BTreeMap::new();
     for r in rows(state, w) {
         if let Some(d) = &r.departement {
-            let e = by_dep.entry(d.clone()).or_default();
+            let e = by_dep.entry(d.as_str()).or_default();
             e.0 += 1;
             e.1 += r.attended;
             e.2 += r.first_timers;
@@ -230,7 +260,7 @@ pub fn reach(state: &State, w: &Window) -> Vec<Reach> {
         .filter(|d| w.scope.keeps(Some(&d.region), Some(&d.code)))
         .map(|d| {
             let (sessions, participations, reached) =
-                by_dep.get(&d.code).copied().unwrap_or_default();
+                by_dep.get(d.code.as_str()).copied().unwrap_or_default();
             let per = if d.population > 0 {
                 reached as f64 * 10_000.0 / d.population as f64
             } else {
@@ -318,7 +348,9 @@ pub fn monthly(state: &State, w: &Window) -> Vec<MonthCell> {
     let mut cells: BTreeMap<(String, String), (i64, i64, i64)> = BTreeMap::new();
     for r in rows(state, w) {
         if let Some(d) = &r.departement {
-            let e = cells.entry((d.clone(), month_of(r.day))).or_default();
+            let e = cells
+                .entry((d.as_str().to_owned(), month_of(r.day)))
+                .or_default();
             e.0 += 1;
             e.1 += r.attended;
             e.2 += r.first_timers;

@@ -16,16 +16,49 @@ use std::{
 };
 use uuid::Uuid;
 
+/// A short code kept inline (département, région, format, facilitator kind), so scanning
+/// 100,000 rows reads no heap memory for the keys most queries group or filter by.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Code {
+    len: u8,
+    bytes: [u8; 23],
+}
+
+impl Code {
+    pub fn new(text: &str) -> Self {
+        let mut end = text.len().min(23);
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let mut bytes = [0u8; 23];
+        bytes[..end].copy_from_slice(&text.as_bytes()[..end]);
+        Self {
+            len: end as u8,
+            bytes,
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Debug for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.as_str().fmt(f)
+    }
+}
+
 /// One session's latest report, ready to aggregate.
 #[derive(Clone, Debug)]
 pub struct Row {
     pub starts_at: DateTime<Utc>,
     pub day: NaiveDate,
     pub facilitator_id: Uuid,
-    pub facilitator_kind: Option<String>,
-    pub format: String,
-    pub departement: Option<String>,
-    pub region: Option<String>,
+    pub facilitator_kind: Option<Code>,
+    pub format: Code,
+    pub departement: Option<Code>,
+    pub region: Option<Code>,
     pub topics: Vec<String>,
     pub audiences: Vec<String>,
     pub age_bands: Vec<(String, i64)>,
@@ -67,10 +100,10 @@ fn row(m: report::Model) -> Row {
         day: m.starts_at.date_naive(),
         starts_at: m.starts_at,
         facilitator_id: m.facilitator_id,
-        facilitator_kind: m.facilitator_kind,
-        format: m.format,
-        departement: m.departement,
-        region: m.region,
+        facilitator_kind: m.facilitator_kind.as_deref().map(Code::new),
+        format: Code::new(&m.format),
+        departement: m.departement.as_deref().map(Code::new),
+        region: m.region.as_deref().map(Code::new),
         topics: cafeia_platform::db::list_from_json(&m.topics),
         audiences: cafeia_platform::db::list_from_json(&m.audiences),
         age_bands: pairs(&m.age_bands),

@@ -545,9 +545,7 @@ pub async fn consume_batches<H, Fut>(
         }
         match handler(envelopes.clone()).await {
             Ok(()) => {
-                for delivery in batch {
-                    settle(delivery, Ok(())).await;
-                }
+                futures::future::join_all(batch.into_iter().map(|d| settle(d, Ok(())))).await;
             }
             Err(e) if batch.len() == 1 => {
                 if let Some(delivery) = batch.pop() {
