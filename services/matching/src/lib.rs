@@ -1,17 +1,37 @@
-//! Matching: search and recommendations of sessions and trainings, from a read model fed by the bus.
+//! Matching: search and recommendations of AI Café sessions and free trainings.
 //!
-//! Shape shared by every service: `storage` (migrations and tables), and — as the domain
-//! lands — `config`, `routes`, `domain` and `messages`.
+//! Shape shared by every service: `storage` (the read model's tables), `model` (an item),
+//! `consumer` (keeps the read model from the bus), `engine` (the in-memory index: tantivy for
+//! French text, an rstar R-tree for places), `search`, `recommend` (ranking and reasons),
+//! `demand` (unmet demand for staff), `cache`, `routes`. It publishes nothing.
 
+pub mod cache;
+pub mod consumer;
+pub mod demand;
+pub mod engine;
+pub mod model;
+pub mod openapi;
+pub mod recommend;
+pub mod routes;
+pub mod search;
 pub mod storage;
 
 use async_trait::async_trait;
 use cafeia_platform::runtime::{Platform, Service, StartError};
 use sea_orm::{DatabaseConnection, DbErr};
 use sea_orm_migration::MigratorTrait;
+use std::sync::Arc;
+
+/// What handlers share.
+pub struct State {
+    pub platform: Platform,
+    pub engine: Arc<engine::Engine>,
+}
 
 #[derive(Clone)]
-pub struct Matching;
+pub struct Matching {
+    state: actix_web::web::Data<State>,
+}
 
 #[async_trait]
 impl Service for Matching {
@@ -21,9 +41,23 @@ impl Service for Matching {
         storage::Migrator::up(db, None).await
     }
 
-    async fn start(_platform: &Platform) -> Result<Self, StartError> {
-        Ok(Matching)
+    async fn start(platform: &Platform) -> Result<Self, StartError> {
+        let engine =
+            Arc::new(engine::Engine::new().map_err(|e| StartError::Service(e.to_string()))?);
+        // The persisted read model: no replay needed after a restart.
+        engine.refresh(&platform.db).await?;
+        let notify = engine.clone();
+        consumer::start(platform, Arc::new(move || notify.changed())).await?;
+        Ok(Self {
+            state: actix_web::web::Data::new(State {
+                platform: platform.clone(),
+                engine,
+            }),
+        })
     }
 
-    fn routes(&self, _cfg: &mut actix_web::web::ServiceConfig) {}
+    fn routes(&self, cfg: &mut actix_web::web::ServiceConfig) {
+        cfg.app_data(self.state.clone());
+        routes::configure(cfg);
+    }
 }

@@ -1,0 +1,186 @@
+//! Keeps the read model from the bus: sessions and their seats (events), trainings (catalogue),
+//! attendance figures (reach per territory). Once per message (inbox); a late message (older
+//! revision) changes nothing. Each write is stamped with the next sequence number so every
+//! replica's index reloads it.
+
+use crate::{
+    model::{Item, Kind, SessionMessage, TrainingMessage},
+    storage::{counter, item, reached},
+};
+use cafeia_platform::{
+    bus::{HandlerError, Message, Subscription},
+    envelope::Envelope,
+    inbox,
+    runtime::Platform,
+};
+use sea_orm::{
+    ActiveValue::Set, ConnectionTrait, DatabaseTransaction, EntityTrait, sea_query::OnConflict,
+};
+use serde::Deserialize;
+use std::sync::Arc;
+use uuid::Uuid;
+
+pub const QUEUE: &str = "matching.read-model";
+
+pub async fn start(
+    platform: &Platform,
+    on_change: Arc<dyn Fn() + Send + Sync>,
+) -> Result<(), cafeia_platform::bus::BusError> {
+    let db = platform.db.clone();
+    platform
+        .consume(
+            Subscription::new(
+                QUEUE,
+                &[
+                    "events.session.*",
+                    "events.seats.changed",
+                    "events.attendance.recorded",
+                    "catalogue.training.*",
+                ],
+            ),
+            move |envelope: Arc<Envelope>, message: Message| {
+                let (db, on_change) = (db.clone(), on_change.clone());
+                async move {
+                    let outcome = inbox::handle_once(&db, QUEUE, &message.message_id, |txn| {
+                        Box::pin(apply(txn, envelope))
+                    })
+                    .await?;
+                    if outcome == inbox::Outcome::Applied {
+                        on_change();
+                    }
+                    Ok(())
+                }
+            },
+        )
+        .await
+}
+
+/// The next sequence number (in the caller's transaction).
+pub async fn next_seq<C: ConnectionTrait>(conn: &C) -> Result<i64, sea_orm::DbErr> {
+    counter::Entity::insert(counter::ActiveModel {
+        name: Set("changes".into()),
+        value: Set(1),
+    })
+    .on_conflict(
+        OnConflict::column(counter::Column::Name)
+            .value(
+                counter::Column::Value,
+                sea_orm::sea_query::Expr::cust("counter.value + 1"),
+            )
+            .to_owned(),
+    )
+    .exec_without_returning(conn)
+    .await?;
+    Ok(counter::Entity::find_by_id("changes")
+        .one(conn)
+        .await?
+        .map_or(1, |c| c.value))
+}
+
+pub async fn save<C: ConnectionTrait>(conn: &C, doc: &Item) -> Result<(), HandlerError> {
+    let seq = next_seq(conn).await?;
+    item::Entity::insert(item::ActiveModel {
+        id: Set(doc.id),
+        kind: Set(match doc.kind {
+            Kind::Session => "session".into(),
+            Kind::Training => "training".into(),
+        }),
+        doc: Set(serde_json::to_string(doc)?),
+        seq: Set(seq),
+    })
+    .on_conflict(
+        OnConflict::column(item::Column::Id)
+            .update_columns([item::Column::Kind, item::Column::Doc, item::Column::Seq])
+            .to_owned(),
+    )
+    .exec_without_returning(conn)
+    .await?;
+    Ok(())
+}
+
+async fn load(txn: &DatabaseTransaction, id: Uuid) -> Result<Option<Item>, HandlerError> {
+    Ok(match item::Entity::find_by_id(id).one(txn).await? {
+        Some(row) => Some(serde_json::from_str(&row.doc)?),
+        None => None,
+    })
+}
+
+#[derive(Deserialize)]
+struct Seats {
+    session_id: Uuid,
+    capacity: Option<i32>,
+    seats_left: Option<i32>,
+}
+
+#[derive(Deserialize)]
+struct Withdrawn {
+    id: Uuid,
+}
+
+#[derive(Deserialize)]
+struct Attendance {
+    session_id: Uuid,
+    version: i32,
+    departement: Option<String>,
+    first_timers: i32,
+}
+
+pub async fn apply(txn: &DatabaseTransaction, envelope: Arc<Envelope>) -> Result<(), HandlerError> {
+    let kind = envelope.event_type.as_str();
+    let data = envelope.data.clone();
+    if kind.starts_with("fr.cafeia.events.session.") {
+        let message: SessionMessage = serde_json::from_value(data)?;
+        let doc = Item::from(message);
+        if load(txn, doc.id)
+            .await?
+            .is_some_and(|old| old.revision > doc.revision)
+        {
+            return Ok(());
+        }
+        save(txn, &doc).await?;
+    } else if kind.starts_with("fr.cafeia.events.seats.changed.") {
+        let seats: Seats = serde_json::from_value(data)?;
+        if let Some(mut doc) = load(txn, seats.session_id).await?
+            && doc.capacity.is_some()
+        {
+            doc.capacity = seats.capacity;
+            doc.seats_left = seats.seats_left;
+            save(txn, &doc).await?;
+        }
+    } else if kind.starts_with("fr.cafeia.events.attendance.recorded.") {
+        let a: Attendance = serde_json::from_value(data)?;
+        let seq = next_seq(txn).await?;
+        reached::Entity::insert(reached::ActiveModel {
+            session_id: Set(a.session_id),
+            version: Set(a.version),
+            departement: Set(a.departement),
+            first_timers: Set(a.first_timers),
+            seq: Set(seq),
+        })
+        .on_conflict(
+            OnConflict::column(reached::Column::SessionId)
+                .update_columns([
+                    reached::Column::Version,
+                    reached::Column::Departement,
+                    reached::Column::FirstTimers,
+                    reached::Column::Seq,
+                ])
+                .action_and_where(sea_orm::sea_query::Expr::cust(
+                    "reached.version < excluded.version",
+                ))
+                .to_owned(),
+        )
+        .exec_without_returning(txn)
+        .await?;
+    } else if kind.starts_with("fr.cafeia.catalogue.training.withdrawn.") {
+        let w: Withdrawn = serde_json::from_value(data)?;
+        if let Some(mut doc) = load(txn, w.id).await? {
+            doc.active = false;
+            save(txn, &doc).await?;
+        }
+    } else if kind.starts_with("fr.cafeia.catalogue.training.") {
+        let message: TrainingMessage = serde_json::from_value(data)?;
+        save(txn, &Item::from(message)).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,339 @@
+//! The in-memory search engine over the read model: items by id, an R-tree (rstar) of their
+//! places, a tantivy full-text index with a French analyzer (lower case, accents folded,
+//! Snowball stemming), and reach per département. Reloaded by sequence number from the
+//! database: at most every 250 ms, or at once after this replica's consumer wrote.
+
+use crate::{
+    model::Item,
+    storage::{item, reached},
+};
+use cafeia_platform::territory::Gazetteer;
+use rstar::{AABB, RTree, primitives::GeomWithData};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc, Mutex, RwLock,
+        atomic::{AtomicBool, AtomicU64, Ordering},
+    },
+    time::Instant,
+};
+use tantivy::{
+    Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term,
+    collector::TopDocs,
+    query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery},
+    schema::{
+        Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
+    },
+    tokenizer::{AsciiFoldingFilter, Language, LowerCaser, SimpleTokenizer, Stemmer, TextAnalyzer},
+};
+use uuid::Uuid;
+
+pub type Point = GeomWithData<[f64; 2], Uuid>;
+
+struct Text {
+    writer: Mutex<IndexWriter>,
+    reader: IndexReader,
+    id: Field,
+    title: Field,
+    body: Field,
+}
+
+#[derive(Default)]
+pub struct State {
+    pub items: HashMap<Uuid, Arc<Item>>,
+    pub places: RTree<Point>,
+    /// People reached per session (latest report), summed per département on demand.
+    reached: HashMap<Uuid, (Option<String>, i64)>,
+    pub reach_per_10000: HashMap<String, f64>,
+    pub national_reach_per_10000: f64,
+    marks: [i64; 2],
+}
+
+pub struct Engine {
+    state: RwLock<State>,
+    text: Text,
+    changed: AtomicBool,
+    refreshed: tokio::sync::Mutex<Option<Instant>>,
+    /// Bumped whenever the data changes: part of every cache key.
+    pub generation: AtomicU64,
+}
+
+const ANALYZER: &str = "fr";
+
+fn analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .filter(Stemmer::new(Language::French))
+        .build()
+}
+
+impl Engine {
+    pub fn new() -> Result<Self, tantivy::TantivyError> {
+        let mut schema = Schema::builder();
+        let indexed = TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(ANALYZER)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        );
+        let id = schema.add_text_field("id", STRING | STORED);
+        let title = schema.add_text_field("title", indexed.clone());
+        let body = schema.add_text_field("body", indexed);
+        let index = Index::create_in_ram(schema.build());
+        index.tokenizers().register(ANALYZER, analyzer());
+        let writer = index.writer_with_num_threads(1, 30_000_000)?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(Self {
+            state: RwLock::new(State::default()),
+            text: Text {
+                writer: Mutex::new(writer),
+                reader,
+                id,
+                title,
+                body,
+            },
+            changed: AtomicBool::new(true),
+            refreshed: tokio::sync::Mutex::new(None),
+            generation: AtomicU64::new(0),
+        })
+    }
+
+    /// This replica's consumer wrote: reload before the next answer.
+    pub fn changed(&self) {
+        self.changed.store(true, Ordering::Release);
+    }
+
+    /// Forgets everything (rebuild); the next refresh reloads all.
+    pub fn reset(&self) -> Result<(), tantivy::TantivyError> {
+        *self.state.write().unwrap_or_else(|e| e.into_inner()) = State::default();
+        let mut writer = self.text.writer.lock().unwrap_or_else(|e| e.into_inner());
+        writer.delete_all_documents()?;
+        writer.commit()?;
+        self.text.reader.reload()?;
+        self.changed();
+        Ok(())
+    }
+
+    pub fn read<R>(&self, f: impl FnOnce(&State) -> R) -> R {
+        f(&self.state.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Loads what changed since the last look (if it may have).
+    pub async fn refresh(&self, db: &DatabaseConnection) -> Result<(), DbErr> {
+        let mut last = self.refreshed.lock().await;
+        let stale = last.is_none_or(|t| t.elapsed().as_millis() >= 250);
+        if !stale && !self.changed.swap(false, Ordering::AcqRel) {
+            return Ok(());
+        }
+        self.changed.store(false, Ordering::Release);
+        let marks = self.read(|s| s.marks);
+        let mut applied = 0usize;
+        let mut after = marks[0];
+        loop {
+            let rows = item::Entity::find()
+                .filter(item::Column::Seq.gt(after))
+                .order_by_asc(item::Column::Seq)
+                .limit(20_000)
+                .all(db)
+                .await?;
+            let Some(last_row) = rows.last() else { break };
+            after = last_row.seq;
+            applied += rows.len();
+            self.apply(rows).map_err(|e| DbErr::Custom(e.to_string()))?;
+        }
+        let reach_rows = reached::Entity::find()
+            .filter(reached::Column::Seq.gt(marks[1]))
+            .all(db)
+            .await?;
+        if !reach_rows.is_empty() {
+            applied += reach_rows.len();
+            let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
+            for r in reach_rows {
+                state.marks[1] = state.marks[1].max(r.seq);
+                state
+                    .reached
+                    .insert(r.session_id, (r.departement, i64::from(r.first_timers)));
+            }
+            recompute_reach(&mut state);
+        }
+        if applied > 0 {
+            self.generation.fetch_add(1, Ordering::AcqRel);
+        }
+        *last = Some(Instant::now());
+        Ok(())
+    }
+
+    fn apply(&self, rows: Vec<item::Model>) -> Result<(), tantivy::TantivyError> {
+        let docs: Vec<(i64, Item)> = rows
+            .into_iter()
+            .filter_map(|r| {
+                serde_json::from_str::<Item>(&r.doc)
+                    .ok()
+                    .map(|d| (r.seq, d))
+            })
+            .collect();
+        {
+            let writer = self.text.writer.lock().unwrap_or_else(|e| e.into_inner());
+            for (_, doc) in &docs {
+                writer.delete_term(Term::from_field_text(self.text.id, &doc.id.to_string()));
+                if doc.active {
+                    let mut d = TantivyDocument::default();
+                    d.add_text(self.text.id, doc.id.to_string());
+                    d.add_text(self.text.title, &doc.title);
+                    d.add_text(self.text.body, &doc.text);
+                    writer.add_document(d)?;
+                }
+            }
+        }
+        self.text
+            .writer
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .commit()?;
+        self.text.reader.reload()?;
+        let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
+        for (seq, doc) in docs {
+            state.marks[0] = state.marks[0].max(seq);
+            if let Some(old) = state.items.remove(&doc.id) {
+                for p in &old.places {
+                    state
+                        .places
+                        .remove(&Point::new([p.longitude, p.latitude], old.id));
+                }
+            }
+            if doc.active {
+                for p in &doc.places {
+                    state
+                        .places
+                        .insert(Point::new([p.longitude, p.latitude], doc.id));
+                }
+                state.items.insert(doc.id, Arc::new(doc));
+            }
+        }
+        Ok(())
+    }
+
+    /// Items whose text matches `query` (French analysis, "IA" ≈ "intelligence artificielle",
+    /// one typo tolerated in words of 5 letters or more), with their scores, best first.
+    pub fn text_search(&self, query: &str, limit: usize) -> Vec<(Uuid, f32)> {
+        let Some(q) = self.text_query(query) else {
+            return Vec::new();
+        };
+        let searcher = self.text.reader.searcher();
+        let Ok(hits) = searcher.search(&q, &TopDocs::with_limit(limit.max(1))) else {
+            return Vec::new();
+        };
+        hits.into_iter()
+            .filter_map(|(score, address)| {
+                let doc: TantivyDocument = searcher.doc(address).ok()?;
+                let id = doc.get_first(self.text.id)?.as_str()?;
+                Some((Uuid::parse_str(id).ok()?, score))
+            })
+            .collect()
+    }
+
+    fn tokens(&self, text: &str) -> Vec<String> {
+        let mut analyzer = analyzer();
+        let mut stream = analyzer.token_stream(text);
+        let mut out = Vec::new();
+        stream.process(&mut |t| out.push(t.text.clone()));
+        out
+    }
+
+    fn text_query(&self, query: &str) -> Option<Box<dyn Query>> {
+        let words = self.tokens(query);
+        if words.is_empty() {
+            return None;
+        }
+        let ai_phrase = self.tokens("intelligence artificielle");
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut i = 0;
+        while i < words.len() {
+            // "intelligence artificielle" in the query also means "IA", and "IA" means it.
+            let is_phrase = words[i..].starts_with(&ai_phrase);
+            let word = &words[i];
+            let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            for field in [self.text.title, self.text.body] {
+                let boost = if field == self.text.title { 2.0 } else { 1.0 };
+                let term = Term::from_field_text(field, word);
+                let exact: Box<dyn Query> =
+                    Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs));
+                alternatives.push((Occur::Should, Box::new(BoostQuery::new(exact, boost))));
+                if word.chars().count() >= 5 {
+                    alternatives
+                        .push((Occur::Should, Box::new(FuzzyTermQuery::new(term, 1, true))));
+                }
+                if word == "ia" || is_phrase {
+                    let phrase = PhraseQuery::new(
+                        ai_phrase
+                            .iter()
+                            .map(|w| Term::from_field_text(field, w))
+                            .collect(),
+                    );
+                    alternatives.push((
+                        Occur::Should,
+                        Box::new(BoostQuery::new(Box::new(phrase), boost)),
+                    ));
+                    let ia = Term::from_field_text(field, "ia");
+                    alternatives.push((
+                        Occur::Should,
+                        Box::new(TermQuery::new(ia, IndexRecordOption::WithFreqs)),
+                    ));
+                }
+            }
+            clauses.push((Occur::Must, Box::new(BooleanQuery::new(alternatives))));
+            i += if is_phrase { ai_phrase.len() } else { 1 };
+        }
+        Some(Box::new(BooleanQuery::new(clauses)))
+    }
+}
+
+/// Items with a place within `radius_km` of (`lat`, `lon`): the R-tree narrows to a box, the
+/// great-circle distance decides. Returns (id, distance of the nearest place).
+pub fn near(state: &State, lat: f64, lon: f64, radius_km: f64) -> HashMap<Uuid, f64> {
+    let dlat = radius_km / 110.574;
+    let dlon = radius_km / (111.320 * lat.to_radians().cos().abs().max(0.01));
+    let envelope = AABB::from_corners([lon - dlon, lat - dlat], [lon + dlon, lat + dlat]);
+    let mut out: HashMap<Uuid, f64> = HashMap::new();
+    for p in state.places.locate_in_envelope(&envelope) {
+        let [plon, plat] = *p.geom();
+        let d = cafeia_platform::territory::distance_km((lat, lon), (plat, plon));
+        if d <= radius_km {
+            out.entry(p.data)
+                .and_modify(|best| *best = best.min(d))
+                .or_insert(d);
+        }
+    }
+    out
+}
+
+fn recompute_reach(state: &mut State) {
+    let g = Gazetteer::get();
+    let mut per_dep: HashMap<&str, i64> = HashMap::new();
+    let mut total = 0i64;
+    for (dep, n) in state.reached.values() {
+        total += n;
+        if let Some(d) = dep {
+            *per_dep.entry(d.as_str()).or_default() += n;
+        }
+    }
+    let population: u64 = g.departements().map(|d| d.population).sum();
+    let reach: HashMap<String, f64> = g
+        .departements()
+        .map(|d| {
+            let n = per_dep.get(d.code.as_str()).copied().unwrap_or(0);
+            (
+                d.code.clone(),
+                n as f64 * 10_000.0 / d.population.max(1) as f64,
+            )
+        })
+        .collect();
+    state.national_reach_per_10000 = total as f64 * 10_000.0 / population.max(1) as f64;
+    state.reach_per_10000 = reach;
+}

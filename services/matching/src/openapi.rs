@@ -1,0 +1,22 @@
+//! The OpenAPI 3.1 document of the matching REST API, served at `/openapi.json`.
+
+use cafeia_platform::openapi::BearerAuth;
+use utoipa::OpenApi;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Café IA — matching", description = "Recherche et recommandations de Cafés IA et de formations, demande non satisfaite."),
+    paths(
+        crate::search::search,
+        crate::recommend::recommend,
+        crate::recommend::rebuild,
+        crate::demand::view,
+    ),
+    components(schemas(cafeia_platform::errors::Problem, cafeia_platform::errors::FieldError, cafeia_platform::ErrorCode)),
+    modifiers(&BearerAuth),
+)]
+pub struct ApiDoc;
+
+pub async fn document() -> actix_web::HttpResponse {
+    cafeia_platform::openapi::document::<ApiDoc>().await
+}

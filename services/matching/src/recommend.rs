@@ -1,0 +1,429 @@
+//! Recommendations for a citizen's profile: a ranked list of sessions and trainings, each with
+//! its reasons in plain French.
+//!
+//! **Hard constraints** (never violated): every accessibility need is met; at least one of the
+//! person's languages is spoken; "online only" keeps online and hybrid offers only; otherwise an
+//! in-person offer is within the travel radius; cancelled, past and full-without-waiting-list
+//! sessions are never offered.
+//!
+//! **Score** (documented weights, in [`Weights`]): interests matched (+0.3 each, at most 2),
+//! level (+0.2), audience (+0.2), closeness (up to +0.5, falling linearly to 0 at the radius),
+//! soon (+0.1 within 14 days), availability window matched (+0.2). Goal-aware terms:
+//! - seats: free seats (more than 20 % left) +0.3; nearly full −0.1; only the waiting list −0.4;
+//! - territory: a bounded boost (at most +0.3) for places whose reach per inhabitant is below
+//!   the national mean, proportional to the gap;
+//! - pathway: first-timers are steered to discovery cafés (+0.4); people who already came are
+//!   steered to the next step, trainings at beginner or intermediate level (+0.4), away from
+//!   another discovery café (−0.2).
+
+use crate::{
+    State,
+    engine::{self, Engine},
+    model::{Item, Kind},
+    search::{self, Origin},
+};
+use actix_web::{HttpResponse, web};
+use cafeia_platform::{AppError, errors::AppResult, http::Json, validation::Problems};
+use chrono::{DateTime, Datelike, Duration, Timelike, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// The ranking weights, in one place.
+pub struct Weights;
+
+impl Weights {
+    pub const INTEREST: f64 = 0.3;
+    pub const LEVEL: f64 = 0.2;
+    pub const AUDIENCE: f64 = 0.2;
+    pub const CLOSENESS: f64 = 0.5;
+    pub const SOON: f64 = 0.1;
+    pub const AVAILABILITY: f64 = 0.2;
+    pub const FREE_SEATS: f64 = 0.3;
+    pub const NEARLY_FULL: f64 = -0.1;
+    pub const WAITLIST_ONLY: f64 = -0.4;
+    pub const TERRITORY_MAX: f64 = 0.3;
+    pub const PATHWAY: f64 = 0.4;
+    pub const REPEAT_DISCOVERY: f64 = -0.2;
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Availability {
+    WeekdayDaytime,
+    WeekdayEvening,
+    Weekend,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Experience {
+    /// Never came to an AI Café.
+    #[default]
+    FirstTime,
+    /// Already came: ready for the next step.
+    Returning,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    pub commune: Option<String>,
+    pub postcode: Option<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    /// How far the person will travel (default 20 km).
+    pub radius_km: Option<f64>,
+    #[serde(default)]
+    pub online_only: bool,
+    #[serde(default)]
+    pub interests: Vec<String>,
+    pub level: Option<String>,
+    pub audience: Option<String>,
+    #[serde(default)]
+    pub languages: Vec<String>,
+    /// Needs that must be met: `wheelchair`, `lsf`, `hearing_loop`, `easy_read`.
+    #[serde(default)]
+    pub accessibility: Vec<String>,
+    #[serde(default)]
+    pub availability: Vec<Availability>,
+    #[serde(default)]
+    pub experience: Experience,
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Recommendation {
+    pub id: Uuid,
+    pub kind: Kind,
+    pub title: String,
+    pub format: String,
+    pub level: String,
+    pub starts_at: Option<DateTime<Utc>>,
+    pub seats_left: Option<i32>,
+    pub distance_km: Option<f64>,
+    pub score: f64,
+    /// Why, in plain French ("à 2,4 km", "places disponibles", "niveau débutant"…).
+    pub reasons: Vec<String>,
+}
+
+fn level_fr(level: &str) -> &str {
+    match level {
+        "discovery" => "découverte",
+        "beginner" => "débutant",
+        "intermediate" => "intermédiaire",
+        "advanced" => "avancé",
+        other => other,
+    }
+}
+
+fn topic_fr(topic: &str) -> &str {
+    match topic {
+        "what_is_ai" => "comprendre l'IA",
+        "generative_ai" => "IA générative",
+        "ai_at_work" => "IA au travail",
+        "ai_and_jobs" => "IA et emploi",
+        "data_and_privacy" => "données et vie privée",
+        "misinformation_deepfakes" => "désinformation et hypertrucages",
+        "ai_public_services" => "IA et services publics",
+        "programming_ai" => "programmer l'IA",
+        "ai_and_education" => "IA et éducation",
+        other => other,
+    }
+}
+
+fn accessibility_fr(need: &str) -> &str {
+    match need {
+        "wheelchair" => "accessible en fauteuil",
+        "lsf" => "interprétation en LSF",
+        "hearing_loop" => "boucle magnétique",
+        "easy_read" => "facile à lire et à comprendre",
+        other => other,
+    }
+}
+
+fn km_fr(d: f64) -> String {
+    format!("à {:.1} km", d).replace('.', ",")
+}
+
+/// Local (Paris) hour and weekday of a session, for availability windows.
+fn window_of(at: DateTime<Utc>) -> Availability {
+    // Metropolitan France: UTC+1 in winter, UTC+2 from the last Sunday of March to the last
+    // Sunday of October; a one-hour error at the edges does not change a window meaningfully.
+    let summer = (4..=10).contains(&at.month());
+    let local = at + Duration::hours(if summer { 2 } else { 1 });
+    if local.weekday().number_from_monday() >= 6 {
+        Availability::Weekend
+    } else if local.hour() >= 17 {
+        Availability::WeekdayEvening
+    } else {
+        Availability::WeekdayDaytime
+    }
+}
+
+/// Checks the hard constraints; `None` when the item must not be offered.
+pub fn allowed(item: &Item, p: &Profile, distance: Option<f64>, now: DateTime<Utc>) -> bool {
+    if !item.offerable(now) {
+        return false;
+    }
+    if !p
+        .accessibility
+        .iter()
+        .all(|n| item.accessibility.contains(n))
+    {
+        return false;
+    }
+    if !p.languages.is_empty() && !p.languages.iter().any(|l| item.languages.contains(l)) {
+        return false;
+    }
+    if p.online_only {
+        return item.online();
+    }
+    item.online() || distance.is_some()
+}
+
+pub fn score(
+    item: &Item,
+    p: &Profile,
+    distance: Option<f64>,
+    radius_km: f64,
+    territory: Option<f64>,
+    now: DateTime<Utc>,
+) -> (f64, Vec<String>) {
+    let mut score = 1.0;
+    let mut reasons = Vec::new();
+    if let Some(d) = distance {
+        score += Weights::CLOSENESS * (1.0 - d / radius_km).max(0.0);
+        reasons.push(km_fr(d));
+    } else if item.online() {
+        reasons.push("en ligne".into());
+    }
+    match (item.kind, item.capacity, item.seats_left) {
+        (Kind::Session, Some(capacity), Some(left)) if left > 0 => {
+            if f64::from(left) > 0.2 * f64::from(capacity) {
+                score += Weights::FREE_SEATS;
+                reasons.push("places disponibles".into());
+            } else {
+                score += Weights::NEARLY_FULL;
+                reasons.push(format!(
+                    "plus que {left} place{}",
+                    if left > 1 { "s" } else { "" }
+                ));
+            }
+        }
+        (Kind::Session, Some(_), Some(_)) => {
+            score += Weights::WAITLIST_ONLY;
+            reasons.push("complet : inscription en liste d'attente".into());
+        }
+        (Kind::Session, _, _) => reasons.push("places disponibles".into()),
+        (Kind::Training, _, _) => {
+            if item.free {
+                reasons.push("gratuite".into());
+            }
+        }
+    }
+    let mut matched = 0;
+    for topic in &item.topics {
+        if p.interests.contains(topic) && matched < 2 {
+            matched += 1;
+            score += Weights::INTEREST;
+            reasons.push(format!("thème : {}", topic_fr(topic)));
+        }
+    }
+    if p.level.as_ref() == Some(&item.level) {
+        score += Weights::LEVEL;
+        reasons.push(format!("niveau {}", level_fr(&item.level)));
+    }
+    if let Some(a) = &p.audience
+        && item.audiences.contains(a)
+    {
+        score += Weights::AUDIENCE;
+        reasons.push("pensé pour votre situation".into());
+    }
+    for need in &p.accessibility {
+        reasons.push(accessibility_fr(need).to_owned());
+    }
+    if let Some(at) = item.starts_at {
+        if at - now <= Duration::days(14) {
+            score += Weights::SOON;
+            reasons.push("bientôt".into());
+        }
+        if p.availability.contains(&window_of(at)) {
+            score += Weights::AVAILABILITY;
+            reasons.push(
+                match window_of(at) {
+                    Availability::WeekdayEvening => "en soirée, en semaine",
+                    Availability::WeekdayDaytime => "en journée, en semaine",
+                    Availability::Weekend => "le week-end",
+                }
+                .into(),
+            );
+        }
+    }
+    if let Some(boost) = territory
+        && boost > 0.0
+    {
+        score += boost;
+        reasons.push("dans un territoire encore peu touché".into());
+    }
+    match (p.experience, item.kind, item.level.as_str()) {
+        (Experience::FirstTime, Kind::Session, "discovery") => {
+            score += Weights::PATHWAY;
+            reasons.push("idéal pour découvrir l'IA".into());
+        }
+        (Experience::Returning, Kind::Training, "beginner" | "intermediate") => {
+            score += Weights::PATHWAY;
+            reasons.push(format!(
+                "prochaine étape : une formation niveau {}",
+                level_fr(&item.level)
+            ));
+        }
+        (Experience::Returning, Kind::Session, "discovery") => score += Weights::REPEAT_DISCOVERY,
+        _ => {}
+    }
+    ((score * 1000.0).round() / 1000.0, reasons)
+}
+
+/// The bounded territory boost for an item's place: proportional to how far its département's
+/// reach per inhabitant is below the national mean.
+fn territory_boost(state: &engine::State, item: &Item) -> Option<f64> {
+    let dep = item.places.first()?.departement.as_str();
+    let mean = state.national_reach_per_10000;
+    if mean <= 0.0 {
+        return None;
+    }
+    let here = state.reach_per_10000.get(dep).copied().unwrap_or(0.0);
+    Some((Weights::TERRITORY_MAX * (1.0 - here / mean)).clamp(0.0, Weights::TERRITORY_MAX))
+}
+
+pub fn check(p: &Profile) -> AppResult<(Option<Origin>, f64, usize)> {
+    let mut problems = Problems::default();
+    let origin = search::origin(
+        p.commune.as_deref(),
+        p.postcode.as_deref(),
+        p.latitude,
+        p.longitude,
+        &mut problems,
+    );
+    let radius = search::radius(p.radius_km, 20.0, &mut problems);
+    if origin.is_none() && !p.online_only && problems.0.is_empty() {
+        problems.add(
+            "commune",
+            "indiquez une commune, un code postal, des coordonnées, ou « en ligne uniquement »",
+        );
+    }
+    cafeia_platform::vocabulary::topics(&p.interests, "interests", &mut problems);
+    cafeia_platform::vocabulary::languages(&p.languages, &mut problems);
+    for (i, a) in p.accessibility.iter().enumerate() {
+        problems.check(
+            ["wheelchair", "lsf", "hearing_loop", "easy_read"].contains(&a.as_str()),
+            &format!("accessibility[{i}]"),
+            "wheelchair, lsf, hearing_loop ou easy_read",
+        );
+    }
+    let limit = p.limit.unwrap_or(10);
+    problems.check((1..=50).contains(&limit), "limit", "entre 1 et 50");
+    problems.into_result()?;
+    Ok((origin, radius, limit))
+}
+
+/// Ranks every offer for `p` (used by the handler and the bench).
+pub fn rank(
+    engine: &Engine,
+    p: &Profile,
+    origin: Option<&Origin>,
+    radius_km: f64,
+    limit: usize,
+    now: DateTime<Utc>,
+) -> Vec<Recommendation> {
+    engine.read(|state| {
+        let near = origin
+            .filter(|_| !p.online_only)
+            .map(|o| engine::near(state, o.lat, o.lon, radius_km))
+            .unwrap_or_default();
+        let mut out: Vec<Recommendation> = Vec::new();
+        let mut consider = |item: &Item, distance: Option<f64>| {
+            if !allowed(item, p, distance, now) {
+                return;
+            }
+            let boost = territory_boost(state, item);
+            let (score, reasons) = score(item, p, distance, radius_km, boost, now);
+            out.push(Recommendation {
+                id: item.id,
+                kind: item.kind,
+                title: item.title.clone(),
+                format: item.format.clone(),
+                level: item.level.clone(),
+                starts_at: item.starts_at,
+                seats_left: item.seats_left,
+                distance_km: distance.map(|d| (d * 10.0).round() / 10.0),
+                score,
+                reasons,
+            });
+        };
+        // Nearby offers from the spatial index, then online ones (the same item once).
+        for (id, d) in &near {
+            if let Some(item) = state.items.get(id) {
+                consider(item, Some(*d));
+            }
+        }
+        for item in state.items.values() {
+            if item.online() && !near.contains_key(&item.id) {
+                consider(item, None);
+            }
+        }
+        // A partial sort is enough: only the best `limit` are returned.
+        let by_score = |a: &Recommendation, b: &Recommendation| {
+            b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id))
+        };
+        if out.len() > limit {
+            out.select_nth_unstable_by(limit - 1, by_score);
+            out.truncate(limit);
+        }
+        out.sort_by(by_score);
+        out
+    })
+}
+
+/// POST /v1/recommendations
+#[utoipa::path(post, path = "/v1/recommendations", tag = "matching", request_body = Profile, responses((status = 200, body = Vec<Recommendation>), (status = 400, body = cafeia_platform::errors::Problem)))]
+pub async fn recommend(state: web::Data<State>, profile: Json<Profile>) -> AppResult<HttpResponse> {
+    let p = profile.0;
+    let (origin, radius_km, limit) = check(&p)?;
+    state.engine.refresh(&state.platform.db).await?;
+    let key = crate::cache::key("recommend", &p, &state.engine);
+    if let Some(hit) = crate::cache::get::<Vec<Recommendation>>(&state.platform, &key).await {
+        return Ok(HttpResponse::Ok().json(hit));
+    }
+    let list = rank(
+        &state.engine,
+        &p,
+        origin.as_ref(),
+        radius_km,
+        limit,
+        Utc::now(),
+    );
+    if let Some(o) = &origin
+        && !list.iter().any(|r| r.distance_km.is_some())
+    {
+        crate::demand::record(&state.platform, o);
+    }
+    crate::cache::put(&state.platform, &key, &list).await;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// POST /v1/matching/rebuild — national staff: rebuilds the index from the read model.
+#[utoipa::path(post, path = "/v1/matching/rebuild", tag = "matching", responses((status = 204), (status = 403, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
+pub async fn rebuild(
+    state: web::Data<State>,
+    caller: cafeia_platform::auth::Caller,
+) -> AppResult<HttpResponse> {
+    if !caller.is_national_staff() {
+        return Err(AppError::forbidden("réservé à l'équipe nationale"));
+    }
+    state
+        .engine
+        .reset()
+        .map_err(|e| AppError::internal(e.to_string()))?;
+    state.engine.refresh(&state.platform.db).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,579 @@
+//! Matching through its REST API, on both backend sets, fed by the same messages the events
+//! and catalogue services publish.
+
+use cafeia_matching::Matching;
+use cafeia_platform::{
+    auth::{Role, Territory},
+    bus::Message,
+    envelope::{Envelope, MessageType},
+};
+use cafeia_testkit::{
+    Backend, backend_matrix,
+    service::{ServiceHarness, field},
+};
+use chrono::{Duration, Utc};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::time::Duration as StdDuration;
+use uuid::Uuid;
+
+const SESSION: MessageType = MessageType::new("events", "session", "published", 1);
+const SEATS: MessageType = MessageType::new("events", "seats", "changed", 1);
+const TRAINING: MessageType = MessageType::new("catalogue", "training", "published", 1);
+const ATTENDANCE: MessageType = MessageType::new("events", "attendance", "recorded", 1);
+
+/// (departement, insee, lat, lon)
+const LYON: (&str, &str, f64, f64) = ("69", "69387", 45.745, 4.842);
+const VILLEURBANNE: (&str, &str, f64, f64) = ("69", "69266", 45.766, 4.879);
+const MARSEILLE: (&str, &str, f64, f64) = ("13", "13201", 43.30, 5.37);
+
+struct S<'a> {
+    title: &'a str,
+    description: &'a str,
+    place: Option<(&'a str, &'a str, f64, f64)>,
+    days: i64,
+    capacity: i32,
+    seats_left: i32,
+    level: &'a str,
+    topics: &'a [&'a str],
+    accessibility: &'a [&'a str],
+    languages: &'a [&'a str],
+    waitlist: bool,
+}
+
+impl Default for S<'_> {
+    fn default() -> Self {
+        S {
+            title: "Café IA",
+            description: "Découvrir l'intelligence artificielle ensemble.",
+            place: Some(LYON),
+            days: 5,
+            capacity: 20,
+            seats_left: 20,
+            level: "discovery",
+            topics: &["what_is_ai"],
+            accessibility: &[],
+            languages: &["fr"],
+            waitlist: true,
+        }
+    }
+}
+
+fn session(id: Uuid, s: &S) -> Value {
+    json!({
+        "id": id, "series_id": null, "revision": 1, "title": s.title, "description": s.description,
+        "status": "published", "status_reason": null, "facilitator_id": Uuid::now_v7(),
+        "facilitator_kind": null, "co_facilitators": [], "modules": [], "topics": s.topics,
+        "format": if s.place.is_some() { "in_person" } else { "online" },
+        "place": s.place.map(|(dep, insee, lat, lon)| json!({"venue_id": Uuid::now_v7(), "name": "Lieu", "address": "1 rue", "insee": insee, "departement": dep, "region": "84", "latitude": lat, "longitude": lon})),
+        "starts_at": (Utc::now() + Duration::days(s.days)).to_rfc3339(),
+        "ends_at": (Utc::now() + Duration::days(s.days) + Duration::hours(2)).to_rfc3339(),
+        "timezone": "Europe/Paris", "capacity": s.capacity, "seats_left": s.seats_left,
+        "waitlist_enabled": s.waitlist, "audiences": ["general_public"], "level": s.level,
+        "languages": s.languages, "accessibility": s.accessibility, "registration_mode": "open",
+    })
+}
+
+fn training(id: Uuid, title: &str, level: &str, place: (&str, &str, f64, f64)) -> Value {
+    json!({
+        "id": id, "provider": {"id": Uuid::now_v7(), "name": "Org", "siret": "73282932000074"},
+        "title": title, "summary": "Se former à l'intelligence artificielle générative.",
+        "objectives": "Utiliser les outils au quotidien.", "level": level,
+        "audiences": ["general_public"], "format": "in_person", "pace": "scheduled",
+        "duration_hours": 14, "free": true, "price_cents": null, "funding": [],
+        "certification": null, "languages": ["fr"], "accessibility": ["disabled_access"],
+        "topics": ["generative_ai"], "online": false,
+        "places": [{"insee": place.1, "departement": place.0, "region": "84", "latitude": place.2, "longitude": place.3}],
+        "sessions": [], "enrolment_url": null,
+    })
+}
+
+async fn publish(h: &ServiceHarness, kind: MessageType, data: Value) -> Message {
+    let m =
+        Message::event(kind.routing_key(), &Envelope::new(kind, "test", data)).expect("message");
+    h.bus.publish(&m).await.expect("published");
+    m
+}
+
+async fn search(h: &ServiceHarness, query: &str) -> (StatusCode, Value) {
+    h.call(Method::GET, &format!("/v1/search?{query}"), None, None)
+        .await
+}
+
+/// Polls until `query` returns `expected` results.
+async fn until_total(h: &ServiceHarness, query: &str, expected: u64) -> Value {
+    let mut last = Value::Null;
+    for _ in 0..200 {
+        let (_, body) = search(h, query).await;
+        if body["total"] == expected {
+            return body;
+        }
+        last = body;
+        tokio::time::sleep(StdDuration::from_millis(25)).await;
+    }
+    panic!("{query}: total never became {expected}: {last}");
+}
+
+fn ids(body: &Value, key: &str) -> Vec<String> {
+    body[key]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|i| i["id"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn search_text_geo_and_freshness(backend: Backend) {
+    let h = ServiceHarness::start::<Matching>(backend, &["matching.#"]).await;
+    let (a, b, c) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+    publish(
+        &h,
+        SESSION,
+        session(
+            a,
+            &S {
+                title: "Café IA : l'IA générative au travail",
+                topics: &["generative_ai"],
+                ..S::default()
+            },
+        ),
+    )
+    .await;
+    publish(
+        &h,
+        SESSION,
+        session(
+            b,
+            &S {
+                title: "Démêler le vrai du faux",
+                description: "Hypertrucages et intelligence artificielle.",
+                place: Some(MARSEILLE),
+                ..S::default()
+            },
+        ),
+    )
+    .await;
+    let first = publish(
+        &h,
+        TRAINING,
+        training(
+            c,
+            "Formation aux outils génératifs",
+            "beginner",
+            VILLEURBANNE,
+        ),
+    )
+    .await;
+    until_total(&h, "q=", 3).await;
+    // French text: accents and case folded, stems, "IA" ≈ "intelligence artificielle", a typo.
+    for (q, expected) in [
+        ("GENERATIVE", vec![a.to_string(), c.to_string()]),
+        (
+            "intelligence%20artificielle",
+            vec![a.to_string(), b.to_string(), c.to_string()],
+        ),
+        ("ia", vec![a.to_string(), b.to_string(), c.to_string()]),
+        ("hypertrucage", vec![b.to_string()]),
+        ("hypertrucgae", vec![b.to_string()]),
+    ] {
+        let (status, body) = search(&h, &format!("q={q}")).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let mut found = ids(&body, "items");
+        found.sort();
+        let mut expected = expected;
+        expected.sort();
+        assert_eq!(found, expected, "q={q}: {body}");
+    }
+    // Search-syntax characters are words, not syntax.
+    let (status, _) = search(&h, "q=IA%20AND%20(OR%20%22*%5B").await;
+    assert_eq!(status, StatusCode::OK);
+    // Geo: around Lyon's 7th (postcode), 10 km: the Lyon session and the Villeurbanne training,
+    // nearest first; Marseille is out of range.
+    let (_, near) = search(&h, "postcode=69007&radius_km=10&sort=distance").await;
+    assert_eq!(
+        ids(&near, "items"),
+        vec![a.to_string(), c.to_string()],
+        "{near}"
+    );
+    assert!(near["items"][0]["distance_km"].as_f64() < near["items"][1]["distance_km"].as_f64());
+    assert_eq!(near["facets"]["kind"]["session"], 1);
+    // Filters.
+    let (_, trainings) = search(&h, "kind=training&level=beginner").await;
+    assert_eq!(ids(&trainings, "items"), vec![c.to_string()]);
+    // Freshness and seats: a new session shows up; a full session without a waiting list
+    // disappears; a redelivered message changes nothing.
+    let d = Uuid::now_v7();
+    publish(
+        &h,
+        SESSION,
+        session(
+            d,
+            &S {
+                title: "Nouveau café",
+                place: Some(LYON),
+                capacity: 2,
+                seats_left: 2,
+                waitlist: false,
+                ..S::default()
+            },
+        ),
+    )
+    .await;
+    until_total(&h, "q=nouveau", 1).await;
+    publish(
+        &h,
+        SEATS,
+        json!({"session_id": d, "capacity": 2, "confirmed": 2, "waitlisted": 0, "seats_left": 0}),
+    )
+    .await;
+    until_total(&h, "q=nouveau", 0).await;
+    let (_, before) = search(&h, "q=&sort=date").await;
+    h.bus.publish(&first).await.expect("redelivered");
+    tokio::time::sleep(StdDuration::from_millis(400)).await;
+    let (_, after) = search(&h, "q=&sort=date").await;
+    assert_eq!(before, after);
+    // Paging: stable cursor pages cover everything once.
+    let (_, p1) = search(&h, "sort=date&limit=2").await;
+    let cursor = p1["next_cursor"].as_str().expect("cursor").to_owned();
+    let (_, p2) = search(&h, &format!("sort=date&limit=2&cursor={cursor}")).await;
+    assert_eq!(ids(&p1, "items").len() + ids(&p2, "items").len(), 3);
+    // Bad input.
+    for (query, expected) in [
+        ("postcode=00000", "postcode"),
+        ("commune=99999", "commune"),
+        ("latitude=51.5&longitude=-0.12", "latitude"),
+        ("latitude=45.7", "longitude"),
+        ("postcode=69007&radius_km=0", "radius_km"),
+        ("postcode=69007&radius_km=5000", "radius_km"),
+        ("limit=100000", "limit"),
+        ("sort=distance", "sort"),
+        ("topic=astrology", "topic[0]"),
+    ] {
+        let (status, problem) = search(&h, query).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {problem}");
+        assert_eq!(field(&problem), expected, "{query}: {problem}");
+    }
+    // Rebuilding the index from the read model gives identical results.
+    let (_, before) = search(&h, "q=ia&sort=relevance").await;
+    let staff = h.token("staff", Role::Staff, None);
+    let (status, _) = h
+        .call(Method::POST, "/v1/matching/rebuild", Some(&staff), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, after) = search(&h, "q=ia&sort=relevance").await;
+    assert_eq!(before, after);
+    h.assert_openapi_matches(include_str!("../src/routes.rs"))
+        .await;
+    h.stop().await;
+}
+
+async fn recommend(h: &ServiceHarness, profile: Value) -> (StatusCode, Value) {
+    h.call(Method::POST, "/v1/recommendations", None, Some(profile))
+        .await
+}
+
+async fn hard_constraints_reasons_and_ranking(backend: Backend) {
+    let h = ServiceHarness::start::<Matching>(backend, &["matching.#"]).await;
+    // A generated population of offers around Lyon, online, and in Marseille.
+    let access: [&[&str]; 4] = [
+        &[],
+        &["wheelchair"],
+        &["wheelchair", "lsf"],
+        &["hearing_loop"],
+    ];
+    let langs: [&[&str]; 3] = [&["fr"], &["fr", "en"], &["ar"]];
+    let places = [Some(LYON), Some(VILLEURBANNE), None, Some(MARSEILLE)];
+    for i in 0..36 {
+        let s = S {
+            place: places[i % 4],
+            accessibility: access[i % 4],
+            languages: langs[i % 3],
+            capacity: 10,
+            seats_left: (i % 5) as i32 * 3 - 2,
+            waitlist: i % 2 == 0,
+            days: 1 + (i % 20) as i64,
+            level: if i % 3 == 0 { "beginner" } else { "discovery" },
+            ..S::default()
+        };
+        let mut s = s;
+        s.seats_left = s.seats_left.max(0);
+        publish(&h, SESSION, session(Uuid::now_v7(), &s)).await;
+    }
+    for i in 0..6 {
+        let place = if i % 2 == 0 { LYON } else { MARSEILLE };
+        publish(
+            &h,
+            TRAINING,
+            training(
+                Uuid::now_v7(),
+                &format!("Formation {i}"),
+                if i < 3 { "beginner" } else { "advanced" },
+                place,
+            ),
+        )
+        .await;
+    }
+    // 4 of the 36 sessions are full without a waiting list (i = 5, 15, 25, 35).
+    until_total(&h, "limit=1", 32 + 6).await;
+    // Profiles: every combination of needs, languages, radius and online-only.
+    let mut checked = 0;
+    for (pi, needs) in access.iter().enumerate() {
+        for languages in [vec!["fr"], vec!["ar"], vec![]] {
+            for (online_only, radius) in [(false, 5.0), (false, 40.0), (true, 20.0)] {
+                let profile = json!({
+                    "postcode": "69007", "radius_km": radius, "online_only": online_only,
+                    "accessibility": needs, "languages": languages, "limit": 50,
+                    "experience": if pi % 2 == 0 { "first_time" } else { "returning" },
+                });
+                let (status, list) = recommend(&h, profile.clone()).await;
+                assert_eq!(status, StatusCode::OK, "{list}");
+                for r in list.as_array().expect("list") {
+                    checked += 1;
+                    let reasons: Vec<&str> = r["reasons"]
+                        .as_array()
+                        .expect("reasons")
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .collect();
+                    // Hard constraints, checked against the search view of the same item.
+                    let (_, found) = search(&h, "q=&limit=100").await;
+                    let item = found["items"]
+                        .as_array()
+                        .expect("items")
+                        .iter()
+                        .find(|i| i["id"] == r["id"])
+                        .cloned();
+                    assert!(
+                        item.is_some(),
+                        "recommended an item search does not offer: {r}"
+                    );
+                    if online_only {
+                        assert_ne!(r["format"], "in_person", "{profile} → {r}");
+                    }
+                    match r["distance_km"].as_f64() {
+                        Some(d) => {
+                            assert!(d <= radius, "{profile} → {r}");
+                            let expected = format!("à {d:.1} km").replace('.', ",");
+                            assert!(reasons.contains(&expected.as_str()), "{reasons:?} vs {d}");
+                        }
+                        None => assert_ne!(r["format"], "in_person", "{r}"),
+                    }
+                    for need in needs.iter() {
+                        let label = match *need {
+                            "wheelchair" => "accessible en fauteuil",
+                            "lsf" => "interprétation en LSF",
+                            _ => "boucle magnétique",
+                        };
+                        assert!(reasons.contains(&label), "{reasons:?}");
+                    }
+                    if reasons.contains(&"places disponibles") {
+                        assert!(
+                            r["seats_left"].is_null() || r["seats_left"].as_i64() > Some(0),
+                            "{r}"
+                        );
+                    }
+                    if r["kind"] == "session" && r["seats_left"] == 0 {
+                        assert!(reasons.iter().any(|x| x.contains("liste d'attente")), "{r}");
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        checked > 100,
+        "the population exercised the constraints ({checked})"
+    );
+    h.stop().await;
+}
+
+async fn goal_aware_ranking(backend: Backend) {
+    let h = ServiceHarness::start::<Matching>(backend, &["matching.#"]).await;
+    // Twins at the same place, differing in one thing each.
+    let free = Uuid::now_v7();
+    let nearly_full = Uuid::now_v7();
+    publish(
+        &h,
+        SESSION,
+        session(
+            free,
+            &S {
+                title: "Jumeau A",
+                capacity: 20,
+                seats_left: 15,
+                ..S::default()
+            },
+        ),
+    )
+    .await;
+    publish(
+        &h,
+        SESSION,
+        session(
+            nearly_full,
+            &S {
+                title: "Jumeau B",
+                capacity: 20,
+                seats_left: 1,
+                ..S::default()
+            },
+        ),
+    )
+    .await;
+    let discovery = Uuid::now_v7();
+    let next_step = Uuid::now_v7();
+    publish(
+        &h,
+        SESSION,
+        session(
+            discovery,
+            &S {
+                title: "Découverte",
+                place: Some(VILLEURBANNE),
+                days: 30,
+                ..S::default()
+            },
+        ),
+    )
+    .await;
+    publish(
+        &h,
+        TRAINING,
+        training(next_step, "Formation suite", "beginner", VILLEURBANNE),
+    )
+    .await;
+    until_total(&h, "limit=1", 4).await;
+    let rank_of = |list: &Value, id: Uuid| {
+        list.as_array()
+            .expect("list")
+            .iter()
+            .position(|r| r["id"] == id.to_string())
+            .expect("present")
+    };
+    let (_, list) = recommend(
+        &h,
+        json!({"postcode": "69007", "radius_km": 15, "limit": 10}),
+    )
+    .await;
+    assert!(
+        rank_of(&list, free) < rank_of(&list, nearly_full),
+        "free seats first: {list}"
+    );
+    // Pathway: a first-timer is steered to the discovery café, a returning person to training.
+    let (_, first) = recommend(
+        &h,
+        json!({"postcode": "69007", "radius_km": 15, "experience": "first_time"}),
+    )
+    .await;
+    assert!(
+        rank_of(&first, discovery) < rank_of(&first, next_step),
+        "{first}"
+    );
+    let (_, returning) = recommend(
+        &h,
+        json!({"postcode": "69007", "radius_km": 15, "experience": "returning"}),
+    )
+    .await;
+    assert!(
+        rank_of(&returning, next_step) < rank_of(&returning, discovery),
+        "{returning}"
+    );
+    let reasons = returning[rank_of(&returning, next_step)]["reasons"].to_string();
+    assert!(reasons.contains("prochaine étape"), "{reasons}");
+    // Territory: reach elsewhere makes the Rhône the low-reach territory; its offers gain.
+    let score = |list: &Value, id: Uuid| list[rank_of(list, id)]["score"].as_f64().expect("score");
+    let before = score(&list, free);
+    publish(&h, ATTENDANCE, json!({"session_id": Uuid::now_v7(), "version": 1, "departement": "13", "first_timers": 500})).await;
+    let mut after = before;
+    for _ in 0..100 {
+        let (_, l) = recommend(
+            &h,
+            json!({"postcode": "69007", "radius_km": 15, "limit": 10}),
+        )
+        .await;
+        after = score(&l, free);
+        if after != before {
+            assert!(
+                l[rank_of(&l, free)]["reasons"]
+                    .to_string()
+                    .contains("territoire")
+            );
+            break;
+        }
+        tokio::time::sleep(StdDuration::from_millis(50)).await;
+    }
+    assert!(
+        after > before && after <= before + 0.3 + 1e-9,
+        "bounded boost: {before} → {after}"
+    );
+    // Bad profiles.
+    for (profile, expected) in [
+        (json!({}), "commune"),
+        (json!({"postcode": "99999"}), "postcode"),
+        (json!({"latitude": 40.4, "longitude": -3.7}), "latitude"),
+        (json!({"postcode": "69007", "radius_km": -1}), "radius_km"),
+        (json!({"online_only": true, "limit": 1000}), "limit"),
+        (
+            json!({"online_only": true, "accessibility": ["jetpack"]}),
+            "accessibility[0]",
+        ),
+    ] {
+        let (status, problem) = recommend(&h, profile.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{profile}: {problem}");
+        assert_eq!(field(&problem), expected, "{profile}: {problem}");
+    }
+    // Unmet demand near Guéret reaches the staff view.
+    let (_, none) = recommend(&h, json!({"postcode": "23000", "radius_km": 10})).await;
+    assert_eq!(none.as_array().map(Vec::len), Some(0));
+    let staff = h.token(
+        "staff-23",
+        Role::Staff,
+        Some(Territory::Departement("23".into())),
+    );
+    let mut unmet = 0;
+    for _ in 0..50 {
+        let (status, demand) = h
+            .call(
+                Method::GET,
+                "/v1/matching/demand?departement=23",
+                Some(&staff),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{demand}");
+        unmet = demand["unmet"].as_u64().unwrap_or(0);
+        if unmet > 0 {
+            assert_eq!(demand["communes"][0]["name"], "Guéret", "{demand}");
+            break;
+        }
+        tokio::time::sleep(StdDuration::from_millis(50)).await;
+    }
+    assert_eq!(unmet, 1);
+    let (status, _) = h
+        .call(
+            Method::GET,
+            "/v1/matching/demand?departement=69",
+            Some(&staff),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let citizen = h.token("c", Role::Citizen, None);
+    let (status, _) = h
+        .call(
+            Method::GET,
+            "/v1/matching/demand?departement=23",
+            Some(&citizen),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    h.stop().await;
+}
+
+backend_matrix!(
+    search_text_geo_and_freshness,
+    hard_constraints_reasons_and_ranking,
+    goal_aware_ranking,
+);
