@@ -8,6 +8,7 @@ pub mod config;
 pub mod errors;
 pub mod events;
 pub mod facilitators;
+pub mod matching;
 pub mod outreach;
 pub mod rest;
 pub mod routes;

@@ -5,6 +5,7 @@ use crate::{
     config::GraphqlConfig,
     events::{EventsMutation, EventsQuery, EventsSubscription},
     facilitators::{FacilitatorsMutation, FacilitatorsQuery},
+    matching::MatchingQuery,
     outreach::OutreachQuery,
     system::{SystemQuery, SystemSubscription},
 };
@@ -17,6 +18,7 @@ pub struct Query(
     CatalogueQuery,
     EventsQuery,
     OutreachQuery,
+    MatchingQuery,
 );
 
 #[derive(MergedObject, Default)]

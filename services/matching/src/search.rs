@@ -58,7 +58,11 @@ pub fn origin(
         }
     } else if let Some(code) = postcode {
         // A postcode serves several communes: take the most populous (the one it is named for).
-        match g.by_postcode(code.trim()).into_iter().max_by_key(|c| c.population) {
+        match g
+            .by_postcode(code.trim())
+            .into_iter()
+            .max_by_key(|c| c.population)
+        {
             Some(c) => {
                 return Some(Origin {
                     lat: c.lat,
