@@ -44,6 +44,8 @@ struct Text {
 #[derive(Default)]
 pub struct State {
     pub items: HashMap<Uuid, Arc<Item>>,
+    /// Items that can be followed online (candidates whatever the distance).
+    pub online: Vec<Arc<Item>>,
     pub places: RTree<Point>,
     /// People reached per session (latest report), summed per département on demand.
     reached: HashMap<Uuid, (Option<String>, i64)>,

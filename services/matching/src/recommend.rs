@@ -181,6 +181,30 @@ pub fn allowed(item: &Item, p: &Profile, distance: Option<f64>, now: DateTime<Ut
     item.online() || distance.is_some()
 }
 
+/// Where reasons go: nowhere while ranking every candidate (no text is built), into a list
+/// for the few that are returned.
+pub struct Reasons(Option<Vec<String>>);
+
+impl Reasons {
+    pub fn none() -> Self {
+        Self(None)
+    }
+
+    pub fn collect() -> Self {
+        Self(Some(Vec::new()))
+    }
+
+    fn add(&mut self, reason: impl FnOnce() -> String) {
+        if let Some(list) = &mut self.0 {
+            list.push(reason());
+        }
+    }
+
+    pub fn into_vec(self) -> Vec<String> {
+        self.0.unwrap_or_default()
+    }
+}
+
 pub fn score(
     item: &Item,
     p: &Profile,
@@ -188,36 +212,33 @@ pub fn score(
     radius_km: f64,
     territory: Option<f64>,
     now: DateTime<Utc>,
-) -> (f64, Vec<String>) {
+    reasons: &mut Reasons,
+) -> f64 {
     let mut score = 1.0;
-    let mut reasons = Vec::new();
     if let Some(d) = distance {
         score += Weights::CLOSENESS * (1.0 - d / radius_km).max(0.0);
-        reasons.push(km_fr(d));
+        reasons.add(|| km_fr(d));
     } else if item.online() {
-        reasons.push("en ligne".into());
+        reasons.add(|| "en ligne".into());
     }
     match (item.kind, item.capacity, item.seats_left) {
         (Kind::Session, Some(capacity), Some(left)) if left > 0 => {
             if f64::from(left) > 0.2 * f64::from(capacity) {
                 score += Weights::FREE_SEATS;
-                reasons.push("places disponibles".into());
+                reasons.add(|| "places disponibles".into());
             } else {
                 score += Weights::NEARLY_FULL;
-                reasons.push(format!(
-                    "plus que {left} place{}",
-                    if left > 1 { "s" } else { "" }
-                ));
+                reasons.add(|| format!("plus que {left} place{}", if left > 1 { "s" } else { "" }));
             }
         }
         (Kind::Session, Some(_), Some(_)) => {
             score += Weights::WAITLIST_ONLY;
-            reasons.push("complet : inscription en liste d'attente".into());
+            reasons.add(|| "complet : inscription en liste d'attente".into());
         }
-        (Kind::Session, _, _) => reasons.push("places disponibles".into()),
+        (Kind::Session, _, _) => reasons.add(|| "places disponibles".into()),
         (Kind::Training, _, _) => {
             if item.free {
-                reasons.push("gratuite".into());
+                reasons.add(|| "gratuite".into());
             }
         }
     }
@@ -226,61 +247,63 @@ pub fn score(
         if p.interests.contains(topic) && matched < 2 {
             matched += 1;
             score += Weights::INTEREST;
-            reasons.push(format!("thème : {}", topic_fr(topic)));
+            reasons.add(|| format!("thème : {}", topic_fr(topic)));
         }
     }
     if p.level.as_ref() == Some(&item.level) {
         score += Weights::LEVEL;
-        reasons.push(format!("niveau {}", level_fr(&item.level)));
+        reasons.add(|| format!("niveau {}", level_fr(&item.level)));
     }
     if let Some(a) = &p.audience
         && item.audiences.contains(a)
     {
         score += Weights::AUDIENCE;
-        reasons.push("pensé pour votre situation".into());
+        reasons.add(|| "pensé pour votre situation".into());
     }
     for need in &p.accessibility {
-        reasons.push(accessibility_fr(need).to_owned());
+        reasons.add(|| accessibility_fr(need).to_owned());
     }
     if let Some(at) = item.starts_at {
         if at - now <= Duration::days(14) {
             score += Weights::SOON;
-            reasons.push("bientôt".into());
+            reasons.add(|| "bientôt".into());
         }
         if p.availability.contains(&window_of(at)) {
             score += Weights::AVAILABILITY;
-            reasons.push(
+            reasons.add(|| {
                 match window_of(at) {
                     Availability::WeekdayEvening => "en soirée, en semaine",
                     Availability::WeekdayDaytime => "en journée, en semaine",
                     Availability::Weekend => "le week-end",
                 }
-                .into(),
-            );
+                .into()
+            });
         }
     }
     if let Some(boost) = territory
         && boost > 0.0
     {
         score += boost;
-        reasons.push("dans un territoire encore peu touché".into());
+        reasons.add(|| "dans un territoire encore peu touché".into());
     }
     match (p.experience, item.kind, item.level.as_str()) {
         (Experience::FirstTime, Kind::Session, "discovery") => {
             score += Weights::PATHWAY;
-            reasons.push("idéal pour découvrir l'IA".into());
+            reasons.add(|| "idéal pour découvrir l'IA".into());
         }
         (Experience::Returning, Kind::Training, "beginner" | "intermediate") => {
             score += Weights::PATHWAY;
-            reasons.push(format!(
-                "prochaine étape : une formation niveau {}",
-                level_fr(&item.level)
-            ));
+            reasons.add(|| {
+                format!(
+                    "prochaine étape : une formation niveau {}",
+                    level_fr(&item.level)
+                )
+            });
         }
         (Experience::Returning, Kind::Session, "discovery") => score += Weights::REPEAT_DISCOVERY,
         _ => {}
     }
-    ((score * 1000.0).round() / 1000.0, reasons)
+    (score * 1000.0).round() / 1000.0
 }
 
 /// The bounded territory boost for an item's place: proportional to how far its département's
@@ -340,47 +363,64 @@ pub fn rank(
             .filter(|_| !p.online_only)
             .map(|o| engine::near(state, o.lat, o.lon, radius_km))
             .unwrap_or_default();
-        let mut out: Vec<Recommendation> = Vec::new();
-        let mut consider = |item: &Item, distance: Option<f64>| {
-            if !allowed(item, p, distance, now) {
-                return;
-            }
-            let boost = territory_boost(state, item);
-            let (score, reasons) = score(item, p, distance, radius_km, boost, now);
-            out.push(Recommendation {
-                id: item.id,
-                kind: item.kind,
-                title: item.title.clone(),
-                format: item.format.clone(),
-                level: item.level.clone(),
-                starts_at: item.starts_at,
-                seats_left: item.seats_left,
-                distance_km: distance.map(|d| (d * 10.0).round() / 10.0),
-                score,
-                reasons,
-            });
+        // Rank every candidate by score alone, then build the answer for the best `limit`.
+        let eval = |item: &Item, distance: Option<f64>| -> Option<f64> {
+            allowed(item, p, distance, now).then(|| {
+                let boost = territory_boost(state, item);
+                score(
+                    item,
+                    p,
+                    distance,
+                    radius_km,
+                    boost,
+                    now,
+                    &mut Reasons::none(),
+                )
+            })
         };
+        let mut ranked: Vec<(f64, &Item, Option<f64>)> = Vec::new();
         // Nearby offers from the spatial index, then online ones (the same item once).
         for (id, d) in &near {
-            if let Some(item) = state.items.get(id) {
-                consider(item, Some(*d));
+            if let Some(item) = state.items.get(id)
+                && let Some(s) = eval(item, Some(*d))
+            {
+                ranked.push((s, item, Some(*d)));
             }
         }
-        for item in state.items.values() {
-            if item.online() && !near.contains_key(&item.id) {
-                consider(item, None);
+        for item in &state.online {
+            let seen = !item.places.is_empty() && near.contains_key(&item.id);
+            if !seen && let Some(s) = eval(item, None) {
+                ranked.push((s, item, None));
             }
         }
-        // A partial sort is enough: only the best `limit` are returned.
-        let by_score = |a: &Recommendation, b: &Recommendation| {
-            b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id))
+        let by_score = |a: &(f64, &Item, Option<f64>), b: &(f64, &Item, Option<f64>)| {
+            b.0.total_cmp(&a.0).then_with(|| a.1.id.cmp(&b.1.id))
         };
-        if out.len() > limit {
-            out.select_nth_unstable_by(limit - 1, by_score);
-            out.truncate(limit);
+        if ranked.len() > limit {
+            ranked.select_nth_unstable_by(limit - 1, by_score);
+            ranked.truncate(limit);
         }
-        out.sort_by(by_score);
-        out
+        ranked.sort_by(by_score);
+        ranked
+            .into_iter()
+            .map(|(_, item, distance)| {
+                let mut reasons = Reasons::collect();
+                let boost = territory_boost(state, item);
+                let score = score(item, p, distance, radius_km, boost, now, &mut reasons);
+                Recommendation {
+                    id: item.id,
+                    kind: item.kind,
+                    title: item.title.clone(),
+                    format: item.format.clone(),
+                    level: item.level.clone(),
+                    starts_at: item.starts_at,
+                    seats_left: item.seats_left,
+                    distance_km: distance.map(|d| (d * 10.0).round() / 10.0),
+                    score,
+                    reasons: reasons.into_vec(),
+                }
+            })
+            .collect()
     })
 }
 

@@ -1,1 +1,464 @@
-fn main() {}
+//! Matching benchmark: a generated national dataset (100,000 sessions, 50,000 trainings over
+//! real communes) in PostgreSQL; recommendations for random profiles from the in-memory engine,
+//! from a naive PostgreSQL query doing the same filtering and distance ranking (the baseline,
+//! same run, same profiles), and through the gateway (GraphQL → matching service).
+//!
+//! ```sh
+//! cargo run --release -p cafeia-matching --bin matching-bench -- --sessions 100000 --trainings 50000
+//! ```
+//! Creates its own database (dropped at the end). `--postgres` overrides the local default.
+
+use cafeia_matching::{
+    engine::Engine,
+    model::{Item, Kind, Place},
+    recommend::{self, Experience, Profile},
+    storage::item,
+};
+use cafeia_platform::{config::PlatformConfig, runtime, territory::Gazetteer};
+use chrono::{Duration, Utc};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, Database, DatabaseConnection, EntityTrait};
+use sea_orm_migration::MigratorTrait;
+use secrecy::SecretString;
+use serde_json::json;
+use std::time::Instant;
+use uuid::Uuid;
+
+fn arg(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+fn number(name: &str, default: usize) -> usize {
+    arg(name).and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// A small deterministic generator (xorshift), so runs are comparable.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+}
+
+fn rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .map(str::to_owned)
+        })
+        .and_then(|l| {
+            l.split_whitespace()
+                .nth(1)
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+fn stats(name: &str, mut latencies: Vec<std::time::Duration>, wall: std::time::Duration) -> f64 {
+    latencies.sort();
+    let pct = |p: f64| {
+        let i = ((latencies.len() as f64 * p).ceil() as usize).clamp(1, latencies.len()) - 1;
+        latencies[i].as_secs_f64() * 1e3
+    };
+    let qps = latencies.len() as f64 / wall.as_secs_f64();
+    println!(
+        "{name}: {} queries, p50 {:.2} ms, p99 {:.2} ms, {:.0} queries/s",
+        latencies.len(),
+        pct(0.5),
+        pct(0.99),
+        qps
+    );
+    pct(0.5)
+}
+
+const TOPICS: [&str; 6] = [
+    "what_is_ai",
+    "generative_ai",
+    "ai_at_work",
+    "ai_and_jobs",
+    "data_and_privacy",
+    "misinformation_deepfakes",
+];
+const LEVELS: [&str; 4] = ["discovery", "beginner", "intermediate", "advanced"];
+const ACCESS: [&str; 4] = ["wheelchair", "lsf", "hearing_loop", "easy_read"];
+
+fn generate(sessions: usize, trainings: usize) -> Vec<Item> {
+    let communes: Vec<_> = Gazetteer::get()
+        .communes()
+        .iter()
+        .filter(|c| c.population > 1_000)
+        .collect();
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let now = Utc::now();
+    let mut items = Vec::with_capacity(sessions + trainings);
+    let place = |rng: &mut Rng| {
+        let c = communes[rng.below(communes.len())];
+        Place {
+            insee: c.insee.clone(),
+            departement: c.departement.clone(),
+            latitude: c.lat,
+            longitude: c.lon,
+        }
+    };
+    let subset = |rng: &mut Rng, words: &[&str], percent: u64| -> Vec<String> {
+        words
+            .iter()
+            .filter(|_| rng.chance(percent))
+            .map(|w| (*w).to_owned())
+            .collect()
+    };
+    for i in 0..sessions + trainings {
+        let session = i < sessions;
+        let format = match rng.below(10) {
+            0 => "online",
+            1 => "hybrid",
+            _ => "in_person",
+        };
+        let capacity = 10 + rng.below(30) as i32;
+        let topic = TOPICS[rng.below(TOPICS.len())];
+        items.push(Item {
+            id: Uuid::now_v7(),
+            kind: if session {
+                Kind::Session
+            } else {
+                Kind::Training
+            },
+            active: true,
+            title: format!(
+                "{} n°{i} : {topic}",
+                if session {
+                    "Café IA"
+                } else {
+                    "Formation à l'IA"
+                }
+            ),
+            text: "Comprendre l'intelligence artificielle et ses usages au quotidien.".into(),
+            topics: vec![topic.to_owned()],
+            level: LEVELS[rng.below(if session { 2 } else { 4 })].to_owned(),
+            audiences: vec!["general_public".into()],
+            languages: if rng.chance(10) {
+                vec!["en".into(), "fr".into()]
+            } else {
+                vec!["fr".into()]
+            },
+            accessibility: subset(&mut rng, &ACCESS, 30),
+            format: format.into(),
+            free: session || rng.chance(60),
+            places: if format == "online" {
+                Vec::new()
+            } else if session {
+                vec![place(&mut rng)]
+            } else {
+                (0..1 + rng.below(3)).map(|_| place(&mut rng)).collect()
+            },
+            starts_at: session.then(|| now + Duration::hours(2 + rng.below(24 * 120) as i64)),
+            dates: Vec::new(),
+            capacity: session.then_some(capacity),
+            seats_left: session.then(|| rng.below(capacity as usize + 1) as i32),
+            waitlist_enabled: rng.chance(50),
+            revision: 1,
+        });
+    }
+    items
+}
+
+async fn load(db: &DatabaseConnection, items: &[Item]) -> Result<(), Box<dyn std::error::Error>> {
+    db.execute_unprepared(
+        "CREATE TABLE naive_item (id uuid, kind text, active bool, starts_at timestamptz, \
+         capacity int, seats_left int, waitlist bool, format text, level text, languages text[], \
+         accessibility text[], topics text[], lat double precision, lon double precision)",
+    )
+    .await?;
+    for (chunk_no, chunk) in items.chunks(1_000).enumerate() {
+        item::Entity::insert_many(chunk.iter().enumerate().map(|(k, it)| {
+            item::ActiveModel {
+                id: Set(it.id),
+                kind: Set(if it.kind == Kind::Session {
+                    "session"
+                } else {
+                    "training"
+                }
+                .into()),
+                doc: Set(serde_json::to_string(it).unwrap_or_default()),
+                seq: Set((chunk_no * 1_000 + k + 1) as i64),
+            }
+        }))
+        .exec_without_returning(db)
+        .await?;
+        let mut values = Vec::new();
+        for it in chunk {
+            let arr = |v: &[String]| {
+                format!(
+                    "ARRAY[{}]::text[]",
+                    v.iter()
+                        .map(|s| format!("'{s}'"))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                )
+            };
+            let row = |lat: String, lon: String| {
+                format!(
+                    "('{}','{}',true,{},{},{},{},'{}','{}',{},{},{},{lat},{lon})",
+                    it.id,
+                    if it.kind == Kind::Session {
+                        "session"
+                    } else {
+                        "training"
+                    },
+                    it.starts_at
+                        .map_or("NULL".into(), |t| format!("'{}'", t.to_rfc3339())),
+                    it.capacity.map_or("NULL".into(), |c| c.to_string()),
+                    it.seats_left.map_or("NULL".into(), |c| c.to_string()),
+                    it.waitlist_enabled,
+                    it.format,
+                    it.level,
+                    arr(&it.languages),
+                    arr(&it.accessibility),
+                    arr(&it.topics),
+                )
+            };
+            if it.places.is_empty() {
+                values.push(row("NULL".into(), "NULL".into()));
+            }
+            for p in &it.places {
+                values.push(row(p.latitude.to_string(), p.longitude.to_string()));
+            }
+        }
+        db.execute_unprepared(&format!(
+            "INSERT INTO naive_item VALUES {}",
+            values.join(",")
+        ))
+        .await?;
+    }
+    db.execute_unprepared("ANALYZE naive_item").await?;
+    Ok(())
+}
+
+fn profiles(n: usize) -> Vec<Profile> {
+    let communes: Vec<_> = Gazetteer::get()
+        .communes()
+        .iter()
+        .filter(|c| c.population > 5_000)
+        .collect();
+    let mut rng = Rng(42);
+    (0..n)
+        .map(|_| Profile {
+            commune: Some(communes[rng.below(communes.len())].insee.clone()),
+            radius_km: Some([5.0, 10.0, 20.0, 30.0, 50.0][rng.below(5)]),
+            online_only: rng.chance(10),
+            interests: vec![TOPICS[rng.below(TOPICS.len())].to_owned()],
+            level: Some(LEVELS[rng.below(2)].to_owned()),
+            languages: vec!["fr".into()],
+            accessibility: if rng.chance(20) {
+                vec!["wheelchair".into()]
+            } else {
+                Vec::new()
+            },
+            experience: if rng.chance(50) {
+                Experience::FirstTime
+            } else {
+                Experience::Returning
+            },
+            limit: Some(10),
+            ..Profile::default()
+        })
+        .collect()
+}
+
+fn baseline_sql(p: &Profile) -> String {
+    let c = Gazetteer::get()
+        .commune(p.commune.as_deref().unwrap_or_default())
+        .map_or((46.0, 2.0), |c| (c.lat, c.lon));
+    let radius = p.radius_km.unwrap_or(20.0);
+    let needs = p
+        .accessibility
+        .iter()
+        .map(|s| format!("'{s}'"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let topic = p.interests.first().cloned().unwrap_or_default();
+    let level = p.level.clone().unwrap_or_default();
+    let place = if p.online_only {
+        "format <> 'in_person'".to_owned()
+    } else {
+        format!("(format <> 'in_person' OR dist <= {radius})")
+    };
+    format!(
+        "SELECT id FROM (SELECT *, CASE WHEN lat IS NULL THEN NULL ELSE 6371 * 2 * asin(sqrt(\
+         power(sin(radians(lat - {lat}) / 2), 2) + cos(radians({lat})) * cos(radians(lat)) * \
+         power(sin(radians(lon - {lon}) / 2), 2))) END AS dist FROM naive_item \
+         WHERE active AND (kind = 'training' OR (starts_at > now() AND (seats_left > 0 OR waitlist))) \
+         AND accessibility @> ARRAY[{needs}]::text[] AND languages && ARRAY['fr']::text[]) x \
+         WHERE {place} ORDER BY 1.0 + 0.5 * greatest(0, 1 - coalesce(dist, {radius}) / {radius}) \
+         + CASE WHEN topics && ARRAY['{topic}']::text[] THEN 0.3 ELSE 0 END \
+         + CASE WHEN level = '{level}' THEN 0.2 ELSE 0 END \
+         + CASE WHEN seats_left > 0.2 * capacity THEN 0.3 ELSE 0 END DESC LIMIT 10",
+        lat = c.0,
+        lon = c.1,
+    )
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let sessions = number("--sessions", 100_000);
+    let trainings = number("--trainings", 50_000);
+    let n_profiles = number("--profiles", 2_000);
+    let n_baseline = number("--baseline-profiles", 200);
+    let postgres =
+        arg("--postgres").unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let id = format!("mbench{}", Uuid::now_v7().simple());
+    let admin = Database::connect(&postgres).await?;
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE \"{id}\""))
+        .await?;
+    let base = postgres
+        .rsplit_once('/')
+        .map_or(postgres.as_str(), |(b, _)| b);
+    let url = format!("{base}/{id}");
+    let result = run(&url, sessions, trainings, n_profiles, n_baseline).await;
+    let _ = admin
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{id}\" WITH (FORCE)"))
+        .await;
+    result
+}
+
+async fn run(
+    url: &str,
+    sessions: usize,
+    trainings: usize,
+    n_profiles: usize,
+    n_baseline: usize,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let db = Database::connect(url).await?;
+    cafeia_matching::storage::Migrator::up(&db, None).await?;
+    let started = Instant::now();
+    let items = generate(sessions, trainings);
+    load(&db, &items).await?;
+    drop(items);
+    eprintln!(
+        "dataset: {sessions} sessions, {trainings} trainings stored in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+
+    let before = rss_mib();
+    let started = Instant::now();
+    let engine = Engine::new()?;
+    engine.refresh(&db).await?;
+    let count = engine.read(|s| s.items.len());
+    println!(
+        "read model: {count} items loaded in {:.1} s; resident memory +{:.0} MiB (process {:.0} MiB)",
+        started.elapsed().as_secs_f64(),
+        rss_mib() - before,
+        rss_mib()
+    );
+
+    let profiles = profiles(n_profiles);
+    let now = Utc::now();
+    let mut latencies = Vec::new();
+    let mut returned = 0usize;
+    let wall = Instant::now();
+    for p in &profiles {
+        let t = Instant::now();
+        let (origin, radius, limit) = recommend::check(p).map_err(|e| e.detail.clone())?;
+        let list = recommend::rank(&engine, p, origin.as_ref(), radius, limit, now);
+        latencies.push(t.elapsed());
+        returned += list.len();
+    }
+    let engine_p50 = stats("recommendations, in process", latencies, wall.elapsed());
+    println!(
+        "  {:.1} results per profile on average",
+        returned as f64 / profiles.len() as f64
+    );
+
+    let mut latencies = Vec::new();
+    let wall = Instant::now();
+    for p in profiles.iter().take(n_baseline) {
+        let t = Instant::now();
+        db.query_all_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            baseline_sql(p),
+        ))
+        .await?;
+        latencies.push(t.elapsed());
+    }
+    let naive_p50 = stats("naive PostgreSQL baseline", latencies, wall.elapsed());
+    println!(
+        "  ratio (baseline p50 / engine p50): {:.0}x",
+        naive_p50 / engine_p50
+    );
+    drop(engine);
+
+    // Through the gateway: the matching service (loading the same read model) behind it.
+    let mut config = PlatformConfig::default();
+    config.http.port = 0;
+    config.database.url = Some(SecretString::from(url.to_owned()));
+    config.auth.dev_issuer = true;
+    config.data_dir = std::env::temp_dir().join(format!("mbench-{}", Uuid::now_v7()));
+    let service = runtime::start::<cafeia_matching::Matching>(runtime::Launch {
+        config: config.clone(),
+        shared: runtime::Shared::default(),
+        listener: runtime::bind("127.0.0.1", 0)?,
+        demo_data: false,
+        workers: 2,
+    })
+    .await?;
+    let mut gateway_config = cafeia_gateway::GatewayConfig::default();
+    gateway_config.platform = config.clone();
+    gateway_config.rate_limit.requests_per_minute = 10_000_000;
+    gateway_config.services.matching = format!("http://127.0.0.1:{}", service.port());
+    let gateway = cafeia_gateway::start(
+        gateway_config,
+        cafeia_gateway::Shared::default(),
+        runtime::bind("127.0.0.1", 0)?,
+        2,
+    )
+    .await?;
+    let http = reqwest::Client::new();
+    let graphql = format!("http://127.0.0.1:{}/graphql", gateway.port());
+    let query =
+        "query($p: ProfileInput!) { recommendations(profile: $p) { id score reasons distanceKm } }";
+    let mut latencies = Vec::new();
+    let wall = Instant::now();
+    for p in profiles.iter().take(1_000) {
+        let variables = json!({"p": {
+            "commune": p.commune, "radiusKm": p.radius_km, "onlineOnly": p.online_only,
+            "interests": p.interests, "level": p.level, "languages": p.languages,
+            "accessibility": p.accessibility, "limit": 10,
+        }});
+        let t = Instant::now();
+        let body: serde_json::Value = http
+            .post(&graphql)
+            .json(&json!({"query": query, "variables": variables}))
+            .send()
+            .await?
+            .json()
+            .await?;
+        latencies.push(t.elapsed());
+        if body.get("errors").is_some() {
+            return Err(format!("gateway answered an error: {body}").into());
+        }
+    }
+    stats(
+        "recommendations through the gateway",
+        latencies,
+        wall.elapsed(),
+    );
+    gateway.stop().await;
+    service.stop().await;
+    let _ = std::fs::remove_dir_all(&config.data_dir);
+    Ok(())
+}
