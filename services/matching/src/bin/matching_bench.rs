@@ -416,8 +416,10 @@ async fn run(
         workers: 2,
     })
     .await?;
-    let mut gateway_config = cafeia_gateway::GatewayConfig::default();
-    gateway_config.platform = config.clone();
+    let mut gateway_config = cafeia_gateway::GatewayConfig {
+        platform: config.clone(),
+        ..Default::default()
+    };
     gateway_config.rate_limit.requests_per_minute = 10_000_000;
     gateway_config.services.matching = format!("http://127.0.0.1:{}", service.port());
     let gateway = cafeia_gateway::start(
