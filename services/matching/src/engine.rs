@@ -5,6 +5,7 @@
 
 use crate::{
     model::Item,
+    recommend::Experience,
     storage::{item, reached},
 };
 use cafeia_platform::territory::Gazetteer;
@@ -31,7 +32,8 @@ use tantivy::{
 };
 use uuid::Uuid;
 
-pub type Point = GeomWithData<[f64; 2], Uuid>;
+/// A place in the R-tree, carrying its item (no lookup after the spatial query).
+pub type Point = GeomWithData<[f64; 2], Arc<Item>>;
 
 struct Text {
     writer: Mutex<IndexWriter>,
@@ -44,8 +46,10 @@ struct Text {
 #[derive(Default)]
 pub struct State {
     pub items: HashMap<Uuid, Arc<Item>>,
-    /// Items that can be followed online (candidates whatever the distance).
-    pub online: Vec<Arc<Item>>,
+    /// Items that can be followed online (candidates whatever the distance), by the best score
+    /// they can reach for each experience, best first (see `recommend::online_bound`).
+    pub online_first_time: Vec<(f64, Arc<Item>)>,
+    pub online_returning: Vec<(f64, Arc<Item>)>,
     pub places: RTree<Point>,
     /// People reached per session (latest report), summed per département on demand.
     reached: HashMap<Uuid, (Option<String>, i64)>,
@@ -177,7 +181,7 @@ impl Engine {
             .filter_map(|r| {
                 serde_json::from_str::<Item>(&r.doc)
                     .ok()
-                    .map(|d| (r.seq, d))
+                    .map(|d| (r.seq, d.indexed()))
             })
             .collect();
         {
@@ -206,16 +210,30 @@ impl Engine {
                 for p in &old.places {
                     state
                         .places
-                        .remove(&Point::new([p.longitude, p.latitude], old.id));
+                        .remove(&Point::new([p.longitude, p.latitude], old.clone()));
                 }
             }
             if doc.active {
+                let doc = Arc::new(doc);
                 for p in &doc.places {
                     state
                         .places
-                        .insert(Point::new([p.longitude, p.latitude], doc.id));
+                        .insert(Point::new([p.longitude, p.latitude], doc.clone()));
                 }
-                state.items.insert(doc.id, Arc::new(doc));
+                state.items.insert(doc.id, doc);
+            }
+        }
+        for experience in [Experience::FirstTime, Experience::Returning] {
+            let mut sorted: Vec<(f64, Arc<Item>)> = state
+                .items
+                .values()
+                .filter(|i| i.online())
+                .map(|i| (crate::recommend::online_bound(i, experience), i.clone()))
+                .collect();
+            sorted.sort_by(|a, b| b.0.total_cmp(&a.0));
+            match experience {
+                Experience::FirstTime => state.online_first_time = sorted,
+                Experience::Returning => state.online_returning = sorted,
             }
         }
         Ok(())
@@ -296,23 +314,39 @@ impl Engine {
     }
 }
 
-/// Items with a place within `radius_km` of (`lat`, `lon`): the R-tree narrows to a box, the
-/// great-circle distance decides. Returns (id, distance of the nearest place).
-pub fn near(state: &State, lat: f64, lon: f64, radius_km: f64) -> HashMap<Uuid, f64> {
+/// Items with a place within `radius_km` of (`lat`, `lon`), with the distance of their nearest
+/// place: the R-tree narrows to a box, the great-circle distance decides.
+pub fn near_items(state: &State, lat: f64, lon: f64, radius_km: f64) -> Vec<(&Arc<Item>, f64)> {
     let dlat = radius_km / 110.574;
     let dlon = radius_km / (111.320 * lat.to_radians().cos().abs().max(0.01));
     let envelope = AABB::from_corners([lon - dlon, lat - dlat], [lon + dlon, lat + dlat]);
-    let mut out: HashMap<Uuid, f64> = HashMap::new();
+    let mut out: Vec<(&Arc<Item>, f64)> = Vec::new();
+    // Items with several places (trainings) appear once, at their nearest place.
+    let mut several: HashMap<Uuid, usize> = HashMap::new();
     for p in state.places.locate_in_envelope(&envelope) {
         let [plon, plat] = *p.geom();
         let d = cafeia_platform::territory::distance_km((lat, lon), (plat, plon));
-        if d <= radius_km {
-            out.entry(p.data)
-                .and_modify(|best| *best = best.min(d))
-                .or_insert(d);
+        if d > radius_km {
+            continue;
         }
+        if p.data.places.len() > 1 {
+            if let Some(&i) = several.get(&p.data.id) {
+                out[i].1 = out[i].1.min(d);
+                continue;
+            }
+            several.insert(p.data.id, out.len());
+        }
+        out.push((&p.data, d));
     }
     out
+}
+
+/// [`near_items`] by id.
+pub fn near(state: &State, lat: f64, lon: f64, radius_km: f64) -> HashMap<Uuid, f64> {
+    near_items(state, lat, lon, radius_km)
+        .into_iter()
+        .map(|(item, d)| (item.id, d))
+        .collect()
 }
 
 fn recompute_reach(state: &mut State) {

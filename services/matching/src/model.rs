@@ -44,9 +44,58 @@ pub struct Item {
     pub seats_left: Option<i32>,
     pub waitlist_enabled: bool,
     pub revision: i32,
+    /// Accessibility and languages as bits, for the hard constraints (computed on load).
+    #[serde(skip)]
+    pub masks: Masks,
+}
+
+/// Bit sets of accessibility features and languages: the hard constraints are checked on
+/// every candidate, so they compare bits, not strings.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Masks {
+    pub accessibility: u8,
+    pub languages: u32,
+}
+
+pub fn accessibility_bit(word: &str) -> u8 {
+    match word {
+        "wheelchair" => 1,
+        "lsf" => 2,
+        "hearing_loop" => 4,
+        "easy_read" => 8,
+        _ => 128,
+    }
+}
+
+pub fn language_bit(code: &str) -> u32 {
+    const KNOWN: [&str; 16] = [
+        "fr", "en", "es", "de", "it", "pt", "ar", "zh", "ru", "tr", "ro", "pl", "uk", "vi", "lsf",
+        "oc",
+    ];
+    KNOWN
+        .iter()
+        .position(|k| *k == code)
+        .map_or(1 << 31, |i| 1 << i)
+}
+
+impl Masks {
+    pub fn of(accessibility: &[String], languages: &[String]) -> Self {
+        Self {
+            accessibility: accessibility
+                .iter()
+                .fold(0, |m, a| m | accessibility_bit(a)),
+            languages: languages.iter().fold(0, |m, l| m | language_bit(l)),
+        }
+    }
 }
 
 impl Item {
+    /// Fills the bit sets (after loading from JSON).
+    pub fn indexed(mut self) -> Self {
+        self.masks = Masks::of(&self.accessibility, &self.languages);
+        self
+    }
+
     pub fn online(&self) -> bool {
         self.format != "in_person"
     }
@@ -132,6 +181,7 @@ impl From<SessionMessage> for Item {
             seats_left: s.seats_left.filter(|_| s.registration_mode == "open"),
             waitlist_enabled: s.waitlist_enabled,
             revision: s.revision,
+            masks: Masks::default(),
         }
     }
 }
@@ -208,6 +258,7 @@ impl From<TrainingMessage> for Item {
             seats_left: None,
             waitlist_enabled: false,
             revision: 0,
+            masks: Masks::default(),
         }
     }
 }

@@ -19,7 +19,7 @@
 use crate::{
     State,
     engine::{self, Engine},
-    model::{Item, Kind},
+    model::{Item, Kind, Masks},
     search::{self, Origin},
 };
 use actix_web::{HttpResponse, web};
@@ -160,19 +160,21 @@ fn window_of(at: DateTime<Utc>) -> Availability {
     }
 }
 
-/// Checks the hard constraints; `None` when the item must not be offered.
-pub fn allowed(item: &Item, p: &Profile, distance: Option<f64>, now: DateTime<Utc>) -> bool {
+/// Checks the hard constraints (`needs` is [`Masks::of`] the profile's needs and languages).
+pub fn allowed(
+    item: &Item,
+    p: &Profile,
+    needs: Masks,
+    distance: Option<f64>,
+    now: DateTime<Utc>,
+) -> bool {
     if !item.offerable(now) {
         return false;
     }
-    if !p
-        .accessibility
-        .iter()
-        .all(|n| item.accessibility.contains(n))
-    {
+    if item.masks.accessibility & needs.accessibility != needs.accessibility {
         return false;
     }
-    if !p.languages.is_empty() && !p.languages.iter().any(|l| item.languages.contains(l)) {
+    if needs.languages != 0 && item.masks.languages & needs.languages == 0 {
         return false;
     }
     if p.online_only {
@@ -306,6 +308,46 @@ pub fn score(
     (score * 1000.0).round() / 1000.0
 }
 
+/// The part of an online offer's score that does not depend on the profile's place, interests,
+/// level, audience or availability: seats and the pathway for `experience`. The rest adds at
+/// most what [`online_bound`] adds.
+pub fn static_score(item: &Item, experience: Experience) -> f64 {
+    let mut score = 1.0;
+    if let (Kind::Session, Some(capacity), Some(left)) = (item.kind, item.capacity, item.seats_left)
+    {
+        score += if left == 0 {
+            Weights::WAITLIST_ONLY
+        } else if f64::from(left) > 0.2 * f64::from(capacity) {
+            Weights::FREE_SEATS
+        } else {
+            Weights::NEARLY_FULL
+        };
+    }
+    score += match (experience, item.kind, item.level.as_str()) {
+        (Experience::FirstTime, Kind::Session, "discovery") => Weights::PATHWAY,
+        (Experience::Returning, Kind::Training, "beginner" | "intermediate") => Weights::PATHWAY,
+        (Experience::Returning, Kind::Session, "discovery") => Weights::REPEAT_DISCOVERY,
+        _ => 0.0,
+    };
+    score
+}
+
+/// The best score `item` can reach online, whoever asks: its static score plus every
+/// profile-dependent term it could earn (interests up to its own topics, level, audience;
+/// date terms for sessions; territory only with a place). Ranking walks online offers in
+/// this order and stops once the next cannot beat the current top.
+pub fn online_bound(item: &Item, experience: Experience) -> f64 {
+    let mut bound = static_score(item, experience) + Weights::LEVEL + Weights::AUDIENCE;
+    bound += Weights::INTEREST * item.topics.len().min(2) as f64;
+    if item.starts_at.is_some() {
+        bound += Weights::SOON + Weights::AVAILABILITY;
+    }
+    if !item.places.is_empty() {
+        bound += Weights::TERRITORY_MAX;
+    }
+    bound
+}
+
 /// The bounded territory boost for an item's place: proportional to how far its département's
 /// reach per inhabitant is below the national mean.
 fn territory_boost(state: &engine::State, item: &Item) -> Option<f64> {
@@ -361,11 +403,12 @@ pub fn rank(
     engine.read(|state| {
         let near = origin
             .filter(|_| !p.online_only)
-            .map(|o| engine::near(state, o.lat, o.lon, radius_km))
+            .map(|o| engine::near_items(state, o.lat, o.lon, radius_km))
             .unwrap_or_default();
         // Rank every candidate by score alone, then build the answer for the best `limit`.
+        let needs = Masks::of(&p.accessibility, &p.languages);
         let eval = |item: &Item, distance: Option<f64>| -> Option<f64> {
-            allowed(item, p, distance, now).then(|| {
+            allowed(item, p, needs, distance, now).then(|| {
                 let boost = territory_boost(state, item);
                 score(
                     item,
@@ -380,17 +423,38 @@ pub fn rank(
         };
         let mut ranked: Vec<(f64, &Item, Option<f64>)> = Vec::new();
         // Nearby offers from the spatial index, then online ones (the same item once).
-        for (id, d) in &near {
-            if let Some(item) = state.items.get(id)
-                && let Some(s) = eval(item, Some(*d))
-            {
+        let mut hybrid_near = std::collections::HashSet::new();
+        for (item, d) in &near {
+            if item.online() {
+                hybrid_near.insert(item.id);
+            }
+            if let Some(s) = eval(item, Some(*d)) {
                 ranked.push((s, item, Some(*d)));
             }
         }
-        for item in &state.online {
-            let seen = !item.places.is_empty() && near.contains_key(&item.id);
+        // Online offers, best static score first: stop once none left can enter the top.
+        let mut best: std::collections::BinaryHeap<std::cmp::Reverse<Score>> = ranked
+            .iter()
+            .map(|(s, _, _)| std::cmp::Reverse(Score(*s)))
+            .collect();
+        while best.len() > limit {
+            best.pop();
+        }
+        let sorted = match p.experience {
+            Experience::FirstTime => &state.online_first_time,
+            Experience::Returning => &state.online_returning,
+        };
+        for (bound, item) in sorted {
+            if best.len() >= limit && best.peek().is_some_and(|w| *bound < w.0.0) {
+                break;
+            }
+            let seen = !item.places.is_empty() && hybrid_near.contains(&item.id);
             if !seen && let Some(s) = eval(item, None) {
                 ranked.push((s, item, None));
+                best.push(std::cmp::Reverse(Score(s)));
+                if best.len() > limit {
+                    best.pop();
+                }
             }
         }
         let by_score = |a: &(f64, &Item, Option<f64>), b: &(f64, &Item, Option<f64>)| {
@@ -422,6 +486,24 @@ pub fn rank(
             })
             .collect()
     })
+}
+
+/// A score ordered totally (for the heap of the best ones).
+#[derive(Clone, Copy, PartialEq)]
+struct Score(f64);
+
+impl Eq for Score {}
+
+impl PartialOrd for Score {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Score {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0)
+    }
 }
 
 /// POST /v1/recommendations

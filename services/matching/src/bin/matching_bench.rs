@@ -171,6 +171,7 @@ fn generate(sessions: usize, trainings: usize) -> Vec<Item> {
             seats_left: session.then(|| rng.below(capacity as usize + 1) as i32),
             waitlist_enabled: rng.chance(50),
             revision: 1,
+            masks: Default::default(),
         });
     }
     items
