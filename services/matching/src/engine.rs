@@ -43,13 +43,21 @@ struct Text {
     body: Field,
 }
 
+/// Online offers sorted by the best score they could reach, best first: per topic (full bound),
+/// and all of them with the bound an offer has when it matches none of the interests.
+#[derive(Default)]
+pub struct OnlineLists {
+    pub by_topic: HashMap<String, Vec<(f64, Arc<Item>)>>,
+    pub without_interest: Vec<(f64, Arc<Item>)>,
+}
+
 #[derive(Default)]
 pub struct State {
     pub items: HashMap<Uuid, Arc<Item>>,
     /// Items that can be followed online (candidates whatever the distance), by the best score
     /// they can reach for each experience, best first (see `recommend::online_bound`).
-    pub online_first_time: Vec<(f64, Arc<Item>)>,
-    pub online_returning: Vec<(f64, Arc<Item>)>,
+    /// Index 0: first-timers, 1: returning people.
+    pub online: [OnlineLists; 2],
     pub places: RTree<Point>,
     /// People reached per session (latest report), summed per département on demand.
     reached: HashMap<Uuid, (Option<String>, i64)>,
@@ -223,18 +231,29 @@ impl Engine {
                 state.items.insert(doc.id, doc);
             }
         }
-        for experience in [Experience::FirstTime, Experience::Returning] {
-            let mut sorted: Vec<(f64, Arc<Item>)> = state
-                .items
-                .values()
-                .filter(|i| i.online())
-                .map(|i| (crate::recommend::online_bound(i, experience), i.clone()))
-                .collect();
-            sorted.sort_by(|a, b| b.0.total_cmp(&a.0));
-            match experience {
-                Experience::FirstTime => state.online_first_time = sorted,
-                Experience::Returning => state.online_returning = sorted,
+        for (slot, experience) in [Experience::FirstTime, Experience::Returning]
+            .into_iter()
+            .enumerate()
+        {
+            let mut lists = OnlineLists::default();
+            for item in state.items.values().filter(|i| i.online()) {
+                let bound = crate::recommend::online_bound(item, experience);
+                for topic in &item.topics {
+                    lists
+                        .by_topic
+                        .entry(topic.clone())
+                        .or_default()
+                        .push((bound, item.clone()));
+                }
+                let unmatched =
+                    bound - crate::recommend::Weights::INTEREST * item.topics.len().min(2) as f64;
+                lists.without_interest.push((unmatched, item.clone()));
             }
+            for list in lists.by_topic.values_mut() {
+                list.sort_by(|a, b| b.0.total_cmp(&a.0));
+            }
+            lists.without_interest.sort_by(|a, b| b.0.total_cmp(&a.0));
+            state.online[slot] = lists;
         }
         Ok(())
     }

@@ -440,20 +440,49 @@ pub fn rank(
         while best.len() > limit {
             best.pop();
         }
-        let sorted = match p.experience {
-            Experience::FirstTime => &state.online_first_time,
-            Experience::Returning => &state.online_returning,
+        let lists = &state.online[match p.experience {
+            Experience::FirstTime => 0,
+            Experience::Returning => 1,
+        }];
+        let interested = |item: &Item| item.topics.iter().any(|t| p.interests.contains(t));
+        let mut walked = std::collections::HashSet::new();
+        // First the offers on the person's interests (full bound), then every other one with the
+        // bound of an offer matching no interest; each walk stops once nothing left can enter.
+        let mut walks: Vec<(&Vec<(f64, std::sync::Arc<Item>)>, bool)> = p
+            .interests
+            .iter()
+            .filter_map(|t| lists.by_topic.get(t))
+            .map(|l| (l, true))
+            .collect();
+        walks.push((&lists.without_interest, false));
+        // Terms no offer can earn from this profile lower every bound alike (order unchanged).
+        let slack = if p.audience.is_none() {
+            Weights::AUDIENCE
+        } else {
+            0.0
+        } + if p.level.is_none() {
+            Weights::LEVEL
+        } else {
+            0.0
         };
-        for (bound, item) in sorted {
-            if best.len() >= limit && best.peek().is_some_and(|w| *bound < w.0.0) {
-                break;
-            }
-            let seen = !item.places.is_empty() && hybrid_near.contains(&item.id);
-            if !seen && let Some(s) = eval(item, None) {
-                ranked.push((s, item, None));
-                best.push(std::cmp::Reverse(Score(s)));
-                if best.len() > limit {
-                    best.pop();
+        for (list, on_interest) in walks {
+            for (bound, item) in list {
+                if best.len() >= limit && best.peek().is_some_and(|w| *bound - slack < w.0.0) {
+                    break;
+                }
+                if !on_interest && interested(item) {
+                    continue;
+                }
+                if on_interest && p.interests.len() > 1 && !walked.insert(item.id) {
+                    continue;
+                }
+                let seen = !item.places.is_empty() && hybrid_near.contains(&item.id);
+                if !seen && let Some(s) = eval(item, None) {
+                    ranked.push((s, item, None));
+                    best.push(std::cmp::Reverse(Score(s)));
+                    if best.len() > limit {
+                        best.pop();
+                    }
                 }
             }
         }
