@@ -43,12 +43,15 @@ struct Text {
     body: Field,
 }
 
+/// Offers with the best score each could reach, best first.
+pub type Bounded = Vec<(f64, Arc<Item>)>;
+
 /// Online offers sorted by the best score they could reach, best first: per topic (full bound),
 /// and all of them with the bound an offer has when it matches none of the interests.
 #[derive(Default)]
 pub struct OnlineLists {
-    pub by_topic: HashMap<String, Vec<(f64, Arc<Item>)>>,
-    pub without_interest: Vec<(f64, Arc<Item>)>,
+    pub by_topic: HashMap<String, Bounded>,
+    pub without_interest: Bounded,
 }
 
 #[derive(Default)]

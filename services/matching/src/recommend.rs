@@ -448,7 +448,7 @@ pub fn rank(
         let mut walked = std::collections::HashSet::new();
         // First the offers on the person's interests (full bound), then every other one with the
         // bound of an offer matching no interest; each walk stops once nothing left can enter.
-        let mut walks: Vec<(&Vec<(f64, std::sync::Arc<Item>)>, bool)> = p
+        let mut walks: Vec<(&engine::Bounded, bool)> = p
             .interests
             .iter()
             .filter_map(|t| lists.by_topic.get(t))
