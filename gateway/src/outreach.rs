@@ -46,6 +46,8 @@ pub struct OutreachHeadline {
     pub participations: i64,
     pub sessions_held: i64,
     pub active_facilitators: i64,
+    /// National figures only.
+    pub verified_facilitators: Option<i64>,
     pub run_rate_per_week: f64,
     pub needed_per_week: f64,
     pub projected_date: Option<NaiveDate>,

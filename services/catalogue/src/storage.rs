@@ -1,7 +1,7 @@
 //! The catalogue database: providers, training programmes with their places and sessions, and
 //! educational modules (the outbox, inbox and audit log come with the platform's migrations).
 
-use cafeia_platform::db::columns::{text, text_null, timestamp};
+use cafeia_platform::db::columns::{index, short, text, text_null, timestamp};
 use sea_orm_migration::{MigrationTrait, MigratorTrait, prelude::*};
 
 pub struct Migrator;
@@ -166,27 +166,11 @@ impl MigrationName for CreateCatalogue {
     }
 }
 
-fn short(name: &str, len: u32) -> ColumnDef {
-    ColumnDef::new(Alias::new(name))
-        .string_len(len)
-        .not_null()
-        .to_owned()
-}
-
 fn uuid_col(name: &str) -> ColumnDef {
     ColumnDef::new(Alias::new(name))
         .uuid()
         .not_null()
         .to_owned()
-}
-
-fn index(table: &str, name: &str, cols: &[&str]) -> IndexCreateStatement {
-    let mut index = Index::create();
-    index.name(name).table(Alias::new(table));
-    for c in cols {
-        index.col(Alias::new(*c));
-    }
-    index.to_owned()
 }
 
 #[async_trait::async_trait]

@@ -145,19 +145,12 @@ pub async fn public_feed(
     query: web::Query<ListQuery>,
 ) -> AppResult<HttpResponse> {
     let db = &state.platform.db;
-    let mut filter_query = ListQuery {
-        departement: query.departement.clone(),
-        topic: query.topic.clone(),
-        from: query.from,
-        to: query.to,
-        series_id: query.series_id,
-        status: query.status,
-        ..ListQuery::default()
-    };
+    let mut filter_query = query.into_inner();
+    let asked = filter_query.status;
     let mut rows = Vec::new();
     // A feed shows cancellations too, so calendars that subscribed drop them.
     for status in [SessionStatus::Published, SessionStatus::Cancelled] {
-        if query.status.is_some_and(|s| s != status) {
+        if asked.is_some_and(|s| s != status) {
             continue;
         }
         filter_query.status = Some(status);
@@ -171,7 +164,7 @@ pub async fn public_feed(
     }
     rows.sort_by_key(|s| s.starts_at);
     rows.truncate(usize::try_from(FEED_LIMIT).unwrap_or(usize::MAX));
-    let name = match (&query.departement, &query.topic) {
+    let name = match (&filter_query.departement, &filter_query.topic) {
         (Some(d), _) => format!("Cafés IA — {d}"),
         _ => "Cafés IA".to_owned(),
     };

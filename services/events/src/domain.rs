@@ -4,6 +4,7 @@
 
 use crate::storage::{facilitator, venue};
 use cafeia_platform::{
+    AppError,
     errors::AppResult,
     validation::{Problems, wire_name},
     vocabulary::{self, Audience, Format, Level},
@@ -289,10 +290,13 @@ pub async fn plan<C: ConnectionTrait>(
             "animateur·rice inconnu·e",
         );
     }
-    p.into_result()?;
+    // A missing value was reported as a problem above.
     let (Some(timezone), Some(starts_at), Some(ends_at)) = (timezone, starts_at, ends_at) else {
-        unreachable!("problems were reported above")
+        return Err(p.into_result().err().unwrap_or_else(|| {
+            AppError::invalid("starts_at", "date de début ou de fin illisible")
+        }));
     };
+    p.into_result()?;
     let mut audiences: Vec<String> = input.audiences.iter().map(wire_name).collect();
     audiences.sort();
     audiences.dedup();

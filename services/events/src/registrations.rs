@@ -32,7 +32,6 @@ use sea_orm::{
     sea_query::{Expr, ExprTrait},
 };
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 const CONFIRMED: &str = "confirmed";
@@ -108,12 +107,7 @@ fn view(
     }
 }
 
-pub fn digest(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
+pub use cafeia_platform::auth::sha256_hex as digest;
 
 /// 32 random bytes, URL-safe hex.
 pub fn secret() -> AppResult<String> {

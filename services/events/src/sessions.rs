@@ -510,11 +510,7 @@ pub async fn update(
             "seule une session à venir, en brouillon ou publiée, se modifie",
         ));
     }
-    let mut limit_ok = true;
     if plan.capacity.is_some_and(|c| c < current.confirmed) {
-        limit_ok = false;
-    }
-    if !limit_ok {
         return Err(AppError::invalid(
             "capacity",
             format!(

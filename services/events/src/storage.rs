@@ -2,7 +2,9 @@
 //! facilitators service publishes (facilitator status, venues), sessions, registrations,
 //! attendance reports and citizens' private calendar feeds.
 
-use cafeia_platform::db::columns::{id, text, text_null, timestamp, timestamp_null};
+use cafeia_platform::db::columns::{
+    big_int, id, index, int, short, short_null, text, text_null, timestamp, timestamp_null,
+};
 use sea_orm_migration::{MigrationTrait, MigratorTrait, prelude::*};
 
 pub struct Migrator;
@@ -210,27 +212,6 @@ impl MigrationName for CreateEvents {
     }
 }
 
-fn short(name: &'static str, len: u32) -> ColumnDef {
-    ColumnDef::new(name).string_len(len).not_null().to_owned()
-}
-
-fn short_null(name: &'static str, len: u32) -> ColumnDef {
-    ColumnDef::new(name).string_len(len).null().to_owned()
-}
-
-fn int(name: &'static str) -> ColumnDef {
-    ColumnDef::new(name).integer().not_null().to_owned()
-}
-
-fn index(table: &'static str, name: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
-    let mut index = Index::create();
-    index.name(name).table(table);
-    for c in cols {
-        index.col(*c);
-    }
-    index.to_owned()
-}
-
 #[async_trait::async_trait]
 impl MigrationTrait for CreateEvents {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
@@ -298,7 +279,7 @@ impl MigrationTrait for CreateEvents {
                 .col(ColumnDef::new("capacity").integer().null())
                 .col(int("confirmed"))
                 .col(int("waitlisted"))
-                .col(ColumnDef::new("arrivals").big_integer().not_null())
+                .col(big_int("arrivals"))
                 .col(short("status", 20))
                 .col(text_null("status_reason"))
                 .col(timestamp("created_at"))
@@ -318,7 +299,7 @@ impl MigrationTrait for CreateEvents {
                 .col(text_null("name"))
                 .col(timestamp_null("consent_at"))
                 .col(short("status", 20))
-                .col(ColumnDef::new("position").big_integer().not_null())
+                .col(big_int("position"))
                 .col(short_null("token_hash", 64))
                 .col(timestamp("created_at"))
                 .col(timestamp("updated_at"))

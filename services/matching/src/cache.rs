@@ -5,18 +5,13 @@
 use crate::engine::Engine;
 use cafeia_platform::runtime::Platform;
 use serde::{Serialize, de::DeserializeOwned};
-use sha2::{Digest, Sha256};
 use std::{sync::atomic::Ordering, time::Duration};
 
 const TTL: Duration = Duration::from_secs(60);
 
 pub fn key<Q: Serialize>(kind: &str, query: &Q, engine: &Engine) -> String {
-    let body = serde_json::to_vec(query).unwrap_or_default();
-    let digest: String = Sha256::digest(&body)
-        .iter()
-        .take(16)
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let body = serde_json::to_string(query).unwrap_or_default();
+    let digest = cafeia_platform::auth::sha256_hex(&body);
     format!(
         "matching:{kind}:{}:{digest}",
         engine.generation.load(Ordering::Acquire)

@@ -145,12 +145,9 @@ fn km_fr(d: f64) -> String {
     format!("à {:.1} km", d).replace('.', ",")
 }
 
-/// Local (Paris) hour and weekday of a session, for availability windows.
+/// The availability window a session falls in, in metropolitan French time.
 fn window_of(at: DateTime<Utc>) -> Availability {
-    // Metropolitan France: UTC+1 in winter, UTC+2 from the last Sunday of March to the last
-    // Sunday of October; a one-hour error at the edges does not change a window meaningfully.
-    let summer = (4..=10).contains(&at.month());
-    let local = at + Duration::hours(if summer { 2 } else { 1 });
+    let local = at.with_timezone(&chrono_tz::Europe::Paris);
     if local.weekday().number_from_monday() >= 6 {
         Availability::Weekend
     } else if local.hour() >= 17 {

@@ -3,7 +3,7 @@
 //! figures per session (reach per territory), and unmet demand. Every change takes the next
 //! number of a counter, so each replica's in-memory index reloads exactly what changed.
 
-use cafeia_platform::db::columns::{id, text, text_null, timestamp};
+use cafeia_platform::db::columns::{big_int, id, text, text_null, timestamp};
 use sea_orm_migration::{MigrationTrait, MigratorTrait, prelude::*};
 
 pub struct Migrator;
@@ -103,10 +103,6 @@ impl MigrationName for CreateReadModel {
     }
 }
 
-fn seq() -> ColumnDef {
-    ColumnDef::new("seq").big_integer().not_null().to_owned()
-}
-
 #[async_trait::async_trait]
 impl MigrationTrait for CreateReadModel {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
@@ -116,7 +112,7 @@ impl MigrationTrait for CreateReadModel {
                 .col(id("id"))
                 .col(ColumnDef::new("kind").string_len(10).not_null())
                 .col(text("doc"))
-                .col(seq())
+                .col(big_int("seq"))
                 .to_owned(),
         )
         .await?;
@@ -127,7 +123,7 @@ impl MigrationTrait for CreateReadModel {
                 .col(ColumnDef::new("version").integer().not_null())
                 .col(text_null("departement"))
                 .col(ColumnDef::new("first_timers").integer().not_null())
-                .col(seq())
+                .col(big_int("seq"))
                 .to_owned(),
         )
         .await?;

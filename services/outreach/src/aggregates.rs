@@ -32,6 +32,9 @@ pub struct Headline {
     pub sessions_held: i64,
     /// Facilitators who held a reported session in the last 90 days.
     pub active_facilitators: i64,
+    /// Verified facilitators in the network (national figures only: the network is not split
+    /// by territory here).
+    pub verified_facilitators: Option<i64>,
     /// People reached per week over the last 4 weeks.
     pub run_rate_per_week: f64,
     /// People to reach per week from now on to meet the goal by the deadline.
@@ -112,6 +115,13 @@ pub fn headline(state: &State, w: &Window) -> Headline {
         participations,
         sessions_held: sessions,
         active_facilitators: active.len() as i64,
+        verified_facilitators: (w.scope == Scope::France).then(|| {
+            state
+                .facilitators
+                .values()
+                .filter(|status| *status == "verified")
+                .count() as i64
+        }),
         run_rate_per_week: rate,
         needed_per_week: (needed * 10.0).round() / 10.0,
         projected_date,

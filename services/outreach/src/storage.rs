@@ -3,7 +3,9 @@
 //! it: the latest attendance report per session, planned sessions, facilitators. The derived
 //! tables can be dropped and replayed from the history at any time.
 
-use cafeia_platform::db::columns::{id, text, text_null, timestamp};
+use cafeia_platform::db::columns::{
+    big_int, id, int, short, short_null, text, text_null, timestamp,
+};
 use sea_orm_migration::{MigrationTrait, MigratorTrait, prelude::*};
 
 pub struct Migrator;
@@ -123,22 +125,6 @@ impl MigrationName for CreateOutreach {
     }
 }
 
-fn short(name: &'static str, len: u32) -> ColumnDef {
-    ColumnDef::new(name).string_len(len).not_null().to_owned()
-}
-
-fn short_null(name: &'static str, len: u32) -> ColumnDef {
-    ColumnDef::new(name).string_len(len).null().to_owned()
-}
-
-fn int(name: &'static str) -> ColumnDef {
-    ColumnDef::new(name).integer().not_null().to_owned()
-}
-
-fn seq() -> ColumnDef {
-    ColumnDef::new("seq").big_integer().not_null().to_owned()
-}
-
 #[async_trait::async_trait]
 impl MigrationTrait for CreateOutreach {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
@@ -183,7 +169,7 @@ impl MigrationTrait for CreateOutreach {
                 .col(int("first_timers"))
                 .col(int("walk_ins"))
                 .col(int("no_shows"))
-                .col(seq())
+                .col(big_int("seq"))
                 .to_owned(),
         )
         .await?;
@@ -195,7 +181,7 @@ impl MigrationTrait for CreateOutreach {
                 .col(short("status", 20))
                 .col(short_null("departement", 3))
                 .col(timestamp("starts_at"))
-                .col(seq())
+                .col(big_int("seq"))
                 .to_owned(),
         )
         .await?;
@@ -206,7 +192,7 @@ impl MigrationTrait for CreateOutreach {
                 .col(short("status", 20))
                 .col(short("kind", 40))
                 .col(timestamp("as_of"))
-                .col(seq())
+                .col(big_int("seq"))
                 .to_owned(),
         )
         .await?;

@@ -17,6 +17,10 @@ use std::time::Duration;
 use uuid::Uuid;
 
 const ATTENDANCE: MessageType = MessageType::new("events", "attendance", "recorded", 1);
+const FACILITATOR_VERIFIED: MessageType =
+    MessageType::new("facilitators", "facilitator", "verified", 1);
+const FACILITATOR_SUSPENDED: MessageType =
+    MessageType::new("facilitators", "facilitator", "suspended", 1);
 const PUBLISHED: MessageType = MessageType::new("events", "session", "published", 1);
 const AS_OF: &str = "as_of=2027-03-31";
 
@@ -156,6 +160,18 @@ async fn known_history(backend: Backend) {
                 json!({}),
             ),
         ),
+        message(
+            FACILITATOR_VERIFIED,
+            json!({"id": f1, "status": "verified", "kind": "benevole"}),
+        ),
+        message(
+            FACILITATOR_VERIFIED,
+            json!({"id": f2, "status": "verified", "kind": "benevole"}),
+        ),
+        message(
+            FACILITATOR_SUSPENDED,
+            json!({"id": f2, "status": "suspended", "kind": "benevole"}),
+        ),
         // A session planned in Lyon within 30 days of 31 March.
         message(
             PUBLISHED,
@@ -209,6 +225,8 @@ async fn known_history(backend: Backend) {
     assert_eq!(head["participations"], 118);
     assert_eq!(head["sessions_held"], 5);
     assert_eq!(head["active_facilitators"], 3);
+    // One facilitator announced verified, then suspended; another verified.
+    assert_eq!(head["verified_facilitators"], 1, "{head}");
     assert_eq!(head["goal"], 2_000_000);
     assert_eq!(head["run_rate_per_week"], 17.0);
     // 2,000,000 − 93 still to reach in 275 days (31 March → 31 December 2027).
@@ -414,8 +432,8 @@ async fn known_history(backend: Backend) {
         .call(Method::POST, "/v1/outreach/rebuild", Some(&staff), None)
         .await;
     assert_eq!(status, StatusCode::OK, "{rebuilt}");
-    // Six first messages, the correction, the late version 1 (the duplicate is not kept).
-    assert_eq!(rebuilt["messages_replayed"], 8);
+    // Nine first messages, the correction, the late version 1 (the duplicate is not kept).
+    assert_eq!(rebuilt["messages_replayed"], 11);
     let after = (
         headline(&h, &staff, AS_OF).await.1,
         breakdown("departement").await,

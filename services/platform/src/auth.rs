@@ -209,8 +209,14 @@ impl Caller {
 /// the bus with it (a facilitator's replica in the events service) without the identifier
 /// itself travelling or being stored elsewhere.
 pub fn account_key(sub: &str) -> String {
+    sha256_hex(sub)
+}
+
+/// SHA-256 of `text`, in lower-case hex: account keys, stored digests of secret tokens, cache
+/// keys.
+pub fn sha256_hex(text: &str) -> String {
     use sha2::{Digest, Sha256};
-    Sha256::digest(sub.as_bytes())
+    Sha256::digest(text.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()

@@ -285,6 +285,33 @@ pub mod columns {
             .to_owned()
     }
 
+    /// A bounded string (codes, statuses).
+    pub fn short(col: impl IntoIden, len: u32) -> ColumnDef {
+        ColumnDef::new(col).string_len(len).not_null().to_owned()
+    }
+
+    pub fn short_null(col: impl IntoIden, len: u32) -> ColumnDef {
+        ColumnDef::new(col).string_len(len).null().to_owned()
+    }
+
+    pub fn big_int(col: impl IntoIden) -> ColumnDef {
+        ColumnDef::new(col).big_integer().not_null().to_owned()
+    }
+
+    pub fn int(col: impl IntoIden) -> ColumnDef {
+        ColumnDef::new(col).integer().not_null().to_owned()
+    }
+
+    /// A (non-unique) index on `cols` of `table`.
+    pub fn index(table: &str, name: &str, cols: &[&str]) -> IndexCreateStatement {
+        let mut index = Index::create();
+        index.name(name).table(Alias::new(table));
+        for c in cols {
+            index.col(Alias::new(*c));
+        }
+        index.to_owned()
+    }
+
     pub fn id(col: impl IntoIden) -> ColumnDef {
         ColumnDef::new(col)
             .uuid()
