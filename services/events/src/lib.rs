@@ -3,9 +3,10 @@
 //!
 //! Shape shared by every service: `config`, `storage` (tables and migrations), `domain`
 //! (rules), `messages` (what it publishes), `routes` (REST) and one module per resource
-//! (`sessions`, `registrations`, `attendance`, `calendar`, `jsonld`); `replicas` keeps the
+//! (`sessions`, `registrations` with `admission` deciding seats in batches, `attendance`, `calendar`, `jsonld`); `replicas` keeps the
 //! facilitators' announcements; `demo` loads the embedded demo data.
 
+pub mod admission;
 pub mod attendance;
 pub mod calendar;
 pub mod config;
@@ -28,6 +29,7 @@ use sea_orm_migration::MigratorTrait;
 /// What handlers share.
 pub struct State {
     pub platform: Platform,
+    pub admissions: admission::Admissions,
 }
 
 #[derive(Clone)]
@@ -51,6 +53,10 @@ impl Service for Events {
         Ok(Self {
             state: actix_web::web::Data::new(State {
                 platform: platform.clone(),
+                admissions: admission::Admissions::new(
+                    platform.db.clone(),
+                    platform.outbox.clone(),
+                ),
             }),
         })
     }

@@ -4,10 +4,12 @@
 //!
 //! Every seat decision runs in one transaction holding the session's row lock (the first
 //! statement is an `UPDATE … RETURNING` on it), so counters and rows always agree: on
-//! PostgreSQL concurrent registrations queue on that lock, on SQLite on the write lock.
+//! PostgreSQL concurrent writers queue on that lock, on SQLite on the write lock. New
+//! registrations are decided in batches per session ([`crate::admission`]).
 
 use crate::{
     State,
+    admission::Applicant,
     domain::{RegistrationStatus, SessionStatus},
     messages::{self, RegistrationChange},
     sessions::{self, SessionView},
@@ -34,12 +36,9 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-const CONFIRMED: &str = "confirmed";
-const WAITLISTED: &str = "waitlisted";
+pub(crate) const CONFIRMED: &str = "confirmed";
+pub(crate) const WAITLISTED: &str = "waitlisted";
 const CANCELLED: &str = "cancelled";
-
-/// SQL: the session (before this registration) has a seat for the next person.
-const SEAT_FREE: &str = "(capacity IS NULL OR (confirmed < capacity AND waitlisted = 0))";
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -116,7 +115,7 @@ pub fn secret() -> AppResult<String> {
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-fn change_envelope(
+pub(crate) fn change_envelope(
     kind: MessageType,
     model: &registration::Model,
     waitlist_position: Option<i64>,
@@ -150,7 +149,11 @@ async fn announce<C: ConnectionTrait>(
 }
 
 /// Why a registration was not taken (the fast path's conditions, one by one).
-async fn why_not(db: &sea_orm::DatabaseConnection, id: Uuid, now: DateTime<Utc>) -> AppError {
+pub(crate) async fn why_not(
+    db: &sea_orm::DatabaseConnection,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> AppError {
     let session = match sessions::find(db, id).await {
         Ok(s) => s,
         Err(e) => return e,
@@ -240,91 +243,24 @@ pub async fn register(
     } else {
         None
     };
-    let db = &state.platform.db;
-    let now = Utc::now();
-    let txn = db.begin().await?;
-    // One statement locks the session row, takes an arrival number and a seat or a place in
-    // the waiting list: the row lock is held for as few round trips as possible.
-    let taken = session::Entity::update_many()
-        .col_expr(
-            session::Column::Arrivals,
-            Expr::col(session::Column::Arrivals).add(1),
-        )
-        .col_expr(
-            session::Column::Confirmed,
-            Expr::cust(format!(
-                "CASE WHEN {SEAT_FREE} THEN confirmed + 1 ELSE confirmed END"
-            )),
-        )
-        .col_expr(
-            session::Column::Waitlisted,
-            Expr::cust(format!(
-                "CASE WHEN {SEAT_FREE} THEN waitlisted ELSE waitlisted + 1 END"
-            )),
-        )
-        .filter(session::Column::Id.eq(*id))
-        .filter(session::Column::Status.eq(SessionStatus::Published.as_str()))
-        .filter(session::Column::RegistrationMode.eq("open"))
-        .filter(session::Column::StartsAt.gt(now))
-        .filter(Expr::cust(format!("(waitlist_enabled OR {SEAT_FREE})")))
-        .exec_with_returning(&txn)
-        .await?
-        .pop();
-    let Some(session) = taken else {
-        drop(txn);
-        return Err(why_not(db, *id, now).await);
+    let applicant = Applicant {
+        identity: who.identity,
+        account: who.account,
+        email: who.email,
+        name: who.name,
+        token_hash: token.as_deref().map(digest),
     };
-    // Waitlisted people stay 0 exactly while seats remain (promotion fills freed seats first).
-    let status = if session.waitlisted == 0 {
-        CONFIRMED
-    } else {
-        WAITLISTED
-    };
-    let model = registration::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        session_id: Set(session.id),
-        identity: Set(who.identity),
-        account: Set(who.account),
-        email: Set(who.email),
-        name: Set(who.name),
-        consent_at: Set(token.as_ref().map(|_| now)),
-        status: Set(status.to_owned()),
-        position: Set(session.arrivals),
-        token_hash: Set(token.as_deref().map(digest)),
-        created_at: Set(now),
-        updated_at: Set(now),
-        erased_at: Set(None),
-    }
-    .insert(&txn)
-    .await
-    .map_err(|e| match e.sql_err() {
-        // The unique (session, identity) index: this person is already registered.
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
-            AppError::conflict("déjà inscrit·e à cette session")
-        }
-        _ => AppError::from(e),
-    })?;
-    let position = if status == WAITLISTED {
-        Some(i64::from(session.waitlisted))
-    } else {
-        None
-    };
-    let kind = if status == CONFIRMED {
+    let taken = state.admissions.admit(*id, applicant).await?;
+    Ok(HttpResponse::Created().json(view(&taken.model, taken.waitlist_position, token)))
+}
+
+/// The message announcing a new registration in `status`.
+pub(crate) fn kind_of(status: &str) -> MessageType {
+    if status == CONFIRMED {
         messages::REGISTRATION_CONFIRMED
     } else {
         messages::REGISTRATION_WAITLISTED
-    };
-    outbox::enqueue_many(
-        &txn,
-        &[
-            change_envelope(kind, &model, position, None)?,
-            sessions::seats_envelope(&session)?,
-        ],
-    )
-    .await?;
-    txn.commit().await?;
-    state.platform.outbox.wake();
-    Ok(HttpResponse::Created().json(view(&model, position, token)))
+    }
 }
 
 /// Adds `delta` to the counter of `status` and returns the session as it now stands.

@@ -659,6 +659,121 @@ async fn capacity_race(backend: Backend) {
     h.stop().await;
 }
 
+/// Registrations that arrive together are decided together (one transaction per batch): the
+/// same person twice in one batch, a session without waiting list filling up mid-batch, and
+/// one message per registration with seats announced as they finally stand.
+async fn concurrent_duplicates_and_no_waiting_list(backend: Backend) {
+    let mut h = ServiceHarness::start::<Events>(
+        backend,
+        &["events.registration.*", "events.seats.changed"],
+    )
+    .await;
+    let net = network(&mut h).await;
+    let mut body = session_at(net.venue, Utc::now() + Duration::days(3), 5);
+    body["waitlist"] = json!(false);
+    let session = published(&h, &net.alice.1, body).await;
+    let id = session["id"].as_str().expect("id").to_owned();
+    drain(&mut h).await;
+    // Twenty people, each twice at the same moment (the second time in upper case).
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let email = if i % 2 == 0 {
+            format!("d{}@example.org", i / 2)
+        } else {
+            format!("D{}@EXAMPLE.ORG", i / 2)
+        };
+        let (http, url) = (
+            h.http.clone(),
+            format!("{}/v1/sessions/{id}/registrations", h.base),
+        );
+        tasks.push(tokio::spawn(async move {
+            let resp = http
+                .post(url)
+                .json(&json!({"email": email, "consent": true}))
+                .send()
+                .await
+                .expect("request");
+            let status = resp.status();
+            let body: Value = resp.json().await.expect("json");
+            (i / 2, status, body)
+        }));
+    }
+    let mut confirmed_people = Vec::new();
+    let (mut duplicates, mut full) = (0, 0);
+    for task in tasks {
+        let (person, status, body) = task.await.expect("task");
+        match status {
+            StatusCode::CREATED => {
+                assert_eq!(body["status"], "confirmed", "{body}");
+                confirmed_people.push(person);
+            }
+            StatusCode::CONFLICT if body["code"] == "SESSION_FULL" => full += 1,
+            StatusCode::CONFLICT => {
+                assert!(
+                    body["detail"]
+                        .as_str()
+                        .unwrap_or("")
+                        .contains("déjà inscrit"),
+                    "{body}"
+                );
+                duplicates += 1;
+            }
+            other => panic!("unexpected {other}: {body}"),
+        }
+    }
+    confirmed_people.sort_unstable();
+    let distinct = {
+        let mut d = confirmed_people.clone();
+        d.dedup();
+        d
+    };
+    assert_eq!(confirmed_people.len(), 5, "exactly the capacity");
+    assert_eq!(distinct, confirmed_people, "nobody holds two seats");
+    // Each confirmed person's other request is a duplicate; everyone else found it full.
+    assert_eq!((duplicates, full), (5, 30));
+    let (_, view) = h
+        .call(Method::GET, &format!("/v1/sessions/{id}"), None, None)
+        .await;
+    assert_eq!(
+        (
+            view["confirmed"].as_i64(),
+            view["waitlisted"].as_i64(),
+            view["seats_left"].as_i64()
+        ),
+        (Some(5), Some(0), Some(0))
+    );
+    let (_, roll) = h
+        .call(
+            Method::GET,
+            &format!("/v1/sessions/{id}/registrations"),
+            Some(&net.alice.1),
+            None,
+        )
+        .await;
+    assert_eq!(roll.as_array().map(Vec::len), Some(5));
+    // Five registrations announced; the last seats message tells the session is full.
+    let (mut announced, mut last_seats) = (0, Value::Null);
+    while let Some(d) = h.messages.next_within(StdDuration::from_millis(500)).await {
+        let envelope: Value = serde_json::from_slice(&d.message.body).expect("json");
+        match d.message.routing_key.as_str() {
+            "events.registration.confirmed" => announced += 1,
+            "events.seats.changed" => last_seats = envelope["data"].clone(),
+            other => panic!("unexpected message {other}"),
+        }
+        d.ack().await.expect("ack");
+    }
+    assert_eq!(announced, 5);
+    assert_eq!(
+        (
+            last_seats["confirmed"].as_i64(),
+            last_seats["seats_left"].as_i64()
+        ),
+        (Some(5), Some(0)),
+        "{last_seats}"
+    );
+    h.stop().await;
+}
+
 async fn waitlist_rules(backend: Backend) {
     let mut h = ServiceHarness::start::<Events>(backend, &["events.registration.*"]).await;
     let net = network(&mut h).await;
@@ -1323,6 +1438,7 @@ backend_matrix!(
     lifecycle_and_authorization,
     bad_input,
     capacity_race,
+    concurrent_duplicates_and_no_waiting_list,
     waitlist_rules,
     anonymous_tokens_and_erasure,
     attendance_correction_replaces,
