@@ -19,7 +19,8 @@ use cafeia_platform::{AppError, ErrorCode, errors::AppResult, outbox};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
-    QuerySelect, TransactionTrait, sea_query::Expr,
+    QuerySelect, TransactionTrait,
+    sea_query::{Expr, OnConflict},
 };
 use std::{
     collections::{HashMap, HashSet, hash_map::Entry},
@@ -173,13 +174,43 @@ fn lost() -> AppError {
     AppError::internal("registration outcome lost")
 }
 
-/// One transaction for the whole batch; an outcome per applicant, in their order.
+/// An outcome per applicant, in their order. The batch is decided as if nobody in it were
+/// registered already (the usual case: no query to ask); the unique (session, identity) index
+/// tells otherwise, and then the batch is decided again knowing who was.
 async fn decide(
     db: &DatabaseConnection,
     session_id: Uuid,
     applicants: &[Applicant],
     now: DateTime<Utc>,
 ) -> AppResult<Vec<AppResult<Admitted>>> {
+    let mut registered = HashSet::new();
+    // Under the session lock nobody else registers to it, so a second attempt settles it;
+    // a third covers a replica registering the same person in between.
+    for _ in 0..3 {
+        match attempt(db, session_id, applicants, &registered, now).await? {
+            Attempt::Decided(outcomes) => return Ok(outcomes),
+            Attempt::AlreadyRegistered(found) => registered.extend(found),
+        }
+    }
+    Err(AppError::conflict(
+        "trop d'inscriptions simultanées de la même personne : réessayez",
+    ))
+}
+
+enum Attempt {
+    Decided(Vec<AppResult<Admitted>>),
+    /// These identities hold a registration already; nothing was written.
+    AlreadyRegistered(Vec<String>),
+}
+
+/// One transaction for the whole batch.
+async fn attempt(
+    db: &DatabaseConnection,
+    session_id: Uuid,
+    applicants: &[Applicant],
+    registered: &HashSet<String>,
+    now: DateTime<Utc>,
+) -> AppResult<Attempt> {
     let txn = db.begin().await?;
     // The first statement writes the row, so SQLite takes its write lock at once too.
     let locked = session::Entity::update_many()
@@ -197,24 +228,15 @@ async fn decide(
     let Some(mut session) = locked else {
         drop(txn);
         let why = registrations::why_not(db, session_id, now).await;
-        return Ok(applicants
-            .iter()
-            .map(|_| Err(AppError::new(why.code, why.detail.clone())))
-            .collect());
+        return Ok(Attempt::Decided(
+            applicants
+                .iter()
+                .map(|_| Err(AppError::new(why.code, why.detail.clone())))
+                .collect(),
+        ));
     };
-    let identities: Vec<&str> = applicants.iter().map(|a| a.identity.as_str()).collect();
-    // Under the session lock no other registration of this session can be written: what this
-    // reads stays true until the commit.
-    let mut known: HashSet<String> = registration::Entity::find()
-        .select_only()
-        .column(registration::Column::Identity)
-        .filter(registration::Column::SessionId.eq(session_id))
-        .filter(registration::Column::Identity.is_in(identities))
-        .into_tuple::<String>()
-        .all(&txn)
-        .await?
-        .into_iter()
-        .collect();
+    let mut known = registered.clone();
+    let mut refused = Vec::new();
     let mut rows = Vec::new();
     let mut messages = Vec::new();
     let mut outcomes = Vec::with_capacity(applicants.len());
@@ -235,6 +257,7 @@ async fn decide(
             session.waitlisted += 1;
             WAITLISTED
         } else {
+            refused.push((outcomes.len(), applicant.identity.as_str()));
             outcomes.push(Err(AppError::new(
                 ErrorCode::SessionFull,
                 "session complète (pas de liste d'attente)",
@@ -271,13 +294,54 @@ async fn decide(
             waitlist_position,
         }));
     }
+    if !refused.is_empty() {
+        // Someone refused for want of a seat may hold one already: that is the answer they
+        // need. Only asked when a session without waiting list is full (few rows to look at).
+        let holders: HashSet<String> = registration::Entity::find()
+            .select_only()
+            .column(registration::Column::Identity)
+            .filter(registration::Column::SessionId.eq(session_id))
+            .filter(registration::Column::Identity.is_in(refused.iter().map(|r| r.1)))
+            .into_tuple::<String>()
+            .all(&txn)
+            .await?
+            .into_iter()
+            .collect();
+        for (i, identity) in refused {
+            if holders.contains(identity) {
+                outcomes[i] = Err(AppError::conflict("déjà inscrit·e à cette session"));
+            }
+        }
+    }
     if rows.is_empty() {
         // Nobody taken: the transaction ends without a change.
-        return Ok(outcomes);
+        return Ok(Attempt::Decided(outcomes));
     }
-    registration::Entity::insert_many(rows)
-        .exec_without_returning(&txn)
-        .await?;
+    let count = rows.len();
+    let inserted: HashSet<Uuid> = registration::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::columns([
+                registration::Column::SessionId,
+                registration::Column::Identity,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_with_returning_keys(&txn)
+        .await?
+        .into_iter()
+        .collect();
+    if inserted.len() < count {
+        drop(txn);
+        return Ok(Attempt::AlreadyRegistered(
+            outcomes
+                .into_iter()
+                .flatten()
+                .filter(|a| !inserted.contains(&a.model.id))
+                .map(|a| a.model.identity)
+                .collect(),
+        ));
+    }
     let session = session::Entity::update_many()
         .col_expr(session::Column::Arrivals, Expr::value(session.arrivals))
         .col_expr(session::Column::Confirmed, Expr::value(session.confirmed))
@@ -291,5 +355,5 @@ async fn decide(
     messages.push(sessions::seats_envelope(&session)?);
     outbox::enqueue_many(&txn, &messages).await?;
     txn.commit().await?;
-    Ok(outcomes)
+    Ok(Attempt::Decided(outcomes))
 }
