@@ -17,7 +17,7 @@ use cafeia_platform::{
     envelope::{Envelope, MessageType},
 };
 use sea_orm::{ConnectionTrait, Database};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 use std::{
     collections::HashMap,
@@ -107,7 +107,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await
         .map_err(|e| format!("stack: {e}"))?;
     let url = format!("http://127.0.0.1:{}/graphql", stack.gateway_port());
-    let result = run(&stack, &config, &url, registrations, concurrency, capacity).await;
+    let events_db = urls["events"].expose_secret().to_owned();
+    let result = run(
+        &stack,
+        &config,
+        &url,
+        &events_db,
+        registrations,
+        concurrency,
+        capacity,
+    )
+    .await;
 
     // Clean up whatever happened.
     let queues: Vec<String> = stack
@@ -153,6 +163,7 @@ async fn run(
     stack: &Stack,
     config: &GatewayConfig,
     url: &str,
+    events_db: &str,
     registrations: usize,
     concurrency: usize,
     capacity: usize,
@@ -259,6 +270,29 @@ async fn run(
         results.extend(w.await?);
     }
     let elapsed = started.elapsed();
+    // The bus keeps up when the outbox empties soon after the last registration.
+    let events = Database::connect(events_db).await?;
+    let pending = || async {
+        events
+            .query_one_raw(sea_orm::Statement::from_string(
+                events.get_database_backend(),
+                "SELECT COUNT(*) AS n FROM outbox_message WHERE published_at IS NULL",
+            ))
+            .await
+            .ok()
+            .flatten()
+            .and_then(|row| row.try_get::<i64>("", "n").ok())
+            .unwrap_or(-1)
+    };
+    let at_end = pending().await;
+    let drain = Instant::now();
+    while pending().await > 0 && drain.elapsed() < Duration::from_secs(60) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    println!(
+        "outbox: {at_end} messages waiting at the last registration, all published {:.0} ms later",
+        drain.elapsed().as_secs_f64() * 1e3
+    );
     let mut latencies: Vec<Duration> = results.iter().map(|r| r.0).collect();
     latencies.sort();
     let pct = |p: f64| {
