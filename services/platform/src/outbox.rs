@@ -13,7 +13,7 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect, TransactionTrait, sea_query::ExprTrait,
     sea_query::LockBehavior, sea_query::LockType,
 };
-use std::{collections::BTreeMap, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -265,36 +265,30 @@ impl Relay {
             query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
         }
         let rows = query.all(conn).await?;
-        let mut sent = Vec::with_capacity(rows.len());
-        let mut failure = None;
-        for row in rows {
-            let headers: BTreeMap<String, String> =
-                serde_json::from_str(&row.headers).unwrap_or_default();
-            let message = Message {
+        let messages: Vec<Message> = rows
+            .iter()
+            .map(|row| Message {
                 message_id: row.id.to_string(),
                 routing_key: row.routing_key.clone(),
                 body: row.payload.clone().into_bytes(),
-                headers,
-            };
-            match self.bus.publish(&message).await {
-                Ok(()) => sent.push(row.id),
-                Err(e) => {
-                    Entity::update_many()
-                        .col_expr(
-                            Column::Attempts,
-                            sea_orm::sea_query::Expr::col(Column::Attempts).add(1),
-                        )
-                        .col_expr(
-                            Column::LastError,
-                            sea_orm::sea_query::Expr::value(e.to_string()),
-                        )
-                        .filter(Column::Id.eq(row.id))
-                        .exec(conn)
-                        .await?;
-                    failure = Some(e);
-                    break;
-                }
-            }
+                headers: serde_json::from_str(&row.headers).unwrap_or_default(),
+            })
+            .collect();
+        let (done, failure) = self.bus.publish_all(&messages).await;
+        let sent: Vec<_> = rows.iter().take(done).map(|row| row.id).collect();
+        if let (Some(e), Some(row)) = (&failure, rows.get(done)) {
+            Entity::update_many()
+                .col_expr(
+                    Column::Attempts,
+                    sea_orm::sea_query::Expr::col(Column::Attempts).add(1),
+                )
+                .col_expr(
+                    Column::LastError,
+                    sea_orm::sea_query::Expr::value(e.to_string()),
+                )
+                .filter(Column::Id.eq(row.id))
+                .exec(conn)
+                .await?;
         }
         let count = sent.len();
         if !sent.is_empty() {

@@ -103,6 +103,30 @@ async fn rolled_back_transaction_publishes_nothing(backend: Backend) {
     assert_eq!(outbox::pending_count(&conn).await.expect("count"), 0);
 }
 
+/// A batch goes out with every message in flight at once: all confirmed, delivered in the
+/// order written, none left pending.
+async fn a_batch_is_published_whole_and_in_order(backend: Backend) {
+    let env = TestEnv::new(backend).await;
+    let conn = database(&env).await;
+    let bus = bus::connect(&env.config.bus).await.expect("bus");
+    let mut sub = bus
+        .subscribe(Subscription::new(env.queue("batch"), &["events.#"]))
+        .await
+        .expect("subscribe");
+    let written: Vec<_> = (0..150).map(|n| (PUBLISHED, envelope(n))).collect();
+    outbox::enqueue_many(&conn, &written)
+        .await
+        .expect("enqueue");
+    let relay = Relay::new(conn.clone(), bus.clone(), outbox::Waker::default());
+    assert_eq!(relay.publish_pending().await.expect("relay"), 150);
+    for (_, sent) in &written {
+        let got = sub.next_within(WAIT).await.expect("delivered");
+        assert_eq!(got.message.message_id, sent.id.to_string());
+        got.ack().await.expect("ack");
+    }
+    assert_eq!(outbox::pending_count(&conn).await.expect("count"), 0);
+}
+
 async fn messages_survive_a_process_restart(backend: Backend) {
     let env = TestEnv::new(backend).await;
     let conn = database(&env).await;
@@ -234,6 +258,7 @@ async fn a_poison_row_is_parked_and_does_not_block_the_rest(backend: Backend) {
 
 backend_matrix!(
     a_poison_row_is_parked_and_does_not_block_the_rest,
+    a_batch_is_published_whole_and_in_order,
     rolled_back_transaction_publishes_nothing,
     messages_survive_a_process_restart,
     duplicate_delivery_has_one_effect,

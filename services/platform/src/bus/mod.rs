@@ -367,6 +367,16 @@ impl Subscriber {
 pub trait Bus: Send + Sync + 'static {
     /// Publishes and returns once the broker has taken responsibility (publisher confirm).
     async fn publish(&self, message: &Message) -> Result<(), BusError>;
+    /// Publishes in order; returns how many were confirmed before the first failure, and
+    /// that failure. The ones after it may have been published too (at least once).
+    async fn publish_all(&self, messages: &[Message]) -> (usize, Option<BusError>) {
+        for (done, message) in messages.iter().enumerate() {
+            if let Err(e) = self.publish(message).await {
+                return (done, Some(e));
+            }
+        }
+        (messages.len(), None)
+    }
     /// Declares the queue (and its retry and dead-letter queues) and starts consuming.
     async fn subscribe(&self, subscription: Subscription) -> Result<Subscriber, BusError>;
     /// Readiness: can we talk to the broker right now?
