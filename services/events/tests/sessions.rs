@@ -480,6 +480,9 @@ async fn bad_input(backend: Backend) {
     let mut unknown = session_at(net.venue, start, 10);
     unknown["format"] = json!("telepathy");
     cases.push((unknown, "format"));
+    let mut misnamed = session_at(net.venue, start, 10);
+    misnamed["waitlist_enabled"] = json!(false);
+    cases.push((misnamed, "waitlist_enabled"));
     for (body, expected) in cases {
         let (status, problem) = h
             .call(Method::POST, "/v1/sessions", Some(&token), Some(body))

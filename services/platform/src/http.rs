@@ -266,25 +266,46 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
                 let path = e.path().to_string();
                 let inner = e.into_inner().to_string();
-                let field = field_in(&inner)
-                    .map(|f| {
-                        if path == "." {
-                            f
-                        } else {
-                            format!("{path}.{f}")
-                        }
-                    })
-                    .unwrap_or_else(|| if path == "." { "body".into() } else { path });
-                AppError::invalid(field, without_position(&inner))
+                AppError::invalid(field_path(&path, &inner), without_position(&inner))
             })?;
             Ok(Json(value))
         })
     }
 }
 
+/// The field a serde error is about, as a dotted path. For an unknown field the path already
+/// ends with it; for a missing one it is the path of the object that lacks it.
+fn field_path(path: &str, message: &str) -> String {
+    let at_root = path == ".";
+    match field_in(message) {
+        Some(_) if message.starts_with("unknown field") && !at_root => path.to_owned(),
+        Some(f) if at_root => f,
+        Some(f) => format!("{path}.{f}"),
+        None if at_root => "body".into(),
+        None => path.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn error_paths_name_each_field_once() {
+        let unknown = "unknown field `waitlist_enabled`, expected `waitlist`";
+        assert_eq!(field_path("waitlist_enabled", unknown), "waitlist_enabled");
+        assert_eq!(
+            field_path("address.flor", "unknown field `flor`"),
+            "address.flor"
+        );
+        assert_eq!(field_path(".", "missing field `title`"), "title");
+        assert_eq!(
+            field_path("address", "missing field `city`"),
+            "address.city"
+        );
+        assert_eq!(field_path("capacity", "invalid type: string"), "capacity");
+        assert_eq!(field_path(".", "invalid type: string"), "body");
+    }
 
     #[test]
     fn field_names_are_found_in_serde_messages() {
