@@ -15,8 +15,13 @@ use crate::{
     sessions,
     storage::{registration, session},
 };
-use cafeia_platform::{AppError, ErrorCode, errors::AppResult, outbox};
-use chrono::{DateTime, Utc};
+use cafeia_platform::{
+    AppError, ErrorCode,
+    errors::AppResult,
+    outbox,
+    telemetry::{self, RequestContext},
+};
+use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
     QuerySelect, TransactionTrait,
@@ -49,6 +54,8 @@ pub struct Admitted {
 
 struct Pending {
     applicant: Applicant,
+    /// The request's trace context: its messages carry it.
+    context: Option<RequestContext>,
     reply: oneshot::Sender<AppResult<Admitted>>,
 }
 
@@ -73,7 +80,11 @@ impl Admissions {
     /// Admits `applicant` to `session_id` with whoever else is asking at the same moment.
     pub async fn admit(&self, session_id: Uuid, applicant: Applicant) -> AppResult<Admitted> {
         let (reply, answer) = oneshot::channel();
-        let pending = Pending { applicant, reply };
+        let pending = Pending {
+            applicant,
+            context: telemetry::current(),
+            reply,
+        };
         let lead = match self.queues().entry(session_id) {
             Entry::Occupied(mut waiting) => {
                 waiting.get_mut().push(pending);
@@ -85,8 +96,15 @@ impl Admissions {
             }
         };
         if lead {
+            // The guard exists before the task: a task dropped before it first runs (a
+            // runtime shutting down) still clears the queue.
+            let guard = Drained {
+                admissions: self.clone(),
+                session_id,
+                armed: true,
+            };
             // A task of its own: a caller that goes away must not strand the others.
-            tokio::spawn(self.clone().drain(session_id));
+            tokio::spawn(guard.drain());
         }
         answer
             .await
@@ -98,54 +116,62 @@ impl Admissions {
         self.queues.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    async fn drain(self, session_id: Uuid) {
-        let mut guard = Drained {
-            admissions: &self,
-            session_id,
-            armed: true,
-        };
+    /// The next people waiting for `session_id`, without those who stopped waiting (a client
+    /// gone, a request timed out): nobody is registered without being told, and given the
+    /// cancellation token. `None` (and the queue removed) once nobody is left.
+    fn next_batch(&self, session_id: Uuid) -> Option<Vec<Pending>> {
+        let mut queues = self.queues();
         loop {
-            let batch: Vec<Pending> = {
-                let mut queues = self.queues();
-                match queues.get_mut(&session_id) {
-                    Some(waiting) if !waiting.is_empty() => {
-                        let n = waiting.len().min(MAX_BATCH);
-                        waiting.drain(..n).collect()
-                    }
-                    _ => {
-                        queues.remove(&session_id);
-                        guard.armed = false;
-                        return;
-                    }
-                }
-            };
-            self.admit_batch(session_id, batch).await;
+            let waiting = queues.get_mut(&session_id)?;
+            if waiting.is_empty() {
+                queues.remove(&session_id);
+                return None;
+            }
+            let n = waiting.len().min(MAX_BATCH);
+            let batch: Vec<Pending> = waiting
+                .drain(..n)
+                .filter(|p| !p.reply.is_closed())
+                .collect();
+            if !batch.is_empty() {
+                return Some(batch);
+            }
         }
     }
 
+    /// Decides `batch` and answers everyone in it. A batch that fails as a whole for a reason
+    /// that is not the database's availability is split in halves until the request that
+    /// fails is alone, so one bad request only affects itself.
     async fn admit_batch(&self, session_id: Uuid, batch: Vec<Pending>) {
-        let now = Utc::now();
-        let (applicants, replies): (Vec<Applicant>, Vec<_>) =
-            batch.into_iter().map(|p| (p.applicant, p.reply)).unzip();
-        match decide(&self.db, session_id, &applicants, now).await {
-            Ok(outcomes) => {
-                for (reply, outcome) in replies.into_iter().zip(outcomes) {
-                    let _ = reply.send(outcome);
+        let mut work = vec![batch];
+        while let Some(batch) = work.pop() {
+            let applicants: Vec<&Applicant> = batch.iter().map(|p| &p.applicant).collect();
+            let contexts: Vec<Option<RequestContext>> =
+                batch.iter().map(|p| p.context.clone()).collect();
+            match decide(&self.db, session_id, &applicants, &contexts).await {
+                Ok(outcomes) => {
+                    for (pending, outcome) in batch.into_iter().zip(outcomes) {
+                        let _ = pending.reply.send(outcome);
+                    }
                 }
-            }
-            // A batch that failed as a whole (a database error, a conflict no check foresaw)
-            // is retried one person at a time, so one bad request only affects itself.
-            Err(_) if applicants.len() > 1 => {
-                for (reply, applicant) in replies.into_iter().zip(applicants) {
-                    let outcome = decide(&self.db, session_id, &[applicant], now)
-                        .await
-                        .and_then(|mut o| o.pop().unwrap_or_else(|| Err(lost())));
-                    let _ = reply.send(outcome);
+                Err(e) if batch.len() > 1 && e.code != ErrorCode::Unavailable => {
+                    let mut first = batch;
+                    let second = first.split_off(first.len() / 2);
+                    // Second half pushed first: the first half, which arrived earlier, is
+                    // decided first.
+                    work.push(second);
+                    work.push(first);
                 }
-            }
-            Err(e) => {
-                if let Some(reply) = replies.into_iter().next() {
-                    let _ = reply.send(Err(e));
+                Err(e) => {
+                    // Everyone hears the same answer; the first gets the error itself, so its
+                    // cause is logged once.
+                    let mut replies = batch.into_iter().map(|p| p.reply);
+                    let first = replies.next();
+                    for reply in replies {
+                        let _ = reply.send(Err(AppError::new(e.code, e.detail.clone())));
+                    }
+                    if let Some(reply) = first {
+                        let _ = reply.send(Err(e));
+                    }
                 }
             }
         }
@@ -153,16 +179,26 @@ impl Admissions {
     }
 }
 
-/// Removes the session's queue if its task stops without emptying it (a panic, a shutdown):
-/// the people still waiting get an error instead of waiting forever, and the next request
-/// starts a new task.
-struct Drained<'a> {
-    admissions: &'a Admissions,
+/// The task draining one session's queue. If it stops without emptying the queue (a panic, a
+/// shutdown), dropping it removes the queue: the people still waiting get an error instead of
+/// waiting forever, and the next request starts a new task.
+struct Drained {
+    admissions: Admissions,
     session_id: Uuid,
     armed: bool,
 }
 
-impl Drop for Drained<'_> {
+impl Drained {
+    async fn drain(mut self) {
+        while let Some(batch) = self.admissions.next_batch(self.session_id) {
+            self.admissions.admit_batch(self.session_id, batch).await;
+        }
+        // `next_batch` removed the queue under the lock; a newer one may exist by now.
+        self.armed = false;
+    }
+}
+
+impl Drop for Drained {
     fn drop(&mut self) {
         if self.armed {
             self.admissions.queues().remove(&self.session_id);
@@ -180,14 +216,14 @@ fn lost() -> AppError {
 async fn decide(
     db: &DatabaseConnection,
     session_id: Uuid,
-    applicants: &[Applicant],
-    now: DateTime<Utc>,
+    applicants: &[&Applicant],
+    contexts: &[Option<RequestContext>],
 ) -> AppResult<Vec<AppResult<Admitted>>> {
     let mut registered = HashSet::new();
     // Under the session lock nobody else registers to it, so a second attempt settles it;
     // a third covers a replica registering the same person in between.
     for _ in 0..3 {
-        match attempt(db, session_id, applicants, &registered, now).await? {
+        match attempt(db, session_id, applicants, contexts, &registered).await? {
             Attempt::Decided(outcomes) => return Ok(outcomes),
             Attempt::AlreadyRegistered(found) => registered.extend(found),
         }
@@ -207,10 +243,11 @@ enum Attempt {
 async fn attempt(
     db: &DatabaseConnection,
     session_id: Uuid,
-    applicants: &[Applicant],
+    applicants: &[&Applicant],
+    contexts: &[Option<RequestContext>],
     registered: &HashSet<String>,
-    now: DateTime<Utc>,
 ) -> AppResult<Attempt> {
+    let now = Utc::now();
     let txn = db.begin().await?;
     // The first statement writes the row, so SQLite takes its write lock at once too.
     let locked = session::Entity::update_many()
@@ -228,19 +265,21 @@ async fn attempt(
     let Some(mut session) = locked else {
         drop(txn);
         let why = registrations::why_not(db, session_id, now).await;
-        return Ok(Attempt::Decided(
-            applicants
-                .iter()
-                .map(|_| Err(AppError::new(why.code, why.detail.clone())))
-                .collect(),
-        ));
+        let mut outcomes: Vec<AppResult<Admitted>> = applicants
+            .iter()
+            .skip(1)
+            .map(|_| Err(AppError::new(why.code, why.detail.clone())))
+            .collect();
+        // The first gets the error itself, so an unexpected cause is logged once.
+        outcomes.insert(0, Err(why));
+        return Ok(Attempt::Decided(outcomes));
     };
     let mut known = registered.clone();
     let mut refused = Vec::new();
     let mut rows = Vec::new();
     let mut messages = Vec::new();
     let mut outcomes = Vec::with_capacity(applicants.len());
-    for applicant in applicants {
+    for (applicant, context) in applicants.iter().zip(contexts) {
         if known.contains(&applicant.identity) {
             outcomes.push(Err(AppError::conflict("déjà inscrit·e à cette session")));
             continue;
@@ -282,12 +321,10 @@ async fn attempt(
             erased_at: None,
         };
         let waitlist_position = (status == WAITLISTED).then_some(i64::from(session.waitlisted));
-        messages.push(registrations::change_envelope(
-            registrations::kind_of(status),
-            &model,
-            waitlist_position,
-            None,
-        )?);
+        let kind = registrations::kind_of(status);
+        messages.push(in_context(context, || {
+            registrations::change_envelope(kind, &model, waitlist_position, None)
+        })?);
         rows.push(model.clone().into_active_model().reset_all());
         outcomes.push(Ok(Admitted {
             model,
@@ -352,8 +389,18 @@ async fn attempt(
         .pop()
         .ok_or_else(lost)?;
     // Seats are announced once per batch: subscribers want the count as it stands.
-    messages.push(sessions::seats_envelope(&session)?);
+    messages.push(in_context(&contexts[0], || {
+        sessions::seats_envelope(&session)
+    })?);
     outbox::enqueue_many(&txn, &messages).await?;
     txn.commit().await?;
     Ok(Attempt::Decided(outcomes))
+}
+
+/// Runs `f` as part of the request `context` (messages built inside carry its trace).
+fn in_context<T>(context: &Option<RequestContext>, f: impl FnOnce() -> T) -> T {
+    match context {
+        Some(ctx) => telemetry::with_context(ctx.clone(), f),
+        None => f(),
+    }
 }

@@ -502,6 +502,14 @@ async fn bad_input(backend: Backend) {
         (json!({"email": "person@example.org"}), "consent"),
         (json!({"email": "not-an-email", "consent": true}), "email"),
         (json!({"consent": true}), "email"),
+        (
+            json!({"email": "nul\u{0}@example.org", "consent": true}),
+            "email",
+        ),
+        (
+            json!({"email": "ok@example.org", "name": "Zo\u{0}é", "consent": true}),
+            "name",
+        ),
     ] {
         let (status, problem) = h
             .call(

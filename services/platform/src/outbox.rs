@@ -233,8 +233,11 @@ impl Relay {
         }
     }
 
-    /// Publishes one batch; returns how many were confirmed. Stops at the first failure so
-    /// order is kept.
+    /// Publishes one batch; returns how many were confirmed. Rows are marked sent up to the
+    /// first failure, in order; the rest of the batch is sent again later (it may have gone
+    /// out already: publishing is at least once, and a message after a refused one can arrive
+    /// before the refused one's retry — consumers ignore older states by their time or
+    /// revision).
     pub async fn publish_pending(&self) -> Result<usize, OutboxError> {
         if crate::db::is_postgres(&self.db) {
             // Rows stay locked while we publish, so several replicas never send the same row
@@ -265,6 +268,10 @@ impl Relay {
             query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
         }
         let rows = query.all(conn).await?;
+        if rows.is_empty() {
+            // Nothing to send: not even a word with the broker.
+            return Ok(0);
+        }
         let messages: Vec<Message> = rows
             .iter()
             .map(|row| Message {
@@ -277,10 +284,13 @@ impl Relay {
         let (done, failure) = self.bus.publish_all(&messages).await;
         let sent: Vec<_> = rows.iter().take(done).map(|row| row.id).collect();
         if let (Some(e), Some(row)) = (&failure, rows.get(done)) {
+            // Only a refusal of this message counts toward parking it: a broker that cannot be
+            // reached is no fault of the row, and an outage must not park good messages.
+            let refused = matches!(e, BusError::Refused(_) | BusError::Invalid(_));
             Entity::update_many()
                 .col_expr(
                     Column::Attempts,
-                    sea_orm::sea_query::Expr::col(Column::Attempts).add(1),
+                    sea_orm::sea_query::Expr::col(Column::Attempts).add(i32::from(refused)),
                 )
                 .col_expr(
                     Column::LastError,

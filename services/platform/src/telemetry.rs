@@ -200,6 +200,12 @@ pub async fn scope<F: std::future::Future>(ctx: RequestContext, fut: F) -> F::Ou
     CURRENT.scope(ctx, fut).await
 }
 
+/// Runs `f` with `ctx` as the current request context (work done on behalf of a request by
+/// another task, e.g. a batch deciding several requests).
+pub fn with_context<T>(ctx: RequestContext, f: impl FnOnce() -> T) -> T {
+    CURRENT.sync_scope(ctx, f)
+}
+
 pub fn current() -> Option<RequestContext> {
     CURRENT.try_with(Clone::clone).ok()
 }

@@ -29,6 +29,12 @@ impl Problems {
             self.add(field, "ne doit pas être vide");
         } else if value.chars().count() > max {
             self.add(field, format!("doit faire au plus {max} caractères"));
+        } else if value
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        {
+            // NUL and the like: refused here rather than by the database (a 500).
+            self.add(field, "contient des caractères de contrôle");
         }
         value.to_owned()
     }
@@ -133,7 +139,7 @@ pub fn email(value: &str, problems: &mut Problems) -> String {
                 && !domain.starts_with('.')
                 && !domain.ends_with('.')
         })
-        && !value.chars().any(char::is_whitespace);
+        && !value.chars().any(|c| c.is_whitespace() || c.is_control());
     problems.check(ok, "email", "adresse électronique invalide");
     value
 }
@@ -141,6 +147,22 @@ pub fn email(value: &str, problems: &mut Problems) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_are_refused_but_line_breaks_kept() {
+        let mut p = Problems::default();
+        assert_eq!(
+            p.text("description", "ligne 1\nligne 2\tfin", 100),
+            "ligne 1\nligne 2\tfin"
+        );
+        p.text("name", "Zo\u{0}é", 100);
+        email("zoe\u{0}@example.org", &mut p);
+        let fields: Vec<String> = match p.into_result() {
+            Err(e) => e.errors.into_iter().map(|f| f.field).collect(),
+            Ok(()) => Vec::new(),
+        };
+        assert_eq!(fields, ["name", "email"]);
+    }
 
     #[test]
     fn siret_checksums() {

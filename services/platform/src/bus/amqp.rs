@@ -403,6 +403,9 @@ impl Bus for AmqpBus {
     /// Every message in flight at once, confirms awaited in order: a batch costs about one
     /// round trip to the broker instead of one per message.
     async fn publish_all(&self, messages: &[Message]) -> (usize, Option<BusError>) {
+        if messages.is_empty() {
+            return (0, None);
+        }
         let link = match self.inner.link().await {
             Ok(link) => link,
             Err(e) => return (0, Some(e)),
