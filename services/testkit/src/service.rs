@@ -20,6 +20,7 @@ pub struct ServiceHarness {
     pub bus: std::sync::Arc<dyn cafeia_platform::bus::Bus>,
     issuer: DevIssuer,
     running: Option<Running>,
+    replicas: Vec<Running>,
 }
 
 impl ServiceHarness {
@@ -33,18 +34,7 @@ impl ServiceHarness {
             .subscribe(Subscription::new(env.queue("watch"), patterns))
             .await
             .expect("subscribe");
-        let running = runtime::start::<S>(Launch {
-            config: env.config.clone(),
-            shared: Shared {
-                bus: Some(bus.clone()),
-                ..Shared::default()
-            },
-            listener: runtime::bind("127.0.0.1", 0).expect("bind"),
-            demo_data: false,
-            workers: 1,
-        })
-        .await
-        .unwrap_or_else(|e| panic!("{} starts: {e}", S::NAME));
+        let running = launch::<S>(&env, &bus).await;
         for queue in running.platform.queues() {
             env.adopt_queue(queue);
         }
@@ -58,7 +48,17 @@ impl ServiceHarness {
             http: reqwest::Client::new(),
             messages,
             bus,
+            replicas: Vec::new(),
         }
+    }
+
+    /// Starts another replica of `S` on the same database and broker (consumers compete for
+    /// its queues, as in production); returns its base URL. Stopped with the harness.
+    pub async fn replica<S: Service>(&mut self) -> String {
+        let running = launch::<S>(&self.env, &self.bus).await;
+        let base = format!("http://127.0.0.1:{}", running.port());
+        self.replicas.push(running);
+        base
     }
 
     pub fn token(&self, sub: &str, role: Role, territory: Option<Territory>) -> String {
@@ -165,10 +165,31 @@ impl ServiceHarness {
     }
 
     pub async fn stop(mut self) {
+        for r in self.replicas.drain(..) {
+            r.stop().await;
+        }
         if let Some(r) = self.running.take() {
             r.stop().await;
         }
     }
+}
+
+async fn launch<S: Service>(
+    env: &TestEnv,
+    bus: &std::sync::Arc<dyn cafeia_platform::bus::Bus>,
+) -> Running {
+    runtime::start::<S>(Launch {
+        config: env.config.clone(),
+        shared: Shared {
+            bus: Some(bus.clone()),
+            ..Shared::default()
+        },
+        listener: runtime::bind("127.0.0.1", 0).expect("bind"),
+        demo_data: false,
+        workers: 1,
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{} starts: {e}", S::NAME))
 }
 
 impl ServiceHarness {
