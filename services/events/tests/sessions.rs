@@ -530,6 +530,15 @@ async fn bad_input(backend: Backend) {
         .call(Method::GET, "/v1/sessions?limit=100000", None, None)
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+    // NUL anywhere in a request is refused up front (PostgreSQL cannot store it).
+    let (status, problem) = h
+        .call(Method::GET, "/v1/sessions?limit=5&topic=a%00b", None, None)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(field(&problem), "topic", "{problem}");
+    let (status, problem) = h.call(Method::GET, "/v1/sessions/a%00b", None, None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(field(&problem), "path", "{problem}");
     let (status, _) = h
         .call(
             Method::POST,

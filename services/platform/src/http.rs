@@ -85,7 +85,7 @@ where
 /// Request id, trace context, a span per request, metrics, and response headers.
 async fn observe(
     req: ServiceRequest,
-    next: Next<impl MessageBody>,
+    next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let header = |name: &str| {
         req.headers()
@@ -111,9 +111,15 @@ async fn observe(
     let started = Instant::now();
     let request_id = ctx.request_id.clone();
     let traceparent = ctx.trace.to_string();
-    let result = telemetry::scope(ctx, next.call(req))
-        .instrument(span.clone())
-        .await;
+    let result = match nul_in_uri(&req) {
+        Some(field) => Ok(req
+            .error_response(AppError::invalid(field, NUL_REFUSED))
+            .map_into_right_body()),
+        None => telemetry::scope(ctx, next.call(req))
+            .instrument(span.clone())
+            .await
+            .map(ServiceResponse::map_into_left_body),
+    };
     let mut response = result?;
     let status = response.status();
     span.record("status", status.as_u16());
@@ -139,6 +145,60 @@ async fn observe(
         headers.insert(HeaderName::from_static(TRACEPARENT), value);
     }
     Ok(response)
+}
+
+/// U+0000 means nothing in this API and PostgreSQL cannot store it: refused up front, wherever
+/// it comes (path, query, JSON body), rather than failing in the database.
+const NUL_REFUSED: &str = "contient un caractère nul (U+0000)";
+
+/// The query parameter (or `path`) whose value carries an encoded NUL.
+fn nul_in_uri(req: &ServiceRequest) -> Option<String> {
+    let has_nul = |s: &str| s.to_ascii_lowercase().contains("%00");
+    if has_nul(req.path()) {
+        return Some("path".into());
+    }
+    req.query_string()
+        .split('&')
+        .find(|pair| has_nul(pair))
+        .map(|pair| pair.split('=').next().unwrap_or("query").to_owned())
+}
+
+/// In JSON text a NUL can only be the escape `\u0000` (raw control characters are invalid):
+/// one whose backslash is not itself escaped.
+fn has_nul_escape(json: &[u8]) -> bool {
+    json.windows(6).enumerate().any(|(i, w)| {
+        w == b"\\u0000" && json[..i].iter().rev().take_while(|b| **b == b'\\').count() % 2 == 0
+    })
+}
+
+/// Where the first string holding a NUL is, as a field path (`name`, `items[0].title`).
+fn nul_path(value: &serde_json::Value, path: &str) -> Option<String> {
+    let join = |key: &str| {
+        if path.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{path}.{key}")
+        }
+    };
+    match value {
+        serde_json::Value::String(s) if s.contains('\0') => Some(if path.is_empty() {
+            "body".into()
+        } else {
+            path.to_owned()
+        }),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| nul_path(v, &format!("{path}[{i}]"))),
+        serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| {
+            if k.contains('\0') {
+                Some(join(k))
+            } else {
+                nul_path(v, &join(k))
+            }
+        }),
+        _ => None,
+    }
 }
 
 async fn livez() -> HttpResponse {
@@ -262,6 +322,14 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                     AppError::invalid("body", "corps de requête illisible")
                 }
             })?;
+            if has_nul_escape(&bytes) {
+                // Rare: parse once more only to name the field.
+                let field = serde_json::from_slice::<serde_json::Value>(&bytes)
+                    .ok()
+                    .and_then(|v| nul_path(&v, ""))
+                    .unwrap_or_else(|| "body".into());
+                return Err(AppError::invalid(field, NUL_REFUSED));
+            }
             let mut de = serde_json::Deserializer::from_slice(&bytes);
             let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
                 let path = e.path().to_string();
@@ -289,6 +357,20 @@ fn field_path(path: &str, message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nul_characters_are_found_and_named() {
+        assert!(has_nul_escape(br#"{"name":"Zo\u0000e"}"#));
+        // An escaped backslash followed by the text u0000 is no NUL.
+        assert!(!has_nul_escape(br#"{"name":"a\\u0000"}"#));
+        assert!(has_nul_escape(br#"{"name":"a\\\u0000"}"#));
+        let body: serde_json::Value =
+            serde_json::from_str(r#"{"ok":"x","items":[{"t":"a"},{"t":"b\u0000"}]}"#)
+                .expect("json");
+        assert_eq!(nul_path(&body, "").as_deref(), Some("items[1].t"));
+        let root: serde_json::Value = serde_json::from_str(r#""\u0000""#).expect("json");
+        assert_eq!(nul_path(&root, "").as_deref(), Some("body"));
+    }
 
     #[test]
     fn error_paths_name_each_field_once() {
