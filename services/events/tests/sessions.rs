@@ -551,6 +551,39 @@ async fn bad_input(backend: Backend) {
     h.stop().await;
 }
 
+/// Sends every registration at once (`(service base URL, email)`, anonymously with consent) to
+/// session `id`; the answers come back in the order asked.
+async fn register_all(
+    h: &ServiceHarness,
+    id: &str,
+    requests: Vec<(String, String)>,
+) -> Vec<(StatusCode, Value)> {
+    let tasks: Vec<_> = requests
+        .into_iter()
+        .map(|(base, email)| {
+            let (http, url) = (
+                h.http.clone(),
+                format!("{base}/v1/sessions/{id}/registrations"),
+            );
+            tokio::spawn(async move {
+                let resp = http
+                    .post(url)
+                    .json(&json!({"email": email, "consent": true}))
+                    .send()
+                    .await
+                    .expect("request");
+                let status = resp.status();
+                (status, resp.json::<Value>().await.expect("json"))
+            })
+        })
+        .collect();
+    let mut answers = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        answers.push(task.await.expect("task"));
+    }
+    answers
+}
+
 async fn capacity_race(backend: Backend) {
     let mut h = ServiceHarness::start::<Events>(backend, &["events.session.*"]).await;
     let net = network(&mut h).await;
@@ -561,28 +594,12 @@ async fn capacity_race(backend: Backend) {
     )
     .await;
     let id = session["id"].as_str().expect("id").to_owned();
-    let mut tasks = Vec::new();
-    for i in 0..1000 {
-        let (http, url) = (
-            h.http.clone(),
-            format!("{}/v1/sessions/{id}/registrations", h.base),
-        );
-        tasks.push(tokio::spawn(async move {
-            let resp = http
-                .post(url)
-                .json(&json!({"email": format!("p{i}@example.org"), "consent": true}))
-                .send()
-                .await
-                .expect("request");
-            let status = resp.status();
-            let body: Value = resp.json().await.expect("json");
-            (status, body)
-        }));
-    }
+    let requests = (0..1000)
+        .map(|i| (h.base.clone(), format!("p{i}@example.org")))
+        .collect();
     let mut tokens = Vec::new();
     let (mut confirmed, mut waitlisted) = (0, 0);
-    for task in tasks {
-        let (status, body) = task.await.expect("task");
+    for (status, body) in register_all(&h, &id, requests).await {
         assert_eq!(status, StatusCode::CREATED, "{body}");
         match body["status"].as_str() {
             Some("confirmed") => confirmed += 1,
@@ -695,33 +712,21 @@ async fn concurrent_duplicates_and_no_waiting_list(backend: Backend) {
     let id = session["id"].as_str().expect("id").to_owned();
     drain(&mut h).await;
     // Twenty people, each twice at the same moment (the second time in upper case).
-    let mut tasks = Vec::new();
-    for i in 0..40 {
-        let email = if i % 2 == 0 {
-            format!("d{}@example.org", i / 2)
-        } else {
-            format!("D{}@EXAMPLE.ORG", i / 2)
-        };
-        let (http, url) = (
-            h.http.clone(),
-            format!("{}/v1/sessions/{id}/registrations", h.base),
-        );
-        tasks.push(tokio::spawn(async move {
-            let resp = http
-                .post(url)
-                .json(&json!({"email": email, "consent": true}))
-                .send()
-                .await
-                .expect("request");
-            let status = resp.status();
-            let body: Value = resp.json().await.expect("json");
-            (i / 2, status, body)
-        }));
-    }
+    let requests = (0..40)
+        .map(|i| {
+            let email = if i % 2 == 0 {
+                format!("d{}@example.org", i / 2)
+            } else {
+                format!("D{}@EXAMPLE.ORG", i / 2)
+            };
+            (h.base.clone(), email)
+        })
+        .collect();
+    let answers = register_all(&h, &id, requests).await;
     let mut confirmed_people = Vec::new();
     let (mut duplicates, mut full) = (0, 0);
-    for task in tasks {
-        let (person, status, body) = task.await.expect("task");
+    for (i, (status, body)) in answers.into_iter().enumerate() {
+        let person = i / 2;
         match status {
             StatusCode::CREATED => {
                 assert_eq!(body["status"], "confirmed", "{body}");
@@ -812,31 +817,16 @@ async fn two_replicas_one_session(backend: Backend) {
     )
     .await;
     let id = session["id"].as_str().expect("id").to_owned();
-    let mut tasks = Vec::new();
-    for i in 0..400 {
-        let base = if i % 2 == 0 {
-            h.base.clone()
-        } else {
-            second.clone()
-        };
-        let (http, url) = (
-            h.http.clone(),
-            format!("{base}/v1/sessions/{id}/registrations"),
-        );
-        tasks.push(tokio::spawn(async move {
-            let resp = http
-                .post(url)
-                .json(&json!({"email": format!("r{i}@example.org"), "consent": true}))
-                .send()
-                .await
-                .expect("request");
-            (resp.status(), resp.json::<Value>().await.expect("json"))
-        }));
-    }
+    let requests = (0..400)
+        .map(|i| {
+            let base = if i % 2 == 0 { &h.base } else { &second };
+            (base.clone(), format!("r{i}@example.org"))
+        })
+        .collect();
+    let answers = register_all(&h, &id, requests).await;
     let mut positions = Vec::new();
     let mut confirmed = 0;
-    for task in tasks {
-        let (status, body) = task.await.expect("task");
+    for (status, body) in answers {
         assert_eq!(status, StatusCode::CREATED, "{body}");
         match body["status"].as_str() {
             Some("confirmed") => confirmed += 1,
