@@ -144,10 +144,7 @@ impl Admissions {
     async fn admit_batch(&self, session_id: Uuid, batch: Vec<Pending>) {
         let mut work = vec![batch];
         while let Some(batch) = work.pop() {
-            let applicants: Vec<&Applicant> = batch.iter().map(|p| &p.applicant).collect();
-            let contexts: Vec<Option<RequestContext>> =
-                batch.iter().map(|p| p.context.clone()).collect();
-            match decide(&self.db, session_id, &applicants, &contexts).await {
+            match decide(&self.db, session_id, &batch).await {
                 Ok(outcomes) => {
                     for (pending, outcome) in batch.into_iter().zip(outcomes) {
                         let _ = pending.reply.send(outcome);
@@ -216,14 +213,13 @@ fn lost() -> AppError {
 async fn decide(
     db: &DatabaseConnection,
     session_id: Uuid,
-    applicants: &[&Applicant],
-    contexts: &[Option<RequestContext>],
+    batch: &[Pending],
 ) -> AppResult<Vec<AppResult<Admitted>>> {
     let mut registered = HashSet::new();
     // Under the session lock nobody else registers to it, so a second attempt settles it;
     // a third covers a replica registering the same person in between.
     for _ in 0..3 {
-        match attempt(db, session_id, applicants, contexts, &registered).await? {
+        match attempt(db, session_id, batch, &registered).await? {
             Attempt::Decided(outcomes) => return Ok(outcomes),
             Attempt::AlreadyRegistered(found) => registered.extend(found),
         }
@@ -243,8 +239,7 @@ enum Attempt {
 async fn attempt(
     db: &DatabaseConnection,
     session_id: Uuid,
-    applicants: &[&Applicant],
-    contexts: &[Option<RequestContext>],
+    batch: &[Pending],
     registered: &HashSet<String>,
 ) -> AppResult<Attempt> {
     let now = Utc::now();
@@ -265,7 +260,7 @@ async fn attempt(
     let Some(mut session) = locked else {
         drop(txn);
         let why = registrations::why_not(db, session_id, now).await;
-        let mut outcomes: Vec<AppResult<Admitted>> = applicants
+        let mut outcomes: Vec<AppResult<Admitted>> = batch
             .iter()
             .skip(1)
             .map(|_| Err(AppError::new(why.code, why.detail.clone())))
@@ -278,8 +273,11 @@ async fn attempt(
     let mut refused = Vec::new();
     let mut rows = Vec::new();
     let mut messages = Vec::new();
-    let mut outcomes = Vec::with_capacity(applicants.len());
-    for (applicant, context) in applicants.iter().zip(contexts) {
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for Pending {
+        applicant, context, ..
+    } in batch
+    {
         if known.contains(&applicant.identity) {
             outcomes.push(Err(AppError::conflict("déjà inscrit·e à cette session")));
             continue;
@@ -322,7 +320,7 @@ async fn attempt(
         };
         let waitlist_position = (status == WAITLISTED).then_some(i64::from(session.waitlisted));
         let kind = registrations::kind_of(status);
-        messages.push(in_context(context, || {
+        messages.push(telemetry::with_context(context.clone(), || {
             registrations::change_envelope(kind, &model, waitlist_position, None)
         })?);
         rows.push(model.clone().into_active_model().reset_all());
@@ -389,18 +387,10 @@ async fn attempt(
         .pop()
         .ok_or_else(lost)?;
     // Seats are announced once per batch: subscribers want the count as it stands.
-    messages.push(in_context(&contexts[0], || {
+    messages.push(telemetry::with_context(batch[0].context.clone(), || {
         sessions::seats_envelope(&session)
     })?);
     outbox::enqueue_many(&txn, &messages).await?;
     txn.commit().await?;
     Ok(Attempt::Decided(outcomes))
-}
-
-/// Runs `f` as part of the request `context` (messages built inside carry its trace).
-fn in_context<T>(context: &Option<RequestContext>, f: impl FnOnce() -> T) -> T {
-    match context {
-        Some(ctx) => telemetry::with_context(ctx.clone(), f),
-        None => f(),
-    }
 }

@@ -56,28 +56,13 @@ where
     C: ConnectionTrait,
     T: serde::Serialize,
 {
-    let message = Message::event(kind.routing_key(), envelope)
-        .map_err(|e| DbErr::Custom(format!("cannot encode message: {e}")))?;
-    let payload = String::from_utf8(message.body)
-        .map_err(|e| DbErr::Custom(format!("message is not UTF-8 JSON: {e}")))?;
-    let headers = serde_json::to_string(&message.headers)
-        .map_err(|e| DbErr::Custom(format!("cannot encode headers: {e}")))?;
-    Entity::insert(ActiveModel {
-        id: Set(envelope.id),
-        routing_key: Set(message.routing_key),
-        payload: Set(payload),
-        headers: Set(headers),
-        created_at: Set(envelope.time),
-        published_at: Set(None),
-        attempts: Set(0),
-        last_error: Set(None),
-    })
-    .exec_without_returning(conn)
-    .await?;
+    Entity::insert(row(kind, envelope)?)
+        .exec_without_returning(conn)
+        .await?;
     Ok(())
 }
 
-/// Records many messages in one statement (bulk imports).
+/// Records many messages in one statement (a batch of changes, bulk imports).
 pub async fn enqueue_many<C, T>(
     conn: &C,
     messages: &[(MessageType, Envelope<T>)],
@@ -89,27 +74,35 @@ where
     if messages.is_empty() {
         return Ok(());
     }
-    let mut rows = Vec::with_capacity(messages.len());
-    for (kind, envelope) in messages {
-        let message = Message::event(kind.routing_key(), envelope)
-            .map_err(|e| DbErr::Custom(format!("cannot encode message: {e}")))?;
-        rows.push(ActiveModel {
-            id: Set(envelope.id),
-            routing_key: Set(message.routing_key),
-            payload: Set(String::from_utf8(message.body)
-                .map_err(|e| DbErr::Custom(format!("message is not UTF-8 JSON: {e}")))?),
-            headers: Set(serde_json::to_string(&message.headers)
-                .map_err(|e| DbErr::Custom(format!("cannot encode headers: {e}")))?),
-            created_at: Set(envelope.time),
-            published_at: Set(None),
-            attempts: Set(0),
-            last_error: Set(None),
-        });
-    }
+    let rows = messages
+        .iter()
+        .map(|(kind, envelope)| row(*kind, envelope))
+        .collect::<Result<Vec<_>, _>>()?;
     Entity::insert_many(rows)
         .exec_without_returning(conn)
         .await?;
     Ok(())
+}
+
+/// The outbox row of one message, encoded as it will be published.
+fn row<T: serde::Serialize>(
+    kind: MessageType,
+    envelope: &Envelope<T>,
+) -> Result<ActiveModel, DbErr> {
+    let message = Message::event(kind.routing_key(), envelope)
+        .map_err(|e| DbErr::Custom(format!("cannot encode message: {e}")))?;
+    Ok(ActiveModel {
+        id: Set(envelope.id),
+        routing_key: Set(message.routing_key),
+        payload: Set(String::from_utf8(message.body)
+            .map_err(|e| DbErr::Custom(format!("message is not UTF-8 JSON: {e}")))?),
+        headers: Set(serde_json::to_string(&message.headers)
+            .map_err(|e| DbErr::Custom(format!("cannot encode headers: {e}")))?),
+        created_at: Set(envelope.time),
+        published_at: Set(None),
+        attempts: Set(0),
+        last_error: Set(None),
+    })
 }
 
 /// Messages not yet confirmed by the broker.

@@ -202,8 +202,11 @@ pub async fn scope<F: std::future::Future>(ctx: RequestContext, fut: F) -> F::Ou
 
 /// Runs `f` with `ctx` as the current request context (work done on behalf of a request by
 /// another task, e.g. a batch deciding several requests).
-pub fn with_context<T>(ctx: RequestContext, f: impl FnOnce() -> T) -> T {
-    CURRENT.sync_scope(ctx, f)
+pub fn with_context<T>(ctx: Option<RequestContext>, f: impl FnOnce() -> T) -> T {
+    match ctx {
+        Some(ctx) => CURRENT.sync_scope(ctx, f),
+        None => f(),
+    }
 }
 
 pub fn current() -> Option<RequestContext> {
