@@ -18,11 +18,19 @@ use std::{
     time::Instant,
 };
 
-fn arg(name: &str) -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
+/// The LHEO import benchmark.
+#[derive(clap::Parser)]
+struct Args {
+    /// Programmes in the generated file.
+    #[arg(long, default_value_t = 50_000)]
+    offers: usize,
+    /// Database to import into (default: a SQLite file in a temporary directory; a
+    /// PostgreSQL database must exist and be empty).
+    #[arg(long)]
+    database: Option<String>,
+    /// Only read and validate, write nothing.
+    #[arg(long)]
+    parse_only: bool,
 }
 
 fn peak_rss_mib() -> f64 {
@@ -89,10 +97,8 @@ fn generate(path: &std::path::Path, offers: usize) -> std::io::Result<u64> {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let offers: usize = arg("--offers")
-        .map(|s| s.parse())
-        .transpose()?
-        .unwrap_or(50_000);
+    let args = <Args as clap::Parser>::parse();
+    let offers = args.offers;
     let dir = std::env::temp_dir().join(format!("lheo-bench-{}", uuid::Uuid::now_v7()));
     std::fs::create_dir_all(&dir)?;
     let file = dir.join("offres.xml");
@@ -104,7 +110,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         started.elapsed().as_secs_f64()
     );
 
-    if std::env::args().any(|a| a == "--parse-only") {
+    if args.parse_only {
         let started = Instant::now();
         let source =
             tokio::io::BufReader::with_capacity(64 * 1024, tokio::fs::File::open(&file).await?);
@@ -128,7 +134,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let _ = std::fs::remove_dir_all(&dir);
         return Ok(());
     }
-    let url = arg("--database").unwrap_or_else(|| {
+    let url = args.database.unwrap_or_else(|| {
         format!(
             "sqlite://{}?mode=rwc",
             dir.join("catalogue.sqlite").display()

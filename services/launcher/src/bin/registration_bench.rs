@@ -2,7 +2,7 @@
 //! gateway (GraphQL), with every service on PostgreSQL, RabbitMQ and Redis.
 //!
 //! ```sh
-//! cargo run --release -p cafeia --bin registration-bench -- --registrations 20000 --concurrency 64 --capacity 1000
+//! cargo run --release -p cafeia --bin registration-bench -- --registrations 20000 --concurrency 16 --capacity 1000
 //! ```
 //! Creates its own databases (dropped at the end), exchange and queues (deleted at the end).
 //! Reports registrations per second, latency percentiles, and checks that no seat was oversold
@@ -25,15 +25,23 @@ use std::{
     time::{Duration, Instant},
 };
 
-fn arg(name: &str) -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-}
-
-fn number(name: &str, default: usize) -> usize {
-    arg(name).and_then(|v| v.parse().ok()).unwrap_or(default)
+/// The registration benchmark.
+#[derive(clap::Parser)]
+struct Args {
+    #[arg(long, default_value_t = 20_000)]
+    registrations: usize,
+    /// Registrations in flight at once.
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+    /// Seats of the session (the rest are waitlisted).
+    #[arg(long, default_value_t = 1_000)]
+    capacity: usize,
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    postgres: String,
+    #[arg(long, default_value = "amqp://guest:guest@127.0.0.1:5672/%2f")]
+    amqp: String,
+    #[arg(long, default_value = "redis://127.0.0.1:6379")]
+    redis: String,
 }
 
 const SERVICES: [&str; 5] = [
@@ -65,13 +73,14 @@ async fn graphql(
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let registrations = number("--registrations", 20_000);
-    let concurrency = number("--concurrency", 64);
-    let capacity = number("--capacity", 1_000);
-    let postgres =
-        arg("--postgres").unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let amqp = arg("--amqp").unwrap_or_else(|| "amqp://guest:guest@127.0.0.1:5672/%2f".into());
-    let redis = arg("--redis").unwrap_or_else(|| "redis://127.0.0.1:6379".into());
+    let Args {
+        registrations,
+        concurrency,
+        capacity,
+        postgres,
+        amqp,
+        redis,
+    } = <Args as clap::Parser>::parse();
     let id = format!("bench{}", uuid::Uuid::now_v7().simple());
 
     // Databases of their own.

@@ -23,15 +23,21 @@ use serde_json::json;
 use std::time::Instant;
 use uuid::Uuid;
 
-fn arg(name: &str) -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-}
-
-fn number(name: &str, default: usize) -> usize {
-    arg(name).and_then(|v| v.parse().ok()).unwrap_or(default)
+/// The matching benchmark.
+#[derive(clap::Parser)]
+struct Args {
+    #[arg(long, default_value_t = 100_000)]
+    sessions: usize,
+    #[arg(long, default_value_t = 50_000)]
+    trainings: usize,
+    /// Random profiles asked of the engine (in process; half as many through the gateway).
+    #[arg(long, default_value_t = 2_000)]
+    profiles: usize,
+    /// Profiles asked of the naive PostgreSQL baseline.
+    #[arg(long, default_value_t = 200)]
+    baseline_profiles: usize,
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    postgres: String,
 }
 
 /// A small deterministic generator (xorshift), so runs are comparable.
@@ -85,14 +91,8 @@ fn stats(name: &str, mut latencies: Vec<std::time::Duration>, wall: std::time::D
     pct(0.5)
 }
 
-const TOPICS: [&str; 6] = [
-    "what_is_ai",
-    "generative_ai",
-    "ai_at_work",
-    "ai_and_jobs",
-    "data_and_privacy",
-    "misinformation_deepfakes",
-];
+/// Offers and interests are drawn from the first six topics of the shared vocabulary.
+const TOPICS: &[&str] = cafeia_platform::vocabulary::TOPICS.split_at(6).0;
 const LEVELS: [&str; 4] = ["discovery", "beginner", "intermediate", "advanced"];
 const ACCESS: [&str; 4] = ["wheelchair", "lsf", "hearing_loop", "easy_read"];
 
@@ -317,12 +317,13 @@ fn baseline_sql(p: &Profile) -> String {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let sessions = number("--sessions", 100_000);
-    let trainings = number("--trainings", 50_000);
-    let n_profiles = number("--profiles", 2_000);
-    let n_baseline = number("--baseline-profiles", 200);
-    let postgres =
-        arg("--postgres").unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let Args {
+        sessions,
+        trainings,
+        profiles: n_profiles,
+        baseline_profiles: n_baseline,
+        postgres,
+    } = <Args as clap::Parser>::parse();
     let id = format!("mbench{}", Uuid::now_v7().simple());
     let admin = Database::connect(&postgres).await?;
     admin

@@ -24,11 +24,16 @@ use secrecy::SecretString;
 use serde_json::json;
 use std::time::{Duration, Instant};
 
-fn arg(name: &str) -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
+/// The outreach benchmark.
+#[derive(clap::Parser)]
+struct Args {
+    /// Attendance reports to ingest (20 participations each).
+    #[arg(long, default_value_t = 100_000)]
+    sessions: usize,
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    postgres: String,
+    #[arg(long, default_value = "amqp://guest:guest@127.0.0.1:5672/%2f")]
+    amqp: String,
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -38,12 +43,11 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let sessions: usize = arg("--sessions")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
-    let postgres =
-        arg("--postgres").unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let amqp = arg("--amqp").unwrap_or_else(|| "amqp://guest:guest@127.0.0.1:5672/%2f".into());
+    let Args {
+        sessions,
+        postgres,
+        amqp,
+    } = <Args as clap::Parser>::parse();
     let id = format!("obench{}", uuid::Uuid::now_v7().simple());
     let admin = Database::connect(&postgres).await?;
     admin
