@@ -11,7 +11,6 @@ use cafeia_platform::{AppError, envelope::Envelope, outbox};
 use chrono::{Duration, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, PaginatorTrait,
-    TransactionTrait,
 };
 use std::sync::Arc;
 use uuid::Uuid;
@@ -456,7 +455,7 @@ pub async fn seed(db: &DatabaseConnection) -> Result<Option<Summary>, AppError> 
         Arc::default(),
     )
     .await?;
-    let txn = db.begin().await?;
+    let txn = cafeia_platform::db::begin(db).await?;
     let now = Utc::now();
     for (title, topic, minutes, level) in MODULES {
         let model = module::ActiveModel {

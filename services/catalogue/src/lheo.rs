@@ -25,7 +25,7 @@ use chrono::{NaiveDate, Utc};
 use quick_xml::events::Event;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, IntoActiveModel, QueryFilter, TransactionTrait,
+    EntityTrait, IntoActiveModel, QueryFilter,
 };
 use serde::Serialize;
 use std::{
@@ -842,7 +842,7 @@ pub async fn import<R: AsyncBufRead + Unpin>(
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut providers_by_siret: HashMap<String, provider::Model> = HashMap::new();
     let mut batch: Vec<Pending> = Vec::with_capacity(BATCH);
-    let txn = db.begin().await?;
+    let txn = cafeia_platform::db::begin(db).await?;
     if cafeia_platform::db::is_postgres(db) {
         // The tables grow a lot within this one transaction: a plan cached while they were
         // small (sequential scans) would make every later batch slower. Plan each time.

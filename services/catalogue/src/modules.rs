@@ -23,7 +23,7 @@ use cafeia_platform::{
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -171,7 +171,7 @@ pub async fn submit(
         ..Default::default()
     };
     validate(&input.0, &mut model)?;
-    let txn = state.platform.db.begin().await?;
+    let txn = cafeia_platform::db::begin(&state.platform.db).await?;
     let model = model.insert(&txn).await?;
     audit::record(&txn, &caller.sub, "submit", "module", model.id, None).await?;
     txn.commit().await?;
@@ -213,7 +213,7 @@ pub async fn edit(
         model.status = Set(Status::Submitted.as_str().into());
         model.status_reason = Set(None);
     }
-    let txn = state.platform.db.begin().await?;
+    let txn = cafeia_platform::db::begin(&state.platform.db).await?;
     let model = model.update(&txn).await?;
     audit::record(&txn, &caller.sub, "edit", "module", model.id, None).await?;
     if published {
@@ -262,7 +262,7 @@ pub async fn review(
     if decision == Review::Reject && reason.is_none() {
         return Err(AppError::invalid("reason", "un refus doit être motivé"));
     }
-    let txn = state.platform.db.begin().await?;
+    let txn = cafeia_platform::db::begin(&state.platform.db).await?;
     let current = module::Entity::find_by_id(id.into_inner())
         .one(&txn)
         .await?

@@ -21,7 +21,7 @@ use cafeia_platform::{
 use chrono::{NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -166,7 +166,7 @@ pub async fn submit(
     let provider = providers::by_siret(db, &siret).await?.ok_or_else(|| {
         AppError::invalid("provider_siret", "organisme inconnu : déclarez-le d'abord")
     })?;
-    let txn = db.begin().await?;
+    let txn = cafeia_platform::db::begin(db).await?;
     let now = Utc::now();
     let mut model = training::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -215,7 +215,7 @@ pub async fn edit(
 ) -> AppResult<HttpResponse> {
     let draft = domain::validate(&input.0).map_err(invalid)?;
     let db = &state.platform.db;
-    let txn = db.begin().await?;
+    let txn = cafeia_platform::db::begin(db).await?;
     let (current, provider) = owned_or_staff(&txn, &caller, id.into_inner()).await?;
     let status = Status::parse(&current.status).unwrap_or(Status::Submitted);
     if status == Status::Withdrawn {
@@ -283,7 +283,7 @@ async fn review(
         return Err(AppError::invalid("reason", "un refus doit être motivé"));
     }
     let db = &state.platform.db;
-    let txn = db.begin().await?;
+    let txn = cafeia_platform::db::begin(db).await?;
     let (current, provider) = owned_or_staff(&txn, caller, id).await?;
     // Providers may withdraw their own programmes; publishing and refusing is staff's review.
     if decision != Review::Withdraw && !caller.is_national_staff() {

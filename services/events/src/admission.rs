@@ -24,7 +24,7 @@ use cafeia_platform::{
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
-    QuerySelect, TransactionTrait,
+    QuerySelect,
     sea_query::{Expr, OnConflict},
 };
 use std::{
@@ -243,8 +243,8 @@ async fn attempt(
     registered: &HashSet<String>,
 ) -> AppResult<Attempt> {
     let now = Utc::now();
-    let txn = db.begin().await?;
-    // The first statement writes the row, so SQLite takes its write lock at once too.
+    let txn = cafeia_platform::db::begin(db).await?;
+    // The first statement takes the session's row lock (SQLite: the write lock, taken at BEGIN).
     let locked = session::Entity::update_many()
         .col_expr(
             session::Column::Arrivals,

@@ -18,7 +18,7 @@ use cafeia_platform::{
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
-    QueryFilter, TransactionTrait,
+    QueryFilter,
 };
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -100,7 +100,7 @@ pub async fn report(
     let db = &state.platform.db;
     let me = sessions::acting(db, &caller).await?;
     let input = input.0;
-    let txn = db.begin().await?;
+    let txn = cafeia_platform::db::begin(db).await?;
     let session = sessions::lock(&txn, *id).await?;
     if !sessions::runs(&session, &me) {
         return Err(AppError::forbidden(

@@ -12,7 +12,7 @@ use cafeia_platform::AppError;
 use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder,
 };
 use std::time::Duration as StdDuration;
 use uuid::Uuid;
@@ -93,7 +93,7 @@ async fn load(db: &DatabaseConnection) -> Result<(), AppError> {
         .all(db)
         .await?;
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = cafeia_platform::db::begin(db).await?;
     for (i, place) in places.iter().enumerate() {
         let who = &people[i % people.len()];
         let (title, description, topics) = TITLES[i % TITLES.len()];

@@ -148,7 +148,7 @@ async fn announce<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Why a registration was not taken (the fast path's conditions, one by one).
+/// Why the session does not take registrations (admission's conditions, one by one).
 pub(crate) async fn why_not(
     db: &sea_orm::DatabaseConnection,
     id: Uuid,
@@ -169,10 +169,8 @@ pub(crate) async fn why_not(
     } else if session.registration_mode != "open" {
         AppError::conflict("inscription sur place uniquement pour cette session")
     } else {
-        AppError::new(
-            cafeia_platform::ErrorCode::SessionFull,
-            "session complète (pas de liste d'attente)",
-        )
+        // Every condition holds again: the session changed in the meantime.
+        AppError::conflict("la session vient de changer : réessayez")
     }
 }
 
@@ -426,7 +424,7 @@ pub async fn cancel(
     if reg.account.as_deref() != Some(caller.account().as_str()) {
         return Err(AppError::forbidden("cette inscription n'est pas la vôtre"));
     }
-    let txn = db.begin().await?;
+    let txn = cafeia_platform::db::begin(db).await?;
     let model = cancel_one(&txn, reg, "registrant").await?;
     txn.commit().await?;
     state.platform.outbox.wake();
@@ -461,7 +459,7 @@ pub async fn cancel_with_token(
 ) -> AppResult<HttpResponse> {
     let db = &state.platform.db;
     let reg = by_token(db, input.0.token.trim()).await?;
-    let txn = db.begin().await?;
+    let txn = cafeia_platform::db::begin(db).await?;
     let model = cancel_one(&txn, reg, "registrant").await?;
     txn.commit().await?;
     state.platform.outbox.wake();
@@ -500,7 +498,7 @@ pub async fn erase_with_token(
 ) -> AppResult<HttpResponse> {
     let db = &state.platform.db;
     let reg = by_token(db, input.0.token.trim()).await?;
-    let txn = db.begin().await?;
+    let txn = cafeia_platform::db::begin(db).await?;
     erase(&txn, reg).await?;
     txn.commit().await?;
     state.platform.outbox.wake();
@@ -516,7 +514,7 @@ pub async fn erase_mine(state: web::Data<State>, caller: Caller) -> AppResult<Ht
         .filter(registration::Column::Account.eq(caller.account()))
         .all(db)
         .await?;
-    let txn = db.begin().await?;
+    let txn = cafeia_platform::db::begin(db).await?;
     for reg in regs {
         erase(&txn, reg).await?;
     }

@@ -23,7 +23,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 use chrono_tz::Tz;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, TransactionTrait, sea_query::Expr,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -396,7 +396,7 @@ pub async fn create(
         require_verified(&me)?;
     }
     let plan = domain::plan(db, input.0, Utc::now()).await?;
-    let txn = db.begin().await?;
+    let txn = cafeia_platform::db::begin(db).await?;
     let model = insert(&txn, &plan, me.id, None, query.publish).await?;
     txn.commit().await?;
     state.platform.outbox.wake();
@@ -468,7 +468,7 @@ pub async fn create_series(
         plans.push(plan);
     }
     let series_id = Uuid::now_v7();
-    let txn = db.begin().await?;
+    let txn = cafeia_platform::db::begin(db).await?;
     let mut sessions = Vec::with_capacity(plans.len());
     for plan in &plans {
         let model = insert(&txn, plan, me.id, Some(series_id), input.publish).await?;
@@ -495,7 +495,7 @@ pub async fn update(
     let db = &state.platform.db;
     let me = acting(db, &caller).await?;
     let plan = domain::plan(db, input.0, Utc::now()).await?;
-    let txn = db.begin().await?;
+    let txn = cafeia_platform::db::begin(db).await?;
     let current = lock(&txn, *id).await?;
     if current.facilitator_id != me.id {
         return Err(AppError::forbidden(
@@ -548,7 +548,7 @@ pub async fn publish(
     let db = &state.platform.db;
     let me = acting(db, &caller).await?;
     require_verified(&me)?;
-    let txn = db.begin().await?;
+    let txn = cafeia_platform::db::begin(db).await?;
     let current = lock(&txn, *id).await?;
     if current.facilitator_id != me.id {
         return Err(AppError::forbidden(
@@ -595,7 +595,7 @@ pub async fn cancel(
     let mut p = Problems::default();
     let reason = p.text("reason", &input.0.reason, 500);
     p.into_result()?;
-    let txn = db.begin().await?;
+    let txn = cafeia_platform::db::begin(db).await?;
     let current = lock(&txn, *id).await?;
     if !staff_covers(&caller, &current) {
         let me = acting(&txn, &caller).await?;
@@ -640,7 +640,7 @@ pub async fn complete(
 ) -> AppResult<HttpResponse> {
     let db = &state.platform.db;
     let me = acting(db, &caller).await?;
-    let txn = db.begin().await?;
+    let txn = cafeia_platform::db::begin(db).await?;
     let current = lock(&txn, *id).await?;
     if !runs(&current, &me) {
         return Err(AppError::forbidden(

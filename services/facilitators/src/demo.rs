@@ -13,7 +13,6 @@ use cafeia_platform::{AppError, territory::Gazetteer};
 use chrono::{NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, PaginatorTrait,
-    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -290,7 +289,7 @@ pub async fn seed(db: &DatabaseConnection) -> Result<bool, AppError> {
         return Ok(false);
     }
     let gazetteer = Gazetteer::get();
-    let txn = db.begin().await?;
+    let txn = cafeia_platform::db::begin(db).await?;
     let now = Utc::now();
     let mut org_ids = Vec::new();
     for o in &ORGS {

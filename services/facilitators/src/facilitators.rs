@@ -22,7 +22,7 @@ use cafeia_platform::{
 use chrono::{NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
-    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -263,7 +263,7 @@ pub async fn register(
     caller.require(Role::Facilitator)?;
     let db = &state.platform.db;
     let profile = validate(db, input.0).await?;
-    let txn = db.begin().await?;
+    let txn = cafeia_platform::db::begin(db).await?;
     if facilitator::Entity::find()
         .filter(facilitator::Column::Sub.eq(caller.sub.as_str()))
         .one(&txn)
@@ -330,7 +330,7 @@ pub async fn update_me(
     let db = &state.platform.db;
     let current = acting(db, &caller).await?;
     let profile = validate(db, input.0).await?;
-    let txn = db.begin().await?;
+    let txn = cafeia_platform::db::begin(db).await?;
     let mut model = current.into_active_model();
     model.display_name = Set(profile.display_name);
     model.email = Set(Some(profile.email));
@@ -431,7 +431,7 @@ async fn decide(
         return Err(AppError::invalid("reason", "au plus 1000 caractères"));
     }
     let db = &state.platform.db;
-    let txn = db.begin().await?;
+    let txn = cafeia_platform::db::begin(db).await?;
     let current = for_staff(&txn, caller, id).await?;
     let from = Status::parse(&current.status).unwrap_or(Status::Pending);
     let to = decision
@@ -742,7 +742,7 @@ pub async fn export_me(state: web::Data<State>, caller: Caller) -> AppResult<Htt
 #[utoipa::path(delete, path = "/v1/facilitators/me", tag = "facilitators", responses((status = 204, description = "Données personnelles effacées")), security(("bearer" = [])))]
 pub async fn erase_me(state: web::Data<State>, caller: Caller) -> AppResult<HttpResponse> {
     let db = &state.platform.db;
-    let txn = db.begin().await?;
+    let txn = cafeia_platform::db::begin(db).await?;
     let me = mine(&txn, &caller).await?;
     let id = me.id;
     let mut model = me.into_active_model();

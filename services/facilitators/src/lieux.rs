@@ -15,7 +15,7 @@ use cafeia_platform::{
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, QueryFilter, TransactionTrait,
+    IntoActiveModel, QueryFilter,
 };
 use serde::Serialize;
 use std::collections::{BTreeMap, HashSet};
@@ -262,7 +262,7 @@ pub async fn import(
         ..Report::default()
     };
     let mut seen = HashSet::new();
-    let txn = db.begin().await?;
+    let txn = cafeia_platform::db::begin(db).await?;
     for (index, row) in rows.iter().enumerate() {
         let number = index + 1;
         let id = row

@@ -25,7 +25,7 @@ use cafeia_platform::{
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -352,7 +352,7 @@ pub async fn create(
     may_manage(&state, &caller).await?;
     let valid = validate(&input.0).map_err(invalid)?;
     within_scope(&caller, &valid)?;
-    let txn = state.platform.db.begin().await?;
+    let txn = cafeia_platform::db::begin(&state.platform.db).await?;
     let now = Utc::now();
     let mut model = venue::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -406,7 +406,7 @@ pub async fn update(
     let current = editable(&state, &caller, id.into_inner()).await?;
     let valid = validate(&input.0).map_err(invalid)?;
     within_scope(&caller, &valid)?;
-    let txn = state.platform.db.begin().await?;
+    let txn = cafeia_platform::db::begin(&state.platform.db).await?;
     let mut model = current.into_active_model();
     apply(&mut model, &valid);
     model.organisation_id = Set(input.0.organisation_id);
@@ -427,7 +427,7 @@ pub async fn remove(
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
     let current = editable(&state, &caller, id.into_inner()).await?;
-    let txn = state.platform.db.begin().await?;
+    let txn = cafeia_platform::db::begin(&state.platform.db).await?;
     venue::Entity::delete_by_id(current.id).exec(&txn).await?;
     cafeia_platform::audit::record(
         &txn,

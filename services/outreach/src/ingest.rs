@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    QuerySelect,
     sea_query::{Alias, Expr, ExprTrait, OnConflict},
 };
 use serde::Deserialize;
@@ -105,7 +105,7 @@ pub async fn ingest(
     db: &DatabaseConnection,
     envelopes: &[Arc<Envelope>],
 ) -> Result<usize, HandlerError> {
-    let txn = db.begin().await?;
+    let txn = cafeia_platform::db::begin(db).await?;
     let mut seen = std::collections::HashSet::new();
     let rows: Vec<history::ActiveModel> = envelopes
         .iter()
@@ -296,7 +296,7 @@ fn json<T: serde::Serialize>(value: &T) -> String {
 /// Empties the derived tables and replays the whole history into them, in one transaction.
 /// Returns the number of messages replayed.
 pub async fn rebuild(db: &DatabaseConnection) -> Result<u64, HandlerError> {
-    let txn = db.begin().await?;
+    let txn = cafeia_platform::db::begin(db).await?;
     report::Entity::delete_many().exec(&txn).await?;
     planned::Entity::delete_many().exec(&txn).await?;
     facilitator::Entity::delete_many().exec(&txn).await?;

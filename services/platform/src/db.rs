@@ -3,7 +3,10 @@
 //! One sea-orm codebase serves both backends: the URL scheme picks SQLite (embedded default)
 //! or PostgreSQL, and the same migrations run on both at start-up.
 
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
 use sea_orm_migration::{MigrationTrait, prelude::*};
 use secrecy::{ExposeSecret, SecretString};
 use std::time::Duration;
@@ -35,6 +38,18 @@ pub async fn connect(
                 .foreign_keys(true)
         });
     Database::connect(options).await
+}
+
+/// Starts a transaction that writes. On SQLite it takes the write lock at once (`BEGIN
+/// IMMEDIATE`): a deferred transaction that reads first cannot become a writer once another
+/// connection has written since its snapshot (SQLite answers "busy" at once, the busy timeout
+/// does not apply), so two concurrent writes made one of them fail. PostgreSQL begins as usual.
+pub async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
 }
 
 fn sqlite_path(url: &str) -> Option<&str> {

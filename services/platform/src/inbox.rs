@@ -5,8 +5,7 @@ use crate::bus::HandlerError;
 use chrono::Utc;
 use futures::future::BoxFuture;
 use sea_orm::{
-    ActiveValue::Set, DatabaseConnection, DatabaseTransaction, EntityTrait, TransactionTrait,
-    TryInsertResult,
+    ActiveValue::Set, DatabaseConnection, DatabaseTransaction, EntityTrait, TryInsertResult,
 };
 
 pub mod entity {
@@ -49,7 +48,7 @@ where
     if message_id.is_empty() {
         return Err(HandlerError::Permanent("message has no id".into()));
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin(db).await?;
     let inserted = Entity::insert(ActiveModel {
         consumer: Set(consumer.to_owned()),
         message_id: Set(message_id.to_owned()),

@@ -127,6 +127,33 @@ async fn a_batch_is_published_whole_and_in_order(backend: Backend) {
     assert_eq!(outbox::pending_count(&conn).await.expect("count"), 0);
 }
 
+/// A write transaction that reads before it writes, while another connection writes: both
+/// succeed, one after the other (on SQLite a deferred transaction would be refused "busy" at
+/// its first write, whatever the busy timeout).
+async fn a_write_transaction_that_reads_first_is_not_refused(backend: Backend) {
+    let env = TestEnv::new(backend).await;
+    let conn = database(&env).await;
+    let txn = db::begin(&conn).await.expect("begin");
+    assert_eq!(hits(&txn).await, 0);
+    let other = conn.clone();
+    let concurrent = tokio::spawn(async move {
+        other
+            .execute_unprepared("UPDATE effect_counter SET hits = hits + 1 WHERE name = 'seats'")
+            .await
+    });
+    // Let the other writer reach the database first.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    txn.execute_unprepared("UPDATE effect_counter SET hits = hits + 10 WHERE name = 'seats'")
+        .await
+        .expect("the transaction that read first may write");
+    txn.commit().await.expect("commit");
+    concurrent
+        .await
+        .expect("task")
+        .expect("the other writer waited its turn");
+    assert_eq!(hits(&conn).await, 11);
+}
+
 async fn messages_survive_a_process_restart(backend: Backend) {
     let env = TestEnv::new(backend).await;
     let conn = database(&env).await;
@@ -258,6 +285,7 @@ async fn a_poison_row_is_parked_and_does_not_block_the_rest(backend: Backend) {
 
 backend_matrix!(
     a_poison_row_is_parked_and_does_not_block_the_rest,
+    a_write_transaction_that_reads_first_is_not_refused,
     a_batch_is_published_whole_and_in_order,
     rolled_back_transaction_publishes_nothing,
     messages_survive_a_process_restart,
