@@ -158,7 +158,7 @@ async fn read<T: DeserializeOwned>(response: reqwest::Response) -> Result<T, App
         return response.json().await.map_err(AppError::internal);
     }
     match response.json::<Problem>().await {
-        Ok(problem) => Err(problem.into_error()),
+        Ok(problem) => Err(problem.into()),
         Err(e) => Err(AppError::unavailable(std::io::Error::other(format!(
             "service answered {status} without a problem document: {e}"
         )))),

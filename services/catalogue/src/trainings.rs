@@ -559,7 +559,11 @@ pub async fn list(
         .into_iter()
         .map(view)
         .collect();
-    Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
+    Ok(HttpResponse::Ok().json(Page {
+        items,
+        next_cursor,
+        total: None,
+    }))
 }
 
 #[utoipa::path(get, path = "/v1/trainings/{id}/audit", tag = "trainings", params(("id" = Uuid, Path, description = "Identifiant")),

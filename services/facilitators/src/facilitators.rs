@@ -646,6 +646,7 @@ pub async fn list(
         return Ok(HttpResponse::Ok().json(Page {
             items,
             next_cursor: None,
+            total: None,
         }));
     }
     if let Some(after) = after {

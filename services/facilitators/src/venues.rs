@@ -523,6 +523,7 @@ pub async fn list(
         return Ok(HttpResponse::Ok().json(paging::Page {
             items,
             next_cursor: None,
+            total: None,
         }));
     }
     if let Some(after) = paging::cursor(q.cursor.as_deref())? {

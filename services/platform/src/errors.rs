@@ -4,106 +4,9 @@
 //! the same code in GraphQL `extensions.code`. Internal causes are logged, never sent.
 
 use actix_web::{HttpResponse, ResponseError, http::StatusCode};
-use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// Stable, machine-readable error codes. Clients switch on these; never rename one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum ErrorCode {
-    BadUserInput,
-    Unauthenticated,
-    Forbidden,
-    NotFound,
-    Conflict,
-    SessionFull,
-    PayloadTooLarge,
-    RateLimited,
-    Unavailable,
-    Internal,
-}
-
-impl ErrorCode {
-    pub const ALL: [ErrorCode; 10] = [
-        ErrorCode::BadUserInput,
-        ErrorCode::Unauthenticated,
-        ErrorCode::Forbidden,
-        ErrorCode::NotFound,
-        ErrorCode::Conflict,
-        ErrorCode::SessionFull,
-        ErrorCode::PayloadTooLarge,
-        ErrorCode::RateLimited,
-        ErrorCode::Unavailable,
-        ErrorCode::Internal,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorCode::BadUserInput => "BAD_USER_INPUT",
-            ErrorCode::Unauthenticated => "UNAUTHENTICATED",
-            ErrorCode::Forbidden => "FORBIDDEN",
-            ErrorCode::NotFound => "NOT_FOUND",
-            ErrorCode::Conflict => "CONFLICT",
-            ErrorCode::SessionFull => "SESSION_FULL",
-            ErrorCode::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
-            ErrorCode::RateLimited => "RATE_LIMITED",
-            ErrorCode::Unavailable => "UNAVAILABLE",
-            ErrorCode::Internal => "INTERNAL",
-        }
-    }
-
-    pub fn parse(code: &str) -> Option<ErrorCode> {
-        Self::ALL.into_iter().find(|c| c.as_str() == code)
-    }
-
-    pub fn status(self) -> StatusCode {
-        match self {
-            ErrorCode::BadUserInput => StatusCode::BAD_REQUEST,
-            ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
-            ErrorCode::Forbidden => StatusCode::FORBIDDEN,
-            ErrorCode::NotFound => StatusCode::NOT_FOUND,
-            ErrorCode::Conflict | ErrorCode::SessionFull => StatusCode::CONFLICT,
-            ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
-    /// Human title for the problem document (RFC 9457 `title`), in French like all labels.
-    pub fn title(self) -> &'static str {
-        match self {
-            ErrorCode::BadUserInput => "Donnée invalide",
-            ErrorCode::Unauthenticated => "Authentification requise",
-            ErrorCode::Forbidden => "Action non autorisée",
-            ErrorCode::NotFound => "Introuvable",
-            ErrorCode::Conflict => "Conflit avec l'état actuel",
-            ErrorCode::SessionFull => "Session complète",
-            ErrorCode::PayloadTooLarge => "Requête trop volumineuse",
-            ErrorCode::RateLimited => "Trop de requêtes",
-            ErrorCode::Unavailable => "Service momentanément indisponible",
-            ErrorCode::Internal => "Erreur interne",
-        }
-    }
-
-    /// RFC 9457 `type`: a stable URI per code, documented in `docs/errors.md`.
-    pub fn type_uri(self) -> String {
-        format!("urn:cafeia:error:{}", self.as_str())
-    }
-}
-
-impl fmt::Display for ErrorCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// One problem with one input field.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
-}
+pub use cafeia_api::errors::{ErrorCode, FieldError, Problem};
 
 /// The error every handler returns. `detail` is safe to show; `source` is only logged.
 #[derive(Debug)]
@@ -207,7 +110,7 @@ impl AppError {
         Problem {
             type_uri: self.code.type_uri(),
             title: self.code.title().to_owned(),
-            status: self.code.status().as_u16(),
+            status: self.code.http_status(),
             detail: self.detail.clone(),
             code: self.code,
             errors: self.errors.clone(),
@@ -230,28 +133,13 @@ impl std::error::Error for AppError {
     }
 }
 
-/// RFC 9457 problem document, plus our stable `code` and per-field `errors`.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
-pub struct Problem {
-    #[serde(rename = "type")]
-    pub type_uri: String,
-    pub title: String,
-    pub status: u16,
-    pub detail: String,
-    pub code: ErrorCode,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub errors: Vec<FieldError>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<String>,
-}
-
-impl Problem {
-    /// Turns a problem answered by another service back into the error it stands for.
-    pub fn into_error(self) -> AppError {
+impl From<Problem> for AppError {
+    /// A problem answered by another service, back as the error it stands for.
+    fn from(problem: Problem) -> Self {
         AppError {
-            code: self.code,
-            detail: self.detail,
-            errors: self.errors,
+            code: problem.code,
+            detail: problem.detail,
+            errors: problem.errors,
             source: None,
         }
     }
@@ -261,7 +149,7 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
-        self.code.status()
+        StatusCode::from_u16(self.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
     fn error_response(&self) -> HttpResponse {
@@ -300,17 +188,6 @@ pub type AppResult<T> = Result<T, AppError>;
 mod tests {
     use super::*;
     use actix_web::body::MessageBody;
-
-    #[test]
-    fn every_code_round_trips_and_has_a_distinct_name() {
-        let mut seen = std::collections::HashSet::new();
-        for code in ErrorCode::ALL {
-            assert_eq!(ErrorCode::parse(code.as_str()), Some(code));
-            assert!(seen.insert(code.as_str()));
-            let json = serde_json::to_string(&code).expect("serialize");
-            assert_eq!(json, format!("\"{}\"", code.as_str()));
-        }
-    }
 
     #[test]
     fn internal_errors_do_not_leak_their_cause() {

@@ -3,18 +3,9 @@
 //! are added.
 
 use crate::errors::AppError;
-use serde::Serialize;
 use uuid::Uuid;
 
-pub const DEFAULT_LIMIT: u64 = 20;
-pub const MAX_LIMIT: u64 = 100;
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    /// Pass as `cursor` to get the next page; absent on the last page.
-    pub next_cursor: Option<String>,
-}
+pub use cafeia_api::page::{DEFAULT_LIMIT, MAX_LIMIT, Page};
 
 /// The page size asked for, checked.
 pub fn limit(requested: Option<u64>) -> Result<u64, AppError> {
@@ -58,6 +49,7 @@ pub fn page<R, T>(
     Page {
         items: rows.into_iter().map(view).collect(),
         next_cursor,
+        total: None,
     }
 }
 

@@ -2,7 +2,6 @@
 //! all at once), French identifiers (SIRET, RNA), email addresses, enum wire names.
 
 use crate::errors::{AppError, FieldError};
-use serde::Serialize;
 
 /// Collects field errors so a form shows them all at once.
 #[derive(Default, Debug)]
@@ -91,13 +90,7 @@ pub fn valid_rna(rna: &str) -> bool {
         && rna[4..].bytes().all(|b| b.is_ascii_digit())
 }
 
-/// The name an enum value has on the wire (`FacilitatorKind::AgentPublic` → `agent_public`).
-pub fn wire_name<T: Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
+pub use cafeia_api::vocabulary::wire_name;
 
 /// Completes 13 digits into a SIRET whose Luhn key is valid (demo data, benchmarks).
 pub fn complete_siret(prefix: &str) -> String {
