@@ -3,6 +3,12 @@
 
 use crate::config::ServiceUrls;
 use async_graphql::dataloader::Loader;
+use cafeia_api::client::{Call, Http};
+use cafeia_catalogue_api::CatalogueClient;
+use cafeia_events_api::EventsClient;
+use cafeia_facilitators_api::FacilitatorsClient;
+use cafeia_matching_api::MatchingClient;
+use cafeia_outreach_api::OutreachClient;
 use cafeia_platform::{
     AppError, errors::Problem, health::ReadinessReport, telemetry::RequestContext,
 };
@@ -20,6 +26,45 @@ pub struct ServiceClient {
 pub struct CallContext {
     pub token: Option<Arc<str>>,
     pub request: Option<RequestContext>,
+}
+
+impl CallContext {
+    /// What one call to a service carries: the token, the request id and a child
+    /// `traceparent` of its own.
+    pub fn call(&self) -> Call {
+        Call {
+            token: self.token.clone(),
+            headers: self
+                .request
+                .as_ref()
+                .map(RequestContext::outgoing_headers)
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// The typed client of every service, sharing one connection pool.
+#[derive(Clone)]
+pub struct Services {
+    pub catalogue: CatalogueClient,
+    pub facilitators: FacilitatorsClient,
+    pub events: EventsClient,
+    pub matching: MatchingClient,
+    pub outreach: OutreachClient,
+}
+
+impl Services {
+    pub fn new(urls: &ServiceUrls) -> Result<Self, reqwest::Error> {
+        let pool = Http::pool()?;
+        let http = |base: &str| Http::new(pool.clone(), base);
+        Ok(Self {
+            catalogue: CatalogueClient::new(http(&urls.catalogue)),
+            facilitators: FacilitatorsClient::new(http(&urls.facilitators)),
+            events: EventsClient::new(http(&urls.events)),
+            matching: MatchingClient::new(http(&urls.matching)),
+            outreach: OutreachClient::new(http(&urls.outreach)),
+        })
+    }
 }
 
 impl ServiceClient {

@@ -2,6 +2,7 @@
 //! `extensions.field` when one input field is at fault.
 
 use async_graphql::ErrorExtensions;
+use cafeia_api::client::ClientError;
 use cafeia_platform::{AppError, ErrorCode};
 
 pub fn gql(err: AppError) -> async_graphql::Error {
@@ -18,6 +19,15 @@ pub fn gql(err: AppError) -> async_graphql::Error {
         if let Some(field) = &field {
             ext.set("field", field.as_str());
         }
+    })
+}
+
+/// A failed call to a service, as a GraphQL error.
+pub fn client(err: ClientError) -> async_graphql::Error {
+    gql(match err {
+        ClientError::Problem(problem) => problem.into(),
+        ClientError::Unavailable(e) => AppError::unavailable(e),
+        ClientError::BadAnswer(why) => AppError::internal(std::io::Error::other(why)),
     })
 }
 

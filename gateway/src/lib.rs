@@ -84,6 +84,8 @@ pub async fn start(
         verifier: verifier.clone(),
         services: clients::ServiceClient::new(config.services.clone())
             .map_err(|e| StartError::Service(e.to_string()))?,
+        clients: clients::Services::new(&config.services)
+            .map_err(|e| StartError::Service(e.to_string()))?,
         limiter: RateLimiter::new(
             cache.clone(),
             config.rate_limit.requests_per_minute,

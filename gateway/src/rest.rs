@@ -1,12 +1,18 @@
 //! Helpers for resolvers that call a service's REST API.
 
 use crate::{
-    clients::{CallContext, ServiceClient},
+    clients::{CallContext, ServiceClient, Services},
     errors::gql,
 };
 use async_graphql::{Context, Result};
+use cafeia_api::client::Call;
 use cafeia_platform::AppError;
 use serde::Serialize;
+
+/// The typed service clients and what this resolver's calls carry.
+pub fn services<'a>(ctx: &'a Context<'_>) -> Result<(&'a Services, Call)> {
+    Ok((ctx.data::<Services>()?, ctx.data::<CallContext>()?.call()))
+}
 
 pub fn client<'a>(ctx: &'a Context<'_>) -> Result<(&'a ServiceClient, &'a CallContext)> {
     Ok((ctx.data::<ServiceClient>()?, ctx.data::<CallContext>()?))

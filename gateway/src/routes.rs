@@ -2,7 +2,7 @@
 //! development.
 
 use crate::{
-    clients::{CallContext, ReadinessLoader, ServiceClient},
+    clients::{CallContext, ReadinessLoader, ServiceClient, Services},
     errors,
     schema::AppSchema,
     system::Viewer,
@@ -22,6 +22,7 @@ pub struct GatewayState {
     pub schema: AppSchema,
     pub verifier: Verifier,
     pub services: ServiceClient,
+    pub clients: Services,
     pub limiter: RateLimiter,
     pub graphiql: bool,
     pub seats: crate::seats::SeatsHub,
@@ -125,6 +126,7 @@ async fn execute(
         .data(Viewer(caller))
         .data(call)
         .data(state.services.clone())
+        .data(state.clients.clone())
         .data(state.seats.clone())
         .data(loader);
     let response: GraphQLResponse = state.schema.execute(request).await.into();
@@ -140,6 +142,7 @@ async fn subscriptions(
 ) -> actix_web::Result<HttpResponse> {
     let verifier = state.verifier.clone();
     let services = state.services.clone();
+    let clients = state.clients.clone();
     let seats = state.seats.clone();
     GraphQLSubscription::new(state.schema.clone())
         .on_connection_init(move |init| async move {
@@ -157,6 +160,8 @@ async fn subscriptions(
             let mut data = async_graphql::Data::default();
             data.insert(Viewer(caller));
             data.insert(services);
+            data.insert(clients.clone());
+            data.insert(CallContext::default());
             data.insert(seats);
             Ok(data)
         })
