@@ -1,383 +1,205 @@
 //! The training catalogue in GraphQL: programmes, providers, educational modules, LHEO import.
-//! Every resolver calls the catalogue service.
+//! Every resolver calls the catalogue service through its typed client; the shapes are the
+//! contract's (`cafeia_catalogue_api`). Look-ups by id go through the request's loaders
+//! (`crate::loaders::catalogue`), so a request asking for many makes one call per kind.
 
 use crate::{
-    errors::gql,
-    rest::{client, enum_text, query_string, required, segment, to_value, wire_enum},
+    connection::{self, Page},
+    errors,
+    loaders::catalogue::{ModuleLoader, ProviderLoader, TrainingLoader},
+    rest::services,
 };
-use async_graphql::{Context, Enum, ID, InputObject, Json, Object, Result, SimpleObject};
-use chrono::{DateTime, NaiveDate, Utc};
-use reqwest::Method;
-use serde::{Deserialize, Serialize};
+use async_graphql::{
+    ComplexObject, Context, Json, Object, Result, SimpleObject, dataloader::DataLoader,
+};
+use cafeia_catalogue_api::{
+    LheoImportSummary, ModuleInput, ModuleQuery, ModuleReviewInput, ModuleView, ProviderInput,
+    ProviderView, ReviewDecision, TrainingInput, TrainingQuery, TrainingView,
+};
+use cafeia_platform::AppError;
+use uuid::Uuid;
 
-const SERVICE: &str = "catalogue";
+pub use cafeia_api::vocabulary::{Audience, Format, Level};
 
-wire_enum!(Level {
-    Discovery,
-    Beginner,
-    Intermediate,
-    Advanced
-});
-wire_enum!(Audience {
-    Students,
-    Employees,
-    JobSeekers,
-    GeneralPublic,
-    Seniors,
-    Professionals,
-    Teachers,
-    PublicAgents
-});
-wire_enum!(
-    /// In a venue, online, or both.
-    Format {
-    InPerson,
-    Online,
-    Hybrid
-});
-wire_enum!(Pace {
-    SelfPaced,
-    Scheduled
-});
-wire_enum!(Funding {
-    Cpf,
-    Opco,
-    FranceTravail,
-    Region,
-    Employer
-});
-wire_enum!(TrainingAccessibility {
-    DisabledAccess,
-    RgaaCompliant,
-    SignLanguage
-});
-wire_enum!(Enrolment {
-    Open,
-    Closed,
-    Suspended
-});
-wire_enum!(ReviewStatus {
-    Submitted,
-    Published,
-    Rejected,
-    Withdrawn
-});
-wire_enum!(ProviderKind {
-    University,
-    AiCluster,
-    School,
-    Company,
-    Association,
-    PublicAgency
-});
+// `Training`, `Provider` and `EducationalModule` wrap the contract's views (their fields,
+// flattened); fields that join them to other data are resolved in their `ComplexObject`.
 
-#[derive(SimpleObject, Deserialize)]
-pub struct TrainingPlace {
-    pub insee: String,
-    pub commune: String,
-    pub departement: String,
-    pub region: String,
-    pub latitude: f64,
-    pub longitude: f64,
-}
-
-#[derive(SimpleObject, Deserialize)]
-pub struct TrainingSession {
-    pub start_date: NaiveDate,
-    pub end_date: NaiveDate,
-    pub enrolment: Enrolment,
-    pub insee: Option<String>,
-}
-
-/// A training programme (free and accessible AI training).
-#[derive(SimpleObject, Deserialize)]
+/// A training programme (formation): free and accessible AI training offered by a provider
+/// (organisme de formation), with its places and sessions.
+#[derive(SimpleObject, Clone)]
+#[graphql(complex, name = "Training")]
 pub struct Training {
-    pub id: ID,
-    pub provider_id: ID,
-    pub title: String,
-    pub summary: String,
-    pub objectives: String,
-    pub content: String,
-    pub level: Level,
-    pub audiences: Vec<Audience>,
-    pub format: Format,
-    pub pace: Pace,
-    pub duration_hours: i32,
-    pub free: bool,
-    pub price_eur: Option<f64>,
-    pub funding: Vec<Funding>,
-    pub certification: Option<String>,
-    pub languages: Vec<String>,
-    pub accessibility: Vec<TrainingAccessibility>,
-    pub topics: Vec<String>,
-    /// Open online to anyone in France.
-    pub online: bool,
-    pub places: Vec<TrainingPlace>,
-    pub sessions: Vec<TrainingSession>,
-    pub enrolment_url: Option<String>,
-    pub contact_email: Option<String>,
-    pub status: ReviewStatus,
-    pub status_reason: Option<String>,
-    pub updated_at: DateTime<Utc>,
+    #[graphql(flatten)]
+    pub data: TrainingView,
 }
 
-#[derive(SimpleObject, Deserialize)]
-pub struct TrainingPage {
-    pub items: Vec<Training>,
-    pub next_cursor: Option<String>,
-}
-
-#[derive(SimpleObject, Deserialize)]
-pub struct Provider {
-    pub id: ID,
-    pub siret: String,
-    pub name: String,
-    pub kind: ProviderKind,
-    pub email: Option<String>,
-    pub website: Option<String>,
-}
-
-/// An open educational module used to run an AI Café.
-#[derive(SimpleObject, Deserialize)]
-pub struct EducationalModule {
-    pub id: ID,
-    pub title: String,
-    pub summary: String,
-    pub duration_minutes: i32,
-    pub level: Level,
-    pub audiences: Vec<Audience>,
-    pub topics: Vec<String>,
-    pub licence: String,
-    pub resources: Vec<String>,
-    pub version: String,
-    pub status: ReviewStatus,
-    pub status_reason: Option<String>,
-}
-
-#[derive(SimpleObject, Deserialize)]
-pub struct ModulePage {
-    pub items: Vec<EducationalModule>,
-    pub next_cursor: Option<String>,
-}
-
-#[derive(SimpleObject, Deserialize)]
-pub struct LheoProblem {
-    pub offer: Option<String>,
-    pub position: u64,
-    /// The LHEO element at fault.
-    pub element: String,
-    pub message: String,
-}
-
-#[derive(SimpleObject, Deserialize)]
-pub struct LheoImportSummary {
-    pub offers: u64,
-    pub created: u64,
-    pub updated: u64,
-    pub unchanged: u64,
-    pub rejected: u64,
-    pub problems: Vec<LheoProblem>,
-}
-
-#[derive(InputObject, Serialize)]
-pub struct TrainingSessionInput {
-    pub start_date: NaiveDate,
-    pub end_date: NaiveDate,
-    pub enrolment: Enrolment,
-    pub insee: Option<String>,
-}
-
-#[derive(InputObject, Serialize)]
-pub struct TrainingInput {
-    /// Required when submitting; ignored on edits.
-    pub provider_siret: Option<String>,
-    pub title: String,
-    pub summary: String,
-    pub objectives: String,
-    #[graphql(default)]
-    pub content: String,
-    pub level: Level,
-    pub audiences: Vec<Audience>,
-    pub format: Format,
-    pub pace: Pace,
-    pub duration_hours: i32,
-    pub free: bool,
-    pub price_eur: Option<f64>,
-    #[graphql(default)]
-    pub funding: Vec<Funding>,
-    pub certification: Option<String>,
-    #[graphql(default_with = "vec![\"fr\".to_owned()]")]
-    pub languages: Vec<String>,
-    #[graphql(default)]
-    pub accessibility: Vec<TrainingAccessibility>,
-    pub topics: Vec<String>,
-    #[graphql(default)]
-    pub online: bool,
-    #[graphql(default)]
-    pub places: Vec<String>,
-    #[graphql(default)]
-    pub sessions: Vec<TrainingSessionInput>,
-    pub enrolment_url: Option<String>,
-    pub contact_email: Option<String>,
-}
-
-#[derive(InputObject, Serialize)]
-pub struct ProviderInput {
-    pub siret: String,
-    pub name: String,
-    pub kind: ProviderKind,
-    pub email: Option<String>,
-    pub website: Option<String>,
-}
-
-#[derive(InputObject, Serialize)]
-pub struct ModuleInput {
-    pub title: String,
-    pub summary: String,
-    pub duration_minutes: i32,
-    pub level: Level,
-    pub audiences: Vec<Audience>,
-    pub topics: Vec<String>,
-    pub licence: String,
-    pub resources: Vec<String>,
-    pub version: String,
-}
-
-#[derive(InputObject, Default)]
-pub struct TrainingFilter {
-    pub level: Option<Level>,
-    pub audience: Option<Audience>,
-    pub format: Option<Format>,
-    pub free_only: Option<bool>,
-    pub topic: Option<String>,
-    pub departement: Option<String>,
-    pub region: Option<String>,
-    pub online: Option<bool>,
-    pub accessibility: Option<TrainingAccessibility>,
-    pub language: Option<String>,
-    pub has_open_session: Option<bool>,
-}
-
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-pub enum ReviewDecision {
-    Publish,
-    Reject,
-    Withdraw,
-}
-
-impl ReviewDecision {
-    /// The decision's name in the catalogue's REST API.
-    fn action(self) -> &'static str {
-        match self {
-            ReviewDecision::Publish => "publish",
-            ReviewDecision::Reject => "reject",
-            ReviewDecision::Withdraw => "withdraw",
-        }
+#[ComplexObject]
+impl Training {
+    /// The provider (organisme de formation) that offers it.
+    async fn provider(&self, ctx: &Context<'_>) -> Result<Provider> {
+        let id = self.data.provider_id;
+        ctx.data::<DataLoader<ProviderLoader>>()?
+            .load_one(id)
+            .await?
+            .ok_or_else(|| {
+                errors::gql(AppError::internal(std::io::Error::other(format!(
+                    "training {} without provider {id}",
+                    self.data.id
+                ))))
+            })
     }
 }
+
+/// A training provider (organisme de formation), identified by its SIRET (the 14-digit number
+/// of the establishment).
+#[derive(SimpleObject, Clone)]
+#[graphql(complex, name = "Provider")]
+pub struct Provider {
+    #[graphql(flatten)]
+    pub data: ProviderView,
+}
+
+#[ComplexObject]
+impl Provider {}
+
+/// An open educational module facilitators use to run an AI Café: its content (slides,
+/// guides, activity sheets under an open licence) and where it is in its review.
+#[derive(SimpleObject, Clone)]
+#[graphql(complex, name = "EducationalModule")]
+pub struct EducationalModule {
+    #[graphql(flatten)]
+    pub data: ModuleView,
+}
+
+#[ComplexObject]
+impl EducationalModule {}
 
 #[derive(Default)]
 pub struct CatalogueQuery;
 
 #[Object]
 impl CatalogueQuery {
-    /// Published programmes, filtered, in stable pages.
+    /// Published programmes matching the filter, in creation order, as a connection.
     async fn trainings(
         &self,
         ctx: &Context<'_>,
-        filter: Option<TrainingFilter>,
-        #[graphql(default = 20)] first: i32,
+        #[graphql(
+            desc = "What to keep (every criterion given must hold); all published \
+                          programmes when absent."
+        )]
+        filter: Option<TrainingQuery>,
+        #[graphql(desc = "How many programmes to return (1 to 100, 20 when absent).")]
+        first: Option<i32>,
+        #[graphql(
+            desc = "The cursor of the edge to continue after (from `pageInfo.endCursor` \
+                          or an edge's `cursor`)."
+        )]
         after: Option<String>,
-    ) -> Result<TrainingPage> {
-        let (c, call) = client(ctx)?;
-        let f = filter.unwrap_or_default();
-        let path = format!(
-            "/v1/trainings{}",
-            query_string(&[
-                ("level", f.level.as_ref().and_then(enum_text)),
-                ("audience", f.audience.as_ref().and_then(enum_text)),
-                ("format", f.format.as_ref().and_then(enum_text)),
-                ("free", f.free_only.map(|b| b.to_string())),
-                ("topic", f.topic),
-                ("departement", f.departement),
-                ("region", f.region),
-                ("online", f.online.map(|b| b.to_string())),
-                (
-                    "accessibility",
-                    f.accessibility.as_ref().and_then(enum_text)
-                ),
-                ("language", f.language),
-                ("open_session", f.has_open_session.map(|b| b.to_string())),
-                ("limit", Some(first.to_string())),
-                ("cursor", after),
-            ])
-        );
-        c.get(SERVICE, &path, call).await.map_err(gql)
-    }
-
-    /// A programme: published ones to everyone, others to staff and their provider.
-    async fn training(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Training>> {
-        let (c, call) = client(ctx)?;
-        c.find(SERVICE, &format!("/v1/trainings/{}", segment(&id)), call)
+    ) -> Result<Page<Training>> {
+        let (s, call) = services(ctx)?;
+        let query = TrainingQuery {
+            limit: connection::first(first)?,
+            cursor: after.clone(),
+            ..filter.unwrap_or_default()
+        };
+        let page = s
+            .catalogue
+            .trainings(&call, &query)
             .await
-            .map_err(gql)
+            .map_err(errors::client)?;
+        Ok(connection::connection(
+            page,
+            after.as_deref(),
+            |_, t| t.id.to_string(),
+            |data| Training { data },
+        ))
     }
 
-    /// schema.org `Course` (with `CourseInstance`s) of a published programme, as JSON-LD.
+    /// A programme: published ones to everyone, others to national staff and their provider;
+    /// null when unknown or not visible to the caller.
+    async fn training(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The programme's id.")] id: Uuid,
+    ) -> Result<Option<Training>> {
+        ctx.data::<DataLoader<TrainingLoader>>()?.load_one(id).await
+    }
+
+    /// schema.org `Course` (with `CourseInstance`s) of a published programme, as JSON-LD;
+    /// null when unknown or not published.
     async fn training_json_ld(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The programme's id.")] id: Uuid,
     ) -> Result<Option<Json<serde_json::Value>>> {
-        let (c, call) = client(ctx)?;
-        Ok(c.find(
-            SERVICE,
-            &format!("/v1/trainings/{}/jsonld", segment(&id)),
-            call,
-        )
-        .await
-        .map_err(gql)?
-        .map(Json))
-    }
-
-    async fn training_provider(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Provider>> {
-        let (c, call) = client(ctx)?;
-        c.find(SERVICE, &format!("/v1/providers/{}", segment(&id)), call)
+        let (s, call) = services(ctx)?;
+        let Some(answer) = s
+            .catalogue
+            .training_json_ld(&call, id)
             .await
-            .map_err(gql)
+            .map_err(errors::client)?
+        else {
+            return Ok(None);
+        };
+        let document =
+            serde_json::from_slice(&answer.body).map_err(|e| errors::gql(AppError::internal(e)))?;
+        Ok(Some(Json(document)))
     }
 
-    /// Published educational modules.
+    /// A training provider (public); null when unknown.
+    async fn training_provider(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The provider's id.")] id: Uuid,
+    ) -> Result<Option<Provider>> {
+        ctx.data::<DataLoader<ProviderLoader>>()?.load_one(id).await
+    }
+
+    /// Published educational modules, in creation order, as a connection.
     async fn educational_modules(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Only modules on this topic of the shared vocabulary \
+                          (e.g. `generative_ai`).")]
         topic: Option<String>,
-        level: Option<Level>,
-        #[graphql(default = 20)] first: i32,
+        #[graphql(desc = "Only modules of this level.")] level: Option<Level>,
+        #[graphql(desc = "How many modules to return (1 to 100, 20 when absent).")] first: Option<
+            i32,
+        >,
+        #[graphql(
+            desc = "The cursor of the edge to continue after (from `pageInfo.endCursor` \
+                          or an edge's `cursor`)."
+        )]
         after: Option<String>,
-    ) -> Result<ModulePage> {
-        let (c, call) = client(ctx)?;
-        let path = format!(
-            "/v1/modules{}",
-            query_string(&[
-                ("topic", topic),
-                ("level", level.as_ref().and_then(enum_text)),
-                ("limit", Some(first.to_string())),
-                ("cursor", after),
-            ])
-        );
-        c.get(SERVICE, &path, call).await.map_err(gql)
+    ) -> Result<Page<EducationalModule>> {
+        let (s, call) = services(ctx)?;
+        let query = ModuleQuery {
+            topic,
+            level,
+            cursor: after.clone(),
+            limit: connection::first(first)?,
+        };
+        let page = s
+            .catalogue
+            .modules(&call, &query)
+            .await
+            .map_err(errors::client)?;
+        Ok(connection::connection(
+            page,
+            after.as_deref(),
+            |_, m| m.module.id.to_string(),
+            |data| EducationalModule { data },
+        ))
     }
 
+    /// An educational module: published ones to everyone, others to staff and their author;
+    /// null when unknown or not visible to the caller.
     async fn educational_module(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The module's id.")] id: Uuid,
     ) -> Result<Option<EducationalModule>> {
-        let (c, call) = client(ctx)?;
-        c.find(SERVICE, &format!("/v1/modules/{}", segment(&id)), call)
-            .await
-            .map_err(gql)
+        ctx.data::<DataLoader<ModuleLoader>>()?.load_one(id).await
     }
 }
 
@@ -386,172 +208,136 @@ pub struct CatalogueMutation;
 
 #[Object]
 impl CatalogueMutation {
-    /// Declares a training provider (its own SIRET for a provider, any for staff).
-    async fn create_provider(&self, ctx: &Context<'_>, input: ProviderInput) -> Result<Provider> {
-        let (c, call) = client(ctx)?;
-        required(
-            c.send(
-                Method::POST,
-                SERVICE,
-                "/v1/providers",
-                call,
-                Some(&to_value(&input)?),
-            )
-            .await,
-        )
+    /// Declares a training provider (its own SIRET for a provider, any for national staff).
+    /// A SIRET declared already is refused with `ALREADY_EXISTS`.
+    async fn create_provider(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The provider to declare.")] input: ProviderInput,
+    ) -> Result<Provider> {
+        let (s, call) = services(ctx)?;
+        s.catalogue
+            .create_provider(&call, &input)
+            .await
+            .map(|data| Provider { data })
+            .map_err(errors::client)
     }
 
-    /// Submits a programme for review.
-    async fn submit_training(&self, ctx: &Context<'_>, input: TrainingInput) -> Result<Training> {
-        let (c, call) = client(ctx)?;
-        required(
-            c.send(
-                Method::POST,
-                SERVICE,
-                "/v1/trainings",
-                call,
-                Some(&to_value(&input)?),
-            )
-            .await,
-        )
+    /// Submits a programme for review by national staff (a provider for its own SIRET, or
+    /// staff).
+    async fn submit_training(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The programme; `providerSiret` is required.")] input: TrainingInput,
+    ) -> Result<Training> {
+        let (s, call) = services(ctx)?;
+        s.catalogue
+            .submit_training(&call, &input)
+            .await
+            .map(|data| Training { data })
+            .map_err(errors::client)
     }
 
-    /// Edits a programme; a published one stays published and the change is audit-logged.
+    /// Edits a programme (national staff or its provider); a published one stays published
+    /// and the change is audit-logged, a rejected one goes back to review, a withdrawn one is
+    /// refused with `INVALID_TRANSITION`.
     async fn update_training(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The programme's id.")] id: Uuid,
+        #[graphql(desc = "Its new content, in full (`providerSiret` is ignored).")]
         input: TrainingInput,
     ) -> Result<Training> {
-        let (c, call) = client(ctx)?;
-        let mut body = to_value(&input)?;
-        if let Some(map) = body.as_object_mut() {
-            map.remove("provider_siret");
-        }
-        required(
-            c.send(
-                Method::PUT,
-                SERVICE,
-                &format!("/v1/trainings/{}", segment(&id)),
-                call,
-                Some(&body),
-            )
-            .await,
-        )
+        let (s, call) = services(ctx)?;
+        s.catalogue
+            .edit_training(&call, id, &input)
+            .await
+            .map(|data| Training { data })
+            .map_err(errors::client)
     }
 
-    /// Staff review (publish, reject with a reason) or withdrawal (staff or the provider).
+    /// National staff's review of a programme (publish, reject with a reason) or its
+    /// withdrawal (staff or the provider). A decision its status does not allow is refused
+    /// with `INVALID_TRANSITION`.
     async fn review_training(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        decision: ReviewDecision,
-        reason: Option<String>,
+        #[graphql(desc = "The programme's id.")] id: Uuid,
+        #[graphql(desc = "Publish, reject or withdraw.")] decision: ReviewDecision,
+        #[graphql(desc = "Why: required to reject (shown to the provider).")] reason: Option<
+            String,
+        >,
     ) -> Result<Training> {
-        let (c, call) = client(ctx)?;
-        let action = decision.action();
-        let body = serde_json::json!({ "reason": reason });
-        let body = (decision != ReviewDecision::Publish).then_some(body);
-        required(
-            c.send(
-                Method::POST,
-                SERVICE,
-                &format!("/v1/trainings/{}/{action}", segment(&id)),
-                call,
-                body.as_ref(),
-            )
-            .await,
-        )
+        let (s, call) = services(ctx)?;
+        s.catalogue
+            .review_training(&call, id, decision, reason)
+            .await
+            .map(|data| Training { data })
+            .map_err(errors::client)
     }
 
+    /// Submits an educational module for review (staff or providers).
     async fn submit_educational_module(
         &self,
         ctx: &Context<'_>,
-        input: ModuleInput,
+        #[graphql(desc = "The module.")] input: ModuleInput,
     ) -> Result<EducationalModule> {
-        let (c, call) = client(ctx)?;
-        required(
-            c.send(
-                Method::POST,
-                SERVICE,
-                "/v1/modules",
-                call,
-                Some(&to_value(&input)?),
-            )
-            .await,
-        )
+        let (s, call) = services(ctx)?;
+        s.catalogue
+            .submit_module(&call, &input)
+            .await
+            .map(|data| EducationalModule { data })
+            .map_err(errors::client)
     }
 
+    /// Edits an educational module (staff or its author); a published one is announced
+    /// again, a rejected one goes back to review, a withdrawn one is refused with
+    /// `INVALID_TRANSITION`.
     async fn update_educational_module(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        input: ModuleInput,
+        #[graphql(desc = "The module's id.")] id: Uuid,
+        #[graphql(desc = "Its new content, in full.")] input: ModuleInput,
     ) -> Result<EducationalModule> {
-        let (c, call) = client(ctx)?;
-        required(
-            c.send(
-                Method::PUT,
-                SERVICE,
-                &format!("/v1/modules/{}", segment(&id)),
-                call,
-                Some(&to_value(&input)?),
-            )
-            .await,
-        )
+        let (s, call) = services(ctx)?;
+        s.catalogue
+            .edit_module(&call, id, &input)
+            .await
+            .map(|data| EducationalModule { data })
+            .map_err(errors::client)
     }
 
+    /// Staff's review of an educational module (publish, reject with a reason, withdraw). A
+    /// decision its status does not allow is refused with `INVALID_TRANSITION`.
     async fn review_educational_module(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        decision: ReviewDecision,
-        reason: Option<String>,
+        #[graphql(desc = "The module's id.")] id: Uuid,
+        #[graphql(desc = "Publish, reject or withdraw.")] decision: ReviewDecision,
+        #[graphql(desc = "Why: required to reject (shown to the author).")] reason: Option<String>,
     ) -> Result<EducationalModule> {
-        let (c, call) = client(ctx)?;
-        let body = serde_json::json!({ "decision": decision.action(), "reason": reason });
-        required(
-            c.send(
-                Method::POST,
-                SERVICE,
-                &format!("/v1/modules/{}/review", segment(&id)),
-                call,
-                Some(&body),
-            )
-            .await,
-        )
+        let (s, call) = services(ctx)?;
+        let review = ModuleReviewInput { decision, reason };
+        s.catalogue
+            .review_module(&call, id, &review)
+            .await
+            .map(|data| EducationalModule { data })
+            .map_err(errors::client)
     }
 
-    /// Imports an LHEO document (national staff). Large files go through the REST endpoint,
-    /// which streams; this one suits files up to the request size limit.
-    async fn import_lheo(&self, ctx: &Context<'_>, content: String) -> Result<LheoImportSummary> {
-        let (c, call) = client(ctx)?;
-        c.upload(
-            SERVICE,
-            "/v1/trainings/import",
-            call,
-            "application/xml",
-            content,
-        )
-        .await
-        .map_err(gql)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn enums_travel_in_the_services_spelling() {
-        assert_eq!(
-            enum_text(&Audience::JobSeekers).as_deref(),
-            Some("job_seekers")
-        );
-        assert_eq!(enum_text(&Format::InPerson).as_deref(), Some("in_person"));
-        assert_eq!(
-            enum_text(&TrainingAccessibility::RgaaCompliant).as_deref(),
-            Some("rgaa_compliant")
-        );
+    /// Imports an LHEO document (national staff): LHEO is the national exchange format of
+    /// training offers; each valid offer becomes a published programme. Large files go
+    /// through the REST endpoint, which streams; this one suits files up to the request size
+    /// limit.
+    async fn import_lheo(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The LHEO document (XML, UTF-8).")] content: String,
+    ) -> Result<LheoImportSummary> {
+        let (s, call) = services(ctx)?;
+        s.catalogue
+            .import_lheo(&call, content.into_bytes())
+            .await
+            .map_err(errors::client)
     }
 }

@@ -15,7 +15,7 @@ impl GatewayConfig {
     /// Loads the platform keys and the gateway's own from the same layers. Two passes rather
     /// than `#[serde(flatten)]`, which would lose the path of a bad key in error messages.
     pub fn load(sources: &Sources) -> Result<Self, ConfigError> {
-        let platform: PlatformConfig = config::load(sources)?;
+        let platform = PlatformConfig::load(sources)?;
         let own: GatewaySettings = config::load(sources)?;
         Ok(Self {
             platform,

@@ -1,238 +1,158 @@
 //! AI Café sessions in GraphQL: publishing (one session or a series), registration and
-//! cancellation, waiting list, attendance reports, "my sessions", and a live seat count per
-//! session. Every resolver calls the events service; the subscription listens to the bus
-//! through [`crate::seats::SeatsHub`].
+//! cancellation, waiting list, attendance reports, "my sessions", the erasure of a citizen's
+//! registrations, and a live seat count per session. Every resolver calls the events service
+//! through its typed client; the shapes are the contract's (`cafeia_events_api`); lists are
+//! Relay connections (`crate::connection`); the subscription listens to the bus through
+//! [`crate::seats::SeatsHub`]. Sessions other types point to are loaded in batches by
+//! `crate::loaders::events`.
 
 use crate::{
-    catalogue::{Audience, Format, Level},
-    clients::{CallContext, ServiceClient},
-    errors::gql,
-    rest::{client, query_string, required, segment, to_value, wire_enum},
+    catalogue::EducationalModule,
+    documents,
+    facilitators::{FacilitatorProfile, Venue},
+    loaders::{
+        catalogue::ModuleLoader,
+        facilitators::{FacilitatorProfileLoader, VenueLoader},
+    },
+};
+use crate::{
+    connection::{self, Page},
+    errors::{client, gql},
+    rest::services,
     seats::SeatsHub,
 };
-use async_graphql::{Context, ID, InputObject, Json, Object, Result, SimpleObject, Subscription};
+use async_graphql::{
+    ComplexObject, Context, Object, Result, SimpleObject, Subscription, dataloader::DataLoader,
+};
+use cafeia_events_api::{
+    self as api, AttendanceInput, AttendanceView, CancelInput, ListQuery, PageQuery, PrivateFeed,
+    Recurrence, RegistrationInput, RegistrationView, RollEntry, SeriesInput, SessionInput,
+    SessionStatus, SessionView, TokenInput, messages::SeatsChanged,
+};
 use cafeia_platform::AppError;
-use chrono::{DateTime, FixedOffset, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use futures::{Stream, StreamExt};
-use reqwest::Method;
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use tokio::sync::broadcast::error::RecvError;
+use uuid::Uuid;
 
-const SERVICE: &str = "events";
-
-wire_enum!(SessionStatus {
-    Draft,
-    Published,
-    Cancelled,
-    Completed
-});
-wire_enum!(RegistrationStatus {
-    Confirmed,
-    Waitlisted,
-    Cancelled,
-    Attended,
-    NoShow
-});
-wire_enum!(
-    /// Open: registration online, seats counted. On-site only: people just come.
-    RegistrationMode { Open, OnSiteOnly }
-);
-wire_enum!(SessionAccessibility {
-    Wheelchair,
-    Lsf,
-    HearingLoop,
-    EasyRead
-});
-wire_enum!(Frequency { Weekly, Monthly });
-
-#[derive(SimpleObject, Deserialize)]
-pub struct SessionPlace {
-    pub venue_id: ID,
-    pub name: String,
-    pub address: String,
-    pub insee: String,
-    pub departement: String,
-    pub region: String,
-    pub latitude: f64,
-    pub longitude: f64,
-}
-
-#[derive(SimpleObject, Deserialize)]
-pub struct FacilitatorRef {
-    pub id: ID,
-    pub display_name: Option<String>,
-}
-
-/// An AI Café session. `onlineUrl` only for its facilitators, staff and people registered.
-#[derive(SimpleObject, Deserialize)]
+/// An AI Café session ("Café IA"): a short, free gathering, in person or online, where a
+/// facilitator (animateur·rice) helps people discover AI. `startsAt` and `endsAt` are UTC
+/// instants, to be shown in the session's `timezone`; `onlineUrl` is given only to its
+/// facilitators, staff and the people holding a seat.
+#[derive(SimpleObject, Clone)]
+#[graphql(complex, name = "Session")]
 pub struct Session {
-    pub id: ID,
-    pub series_id: Option<ID>,
-    pub title: String,
-    pub description: String,
-    pub status: SessionStatus,
-    pub status_reason: Option<String>,
-    pub facilitator: FacilitatorRef,
-    pub co_facilitators: Vec<ID>,
-    pub modules: Vec<ID>,
-    pub topics: Vec<String>,
-    pub format: Format,
-    pub place: Option<SessionPlace>,
-    pub online_url: Option<String>,
-    /// Local time with its offset, in `timezone`.
-    pub starts_at: DateTime<FixedOffset>,
-    pub ends_at: DateTime<FixedOffset>,
-    pub timezone: String,
-    pub capacity: Option<i32>,
-    pub confirmed: i32,
-    pub waitlisted: i32,
-    pub seats_left: Option<i32>,
-    pub waitlist_enabled: bool,
-    pub registration_mode: RegistrationMode,
-    pub registration_open: bool,
-    pub audiences: Vec<Audience>,
-    pub level: Level,
-    pub languages: Vec<String>,
-    pub accessibility: Vec<SessionAccessibility>,
+    #[graphql(flatten)]
+    pub data: SessionView,
 }
 
-#[derive(SimpleObject, Deserialize)]
-pub struct SessionPage {
-    pub items: Vec<Session>,
-    pub next_cursor: Option<String>,
+/// Fields of a session that come from other services (its venue, its facilitators' public
+/// profiles, its educational modules), through the per-request loaders: a page of sessions
+/// costs one call per kind, whatever its length.
+#[ComplexObject]
+impl Session {
+    /// Where it takes place (in-person and hybrid sessions); null for an online session, or a
+    /// venue no longer listed.
+    async fn venue(&self, ctx: &Context<'_>) -> Result<Option<Venue>> {
+        let Some(place) = &self.data.place else {
+            return Ok(None);
+        };
+        ctx.data::<DataLoader<VenueLoader>>()?
+            .load_one(place.venue_id)
+            .await
+    }
+
+    /// Who runs it: the lead facilitator first, then the co-facilitators (public profiles;
+    /// an erased facilitator is left out).
+    async fn facilitators(&self, ctx: &Context<'_>) -> Result<Vec<FacilitatorProfile>> {
+        let ids: Vec<Uuid> = std::iter::once(self.data.facilitator.id)
+            .chain(self.data.co_facilitators.iter().copied())
+            .collect();
+        let mut found = ctx
+            .data::<DataLoader<FacilitatorProfileLoader>>()?
+            .load_many(ids.iter().copied())
+            .await?;
+        Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+    }
+
+    /// The educational modules of the catalogue it uses, in the facilitator's order (those
+    /// the caller may not see, or withdrawn since, are left out).
+    async fn modules(&self, ctx: &Context<'_>) -> Result<Vec<EducationalModule>> {
+        let mut found = ctx
+            .data::<DataLoader<ModuleLoader>>()?
+            .load_many(self.data.modules.iter().copied())
+            .await?;
+        Ok(self
+            .data
+            .modules
+            .iter()
+            .filter_map(|id| found.remove(id))
+            .collect())
+    }
+
+    /// Its iCalendar file (`.ics`, to add to a calendar): a path on this API's host.
+    async fn ical_url(&self) -> String {
+        documents::session_ical_path(self.data.id)
+    }
+
+    /// Its schema.org `Event` as JSON-LD, for search engines: a path on this API's host.
+    async fn json_ld_url(&self) -> String {
+        documents::session_jsonld_path(self.data.id)
+    }
 }
 
-#[derive(SimpleObject, Deserialize)]
+impl From<SessionView> for Session {
+    fn from(data: SessionView) -> Self {
+        Self { data }
+    }
+}
+
+fn sessions_of(views: Vec<SessionView>) -> Vec<Session> {
+    views.into_iter().map(Session::from).collect()
+}
+
+/// The sessions of a new series.
+#[derive(SimpleObject)]
 pub struct Series {
-    pub series_id: ID,
+    /// The series: every occurrence carries it as `seriesId`.
+    pub series_id: Uuid,
+    /// Its occurrences, in order; each one is a session of its own.
     pub sessions: Vec<Session>,
 }
 
-#[derive(SimpleObject, Deserialize)]
-pub struct Registration {
-    pub id: ID,
-    pub session_id: ID,
-    pub status: RegistrationStatus,
-    /// 1 = next to get a seat.
-    pub waitlist_position: Option<i64>,
-    /// Given once, to people registering without an account: keep it to cancel.
-    pub cancellation_token: Option<String>,
-    pub created_at: DateTime<Utc>,
+impl From<api::SeriesView> for Series {
+    fn from(series: api::SeriesView) -> Self {
+        Self {
+            series_id: series.series_id,
+            sessions: sessions_of(series.sessions),
+        }
+    }
 }
 
-#[derive(SimpleObject, Deserialize)]
+/// A citizen's registration with its session.
+#[derive(SimpleObject)]
 pub struct MyRegistration {
-    pub registration: Registration,
+    /// The registration.
+    pub registration: RegistrationView,
+    /// Its session (with the online link once the seat is confirmed).
     pub session: Session,
 }
 
-/// One line of a session's roll (its facilitators and staff only).
-#[derive(SimpleObject, Deserialize)]
-pub struct RollEntry {
-    pub id: ID,
-    pub status: RegistrationStatus,
-    pub waitlist_position: Option<i64>,
-    pub name: Option<String>,
-    pub email: Option<String>,
-    pub signed_in: bool,
-    pub created_at: DateTime<Utc>,
+impl From<api::MyRegistration> for MyRegistration {
+    fn from(mine: api::MyRegistration) -> Self {
+        Self {
+            registration: mine.registration,
+            session: Session::from(mine.session),
+        }
+    }
 }
 
-#[derive(SimpleObject, Deserialize)]
-pub struct AttendanceReport {
-    pub session_id: ID,
-    pub version: i32,
-    pub registered: i32,
-    pub attended: i32,
-    pub no_shows: i32,
-    pub walk_ins: i32,
-    pub first_timers: i32,
-    pub age_bands: Json<BTreeMap<String, i32>>,
-    pub occupations: Json<BTreeMap<String, i32>>,
-    pub reported_at: DateTime<Utc>,
-    pub correctable_until: DateTime<Utc>,
-}
-
-#[derive(SimpleObject, Deserialize)]
-pub struct PrivateCalendar {
-    /// Path of the private iCalendar feed; asking again replaces it.
-    pub path: String,
-}
-
-/// Seats of one session, now.
-#[derive(SimpleObject, Clone)]
-pub struct Seats {
-    pub session_id: ID,
-    pub capacity: Option<i32>,
-    pub confirmed: i32,
-    pub waitlisted: i32,
-    pub seats_left: Option<i32>,
-}
-
-/// A session as a facilitator describes it; times are local wall-clock times in `timezone`.
-#[derive(InputObject, Serialize)]
-pub struct SessionInput {
-    pub title: String,
-    #[graphql(default)]
-    pub description: String,
-    #[graphql(default)]
-    pub modules: Vec<ID>,
-    #[graphql(default)]
-    pub topics: Vec<String>,
-    #[graphql(default)]
-    pub co_facilitators: Vec<ID>,
-    pub format: Format,
-    pub venue_id: Option<ID>,
-    pub online_url: Option<String>,
-    /// e.g. `2027-03-18T18:00:00`
-    pub starts_at: NaiveDateTime,
-    pub ends_at: NaiveDateTime,
-    #[graphql(default_with = "\"Europe/Paris\".to_string()")]
-    pub timezone: String,
-    pub capacity: Option<i32>,
-    #[graphql(default_with = "vec![Audience::GeneralPublic]")]
-    pub audiences: Vec<Audience>,
-    #[graphql(default_with = "Level::Discovery")]
-    pub level: Level,
-    #[graphql(default_with = "vec![\"fr\".to_string()]")]
-    pub languages: Vec<String>,
-    #[graphql(default)]
-    pub accessibility: Vec<SessionAccessibility>,
-    #[graphql(default_with = "RegistrationMode::Open")]
-    pub registration_mode: RegistrationMode,
-    #[graphql(default = true)]
-    pub waitlist: bool,
-}
-
-#[derive(InputObject, Serialize)]
-pub struct RecurrenceInput {
-    pub frequency: Frequency,
-    pub count: u32,
-    #[graphql(default = 1)]
-    pub interval: u32,
-}
-
-#[derive(InputObject, Serialize)]
-pub struct RollCallInput {
-    pub registration_id: ID,
-    pub attended: bool,
-}
-
-/// Who came. Registrations not listed count as no-shows; aggregates are anonymous counts.
-#[derive(InputObject, Serialize)]
-pub struct AttendanceInput {
-    #[graphql(default)]
-    pub registrations: Vec<RollCallInput>,
-    #[graphql(default)]
-    pub walk_ins: i32,
-    pub first_timers: i32,
-    /// Counts per age band: `under_18`, `18_24`, `25_39`, `40_59`, `60_74`, `75_plus`.
-    #[graphql(default)]
-    pub age_bands: Json<BTreeMap<String, i32>>,
-    /// Counts per occupation: `student`, `employee`, `job_seeker`, `retired`, `other`.
-    #[graphql(default)]
-    pub occupations: Json<BTreeMap<String, i32>>,
+/// One page of a list that takes no filter, as the service reads it.
+fn page_query(first: Option<i32>, after: Option<&str>) -> Result<PageQuery> {
+    Ok(PageQuery {
+        cursor: after.map(str::to_owned),
+        limit: connection::first(first)?,
+    })
 }
 
 #[derive(Default)]
@@ -240,224 +160,353 @@ pub struct EventsQuery;
 
 #[Object]
 impl EventsQuery {
-    /// A session (drafts only for their facilitators and staff).
-    async fn session(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Session>> {
-        let (c, call) = client(ctx)?;
-        c.find(SERVICE, &format!("/v1/sessions/{}", segment(&id)), call)
-            .await
-            .map_err(gql)
+    /// A session, or null when unknown (drafts only for their facilitators and staff).
+    async fn session(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The session.")] id: Uuid,
+    ) -> Result<Option<Session>> {
+        let (s, call) = services(ctx)?;
+        let found = s.events.session(&call, id).await.map_err(client)?;
+        Ok(found.map(Session::from))
     }
 
-    /// Published sessions (or cancelled/completed ones with `status`), stable cursor pages.
+    /// Published sessions (or cancelled / completed ones with `status`), in creation order,
+    /// as a connection whose `totalCount` counts the whole filtered list.
     #[allow(clippy::too_many_arguments)]
     async fn sessions(
         &self,
         ctx: &Context<'_>,
-        departement: Option<String>,
-        topic: Option<String>,
+        #[graphql(desc = "INSEE code of the département (e.g. `69`, `2A`).")] departement: Option<
+            String,
+        >,
+        #[graphql(desc = "A topic of the shared vocabulary (e.g. `what_is_ai`).")] topic: Option<
+            String,
+        >,
+        #[graphql(desc = "Sessions starting at or after this instant (UTC); default now.")]
         from: Option<DateTime<Utc>>,
-        to: Option<DateTime<Utc>>,
-        series_id: Option<ID>,
+        #[graphql(desc = "Sessions starting before this instant (UTC).")] to: Option<DateTime<Utc>>,
+        #[graphql(desc = "Only the occurrences of this series.")] series_id: Option<Uuid>,
+        #[graphql(
+            desc = "`PUBLISHED` (default), `CANCELLED` or `COMPLETED`; drafts are never \
+                          public."
+        )]
         status: Option<SessionStatus>,
-        cursor: Option<String>,
-        limit: Option<u64>,
-    ) -> Result<SessionPage> {
-        let (c, call) = client(ctx)?;
-        let q = query_string(&[
-            ("departement", departement),
-            ("topic", topic),
-            ("from", from.map(|t| t.to_rfc3339())),
-            ("to", to.map(|t| t.to_rfc3339())),
-            ("series_id", series_id.map(|s| s.to_string())),
-            ("status", status.and_then(|s| crate::rest::enum_text(&s))),
-            ("cursor", cursor),
-            ("limit", limit.map(|l| l.to_string())),
-        ]);
-        c.get(SERVICE, &format!("/v1/sessions{q}"), call)
+        #[graphql(desc = "Page size, 1 to 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "The cursor of the edge to continue after.")] after: Option<String>,
+    ) -> Result<Page<Session>> {
+        let query = ListQuery {
+            departement,
+            topic,
+            from,
+            to,
+            series_id,
+            status,
+            cursor: after.clone(),
+            limit: connection::first(first)?,
+        };
+        let (s, call) = services(ctx)?;
+        let page = s.events.sessions(&call, &query).await.map_err(client)?;
+        Ok(connection::connection(
+            page,
+            after.as_deref(),
+            |_, v| v.id.to_string(),
+            Session::from,
+        ))
+    }
+
+    /// The sessions the signed-in facilitator runs or co-runs, drafts included, soonest
+    /// first.
+    async fn my_sessions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, 1 to 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "The cursor of the edge to continue after.")] after: Option<String>,
+    ) -> Result<Page<Session>> {
+        let query = page_query(first, after.as_deref())?;
+        let (s, call) = services(ctx)?;
+        let page = s.events.my_sessions(&call, &query).await.map_err(client)?;
+        Ok(connection::connection(
+            page,
+            after.as_deref(),
+            |_, v| v.id.to_string(),
+            Session::from,
+        ))
+    }
+
+    /// The signed-in citizen's registrations, soonest session first.
+    async fn my_registrations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, 1 to 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "The cursor of the edge to continue after.")] after: Option<String>,
+    ) -> Result<Page<MyRegistration>> {
+        let query = page_query(first, after.as_deref())?;
+        let (s, call) = services(ctx)?;
+        let page = s
+            .events
+            .my_registrations(&call, &query)
             .await
-            .map_err(gql)
+            .map_err(client)?;
+        Ok(connection::connection(
+            page,
+            after.as_deref(),
+            |_, r| r.registration.id.to_string(),
+            MyRegistration::from,
+        ))
     }
 
-    /// The sessions the signed-in facilitator runs or co-runs, drafts included.
-    async fn my_sessions(&self, ctx: &Context<'_>) -> Result<Vec<Session>> {
-        let (c, call) = client(ctx)?;
-        c.get(SERVICE, "/v1/me/sessions", call).await.map_err(gql)
-    }
-
-    /// The signed-in citizen's registrations.
-    async fn my_registrations(&self, ctx: &Context<'_>) -> Result<Vec<MyRegistration>> {
-        let (c, call) = client(ctx)?;
-        c.get(SERVICE, "/v1/me/registrations", call)
+    /// Who registered to a session, in arrival order (its facilitators and staff covering
+    /// it); a popular session's roll runs over many pages.
+    async fn session_roll(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The session.")] session_id: Uuid,
+        #[graphql(desc = "Page size, 1 to 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "The cursor of the edge to continue after.")] after: Option<String>,
+    ) -> Result<Page<RollEntry>> {
+        let query = page_query(first, after.as_deref())?;
+        let (s, call) = services(ctx)?;
+        let page = s
+            .events
+            .roll(&call, session_id, &query)
             .await
-            .map_err(gql)
+            .map_err(client)?;
+        Ok(connection::connection(
+            page,
+            after.as_deref(),
+            |_, r| r.id.to_string(),
+            |r| r,
+        ))
     }
 
-    /// Who registered to a session (its facilitators and staff).
-    async fn session_roll(&self, ctx: &Context<'_>, session_id: ID) -> Result<Vec<RollEntry>> {
-        let (c, call) = client(ctx)?;
-        c.get(
-            SERVICE,
-            &format!("/v1/sessions/{}/registrations", segment(&session_id)),
-            call,
-        )
-        .await
-        .map_err(gql)
-    }
-
-    /// A session's attendance report (its facilitators and staff).
+    /// A session's attendance report, or null before the first one (its facilitators and
+    /// staff).
     async fn attendance(
         &self,
         ctx: &Context<'_>,
-        session_id: ID,
-    ) -> Result<Option<AttendanceReport>> {
-        let (c, call) = client(ctx)?;
-        c.find(
-            SERVICE,
-            &format!("/v1/sessions/{}/attendance", segment(&session_id)),
-            call,
-        )
-        .await
-        .map_err(gql)
+        #[graphql(desc = "The session.")] session_id: Uuid,
+    ) -> Result<Option<AttendanceView>> {
+        let (s, call) = services(ctx)?;
+        s.events.attendance(&call, session_id).await.map_err(client)
     }
 }
 
 #[derive(Default)]
 pub struct EventsMutation;
 
-async fn send<T: for<'de> Deserialize<'de>>(
-    ctx: &Context<'_>,
-    method: Method,
-    path: &str,
-    body: Option<serde_json::Value>,
-) -> Result<T> {
-    let (c, call) = client(ctx)?;
-    required(c.send(method, SERVICE, path, call, body.as_ref()).await)
-}
-
 #[Object]
 impl EventsMutation {
-    /// Creates a session (a draft, or published at once with `publish`: verified facilitators).
+    /// Creates a session: a draft, or published at once with `publish` (verified facilitators
+    /// only). Its times are local wall-clock times in its `timezone`.
     async fn create_session(
         &self,
         ctx: &Context<'_>,
-        input: SessionInput,
-        #[graphql(default)] publish: bool,
+        #[graphql(desc = "The session as its facilitator describes it.")] input: SessionInput,
+        #[graphql(default, desc = "Publish at once (verified facilitators only).")] publish: bool,
     ) -> Result<Session> {
-        let path = format!("/v1/sessions?publish={publish}");
-        send(ctx, Method::POST, &path, Some(to_value(&input)?)).await
+        let (s, call) = services(ctx)?;
+        let created = s.events.create_session(&call, &input, publish).await;
+        created.map(Session::from).map_err(client)
     }
 
-    /// Creates a weekly or monthly series in one call; each occurrence is its own session.
+    /// Creates a weekly or monthly series in one call; each occurrence is its own session,
+    /// at the same local wall-clock time (kept across daylight-saving changes).
     async fn create_series(
         &self,
         ctx: &Context<'_>,
-        session: SessionInput,
-        recurrence: RecurrenceInput,
-        #[graphql(default)] publish: bool,
+        #[graphql(desc = "The first occurrence.")] session: SessionInput,
+        #[graphql(desc = "How it repeats.")] recurrence: Recurrence,
+        #[graphql(
+            default,
+            desc = "Publish every occurrence at once (verified facilitators \
+                                   only)."
+        )]
+        publish: bool,
     ) -> Result<Series> {
-        let body = serde_json::json!({
-            "session": to_value(&session)?,
-            "recurrence": to_value(&recurrence)?,
-            "publish": publish,
-        });
-        send(ctx, Method::POST, "/v1/series", Some(body)).await
+        let input = SeriesInput {
+            session,
+            recurrence,
+            publish,
+        };
+        let (s, call) = services(ctx)?;
+        let series = s
+            .events
+            .create_series(&call, &input)
+            .await
+            .map_err(client)?;
+        Ok(series.into())
     }
 
-    /// Replaces a session's description (capacity may not go below the confirmed seats).
+    /// Replaces the description of a session that has not started (its facilitator only); the
+    /// capacity may not go below the confirmed seats, and a larger one gives seats to the
+    /// waiting list.
     async fn update_session(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        input: SessionInput,
+        #[graphql(desc = "The session.")] id: Uuid,
+        #[graphql(desc = "Its new description, in full.")] input: SessionInput,
     ) -> Result<Session> {
-        let path = format!("/v1/sessions/{}", segment(&id));
-        send(ctx, Method::PUT, &path, Some(to_value(&input)?)).await
+        let (s, call) = services(ctx)?;
+        let updated = s.events.update_session(&call, id, &input).await;
+        updated.map(Session::from).map_err(client)
     }
 
-    async fn publish_session(&self, ctx: &Context<'_>, id: ID) -> Result<Session> {
-        let path = format!("/v1/sessions/{}/publish", segment(&id));
-        send(ctx, Method::POST, &path, None).await
+    /// Publishes a draft that has not started (its facilitator, verified).
+    async fn publish_session(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The draft.")] id: Uuid,
+    ) -> Result<Session> {
+        let (s, call) = services(ctx)?;
+        let published = s.events.publish_session(&call, id).await;
+        published.map(Session::from).map_err(client)
     }
 
-    /// Cancels a session; everyone registered is told.
-    async fn cancel_session(&self, ctx: &Context<'_>, id: ID, reason: String) -> Result<Session> {
-        let path = format!("/v1/sessions/{}/cancel", segment(&id));
-        let body = serde_json::json!({ "reason": reason });
-        send(ctx, Method::POST, &path, Some(body)).await
+    /// Cancels a session before its end (its facilitator, or staff covering its territory);
+    /// everyone registered is told.
+    async fn cancel_session(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The session.")] id: Uuid,
+        #[graphql(desc = "Why, told to everyone registered (500 characters at most).")]
+        reason: String,
+    ) -> Result<Session> {
+        let (s, call) = services(ctx)?;
+        let cancelled = s
+            .events
+            .cancel_session(&call, id, &CancelInput { reason })
+            .await;
+        cancelled.map(Session::from).map_err(client)
     }
 
-    async fn complete_session(&self, ctx: &Context<'_>, id: ID) -> Result<Session> {
-        let path = format!("/v1/sessions/{}/complete", segment(&id));
-        send(ctx, Method::POST, &path, None).await
+    /// Marks a published session that has started as held (its facilitators).
+    async fn complete_session(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The session.")] id: Uuid,
+    ) -> Result<Session> {
+        let (s, call) = services(ctx)?;
+        let completed = s.events.complete_session(&call, id).await;
+        completed.map(Session::from).map_err(client)
     }
 
-    /// Registers: signed in (nothing else asked), or with an email and explicit consent.
+    /// Registers: signed in (nothing else asked), or with an email and explicit consent. A
+    /// seat while some are free, then the waiting list in arrival order.
     async fn register(
         &self,
         ctx: &Context<'_>,
-        session_id: ID,
+        #[graphql(desc = "The session.")] session_id: Uuid,
+        #[graphql(desc = "Required without an account; never asked of signed-in citizens.")]
         email: Option<String>,
-        name: Option<String>,
-        #[graphql(default)] consent: bool,
-    ) -> Result<Registration> {
-        let path = format!("/v1/sessions/{}/registrations", segment(&session_id));
-        let mut body = serde_json::Map::new();
-        if let Some(e) = email {
-            body.insert("email".into(), e.into());
-        }
-        if let Some(n) = name {
-            body.insert("name".into(), n.into());
-        }
-        if consent {
-            body.insert("consent".into(), true.into());
-        }
-        send(ctx, Method::POST, &path, Some(body.into())).await
+        #[graphql(desc = "Optional, without an account.")] name: Option<String>,
+        #[graphql(
+            default,
+            desc = "Consent to keep the email and name until the session is over (required \
+                    without an account)."
+        )]
+        consent: bool,
+    ) -> Result<RegistrationView> {
+        let input = RegistrationInput {
+            email,
+            name,
+            consent,
+        };
+        let (s, call) = services(ctx)?;
+        s.events
+            .register(&call, session_id, &input)
+            .await
+            .map_err(client)
     }
 
-    /// Cancels the signed-in citizen's registration.
-    async fn cancel_registration(&self, ctx: &Context<'_>, id: ID) -> Result<Registration> {
-        let path = format!("/v1/registrations/{}", segment(&id));
-        send(ctx, Method::DELETE, &path, None).await
+    /// Cancels the signed-in citizen's registration (before the session starts).
+    async fn cancel_registration(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The registration.")] id: Uuid,
+    ) -> Result<RegistrationView> {
+        let (s, call) = services(ctx)?;
+        s.events
+            .cancel_registration(&call, id)
+            .await
+            .map_err(client)
     }
 
     /// Cancels a registration made without an account, with its private token.
     async fn cancel_registration_with_token(
         &self,
         ctx: &Context<'_>,
-        token: String,
-    ) -> Result<Registration> {
-        let body = serde_json::json!({ "token": token });
-        send(ctx, Method::POST, "/v1/registrations/cancel", Some(body)).await
+        #[graphql(desc = "The cancellation token given at registration.")] token: String,
+    ) -> Result<RegistrationView> {
+        let (s, call) = services(ctx)?;
+        s.events
+            .cancel_registration_with_token(&call, &TokenInput { token })
+            .await
+            .map_err(client)
     }
 
-    /// Reports attendance, or corrects the report (within 7 days; replaces it).
+    /// Erases the signed-in citizen's registrations (GDPR erasure): those still to come are
+    /// cancelled, the account link is removed from every one (the anonymous rows stay for the
+    /// counts), and their private calendar feed stops working. Answers true.
+    async fn erase_my_registrations(&self, ctx: &Context<'_>) -> Result<bool> {
+        let (s, call) = services(ctx)?;
+        s.events
+            .erase_my_registrations(&call)
+            .await
+            .map_err(client)?;
+        Ok(true)
+    }
+
+    /// Erases the email and name of a registration made without an account, with its private
+    /// token (GDPR erasure); cancelled first if still to come. Answers true.
+    async fn erase_registrations_with_token(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The cancellation token given at registration.")] token: String,
+    ) -> Result<bool> {
+        let (s, call) = services(ctx)?;
+        s.events
+            .erase_registration_with_token(&call, &TokenInput { token })
+            .await
+            .map_err(client)?;
+        Ok(true)
+    }
+
+    /// Reports attendance once the session has started, or corrects the report (until 7 days
+    /// after its end; a correction replaces it). The session is completed by it.
     async fn report_attendance(
         &self,
         ctx: &Context<'_>,
-        session_id: ID,
-        input: AttendanceInput,
-    ) -> Result<AttendanceReport> {
-        let path = format!("/v1/sessions/{}/attendance", segment(&session_id));
-        send(ctx, Method::PUT, &path, Some(to_value(&input)?)).await
+        #[graphql(desc = "The session.")] session_id: Uuid,
+        #[graphql(desc = "Who came, and the anonymous aggregates.")] input: AttendanceInput,
+    ) -> Result<AttendanceView> {
+        let (s, call) = services(ctx)?;
+        s.events
+            .report_attendance(&call, session_id, &input)
+            .await
+            .map_err(client)
     }
 
-    /// Creates (or replaces) the signed-in citizen's private calendar feed.
-    async fn create_private_calendar(&self, ctx: &Context<'_>) -> Result<PrivateCalendar> {
-        send(ctx, Method::POST, "/v1/me/calendar", None).await
+    /// Creates (or replaces) the signed-in citizen's private calendar feed; its `path` is the
+    /// gateway's (`/calendars/private/{token}.ics`).
+    async fn create_private_calendar(&self, ctx: &Context<'_>) -> Result<PrivateFeed> {
+        let (s, call) = services(ctx)?;
+        let feed = s
+            .events
+            .create_private_calendar(&call)
+            .await
+            .map_err(client)?;
+        let path = crate::documents::private_calendar_path(&feed.path).ok_or_else(|| {
+            client(cafeia_api::client::ClientError::BadAnswer(
+                "private calendar path of an unexpected shape".into(),
+            ))
+        })?;
+        Ok(PrivateFeed { path })
     }
 }
 
 #[derive(Default)]
 pub struct EventsSubscription;
-
-#[derive(Deserialize)]
-struct SeatsNow {
-    id: ID,
-    capacity: Option<i32>,
-    confirmed: i32,
-    waitlisted: i32,
-    seats_left: Option<i32>,
-}
 
 #[Subscription]
 impl EventsSubscription {
@@ -465,49 +514,34 @@ impl EventsSubscription {
     async fn seats(
         &self,
         ctx: &Context<'_>,
-        session_id: ID,
-    ) -> Result<impl Stream<Item = Seats> + use<>> {
-        let hub = ctx.data::<SeatsHub>()?.clone();
-        let client = ctx.data::<ServiceClient>()?.clone();
+        #[graphql(desc = "The session.")] session_id: Uuid,
+    ) -> Result<impl Stream<Item = SeatsChanged> + use<>> {
+        let id = session_id;
+        let hub = ctx.data::<SeatsHub>()?;
         // Listen before reading, so no change between the two is missed.
         let updates = hub.watch();
-        let now: SeatsNow = client
-            .find(
-                SERVICE,
-                &format!("/v1/sessions/{}", segment(&session_id)),
-                &CallContext::default(),
-            )
+        let (s, call) = services(ctx)?;
+        let now = s
+            .events
+            .session(&call, id)
             .await
-            .map_err(gql)?
+            .map_err(client)?
             .ok_or_else(|| gql(AppError::not_found("session inconnue")))?;
-        let first = Seats {
-            session_id: now.id.clone(),
+        let first = SeatsChanged {
+            session_id: now.id,
             capacity: now.capacity,
             confirmed: now.confirmed,
             waitlisted: now.waitlisted,
             seats_left: now.seats_left,
         };
-        let id = now.id.to_string();
-        let changes = futures::stream::unfold(updates, move |mut rx| {
-            let id = id.clone();
-            async move {
-                loop {
-                    match rx.recv().await {
-                        Ok(u) if u.session_id.to_string() == id => {
-                            let seats = Seats {
-                                session_id: ID(id),
-                                capacity: u.capacity,
-                                confirmed: u.confirmed,
-                                waitlisted: u.waitlisted,
-                                seats_left: u.seats_left,
-                            };
-                            return Some((seats, rx));
-                        }
-                        // Another session, or this subscriber fell behind: the next change
-                        // carries the full counts anyway.
-                        Ok(_) | Err(RecvError::Lagged(_)) => continue,
-                        Err(RecvError::Closed) => return None,
-                    }
+        let changes = futures::stream::unfold(updates, move |mut rx| async move {
+            loop {
+                match rx.recv().await {
+                    Ok(seats) if seats.session_id == id => return Some((seats, rx)),
+                    // Another session, or this subscriber fell behind: the next change
+                    // carries the full counts anyway.
+                    Ok(_) | Err(RecvError::Lagged(_)) => continue,
+                    Err(RecvError::Closed) => return None,
                 }
             }
         });

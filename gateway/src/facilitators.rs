@@ -1,248 +1,159 @@
 //! The facilitator network in GraphQL: profiles, staff decisions, directory, organisations,
-//! venues, venue import, and gazetteer look-ups. Every resolver calls the facilitators service.
+//! venues, venue import, and gazetteer look-ups. Every resolver calls the facilitators service
+//! through its typed client; the shapes are the service's contract (`cafeia_facilitators_api`).
+//! Venues and public profiles by id go through the request's loaders
+//! (`crate::loaders::facilitators`), so a request asking for many makes one call per kind.
 
 use crate::{
-    errors::gql,
-    rest::{client, enum_text, query_string, required, segment, to_value},
+    connection::{self, Page},
+    documents, errors,
+    events::Session,
+    loaders::{
+        events::{FacilitatorSessionsLoader, VenueSessionsLoader},
+        facilitators::{FacilitatorProfileLoader, VenueLoader},
+    },
+    rest::services,
 };
-use async_graphql::{Context, Enum, ID, InputObject, Json, Object, Result, SimpleObject};
-use cafeia_platform::AppError;
-use chrono::{DateTime, NaiveDate, Utc};
-use reqwest::Method;
-use serde::{Deserialize, Serialize};
+use async_graphql::{
+    ComplexObject, Context, InputObject, Json, Object, Result, SimpleObject, dataloader::DataLoader,
+};
+use cafeia_facilitators_api::{
+    AuditEntry, Commune, DecisionInput, FacilitatorCount, FacilitatorKind, FacilitatorListQuery,
+    FacilitatorProfileInput, FacilitatorProfileView, FacilitatorStatus, FacilitatorView, GeoPoint,
+    MyVenuesQuery, OrganisationInput, OrganisationListQuery, OrganisationView, VenueFileFormat,
+    VenueImportReport, VenueInput, VenueListQuery, VenueView,
+};
+use uuid::Uuid;
 
-const SERVICE: &str = "facilitators";
+// `Facilitator`, `FacilitatorProfile`, `Organisation` and `Venue` wrap the contract's views
+// (their fields, flattened); fields that join them to other data are resolved in their
+// `ComplexObject`.
 
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FacilitatorKind {
-    ConseillerNumerique,
-    MediateurNumerique,
-    Bibliothecaire,
-    Benevole,
-    Formateur,
-    AgentPublic,
-}
-
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FacilitatorStatus {
-    Pending,
-    Verified,
-    Suspended,
-}
-
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OrganisationKind {
-    FranceServices,
-    Mediatheque,
-    Association,
-    Collectivite,
-    Entreprise,
-    EtablissementScolaire,
-    TiersLieu,
-    AutreStructurePublique,
-}
-
-/// A facilitator (staff and the person themself see the email).
-#[derive(SimpleObject, Deserialize, Clone)]
+/// A facilitator (animateur, animatrice: a person who runs AI Cafés), as staff and the person
+/// themself see them: the email and a suspension's reason included.
+#[derive(SimpleObject, Clone)]
+#[graphql(complex, name = "Facilitator")]
 pub struct Facilitator {
-    pub id: ID,
-    pub display_name: String,
-    pub email: Option<String>,
-    pub kind: FacilitatorKind,
-    pub organisation_id: Option<ID>,
-    /// INSEE codes served (communes or départements).
-    pub territories: Vec<String>,
-    pub departements: Vec<String>,
-    pub regions: Vec<String>,
-    pub topics: Vec<String>,
-    pub languages: Vec<String>,
-    pub training_completed_on: Option<NaiveDate>,
-    pub status: FacilitatorStatus,
-    pub status_reason: Option<String>,
-    /// Set on proximity searches.
-    pub distance_km: Option<f64>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    #[graphql(flatten)]
+    pub data: FacilitatorView,
 }
 
-#[derive(SimpleObject, Deserialize)]
-pub struct FacilitatorPage {
-    pub items: Vec<Facilitator>,
-    pub next_cursor: Option<String>,
+#[ComplexObject]
+impl Facilitator {
+    /// The upcoming published sessions they run or co-run, soonest first (at most 20).
+    async fn sessions(&self, ctx: &Context<'_>) -> Result<Vec<Session>> {
+        upcoming_of(ctx, self.data.id).await
+    }
+
+    /// Their sessions as an iCalendar feed: a path on this API's host.
+    async fn ical_url(&self) -> String {
+        documents::facilitator_ical_path(self.data.id)
+    }
 }
 
-#[derive(SimpleObject, Deserialize)]
-pub struct FacilitatorCount {
-    pub departement: String,
-    pub name: String,
-    pub pending: u64,
-    pub verified: u64,
-    pub suspended: u64,
+async fn upcoming_of(ctx: &Context<'_>, facilitator: Uuid) -> Result<Vec<Session>> {
+    Ok(ctx
+        .data::<DataLoader<FacilitatorSessionsLoader>>()?
+        .load_one(facilitator)
+        .await?
+        .unwrap_or_default())
 }
 
-#[derive(SimpleObject, Deserialize)]
-pub struct AuditEntry {
-    pub at: DateTime<Utc>,
-    pub actor: String,
-    pub action: String,
-    pub reason: Option<String>,
+/// A facilitator's public face, as participants see it: name, kind, organisation, languages,
+/// topics and whether staff verified them. No email, nothing private.
+#[derive(SimpleObject, Clone)]
+#[graphql(complex, name = "FacilitatorProfile")]
+pub struct FacilitatorProfile {
+    #[graphql(flatten)]
+    pub data: FacilitatorProfileView,
 }
 
-#[derive(SimpleObject, Deserialize)]
+#[ComplexObject]
+impl FacilitatorProfile {
+    /// The upcoming published sessions they run or co-run, soonest first (at most 20).
+    async fn sessions(&self, ctx: &Context<'_>) -> Result<Vec<Session>> {
+        upcoming_of(ctx, self.data.id).await
+    }
+
+    /// Their sessions as an iCalendar feed: a path on this API's host.
+    async fn ical_url(&self) -> String {
+        documents::facilitator_ical_path(self.data.id)
+    }
+}
+
+/// An organisation (structure) facilitators work for: a France Services office, a
+/// médiathèque (public library), an association, a collectivité (local authority)…,
+/// identified by its SIRET or RNA number.
+#[derive(SimpleObject, Clone)]
+#[graphql(complex, name = "Organisation")]
 pub struct Organisation {
-    pub id: ID,
-    pub name: String,
-    pub siret: Option<String>,
-    pub rna: Option<String>,
-    pub kind: OrganisationKind,
-    pub address: String,
-    pub insee: String,
-    pub commune: String,
-    pub departement: String,
-    pub region: String,
+    #[graphql(flatten)]
+    pub data: OrganisationView,
 }
 
-#[derive(SimpleObject, Deserialize)]
-pub struct OrganisationPage {
-    pub items: Vec<Organisation>,
-    pub next_cursor: Option<String>,
-}
+#[ComplexObject]
+impl Organisation {}
 
-/// A venue (lieu de médiation numérique); public fields only.
-#[derive(SimpleObject, Deserialize)]
+/// A venue (lieu de médiation numérique: a digital-inclusion venue) where AI Cafés take
+/// place; public fields only (no author, no organisation link).
+#[derive(SimpleObject, Clone)]
+#[graphql(complex, name = "Venue")]
 pub struct Venue {
-    pub id: ID,
-    pub name: String,
-    pub address: String,
-    pub postcode: String,
-    pub insee: String,
-    pub commune: String,
-    pub departement: String,
-    pub region: String,
-    pub latitude: f64,
-    pub longitude: f64,
-    /// OpenStreetMap `opening_hours` syntax.
-    pub opening_hours: Option<String>,
-    pub accessibility: Vec<String>,
-    pub capacity: Option<i32>,
-    pub services: Vec<String>,
-    pub publics: Vec<String>,
-    pub is_public: bool,
-    pub distance_km: Option<f64>,
+    #[graphql(flatten)]
+    pub data: VenueView,
 }
 
-#[derive(SimpleObject, Deserialize)]
-pub struct VenuePage {
-    pub items: Vec<Venue>,
-    pub next_cursor: Option<String>,
+#[ComplexObject]
+impl Venue {
+    /// The upcoming published sessions held here, soonest first (at most 20).
+    async fn upcoming_sessions(&self, ctx: &Context<'_>) -> Result<Vec<Session>> {
+        Ok(ctx
+            .data::<DataLoader<VenueSessionsLoader>>()?
+            .load_one(self.data.id)
+            .await?
+            .unwrap_or_default())
+    }
 }
 
-#[derive(SimpleObject, Deserialize)]
-pub struct Commune {
-    pub insee: String,
-    pub name: String,
-    pub postcodes: Vec<String>,
-    pub departement: String,
-    pub departement_name: String,
-    pub region: String,
-    pub region_name: String,
-    pub population: u64,
-    pub latitude: f64,
-    pub longitude: f64,
-    pub arrondissement: bool,
+impl From<FacilitatorView> for Facilitator {
+    fn from(data: FacilitatorView) -> Self {
+        Self { data }
+    }
 }
 
-#[derive(SimpleObject, Deserialize)]
-pub struct VenueImportError {
-    pub row: u64,
-    pub id: Option<String>,
-    pub field: String,
-    pub message: String,
+impl From<FacilitatorProfileView> for FacilitatorProfile {
+    fn from(data: FacilitatorProfileView) -> Self {
+        Self { data }
+    }
 }
 
-#[derive(SimpleObject, Deserialize)]
-pub struct VenueImportReport {
-    pub total: u64,
-    pub created: u64,
-    pub updated: u64,
-    pub unchanged: u64,
-    pub rejected: u64,
-    pub errors: Vec<VenueImportError>,
+impl From<OrganisationView> for Organisation {
+    fn from(data: OrganisationView) -> Self {
+        Self { data }
+    }
 }
 
-#[derive(InputObject, Serialize)]
-pub struct FacilitatorProfileInput {
-    pub display_name: String,
-    /// Professional email; private (staff and you only).
-    pub email: String,
-    pub kind: FacilitatorKind,
-    pub organisation_id: Option<ID>,
-    pub territories: Vec<String>,
-    #[graphql(default)]
-    pub topics: Vec<String>,
-    #[graphql(default_with = "vec![\"fr\".to_owned()]")]
-    pub languages: Vec<String>,
-    pub training_completed_on: Option<NaiveDate>,
+impl From<VenueView> for Venue {
+    fn from(data: VenueView) -> Self {
+        Self { data }
+    }
 }
 
-#[derive(InputObject, Serialize)]
-pub struct OrganisationInput {
-    pub name: String,
-    pub siret: Option<String>,
-    pub rna: Option<String>,
-    pub kind: OrganisationKind,
-    pub address: String,
-    pub insee: String,
-}
-
-#[derive(InputObject, Serialize)]
-pub struct VenueInput {
-    pub name: String,
-    pub address: String,
-    pub postcode: String,
-    pub insee: Option<String>,
-    pub latitude: Option<f64>,
-    pub longitude: Option<f64>,
-    pub opening_hours: Option<String>,
-    #[graphql(default)]
-    pub accessibility: Vec<String>,
-    pub capacity: Option<i32>,
-    #[graphql(default)]
-    pub services: Vec<String>,
-    #[graphql(default)]
-    pub publics: Vec<String>,
-    #[graphql(default = true)]
-    pub is_public: bool,
-    pub organisation_id: Option<ID>,
-}
-
-#[derive(InputObject)]
-pub struct GeoPoint {
-    pub latitude: f64,
-    pub longitude: f64,
-}
-
+/// Filters of the staff directory; every filter given must hold.
 #[derive(InputObject, Default)]
 pub struct FacilitatorFilter {
+    /// INSEE code of a département served.
     pub departement: Option<String>,
+    /// INSEE code of a région served.
     pub region: Option<String>,
+    /// Only facilitators in this status.
     pub status: Option<FacilitatorStatus>,
+    /// Only facilitators of this kind.
     pub kind: Option<FacilitatorKind>,
+    /// Nearest first from this point (each result then gives its `distanceKm`).
     pub near: Option<GeoPoint>,
+    /// Radius around `near`, in km (20 by default, at most 500).
     pub radius_km: Option<f64>,
-}
-
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-pub enum VenueFileFormat {
-    Csv,
-    Json,
-}
-
-fn near(point: Option<&GeoPoint>) -> Option<String> {
-    point.map(|p| format!("{},{}", p.latitude, p.longitude))
 }
 
 #[derive(Default)]
@@ -252,173 +163,271 @@ pub struct FacilitatorsQuery;
 impl FacilitatorsQuery {
     /// Your own facilitator profile; null until you register.
     async fn my_facilitator_profile(&self, ctx: &Context<'_>) -> Result<Option<Facilitator>> {
-        let (c, call) = client(ctx)?;
-        c.find(SERVICE, "/v1/facilitators/me", call)
+        let (s, call) = services(ctx)?;
+        let me = s
+            .facilitators
+            .my_profile(&call)
             .await
-            .map_err(gql)
+            .map_err(errors::client)?;
+        Ok(me.map(Facilitator::from))
     }
 
-    /// Everything the network holds about you (personal data access).
+    /// Everything the network holds about you (personal data access): your account, profile,
+    /// organisation, the venues you created and the decisions about you, as one JSON document.
     async fn my_facilitator_data(&self, ctx: &Context<'_>) -> Result<Json<serde_json::Value>> {
-        let (c, call) = client(ctx)?;
-        c.get(SERVICE, "/v1/facilitators/me/export", call)
+        let (s, call) = services(ctx)?;
+        s.facilitators
+            .my_data(&call)
             .await
             .map(Json)
-            .map_err(gql)
+            .map_err(errors::client)
     }
 
-    /// A facilitator (staff, within their territory).
-    async fn facilitator(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Facilitator>> {
-        let (c, call) = client(ctx)?;
-        c.find(SERVICE, &format!("/v1/facilitators/{}", segment(&id)), call)
+    /// The venues you created (facilitators), public or not, in creation order, as a
+    /// connection.
+    async fn my_venues(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many venues to return (1 to 100, 20 when absent).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "The cursor of the edge to continue after (from \
+                          `pageInfo.endCursor` or an edge's `cursor`).")]
+        after: Option<String>,
+    ) -> Result<Page<Venue>> {
+        let (s, call) = services(ctx)?;
+        let query = MyVenuesQuery {
+            cursor: after.clone(),
+            limit: connection::first(first)?,
+        };
+        let page = s
+            .facilitators
+            .my_venues(&call, &query)
             .await
-            .map_err(gql)
+            .map_err(errors::client)?;
+        Ok(venue_connection(page, after.as_deref()))
     }
 
-    /// Staff directory; coordinators only see their territory.
+    /// A facilitator (staff, within their territory); null when unknown or erased.
+    async fn facilitator(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The facilitator's id.")] id: Uuid,
+    ) -> Result<Option<Facilitator>> {
+        let (s, call) = services(ctx)?;
+        let found = s
+            .facilitators
+            .facilitator(&call, id)
+            .await
+            .map_err(errors::client)?;
+        Ok(found.map(Facilitator::from))
+    }
+
+    /// A facilitator's public profile (anyone); null when unknown or erased.
+    async fn facilitator_profile(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The facilitator's id.")] id: Uuid,
+    ) -> Result<Option<FacilitatorProfile>> {
+        ctx.data::<DataLoader<FacilitatorProfileLoader>>()?
+            .load_one(id)
+            .await
+    }
+
+    /// The staff directory, in registration order (or nearest first with `filter.near`), as
+    /// a connection; coordinators only see their territory.
     async fn facilitators(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Whom to keep (every filter given must hold); everyone in your \
+                          territory when absent."
+        )]
         filter: Option<FacilitatorFilter>,
-        #[graphql(default = 20)] first: i32,
+        #[graphql(desc = "How many facilitators to return (1 to 100, 20 when absent).")]
+        first: Option<i32>,
+        #[graphql(desc = "The cursor of the edge to continue after (from \
+                          `pageInfo.endCursor` or an edge's `cursor`).")]
         after: Option<String>,
-    ) -> Result<FacilitatorPage> {
-        let (c, call) = client(ctx)?;
+    ) -> Result<Page<Facilitator>> {
+        let (s, call) = services(ctx)?;
         let f = filter.unwrap_or_default();
-        let path = format!(
-            "/v1/facilitators{}",
-            query_string(&[
-                ("departement", f.departement),
-                ("region", f.region),
-                ("status", f.status.as_ref().and_then(enum_text)),
-                ("kind", f.kind.as_ref().and_then(enum_text)),
-                ("near", near(f.near.as_ref())),
-                ("radius_km", f.radius_km.map(|r| r.to_string())),
-                ("limit", Some(first.to_string())),
-                ("cursor", after),
-            ])
-        );
-        c.get(SERVICE, &path, call).await.map_err(gql)
-    }
-
-    /// Facilitators by status in each département (staff, scoped).
-    async fn facilitator_counts(&self, ctx: &Context<'_>) -> Result<Vec<FacilitatorCount>> {
-        let (c, call) = client(ctx)?;
-        c.get(SERVICE, "/v1/facilitators/stats/departements", call)
+        let query = FacilitatorListQuery {
+            departement: f.departement,
+            region: f.region,
+            status: f.status,
+            kind: f.kind,
+            near: f.near.as_ref().map(GeoPoint::near),
+            radius_km: f.radius_km,
+            cursor: after.clone(),
+            limit: connection::first(first)?,
+        };
+        let page = s
+            .facilitators
+            .facilitators(&call, &query)
             .await
-            .map_err(gql)
+            .map_err(errors::client)?;
+        Ok(connection::connection(
+            page,
+            after.as_deref(),
+            |_, f| f.id.to_string(),
+            Facilitator::from,
+        ))
     }
 
-    /// Who decided what about a facilitator, and why (staff).
-    async fn facilitator_audit(&self, ctx: &Context<'_>, id: ID) -> Result<Vec<AuditEntry>> {
-        let (c, call) = client(ctx)?;
-        c.get(
-            SERVICE,
-            &format!("/v1/facilitators/{}/audit", segment(&id)),
-            call,
-        )
-        .await
-        .map_err(gql)
+    /// Facilitators by status in each département (staff, scoped to their territory).
+    async fn facilitator_counts(&self, ctx: &Context<'_>) -> Result<Vec<FacilitatorCount>> {
+        let (s, call) = services(ctx)?;
+        s.facilitators
+            .facilitator_counts(&call)
+            .await
+            .map_err(errors::client)
     }
 
-    async fn organisation(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Organisation>> {
-        let (c, call) = client(ctx)?;
-        c.find(
-            SERVICE,
-            &format!("/v1/organisations/{}", segment(&id)),
-            call,
-        )
-        .await
-        .map_err(gql)
+    /// Who decided what about a facilitator, when, and why (staff, within their territory),
+    /// oldest first.
+    async fn facilitator_audit(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The facilitator's id.")] id: Uuid,
+    ) -> Result<Vec<AuditEntry>> {
+        let (s, call) = services(ctx)?;
+        s.facilitators
+            .facilitator_audit(&call, id)
+            .await
+            .map_err(errors::client)
     }
 
+    /// An organisation (public); null when unknown.
+    async fn organisation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The organisation's id.")] id: Uuid,
+    ) -> Result<Option<Organisation>> {
+        let (s, call) = services(ctx)?;
+        let found = s
+            .facilitators
+            .organisation(&call, id)
+            .await
+            .map_err(errors::client)?;
+        Ok(found.map(Organisation::from))
+    }
+
+    /// The public directory of organisations, in creation order, as a connection.
     async fn organisations(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Only organisations in this département (INSEE code, e.g. `33`).")]
         departement: Option<String>,
-        #[graphql(default = 20)] first: i32,
+        #[graphql(desc = "How many organisations to return (1 to 100, 20 when absent).")]
+        first: Option<i32>,
+        #[graphql(desc = "The cursor of the edge to continue after (from \
+                          `pageInfo.endCursor` or an edge's `cursor`).")]
         after: Option<String>,
-    ) -> Result<OrganisationPage> {
-        let (c, call) = client(ctx)?;
-        let path = format!(
-            "/v1/organisations{}",
-            query_string(&[
-                ("departement", departement),
-                ("limit", Some(first.to_string())),
-                ("cursor", after)
-            ])
-        );
-        c.get(SERVICE, &path, call).await.map_err(gql)
+    ) -> Result<Page<Organisation>> {
+        let (s, call) = services(ctx)?;
+        let query = OrganisationListQuery {
+            departement,
+            cursor: after.clone(),
+            limit: connection::first(first)?,
+        };
+        let page = s
+            .facilitators
+            .organisations(&call, &query)
+            .await
+            .map_err(errors::client)?;
+        Ok(connection::connection(
+            page,
+            after.as_deref(),
+            |_, o| o.id.to_string(),
+            Organisation::from,
+        ))
     }
 
-    /// Public venues, by commune (INSEE), département, or near a point.
+    /// Public venues, by commune, département, or nearest first from a point, as a
+    /// connection (creation order without `near`).
     #[allow(clippy::too_many_arguments)] // one per GraphQL argument
     async fn venues(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Only venues in this commune (municipality; INSEE code, e.g. \
+                          `33063`).")]
         commune: Option<String>,
+        #[graphql(desc = "Only venues in this département (INSEE code, e.g. `33`).")]
         departement: Option<String>,
+        #[graphql(desc = "Nearest first from this point (each venue then gives its \
+                          `distanceKm`).")]
         near: Option<GeoPoint>,
+        #[graphql(desc = "Radius around `near`, in km (20 by default, at most 500).")]
         radius_km: Option<f64>,
-        #[graphql(default = 20)] first: i32,
+        #[graphql(desc = "How many venues to return (1 to 100, 20 when absent).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "The cursor of the edge to continue after (from \
+                          `pageInfo.endCursor` or an edge's `cursor`).")]
         after: Option<String>,
-    ) -> Result<VenuePage> {
-        let (c, call) = client(ctx)?;
-        let path = format!(
-            "/v1/venues{}",
-            query_string(&[
-                ("commune", commune),
-                ("departement", departement),
-                ("near", self::near(near.as_ref())),
-                ("radius_km", radius_km.map(|r| r.to_string())),
-                ("limit", Some(first.to_string())),
-                ("cursor", after),
-            ])
-        );
-        c.get(SERVICE, &path, call).await.map_err(gql)
-    }
-
-    async fn venue(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Venue>> {
-        let (c, call) = client(ctx)?;
-        c.find(SERVICE, &format!("/v1/venues/{}", segment(&id)), call)
+    ) -> Result<Page<Venue>> {
+        let (s, call) = services(ctx)?;
+        let query = VenueListQuery {
+            commune,
+            departement,
+            near: near.as_ref().map(GeoPoint::near),
+            radius_km,
+            cursor: after.clone(),
+            limit: connection::first(first)?,
+        };
+        let page = s
+            .facilitators
+            .venues(&call, &query)
             .await
-            .map_err(gql)
+            .map_err(errors::client)?;
+        Ok(venue_connection(page, after.as_deref()))
     }
 
-    /// A commune by INSEE code.
-    async fn commune(&self, ctx: &Context<'_>, insee: String) -> Result<Option<Commune>> {
-        let (c, call) = client(ctx)?;
-        c.find(
-            SERVICE,
-            &format!("/v1/territories/communes/{}", segment(&insee)),
-            call,
-        )
-        .await
-        .map_err(gql)
+    /// A venue: public ones to everyone, private ones to staff and their author; null when
+    /// unknown or not visible to the caller.
+    async fn venue(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The venue's id.")] id: Uuid,
+    ) -> Result<Option<Venue>> {
+        ctx.data::<DataLoader<VenueLoader>>()?.load_one(id).await
     }
 
-    /// The communes a postcode serves.
+    /// A commune (municipality) by INSEE code; null when unknown.
+    async fn commune(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The commune's INSEE code (5 characters, e.g. `33063`; `2A004` in \
+                          Corsica)."
+        )]
+        insee: String,
+    ) -> Result<Option<Commune>> {
+        let (s, call) = services(ctx)?;
+        s.facilitators
+            .commune(&call, &insee)
+            .await
+            .map_err(errors::client)
+    }
+
+    /// The communes a postcode (code postal) serves; empty for an unknown postcode.
     async fn communes_by_postcode(
         &self,
         ctx: &Context<'_>,
-        postcode: String,
+        #[graphql(desc = "A code postal: 5 digits.")] postcode: String,
     ) -> Result<Vec<Commune>> {
-        let (c, call) = client(ctx)?;
-        if postcode.len() != 5 || !postcode.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(gql(AppError::invalid(
-                "postcode",
-                "un code postal a 5 chiffres",
-            )));
-        }
-        Ok(c.find(
-            SERVICE,
-            &format!("/v1/territories/postcodes/{postcode}"),
-            call,
-        )
-        .await
-        .map_err(gql)?
-        .unwrap_or_default())
+        let (s, call) = services(ctx)?;
+        s.facilitators
+            .communes_by_postcode(&call, &postcode)
+            .await
+            .map_err(errors::client)
     }
+}
+
+/// A page of venues as a connection (each edge's cursor is the venue's id).
+fn venue_connection(page: cafeia_api::Page<VenueView>, after: Option<&str>) -> Page<Venue> {
+    connection::connection(page, after, |_, v| v.id.to_string(), Venue::from)
 }
 
 #[derive(Default)]
@@ -426,173 +435,173 @@ pub struct FacilitatorsMutation;
 
 #[Object]
 impl FacilitatorsMutation {
-    /// Registers the signed-in facilitator (status pending until staff verify).
+    /// Registers you as a facilitator (status pending until staff verify). Refused with
+    /// `ALREADY_EXISTS` when your account is registered already, `FACILITATOR_SUSPENDED` when
+    /// it was suspended (an erasure does not lift a suspension).
     async fn register_as_facilitator(
         &self,
         ctx: &Context<'_>,
-        input: FacilitatorProfileInput,
+        #[graphql(desc = "Your profile.")] input: FacilitatorProfileInput,
     ) -> Result<Facilitator> {
-        let (c, call) = client(ctx)?;
-        let body = to_value(&input)?;
-        required(
-            c.send(
-                Method::POST,
-                SERVICE,
-                "/v1/facilitators/me",
-                call,
-                Some(&body),
-            )
-            .await,
-        )
+        let (s, call) = services(ctx)?;
+        s.facilitators
+            .register(&call, &input)
+            .await
+            .map(Facilitator::from)
+            .map_err(errors::client)
     }
 
+    /// Replaces your editable profile (your status is staff's business). Refused with
+    /// `FACILITATOR_SUSPENDED` while you are suspended.
     async fn update_my_facilitator_profile(
         &self,
         ctx: &Context<'_>,
-        input: FacilitatorProfileInput,
+        #[graphql(desc = "Your whole new profile.")] input: FacilitatorProfileInput,
     ) -> Result<Facilitator> {
-        let (c, call) = client(ctx)?;
-        let body = to_value(&input)?;
-        required(
-            c.send(
-                Method::PATCH,
-                SERVICE,
-                "/v1/facilitators/me",
-                call,
-                Some(&body),
-            )
-            .await,
-        )
+        let (s, call) = services(ctx)?;
+        s.facilitators
+            .update_my_profile(&call, &input)
+            .await
+            .map(Facilitator::from)
+            .map_err(errors::client)
     }
 
     /// Erases your name, email and account link; the anonymous history of sessions stays.
+    /// True once done.
     async fn erase_my_facilitator_data(&self, ctx: &Context<'_>) -> Result<bool> {
-        let (c, call) = client(ctx)?;
-        c.send::<serde_json::Value>(Method::DELETE, SERVICE, "/v1/facilitators/me", call, None)
+        let (s, call) = services(ctx)?;
+        s.facilitators
+            .erase_my_data(&call)
             .await
-            .map(|_| true)
-            .map_err(gql)
+            .map(|()| true)
+            .map_err(errors::client)
     }
 
-    async fn verify_facilitator(&self, ctx: &Context<'_>, id: ID) -> Result<Facilitator> {
-        decide(ctx, &id, "verify", None).await
+    /// Verifies a pending facilitator who completed the Café IA training (staff, within their
+    /// territory); they may then publish sessions. Refused with `INVALID_TRANSITION` unless
+    /// pending.
+    async fn verify_facilitator(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The facilitator's id.")] id: Uuid,
+    ) -> Result<Facilitator> {
+        let (s, call) = services(ctx)?;
+        s.facilitators
+            .verify(&call, id, &DecisionInput::default())
+            .await
+            .map(Facilitator::from)
+            .map_err(errors::client)
     }
 
+    /// Suspends a facilitator (staff, within their territory): their future sessions are
+    /// unpublished. Refused with `INVALID_TRANSITION` when suspended already.
     async fn suspend_facilitator(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The facilitator's id.")] id: Uuid,
+        #[graphql(
+            desc = "Why (required, at most 1,000 characters); kept with staff and the \
+                          person, never published."
+        )]
         reason: String,
     ) -> Result<Facilitator> {
-        decide(ctx, &id, "suspend", Some(reason)).await
+        let (s, call) = services(ctx)?;
+        let input = DecisionInput {
+            reason: Some(reason),
+        };
+        s.facilitators
+            .suspend(&call, id, &input)
+            .await
+            .map(Facilitator::from)
+            .map_err(errors::client)
     }
 
+    /// Reinstates a suspended facilitator, verified again (staff, within their territory).
+    /// Refused with `INVALID_TRANSITION` unless suspended.
     async fn reinstate_facilitator(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        reason: Option<String>,
+        #[graphql(desc = "The facilitator's id.")] id: Uuid,
+        #[graphql(desc = "Why (optional, at most 1,000 characters).")] reason: Option<String>,
     ) -> Result<Facilitator> {
-        decide(ctx, &id, "reinstate", reason).await
+        let (s, call) = services(ctx)?;
+        s.facilitators
+            .reinstate(&call, id, &DecisionInput { reason })
+            .await
+            .map(Facilitator::from)
+            .map_err(errors::client)
     }
 
+    /// Adds an organisation (a registered facilitator or staff). Refused with
+    /// `ALREADY_EXISTS` when its SIRET or RNA is known already.
     async fn create_organisation(
         &self,
         ctx: &Context<'_>,
-        input: OrganisationInput,
+        #[graphql(desc = "The organisation.")] input: OrganisationInput,
     ) -> Result<Organisation> {
-        let (c, call) = client(ctx)?;
-        let body = to_value(&input)?;
-        required(
-            c.send(
-                Method::POST,
-                SERVICE,
-                "/v1/organisations",
-                call,
-                Some(&body),
-            )
-            .await,
-        )
+        let (s, call) = services(ctx)?;
+        s.facilitators
+            .create_organisation(&call, &input)
+            .await
+            .map(Organisation::from)
+            .map_err(errors::client)
     }
 
-    async fn create_venue(&self, ctx: &Context<'_>, input: VenueInput) -> Result<Venue> {
-        let (c, call) = client(ctx)?;
-        let body = to_value(&input)?;
-        required(
-            c.send(Method::POST, SERVICE, "/v1/venues", call, Some(&body))
-                .await,
-        )
+    /// Adds a venue (staff in their territory, or a facilitator who is not suspended).
+    async fn create_venue(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The venue.")] input: VenueInput,
+    ) -> Result<Venue> {
+        let (s, call) = services(ctx)?;
+        s.facilitators
+            .create_venue(&call, &input)
+            .await
+            .map(Venue::from)
+            .map_err(errors::client)
     }
 
-    async fn update_venue(&self, ctx: &Context<'_>, id: ID, input: VenueInput) -> Result<Venue> {
-        let (c, call) = client(ctx)?;
-        let body = to_value(&input)?;
-        required(
-            c.send(
-                Method::PUT,
-                SERVICE,
-                &format!("/v1/venues/{}", segment(&id)),
-                call,
-                Some(&body),
-            )
-            .await,
-        )
+    /// Replaces a venue (its author, or staff covering it).
+    async fn update_venue(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The venue's id.")] id: Uuid,
+        #[graphql(desc = "Its whole new content.")] input: VenueInput,
+    ) -> Result<Venue> {
+        let (s, call) = services(ctx)?;
+        s.facilitators
+            .update_venue(&call, id, &input)
+            .await
+            .map(Venue::from)
+            .map_err(errors::client)
     }
 
-    async fn remove_venue(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
-        let (c, call) = client(ctx)?;
-        c.send::<serde_json::Value>(
-            Method::DELETE,
-            SERVICE,
-            &format!("/v1/venues/{}", segment(&id)),
-            call,
-            None,
-        )
-        .await
-        .map(|_| true)
-        .map_err(gql)
+    /// Removes a venue (its author, or staff covering it). True once done.
+    async fn remove_venue(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The venue's id.")] id: Uuid,
+    ) -> Result<bool> {
+        let (s, call) = services(ctx)?;
+        s.facilitators
+            .remove_venue(&call, id)
+            .await
+            .map(|()| true)
+            .map_err(errors::client)
     }
 
-    /// Imports venues in the national open-data standard (national staff); idempotent.
+    /// Imports venues in the national « lieux de médiation numérique » open-data standard
+    /// (national staff); idempotent by the standard's ids, each row checked and reported.
     async fn import_venues(
         &self,
         ctx: &Context<'_>,
-        format: VenueFileFormat,
-        content: String,
+        #[graphql(desc = "The file's format.")] format: VenueFileFormat,
+        #[graphql(desc = "The file's content (UTF-8).")] content: String,
     ) -> Result<VenueImportReport> {
-        let (c, call) = client(ctx)?;
-        let (query, content_type) = match format {
-            VenueFileFormat::Csv => ("csv", "text/csv"),
-            VenueFileFormat::Json => ("json", "application/json"),
-        };
-        c.upload(
-            SERVICE,
-            &format!("/v1/venues/import?format={query}"),
-            call,
-            content_type,
-            content,
-        )
-        .await
-        .map_err(gql)
+        let (s, call) = services(ctx)?;
+        s.facilitators
+            .import_venues(&call, format, content)
+            .await
+            .map_err(errors::client)
     }
-}
-
-async fn decide(
-    ctx: &Context<'_>,
-    id: &ID,
-    action: &str,
-    reason: Option<String>,
-) -> Result<Facilitator> {
-    let (c, call) = client(ctx)?;
-    let body = serde_json::json!({ "reason": reason });
-    required(
-        c.send(
-            Method::POST,
-            SERVICE,
-            &format!("/v1/facilitators/{}/{action}", segment(id)),
-            call,
-            Some(&body),
-        )
-        .await,
-    )
 }

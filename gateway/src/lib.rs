@@ -2,12 +2,17 @@
 //! WebSocket; each resolver calls the owning service over REST, forwarding the caller's token
 //! and trace context. It keeps no data of its own.
 
+pub mod body;
 pub mod catalogue;
 pub mod clients;
 pub mod config;
+pub mod connection;
+pub mod documents;
+pub mod error_codes;
 pub mod errors;
 pub mod events;
 pub mod facilitators;
+pub mod loaders;
 pub mod matching;
 pub mod outreach;
 pub mod rest;
@@ -82,9 +87,7 @@ pub async fn start(
     let state = routes::GatewayState {
         schema,
         verifier: verifier.clone(),
-        services: clients::ServiceClient::new(config.services.clone())
-            .map_err(|e| StartError::Service(e.to_string()))?,
-        clients: clients::Services::new(&config.services)
+        services: clients::Services::new(&config.services)
             .map_err(|e| StartError::Service(e.to_string()))?,
         limiter: RateLimiter::new(
             cache.clone(),
@@ -93,6 +96,7 @@ pub async fn start(
         ),
         graphiql: config.graphql.graphiql,
         seats,
+        max_body_bytes: config.platform.http.max_body_bytes,
     };
     let http_state = HttpState {
         service: "gateway",

@@ -1,134 +1,97 @@
 //! Search and recommendations in GraphQL, and the staff's unmet-demand view. Every resolver
-//! calls the matching service.
+//! calls the matching service through its typed client; the types are the contract's.
+//! `SearchHit` and `Recommendation` wrap the contract's data, so that they can gain fields
+//! resolved from other services.
 
 use crate::{
-    errors::gql,
-    rest::{client, query_string, required, to_value, wire_enum},
+    catalogue::Training,
+    events::Session,
+    loaders::{catalogue::TrainingLoader, events::SessionLoader},
 };
-use async_graphql::{Context, ID, InputObject, Json, Object, Result, SimpleObject};
-use chrono::{DateTime, Utc};
-use reqwest::Method;
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use crate::{
+    connection::{self, Page},
+    errors,
+    rest::services,
+};
+use async_graphql::{ComplexObject, Context, Object, Result, SimpleObject, dataloader::DataLoader};
+use cafeia_matching_api::OfferKind;
+use cafeia_matching_api::{
+    self as api, Demand, DemandQuery, Facets, Profile, SearchQuery,
+    search::{cursor_at, cursor_offset},
+};
+use cafeia_platform::AppError;
 
-const SERVICE: &str = "matching";
-
-wire_enum!(OfferKind { Session, Training });
-wire_enum!(SearchSort {
-    Relevance,
-    Distance,
-    Date
-});
-wire_enum!(AvailabilityWindow {
-    WeekdayDaytime,
-    WeekdayEvening,
-    Weekend
-});
-wire_enum!(Experience {
-    FirstTime,
-    Returning
-});
-
-#[derive(SimpleObject, Deserialize)]
+/// An offer found by a search: an AI Café session (events) or a training (catalogue).
+#[derive(SimpleObject, Clone)]
+#[graphql(complex, name = "SearchHit")]
 pub struct SearchHit {
-    pub id: ID,
-    pub kind: OfferKind,
-    pub title: String,
-    pub format: String,
-    pub level: String,
-    pub topics: Vec<String>,
-    pub starts_at: Option<DateTime<Utc>>,
-    pub seats_left: Option<i32>,
-    pub departement: Option<String>,
-    pub distance_km: Option<f64>,
-    pub score: f32,
+    #[graphql(flatten)]
+    pub data: api::SearchHit,
 }
 
-#[derive(SimpleObject, Deserialize)]
+#[ComplexObject]
+impl SearchHit {
+    /// The AI Café session, when this offer is one (null when no longer visible).
+    async fn session(&self, ctx: &Context<'_>) -> Result<Option<Session>> {
+        if self.data.kind != OfferKind::Session {
+            return Ok(None);
+        }
+        ctx.data::<DataLoader<SessionLoader>>()?
+            .load_one(self.data.id)
+            .await
+    }
+
+    /// The training programme, when this offer is one (null when no longer published).
+    async fn training(&self, ctx: &Context<'_>) -> Result<Option<Training>> {
+        if self.data.kind != OfferKind::Training {
+            return Ok(None);
+        }
+        ctx.data::<DataLoader<TrainingLoader>>()?
+            .load_one(self.data.id)
+            .await
+    }
+}
+
+/// The answer to a search: one page of offers as a Relay connection (`totalCount` counts
+/// every offer found), and facet counts over every offer found, to narrow the search.
+#[derive(SimpleObject)]
 pub struct SearchResults {
-    pub total: u64,
-    pub items: Vec<SearchHit>,
-    /// Facet → value → count, over every result.
-    pub facets: Json<BTreeMap<String, BTreeMap<String, u64>>>,
-    pub next_cursor: Option<String>,
+    /// This page of offers, in the order asked for (`sort`), as a Relay connection.
+    pub hits: Page<SearchHit>,
+    /// Counts over every offer found (not only this page), per facet and value.
+    pub facets: Facets,
 }
 
-#[derive(InputObject, Serialize, Default)]
-pub struct SearchInput {
-    pub q: Option<String>,
-    pub kind: Option<OfferKind>,
-    pub from: Option<DateTime<Utc>>,
-    pub to: Option<DateTime<Utc>>,
-    pub format: Option<String>,
-    pub online: Option<bool>,
-    pub free: Option<bool>,
-    pub level: Option<String>,
-    pub audience: Option<String>,
-    pub language: Option<String>,
-    pub accessibility: Option<String>,
-    pub topic: Option<String>,
-    pub has_seats: Option<bool>,
-    pub commune: Option<String>,
-    pub postcode: Option<String>,
-    pub latitude: Option<f64>,
-    pub longitude: Option<f64>,
-    pub radius_km: Option<f64>,
-    pub sort: Option<SearchSort>,
-    pub cursor: Option<String>,
-    pub limit: Option<u64>,
-}
-
-#[derive(InputObject, Serialize, Default)]
-pub struct ProfileInput {
-    pub commune: Option<String>,
-    pub postcode: Option<String>,
-    pub latitude: Option<f64>,
-    pub longitude: Option<f64>,
-    pub radius_km: Option<f64>,
-    #[graphql(default)]
-    pub online_only: bool,
-    #[graphql(default)]
-    pub interests: Vec<String>,
-    pub level: Option<String>,
-    pub audience: Option<String>,
-    #[graphql(default)]
-    pub languages: Vec<String>,
-    #[graphql(default)]
-    pub accessibility: Vec<String>,
-    #[graphql(default)]
-    pub availability: Vec<AvailabilityWindow>,
-    pub experience: Option<Experience>,
-    pub limit: Option<u32>,
-}
-
-#[derive(SimpleObject, Deserialize)]
+/// An offer recommended for a profile: an AI Café session (events) or a training
+/// (catalogue), with the reasons it was chosen.
+#[derive(SimpleObject, Clone)]
+#[graphql(complex, name = "Recommendation")]
 pub struct Recommendation {
-    pub id: ID,
-    pub kind: OfferKind,
-    pub title: String,
-    pub format: String,
-    pub level: String,
-    pub starts_at: Option<DateTime<Utc>>,
-    pub seats_left: Option<i32>,
-    pub distance_km: Option<f64>,
-    pub score: f64,
-    /// Why, in plain French.
-    pub reasons: Vec<String>,
+    #[graphql(flatten)]
+    pub data: api::Recommendation,
 }
 
-#[derive(SimpleObject, Deserialize)]
-pub struct CommuneDemand {
-    pub insee: Option<String>,
-    pub name: Option<String>,
-    pub unmet: u64,
-}
+#[ComplexObject]
+impl Recommendation {
+    /// The AI Café session, when this offer is one (null when no longer visible).
+    async fn session(&self, ctx: &Context<'_>) -> Result<Option<Session>> {
+        if self.data.kind != OfferKind::Session {
+            return Ok(None);
+        }
+        ctx.data::<DataLoader<SessionLoader>>()?
+            .load_one(self.data.id)
+            .await
+    }
 
-#[derive(SimpleObject, Deserialize)]
-pub struct Demand {
-    pub departement: String,
-    pub unmet: u64,
-    pub sessions_next_30_days: u64,
-    pub communes: Vec<CommuneDemand>,
+    /// The training programme, when this offer is one (null when no longer published).
+    async fn training(&self, ctx: &Context<'_>) -> Result<Option<Training>> {
+        if self.data.kind != OfferKind::Training {
+            return Ok(None);
+        }
+        ctx.data::<DataLoader<TrainingLoader>>()?
+            .load_one(self.data.id)
+            .await
+    }
 }
 
 #[derive(Default)]
@@ -136,63 +99,83 @@ pub struct MatchingQuery;
 
 #[Object]
 impl MatchingQuery {
-    /// Sessions and trainings: French full text, filters, distance, facets.
-    async fn search(&self, ctx: &Context<'_>, input: Option<SearchInput>) -> Result<SearchResults> {
-        let (c, call) = client(ctx)?;
-        let input = input.unwrap_or_default();
-        let value = to_value(&input)?;
-        let pairs: Vec<(String, Option<String>)> = value
-            .as_object()
-            .map(|m| {
-                m.iter()
-                    .filter(|(_, v)| !v.is_null())
-                    .map(|(k, v)| {
-                        let text = v
-                            .as_str()
-                            .map(str::to_owned)
-                            .unwrap_or_else(|| v.to_string());
-                        (k.clone(), Some(text))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        let borrowed: Vec<(&str, Option<String>)> =
-            pairs.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
-        let q = query_string(&borrowed);
-        c.get(SERVICE, &format!("/v1/search{q}"), call)
+    /// Sessions and trainings open to the public: French full text, filters, distance around
+    /// a place, facet counts, pages. Anyone may search.
+    async fn search(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to search for (every criterion optional; none: everything).")]
+        input: Option<SearchQuery>,
+        #[graphql(desc = "Page size: 1 to 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "Continue after this edge's `cursor` (or `pageInfo.endCursor`).")]
+        after: Option<String>,
+    ) -> Result<SearchResults> {
+        let limit = connection::first(first)?;
+        // The page starts at the position the cursor names (0 without one).
+        let start = match after.as_deref() {
+            None => 0,
+            Some(c) => cursor_offset(c)
+                .ok_or_else(|| errors::gql(AppError::invalid("after", "curseur invalide")))?,
+        };
+        let query = SearchQuery {
+            limit,
+            cursor: after.clone(),
+            ..input.unwrap_or_default()
+        };
+        let (s, call) = services(ctx)?;
+        let results = s
+            .matching
+            .search(&call, &query)
             .await
-            .map_err(gql)
+            .map_err(errors::client)?;
+        Ok(SearchResults {
+            hits: connection::connection(
+                results.page,
+                after.as_deref(),
+                |i, _| cursor_at(start + i + 1),
+                |data| SearchHit { data },
+            ),
+            facets: results.facets,
+        })
     }
 
-    /// A ranked list for a profile, each with its reasons.
+    /// Offers ranked for a person's profile, best first, each with its reasons in plain
+    /// French (a short ranked list: no pages; `limit` in the profile says how many). Anyone
+    /// may ask.
     async fn recommendations(
         &self,
         ctx: &Context<'_>,
-        profile: ProfileInput,
+        #[graphql(desc = "Who asks and what they need; a place is required unless `onlineOnly`.")]
+        profile: Profile,
     ) -> Result<Vec<Recommendation>> {
-        let (c, call) = client(ctx)?;
-        let mut body = to_value(&profile)?;
-        if let Some(map) = body.as_object_mut() {
-            map.retain(|_, v| !v.is_null());
-        }
-        required(
-            c.send(
-                Method::POST,
-                SERVICE,
-                "/v1/recommendations",
-                call,
-                Some(&body),
-            )
-            .await,
-        )
+        let (s, call) = services(ctx)?;
+        let list = s
+            .matching
+            .recommendations(&call, &profile)
+            .await
+            .map_err(errors::client)?;
+        Ok(list
+            .into_iter()
+            .map(|data| Recommendation { data })
+            .collect())
     }
 
-    /// Where demand exceeds supply in a département (staff covering it).
-    async fn unmet_demand(&self, ctx: &Context<'_>, departement: String) -> Result<Demand> {
-        let (c, call) = client(ctx)?;
-        let q = query_string(&[("departement", Some(departement))]);
-        c.get(SERVICE, &format!("/v1/matching/demand{q}"), call)
+    /// Where demand exceeds supply in a département: searches and recommendations that found
+    /// nothing nearby over the last 90 days, by commune, beside the sessions planned. Staff
+    /// only: national staff anywhere, a coordinator inside their territory (`FORBIDDEN`
+    /// otherwise).
+    async fn unmet_demand(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Code of the département (French county: `23`, `2A`, `974`); an unknown one is refused naming `departement`."
+        )]
+        departement: String,
+    ) -> Result<Demand> {
+        let (s, call) = services(ctx)?;
+        s.matching
+            .demand(&call, &DemandQuery { departement })
             .await
-            .map_err(gql)
+            .map_err(errors::client)
     }
 }

@@ -1,114 +1,16 @@
 //! Outreach metrics in GraphQL: the headline against the 2,000,000 goal, breakdowns, reach per
 //! inhabitant and coverage gaps, the weekly series (staff; coordinators within their territory)
-//! and the public open-data aggregate. Every resolver calls the outreach service; CSV files are
-//! served by the service itself (`/v1/outreach/export`, `/v1/open-data/reach`).
+//! and the public open-data aggregate. Every resolver calls the outreach service through its
+//! typed client; the types are the contract's. CSV files are served by the service itself
+//! (`/v1/outreach/export`, `/v1/open-data/reach`).
 
-use crate::{
-    errors::gql,
-    rest::{client, enum_text, query_string, wire_enum},
+use crate::{errors, rest::services};
+use async_graphql::{Context, Object, Result};
+use cafeia_outreach_api::{
+    BreakdownQuery, BreakdownRow, Dimension, ExportQuery, Filter, GapsQuery, Headline, MonthCell,
+    Reach, WeekPoint, default_gaps_limit,
 };
-use async_graphql::{Context, Object, Result, SimpleObject};
 use chrono::NaiveDate;
-use serde::Deserialize;
-
-const SERVICE: &str = "outreach";
-
-wire_enum!(Progress {
-    Reached,
-    OnTrack,
-    AtRisk
-});
-wire_enum!(
-    /// How to split the figures.
-    Dimension {
-        Region,
-        Departement,
-        Month,
-        Week,
-        Audience,
-        AgeBand,
-        Occupation,
-        Format,
-        Topic,
-        FacilitatorKind
-    }
-);
-
-#[derive(SimpleObject, Deserialize)]
-pub struct OutreachHeadline {
-    pub as_of: NaiveDate,
-    pub deadline: NaiveDate,
-    /// The national goal, or its share for a coordinator's territory (by population).
-    pub goal: i64,
-    pub population: u64,
-    /// People reached: the sum of first-time participants.
-    pub reached: i64,
-    pub participations: i64,
-    pub sessions_held: i64,
-    pub active_facilitators: i64,
-    /// National figures only.
-    pub verified_facilitators: Option<i64>,
-    pub run_rate_per_week: f64,
-    pub needed_per_week: f64,
-    pub projected_date: Option<NaiveDate>,
-    pub status: Progress,
-}
-
-#[derive(SimpleObject, Deserialize)]
-pub struct BreakdownRow {
-    pub key: String,
-    pub label: Option<String>,
-    pub sessions: i64,
-    pub participations: i64,
-    pub reached: Option<i64>,
-}
-
-#[derive(SimpleObject, Deserialize)]
-pub struct DepartementReach {
-    pub departement: String,
-    pub name: String,
-    pub region: String,
-    pub population: u64,
-    pub sessions: i64,
-    pub participations: i64,
-    pub reached: i64,
-    pub reached_per_10000: f64,
-    pub planned_next_30_days: i64,
-}
-
-#[derive(SimpleObject, Deserialize)]
-pub struct WeekPoint {
-    pub week: NaiveDate,
-    pub reached: i64,
-    pub cumulative: i64,
-    pub goal_line: i64,
-}
-
-#[derive(SimpleObject, Deserialize)]
-pub struct MonthCell {
-    pub departement: String,
-    pub month: String,
-    pub sessions: i64,
-    /// Hidden (null) in open data when under 11.
-    pub participations: Option<i64>,
-    pub reached: Option<i64>,
-}
-
-fn filter(
-    region: Option<String>,
-    departement: Option<String>,
-    from: Option<NaiveDate>,
-    to: Option<NaiveDate>,
-    as_of: Option<NaiveDate>,
-) -> Vec<(&'static str, Option<String>)> {
-    vec![
-        ("region", region),
-        ("departement", departement),
-        ("from", from.map(|d| d.to_string())),
-        ("to", to.map(|d| d.to_string())),
-        ("as_of", as_of.map(|d| d.to_string())),
-    ]
-}
 
 #[derive(Default)]
 pub struct OutreachQuery;
@@ -122,12 +24,18 @@ impl OutreachQuery {
         region: Option<String>,
         departement: Option<String>,
         as_of: Option<NaiveDate>,
-    ) -> Result<OutreachHeadline> {
-        let (c, call) = client(ctx)?;
-        let q = query_string(&filter(region, departement, None, None, as_of));
-        c.get(SERVICE, &format!("/v1/outreach/headline{q}"), call)
+    ) -> Result<Headline> {
+        let (s, call) = services(ctx)?;
+        let filter = Filter {
+            region,
+            departement,
+            as_of,
+            ..Filter::default()
+        };
+        s.outreach
+            .headline(&call, &filter)
             .await
-            .map_err(gql)
+            .map_err(errors::client)
     }
 
     /// Figures split by one dimension (staff).
@@ -140,13 +48,19 @@ impl OutreachQuery {
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
     ) -> Result<Vec<BreakdownRow>> {
-        let (c, call) = client(ctx)?;
-        let mut pairs = vec![("by", enum_text(&by))];
-        pairs.extend(filter(region, departement, from, to, None));
-        let q = query_string(&pairs);
-        c.get(SERVICE, &format!("/v1/outreach/breakdown{q}"), call)
+        let (s, call) = services(ctx)?;
+        let query = BreakdownQuery {
+            by,
+            region,
+            departement,
+            from,
+            to,
+            as_of: None,
+        };
+        s.outreach
+            .breakdown(&call, &query)
             .await
-            .map_err(gql)
+            .map_err(errors::client)
     }
 
     /// People reached per 10,000 inhabitants, per département (staff).
@@ -154,26 +68,32 @@ impl OutreachQuery {
         &self,
         ctx: &Context<'_>,
         region: Option<String>,
-    ) -> Result<Vec<DepartementReach>> {
-        let (c, call) = client(ctx)?;
-        let q = query_string(&[("region", region)]);
-        c.get(SERVICE, &format!("/v1/outreach/reach{q}"), call)
+    ) -> Result<Vec<Reach>> {
+        let (s, call) = services(ctx)?;
+        let filter = Filter {
+            region,
+            ..Filter::default()
+        };
+        s.outreach
+            .reach(&call, &filter)
             .await
-            .map_err(gql)
+            .map_err(errors::client)
     }
 
     /// Lowest reach per inhabitant with no session planned in the next 30 days (staff).
     async fn coverage_gaps(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 10)] limit: u32,
+        #[graphql(default_with = "default_gaps_limit()")] limit: u32,
         region: Option<String>,
-    ) -> Result<Vec<DepartementReach>> {
-        let (c, call) = client(ctx)?;
-        let q = query_string(&[("limit", Some(limit.to_string())), ("region", region)]);
-        c.get(SERVICE, &format!("/v1/outreach/gaps{q}"), call)
-            .await
-            .map_err(gql)
+    ) -> Result<Vec<Reach>> {
+        let (s, call) = services(ctx)?;
+        let query = GapsQuery {
+            limit,
+            region,
+            ..GapsQuery::default()
+        };
+        s.outreach.gaps(&call, &query).await.map_err(errors::client)
     }
 
     /// Weekly cumulative people reached beside the straight line to the goal (staff).
@@ -183,11 +103,16 @@ impl OutreachQuery {
         region: Option<String>,
         departement: Option<String>,
     ) -> Result<Vec<WeekPoint>> {
-        let (c, call) = client(ctx)?;
-        let q = query_string(&filter(region, departement, None, None, None));
-        c.get(SERVICE, &format!("/v1/outreach/weekly{q}"), call)
+        let (s, call) = services(ctx)?;
+        let filter = Filter {
+            region,
+            departement,
+            ..Filter::default()
+        };
+        s.outreach
+            .weekly(&call, &filter)
             .await
-            .map_err(gql)
+            .map_err(errors::client)
     }
 
     /// Per département and month, every count (staff).
@@ -198,20 +123,22 @@ impl OutreachQuery {
         to: Option<NaiveDate>,
         region: Option<String>,
     ) -> Result<Vec<MonthCell>> {
-        let (c, call) = client(ctx)?;
-        let mut pairs = vec![("format", Some("json".to_owned()))];
-        pairs.extend(filter(region, None, from, to, None));
-        let q = query_string(&pairs);
-        c.get(SERVICE, &format!("/v1/outreach/export{q}"), call)
+        let (s, call) = services(ctx)?;
+        let query = ExportQuery {
+            region,
+            from,
+            to,
+            ..ExportQuery::default()
+        };
+        s.outreach
+            .export(&call, &query)
             .await
-            .map_err(gql)
+            .map_err(errors::client)
     }
 
     /// Public open data: per département and month, counts of people under 11 hidden.
     async fn open_data_reach(&self, ctx: &Context<'_>) -> Result<Vec<MonthCell>> {
-        let (c, call) = client(ctx)?;
-        c.get(SERVICE, "/v1/open-data/reach?format=json", call)
-            .await
-            .map_err(gql)
+        let (s, call) = services(ctx)?;
+        s.outreach.open_data(&call).await.map_err(errors::client)
     }
 }

@@ -2,14 +2,15 @@
 //! development.
 
 use crate::{
-    clients::{CallContext, ReadinessLoader, ServiceClient, Services},
+    body,
+    clients::{CallContext, ReadinessLoader, Services},
     errors,
     schema::AppSchema,
     system::Viewer,
 };
 use actix_web::{HttpRequest, HttpResponse, guard, web};
 use async_graphql::{ErrorExtensions, dataloader::DataLoader, http::GraphiQLSource};
-use async_graphql_actix_web::{GraphQLRequest, GraphQLResponse, GraphQLSubscription};
+use async_graphql_actix_web::{GraphQLResponse, GraphQLSubscription};
 use cafeia_platform::{
     ErrorCode,
     auth::Verifier,
@@ -21,11 +22,11 @@ use cafeia_platform::{
 pub struct GatewayState {
     pub schema: AppSchema,
     pub verifier: Verifier,
-    pub services: ServiceClient,
-    pub clients: Services,
+    pub services: Services,
     pub limiter: RateLimiter,
     pub graphiql: bool,
     pub seats: crate::seats::SeatsHub,
+    pub max_body_bytes: usize,
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig, state: GatewayState) {
@@ -40,6 +41,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: GatewayState) {
             .route(web::get().to(graphql_get))
             .route(web::post().to(graphql_post)),
     );
+    // iCalendar feeds and JSON-LD: what a client needs that is not GraphQL.
+    crate::documents::configure(cfg);
     if graphiql {
         cfg.route("/graphiql", web::get().to(graphiql_page));
     }
@@ -48,18 +51,20 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: GatewayState) {
 async fn graphql_post(
     state: web::Data<GatewayState>,
     req: HttpRequest,
-    body: GraphQLRequest,
+    payload: web::Payload,
 ) -> HttpResponse {
-    execute(&state, &req, body.into_inner()).await
+    match body::post(&req, payload, state.max_body_bytes).await {
+        Ok(request) => execute(&state, &req, request).await,
+        Err(refusal) => refusal.response(),
+    }
 }
 
 /// GET carries queries only: a mutation through a link or an image tag must never run.
-async fn graphql_get(
-    state: web::Data<GatewayState>,
-    req: HttpRequest,
-    body: GraphQLRequest,
-) -> HttpResponse {
-    let request = body.into_inner();
+async fn graphql_get(state: web::Data<GatewayState>, req: HttpRequest) -> HttpResponse {
+    let request = match body::get(&req) {
+        Ok(request) => request,
+        Err(refusal) => return refusal.response(),
+    };
     if let Ok(doc) = async_graphql::parser::parse_query(&request.query) {
         let mutates = doc
             .operations
@@ -67,7 +72,7 @@ async fn graphql_get(
             .any(|(_, op)| op.node.ty != async_graphql::parser::types::OperationType::Query);
         if mutates {
             let response = errors::response(
-                ErrorCode::BadUserInput,
+                ErrorCode::MethodNotAllowed,
                 "GET n'accepte que des requêtes (query) ; utilisez POST",
             );
             return HttpResponse::MethodNotAllowed().json(response);
@@ -117,16 +122,16 @@ async fn execute(
     };
     let loader = DataLoader::new(
         ReadinessLoader {
-            client: state.services.clone(),
+            services: state.services.clone(),
             ctx: call.clone(),
         },
         tokio::spawn,
     );
+    let request = crate::loaders::attach(request, &state.services, &call);
     let request = request
         .data(Viewer(caller))
         .data(call)
         .data(state.services.clone())
-        .data(state.clients.clone())
         .data(state.seats.clone())
         .data(loader);
     let response: GraphQLResponse = state.schema.execute(request).await.into();
@@ -142,7 +147,6 @@ async fn subscriptions(
 ) -> actix_web::Result<HttpResponse> {
     let verifier = state.verifier.clone();
     let services = state.services.clone();
-    let clients = state.clients.clone();
     let seats = state.seats.clone();
     GraphQLSubscription::new(state.schema.clone())
         .on_connection_init(move |init| async move {
@@ -159,8 +163,7 @@ async fn subscriptions(
             };
             let mut data = async_graphql::Data::default();
             data.insert(Viewer(caller));
-            data.insert(services);
-            data.insert(clients.clone());
+            data.insert(services.clone());
             data.insert(CallContext::default());
             data.insert(seats);
             Ok(data)

@@ -38,7 +38,8 @@ pub fn build_schema(config: &GraphqlConfig) -> AppSchema {
     .limit_depth(config.depth_limit)
     .limit_complexity(config.complexity_limit)
     .limit_recursive_depth(32)
-    .limit_directives(16);
+    .limit_directives(16)
+    .extension(crate::error_codes::ErrorCodes);
     if !config.introspection {
         builder = builder.disable_introspection();
     }

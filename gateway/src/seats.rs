@@ -2,22 +2,13 @@
 //! `events.seats.changed` on its own transient queue (so each replica hears every change,
 //! whichever replica a subscriber is connected to) and fans the updates out in process.
 
+use cafeia_events_api::messages::{SEATS_CHANGED, SeatsChanged};
 use cafeia_platform::bus::{Bus, BusError, Subscription};
 use serde::Deserialize;
 use std::sync::Arc;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
-
-/// What `events.seats.changed` carries.
-#[derive(Clone, Debug, Deserialize)]
-pub struct SeatsChanged {
-    pub session_id: Uuid,
-    pub capacity: Option<i32>,
-    pub confirmed: i32,
-    pub waitlisted: i32,
-    pub seats_left: Option<i32>,
-}
 
 #[derive(Clone)]
 pub struct SeatsHub {
@@ -32,8 +23,9 @@ impl SeatsHub {
         stop: CancellationToken,
     ) -> Result<Self, BusError> {
         let queue = format!("{queue_prefix}gateway.seats.{}", Uuid::now_v7().simple());
+        let routing_key = SEATS_CHANGED.routing_key();
         let mut subscriber = bus
-            .subscribe(Subscription::transient(queue, &["events.seats.changed"]))
+            .subscribe(Subscription::transient(queue, &[routing_key.as_str()]))
             .await?;
         // A slow subscriber skips to the newest counts rather than holding the others back.
         let (tx, _) = broadcast::channel(4_096);

@@ -1,8 +1,7 @@
 //! The gateway's own part of the schema: who is calling, and how the services are doing.
 
 use crate::{
-    clients::{CallContext, ReadinessLoader, ServiceClient},
-    config::ServiceUrls,
+    clients::{CallContext, ReadinessLoader, ServiceName, Services},
     errors::gql,
 };
 use async_graphql::{
@@ -73,18 +72,21 @@ pub struct HealthCheck {
 /// Readiness of one service, as its `/readyz` reports it.
 #[derive(SimpleObject, Clone)]
 pub struct ServiceStatus {
-    pub name: String,
+    pub name: ServiceName,
     pub ready: bool,
     pub checks: Vec<HealthCheck>,
 }
 
-fn status(name: &str, report: Option<cafeia_platform::health::ReadinessReport>) -> ServiceStatus {
+fn status(
+    name: ServiceName,
+    report: Option<cafeia_platform::health::ReadinessReport>,
+) -> ServiceStatus {
     let report = report.unwrap_or(cafeia_platform::health::ReadinessReport {
         ready: false,
         checks: Default::default(),
     });
     ServiceStatus {
-        name: name.to_owned(),
+        name,
         ready: report.ready,
         checks: report
             .checks
@@ -112,14 +114,13 @@ impl SystemQuery {
     async fn services(&self, ctx: &Context<'_>) -> Result<Vec<ServiceStatus>> {
         Viewer::require(ctx, Role::Staff)?;
         let loader = ctx.data::<DataLoader<ReadinessLoader>>()?;
-        let names: Vec<String> = ServiceUrls::NAMES.iter().map(|s| (*s).to_owned()).collect();
         let reports = loader
-            .load_many(names.clone())
+            .load_many(ServiceName::ALL)
             .await
             .map_err(|e| gql(AppError::new(e.code, e.detail.clone())))?;
-        Ok(names
-            .iter()
-            .map(|n| status(n, reports.get(n).cloned()))
+        Ok(ServiceName::ALL
+            .into_iter()
+            .map(|n| status(n, reports.get(&n).cloned()))
             .collect())
     }
 }
@@ -133,36 +134,31 @@ impl SystemSubscription {
     async fn service_status(
         &self,
         ctx: &Context<'_>,
-        service: String,
+        service: ServiceName,
         #[graphql(default = 5)] every_seconds: i32,
     ) -> Result<impl Stream<Item = ServiceStatus> + use<>> {
         let caller = Viewer::require(ctx, Role::Staff)?;
-        if ServiceUrls::NAMES.iter().all(|n| *n != service) {
-            return Err(gql(AppError::invalid(
-                "service",
-                format!("doit être l'un de : {}", ServiceUrls::NAMES.join(", ")),
-            )));
-        }
         if !(1..=60).contains(&every_seconds) {
             return Err(gql(AppError::invalid(
                 "everySeconds",
                 "doit être entre 1 et 60",
             )));
         }
-        let client = ctx.data::<ServiceClient>()?.clone();
+        let services = ctx.data::<Services>()?.clone();
         let call = CallContext {
             token: Some(caller.token().into()),
             request: None,
-        };
+        }
+        .call();
         let period = Duration::from_secs(u64::try_from(every_seconds).unwrap_or(5));
         Ok(futures::stream::unfold(true, move |first| {
-            let (client, call, service) = (client.clone(), call.clone(), service.clone());
+            let (services, call) = (services.clone(), call.clone());
             async move {
                 if !first {
                     tokio::time::sleep(period).await;
                 }
-                let report = client.readiness(&service, &call).await;
-                Some((status(&service, Some(report)), false))
+                let report = services.readiness(service, &call).await;
+                Some((status(service, Some(report)), false))
             }
         }))
     }

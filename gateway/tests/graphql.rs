@@ -144,22 +144,82 @@ async fn depth_and_complexity_are_limited() {
     .await;
     let deep = "{ __schema { types { fields { type { ofType { name } } } } } }";
     let (_, body) = gw.post(deep, None).await;
-    assert!(
-        body["errors"][0]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("nested too deep"),
-        "{body}"
-    );
+    assert_eq!(code(&body), "QUERY_TOO_DEEP", "{body}");
     let wide = "{ a: me { sub } b: me { sub } c: me { sub } d: me { sub } e: me { sub } f: me { sub } g: me { sub } h: me { sub } i: me { sub } j: me { sub } k: me { sub } }";
     let (_, body) = gw.post(wide, None).await;
-    assert!(
-        body["errors"][0]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("too complex"),
+    assert_eq!(code(&body), "QUERY_TOO_COMPLEX", "{body}");
+    gw.stop().await;
+}
+
+/// Every refusal, whoever raises it, is a JSON GraphQL error document with a specific code.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_refusal_is_json_with_a_specific_code() {
+    let gw = TestGateway::start(GraphqlConfig::default()).await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/graphql", gw.base);
+    let raw = |body: Vec<u8>, content_type: &'static str| {
+        let http = http.clone();
+        let url = url.clone();
+        async move {
+            let resp = http
+                .post(url)
+                .header("content-type", content_type)
+                .body(body)
+                .send()
+                .await
+                .expect("post");
+            let status = resp.status().as_u16();
+            let ct = resp
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned();
+            assert!(ct.starts_with("application/json"), "content type {ct}");
+            let body: Value = resp.json().await.expect("a JSON body");
+            (status, body)
+        }
+    };
+    let json = "application/json";
+    let (status, body) = raw(b"{\"query\": ".to_vec(), json).await;
+    assert_eq!((status, code(&body)), (400, "MALFORMED_BODY"), "{body}");
+    let (status, body) = raw(br#"{"variables": {}}"#.to_vec(), json).await;
+    assert_eq!((status, code(&body)), (400, "MALFORMED_BODY"), "{body}");
+    let batch = br#"[{"query": "{ __typename }"}, {"query": "{ __typename }"}]"#;
+    let (status, body) = raw(batch.to_vec(), json).await;
+    assert_eq!(
+        (status, code(&body)),
+        (400, "BATCH_NOT_SUPPORTED"),
         "{body}"
     );
+    let (status, body) = raw(b"{ __typename }".to_vec(), "text/plain").await;
+    assert_eq!(
+        (status, code(&body)),
+        (415, "UNSUPPORTED_MEDIA_TYPE"),
+        "{body}"
+    );
+    // http.max_body_bytes (1 MiB by default) holds on /graphql too: 5 MB is refused, in JSON.
+    let mut big = br#"{"query": "{ __typename }", "padding": ""#.to_vec();
+    big.extend(std::iter::repeat_n(b'x', 5_000_000));
+    big.extend(br#""}"#);
+    let (status, body) = raw(big, json).await;
+    assert_eq!((status, code(&body)), (413, "PAYLOAD_TOO_LARGE"), "{body}");
+
+    let (_, body) = gw.post("{ __typename", None).await;
+    assert_eq!(code(&body), "GRAPHQL_PARSE_FAILED", "{body}");
+    let (_, body) = gw.post("{ noSuchField }", None).await;
+    assert_eq!(code(&body), "GRAPHQL_VALIDATION_FAILED", "{body}");
+    let (_, body) = gw
+        .post(
+            "{ __type(name: \"Query\") { fields(includeDeprecated: 5) { name } } }",
+            None,
+        )
+        .await;
+    assert_eq!(code(&body), "GRAPHQL_VALIDATION_FAILED", "{body}");
+    let (_, body) = gw
+        .post("query A { __typename } query B { __typename }", None)
+        .await;
+    assert_eq!(code(&body), "GRAPHQL_VALIDATION_FAILED", "{body}");
     gw.stop().await;
 }
 
@@ -254,7 +314,7 @@ async fn subscriptions_run_over_websocket_with_the_token_in_connection_init() {
     let ack = next_json(&mut ws).await;
     assert_eq!(ack["type"], "connection_ack");
     ws.send(Message::text(
-        json!({"id": "1", "type": "subscribe", "payload": {"query": "subscription { serviceStatus(service: \"events\", everySeconds: 1) { name ready } }"}})
+        json!({"id": "1", "type": "subscribe", "payload": {"query": "subscription { serviceStatus(service: EVENTS, everySeconds: 1) { name ready } }"}})
             .to_string(),
     ))
     .await
@@ -262,7 +322,7 @@ async fn subscriptions_run_over_websocket_with_the_token_in_connection_init() {
     for _ in 0..2 {
         let next = next_json(&mut ws).await;
         assert_eq!(next["type"], "next", "{next}");
-        assert_eq!(next["payload"]["data"]["serviceStatus"]["name"], "events");
+        assert_eq!(next["payload"]["data"]["serviceStatus"]["name"], "EVENTS");
     }
     ws.send(Message::text(
         json!({"id": "1", "type": "complete"}).to_string(),
@@ -286,7 +346,7 @@ async fn subscriptions_run_over_websocket_with_the_token_in_connection_init() {
     .expect("init");
     assert_eq!(next_json(&mut anon).await["type"], "connection_ack");
     anon.send(Message::text(
-        json!({"id": "2", "type": "subscribe", "payload": {"query": "subscription { serviceStatus(service: \"events\") { name } }"}}).to_string(),
+        json!({"id": "2", "type": "subscribe", "payload": {"query": "subscription { serviceStatus(service: EVENTS) { name } }"}}).to_string(),
     ))
     .await
     .expect("subscribe");

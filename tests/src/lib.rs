@@ -91,6 +91,34 @@ impl TestStack {
             .expect("JSON body")
     }
 
+    /// How many requests the services have answered so far, per service (their own
+    /// `http_requests_total`, not counting the scrapes of `/metrics` themselves).
+    pub async fn service_calls(&self) -> HashMap<&'static str, u64> {
+        let mut calls = HashMap::new();
+        let Some(stack) = self.stack.as_ref() else {
+            return calls;
+        };
+        for running in stack.services() {
+            let text = self
+                .http
+                .get(format!("http://127.0.0.1:{}/metrics", running.port()))
+                .send()
+                .await
+                .expect("metrics answer")
+                .text()
+                .await
+                .expect("metrics text");
+            let answered: u64 = text
+                .lines()
+                .filter(|l| l.starts_with("cafeia_http_requests_total{"))
+                .filter(|l| !l.contains("route=\"/metrics\""))
+                .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+                .sum();
+            calls.insert(running.service, answered);
+        }
+        calls
+    }
+
     /// The gateway's configuration, to start another replica beside it.
     pub fn gateway_config(&self) -> GatewayConfig {
         self.stack

@@ -145,13 +145,27 @@ fn every_overlay_renders_hardened_deployments_for_every_part() {
             .iter()
             .find(|o| kind(o) == "Ingress")
             .expect("ingress");
-        let backends: Vec<&str> = ingress["spec"]["rules"][0]["http"]["paths"]
+        let paths = ingress["spec"]["rules"][0]["http"]["paths"]
             .as_sequence()
-            .expect("paths")
+            .expect("paths");
+        let exposed: BTreeSet<(&str, &str)> = paths
             .iter()
-            .filter_map(|p| p["backend"]["service"]["name"].as_str())
+            .filter_map(|p| {
+                Some((
+                    p["path"].as_str()?,
+                    p["backend"]["service"]["name"].as_str()?,
+                ))
+            })
             .collect();
-        assert_eq!(backends, vec!["gateway"], "only the gateway is exposed");
+        assert_eq!(
+            exposed,
+            BTreeSet::from([
+                ("/graphql", "gateway"),
+                ("/calendars", "gateway"),
+                ("/jsonld", "gateway"),
+            ]),
+            "only the gateway is exposed, with the API, the calendars and JSON-LD"
+        );
         assert!(
             objects.iter().any(|o| kind(o) == "NetworkPolicy"
                 && o["spec"]["podSelector"] == Value::Mapping(Default::default())),

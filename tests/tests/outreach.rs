@@ -47,6 +47,39 @@ async fn demo_reach(backend: Backend) {
         h["reached"].as_i64(),
         "the breakdown adds up to the headline"
     );
+    // The other staff figures, each through its query string.
+    let more = stack
+        .graphql(
+            "{ outreachReach(region: \"84\") { departement region reachedPer10000 } \
+               coverageGaps(limit: 3) { departement plannedNext30Days } \
+               outreachWeekly { week cumulative goalLine } \
+               outreachExport(from: \"2020-01-01\") { departement month reached } }",
+            json!({}),
+            Some(&staff),
+        )
+        .await;
+    let d = &more["data"];
+    let reach = d["outreachReach"].as_array().expect("reach");
+    assert!(
+        !reach.is_empty() && reach.iter().all(|r| r["region"] == "84"),
+        "{more}"
+    );
+    let gaps = d["coverageGaps"].as_array().expect("gaps");
+    assert!(
+        gaps.len() <= 3 && gaps.iter().all(|g| g["plannedNext30Days"] == 0),
+        "{more}"
+    );
+    assert!(d["outreachWeekly"].as_array().is_some(), "{more}");
+    let exported: i64 = d["outreachExport"]
+        .as_array()
+        .expect("export")
+        .iter()
+        .filter_map(|c| c["reached"].as_i64())
+        .sum();
+    assert!(
+        exported > 0 && Some(exported) <= h["reached"].as_i64(),
+        "{more}"
+    );
     // Citizens and coordinators outside their territory are refused.
     let citizen = stack.token("citizen", &[Role::Citizen], None);
     let refused = stack

@@ -8,9 +8,10 @@
 //! ```
 //! Creates its own database (dropped at the end). `--postgres` overrides the local default.
 
+use cafeia_api::vocabulary::{Audience, Format, Level, wire_name};
 use cafeia_matching::{
     engine::Engine,
-    model::{Item, Kind, Place},
+    model::{AccessibilityNeed, Item, OfferKind, Place},
     recommend::{self, Experience, Profile},
     storage::item,
 };
@@ -93,8 +94,18 @@ fn stats(name: &str, mut latencies: Vec<std::time::Duration>, wall: std::time::D
 
 /// Offers and interests are drawn from the first six topics of the shared vocabulary.
 const TOPICS: &[&str] = cafeia_platform::vocabulary::TOPICS.split_at(6).0;
-const LEVELS: [&str; 4] = ["discovery", "beginner", "intermediate", "advanced"];
-const ACCESS: [&str; 4] = ["wheelchair", "lsf", "hearing_loop", "easy_read"];
+const LEVELS: [Level; 4] = [
+    Level::Discovery,
+    Level::Beginner,
+    Level::Intermediate,
+    Level::Advanced,
+];
+const ACCESS: [AccessibilityNeed; 4] = [
+    AccessibilityNeed::Wheelchair,
+    AccessibilityNeed::Lsf,
+    AccessibilityNeed::HearingLoop,
+    AccessibilityNeed::EasyRead,
+];
 
 fn generate(sessions: usize, trainings: usize) -> Vec<Item> {
     let communes: Vec<_> = Gazetteer::get()
@@ -114,28 +125,28 @@ fn generate(sessions: usize, trainings: usize) -> Vec<Item> {
             longitude: c.lon,
         }
     };
-    let subset = |rng: &mut Rng, words: &[&str], percent: u64| -> Vec<String> {
-        words
+    let subset = |rng: &mut Rng, needs: &[AccessibilityNeed], percent: u64| {
+        needs
             .iter()
+            .copied()
             .filter(|_| rng.chance(percent))
-            .map(|w| (*w).to_owned())
-            .collect()
+            .collect::<Vec<_>>()
     };
     for i in 0..sessions + trainings {
         let session = i < sessions;
         let format = match rng.below(10) {
-            0 => "online",
-            1 => "hybrid",
-            _ => "in_person",
+            0 => Format::Online,
+            1 => Format::Hybrid,
+            _ => Format::InPerson,
         };
         let capacity = 10 + rng.below(30) as i32;
         let topic = TOPICS[rng.below(TOPICS.len())];
         items.push(Item {
             id: Uuid::now_v7(),
             kind: if session {
-                Kind::Session
+                OfferKind::Session
             } else {
-                Kind::Training
+                OfferKind::Training
             },
             active: true,
             title: format!(
@@ -148,17 +159,17 @@ fn generate(sessions: usize, trainings: usize) -> Vec<Item> {
             ),
             text: "Comprendre l'intelligence artificielle et ses usages au quotidien.".into(),
             topics: vec![topic.to_owned()],
-            level: LEVELS[rng.below(if session { 2 } else { 4 })].to_owned(),
-            audiences: vec!["general_public".into()],
+            level: LEVELS[rng.below(if session { 2 } else { 4 })],
+            audiences: vec![Audience::GeneralPublic],
             languages: if rng.chance(10) {
                 vec!["en".into(), "fr".into()]
             } else {
                 vec!["fr".into()]
             },
             accessibility: subset(&mut rng, &ACCESS, 30),
-            format: format.into(),
+            format,
             free: session || rng.chance(60),
-            places: if format == "online" {
+            places: if format == Format::Online {
                 Vec::new()
             } else if session {
                 vec![place(&mut rng)]
@@ -185,24 +196,17 @@ async fn load(db: &DatabaseConnection, items: &[Item]) -> Result<(), Box<dyn std
     )
     .await?;
     for (chunk_no, chunk) in items.chunks(1_000).enumerate() {
-        item::Entity::insert_many(chunk.iter().enumerate().map(|(k, it)| {
-            item::ActiveModel {
-                id: Set(it.id),
-                kind: Set(if it.kind == Kind::Session {
-                    "session"
-                } else {
-                    "training"
-                }
-                .into()),
-                doc: Set(serde_json::to_string(it).unwrap_or_default()),
-                seq: Set((chunk_no * 1_000 + k + 1) as i64),
-            }
+        item::Entity::insert_many(chunk.iter().enumerate().map(|(k, it)| item::ActiveModel {
+            id: Set(it.id),
+            kind: Set(it.kind),
+            doc: Set(it.clone()),
+            seq: Set((chunk_no * 1_000 + k + 1) as i64),
         }))
         .exec_without_returning(db)
         .await?;
         let mut values = Vec::new();
         for it in chunk {
-            let arr = |v: &[String]| {
+            let arr = |v: Vec<String>| {
                 format!(
                     "ARRAY[{}]::text[]",
                     v.iter()
@@ -215,21 +219,17 @@ async fn load(db: &DatabaseConnection, items: &[Item]) -> Result<(), Box<dyn std
                 format!(
                     "('{}','{}',true,{},{},{},{},'{}','{}',{},{},{},{lat},{lon})",
                     it.id,
-                    if it.kind == Kind::Session {
-                        "session"
-                    } else {
-                        "training"
-                    },
+                    wire_name(&it.kind),
                     it.starts_at
                         .map_or("NULL".into(), |t| format!("'{}'", t.to_rfc3339())),
                     it.capacity.map_or("NULL".into(), |c| c.to_string()),
                     it.seats_left.map_or("NULL".into(), |c| c.to_string()),
                     it.waitlist_enabled,
-                    it.format,
-                    it.level,
-                    arr(&it.languages),
-                    arr(&it.accessibility),
-                    arr(&it.topics),
+                    wire_name(&it.format),
+                    wire_name(&it.level),
+                    arr(it.languages.clone()),
+                    arr(it.accessibility.iter().map(wire_name).collect()),
+                    arr(it.topics.clone()),
                 )
             };
             if it.places.is_empty() {
@@ -264,18 +264,18 @@ fn profiles(n: usize) -> Vec<Profile> {
             radius_km: Some([5.0, 10.0, 20.0, 30.0, 50.0][rng.below(5)]),
             online_only: rng.chance(10),
             interests: vec![TOPICS[rng.below(TOPICS.len())].to_owned()],
-            level: Some(LEVELS[rng.below(2)].to_owned()),
+            level: Some(LEVELS[rng.below(2)]),
             languages: vec!["fr".into()],
             accessibility: if rng.chance(20) {
-                vec!["wheelchair".into()]
+                vec![AccessibilityNeed::Wheelchair]
             } else {
                 Vec::new()
             },
-            experience: if rng.chance(50) {
+            experience: Some(if rng.chance(50) {
                 Experience::FirstTime
             } else {
                 Experience::Returning
-            },
+            }),
             limit: Some(10),
             ..Profile::default()
         })
@@ -290,11 +290,11 @@ fn baseline_sql(p: &Profile) -> String {
     let needs = p
         .accessibility
         .iter()
-        .map(|s| format!("'{s}'"))
+        .map(|s| format!("'{}'", wire_name(s)))
         .collect::<Vec<_>>()
         .join(",");
     let topic = p.interests.first().cloned().unwrap_or_default();
-    let level = p.level.clone().unwrap_or_default();
+    let level = p.level.as_ref().map(wire_name).unwrap_or_default();
     let place = if p.online_only {
         "format <> 'in_person'".to_owned()
     } else {
@@ -440,10 +440,14 @@ async fn run(
     let mut latencies = Vec::new();
     let wall = Instant::now();
     for p in profiles.iter().take(1_000) {
+        // GraphQL names enum values in upper case (`BEGINNER` for `beginner`).
+        let upper = |wire: String| wire.to_uppercase();
         let variables = json!({"p": {
             "commune": p.commune, "radiusKm": p.radius_km, "onlineOnly": p.online_only,
-            "interests": p.interests, "level": p.level, "languages": p.languages,
-            "accessibility": p.accessibility, "limit": 10,
+            "interests": p.interests, "level": p.level.as_ref().map(|l| upper(wire_name(l))),
+            "languages": p.languages,
+            "accessibility": p.accessibility.iter().map(|a| upper(wire_name(a))).collect::<Vec<_>>(),
+            "limit": 10,
         }});
         let t = Instant::now();
         let body: serde_json::Value = http

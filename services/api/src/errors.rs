@@ -78,6 +78,9 @@ catalogue! {
     NotADraft = ("NOT_A_DRAFT", 409, "Ce n'est pas un brouillon"),
     /// The session is cancelled or completed: it no longer changes.
     SessionClosed = ("SESSION_CLOSED", 409, "Session annulée ou terminée"),
+    /// The session has started (or is over): too late to edit, publish or cancel it, or to
+    /// cancel a registration to it.
+    SessionStarted = ("SESSION_STARTED", 409, "Session déjà commencée"),
     /// Attendance before the session has started.
     SessionNotStarted = ("SESSION_NOT_STARTED", 409, "Session pas encore commencée"),
     /// An attendance correction after its window (7 days after the end).

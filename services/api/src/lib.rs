@@ -5,8 +5,9 @@
 //! codes and its problem documents, message types, pages, and the client core.
 //!
 //! A contract depends on serde and, behind features, on the derives its users need
-//! (`graphql` for the gateway, `openapi` for the services' documents, `client` for callers):
-//! never on a service, the gateway or storage.
+//! (`graphql` for the gateway, `openapi` for the services' documents, `client` for callers,
+//! `storage` for the enum columns of the services that store them): never on a service, the
+//! gateway or a database driver.
 
 pub mod errors;
 pub mod message;

@@ -11,8 +11,11 @@ use serde::{Deserialize, Serialize};
 pub enum Level {
     /// Découverte: nothing needed.
     Discovery,
+    /// Débutant: knows a little, wants the basics.
     Beginner,
+    /// Intermédiaire: uses AI tools already.
     Intermediate,
+    /// Avancé: builds or configures AI systems.
     Advanced,
 }
 
@@ -22,14 +25,19 @@ pub enum Level {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Audience {
+    /// Étudiants and pupils.
     Students,
+    /// Salariés (employees).
     Employees,
     /// Demandeurs d'emploi.
     JobSeekers,
     /// Grand public.
     GeneralPublic,
+    /// Older people (seniors).
     Seniors,
+    /// Independent professionals and business owners.
     Professionals,
+    /// Enseignants (teachers and trainers).
     Teachers,
     /// Agents publics (civil servants).
     PublicAgents,
@@ -39,12 +47,21 @@ pub enum Audience {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "graphql", derive(async_graphql::Enum))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "storage",
+    derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum)
+)]
+#[cfg_attr(
+    feature = "storage",
+    sea_orm(rs_type = "String", db_type = "Text", rename_all = "snake_case")
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Format {
     /// Présentiel.
     InPerson,
     /// À distance.
     Online,
+    /// In a venue with some people joining online.
     Hybrid,
 }
 

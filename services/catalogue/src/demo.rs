@@ -2,11 +2,11 @@
 //! also exercises it): programmes across régions, online and in person, and a dozen modules.
 
 use crate::{
-    domain::Status,
-    lheo::{self, Summary},
-    storage::{module, training},
-    store::to_json,
+    domain::{Audience, Level, ReviewStatus},
+    lheo,
+    storage::{WireName, module, training},
 };
+use cafeia_catalogue_api::LheoImportSummary;
 use cafeia_platform::{AppError, envelope::Envelope, outbox};
 use chrono::{Duration, Utc};
 use sea_orm::{
@@ -325,59 +325,69 @@ const PROGRAMMES: [Programme; 26] = [
     },
 ];
 
-const MODULES: [(&str, &str, i32, &str); 12] = [
+const MODULES: [(&str, &str, i32, Level); 12] = [
     (
         "Qu'est-ce que l'IA ? (atelier d'accueil)",
         "what_is_ai",
         60,
-        "discovery",
+        Level::Discovery,
     ),
     (
         "Parler avec un assistant conversationnel",
         "generative_ai",
         90,
-        "discovery",
+        Level::Discovery,
     ),
     (
         "Repérer une image générée",
         "misinformation_deepfakes",
         60,
-        "discovery",
+        Level::Discovery,
     ),
-    ("Mes données et l'IA", "data_and_privacy", 75, "discovery"),
-    ("L'IA dans mon travail", "ai_at_work", 90, "beginner"),
-    ("Métiers de demain", "ai_and_jobs", 60, "discovery"),
+    (
+        "Mes données et l'IA",
+        "data_and_privacy",
+        75,
+        Level::Discovery,
+    ),
+    ("L'IA dans mon travail", "ai_at_work", 90, Level::Beginner),
+    ("Métiers de demain", "ai_and_jobs", 60, Level::Discovery),
     (
         "L'IA et mes démarches",
         "ai_public_services",
         60,
-        "discovery",
+        Level::Discovery,
     ),
     (
         "Écrire de bonnes consignes (prompts)",
         "generative_ai",
         90,
-        "beginner",
+        Level::Beginner,
     ),
     (
         "Vrai ou faux ? Jeu de cartes",
         "misinformation_deepfakes",
         45,
-        "discovery",
+        Level::Discovery,
     ),
     (
         "L'IA à l'école : parents et enfants",
         "ai_and_education",
         75,
-        "discovery",
+        Level::Discovery,
     ),
     (
         "Débat mouvant : l'IA et nous",
         "what_is_ai",
         60,
-        "discovery",
+        Level::Discovery,
     ),
-    ("Coder une petite IA", "programming_ai", 120, "intermediate"),
+    (
+        "Coder une petite IA",
+        "programming_ai",
+        120,
+        Level::Intermediate,
+    ),
 ];
 
 /// The SIRET of the demo provider whose development token `cafeia up` prints.
@@ -443,7 +453,7 @@ pub fn lheo_document() -> String {
 }
 
 /// Loads the demo catalogue when there is no programme yet.
-pub async fn seed(db: &DatabaseConnection) -> Result<Option<Summary>, AppError> {
+pub async fn seed(db: &DatabaseConnection) -> Result<Option<LheoImportSummary>, AppError> {
     if training::Entity::find().count(db).await? > 0 {
         return Ok(None);
     }
@@ -466,16 +476,13 @@ pub async fn seed(db: &DatabaseConnection) -> Result<Option<Summary>, AppError> 
                 title.to_lowercase()
             )),
             duration_minutes: Set(minutes),
-            level: Set(level.into()),
-            audiences: Set(to_json(&["general_public".to_owned()])),
-            topics: Set(to_json(&[topic.to_owned()])),
+            level: Set(WireName(level)),
+            audiences: Set(vec![Audience::GeneralPublic].into()),
+            topics: Set(vec![topic.to_owned()].into()),
             licence: Set("CC BY-SA 4.0".into()),
-            resources: Set(to_json(&[format!(
-                "https://ressources.exemple.fr/cafe-ia/{}",
-                topic
-            )])),
+            resources: Set(vec![format!("https://ressources.exemple.fr/cafe-ia/{topic}")].into()),
             version: Set("1.0".into()),
-            status: Set(Status::Published.as_str().into()),
+            status: Set(ReviewStatus::Published),
             status_reason: Set(None),
             submitted_by: Set("demo".into()),
             created_at: Set(now),
@@ -483,18 +490,7 @@ pub async fn seed(db: &DatabaseConnection) -> Result<Option<Summary>, AppError> 
         }
         .insert(&txn)
         .await?;
-        let state = crate::messages::ModuleState {
-            id: model.id,
-            title: model.title.clone(),
-            summary: model.summary.clone(),
-            duration_minutes: model.duration_minutes,
-            level: model.level.clone(),
-            audiences: vec!["general_public".into()],
-            topics: vec![topic.into()],
-            licence: model.licence.clone(),
-            resources: crate::store::from_json(&model.resources),
-            version: model.version.clone(),
-        };
+        let state = crate::modules::state_of(&model);
         let envelope = Envelope::new(
             crate::messages::MODULE_PUBLISHED,
             format!("module/{}", model.id),

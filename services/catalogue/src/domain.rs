@@ -1,193 +1,26 @@
 //! The catalogue's rules: controlled values, the review lifecycle, and the one validation every
 //! programme goes through, whether it comes from the API or from an LHEO file.
 
-use cafeia_platform::{
-    errors::FieldError,
-    territory::Gazetteer,
-    validation::{Problems, wire_name},
-    vocabulary,
+use cafeia_platform::{errors::FieldError, territory::Gazetteer, validation::Problems, vocabulary};
+
+pub use cafeia_catalogue_api::{
+    Accessibility, Audience, Enrolment, Format, Funding, Level, Pace, Place, ProviderKind,
+    ReviewDecision, ReviewStatus, TrainingInput, TrainingSession,
 };
-use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
-pub use cafeia_platform::vocabulary::{Audience, Format, Level};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Pace {
-    SelfPaced,
-    Scheduled,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema, PartialOrd, Ord)]
-#[serde(rename_all = "snake_case")]
-pub enum Funding {
-    Cpf,
-    Opco,
-    FranceTravail,
-    Region,
-    Employer,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema, PartialOrd, Ord)]
-#[serde(rename_all = "snake_case")]
-pub enum Accessibility {
-    DisabledAccess,
-    RgaaCompliant,
-    SignLanguage,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ProviderKind {
-    University,
-    AiCluster,
-    School,
-    Company,
-    Association,
-    PublicAgency,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Enrolment {
-    Open,
-    Closed,
-    Suspended,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Submitted,
-    Published,
-    Rejected,
-    Withdrawn,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Submitted => "submitted",
-            Status::Published => "published",
-            Status::Rejected => "rejected",
-            Status::Withdrawn => "withdrawn",
-        }
+/// Where a review decision takes an item in `from`, or why it cannot.
+pub fn decide(decision: ReviewDecision, from: ReviewStatus) -> Result<ReviewStatus, &'static str> {
+    use ReviewDecision::{Publish, Reject, Withdraw};
+    use ReviewStatus::{Published, Rejected, Submitted, Withdrawn};
+    match (decision, from) {
+        (Publish, Submitted) => Ok(Published),
+        (Publish, Published) => Err("déjà publié"),
+        (Publish, _) => Err("seul un contenu soumis peut être publié"),
+        (Reject, Submitted) => Ok(Rejected),
+        (Reject, _) => Err("seul un contenu soumis peut être refusé"),
+        (Withdraw, Published) => Ok(Withdrawn),
+        (Withdraw, _) => Err("seul un contenu publié peut être retiré"),
     }
-
-    pub fn parse(s: &str) -> Option<Status> {
-        [
-            Status::Submitted,
-            Status::Published,
-            Status::Rejected,
-            Status::Withdrawn,
-        ]
-        .into_iter()
-        .find(|x| x.as_str() == s)
-    }
-}
-
-/// A review decision.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Review {
-    Publish,
-    Reject,
-    Withdraw,
-}
-
-impl Review {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Review::Publish => "publish",
-            Review::Reject => "reject",
-            Review::Withdraw => "withdraw",
-        }
-    }
-
-    pub fn apply(self, from: Status) -> Result<Status, &'static str> {
-        match (self, from) {
-            (Review::Publish, Status::Submitted) => Ok(Status::Published),
-            (Review::Publish, Status::Published) => Err("déjà publié"),
-            (Review::Publish, _) => Err("seul un contenu soumis peut être publié"),
-            (Review::Reject, Status::Submitted) => Ok(Status::Rejected),
-            (Review::Reject, _) => Err("seul un contenu soumis peut être refusé"),
-            (Review::Withdraw, Status::Published) => Ok(Status::Withdrawn),
-            (Review::Withdraw, _) => Err("seul un contenu publié peut être retiré"),
-        }
-    }
-}
-
-/// A place where a programme is taught.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Place {
-    pub insee: String,
-    pub departement: String,
-    pub region: String,
-    pub lat: f64,
-    pub lon: f64,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct SessionInput {
-    /// Identifier in the source (LHEO `session/@numero`), if any.
-    #[serde(default)]
-    pub lheo_id: Option<String>,
-    pub start_date: NaiveDate,
-    pub end_date: NaiveDate,
-    pub enrolment: Enrolment,
-    /// INSEE code of the place, when the programme has several.
-    #[serde(default)]
-    pub insee: Option<String>,
-}
-
-/// What a provider submits (and what an LHEO offer becomes).
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TrainingInput {
-    /// SIRET of the provider; required on submission (a provider's token must carry it).
-    #[serde(default)]
-    pub provider_siret: Option<String>,
-    pub title: String,
-    pub summary: String,
-    pub objectives: String,
-    #[serde(default)]
-    pub content: String,
-    pub level: Level,
-    pub audiences: Vec<Audience>,
-    pub format: Format,
-    pub pace: Pace,
-    pub duration_hours: i32,
-    pub free: bool,
-    /// Price in euros when not free.
-    #[serde(default)]
-    pub price_eur: Option<f64>,
-    #[serde(default)]
-    pub funding: Vec<Funding>,
-    /// RNCP or RS code (e.g. `RNCP37827`, `RS6232`), if certifying.
-    #[serde(default)]
-    pub certification: Option<String>,
-    #[serde(default = "french")]
-    pub languages: Vec<String>,
-    #[serde(default)]
-    pub accessibility: Vec<Accessibility>,
-    pub topics: Vec<String>,
-    /// Open online to anyone in France.
-    #[serde(default)]
-    pub online: bool,
-    /// INSEE codes of the communes where it is taught.
-    #[serde(default)]
-    pub places: Vec<String>,
-    #[serde(default)]
-    pub sessions: Vec<SessionInput>,
-    #[serde(default)]
-    pub enrolment_url: Option<String>,
-    #[serde(default)]
-    pub contact_email: Option<String>,
-}
-
-fn french() -> Vec<String> {
-    vec!["fr".into()]
 }
 
 /// A programme that passed validation, normalised (sorted lists) so two drafts compare equal
@@ -198,30 +31,31 @@ pub struct TrainingDraft {
     pub summary: String,
     pub objectives: String,
     pub content: String,
-    pub level: String,
-    pub audiences: Vec<String>,
-    pub format: String,
-    pub pace: String,
+    pub level: Level,
+    pub audiences: Vec<Audience>,
+    pub format: Format,
+    pub pace: Pace,
     pub duration_hours: i32,
     pub is_free: bool,
     pub price_cents: Option<i64>,
-    pub funding: Vec<String>,
+    pub funding: Vec<Funding>,
     pub certification: Option<String>,
     pub languages: Vec<String>,
-    pub accessibility: Vec<String>,
+    pub accessibility: Vec<Accessibility>,
     pub topics: Vec<String>,
     pub online: bool,
     pub places: Vec<Place>,
-    pub sessions: Vec<SessionInput>,
+    pub sessions: Vec<TrainingSession>,
     pub enrolment_url: Option<String>,
     pub contact_email: Option<String>,
 }
 
-fn names<T: Serialize + Ord + Copy>(values: &[T]) -> Vec<String> {
+/// A set of controlled values in their one order, so that equal sets compare equal.
+pub fn sorted<T: Ord + Copy>(values: &[T]) -> Vec<T> {
     let mut values = values.to_vec();
     values.sort();
     values.dedup();
-    values.iter().map(wire_name).collect()
+    values
 }
 
 fn url(value: Option<&str>, field: &str, p: &mut Problems) -> Option<String> {
@@ -308,8 +142,8 @@ pub fn validate(input: &TrainingInput) -> Result<TrainingDraft, Vec<FieldError>>
                 insee: c.insee.clone(),
                 departement: c.departement.clone(),
                 region: c.region.clone(),
-                lat: c.lat,
-                lon: c.lon,
+                latitude: c.lat,
+                longitude: c.lon,
             }),
             None => p.add(
                 &format!("places[{i}]"),
@@ -391,17 +225,17 @@ pub fn validate(input: &TrainingInput) -> Result<TrainingDraft, Vec<FieldError>>
         summary,
         objectives,
         content,
-        level: wire_name(&input.level),
-        audiences: names(&input.audiences),
-        format: wire_name(&input.format),
-        pace: wire_name(&input.pace),
+        level: input.level,
+        audiences: sorted(&input.audiences),
+        format: input.format,
+        pace: input.pace,
         duration_hours: input.duration_hours,
         is_free: input.free,
         price_cents,
-        funding: names(&input.funding),
+        funding: sorted(&input.funding),
         certification,
         languages,
-        accessibility: names(&input.accessibility),
+        accessibility: sorted(&input.accessibility),
         topics,
         online: input.online || input.format == Format::Online,
         places,
@@ -414,6 +248,7 @@ pub fn validate(input: &TrainingInput) -> Result<TrainingDraft, Vec<FieldError>>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::NaiveDate;
 
     fn input() -> TrainingInput {
         TrainingInput {
@@ -436,7 +271,7 @@ mod tests {
             topics: vec!["generative_ai".into()],
             online: false,
             places: vec!["69123".into()],
-            sessions: vec![SessionInput {
+            sessions: vec![TrainingSession {
                 lheo_id: None,
                 start_date: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap_or_default(),
                 end_date: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap_or_default(),
@@ -460,7 +295,10 @@ mod tests {
     #[test]
     fn a_valid_programme_is_normalised() {
         let draft = validate(&input()).expect("valid");
-        assert_eq!(draft.audiences, vec!["general_public", "seniors"]);
+        assert_eq!(
+            draft.audiences,
+            vec![Audience::GeneralPublic, Audience::Seniors]
+        );
         assert_eq!(draft.places[0].departement, "69");
         assert!(!draft.online);
     }
@@ -493,16 +331,12 @@ mod tests {
 
     #[test]
     fn review_transitions() {
-        assert_eq!(
-            Review::Publish.apply(Status::Submitted),
-            Ok(Status::Published)
-        );
-        assert_eq!(
-            Review::Withdraw.apply(Status::Published),
-            Ok(Status::Withdrawn)
-        );
-        assert!(Review::Reject.apply(Status::Published).is_err());
-        assert!(Review::Publish.apply(Status::Withdrawn).is_err());
+        use ReviewDecision::{Publish, Reject, Withdraw};
+        use ReviewStatus::{Published, Submitted, Withdrawn};
+        assert_eq!(decide(Publish, Submitted), Ok(Published));
+        assert_eq!(decide(Withdraw, Published), Ok(Withdrawn));
+        assert!(decide(Reject, Published).is_err());
+        assert!(decide(Publish, Withdrawn).is_err());
         assert!(valid_certification("RNCP37827"));
         assert!(valid_certification("RS6232"));
         assert!(!valid_certification("RNCP"));

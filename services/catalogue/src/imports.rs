@@ -3,18 +3,19 @@
 
 use crate::{
     State, lheo,
-    storage::{provider, training},
+    storage::{Rows, provider, training},
     store,
 };
 use actix_web::{HttpResponse, web};
+use cafeia_catalogue_api::{LheoImportSummary, ReviewStatus, paths};
 use cafeia_platform::{AppError, auth::Caller, errors::AppResult};
 use futures::StreamExt;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use std::{collections::HashMap, sync::Arc};
 
-#[utoipa::path(post, path = "/v1/trainings/import", tag = "trainings",
+#[utoipa::path(post, path = paths::TRAININGS_IMPORT, tag = "trainings",
     request_body(content = String, description = "Document LHEO (XML, UTF-8)", content_type = "application/xml"),
-    responses((status = 200, body = lheo::Summary), (status = 400, body = cafeia_platform::errors::Problem), (status = 403, body = cafeia_platform::errors::Problem)),
+    responses((status = 200, body = LheoImportSummary), (status = 400, body = cafeia_platform::errors::Problem), (status = 403, body = cafeia_platform::errors::Problem)),
     security(("bearer" = [])))]
 pub async fn import(
     state: web::Data<State>,
@@ -36,31 +37,37 @@ pub async fn import(
     Ok(HttpResponse::Ok().json(summary))
 }
 
-#[utoipa::path(get, path = "/v1/trainings/export", tag = "trainings",
+#[utoipa::path(get, path = paths::TRAININGS_EXPORT, tag = "trainings",
     responses((status = 200, description = "Catalogue publié au format LHEO (application/xml)")))]
 pub async fn export(state: web::Data<State>) -> AppResult<HttpResponse> {
     let db = &state.platform.db;
     let rows = training::Entity::find()
-        .filter(training::Column::Status.eq(crate::domain::Status::Published.as_str()))
+        .filter(training::Column::Status.eq(ReviewStatus::Published))
         .order_by_asc(training::Column::Id)
-        .all(db)
+        .rows(db)
         .await?;
     let providers: HashMap<_, _> = provider::Entity::find()
-        .all(db)
+        .rows(db)
         .await?
         .into_iter()
         .map(|p| (p.id, p))
         .collect();
+    // Every programme has its provider (`fk_training_provider`): one missing is an error, not
+    // a programme left out of the export.
     let rows = store::load_many(db, rows)
         .await?
         .into_iter()
-        .filter_map(|full| {
-            providers
-                .get(&full.training.provider_id)
-                .cloned()
-                .map(|p| (full, p))
+        .map(|full| {
+            let id = full.training.provider_id;
+            let provider = providers.get(&id).cloned().ok_or_else(|| {
+                AppError::internal(std::io::Error::other(format!(
+                    "table training: programme {} without provider {id}",
+                    full.training.id
+                )))
+            })?;
+            Ok((full, provider))
         })
-        .collect::<Vec<_>>();
+        .collect::<AppResult<Vec<_>>>()?;
     Ok(HttpResponse::Ok()
         .content_type("application/xml; charset=utf-8")
         .body(lheo::export(&rows)))

@@ -1,15 +1,19 @@
 //! schema.org `Course` with one `CourseInstance` per session, as JSON-LD, so search engines and
 //! partner sites can list published programmes.
 
-use crate::{storage::provider, store::Full};
+use crate::{
+    domain::{Enrolment, Format},
+    storage::provider,
+    store::Full,
+};
 use cafeia_platform::territory::Gazetteer;
 use serde_json::{Value, json};
 
-fn course_mode(format: &str) -> &'static str {
+fn course_mode(format: Format) -> &'static str {
     match format {
-        "online" => "online",
-        "hybrid" => "blended",
-        _ => "onsite",
+        Format::Online => "online",
+        Format::Hybrid => "blended",
+        Format::InPerson => "onsite",
     }
 }
 
@@ -35,18 +39,24 @@ pub fn course(full: &Full, provider: &provider::Model) -> Value {
         .map(|s| {
             let mut instance = json!({
                 "@type": "CourseInstance",
-                "courseMode": course_mode(&draft.format),
+                "courseMode": course_mode(draft.format),
                 "startDate": s.start_date.to_string(),
                 "endDate": s.end_date.to_string(),
-                "eventStatus": if cafeia_platform::validation::wire_name(&s.enrolment) == "suspended" {
+                "eventStatus": if s.enrolment == Enrolment::Suspended {
                     "https://schema.org/EventPostponed"
                 } else {
                     "https://schema.org/EventScheduled"
                 },
             });
-            let insee = s.insee.clone().or_else(|| draft.places.first().map(|p| p.insee.clone()));
-            match (draft.format.as_str(), insee) {
-                ("online", _) | (_, None) => instance["location"] = json!({"@type": "VirtualLocation", "url": draft.enrolment_url}),
+            let insee = s
+                .insee
+                .clone()
+                .or_else(|| draft.places.first().map(|p| p.insee.clone()));
+            match (draft.format, insee) {
+                (Format::Online, _) | (_, None) => {
+                    instance["location"] =
+                        json!({"@type": "VirtualLocation", "url": draft.enrolment_url})
+                }
                 (_, Some(insee)) => instance["location"] = place(&insee),
             }
             instance

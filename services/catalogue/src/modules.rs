@@ -3,30 +3,31 @@
 
 use crate::{
     State,
-    domain::{Audience, Level, Review, Status},
+    domain::{self, ReviewDecision, ReviewStatus},
+    listing,
     messages::{self, ModuleState, Withdrawn},
-    storage::module,
-    store::{from_json, to_json},
+    storage::{Rows, WireName, holds, module},
 };
 use actix_web::{HttpResponse, web};
+use cafeia_catalogue_api::{
+    BatchQuery, ModuleInput, ModuleQuery, ModuleReviewInput, ModuleView, paths,
+};
 use cafeia_platform::{
-    AppError, audit,
+    AppError, ErrorCode, audit,
     auth::{Caller, MaybeCaller, Role},
     envelope::Envelope,
     errors::AppResult,
-    http::Json,
+    http::{Json, Query},
     outbox,
     paging::{self, Page},
-    validation::{Problems, wire_name},
+    validation::Problems,
     vocabulary,
 };
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 /// Licences accepted for open modules.
@@ -38,65 +39,26 @@ pub const LICENCES: [&str; 5] = [
     "CC BY-NC-SA 4.0",
 ];
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ModuleInput {
-    pub title: String,
-    pub summary: String,
-    pub duration_minutes: i32,
-    pub level: Level,
-    pub audiences: Vec<Audience>,
-    pub topics: Vec<String>,
-    pub licence: String,
-    /// URLs of the slides, guides, activity sheets…
-    pub resources: Vec<String>,
-    pub version: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ModuleView {
-    pub id: Uuid,
-    pub title: String,
-    pub summary: String,
-    pub duration_minutes: i32,
-    pub level: String,
-    pub audiences: Vec<String>,
-    pub topics: Vec<String>,
-    pub licence: String,
-    pub resources: Vec<String>,
-    pub version: String,
-    pub status: String,
-    pub status_reason: Option<String>,
-}
-
 fn view(m: module::Model) -> ModuleView {
     ModuleView {
-        audiences: from_json(&m.audiences),
-        topics: from_json(&m.topics),
-        resources: from_json(&m.resources),
-        id: m.id,
-        title: m.title,
-        summary: m.summary,
-        duration_minutes: m.duration_minutes,
-        level: m.level,
-        licence: m.licence,
-        version: m.version,
+        module: state_of(&m),
         status: m.status,
         status_reason: m.status_reason,
     }
 }
 
-fn state_of(m: &module::Model) -> ModuleState {
+/// The message state of a module (also the content of its view).
+pub(crate) fn state_of(m: &module::Model) -> ModuleState {
     ModuleState {
         id: m.id,
         title: m.title.clone(),
         summary: m.summary.clone(),
         duration_minutes: m.duration_minutes,
-        level: m.level.clone(),
-        audiences: from_json(&m.audiences),
-        topics: from_json(&m.topics),
+        level: m.level.0,
+        audiences: m.audiences.0.clone(),
+        topics: m.topics.0.clone(),
         licence: m.licence.clone(),
-        resources: from_json(&m.resources),
+        resources: m.resources.0.clone(),
         version: m.version.clone(),
     }
 }
@@ -136,23 +98,18 @@ fn validate(input: &ModuleInput, model: &mut module::ActiveModel) -> AppResult<(
     }
     let version = p.text("version", &input.version, 40);
     p.into_result()?;
-    let mut audiences = input.audiences.clone();
-    audiences.sort();
-    audiences.dedup();
     model.duration_minutes = Set(input.duration_minutes);
-    model.level = Set(wire_name(&input.level));
-    model.audiences = Set(to_json(
-        &audiences.iter().map(wire_name).collect::<Vec<_>>(),
-    ));
-    model.topics = Set(to_json(&topics));
+    model.level = Set(WireName(input.level));
+    model.audiences = Set(domain::sorted(&input.audiences).into());
+    model.topics = Set(topics.into());
     model.licence = Set(input.licence.trim().to_owned());
-    model.resources = Set(to_json(&input.resources));
+    model.resources = Set(input.resources.clone().into());
     model.version = Set(version);
     model.updated_at = Set(Utc::now());
     Ok(())
 }
 
-#[utoipa::path(post, path = "/v1/modules", tag = "modules", request_body = ModuleInput,
+#[utoipa::path(post, path = paths::MODULES, tag = "modules", request_body = ModuleInput,
     responses((status = 201, body = ModuleView), (status = 400, body = cafeia_platform::errors::Problem), (status = 403, body = cafeia_platform::errors::Problem)),
     security(("bearer" = [])))]
 pub async fn submit(
@@ -164,7 +121,7 @@ pub async fn submit(
     let now = Utc::now();
     let mut model = module::ActiveModel {
         id: Set(Uuid::now_v7()),
-        status: Set(Status::Submitted.as_str().into()),
+        status: Set(ReviewStatus::Submitted),
         status_reason: Set(None),
         submitted_by: Set(caller.sub.clone()),
         created_at: Set(now),
@@ -180,7 +137,7 @@ pub async fn submit(
 
 async fn editable(state: &State, caller: &Caller, id: Uuid) -> AppResult<module::Model> {
     let model = module::Entity::find_by_id(id)
-        .one(&state.platform.db)
+        .row(&state.platform.db)
         .await?
         .ok_or_else(|| AppError::not_found("module introuvable"))?;
     if !caller.has(Role::Staff) && model.submitted_by != caller.sub {
@@ -191,7 +148,7 @@ async fn editable(state: &State, caller: &Caller, id: Uuid) -> AppResult<module:
     Ok(model)
 }
 
-#[utoipa::path(put, path = "/v1/modules/{id}", tag = "modules", params(("id" = Uuid, Path, description = "Identifiant")), request_body = ModuleInput,
+#[utoipa::path(put, path = paths::MODULE, tag = "modules", params(("id" = Uuid, Path, description = "Identifiant")), request_body = ModuleInput,
     responses((status = 200, body = ModuleView), (status = 400, body = cafeia_platform::errors::Problem), (status = 403, body = cafeia_platform::errors::Problem)),
     security(("bearer" = [])))]
 pub async fn edit(
@@ -201,16 +158,19 @@ pub async fn edit(
     input: Json<ModuleInput>,
 ) -> AppResult<HttpResponse> {
     let current = editable(&state, &caller, id.into_inner()).await?;
-    if current.status == Status::Withdrawn.as_str() {
-        return Err(AppError::conflict("un module retiré ne se modifie plus"));
+    if current.status == ReviewStatus::Withdrawn {
+        return Err(AppError::new(
+            ErrorCode::InvalidTransition,
+            "un module retiré ne se modifie plus",
+        ));
     }
-    let published = current.status == Status::Published.as_str();
-    let rejected = current.status == Status::Rejected.as_str();
+    let published = current.status == ReviewStatus::Published;
+    let rejected = current.status == ReviewStatus::Rejected;
     let mut model = current.into_active_model();
     validate(&input.0, &mut model)?;
     if rejected {
         // A corrected module goes back to review.
-        model.status = Set(Status::Submitted.as_str().into());
+        model.status = Set(ReviewStatus::Submitted);
         model.status_reason = Set(None);
     }
     let txn = cafeia_platform::db::begin(&state.platform.db).await?;
@@ -229,50 +189,35 @@ pub async fn edit(
     Ok(HttpResponse::Ok().json(view(model)))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReviewInput {
-    /// publish, reject or withdraw
-    pub decision: String,
-    #[serde(default)]
-    pub reason: Option<String>,
-}
-
-#[utoipa::path(post, path = "/v1/modules/{id}/review", tag = "modules", params(("id" = Uuid, Path, description = "Identifiant")), request_body = ReviewInput,
+#[utoipa::path(post, path = paths::MODULE_REVIEW, tag = "modules", params(("id" = Uuid, Path, description = "Identifiant")), request_body = ModuleReviewInput,
     responses((status = 200, body = ModuleView), (status = 400, body = cafeia_platform::errors::Problem), (status = 403, body = cafeia_platform::errors::Problem), (status = 409, body = cafeia_platform::errors::Problem)),
     security(("bearer" = [])))]
 pub async fn review(
     state: web::Data<State>,
     caller: Caller,
     id: web::Path<Uuid>,
-    input: Json<ReviewInput>,
+    input: Json<ModuleReviewInput>,
 ) -> AppResult<HttpResponse> {
     caller.require(Role::Staff)?;
-    let decision = match input.0.decision.as_str() {
-        "publish" => Review::Publish,
-        "reject" => Review::Reject,
-        "withdraw" => Review::Withdraw,
-        _ => return Err(AppError::invalid("decision", "publish, reject ou withdraw")),
-    };
+    let decision = input.0.decision;
     let reason = input
         .0
         .reason
         .map(|r| r.trim().to_owned())
         .filter(|r| !r.is_empty());
-    if decision == Review::Reject && reason.is_none() {
+    if decision == ReviewDecision::Reject && reason.is_none() {
         return Err(AppError::invalid("reason", "un refus doit être motivé"));
     }
     let txn = cafeia_platform::db::begin(&state.platform.db).await?;
     let current = module::Entity::find_by_id(id.into_inner())
-        .one(&txn)
+        .row(&txn)
         .await?
         .ok_or_else(|| AppError::not_found("module introuvable"))?;
-    let to = decision
-        .apply(Status::parse(&current.status).unwrap_or(Status::Submitted))
-        .map_err(|why| AppError::conflict(why.to_owned()))?;
+    let to = domain::decide(decision, current.status)
+        .map_err(|why| AppError::new(ErrorCode::InvalidTransition, why))?;
     let mut model = current.into_active_model();
-    model.status = Set(to.as_str().into());
-    model.status_reason = Set(if to == Status::Rejected {
+    model.status = Set(to);
+    model.status_reason = Set(if to == ReviewStatus::Rejected {
         reason.clone()
     } else {
         None
@@ -288,7 +233,7 @@ pub async fn review(
     )
     .await?;
     match to {
-        Status::Published => {
+        ReviewStatus::Published => {
             let envelope = Envelope::new(
                 messages::MODULE_PUBLISHED,
                 format!("module/{}", model.id),
@@ -296,7 +241,7 @@ pub async fn review(
             );
             outbox::enqueue(&txn, messages::MODULE_PUBLISHED, &envelope).await?;
         }
-        Status::Withdrawn => {
+        ReviewStatus::Withdrawn => {
             let envelope = Envelope::new(
                 messages::MODULE_WITHDRAWN,
                 format!("module/{}", model.id),
@@ -311,7 +256,7 @@ pub async fn review(
     Ok(HttpResponse::Ok().json(view(model)))
 }
 
-#[utoipa::path(get, path = "/v1/modules/{id}", tag = "modules", params(("id" = Uuid, Path, description = "Identifiant")),
+#[utoipa::path(get, path = paths::MODULE, tag = "modules", params(("id" = Uuid, Path, description = "Identifiant")),
     responses((status = 200, body = ModuleView), (status = 404, body = cafeia_platform::errors::Problem)))]
 pub async fn get(
     state: web::Data<State>,
@@ -319,39 +264,54 @@ pub async fn get(
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
     let model = module::Entity::find_by_id(id.into_inner())
-        .one(&state.platform.db)
+        .row(&state.platform.db)
         .await?
-        .filter(|m| {
-            m.status == Status::Published.as_str()
-                || caller
-                    .0
-                    .as_ref()
-                    .is_some_and(|c| c.has(Role::Staff) || c.sub == m.submitted_by)
-        })
+        .filter(|m| may_see(&caller, m))
         .ok_or_else(|| AppError::not_found("module introuvable"))?;
     Ok(HttpResponse::Ok().json(view(model)))
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct ListQuery {
-    pub topic: Option<String>,
-    pub level: Option<Level>,
-    pub cursor: Option<String>,
-    pub limit: Option<u64>,
+/// Published modules to everyone; others to staff and their author.
+fn may_see(caller: &MaybeCaller, m: &module::Model) -> bool {
+    m.status == ReviewStatus::Published
+        || caller
+            .0
+            .as_ref()
+            .is_some_and(|c| c.has(Role::Staff) || c.sub == m.submitted_by)
 }
 
-#[utoipa::path(get, path = "/v1/modules", tag = "modules", params(ListQuery),
-    responses((status = 200, body = Page<ModuleView>), (status = 400, body = cafeia_platform::errors::Problem)))]
-pub async fn list(
+#[utoipa::path(get, path = paths::MODULES_BATCH, tag = "modules", params(BatchQuery),
+    responses((status = 200, body = [ModuleView], description = "Les modules trouvés que l'appelant peut voir (comme `GET /v1/modules/{id}`) ; les autres sont absents"),
+              (status = 400, body = cafeia_platform::errors::Problem)))]
+pub async fn batch(
     state: web::Data<State>,
-    query: web::Query<ListQuery>,
+    caller: MaybeCaller,
+    query: Query<BatchQuery>,
 ) -> AppResult<HttpResponse> {
+    let ids = listing::batch_ids(query.into_inner())?;
+    let models = if ids.is_empty() {
+        Vec::new()
+    } else {
+        module::Entity::find()
+            .filter(module::Column::Id.is_in(ids))
+            .rows(&state.platform.db)
+            .await?
+    };
+    let items: Vec<ModuleView> = models
+        .into_iter()
+        .filter(|m| may_see(&caller, m))
+        .map(view)
+        .collect();
+    Ok(HttpResponse::Ok().json(items))
+}
+
+#[utoipa::path(get, path = paths::MODULES, tag = "modules", params(ModuleQuery),
+    responses((status = 200, body = Page<ModuleView>), (status = 400, body = cafeia_platform::errors::Problem)))]
+pub async fn list(state: web::Data<State>, query: Query<ModuleQuery>) -> AppResult<HttpResponse> {
     let q = query.into_inner();
     let limit = paging::limit(q.limit)?;
     let mut select =
-        module::Entity::find().filter(module::Column::Status.eq(Status::Published.as_str()));
+        module::Entity::find().filter(module::Column::Status.eq(ReviewStatus::Published));
     if let Some(topic) = &q.topic {
         if !vocabulary::TOPICS.contains(&topic.as_str()) {
             return Err(AppError::invalid(
@@ -359,18 +319,25 @@ pub async fn list(
                 format!("thème inconnu : {topic:?}"),
             ));
         }
-        select = select.filter(module::Column::Topics.contains(format!("\"{topic}\"")));
+        select = select.filter(holds(module::Column::Topics, topic));
     }
     if let Some(level) = q.level {
-        select = select.filter(module::Column::Level.eq(wire_name(&level)));
+        select = select.filter(module::Column::Level.eq(WireName(level)));
     }
-    if let Some(after) = paging::cursor(q.cursor.as_deref())? {
+    let after = paging::cursor(q.cursor.as_deref())?;
+    let read = listing::snapshot(&state.platform.db).await?;
+    let total = select.clone().count(&read).await?;
+    if let Some(after) = after {
         select = select.filter(module::Column::Id.gt(after));
     }
     let rows = select
         .order_by_asc(module::Column::Id)
         .limit(limit + 1)
-        .all(&state.platform.db)
+        .rows(&read)
         .await?;
-    Ok(HttpResponse::Ok().json(paging::page(rows, limit, |m| m.id, view)))
+    read.commit().await?;
+    Ok(HttpResponse::Ok().json(Page {
+        total: Some(total),
+        ..paging::page(rows, limit, |m| m.id, view)
+    }))
 }

@@ -1,5 +1,6 @@
 //! The OpenAPI 3.1 document of the catalogue REST API, served at `/openapi.json`.
 
+use cafeia_catalogue_api as api;
 use cafeia_platform::openapi::BearerAuth;
 use utoipa::OpenApi;
 
@@ -9,9 +10,11 @@ use utoipa::OpenApi;
     paths(
         crate::providers::create,
         crate::providers::get,
+        crate::providers::batch,
         crate::trainings::list,
         crate::trainings::submit,
         crate::trainings::get,
+        crate::trainings::batch,
         crate::trainings::edit,
         crate::trainings::json_ld,
         crate::trainings::audit_trail,
@@ -23,10 +26,19 @@ use utoipa::OpenApi;
         crate::modules::list,
         crate::modules::submit,
         crate::modules::get,
+        crate::modules::batch,
         crate::modules::edit,
         crate::modules::review,
     ),
-    components(schemas(cafeia_platform::errors::Problem, cafeia_platform::errors::FieldError, cafeia_platform::ErrorCode)),
+    components(schemas(
+        cafeia_platform::errors::Problem, cafeia_platform::errors::FieldError, cafeia_platform::ErrorCode,
+        api::ProviderInput, api::ProviderView, api::ProviderKind,
+        api::TrainingInput, api::TrainingView, api::TrainingSession, api::Place, api::PlaceView,
+        api::ReasonInput, api::Level, api::Audience, api::Format, api::Pace, api::Funding,
+        api::Accessibility, api::Enrolment, api::ReviewStatus, api::ReviewDecision,
+        api::ModuleInput, api::ModuleView, api::ModuleReviewInput, api::messages::ModuleState,
+        api::LheoImportSummary, api::LheoProblem,
+    )),
     modifiers(&BearerAuth),
 )]
 pub struct ApiDoc;

@@ -1,44 +1,25 @@
 //! Training providers (organismes), identified by SIRET. A provider's token carries its SIRET
 //! and may only act for it.
 
-use crate::{State, domain::ProviderKind, storage::provider};
+use crate::{
+    State, listing,
+    storage::{Rows, provider},
+};
 use actix_web::{HttpResponse, web};
+use cafeia_catalogue_api::{BatchQuery, ProviderInput, ProviderView, paths};
 use cafeia_platform::{
-    AppError,
+    AppError, ErrorCode,
     auth::{Caller, Role},
     errors::AppResult,
-    http::Json,
-    validation::{Problems, email, valid_siret, wire_name},
+    http::{Json, Query},
+    validation::{Problems, email, valid_siret},
 };
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    SqlErr,
 };
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use uuid::Uuid;
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ProviderInput {
-    pub siret: String,
-    pub name: String,
-    pub kind: ProviderKind,
-    #[serde(default)]
-    pub email: Option<String>,
-    #[serde(default)]
-    pub website: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ProviderView {
-    pub id: Uuid,
-    pub siret: String,
-    pub name: String,
-    pub kind: String,
-    pub email: Option<String>,
-    pub website: Option<String>,
-}
 
 pub fn view(m: provider::Model) -> ProviderView {
     ProviderView {
@@ -78,11 +59,18 @@ pub async fn by_siret<C: ConnectionTrait>(
 ) -> AppResult<Option<provider::Model>> {
     Ok(provider::Entity::find()
         .filter(provider::Column::Siret.eq(siret))
-        .one(conn)
+        .row(conn)
         .await?)
 }
 
-#[utoipa::path(post, path = "/v1/providers", tag = "providers", request_body = ProviderInput,
+fn already_declared() -> AppError {
+    AppError::new(
+        ErrorCode::AlreadyExists,
+        "un organisme avec ce SIRET existe déjà",
+    )
+}
+
+#[utoipa::path(post, path = paths::PROVIDERS, tag = "providers", request_body = ProviderInput,
     responses((status = 201, body = ProviderView), (status = 400, body = cafeia_platform::errors::Problem),
               (status = 403, body = cafeia_platform::errors::Problem), (status = 409, body = cafeia_platform::errors::Problem)),
     security(("bearer" = [])))]
@@ -116,30 +104,51 @@ pub async fn create(
     may_act_for(&caller, &siret)?;
     let db = &state.platform.db;
     if by_siret(db, &siret).await?.is_some() {
-        return Err(AppError::conflict("un organisme avec ce SIRET existe déjà"));
+        return Err(already_declared());
     }
     let now = Utc::now();
     let model = provider::ActiveModel {
         id: Set(Uuid::now_v7()),
         siret: Set(siret),
         name: Set(name),
-        kind: Set(wire_name(&input.kind)),
+        kind: Set(input.kind),
         email: Set(mail),
         website: Set(input.website),
         created_at: Set(now),
         updated_at: Set(now),
     }
     .insert(db)
-    .await?;
+    .await
+    .map_err(|e| match e.sql_err() {
+        // Declared at the same moment by another request.
+        Some(SqlErr::UniqueConstraintViolation(_)) => already_declared(),
+        _ => e.into(),
+    })?;
     Ok(HttpResponse::Created().json(view(model)))
 }
 
-#[utoipa::path(get, path = "/v1/providers/{id}", tag = "providers", params(("id" = Uuid, Path, description = "Identifiant")),
+#[utoipa::path(get, path = paths::PROVIDER, tag = "providers", params(("id" = Uuid, Path, description = "Identifiant")),
     responses((status = 200, body = ProviderView), (status = 404, body = cafeia_platform::errors::Problem)))]
 pub async fn get(state: web::Data<State>, id: web::Path<Uuid>) -> AppResult<HttpResponse> {
     let model = provider::Entity::find_by_id(id.into_inner())
-        .one(&state.platform.db)
+        .row(&state.platform.db)
         .await?
         .ok_or_else(|| AppError::not_found("organisme introuvable"))?;
     Ok(HttpResponse::Ok().json(view(model)))
+}
+
+#[utoipa::path(get, path = paths::PROVIDERS_BATCH, tag = "providers", params(BatchQuery),
+    responses((status = 200, body = [ProviderView], description = "Les organismes trouvés ; les identifiants inconnus sont absents"),
+              (status = 400, body = cafeia_platform::errors::Problem)))]
+pub async fn batch(state: web::Data<State>, query: Query<BatchQuery>) -> AppResult<HttpResponse> {
+    let ids = listing::batch_ids(query.into_inner())?;
+    let models = if ids.is_empty() {
+        Vec::new()
+    } else {
+        provider::Entity::find()
+            .filter(provider::Column::Id.is_in(ids))
+            .rows(&state.platform.db)
+            .await?
+    };
+    Ok(HttpResponse::Ok().json(models.into_iter().map(view).collect::<Vec<_>>()))
 }

@@ -1,8 +1,22 @@
 //! The catalogue database: providers, training programmes with their places and sessions, and
 //! educational modules (the outbox, inbox and audit log come with the platform's migrations).
+//!
+//! Columns are typed: controlled values are the contract's enums (stored as their serde names,
+//! sea-orm's `DeriveActiveEnum`), lists are [`JsonList`]s, and a stored value that does not
+//! read fails the read ([`Rows`]). The tables reference each other with foreign keys
+//! ([`foreign_keys`]).
+
+mod foreign_keys;
+mod json_list;
+mod read;
+mod wire_name;
 
 use cafeia_platform::db::columns::{index, short, text, text_null, timestamp};
 use sea_orm_migration::{MigrationTrait, MigratorTrait, prelude::*};
+
+pub use json_list::{JsonList, holds};
+pub use read::Rows;
+pub use wire_name::WireName;
 
 pub struct Migrator;
 
@@ -10,11 +24,13 @@ impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         let mut migrations = cafeia_platform::db::platform_migrations();
         migrations.push(Box::new(CreateCatalogue));
+        migrations.push(Box::new(foreign_keys::CatalogueForeignKeys));
         migrations
     }
 }
 
 pub mod provider {
+    use crate::domain::ProviderKind;
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -24,7 +40,7 @@ pub mod provider {
         pub id: Uuid,
         pub siret: String,
         pub name: String,
-        pub kind: String,
+        pub kind: ProviderKind,
         pub email: Option<String>,
         pub website: Option<String>,
         pub created_at: DateTimeUtc,
@@ -32,12 +48,23 @@ pub mod provider {
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
+    pub enum Relation {
+        #[sea_orm(has_many = "super::training::Entity")]
+        Training,
+    }
+
+    impl Related<super::training::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Training.def()
+        }
+    }
 
     impl ActiveModelBehavior for ActiveModel {}
 }
 
 pub mod training {
+    use super::{JsonList, WireName};
+    use crate::domain::{Accessibility, Audience, Format, Funding, Level, Pace, ReviewStatus};
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
@@ -52,24 +79,31 @@ pub mod training {
         pub summary: String,
         pub objectives: String,
         pub content: String,
-        pub level: String,
-        /// JSON arrays of controlled values.
-        pub audiences: String,
-        pub format: String,
-        pub pace: String,
+        #[sea_orm(column_type = "Text")]
+        pub level: WireName<Level>,
+        #[sea_orm(column_type = "Text")]
+        pub audiences: JsonList<Audience>,
+        pub format: Format,
+        pub pace: Pace,
         pub duration_hours: i32,
         pub is_free: bool,
         pub price_cents: Option<i64>,
-        pub funding: String,
+        #[sea_orm(column_type = "Text")]
+        pub funding: JsonList<Funding>,
         pub certification: Option<String>,
-        pub languages: String,
-        pub accessibility: String,
-        pub topics: String,
+        /// ISO 639-1 codes (and `lsf`, `oc`) of the shared vocabulary.
+        #[sea_orm(column_type = "Text")]
+        pub languages: JsonList<String>,
+        #[sea_orm(column_type = "Text")]
+        pub accessibility: JsonList<Accessibility>,
+        /// Topics of the shared vocabulary.
+        #[sea_orm(column_type = "Text")]
+        pub topics: JsonList<String>,
         /// Open to anyone in France online (no place needed).
         pub online: bool,
         pub enrolment_url: Option<String>,
         pub contact_email: Option<String>,
-        pub status: String,
+        pub status: ReviewStatus,
         pub status_reason: Option<String>,
         pub submitted_by: String,
         pub created_at: DateTimeUtc,
@@ -78,7 +112,37 @@ pub mod training {
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "super::provider::Entity",
+            from = "Column::ProviderId",
+            to = "super::provider::Column::Id",
+            on_delete = "NoAction"
+        )]
+        Provider,
+        #[sea_orm(has_many = "super::place::Entity")]
+        Place,
+        #[sea_orm(has_many = "super::session::Entity")]
+        Session,
+    }
+
+    impl Related<super::provider::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Provider.def()
+        }
+    }
+
+    impl Related<super::place::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Place.def()
+        }
+    }
+
+    impl Related<super::session::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Session.def()
+        }
+    }
 
     impl ActiveModelBehavior for ActiveModel {}
 }
@@ -100,12 +164,27 @@ pub mod place {
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "super::training::Entity",
+            from = "Column::TrainingId",
+            to = "super::training::Column::Id",
+            on_delete = "Cascade"
+        )]
+        Training,
+    }
+
+    impl Related<super::training::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Training.def()
+        }
+    }
 
     impl ActiveModelBehavior for ActiveModel {}
 }
 
 pub mod session {
+    use crate::domain::Enrolment;
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -117,18 +196,34 @@ pub mod session {
         pub lheo_id: Option<String>,
         pub start_date: Date,
         pub end_date: Date,
-        /// open, closed or suspended.
-        pub enrolment: String,
+        pub enrolment: Enrolment,
+        /// One of the programme's places (`training_place`); none when it has a single one.
         pub insee: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "super::training::Entity",
+            from = "Column::TrainingId",
+            to = "super::training::Column::Id",
+            on_delete = "Cascade"
+        )]
+        Training,
+    }
+
+    impl Related<super::training::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Training.def()
+        }
+    }
 
     impl ActiveModelBehavior for ActiveModel {}
 }
 
 pub mod module {
+    use super::{JsonList, WireName};
+    use crate::domain::{Audience, Level, ReviewStatus};
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -139,13 +234,19 @@ pub mod module {
         pub title: String,
         pub summary: String,
         pub duration_minutes: i32,
-        pub level: String,
-        pub audiences: String,
-        pub topics: String,
+        #[sea_orm(column_type = "Text")]
+        pub level: WireName<Level>,
+        #[sea_orm(column_type = "Text")]
+        pub audiences: JsonList<Audience>,
+        /// Topics of the shared vocabulary.
+        #[sea_orm(column_type = "Text")]
+        pub topics: JsonList<String>,
         pub licence: String,
-        pub resources: String,
+        /// https URLs.
+        #[sea_orm(column_type = "Text")]
+        pub resources: JsonList<String>,
         pub version: String,
-        pub status: String,
+        pub status: ReviewStatus,
         pub status_reason: Option<String>,
         pub submitted_by: String,
         pub created_at: DateTimeUtc,
@@ -329,5 +430,32 @@ impl MigrationTrait for CreateCatalogue {
                 .await?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::domain::{Enrolment, Format, Pace, ProviderKind, ReviewStatus};
+    use cafeia_api::vocabulary::wire_name;
+    use sea_orm::{ActiveEnum, Iterable};
+    use serde::Serialize;
+
+    /// Every variant is stored as the text written before the columns were typed (its serde
+    /// name), so rows already stored read unchanged.
+    fn stored_as_wire_names<E: ActiveEnum<Value = String> + Iterable + Serialize>() {
+        for variant in E::iter() {
+            assert_eq!(variant.to_value(), wire_name(&variant));
+            assert!(E::try_from_value(&wire_name(&variant)).is_ok());
+        }
+        assert!(E::try_from_value(&"unknown".to_owned()).is_err());
+    }
+
+    #[test]
+    fn enums_are_stored_as_their_wire_names() {
+        stored_as_wire_names::<Pace>();
+        stored_as_wire_names::<ProviderKind>();
+        stored_as_wire_names::<Enrolment>();
+        stored_as_wire_names::<ReviewStatus>();
+        stored_as_wire_names::<Format>();
     }
 }

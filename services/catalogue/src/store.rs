@@ -2,9 +2,9 @@
 //! LHEO import, and turning them into public views and messages.
 
 use crate::{
-    domain::{Place, SessionInput, TrainingDraft},
-    messages::{PlaceState, ProviderRef, SessionState, TrainingState},
-    storage::{place, provider, session, training},
+    domain::{Place, TrainingDraft, TrainingSession},
+    messages::{ProviderRef, TrainingState},
+    storage::{Rows, WireName, place, provider, session, training},
 };
 use cafeia_platform::{
     envelope::{Envelope, MessageType},
@@ -16,8 +16,6 @@ use sea_orm::{
 };
 use std::collections::HashMap;
 use uuid::Uuid;
-
-pub use cafeia_platform::db::{list_from_json as from_json, list_to_json as to_json};
 
 /// A programme with everything attached to it.
 #[derive(Clone, Debug)]
@@ -38,20 +36,19 @@ impl Full {
                 insee: p.insee.clone(),
                 departement: p.departement.clone(),
                 region: p.region.clone(),
-                lat: p.lat,
-                lon: p.lon,
+                latitude: p.lat,
+                longitude: p.lon,
             })
             .collect();
         places.sort_by(|a, b| a.insee.cmp(&b.insee));
-        let mut sessions: Vec<SessionInput> = self
+        let mut sessions: Vec<TrainingSession> = self
             .sessions
             .iter()
-            .map(|s| SessionInput {
+            .map(|s| TrainingSession {
                 lheo_id: s.lheo_id.clone(),
                 start_date: s.start_date,
                 end_date: s.end_date,
-                enrolment: serde_json::from_value(serde_json::Value::String(s.enrolment.clone()))
-                    .unwrap_or(crate::domain::Enrolment::Closed),
+                enrolment: s.enrolment,
                 insee: s.insee.clone(),
             })
             .collect();
@@ -63,18 +60,18 @@ impl Full {
             summary: t.summary.clone(),
             objectives: t.objectives.clone(),
             content: t.content.clone(),
-            level: t.level.clone(),
-            audiences: from_json(&t.audiences),
-            format: t.format.clone(),
-            pace: t.pace.clone(),
+            level: t.level.0,
+            audiences: t.audiences.0.clone(),
+            format: t.format,
+            pace: t.pace,
             duration_hours: t.duration_hours,
             is_free: t.is_free,
             price_cents: t.price_cents,
-            funding: from_json(&t.funding),
+            funding: t.funding.0.clone(),
             certification: t.certification.clone(),
-            languages: from_json(&t.languages),
-            accessibility: from_json(&t.accessibility),
-            topics: from_json(&t.topics),
+            languages: t.languages.0.clone(),
+            accessibility: t.accessibility.0.clone(),
+            topics: t.topics.0.clone(),
             online: t.online,
             places,
             sessions,
@@ -123,12 +120,12 @@ pub fn changed_fields(old: &TrainingDraft, new: &TrainingDraft) -> Vec<&'static 
 pub async fn load<C: ConnectionTrait>(conn: &C, model: training::Model) -> Result<Full, DbErr> {
     let places = place::Entity::find()
         .filter(place::Column::TrainingId.eq(model.id))
-        .all(conn)
+        .rows(conn)
         .await?;
     let sessions = session::Entity::find()
         .filter(session::Column::TrainingId.eq(model.id))
         .order_by_asc(session::Column::StartDate)
-        .all(conn)
+        .rows(conn)
         .await?;
     Ok(Full {
         training: model,
@@ -149,7 +146,7 @@ pub async fn load_many<C: ConnectionTrait>(
     for chunk in ids.chunks(1000) {
         for p in place::Entity::find()
             .filter(place::Column::TrainingId.is_in(chunk.to_vec()))
-            .all(conn)
+            .rows(conn)
             .await?
         {
             places.entry(p.training_id).or_default().push(p);
@@ -157,7 +154,7 @@ pub async fn load_many<C: ConnectionTrait>(
         for s in session::Entity::find()
             .filter(session::Column::TrainingId.is_in(chunk.to_vec()))
             .order_by_asc(session::Column::StartDate)
-            .all(conn)
+            .rows(conn)
             .await?
         {
             sessions.entry(s.training_id).or_default().push(s);
@@ -179,18 +176,18 @@ pub fn apply(model: &mut training::ActiveModel, d: &TrainingDraft) {
     model.summary = Set(d.summary.clone());
     model.objectives = Set(d.objectives.clone());
     model.content = Set(d.content.clone());
-    model.level = Set(d.level.clone());
-    model.audiences = Set(to_json(&d.audiences));
-    model.format = Set(d.format.clone());
-    model.pace = Set(d.pace.clone());
+    model.level = Set(WireName(d.level));
+    model.audiences = Set(d.audiences.clone().into());
+    model.format = Set(d.format);
+    model.pace = Set(d.pace);
     model.duration_hours = Set(d.duration_hours);
     model.is_free = Set(d.is_free);
     model.price_cents = Set(d.price_cents);
-    model.funding = Set(to_json(&d.funding));
+    model.funding = Set(d.funding.clone().into());
     model.certification = Set(d.certification.clone());
-    model.languages = Set(to_json(&d.languages));
-    model.accessibility = Set(to_json(&d.accessibility));
-    model.topics = Set(to_json(&d.topics));
+    model.languages = Set(d.languages.clone().into());
+    model.accessibility = Set(d.accessibility.clone().into());
+    model.topics = Set(d.topics.clone().into());
     model.online = Set(d.online);
     model.enrolment_url = Set(d.enrolment_url.clone());
     model.contact_email = Set(d.contact_email.clone());
@@ -210,8 +207,8 @@ pub fn children(
             insee: Set(p.insee.clone()),
             departement: Set(p.departement.clone()),
             region: Set(p.region.clone()),
-            lat: Set(p.lat),
-            lon: Set(p.lon),
+            lat: Set(p.latitude),
+            lon: Set(p.longitude),
         })
         .collect();
     let sessions = d
@@ -223,14 +220,15 @@ pub fn children(
             lheo_id: Set(s.lheo_id.clone()),
             start_date: Set(s.start_date),
             end_date: Set(s.end_date),
-            enrolment: Set(cafeia_platform::validation::wire_name(&s.enrolment)),
+            enrolment: Set(s.enrolment),
             insee: Set(s.insee.clone()),
         })
         .collect();
     (places, sessions)
 }
 
-/// Inserts places and sessions in as few statements as the databases allow.
+/// Inserts places and sessions in as few statements as the databases allow (places first:
+/// sessions reference them).
 pub async fn insert_children<C: ConnectionTrait>(
     conn: &C,
     places: Vec<place::ActiveModel>,
@@ -256,12 +254,13 @@ pub async fn replace_children<C: ConnectionTrait>(
     id: Uuid,
     d: &TrainingDraft,
 ) -> Result<(), DbErr> {
-    place::Entity::delete_many()
-        .filter(place::Column::TrainingId.eq(id))
-        .exec(conn)
-        .await?;
+    // Sessions first: a session references its place (`fk_session_place`).
     session::Entity::delete_many()
         .filter(session::Column::TrainingId.eq(id))
+        .exec(conn)
+        .await?;
+    place::Entity::delete_many()
+        .filter(place::Column::TrainingId.eq(id))
         .exec(conn)
         .await?;
     let (places, sessions) = children(id, d);
@@ -280,10 +279,10 @@ pub fn state_of_draft(id: Uuid, provider: &provider::Model, d: &TrainingDraft) -
         title: d.title.clone(),
         summary: d.summary.clone(),
         objectives: d.objectives.clone(),
-        level: d.level.clone(),
+        level: d.level,
         audiences: d.audiences.clone(),
-        format: d.format.clone(),
-        pace: d.pace.clone(),
+        format: d.format,
+        pace: d.pace,
         duration_hours: d.duration_hours,
         free: d.is_free,
         price_cents: d.price_cents,
@@ -293,27 +292,8 @@ pub fn state_of_draft(id: Uuid, provider: &provider::Model, d: &TrainingDraft) -
         accessibility: d.accessibility.clone(),
         topics: d.topics.clone(),
         online: d.online,
-        places: d
-            .places
-            .iter()
-            .map(|p| PlaceState {
-                insee: p.insee.clone(),
-                departement: p.departement.clone(),
-                region: p.region.clone(),
-                latitude: p.lat,
-                longitude: p.lon,
-            })
-            .collect(),
-        sessions: d
-            .sessions
-            .iter()
-            .map(|s| SessionState {
-                start_date: s.start_date,
-                end_date: s.end_date,
-                enrolment: cafeia_platform::validation::wire_name(&s.enrolment),
-                insee: s.insee.clone(),
-            })
-            .collect(),
+        places: d.places.clone(),
+        sessions: d.sessions.clone(),
         enrolment_url: d.enrolment_url.clone(),
     }
 }

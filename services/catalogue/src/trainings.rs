@@ -3,128 +3,70 @@
 
 use crate::{
     State,
-    domain::{self, Review, Status, TrainingInput},
-    jsonld,
+    domain::{self, Enrolment, ReviewDecision, ReviewStatus, TrainingInput},
+    jsonld, listing,
     messages::{self, Withdrawn},
     providers::{self, may_act_for},
-    storage::{place, provider, session, training},
-    store::{self, Full, from_json},
+    storage::{Rows, WireName, holds, place, provider, session, training},
+    store::{self, Full},
 };
 use actix_web::{HttpResponse, web};
+use cafeia_catalogue_api::{
+    BatchQuery, PlaceView, ReasonInput, TrainingQuery, TrainingView, paths,
+};
 use cafeia_platform::{
-    AppError, audit,
+    AppError, ErrorCode, audit,
     auth::{Caller, MaybeCaller},
     errors::AppResult,
-    http::Json,
+    http::{Json, Query},
     paging::{self, Page},
 };
-use chrono::{NaiveDate, Utc};
+use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use std::collections::HashMap;
 use uuid::Uuid;
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PlaceView {
-    pub insee: String,
-    pub commune: String,
-    pub departement: String,
-    pub region: String,
-    pub latitude: f64,
-    pub longitude: f64,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SessionView {
-    pub start_date: NaiveDate,
-    pub end_date: NaiveDate,
-    pub enrolment: String,
-    pub insee: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TrainingView {
-    pub id: Uuid,
-    pub provider_id: Uuid,
-    pub title: String,
-    pub summary: String,
-    pub objectives: String,
-    pub content: String,
-    pub level: String,
-    pub audiences: Vec<String>,
-    pub format: String,
-    pub pace: String,
-    pub duration_hours: i32,
-    pub free: bool,
-    pub price_eur: Option<f64>,
-    pub funding: Vec<String>,
-    pub certification: Option<String>,
-    pub languages: Vec<String>,
-    pub accessibility: Vec<String>,
-    pub topics: Vec<String>,
-    pub online: bool,
-    pub places: Vec<PlaceView>,
-    pub sessions: Vec<SessionView>,
-    pub enrolment_url: Option<String>,
-    pub contact_email: Option<String>,
-    pub status: String,
-    pub status_reason: Option<String>,
-    pub updated_at: chrono::DateTime<Utc>,
-}
 
 pub fn view(full: Full) -> TrainingView {
     let gazetteer = cafeia_platform::territory::Gazetteer::get();
+    let d = full.draft();
     let t = full.training;
     TrainingView {
         id: t.id,
         provider_id: t.provider_id,
-        audiences: from_json(&t.audiences),
-        funding: from_json(&t.funding),
-        languages: from_json(&t.languages),
-        accessibility: from_json(&t.accessibility),
-        topics: from_json(&t.topics),
-        price_eur: t.price_cents.map(|c| c as f64 / 100.0),
-        places: full
+        title: d.title,
+        summary: d.summary,
+        objectives: d.objectives,
+        content: d.content,
+        level: d.level,
+        audiences: d.audiences,
+        format: d.format,
+        pace: d.pace,
+        duration_hours: d.duration_hours,
+        free: d.is_free,
+        price_eur: d.price_cents.map(|c| c as f64 / 100.0),
+        funding: d.funding,
+        certification: d.certification,
+        languages: d.languages,
+        accessibility: d.accessibility,
+        topics: d.topics,
+        online: d.online,
+        places: d
             .places
             .into_iter()
-            .map(|p| PlaceView {
+            .map(|place| PlaceView {
                 commune: gazetteer
-                    .commune(&p.insee)
+                    .commune(&place.insee)
                     .map(|c| c.name.clone())
                     .unwrap_or_default(),
-                insee: p.insee,
-                departement: p.departement,
-                region: p.region,
-                latitude: p.lat,
-                longitude: p.lon,
+                place,
             })
             .collect(),
-        sessions: full
-            .sessions
-            .into_iter()
-            .map(|s| SessionView {
-                start_date: s.start_date,
-                end_date: s.end_date,
-                enrolment: s.enrolment,
-                insee: s.insee,
-            })
-            .collect(),
-        title: t.title,
-        summary: t.summary,
-        objectives: t.objectives,
-        content: t.content,
-        level: t.level,
-        format: t.format,
-        pace: t.pace,
-        duration_hours: t.duration_hours,
-        free: t.is_free,
-        certification: t.certification,
-        online: t.online,
-        enrolment_url: t.enrolment_url,
-        contact_email: t.contact_email,
+        sessions: d.sessions,
+        enrolment_url: d.enrolment_url,
+        contact_email: d.contact_email,
         status: t.status,
         status_reason: t.status_reason,
         updated_at: t.updated_at,
@@ -137,7 +79,7 @@ fn invalid(errors: Vec<cafeia_platform::errors::FieldError>) -> AppError {
 
 async fn provider_of<C: ConnectionTrait>(conn: &C, id: Uuid) -> AppResult<provider::Model> {
     provider::Entity::find_by_id(id)
-        .one(conn)
+        .row(conn)
         .await?
         .ok_or_else(|| {
             AppError::internal(std::io::Error::other(format!(
@@ -146,7 +88,7 @@ async fn provider_of<C: ConnectionTrait>(conn: &C, id: Uuid) -> AppResult<provid
         })
 }
 
-#[utoipa::path(post, path = "/v1/trainings", tag = "trainings", request_body = TrainingInput,
+#[utoipa::path(post, path = paths::TRAININGS, tag = "trainings", request_body = TrainingInput,
     responses((status = 201, body = TrainingView), (status = 400, body = cafeia_platform::errors::Problem),
               (status = 403, body = cafeia_platform::errors::Problem), (status = 404, body = cafeia_platform::errors::Problem)),
     security(("bearer" = [])))]
@@ -172,7 +114,7 @@ pub async fn submit(
         id: Set(Uuid::now_v7()),
         lheo_id: Set(None),
         provider_id: Set(provider.id),
-        status: Set(Status::Submitted.as_str().into()),
+        status: Set(ReviewStatus::Submitted),
         status_reason: Set(None),
         submitted_by: Set(caller.sub.clone()),
         created_at: Set(now),
@@ -194,7 +136,7 @@ async fn owned_or_staff<C: ConnectionTrait>(
     id: Uuid,
 ) -> AppResult<(training::Model, provider::Model)> {
     let model = training::Entity::find_by_id(id)
-        .one(conn)
+        .row(conn)
         .await?
         .ok_or_else(|| AppError::not_found("formation introuvable"))?;
     let provider = provider_of(conn, model.provider_id).await?;
@@ -202,7 +144,7 @@ async fn owned_or_staff<C: ConnectionTrait>(
     Ok((model, provider))
 }
 
-#[utoipa::path(put, path = "/v1/trainings/{id}", tag = "trainings", params(("id" = Uuid, Path, description = "Identifiant")),
+#[utoipa::path(put, path = paths::TRAINING, tag = "trainings", params(("id" = Uuid, Path, description = "Identifiant")),
     request_body = TrainingInput,
     responses((status = 200, body = TrainingView), (status = 400, body = cafeia_platform::errors::Problem),
               (status = 403, body = cafeia_platform::errors::Problem), (status = 409, body = cafeia_platform::errors::Problem)),
@@ -217,9 +159,10 @@ pub async fn edit(
     let db = &state.platform.db;
     let txn = cafeia_platform::db::begin(db).await?;
     let (current, provider) = owned_or_staff(&txn, &caller, id.into_inner()).await?;
-    let status = Status::parse(&current.status).unwrap_or(Status::Submitted);
-    if status == Status::Withdrawn {
-        return Err(AppError::conflict(
+    let status = current.status;
+    if status == ReviewStatus::Withdrawn {
+        return Err(AppError::new(
+            ErrorCode::InvalidTransition,
             "une formation retirée ne se modifie plus",
         ));
     }
@@ -230,9 +173,9 @@ pub async fn edit(
     }
     let mut model = stored.training.into_active_model();
     store::apply(&mut model, &draft);
-    if status == Status::Rejected {
+    if status == ReviewStatus::Rejected {
         // A corrected programme goes back to review.
-        model.status = Set(Status::Submitted.as_str().into());
+        model.status = Set(ReviewStatus::Submitted);
         model.status_reason = Set(None);
     }
     let model = model.update(&txn).await?;
@@ -248,7 +191,7 @@ pub async fn edit(
     )
     .await?;
     let full = store::load(&txn, model).await?;
-    if status == Status::Published {
+    if status == ReviewStatus::Published {
         store::announce(
             &txn,
             messages::TRAINING_UPDATED,
@@ -262,47 +205,38 @@ pub async fn edit(
     Ok(HttpResponse::Ok().json(view(full)))
 }
 
-#[derive(Debug, Deserialize, Default, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReasonInput {
-    #[serde(default)]
-    pub reason: Option<String>,
-}
-
 async fn review(
     state: &State,
     caller: &Caller,
     id: Uuid,
-    decision: Review,
+    decision: ReviewDecision,
     reason: Option<String>,
 ) -> AppResult<HttpResponse> {
     let reason = reason
         .map(|r| r.trim().to_owned())
         .filter(|r| !r.is_empty());
-    if decision == Review::Reject && reason.is_none() {
+    if decision == ReviewDecision::Reject && reason.is_none() {
         return Err(AppError::invalid("reason", "un refus doit être motivé"));
     }
     let db = &state.platform.db;
     let txn = cafeia_platform::db::begin(db).await?;
     let (current, provider) = owned_or_staff(&txn, caller, id).await?;
     // Providers may withdraw their own programmes; publishing and refusing is staff's review.
-    if decision != Review::Withdraw && !caller.is_national_staff() {
+    if decision != ReviewDecision::Withdraw && !caller.is_national_staff() {
         return Err(AppError::forbidden(
             "la revue du catalogue est réservée à l'équipe nationale",
         ));
     }
-    let from = Status::parse(&current.status).unwrap_or(Status::Submitted);
-    let to = decision
-        .apply(from)
-        .map_err(|why| AppError::conflict(why.to_owned()))?;
+    let to = domain::decide(decision, current.status)
+        .map_err(|why| AppError::new(ErrorCode::InvalidTransition, why))?;
     let mut model = current.into_active_model();
-    model.status = Set(to.as_str().into());
-    model.status_reason = Set(if to == Status::Rejected {
+    model.status = Set(to);
+    model.status_reason = Set(if to == ReviewStatus::Rejected {
         reason.clone()
     } else {
         None
     });
-    if to == Status::Published {
+    if to == ReviewStatus::Published {
         model.published_at = Set(Some(Utc::now()));
     }
     let model = model.update(&txn).await?;
@@ -317,7 +251,7 @@ async fn review(
     .await?;
     let full = store::load(&txn, model).await?;
     match to {
-        Status::Published => {
+        ReviewStatus::Published => {
             store::announce(
                 &txn,
                 messages::TRAINING_PUBLISHED,
@@ -326,7 +260,7 @@ async fn review(
             )
             .await?
         }
-        Status::Withdrawn => {
+        ReviewStatus::Withdrawn => {
             store::announce(
                 &txn,
                 messages::TRAINING_WITHDRAWN,
@@ -348,7 +282,7 @@ fn reason_of(body: Option<Json<ReasonInput>>) -> Option<String> {
     body.and_then(|b| b.0.reason)
 }
 
-#[utoipa::path(post, path = "/v1/trainings/{id}/publish", tag = "trainings", params(("id" = Uuid, Path, description = "Identifiant")),
+#[utoipa::path(post, path = paths::TRAINING_PUBLISH, tag = "trainings", params(("id" = Uuid, Path, description = "Identifiant")),
     responses((status = 200, body = TrainingView), (status = 403, body = cafeia_platform::errors::Problem), (status = 409, body = cafeia_platform::errors::Problem)),
     security(("bearer" = [])))]
 pub async fn publish(
@@ -356,10 +290,17 @@ pub async fn publish(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    review(&state, &caller, id.into_inner(), Review::Publish, None).await
+    review(
+        &state,
+        &caller,
+        id.into_inner(),
+        ReviewDecision::Publish,
+        None,
+    )
+    .await
 }
 
-#[utoipa::path(post, path = "/v1/trainings/{id}/reject", tag = "trainings", params(("id" = Uuid, Path, description = "Identifiant")),
+#[utoipa::path(post, path = paths::TRAINING_REJECT, tag = "trainings", params(("id" = Uuid, Path, description = "Identifiant")),
     request_body = ReasonInput,
     responses((status = 200, body = TrainingView), (status = 400, body = cafeia_platform::errors::Problem), (status = 403, body = cafeia_platform::errors::Problem), (status = 409, body = cafeia_platform::errors::Problem)),
     security(("bearer" = [])))]
@@ -373,13 +314,13 @@ pub async fn reject(
         &state,
         &caller,
         id.into_inner(),
-        Review::Reject,
+        ReviewDecision::Reject,
         reason_of(body),
     )
     .await
 }
 
-#[utoipa::path(post, path = "/v1/trainings/{id}/withdraw", tag = "trainings", params(("id" = Uuid, Path, description = "Identifiant")),
+#[utoipa::path(post, path = paths::TRAINING_WITHDRAW, tag = "trainings", params(("id" = Uuid, Path, description = "Identifiant")),
     request_body(content = Option<ReasonInput>),
     responses((status = 200, body = TrainingView), (status = 403, body = cafeia_platform::errors::Problem), (status = 409, body = cafeia_platform::errors::Problem)),
     security(("bearer" = [])))]
@@ -393,36 +334,92 @@ pub async fn withdraw(
         &state,
         &caller,
         id.into_inner(),
-        Review::Withdraw,
+        ReviewDecision::Withdraw,
         reason_of(body),
     )
     .await
 }
 
-/// Published programmes to everyone; others to staff and their provider.
+fn is_public(model: &training::Model) -> bool {
+    model.status == ReviewStatus::Published
+}
+
+/// Published programmes to everyone; others to staff and their provider (`siret`).
+fn may_see(caller: &MaybeCaller, model: &training::Model, siret: &str) -> bool {
+    is_public(model)
+        || caller
+            .0
+            .as_ref()
+            .is_some_and(|c| may_act_for(c, siret).is_ok())
+}
+
 async fn visible<C: ConnectionTrait>(
     conn: &C,
     caller: &MaybeCaller,
     id: Uuid,
 ) -> AppResult<(Full, provider::Model)> {
     let model = training::Entity::find_by_id(id)
-        .one(conn)
+        .row(conn)
         .await?
         .ok_or_else(|| AppError::not_found("formation introuvable"))?;
     let provider = provider_of(conn, model.provider_id).await?;
-    let public = model.status == Status::Published.as_str();
-    let allowed = public
-        || caller
-            .0
-            .as_ref()
-            .is_some_and(|c| may_act_for(c, &provider.siret).is_ok());
-    if !allowed {
+    if !may_see(caller, &model, &provider.siret) {
         return Err(AppError::not_found("formation introuvable"));
     }
     Ok((store::load(conn, model).await?, provider))
 }
 
-#[utoipa::path(get, path = "/v1/trainings/{id}", tag = "trainings", params(("id" = Uuid, Path, description = "Identifiant")),
+#[utoipa::path(get, path = paths::TRAININGS_BATCH, tag = "trainings", params(BatchQuery),
+    responses((status = 200, body = [TrainingView], description = "Les formations trouvées que l'appelant peut voir (comme `GET /v1/trainings/{id}`) ; les autres sont absentes"),
+              (status = 400, body = cafeia_platform::errors::Problem)))]
+pub async fn batch(
+    state: web::Data<State>,
+    caller: MaybeCaller,
+    query: Query<BatchQuery>,
+) -> AppResult<HttpResponse> {
+    let ids = listing::batch_ids(query.into_inner())?;
+    if ids.is_empty() {
+        return Ok(HttpResponse::Ok().json(Vec::<TrainingView>::new()));
+    }
+    let db = &state.platform.db;
+    let rows = training::Entity::find()
+        .filter(training::Column::Id.is_in(ids))
+        .rows(db)
+        .await?;
+    // Only unpublished programmes need their provider's SIRET, and only for a caller who
+    // might act for it.
+    let owners: Vec<Uuid> = rows
+        .iter()
+        .filter(|r| !is_public(r) && caller.0.is_some())
+        .map(|r| r.provider_id)
+        .collect();
+    let sirets: HashMap<Uuid, String> = if owners.is_empty() {
+        HashMap::new()
+    } else {
+        provider::Entity::find()
+            .filter(provider::Column::Id.is_in(owners))
+            .rows(db)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p.siret))
+            .collect()
+    };
+    let rows = rows
+        .into_iter()
+        .filter(|r| {
+            let siret = sirets.get(&r.provider_id).map_or("", String::as_str);
+            may_see(&caller, r, siret)
+        })
+        .collect();
+    let items: Vec<TrainingView> = store::load_many(db, rows)
+        .await?
+        .into_iter()
+        .map(view)
+        .collect();
+    Ok(HttpResponse::Ok().json(items))
+}
+
+#[utoipa::path(get, path = paths::TRAINING, tag = "trainings", params(("id" = Uuid, Path, description = "Identifiant")),
     responses((status = 200, body = TrainingView), (status = 404, body = cafeia_platform::errors::Problem)))]
 pub async fn get(
     state: web::Data<State>,
@@ -433,7 +430,7 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(view(full)))
 }
 
-#[utoipa::path(get, path = "/v1/trainings/{id}/jsonld", tag = "trainings", params(("id" = Uuid, Path, description = "Identifiant")),
+#[utoipa::path(get, path = paths::TRAINING_JSON_LD, tag = "trainings", params(("id" = Uuid, Path, description = "Identifiant")),
     responses((status = 200, description = "schema.org Course + CourseInstance (application/ld+json)"), (status = 404, body = cafeia_platform::errors::Problem)))]
 pub async fn json_ld(state: web::Data<State>, id: web::Path<Uuid>) -> AppResult<HttpResponse> {
     let (full, provider) = visible(&state.platform.db, &MaybeCaller(None), id.into_inner()).await?;
@@ -442,49 +439,18 @@ pub async fn json_ld(state: web::Data<State>, id: web::Path<Uuid>) -> AppResult<
         .json(jsonld::course(&full, &provider)))
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct ListQuery {
-    pub level: Option<domain::Level>,
-    pub audience: Option<domain::Audience>,
-    pub format: Option<domain::Format>,
-    /// Only free programmes.
-    pub free: Option<bool>,
-    pub topic: Option<String>,
-    pub departement: Option<String>,
-    pub region: Option<String>,
-    /// Open online to anyone in France.
-    pub online: Option<bool>,
-    pub accessibility: Option<domain::Accessibility>,
-    pub language: Option<String>,
-    /// Has a session open for enrolment that has not ended.
-    pub open_session: Option<bool>,
-    pub cursor: Option<String>,
-    pub limit: Option<u64>,
-}
-
-/// A JSON list column contains a value: lists are stored as JSON text (`["a","b"]`).
-fn list_contains(column: training::Column, value: &str) -> sea_orm::Condition {
-    sea_orm::Condition::all().add(column.contains(format!("\"{value}\"")))
-}
-
-#[utoipa::path(get, path = "/v1/trainings", tag = "trainings", params(ListQuery),
+#[utoipa::path(get, path = paths::TRAININGS, tag = "trainings", params(TrainingQuery),
     responses((status = 200, body = Page<TrainingView>), (status = 400, body = cafeia_platform::errors::Problem)))]
-pub async fn list(
-    state: web::Data<State>,
-    query: web::Query<ListQuery>,
-) -> AppResult<HttpResponse> {
+pub async fn list(state: web::Data<State>, query: Query<TrainingQuery>) -> AppResult<HttpResponse> {
     let q = query.into_inner();
     let limit = paging::limit(q.limit)?;
-    use cafeia_platform::validation::wire_name as wire;
     let mut select =
-        training::Entity::find().filter(training::Column::Status.eq(Status::Published.as_str()));
+        training::Entity::find().filter(training::Column::Status.eq(ReviewStatus::Published));
     if let Some(level) = q.level {
-        select = select.filter(training::Column::Level.eq(wire(&level)));
+        select = select.filter(training::Column::Level.eq(WireName(level)));
     }
     if let Some(format) = q.format {
-        select = select.filter(training::Column::Format.eq(wire(&format)));
+        select = select.filter(training::Column::Format.eq(format));
     }
     if q.free == Some(true) {
         select = select.filter(training::Column::IsFree.eq(true));
@@ -493,13 +459,10 @@ pub async fn list(
         select = select.filter(training::Column::Online.eq(online));
     }
     if let Some(audience) = q.audience {
-        select = select.filter(list_contains(training::Column::Audiences, &wire(&audience)));
+        select = select.filter(holds(training::Column::Audiences, &audience));
     }
     if let Some(access) = q.accessibility {
-        select = select.filter(list_contains(
-            training::Column::Accessibility,
-            &wire(&access),
-        ));
+        select = select.filter(holds(training::Column::Accessibility, &access));
     }
     if let Some(topic) = &q.topic {
         if !cafeia_platform::vocabulary::TOPICS.contains(&topic.as_str()) {
@@ -508,7 +471,7 @@ pub async fn list(
                 format!("thème inconnu : {topic:?}"),
             ));
         }
-        select = select.filter(list_contains(training::Column::Topics, topic));
+        select = select.filter(holds(training::Column::Topics, topic));
     }
     if let Some(language) = &q.language {
         let mut p = cafeia_platform::validation::Problems::default();
@@ -519,7 +482,7 @@ pub async fn list(
                 format!("langue inconnue : {language:?}"),
             ));
         };
-        select = select.filter(list_contains(training::Column::Languages, language));
+        select = select.filter(holds(training::Column::Languages, language));
     }
     if q.departement.is_some() || q.region.is_some() {
         let mut places = place::Entity::find()
@@ -541,32 +504,36 @@ pub async fn list(
             .select_only()
             .column(session::Column::TrainingId)
             .distinct()
-            .filter(session::Column::Enrolment.eq("open"))
+            .filter(session::Column::Enrolment.eq(Enrolment::Open))
             .filter(session::Column::EndDate.gte(Utc::now().date_naive()));
         select = select.filter(training::Column::Id.in_subquery(open.into_query()));
     }
-    if let Some(after) = paging::cursor(q.cursor.as_deref())? {
+    let after = paging::cursor(q.cursor.as_deref())?;
+    let read = listing::snapshot(&state.platform.db).await?;
+    let total = select.clone().count(&read).await?;
+    if let Some(after) = after {
         select = select.filter(training::Column::Id.gt(after));
     }
     let rows = select
         .order_by_asc(training::Column::Id)
         .limit(limit + 1)
-        .all(&state.platform.db)
+        .rows(&read)
         .await?;
     let (rows, next_cursor) = paging::split(rows, limit, |r| r.id);
-    let items = store::load_many(&state.platform.db, rows)
+    let items = store::load_many(&read, rows)
         .await?
         .into_iter()
         .map(view)
         .collect();
+    read.commit().await?;
     Ok(HttpResponse::Ok().json(Page {
         items,
         next_cursor,
-        total: None,
+        total: Some(total),
     }))
 }
 
-#[utoipa::path(get, path = "/v1/trainings/{id}/audit", tag = "trainings", params(("id" = Uuid, Path, description = "Identifiant")),
+#[utoipa::path(get, path = paths::TRAINING_AUDIT, tag = "trainings", params(("id" = Uuid, Path, description = "Identifiant")),
     responses((status = 200, body = [cafeia_platform::audit::Entry]), (status = 403, body = cafeia_platform::errors::Problem), (status = 404, body = cafeia_platform::errors::Problem)),
     security(("bearer" = [])))]
 pub async fn audit_trail(

@@ -12,6 +12,21 @@ use serde_json::{Value, json};
 const SIRET_A: &str = "73282932000074";
 const SIRET_B: &str = "35600000000048";
 
+/// The error code of a problem document.
+fn code(problem: &Value) -> &str {
+    problem["code"].as_str().unwrap_or("<none>")
+}
+
+/// The ids of a list page or a batch answer, in order.
+fn ids_of(items: &Value) -> Vec<String> {
+    items
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|t| t["id"].as_str().unwrap_or("").to_owned())
+        .collect()
+}
+
 async fn start(backend: Backend) -> ServiceHarness {
     ServiceHarness::start::<Catalogue>(backend, &["catalogue.#"]).await
 }
@@ -77,6 +92,19 @@ async fn lifecycle_and_authorization(backend: Backend) {
     let b = provider(&h, SIRET_B, "La Poste — formations").await;
     let staff = h.token("cnnum", Role::Staff, None);
     let citizen = h.token("c", Role::Citizen, None);
+    let (status, problem) = h
+        .call(
+            Method::POST,
+            "/v1/providers",
+            Some(&staff),
+            Some(json!({"siret": "732 829 320 00074", "name": "Doublon", "kind": "company"})),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&problem)),
+        (StatusCode::CONFLICT, "ALREADY_EXISTS"),
+        "one provider per SIRET: {problem}"
+    );
 
     let (status, _) = h
         .call(
@@ -87,7 +115,7 @@ async fn lifecycle_and_authorization(backend: Backend) {
         )
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let (status, _) = h
+    let (status, problem) = h
         .call(
             Method::POST,
             "/v1/trainings",
@@ -96,6 +124,7 @@ async fn lifecycle_and_authorization(backend: Backend) {
         )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "a citizen cannot write");
+    assert_eq!(code(&problem), "FORBIDDEN");
     let (status, _) = h
         .call(
             Method::POST,
@@ -129,7 +158,23 @@ async fn lifecycle_and_authorization(backend: Backend) {
         .call(Method::GET, &format!("/v1/trainings/{id}"), Some(&b), None)
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _) = h
+    // The batch look-up shows the same: a submitted programme to its provider and staff only.
+    let unknown = uuid::Uuid::now_v7();
+    let batch = format!("/v1/trainings/batch?ids={id},{unknown}");
+    for (token, expected) in [
+        (None, vec![]),
+        (Some(&b), vec![]),
+        (Some(&citizen), vec![]),
+        (Some(&a), vec![id.clone()]),
+        (Some(&staff), vec![id.clone()]),
+    ] {
+        let (status, found) = h
+            .call(Method::GET, &batch, token.map(String::as_str), None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{found}");
+        assert_eq!(ids_of(&found), expected, "{token:?}");
+    }
+    let (status, problem) = h
         .call(
             Method::POST,
             &format!("/v1/trainings/{id}/publish"),
@@ -138,8 +183,8 @@ async fn lifecycle_and_authorization(backend: Backend) {
         )
         .await;
     assert_eq!(
-        status,
-        StatusCode::FORBIDDEN,
+        (status, code(&problem)),
+        (StatusCode::FORBIDDEN, "FORBIDDEN"),
         "providers do not publish themselves"
     );
     let coordinator = h.token(
@@ -261,7 +306,7 @@ async fn lifecycle_and_authorization(backend: Backend) {
         ]
     );
 
-    let (status, _) = h
+    let (status, problem) = h
         .call(
             Method::POST,
             &format!("/v1/trainings/{id}/reject"),
@@ -270,9 +315,22 @@ async fn lifecycle_and_authorization(backend: Backend) {
         )
         .await;
     assert_eq!(
-        status,
-        StatusCode::CONFLICT,
-        "a published programme is withdrawn, not rejected"
+        (status, code(&problem)),
+        (StatusCode::CONFLICT, "INVALID_TRANSITION"),
+        "a published programme is withdrawn, not rejected: {problem}"
+    );
+    let (status, problem) = h
+        .call(
+            Method::POST,
+            &format!("/v1/trainings/{id}/publish"),
+            Some(&staff),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, code(&problem)),
+        (StatusCode::CONFLICT, "INVALID_TRANSITION"),
+        "published already: {problem}"
     );
     let (status, _) = h
         .call(
@@ -294,6 +352,24 @@ async fn lifecycle_and_authorization(backend: Backend) {
         status,
         StatusCode::NOT_FOUND,
         "withdrawn programmes are not public"
+    );
+    let mut late_edit = programme(SIRET_A, "L'IA, c'est quoi ?");
+    late_edit
+        .as_object_mut()
+        .expect("object")
+        .remove("provider_siret");
+    let (status, problem) = h
+        .call(
+            Method::PUT,
+            &format!("/v1/trainings/{id}"),
+            Some(&a),
+            Some(late_edit),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&problem)),
+        (StatusCode::CONFLICT, "INVALID_TRANSITION"),
+        "a withdrawn programme is not edited: {problem}"
     );
 
     let (_, rejected) = h
@@ -376,10 +452,20 @@ async fn bad_input_is_named_and_changes_nothing(backend: Backend) {
         (status, field(&problem)),
         (StatusCode::BAD_REQUEST, "limit")
     );
-    let (status, _) = h
-        .call(Method::GET, "/v1/trainings?level=expert", None, None)
-        .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
+    for path in ["/v1/trainings?level=expert", "/v1/modules?level=expert"] {
+        let (status, problem) = h.call(Method::GET, path, None, None).await;
+        assert_eq!(
+            (status, field(&problem)),
+            (StatusCode::BAD_REQUEST, "level"),
+            "{path}: {problem}"
+        );
+        assert!(
+            problem["errors"][0]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("discovery")),
+            "the allowed values are listed: {problem}"
+        );
+    }
     h.no_more_messages().await;
     h.stop().await;
 }
@@ -436,6 +522,7 @@ async fn filters_and_stable_pagination(backend: Backend) {
             .call(Method::GET, &format!("/v1/trainings?{query}"), None, None)
             .await;
         assert_eq!(status, StatusCode::OK, "{query}: {body}");
+        assert_eq!(body["total"], json!(expected.len()), "{query}: {body}");
         assert_eq!(
             ids(&body),
             expected.into_iter().cloned().collect::<Vec<_>>(),
@@ -454,6 +541,7 @@ async fn filters_and_stable_pagination(backend: Backend) {
     let (_, first) = h
         .call(Method::GET, "/v1/trainings?limit=2", None, None)
         .await;
+    assert_eq!(first["total"], 5, "the total counts every page: {first}");
     let mut seen = ids(&first);
     let late = published(&mut h, variant("Publiée entre deux pages", json!({}))).await;
     let mut cursor = first["next_cursor"].as_str().map(str::to_owned);
@@ -467,6 +555,7 @@ async fn filters_and_stable_pagination(backend: Backend) {
             )
             .await;
         seen.extend(ids(&page));
+        assert_eq!(page["total"], 6, "{page}");
         cursor = page["next_cursor"].as_str().map(str::to_owned);
     }
     assert_eq!(seen, vec![lyon, online, paid, closed, reunion, late]);
@@ -700,14 +789,29 @@ async fn modules_are_reviewed_and_published(backend: Backend) {
             Method::POST,
             "/v1/modules",
             Some(&provider_token),
-            Some(module),
+            Some(module.clone()),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let id = created["id"].as_str().expect("id");
     let (_, list) = h.call(Method::GET, "/v1/modules", None, None).await;
     assert_eq!(list["items"], json!([]), "not public before review");
-    let (status, _) = h
+    assert_eq!(list["total"], 0);
+    let batch = format!("/v1/modules/batch?ids={id},{}", uuid::Uuid::now_v7());
+    let other_author = h.provider_token("other", SIRET_B);
+    for (token, expected) in [
+        (None, vec![]),
+        (Some(&other_author), vec![]),
+        (Some(&provider_token), vec![id.to_owned()]),
+        (Some(&staff), vec![id.to_owned()]),
+    ] {
+        let (status, found) = h
+            .call(Method::GET, &batch, token.map(String::as_str), None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{found}");
+        assert_eq!(ids_of(&found), expected, "{token:?}");
+    }
+    let (status, problem) = h
         .call(
             Method::POST,
             &format!("/v1/modules/{id}/review"),
@@ -715,7 +819,11 @@ async fn modules_are_reviewed_and_published(backend: Backend) {
             Some(json!({"decision": "publish"})),
         )
         .await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        (status, code(&problem)),
+        (StatusCode::FORBIDDEN, "FORBIDDEN"),
+        "staff review modules"
+    );
     let (status, _) = h
         .call(
             Method::POST,
@@ -737,11 +845,112 @@ async fn modules_are_reviewed_and_published(backend: Backend) {
         )
         .await;
     assert_eq!(list["items"][0]["id"], id);
+    assert_eq!(list["total"], 1);
+    let (_, found) = h.call(Method::GET, &batch, None, None).await;
+    assert_eq!(ids_of(&found), vec![id.to_owned()], "public once published");
+
+    let review = format!("/v1/modules/{id}/review");
+    let (status, problem) = h
+        .call(
+            Method::POST,
+            &review,
+            Some(&staff),
+            Some(json!({"decision": "reject", "reason": "trop tard"})),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&problem)),
+        (StatusCode::CONFLICT, "INVALID_TRANSITION"),
+        "a published module is withdrawn, not rejected: {problem}"
+    );
+    let (status, _) = h
+        .call(
+            Method::POST,
+            &review,
+            Some(&staff),
+            Some(json!({"decision": "withdraw"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(h.next_message().await.0, "catalogue.module.withdrawn");
+    let (status, problem) = h
+        .call(
+            Method::PUT,
+            &format!("/v1/modules/{id}"),
+            Some(&provider_token),
+            Some(module),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&problem)),
+        (StatusCode::CONFLICT, "INVALID_TRANSITION"),
+        "a withdrawn module is not edited: {problem}"
+    );
+    h.no_more_messages().await;
+    h.stop().await;
+}
+
+async fn batch_look_ups_are_bounded_and_skip_unknown_ids(backend: Backend) {
+    let h = start(backend).await;
+    let staff = h.token("s", Role::Staff, None);
+    let mut providers = Vec::new();
+    for (siret, name) in [(SIRET_A, "Association IA pour tous"), (SIRET_B, "La Poste")] {
+        let (status, body) = h
+            .call(
+                Method::POST,
+                "/v1/providers",
+                Some(&staff),
+                Some(json!({"siret": siret, "name": name, "kind": "association"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        providers.push(body["id"].as_str().expect("id").to_owned());
+    }
+    let unknown = uuid::Uuid::now_v7();
+    let (status, found) = h
+        .call(
+            Method::GET,
+            &format!(
+                "/v1/providers/batch?ids={},{unknown},{}",
+                providers[1], providers[0]
+            ),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    let mut found = ids_of(&found);
+    found.sort();
+    assert_eq!(
+        found, providers,
+        "providers are public; unknown ids are absent"
+    );
+    let (_, none) = h
+        .call(Method::GET, "/v1/providers/batch?ids=", None, None)
+        .await;
+    assert_eq!(none, json!([]));
+    let too_many = (0..=cafeia_catalogue_api::MAX_BATCH)
+        .map(|_| uuid::Uuid::now_v7().to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    for path in [
+        format!("/v1/trainings/batch?ids={too_many}"),
+        "/v1/modules/batch?ids=pas-un-uuid".to_owned(),
+        "/v1/providers/batch".to_owned(),
+    ] {
+        let (status, problem) = h.call(Method::GET, &path, None, None).await;
+        assert_eq!(
+            (status, field(&problem)),
+            (StatusCode::BAD_REQUEST, "ids"),
+            "{path}: {problem}"
+        );
+    }
     h.stop().await;
 }
 
 backend_matrix!(
     lifecycle_and_authorization,
+    batch_look_ups_are_bounded_and_skip_unknown_ids,
     bad_input_is_named_and_changes_nothing,
     filters_and_stable_pagination,
     lheo_import_export_round_trip,
@@ -751,8 +960,37 @@ backend_matrix!(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_openapi_document_matches_the_routes() {
     let h = start(Backend::Embedded).await;
-    h.assert_openapi_matches(include_str!("../src/routes.rs"))
-        .await;
+    // The routes register the contract's path templates: check those (the helper reads
+    // quoted paths relative to `/v1`).
+    let routed = include_str!("../api/src/paths.rs").replace("\"/v1/", "\"/");
+    h.assert_openapi_matches(&routed).await;
+    let (_, doc) = h.call(Method::GET, "/openapi.json", None, None).await;
+    for (path, wanted) in [
+        ("/v1/trainings/batch", vec!["ids"]),
+        ("/v1/modules/batch", vec!["ids"]),
+        ("/v1/providers/batch", vec!["ids"]),
+        (
+            "/v1/trainings",
+            vec!["level", "departement", "cursor", "limit"],
+        ),
+        ("/v1/modules", vec!["topic", "level", "cursor", "limit"]),
+    ] {
+        let listed: Vec<&str> = doc["paths"][path]["get"]["parameters"]
+            .as_array()
+            .map(|ps| {
+                ps.iter()
+                    .filter(|p| p["in"] == "query")
+                    .filter_map(|p| p["name"].as_str())
+                    .collect()
+            })
+            .unwrap_or_default();
+        for name in wanted {
+            assert!(
+                listed.contains(&name),
+                "{path} documents its query parameter {name}: {listed:?}"
+            );
+        }
+    }
     h.stop().await;
 }
 

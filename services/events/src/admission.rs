@@ -36,6 +36,10 @@ use uuid::Uuid;
 
 /// Rows per transaction at most (bind parameters stay far below every backend's limit).
 const MAX_BATCH: usize = 256;
+/// Attempts at one batch: under the session lock nobody else registers to it, so a second
+/// attempt settles who was registered already; a third covers a replica registering the same
+/// person in between.
+const ATTEMPTS: usize = 3;
 
 /// A person asking for a place; checked already (who they are, consent, token digest).
 pub struct Applicant {
@@ -144,7 +148,7 @@ impl Admissions {
     async fn admit_batch(&self, session_id: Uuid, batch: Vec<Pending>) {
         let mut work = vec![batch];
         while let Some(batch) = work.pop() {
-            match decide(&self.db, session_id, &batch).await {
+            match decide(&self.db, session_id, &batch, ATTEMPTS).await {
                 Ok(outcomes) => {
                     for (pending, outcome) in batch.into_iter().zip(outcomes) {
                         let _ = pending.reply.send(outcome);
@@ -203,30 +207,50 @@ impl Drop for Drained {
     }
 }
 
+/// The same refusal for everyone in `batch`; the first gets the error itself, so an
+/// unexpected cause is logged once.
+fn everyone(batch: &[Pending], why: AppError) -> Vec<AppResult<Admitted>> {
+    let mut outcomes: Vec<AppResult<Admitted>> = batch
+        .iter()
+        .skip(1)
+        .map(|_| Err(AppError::new(why.code, why.detail.clone())))
+        .collect();
+    outcomes.insert(0, Err(why));
+    outcomes
+}
+
 fn lost() -> AppError {
     AppError::internal("registration outcome lost")
 }
 
 /// An outcome per applicant, in their order. The batch is decided as if nobody in it were
 /// registered already (the usual case: no query to ask); the unique (session, identity) index
-/// tells otherwise, and then the batch is decided again knowing who was.
+/// tells otherwise, and then the batch is decided again knowing who was — `attempts` times at
+/// most, then everyone is told to try again.
 async fn decide(
     db: &DatabaseConnection,
     session_id: Uuid,
     batch: &[Pending],
+    attempts: usize,
 ) -> AppResult<Vec<AppResult<Admitted>>> {
     let mut registered = HashSet::new();
-    // Under the session lock nobody else registers to it, so a second attempt settles it;
-    // a third covers a replica registering the same person in between.
-    for _ in 0..3 {
+    for _ in 0..attempts {
         match attempt(db, session_id, batch, &registered).await? {
             Attempt::Decided(outcomes) => return Ok(outcomes),
             Attempt::AlreadyRegistered(found) => registered.extend(found),
         }
     }
-    Err(AppError::conflict(
-        "trop d'inscriptions simultanées de la même personne : réessayez",
+    Err(AppError::new(
+        ErrorCode::RetryableConflict,
+        "la session vient de changer : réessayez",
     ))
+}
+
+fn already_registered() -> AppError {
+    AppError::new(
+        ErrorCode::AlreadyRegistered,
+        "déjà inscrit·e à cette session",
+    )
 }
 
 enum Attempt {
@@ -244,30 +268,27 @@ async fn attempt(
 ) -> AppResult<Attempt> {
     let now = Utc::now();
     let txn = cafeia_platform::db::begin(db).await?;
-    // The first statement takes the session's row lock (SQLite: the write lock, taken at BEGIN).
+    // The first statement takes the session's row lock (SQLite: the write lock, taken at BEGIN),
+    // so whether the session takes registrations is decided on the row as it stands.
     let locked = session::Entity::update_many()
         .col_expr(
             session::Column::Arrivals,
             Expr::col(session::Column::Arrivals),
         )
         .filter(session::Column::Id.eq(session_id))
-        .filter(session::Column::Status.eq(crate::domain::SessionStatus::Published.as_str()))
-        .filter(session::Column::RegistrationMode.eq("open"))
-        .filter(session::Column::StartsAt.gt(now))
         .exec_with_returning(&txn)
         .await?
         .pop();
-    let Some(mut session) = locked else {
-        drop(txn);
-        let why = registrations::why_not(db, session_id, now).await;
-        let mut outcomes: Vec<AppResult<Admitted>> = batch
-            .iter()
-            .skip(1)
-            .map(|_| Err(AppError::new(why.code, why.detail.clone())))
-            .collect();
-        // The first gets the error itself, so an unexpected cause is logged once.
-        outcomes.insert(0, Err(why));
-        return Ok(Attempt::Decided(outcomes));
+    let checked = match locked {
+        None => Err(AppError::not_found("session inconnue")),
+        Some(session) => sessions::admission(&session, now).map(|()| session),
+    };
+    let mut session = match checked {
+        Ok(session) => session,
+        Err(why) => {
+            drop(txn);
+            return Ok(Attempt::Decided(everyone(batch, why)));
+        }
     };
     let mut known = registered.clone();
     let mut refused = Vec::new();
@@ -279,7 +300,7 @@ async fn attempt(
     } in batch
     {
         if known.contains(&applicant.identity) {
-            outcomes.push(Err(AppError::conflict("déjà inscrit·e à cette session")));
+            outcomes.push(Err(already_registered()));
             continue;
         }
         // Waitlisted people stay 0 exactly while seats remain (promotion fills freed seats
@@ -344,7 +365,7 @@ async fn attempt(
             .collect();
         for (i, identity) in refused {
             if holders.contains(identity) {
-                outcomes[i] = Err(AppError::conflict("déjà inscrit·e à cette session"));
+                outcomes[i] = Err(already_registered());
             }
         }
     }
@@ -393,4 +414,122 @@ async fn attempt(
     outbox::enqueue_many(&txn, &messages).await?;
     txn.commit().await?;
     Ok(Attempt::Decided(outcomes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::Database;
+    use sea_orm_migration::MigratorTrait;
+
+    fn applicant(identity: &str) -> (Pending, oneshot::Receiver<AppResult<Admitted>>) {
+        let (reply, answer) = oneshot::channel();
+        let applicant = Applicant {
+            identity: identity.to_owned(),
+            account: None,
+            email: Some("ana@example.org".into()),
+            name: None,
+            token_hash: None,
+        };
+        let pending = Pending {
+            applicant,
+            context: None,
+            reply,
+        };
+        (pending, answer)
+    }
+
+    /// A batch that keeps meeting people registered in the meantime (here, after one attempt
+    /// out of one) tells everyone to try again, with a code a client can act on.
+    #[tokio::test]
+    async fn a_batch_not_settled_in_its_attempts_is_a_retryable_conflict() {
+        let db = Database::connect("sqlite::memory:").await.expect("db");
+        crate::storage::Migrator::up(&db, None)
+            .await
+            .expect("migrated");
+        let now = Utc::now();
+        let session_id = Uuid::now_v7();
+        let session = session::Model {
+            id: session_id,
+            series_id: None,
+            title: "Café IA".into(),
+            description: String::new(),
+            modules: "[]".into(),
+            topics: "[]".into(),
+            audiences: "[\"general_public\"]".into(),
+            languages: "[\"fr\"]".into(),
+            accessibility: "[]".into(),
+            co_facilitators: "[]".into(),
+            facilitator_id: Uuid::now_v7(),
+            format: "online".into(),
+            level: "discovery".into(),
+            registration_mode: "open".into(),
+            waitlist_enabled: true,
+            venue_id: None,
+            place_name: None,
+            address: None,
+            insee: None,
+            departement: None,
+            region: None,
+            lat: None,
+            lon: None,
+            online_url: Some("https://visio.example.org/x".into()),
+            starts_at: now + chrono::Duration::days(2),
+            ends_at: now + chrono::Duration::days(2) + chrono::Duration::hours(2),
+            timezone: "Europe/Paris".into(),
+            capacity: Some(10),
+            confirmed: 1,
+            waitlisted: 0,
+            arrivals: 1,
+            status: "published".into(),
+            status_reason: None,
+            created_at: now,
+            updated_at: now,
+            revision: 1,
+        };
+        session
+            .into_active_model()
+            .reset_all()
+            .insert(&db)
+            .await
+            .expect("session");
+        let identity = "email:ana@example.org";
+        registration::Model {
+            id: Uuid::now_v7(),
+            session_id,
+            identity: identity.into(),
+            account: None,
+            email: Some("ana@example.org".into()),
+            name: None,
+            consent_at: Some(now),
+            status: CONFIRMED.into(),
+            position: 1,
+            token_hash: None,
+            created_at: now,
+            updated_at: now,
+            erased_at: None,
+        }
+        .into_active_model()
+        .reset_all()
+        .insert(&db)
+        .await
+        .expect("registration");
+
+        let (pending, _answer) = applicant(identity);
+        let batch = vec![pending];
+        let refused = decide(&db, session_id, &batch, 1)
+            .await
+            .err()
+            .map(|e| e.code);
+        assert_eq!(refused, Some(ErrorCode::RetryableConflict));
+        // With its usual attempts the batch settles: that person is registered already.
+        let outcomes = decide(&db, session_id, &batch, ATTEMPTS)
+            .await
+            .expect("decided");
+        let codes: Vec<Option<ErrorCode>> = outcomes
+            .iter()
+            .map(|o| o.as_ref().err().map(|e| e.code))
+            .collect();
+        assert_eq!(codes, vec![Some(ErrorCode::AlreadyRegistered)]);
+    }
 }

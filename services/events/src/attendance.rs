@@ -5,40 +5,26 @@
 
 use crate::{
     State,
-    domain::{self, AttendanceInput, CORRECTION_WINDOW_DAYS, SessionStatus},
+    domain::{self, AttendanceInput, CORRECTION_WINDOW_DAYS, SessionAction},
+    domain::{stored, stored_list},
     messages::{self, AttendanceRecorded},
     sessions,
     storage::{attendance, facilitator, registration, session},
 };
 use actix_web::{HttpResponse, web};
+use cafeia_events_api::{AttendanceView, paths};
+use cafeia_platform::vocabulary::{Format, Level};
 use cafeia_platform::{
     AppError, auth::Caller, envelope::Envelope, errors::AppResult, http::Json, outbox,
     validation::Problems,
 };
-use chrono::{DateTime, Duration, Utc};
+use chrono::{Duration, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
     QueryFilter,
 };
-use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct AttendanceView {
-    pub session_id: Uuid,
-    pub version: i32,
-    pub registered: i32,
-    pub attended: i32,
-    pub no_shows: i32,
-    pub walk_ins: i32,
-    pub first_timers: i32,
-    pub age_bands: BTreeMap<String, i32>,
-    pub occupations: BTreeMap<String, i32>,
-    pub reported_at: DateTime<Utc>,
-    /// Until when the report may be corrected.
-    pub correctable_until: DateTime<Utc>,
-}
 
 fn map(json: &str) -> BTreeMap<String, i32> {
     serde_json::from_str(json).unwrap_or_default()
@@ -72,13 +58,13 @@ pub fn recorded(
         facilitator_id: session.facilitator_id,
         facilitator_kind,
         starts_at: session.starts_at,
-        format: session.format.clone(),
+        format: stored(&session.format, Format::InPerson),
         insee: session.insee.clone(),
         departement: session.departement.clone(),
         region: session.region.clone(),
         topics: domain::from_json(&session.topics),
-        audiences: domain::from_json(&session.audiences),
-        level: session.level.clone(),
+        audiences: stored_list(&session.audiences),
+        level: stored(&session.level, Level::Discovery),
         registered: report.attended - report.walk_ins + report.no_shows,
         attended: report.attended,
         no_shows: report.no_shows,
@@ -90,7 +76,7 @@ pub fn recorded(
 }
 
 /// PUT /v1/sessions/{id}/attendance — the report, or its correction (replaces it).
-#[utoipa::path(put, path = "/v1/sessions/{id}/attendance", tag = "attendance", request_body = AttendanceInput, responses((status = 200, body = AttendanceView), (status = 400, body = cafeia_platform::errors::Problem), (status = 403, body = cafeia_platform::errors::Problem), (status = 409, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
+#[utoipa::path(put, path = paths::SESSION_ATTENDANCE, params(("id" = Uuid, Path, description = "The session.")), tag = "attendance", request_body = AttendanceInput, responses((status = 200, body = AttendanceView), (status = 400, body = cafeia_platform::errors::Problem), (status = 403, body = cafeia_platform::errors::Problem), (status = 409, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
 pub async fn report(
     state: web::Data<State>,
     caller: Caller,
@@ -108,22 +94,7 @@ pub async fn report(
         ));
     }
     let now = Utc::now();
-    match sessions::parse_status(&session.status) {
-        SessionStatus::Published | SessionStatus::Completed => {}
-        _ => {
-            return Err(AppError::conflict(
-                "présence déclarée seulement pour une session publiée ou terminée",
-            ));
-        }
-    }
-    if now < session.starts_at {
-        return Err(AppError::conflict("la session n'a pas encore commencé"));
-    }
-    if now > session.ends_at + Duration::days(CORRECTION_WINDOW_DAYS) {
-        return Err(AppError::conflict(format!(
-            "le rapport ne se corrige que {CORRECTION_WINDOW_DAYS} jours après la session"
-        )));
-    }
+    sessions::transition(&session, SessionAction::ReportAttendance, now)?;
     // The people who held a seat: confirmed, or marked at a previous report.
     let roll = registration::Entity::find()
         .filter(registration::Column::SessionId.eq(session.id))
@@ -214,7 +185,7 @@ pub async fn announce<C: ConnectionTrait>(
 }
 
 /// GET /v1/sessions/{id}/attendance — for its facilitators and staff covering it.
-#[utoipa::path(get, path = "/v1/sessions/{id}/attendance", tag = "attendance", responses((status = 200, body = AttendanceView), (status = 403, body = cafeia_platform::errors::Problem), (status = 404, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
+#[utoipa::path(get, path = paths::SESSION_ATTENDANCE, params(("id" = Uuid, Path, description = "The session.")), tag = "attendance", responses((status = 200, body = AttendanceView), (status = 403, body = cafeia_platform::errors::Problem), (status = 404, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
 pub async fn get(
     state: web::Data<State>,
     caller: Caller,

@@ -10,18 +10,18 @@ use crate::{
     State,
     domain::SessionStatus,
     registrations::{digest, secret},
-    sessions::{self, ListQuery, parse_status},
+    sessions::{self, parse_status},
     storage::{calendar_feed, facilitator, registration, session},
 };
 use actix_web::{HttpResponse, web};
-use cafeia_platform::{AppError, auth::Caller, errors::AppResult};
+use cafeia_events_api::{ListQuery, PrivateFeed, paths};
+use cafeia_platform::{AppError, auth::Caller, errors::AppResult, validation::wire_name};
 use chrono::{Duration, Utc};
 use icalendar::{Calendar, Component, EventLike, EventStatus};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     sea_query::OnConflict,
 };
-use serde::Serialize;
 use uuid::Uuid;
 
 /// Most events in one feed.
@@ -73,24 +73,35 @@ fn event(model: &session::Model, with_link: bool) -> icalendar::Event {
     event.done()
 }
 
-fn calendar(name: &str, sessions: &[session::Model], with_link: bool) -> HttpResponse {
-    let mut cal = Calendar::new();
+/// Who wrote the feeds (RFC 5545 §3.7.3): exactly one per calendar.
+pub const PRODID: &str = "-//CNNum//Cafe IA//FR";
+
+/// The iCalendar text of a feed. `Calendar::new()` would add the crate's own `PRODID` beside
+/// ours (two are invalid), so the calendar starts empty and gets its required properties here.
+fn document(name: &str, sessions: &[session::Model], with_link: bool) -> String {
+    let mut cal = Calendar::empty();
+    cal.append_property(("VERSION", "2.0"));
+    cal.append_property(("PRODID", PRODID));
+    cal.append_property(("CALSCALE", "GREGORIAN"));
     cal.name(name);
     cal.append_property(("X-WR-TIMEZONE", "Europe/Paris"));
-    cal.append_property(("PRODID", "-//Café IA//Sessions//FR"));
     for s in sessions {
         cal.push(event(s, with_link));
     }
+    cal.done().to_string()
+}
+
+fn calendar(name: &str, sessions: &[session::Model], with_link: bool) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/calendar; charset=utf-8")
-        .body(cal.done().to_string())
+        .body(document(name, sessions, with_link))
 }
 
 /// GET /v1/sessions/{id}/calendar.ics
-#[utoipa::path(get, path = "/v1/sessions/{id}/calendar.ics", tag = "calendars", responses((status = 200, content_type = "text/calendar", body = String), (status = 404, body = cafeia_platform::errors::Problem)))]
+#[utoipa::path(get, path = paths::SESSION_CALENDAR, tag = "calendars", responses((status = 200, content_type = "text/calendar", body = String), (status = 404, body = cafeia_platform::errors::Problem)))]
 pub async fn session(state: web::Data<State>, id: web::Path<Uuid>) -> AppResult<HttpResponse> {
     let model = sessions::find(&state.platform.db, *id).await?;
-    if model.status == SessionStatus::Draft.as_str() {
+    if model.status == wire_name(&SessionStatus::Draft) {
         return Err(AppError::not_found("session inconnue"));
     }
     Ok(calendar(&model.title.clone(), &[model], false))
@@ -109,7 +120,7 @@ fn window() -> Condition {
 }
 
 /// GET /v1/calendars/facilitators/{id}/feed.ics — a facilitator's public sessions.
-#[utoipa::path(get, path = "/v1/calendars/facilitators/{id}/feed.ics", tag = "calendars", responses((status = 200, content_type = "text/calendar", body = String), (status = 404, body = cafeia_platform::errors::Problem)))]
+#[utoipa::path(get, path = paths::FACILITATOR_CALENDAR, tag = "calendars", responses((status = 200, content_type = "text/calendar", body = String), (status = 404, body = cafeia_platform::errors::Problem)))]
 pub async fn facilitator_feed(
     state: web::Data<State>,
     id: web::Path<Uuid>,
@@ -139,7 +150,7 @@ pub async fn facilitator_feed(
 }
 
 /// GET /v1/calendars/public.ics — published (and cancelled) sessions, by département and topic.
-#[utoipa::path(get, path = "/v1/calendars/public.ics", tag = "calendars", params(ListQuery), responses((status = 200, content_type = "text/calendar", body = String), (status = 400, body = cafeia_platform::errors::Problem)))]
+#[utoipa::path(get, path = paths::PUBLIC_CALENDAR, tag = "calendars", params(ListQuery), responses((status = 200, content_type = "text/calendar", body = String), (status = 400, body = cafeia_platform::errors::Problem)))]
 pub async fn public_feed(
     state: web::Data<State>,
     query: web::Query<ListQuery>,
@@ -171,15 +182,8 @@ pub async fn public_feed(
     Ok(calendar(&name, &rows, false))
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct PrivateFeed {
-    /// Path of the private feed; anyone holding it sees the citizen's sessions. Asking again
-    /// replaces it (the old one stops working).
-    pub path: String,
-}
-
 /// POST /v1/me/calendar — creates or replaces the signed-in citizen's private feed URL.
-#[utoipa::path(post, path = "/v1/me/calendar", tag = "calendars", responses((status = 201, body = PrivateFeed)), security(("bearer" = [])))]
+#[utoipa::path(post, path = paths::MY_CALENDAR, tag = "calendars", responses((status = 201, body = PrivateFeed)), security(("bearer" = [])))]
 pub async fn create_private_feed(
     state: web::Data<State>,
     caller: Caller,
@@ -201,12 +205,13 @@ pub async fn create_private_feed(
     .exec_without_returning(&state.platform.db)
     .await?;
     Ok(HttpResponse::Created().json(PrivateFeed {
-        path: format!("/v1/calendars/private/{token}/feed.ics"),
+        // The token is hex: nothing in it needs encoding.
+        path: paths::PRIVATE_CALENDAR.replace("{token}", &token),
     }))
 }
 
 /// GET /v1/calendars/private/{token}/feed.ics — the citizen's sessions, with online links.
-#[utoipa::path(get, path = "/v1/calendars/private/{token}/feed.ics", tag = "calendars", responses((status = 200, content_type = "text/calendar", body = String), (status = 404, body = cafeia_platform::errors::Problem)))]
+#[utoipa::path(get, path = paths::PRIVATE_CALENDAR, tag = "calendars", responses((status = 200, content_type = "text/calendar", body = String), (status = 404, body = cafeia_platform::errors::Problem)))]
 pub async fn private_feed(
     state: web::Data<State>,
     token: web::Path<String>,
@@ -246,4 +251,109 @@ pub async fn private_feed(
         .all(db)
         .await?;
     Ok(calendar("Mes Cafés IA", &rows, true))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use icalendar::parser::{read_calendar, unfold};
+
+    fn session(title: &str, status: &str) -> session::Model {
+        let starts = Utc.with_ymd_and_hms(2027, 3, 28, 16, 0, 0).unwrap();
+        session::Model {
+            id: Uuid::new_v4(),
+            series_id: None,
+            title: title.into(),
+            description: "Découvrir l'IA".into(),
+            modules: "[]".into(),
+            topics: "[\"what_is_ai\"]".into(),
+            audiences: "[]".into(),
+            languages: "[\"fr\"]".into(),
+            accessibility: "[]".into(),
+            co_facilitators: "[]".into(),
+            facilitator_id: Uuid::new_v4(),
+            format: "in_person".into(),
+            level: "beginner".into(),
+            registration_mode: "online".into(),
+            waitlist_enabled: true,
+            venue_id: Some(Uuid::new_v4()),
+            place_name: Some("Médiathèque".into()),
+            address: Some("1 rue de la République, Lyon".into()),
+            insee: Some("69123".into()),
+            departement: Some("69".into()),
+            region: Some("84".into()),
+            lat: Some(45.76),
+            lon: Some(4.83),
+            online_url: None,
+            starts_at: starts,
+            ends_at: starts + Duration::hours(2),
+            timezone: "Europe/Paris".into(),
+            capacity: Some(12),
+            confirmed: 0,
+            waitlisted: 0,
+            arrivals: 0,
+            status: status.into(),
+            status_reason: (status == "cancelled").then(|| "salle indisponible".into()),
+            created_at: starts - Duration::days(10),
+            updated_at: starts - Duration::days(3),
+            revision: 2,
+        }
+    }
+
+    #[test]
+    fn a_feed_has_one_prodid_and_stable_utc_events() {
+        let held = session("Café IA : premiers pas", "published");
+        let cancelled = session("Café IA : annulé", "cancelled");
+        let text = document("Cafés IA", &[held.clone(), cancelled.clone()], false);
+        let unfolded = unfold(&text);
+        let cal = read_calendar(&unfolded).expect("valid iCalendar");
+        let count = |key: &str| {
+            cal.properties
+                .iter()
+                .filter(|p| p.name.as_str() == key)
+                .count()
+        };
+        assert_eq!(count("PRODID"), 1, "{text}");
+        assert_eq!(count("VERSION"), 1, "{text}");
+        let prodid = cal.properties.iter().find(|p| p.name.as_str() == "PRODID");
+        assert_eq!(prodid.map(|p| p.val.as_str()), Some(PRODID));
+
+        assert_eq!(cal.components.len(), 2, "{text}");
+        for (component, model) in cal.components.iter().zip([&held, &cancelled]) {
+            assert_eq!(component.name.as_str(), "VEVENT");
+            let prop = |key: &str| {
+                component
+                    .find_prop(key)
+                    .map(|p| p.val.as_str().to_owned())
+                    .unwrap_or_else(|| panic!("{key} missing in {text}"))
+            };
+            // Stable across fetches: the same UID and DTSTAMP every time.
+            assert_eq!(prop("UID"), format!("{}@cafe-ia.fr", model.id));
+            assert_eq!(prop("DTSTAMP"), "20270325T160000Z");
+            assert_eq!(prop("DTSTART"), "20270328T160000Z");
+            assert_eq!(prop("DTEND"), "20270328T180000Z");
+            assert_eq!(prop("SEQUENCE"), "2");
+        }
+        let status = |i: usize| {
+            cal.components[i]
+                .find_prop("STATUS")
+                .map(|p| p.val.as_str().to_owned())
+        };
+        assert_eq!(status(0).as_deref(), Some("CONFIRMED"));
+        assert_eq!(status(1).as_deref(), Some("CANCELLED"));
+        // Fetched again, the document is the same (no generated UID or DTSTAMP).
+        assert_eq!(document("Cafés IA", &[held, cancelled], false), text);
+    }
+
+    #[test]
+    fn an_empty_feed_is_still_a_valid_calendar() {
+        let text = document("Cafés IA", &[], false);
+        assert_eq!(text.matches("PRODID").count(), 1, "{text}");
+        assert!(text.contains(&format!("PRODID:{PRODID}\r\n")), "{text}");
+        assert!(
+            text.starts_with("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"),
+            "{text}"
+        );
+    }
 }

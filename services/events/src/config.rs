@@ -1,11 +1,16 @@
-//! Settings of the events service, under `[events]` (`CAFEIA_EVENTS__<KEY>` in the environment).
+//! Settings of the events service, under `[events]` (`CAFEIA_EVENTS__<KEY>` in the environment),
+//! read from the same layers as the platform's (`PlatformConfig::section`) and checked before the
+//! process starts (`Service::check_config`: a bad value exits 2, naming the key).
 
-use cafeia_platform::config::{self, Sources, Validate, Violations};
+/// The section's name.
+pub const SECTION: &str = "events";
+
+use cafeia_platform::config::{Validate, Violations};
 use serde::Deserialize;
 use std::time::Duration;
 
 #[derive(Debug, Clone, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct EventsConfig {
     /// Days after a session ends before its registrants' emails and names are erased.
     pub retention_days: u32,
@@ -41,20 +46,4 @@ impl EventsConfig {
     pub fn sweep_every(&self) -> Duration {
         Duration::from_secs(self.retention_sweep_seconds)
     }
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct Section {
-    #[serde(default)]
-    events: EventsConfig,
-}
-
-impl Validate for Section {
-    fn validate(&self, v: &mut Violations) {
-        self.events.validate(v);
-    }
-}
-
-pub fn load(sources: &Sources) -> Result<EventsConfig, config::ConfigError> {
-    config::load::<Section>(sources).map(|s| s.events)
 }

@@ -3,21 +3,39 @@
 //! and what an attendance report may claim.
 
 use crate::storage::{facilitator, venue};
+use cafeia_api::vocabulary::from_wire;
 use cafeia_platform::{
-    AppError,
+    AppError, ErrorCode,
     errors::AppResult,
     validation::{Problems, wire_name},
-    vocabulary::{self, Audience, Format, Level},
+    vocabulary::{self, Format},
 };
 use chrono::{DateTime, Duration, LocalResult, Months, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use sea_orm::{ConnectionTrait, EntityTrait};
-use serde::{Deserialize, Serialize};
+use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
+pub use cafeia_events_api::{
+    Accessibility, AttendanceInput, Frequency, Recurrence, RegistrationMode, RegistrationStatus,
+    RollCall, SessionInput, SessionStatus,
+};
 pub use cafeia_platform::db::{list_from_json as from_json, list_to_json as to_json};
+
+/// The value a stored text stands for; `fallback` for a text this version does not know
+/// (stored values were checked on their way in).
+pub fn stored<T: DeserializeOwned>(text: &str, fallback: T) -> T {
+    from_wire(text).unwrap_or(fallback)
+}
+
+/// The values a stored JSON list stands for, unknown ones left out.
+pub fn stored_list<T: DeserializeOwned>(json: &str) -> Vec<T> {
+    from_json(json)
+        .iter()
+        .filter_map(|s| from_wire(s))
+        .collect()
+}
 
 /// Longest session accepted (a full training day).
 pub const MAX_DURATION_HOURS: i64 = 12;
@@ -28,124 +46,10 @@ pub const MAX_OCCURRENCES: u32 = 52;
 /// How long after its end a session's attendance report may still be corrected.
 pub const CORRECTION_WINDOW_DAYS: i64 = 7;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum SessionStatus {
-    Draft,
-    Published,
-    Cancelled,
-    Completed,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RegistrationStatus {
-    Confirmed,
-    Waitlisted,
-    Cancelled,
-    Attended,
-    NoShow,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum RegistrationMode {
-    /// Registration online, seats counted.
-    #[default]
-    Open,
-    /// People just come; the session is listed but takes no registrations.
-    OnSiteOnly,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema, PartialOrd, Ord)]
-#[serde(rename_all = "snake_case")]
-pub enum Accessibility {
-    Wheelchair,
-    /// French Sign Language interpretation.
-    Lsf,
-    HearingLoop,
-    /// Facile à lire et à comprendre (FALC).
-    EasyRead,
-}
-
 /// Age bands of the anonymous attendance aggregates.
 pub const AGE_BANDS: [&str; 6] = ["under_18", "18_24", "25_39", "40_59", "60_74", "75_plus"];
 /// Occupations of the anonymous attendance aggregates.
 pub const OCCUPATIONS: [&str; 5] = ["student", "employee", "job_seeker", "retired", "other"];
-
-macro_rules! wire_str {
-    ($t:ty) => {
-        impl $t {
-            pub fn as_str(self) -> String {
-                wire_name(&self)
-            }
-        }
-    };
-}
-wire_str!(SessionStatus);
-wire_str!(RegistrationStatus);
-wire_str!(RegistrationMode);
-
-/// A session as a facilitator describes it. Times are local wall-clock times in `timezone`,
-/// as people write them ("18:00 à Lyon"); the service stores the instants.
-#[derive(Clone, Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SessionInput {
-    pub title: String,
-    #[serde(default)]
-    pub description: String,
-    /// Educational modules of the catalogue used in the session.
-    #[serde(default)]
-    pub modules: Vec<Uuid>,
-    #[serde(default)]
-    pub topics: Vec<String>,
-    #[serde(default)]
-    pub co_facilitators: Vec<Uuid>,
-    pub format: Format,
-    #[serde(default)]
-    pub venue_id: Option<Uuid>,
-    /// Revealed only to registered people and the facilitators.
-    #[serde(default)]
-    pub online_url: Option<String>,
-    #[schema(value_type = String, example = "2027-03-18T18:00:00")]
-    pub starts_at: NaiveDateTime,
-    #[schema(value_type = String, example = "2027-03-18T20:00:00")]
-    pub ends_at: NaiveDateTime,
-    #[serde(default = "default_timezone")]
-    pub timezone: String,
-    /// Seats; required for in-person and hybrid sessions.
-    #[serde(default)]
-    pub capacity: Option<i32>,
-    #[serde(default = "default_audiences")]
-    pub audiences: Vec<Audience>,
-    #[serde(default = "default_level")]
-    pub level: Level,
-    #[serde(default = "default_languages")]
-    pub languages: Vec<String>,
-    #[serde(default)]
-    pub accessibility: Vec<Accessibility>,
-    #[serde(default)]
-    pub registration_mode: RegistrationMode,
-    /// Whether people may join a waiting list once the session is full.
-    #[serde(default = "default_true")]
-    pub waitlist: bool,
-}
-
-fn default_timezone() -> String {
-    "Europe/Paris".into()
-}
-fn default_audiences() -> Vec<Audience> {
-    vec![Audience::GeneralPublic]
-}
-fn default_level() -> Level {
-    Level::Discovery
-}
-fn default_languages() -> Vec<String> {
-    vec!["fr".into()]
-}
-fn default_true() -> bool {
-    true
-}
 
 /// A checked session, ready to store: instants in UTC, the venue copied in.
 #[derive(Clone, Debug)]
@@ -324,30 +228,9 @@ pub async fn plan<C: ConnectionTrait>(
         level: wire_name(&input.level),
         languages,
         accessibility: accessibility.iter().map(wire_name).collect(),
-        registration_mode: input.registration_mode.as_str(),
+        registration_mode: wire_name(&input.registration_mode),
         waitlist: input.waitlist,
     })
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Frequency {
-    Weekly,
-    Monthly,
-}
-
-/// How a series repeats: every `interval` weeks or months, `count` occurrences in all.
-#[derive(Clone, Copy, Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Recurrence {
-    pub frequency: Frequency,
-    pub count: u32,
-    #[serde(default = "one")]
-    pub interval: u32,
-}
-
-fn one() -> u32 {
-    1
 }
 
 /// The local start and end of each occurrence. Wall-clock times are kept across DST changes
@@ -381,30 +264,6 @@ pub fn occurrences(
             Some((s, s + length))
         })
         .collect())
-}
-
-/// Attendance a facilitator reports. Registrations not listed count as no-shows.
-#[derive(Clone, Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AttendanceInput {
-    #[serde(default)]
-    pub registrations: Vec<RollCall>,
-    #[serde(default)]
-    pub walk_ins: i32,
-    pub first_timers: i32,
-    /// Counts per age band (`under_18`, `18_24`, `25_39`, `40_59`, `60_74`, `75_plus`).
-    #[serde(default)]
-    pub age_bands: BTreeMap<String, i32>,
-    /// Counts per occupation (`student`, `employee`, `job_seeker`, `retired`, `other`).
-    #[serde(default)]
-    pub occupations: BTreeMap<String, i32>,
-}
-
-#[derive(Clone, Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RollCall {
-    pub registration_id: Uuid,
-    pub attended: bool,
 }
 
 /// Checks the anonymous aggregates against the head count; they may cover fewer people than
@@ -474,6 +333,197 @@ fn counts(
     out
 }
 
+/// Where a session stands in time, as its lifecycle sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Moment {
+    /// Not started yet.
+    Upcoming,
+    /// Started, not ended.
+    Underway,
+    /// Ended, its attendance report still correctable.
+    Ended,
+    /// Ended longer ago than the correction window.
+    Archived,
+}
+
+impl Moment {
+    /// The moment of a session from `starts_at` to `ends_at`, at `now`.
+    pub fn at(starts_at: DateTime<Utc>, ends_at: DateTime<Utc>, now: DateTime<Utc>) -> Moment {
+        if now < starts_at {
+            Moment::Upcoming
+        } else if now < ends_at {
+            Moment::Underway
+        } else if now <= ends_at + Duration::days(CORRECTION_WINDOW_DAYS) {
+            Moment::Ended
+        } else {
+            Moment::Archived
+        }
+    }
+}
+
+/// What someone asks of a session. Every change of status, and every check that the status
+/// allows an action, goes through [`SessionAction::apply`]: the one place the lifecycle
+/// (draft → published → completed, draft/published → cancelled, published → draft on a
+/// suspension) is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionAction {
+    /// Replace its description (the status stays).
+    Edit,
+    /// Open it to the public and to registrations.
+    Publish,
+    /// Call it off.
+    Cancel,
+    /// Mark it as held.
+    Complete,
+    /// Take a registration.
+    Register,
+    /// A registrant cancels their registration.
+    CancelRegistration,
+    /// Report (or correct) attendance; the session is held from then on.
+    ReportAttendance,
+    /// Back to draft, its facilitator being suspended.
+    Unpublish,
+}
+
+/// Why an action is refused: a code of the catalogue and the French text shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    pub code: ErrorCode,
+    pub detail: &'static str,
+}
+
+impl From<Refusal> for AppError {
+    fn from(refusal: Refusal) -> Self {
+        AppError::new(refusal.code, refusal.detail)
+    }
+}
+
+const fn refuse(code: ErrorCode, detail: &'static str) -> Result<SessionStatus, Refusal> {
+    Err(Refusal { code, detail })
+}
+
+impl SessionAction {
+    pub const ALL: [SessionAction; 8] = [
+        SessionAction::Edit,
+        SessionAction::Publish,
+        SessionAction::Cancel,
+        SessionAction::Complete,
+        SessionAction::Register,
+        SessionAction::CancelRegistration,
+        SessionAction::ReportAttendance,
+        SessionAction::Unpublish,
+    ];
+
+    /// The status a session in `status` has after this action at `moment`, or why it is
+    /// refused. The status is judged first, then the moment.
+    pub fn apply(self, status: SessionStatus, moment: Moment) -> Result<SessionStatus, Refusal> {
+        use ErrorCode as C;
+        use Moment::*;
+        use SessionAction as A;
+        use SessionStatus::*;
+        match (self, status) {
+            // A cancelled or completed session no longer changes, but completing twice is
+            // harmless (a report completes it too).
+            (A::Complete, Completed) => Ok(Completed),
+            (A::Register, Cancelled) => refuse(C::RegistrationClosed, "session annulée"),
+            (A::Register, Completed) => refuse(C::RegistrationClosed, "session terminée"),
+            (A::Publish, Published) => refuse(C::NotADraft, "seul un brouillon se publie"),
+            (A::ReportAttendance, Completed) => attendance(moment),
+            (_, Cancelled | Completed) => refuse(
+                C::SessionClosed,
+                "session déjà annulée ou terminée : elle ne change plus",
+            ),
+
+            // Draft or published from here on.
+            (A::Edit, _) => match moment {
+                Upcoming => Ok(status),
+                _ => refuse(
+                    C::SessionStarted,
+                    "la session a commencé : elle ne se modifie plus",
+                ),
+            },
+            (A::Publish, _) => match moment {
+                Upcoming => Ok(Published),
+                _ => refuse(
+                    C::SessionStarted,
+                    "la session a déjà commencé : elle ne peut plus être publiée",
+                ),
+            },
+            (A::Cancel, _) => match moment {
+                Upcoming | Underway => Ok(Cancelled),
+                Ended | Archived => refuse(
+                    C::SessionStarted,
+                    "une session passée ne s'annule plus : déclarez la présence ou marquez-la terminée",
+                ),
+            },
+            (A::CancelRegistration, _) => match moment {
+                Upcoming => Ok(status),
+                _ => refuse(
+                    C::SessionStarted,
+                    "la session a commencé : l'inscription ne s'annule plus",
+                ),
+            },
+            // Drafts are not public: nobody registers to one.
+            (A::Register, Draft) => refuse(C::NotFound, "session inconnue"),
+            (A::Register, _) => match moment {
+                Upcoming => Ok(Published),
+                _ => refuse(
+                    C::RegistrationClosed,
+                    "les inscriptions sont closes : la session a commencé",
+                ),
+            },
+            (A::Complete | A::ReportAttendance | A::Unpublish, Draft) => {
+                refuse(C::InvalidTransition, "la session n'est pas publiée")
+            }
+            (A::Complete, _) => match moment {
+                Upcoming => refuse(C::SessionNotStarted, "la session n'a pas encore commencé"),
+                _ => Ok(Completed),
+            },
+            (A::ReportAttendance, _) => attendance(moment),
+            (A::Unpublish, _) => match moment {
+                Upcoming => Ok(Draft),
+                _ => refuse(
+                    C::SessionStarted,
+                    "la session a commencé : elle reste publiée",
+                ),
+            },
+        }
+    }
+}
+
+/// Whether a session takes registrations now: its lifecycle allows one, and people register
+/// online (an on-site-only session is listed but takes none).
+pub fn admits(
+    status: SessionStatus,
+    moment: Moment,
+    mode: RegistrationMode,
+) -> Result<(), Refusal> {
+    SessionAction::Register.apply(status, moment)?;
+    match mode {
+        RegistrationMode::Open => Ok(()),
+        RegistrationMode::OnSiteOnly => Err(Refusal {
+            code: ErrorCode::RegistrationClosed,
+            detail: "inscription sur place uniquement pour cette session",
+        }),
+    }
+}
+
+/// Attendance is reported once the session has started, and corrected until the window
+/// closes; the session is completed by it.
+fn attendance(moment: Moment) -> Result<SessionStatus, Refusal> {
+    match moment {
+        Moment::Upcoming => refuse(
+            ErrorCode::SessionNotStarted,
+            "la session n'a pas encore commencé",
+        ),
+        Moment::Underway | Moment::Ended => Ok(SessionStatus::Completed),
+        Moment::Archived => refuse(
+            ErrorCode::CorrectionWindowClosed,
+            "le rapport ne se corrige plus : 7 jours sont passés depuis la fin de la session",
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -483,6 +533,151 @@ mod tests {
         NaiveDate::from_ymd_opt(y, m, d)
             .and_then(|d| d.and_hms_opt(h, 0, 0))
             .expect("date")
+    }
+
+    #[test]
+    fn every_action_on_every_status_at_every_moment() {
+        use ErrorCode::{
+            CorrectionWindowClosed as Cwc, InvalidTransition as It, NotADraft as Nad,
+            NotFound as Nf, RegistrationClosed as Rc, SessionClosed as Sc,
+            SessionNotStarted as Sns, SessionStarted as Ss,
+        };
+        use SessionAction as A;
+        use SessionStatus::{Cancelled, Completed, Draft, Published};
+        type Outcome = Result<SessionStatus, ErrorCode>;
+        const fn to(s: SessionStatus) -> Outcome {
+            Ok(s)
+        }
+        const fn no(c: ErrorCode) -> Outcome {
+            Err(c)
+        }
+        const CLOSED: [Outcome; 4] = [no(Sc), no(Sc), no(Sc), no(Sc)];
+        // Columns: upcoming, underway, ended, archived (past the correction window).
+        let table: [(SessionAction, SessionStatus, [Outcome; 4]); 32] = [
+            (A::Edit, Draft, [to(Draft), no(Ss), no(Ss), no(Ss)]),
+            (A::Edit, Published, [to(Published), no(Ss), no(Ss), no(Ss)]),
+            (A::Edit, Cancelled, CLOSED),
+            (A::Edit, Completed, CLOSED),
+            (A::Publish, Draft, [to(Published), no(Ss), no(Ss), no(Ss)]),
+            (A::Publish, Published, [no(Nad); 4]),
+            (A::Publish, Cancelled, CLOSED),
+            (A::Publish, Completed, CLOSED),
+            (
+                A::Cancel,
+                Draft,
+                [to(Cancelled), to(Cancelled), no(Ss), no(Ss)],
+            ),
+            (
+                A::Cancel,
+                Published,
+                [to(Cancelled), to(Cancelled), no(Ss), no(Ss)],
+            ),
+            (A::Cancel, Cancelled, CLOSED),
+            (A::Cancel, Completed, CLOSED),
+            (A::Complete, Draft, [no(It); 4]),
+            (
+                A::Complete,
+                Published,
+                [no(Sns), to(Completed), to(Completed), to(Completed)],
+            ),
+            (A::Complete, Cancelled, CLOSED),
+            (A::Complete, Completed, [to(Completed); 4]),
+            (A::Register, Draft, [no(Nf); 4]),
+            (
+                A::Register,
+                Published,
+                [to(Published), no(Rc), no(Rc), no(Rc)],
+            ),
+            (A::Register, Cancelled, [no(Rc); 4]),
+            (A::Register, Completed, [no(Rc); 4]),
+            (
+                A::CancelRegistration,
+                Draft,
+                [to(Draft), no(Ss), no(Ss), no(Ss)],
+            ),
+            (
+                A::CancelRegistration,
+                Published,
+                [to(Published), no(Ss), no(Ss), no(Ss)],
+            ),
+            (A::CancelRegistration, Cancelled, CLOSED),
+            (A::CancelRegistration, Completed, CLOSED),
+            (A::ReportAttendance, Draft, [no(It); 4]),
+            (
+                A::ReportAttendance,
+                Published,
+                [no(Sns), to(Completed), to(Completed), no(Cwc)],
+            ),
+            (A::ReportAttendance, Cancelled, CLOSED),
+            (
+                A::ReportAttendance,
+                Completed,
+                [no(Sns), to(Completed), to(Completed), no(Cwc)],
+            ),
+            (A::Unpublish, Draft, [no(It); 4]),
+            (A::Unpublish, Published, [to(Draft), no(Ss), no(Ss), no(Ss)]),
+            (A::Unpublish, Cancelled, CLOSED),
+            (A::Unpublish, Completed, CLOSED),
+        ];
+        let moments = [
+            Moment::Upcoming,
+            Moment::Underway,
+            Moment::Ended,
+            Moment::Archived,
+        ];
+        for action in SessionAction::ALL {
+            for status in [Draft, Published, Cancelled, Completed] {
+                let rows: Vec<_> = table
+                    .iter()
+                    .filter(|(a, s, _)| *a == action && *s == status)
+                    .collect();
+                assert_eq!(rows.len(), 1, "{action:?} on {status:?} listed once");
+                for (moment, expected) in moments.iter().zip(rows[0].2) {
+                    let outcome = action.apply(status, *moment);
+                    assert_eq!(
+                        outcome.map_err(|r| r.code),
+                        expected,
+                        "{action:?} on {status:?} at {moment:?}"
+                    );
+                    if let Err(refusal) = outcome {
+                        assert!(!refusal.detail.is_empty());
+                    }
+                }
+            }
+        }
+        let window = SessionAction::ReportAttendance
+            .apply(Published, Moment::Archived)
+            .expect_err("closed");
+        assert!(window.detail.contains(&CORRECTION_WINDOW_DAYS.to_string()));
+    }
+
+    #[test]
+    fn moments_and_admission() {
+        let start = Utc::now();
+        let end = start + Duration::hours(2);
+        let window = Duration::days(CORRECTION_WINDOW_DAYS);
+        let at = |now| Moment::at(start, end, now);
+        assert_eq!(at(start - Duration::seconds(1)), Moment::Upcoming);
+        assert_eq!(at(start), Moment::Underway);
+        assert_eq!(at(end), Moment::Ended);
+        assert_eq!(at(end + window), Moment::Ended);
+        assert_eq!(at(end + window + Duration::seconds(1)), Moment::Archived);
+        let open = |status, moment, mode| admits(status, moment, mode).map_err(|r| r.code);
+        use SessionStatus::{Cancelled, Published};
+        assert_eq!(
+            open(Published, Moment::Upcoming, RegistrationMode::Open),
+            Ok(())
+        );
+        for (status, moment, mode) in [
+            (Published, Moment::Upcoming, RegistrationMode::OnSiteOnly),
+            (Published, Moment::Underway, RegistrationMode::Open),
+            (Cancelled, Moment::Upcoming, RegistrationMode::Open),
+        ] {
+            assert_eq!(
+                open(status, moment, mode),
+                Err(ErrorCode::RegistrationClosed)
+            );
+        }
     }
 
     #[test]

@@ -8,7 +8,8 @@ use crate::{
     storage::{facilitator, session},
 };
 use actix_web::{HttpResponse, web};
-use cafeia_platform::{AppError, errors::AppResult, territory::Gazetteer};
+use cafeia_events_api::paths;
+use cafeia_platform::{AppError, errors::AppResult, territory::Gazetteer, validation::wire_name};
 use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -74,11 +75,11 @@ pub fn event(model: &session::Model, facilitator: Option<&facilitator::Model>) -
 }
 
 /// GET /v1/sessions/{id}/jsonld
-#[utoipa::path(get, path = "/v1/sessions/{id}/jsonld", tag = "sessions", responses((status = 200, description = "schema.org Event/EducationEvent (application/ld+json)"), (status = 404, body = cafeia_platform::errors::Problem)))]
+#[utoipa::path(get, path = paths::SESSION_JSONLD, tag = "sessions", responses((status = 200, description = "schema.org Event/EducationEvent (application/ld+json)"), (status = 404, body = cafeia_platform::errors::Problem)))]
 pub async fn get(state: web::Data<State>, id: web::Path<Uuid>) -> AppResult<HttpResponse> {
     let db = &state.platform.db;
     let model = sessions::find(db, *id).await?;
-    if model.status == SessionStatus::Draft.as_str() {
+    if model.status == wire_name(&SessionStatus::Draft) {
         return Err(AppError::not_found("session inconnue"));
     }
     let f = facilitator::Entity::find_by_id(model.facilitator_id)

@@ -45,9 +45,16 @@ impl Service for Events {
         storage::Migrator::up(db, None).await
     }
 
+    fn check_config(
+        config: &cafeia_platform::config::PlatformConfig,
+    ) -> Result<(), cafeia_platform::config::ConfigError> {
+        config
+            .section::<config::EventsConfig>(config::SECTION)
+            .map(drop)
+    }
+
     async fn start(platform: &Platform) -> Result<Self, StartError> {
-        let settings = config::load(&cafeia_platform::config::Sources::process())
-            .map_err(|e| StartError::Service(e.to_string()))?;
+        let settings: config::EventsConfig = platform.config.section(config::SECTION)?;
         replicas::start(platform).await?;
         platform.spawn(retention(platform.clone(), settings));
         Ok(Self {

@@ -1,5 +1,6 @@
 //! The OpenAPI 3.1 document of the events REST API, served at `/openapi.json`.
 
+use cafeia_events_api as api;
 use cafeia_platform::openapi::BearerAuth;
 use utoipa::OpenApi;
 
@@ -10,6 +11,9 @@ use utoipa::OpenApi;
         crate::sessions::create,
         crate::sessions::create_series,
         crate::sessions::list,
+        crate::sessions::batch,
+        crate::sessions::by_venue,
+        crate::sessions::by_facilitator,
         crate::sessions::get,
         crate::sessions::update,
         crate::sessions::publish,
@@ -32,7 +36,34 @@ use utoipa::OpenApi;
         crate::calendar::create_private_feed,
         crate::calendar::private_feed,
     ),
-    components(schemas(cafeia_platform::errors::Problem, cafeia_platform::errors::FieldError, cafeia_platform::ErrorCode)),
+    components(schemas(
+        cafeia_platform::errors::Problem,
+        cafeia_platform::errors::FieldError,
+        cafeia_platform::ErrorCode,
+        api::SessionStatus,
+        api::RegistrationStatus,
+        api::RegistrationMode,
+        api::Accessibility,
+        api::Frequency,
+        api::SessionInput,
+        api::Recurrence,
+        api::SeriesInput,
+        api::CancelInput,
+        api::RegistrationInput,
+        api::TokenInput,
+        api::AttendanceInput,
+        api::RollCall,
+        api::SessionView,
+        api::SessionPlace,
+        api::FacilitatorRef,
+        api::SeriesView,
+        api::SessionGroup,
+        api::RegistrationView,
+        api::MyRegistration,
+        api::RollEntry,
+        api::AttendanceView,
+        api::PrivateFeed,
+    )),
     modifiers(&BearerAuth),
 )]
 pub struct ApiDoc;

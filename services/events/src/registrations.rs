@@ -10,69 +10,42 @@
 use crate::{
     State,
     admission::Applicant,
-    domain::{RegistrationStatus, SessionStatus},
+    domain::{RegistrationStatus, SessionAction, stored},
     messages::{self, RegistrationChange},
-    sessions::{self, SessionView},
+    sessions,
     storage::{facilitator, registration, session},
 };
 use actix_web::{HttpResponse, web};
+use cafeia_events_api::{
+    CancellationCause, MyRegistration, PageQuery, RegistrationInput, RegistrationView, RollEntry,
+    TokenInput, paths,
+};
 use cafeia_platform::{
-    AppError,
+    AppError, ErrorCode,
     auth::{Caller, MaybeCaller, Role},
     envelope::{Envelope, MessageType},
     errors::AppResult,
-    http::Json,
+    http::{Json, Query},
     outbox,
+    paging::{self, Page},
     validation::Problems,
 };
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, JoinType,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
     sea_query::{Expr, ExprTrait},
 };
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub(crate) const CONFIRMED: &str = "confirmed";
 pub(crate) const WAITLISTED: &str = "waitlisted";
 const CANCELLED: &str = "cancelled";
 
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RegistrationInput {
-    /// Required without an account; never asked of signed-in citizens.
-    pub email: Option<String>,
-    pub name: Option<String>,
-    /// Explicit consent to keep the email and name until the session is over (required
-    /// without an account).
-    #[serde(default)]
-    pub consent: bool,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct RegistrationView {
-    pub id: Uuid,
-    pub session_id: Uuid,
-    pub status: RegistrationStatus,
-    /// Place in the waiting list (1 = next to get a seat).
-    pub waitlist_position: Option<i64>,
-    /// Shown once, to a person registering without an account: keep it to cancel.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cancellation_token: Option<String>,
-    pub created_at: DateTime<Utc>,
-}
-
 fn status_of(s: &str) -> RegistrationStatus {
-    match s {
-        CONFIRMED => RegistrationStatus::Confirmed,
-        WAITLISTED => RegistrationStatus::Waitlisted,
-        "attended" => RegistrationStatus::Attended,
-        "no_show" => RegistrationStatus::NoShow,
-        _ => RegistrationStatus::Cancelled,
-    }
+    stored(s, RegistrationStatus::Cancelled)
 }
 
 pub async fn waitlist_position<C: ConnectionTrait>(
@@ -119,15 +92,15 @@ pub(crate) fn change_envelope(
     kind: MessageType,
     model: &registration::Model,
     waitlist_position: Option<i64>,
-    cause: Option<&str>,
+    cause: Option<CancellationCause>,
 ) -> AppResult<(MessageType, Envelope<serde_json::Value>)> {
     let change = RegistrationChange {
         registration_id: model.id,
         session_id: model.session_id,
-        status: model.status.clone(),
+        status: status_of(&model.status),
         waitlist_position,
         signed_in: model.account.is_some(),
-        cause: cause.map(str::to_owned),
+        cause,
     };
     let data = serde_json::to_value(change).map_err(AppError::internal)?;
     Ok((
@@ -141,37 +114,11 @@ async fn announce<C: ConnectionTrait>(
     kind: MessageType,
     model: &registration::Model,
     waitlist_position: Option<i64>,
-    cause: Option<&str>,
+    cause: Option<CancellationCause>,
 ) -> AppResult<()> {
     let message = change_envelope(kind, model, waitlist_position, cause)?;
     outbox::enqueue_many(conn, &[message]).await?;
     Ok(())
-}
-
-/// Why the session does not take registrations (admission's conditions, one by one).
-pub(crate) async fn why_not(
-    db: &sea_orm::DatabaseConnection,
-    id: Uuid,
-    now: DateTime<Utc>,
-) -> AppError {
-    let session = match sessions::find(db, id).await {
-        Ok(s) => s,
-        Err(e) => return e,
-    };
-    match sessions::parse_status(&session.status) {
-        SessionStatus::Published => {}
-        SessionStatus::Cancelled => return AppError::conflict("session annulée"),
-        SessionStatus::Completed => return AppError::conflict("session terminée"),
-        SessionStatus::Draft => return AppError::not_found("session inconnue"),
-    }
-    if now >= session.starts_at {
-        AppError::conflict("les inscriptions sont closes : la session a commencé")
-    } else if session.registration_mode != "open" {
-        AppError::conflict("inscription sur place uniquement pour cette session")
-    } else {
-        // Every condition holds again: the session changed in the meantime.
-        AppError::conflict("la session vient de changer : réessayez")
-    }
 }
 
 struct Who {
@@ -228,7 +175,7 @@ fn who(caller: Option<&Caller>, input: RegistrationInput) -> AppResult<Who> {
 
 /// POST /v1/sessions/{id}/registrations — signed in (any role) or anonymously with an email
 /// and consent. Confirmed while seats remain, then waitlisted in arrival order.
-#[utoipa::path(post, path = "/v1/sessions/{id}/registrations", tag = "registrations", request_body = RegistrationInput, responses((status = 201, body = RegistrationView), (status = 400, body = cafeia_platform::errors::Problem), (status = 404, body = cafeia_platform::errors::Problem), (status = 409, description = "Déjà inscrit·e, session complète, annulée, commencée", body = cafeia_platform::errors::Problem)))]
+#[utoipa::path(post, path = paths::SESSION_REGISTRATIONS, params(("id" = Uuid, Path, description = "The session.")), tag = "registrations", request_body = RegistrationInput, responses((status = 201, body = RegistrationView), (status = 400, body = cafeia_platform::errors::Problem), (status = 404, body = cafeia_platform::errors::Problem), (status = 409, description = "Déjà inscrit·e, session complète, annulée, commencée", body = cafeia_platform::errors::Problem)))]
 pub async fn register(
     state: web::Data<State>,
     caller: MaybeCaller,
@@ -333,7 +280,7 @@ pub async fn fill_seats<C: ConnectionTrait>(
 async fn cancel_one<C: ConnectionTrait>(
     conn: &C,
     reg: registration::Model,
-    cause: &str,
+    cause: CancellationCause,
 ) -> AppResult<registration::Model> {
     let session = sessions::lock(conn, reg.session_id).await?;
     // Re-read under the lock: a concurrent cancellation may have won.
@@ -342,13 +289,12 @@ async fn cancel_one<C: ConnectionTrait>(
         .await?
         .ok_or_else(|| AppError::not_found("inscription inconnue"))?;
     if reg.status != CONFIRMED && reg.status != WAITLISTED {
-        return Err(AppError::conflict("inscription déjà annulée ou close"));
-    }
-    if Utc::now() >= session.starts_at {
-        return Err(AppError::conflict(
-            "la session a commencé : l'inscription ne s'annule plus",
+        return Err(AppError::new(
+            ErrorCode::RegistrationNotActive,
+            "inscription déjà annulée ou close",
         ));
     }
+    sessions::transition(&session, SessionAction::CancelRegistration, Utc::now())?;
     let was = reg.status.clone();
     let mut model = reg.into_active_model();
     model.status = Set(CANCELLED.to_owned());
@@ -375,7 +321,7 @@ async fn cancel_one<C: ConnectionTrait>(
 pub async fn cancel_all<C: ConnectionTrait>(
     conn: &C,
     session: &mut session::Model,
-    cause: &str,
+    cause: CancellationCause,
 ) -> AppResult<()> {
     let active = registration::Entity::find()
         .filter(registration::Column::SessionId.eq(session.id))
@@ -410,7 +356,7 @@ pub async fn cancel_all<C: ConnectionTrait>(
 }
 
 /// DELETE /v1/registrations/{id} — the signed-in registrant cancels.
-#[utoipa::path(delete, path = "/v1/registrations/{id}", tag = "registrations", responses((status = 200, body = RegistrationView), (status = 403, body = cafeia_platform::errors::Problem), (status = 404, body = cafeia_platform::errors::Problem), (status = 409, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = paths::REGISTRATION, params(("id" = Uuid, Path, description = "The registration.")), tag = "registrations", responses((status = 200, body = RegistrationView), (status = 403, body = cafeia_platform::errors::Problem), (status = 404, body = cafeia_platform::errors::Problem), (status = 409, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
 pub async fn cancel(
     state: web::Data<State>,
     caller: Caller,
@@ -425,16 +371,10 @@ pub async fn cancel(
         return Err(AppError::forbidden("cette inscription n'est pas la vôtre"));
     }
     let txn = cafeia_platform::db::begin(db).await?;
-    let model = cancel_one(&txn, reg, "registrant").await?;
+    let model = cancel_one(&txn, reg, CancellationCause::Registrant).await?;
     txn.commit().await?;
     state.platform.outbox.wake();
     Ok(HttpResponse::Ok().json(view(&model, None, None)))
-}
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TokenInput {
-    pub token: String,
 }
 
 async fn by_token<C: ConnectionTrait>(conn: &C, token: &str) -> AppResult<registration::Model> {
@@ -452,7 +392,7 @@ async fn by_token<C: ConnectionTrait>(conn: &C, token: &str) -> AppResult<regist
 
 /// POST /v1/registrations/cancel — a person registered without an account cancels with the
 /// private token given at registration.
-#[utoipa::path(post, path = "/v1/registrations/cancel", tag = "registrations", request_body = TokenInput, responses((status = 200, body = RegistrationView), (status = 404, description = "Jeton inconnu", body = cafeia_platform::errors::Problem), (status = 409, description = "Déjà annulée", body = cafeia_platform::errors::Problem)))]
+#[utoipa::path(post, path = paths::REGISTRATIONS_CANCEL, tag = "registrations", request_body = TokenInput, responses((status = 200, body = RegistrationView), (status = 404, description = "Jeton inconnu", body = cafeia_platform::errors::Problem), (status = 409, description = "Déjà annulée", body = cafeia_platform::errors::Problem)))]
 pub async fn cancel_with_token(
     state: web::Data<State>,
     input: Json<TokenInput>,
@@ -460,7 +400,7 @@ pub async fn cancel_with_token(
     let db = &state.platform.db;
     let reg = by_token(db, input.0.token.trim()).await?;
     let txn = cafeia_platform::db::begin(db).await?;
-    let model = cancel_one(&txn, reg, "registrant").await?;
+    let model = cancel_one(&txn, reg, CancellationCause::Registrant).await?;
     txn.commit().await?;
     state.platform.outbox.wake();
     Ok(HttpResponse::Ok().json(view(&model, None, None)))
@@ -472,7 +412,7 @@ async fn erase<C: ConnectionTrait>(conn: &C, reg: registration::Model) -> AppRes
     let reg = if (reg.status == CONFIRMED || reg.status == WAITLISTED)
         && sessions::find(conn, reg.session_id).await?.starts_at > Utc::now()
     {
-        cancel_one(conn, reg, "erased").await?
+        cancel_one(conn, reg, CancellationCause::Erased).await?
     } else {
         reg
     };
@@ -491,7 +431,7 @@ async fn erase<C: ConnectionTrait>(conn: &C, reg: registration::Model) -> AppRes
 
 /// POST /v1/registrations/erase — a person registered without an account erases their email
 /// and name with their token.
-#[utoipa::path(post, path = "/v1/registrations/erase", tag = "registrations", request_body = TokenInput, responses((status = 204), (status = 404, body = cafeia_platform::errors::Problem)))]
+#[utoipa::path(post, path = paths::REGISTRATIONS_ERASE, tag = "registrations", request_body = TokenInput, responses((status = 204), (status = 404, body = cafeia_platform::errors::Problem)))]
 pub async fn erase_with_token(
     state: web::Data<State>,
     input: Json<TokenInput>,
@@ -507,7 +447,7 @@ pub async fn erase_with_token(
 
 /// DELETE /v1/me/registrations — a signed-in citizen erases every registration of theirs
 /// (future ones are cancelled).
-#[utoipa::path(delete, path = "/v1/me/registrations", tag = "registrations", responses((status = 204)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = paths::MY_REGISTRATIONS, tag = "registrations", responses((status = 204)), security(("bearer" = [])))]
 pub async fn erase_mine(state: web::Data<State>, caller: Caller) -> AppResult<HttpResponse> {
     let db = &state.platform.db;
     let regs = registration::Entity::find()
@@ -560,64 +500,85 @@ pub async fn erase_before<C: ConnectionTrait + TransactionTrait>(
     Ok(erased)
 }
 
-/// A citizen's registration with its session.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct MyRegistration {
-    pub registration: RegistrationView,
-    pub session: SessionView,
-}
-
-/// GET /v1/me/registrations — the signed-in citizen's registrations, soonest session first.
-#[utoipa::path(get, path = "/v1/me/registrations", tag = "registrations", responses((status = 200, body = Vec<MyRegistration>)), security(("bearer" = [])))]
-pub async fn mine(state: web::Data<State>, caller: Caller) -> AppResult<HttpResponse> {
-    let db = &state.platform.db;
-    let regs = registration::Entity::find()
-        .filter(registration::Column::Account.eq(caller.account()))
-        .order_by_asc(registration::Column::CreatedAt)
-        .all(db)
+/// GET /v1/me/registrations — the signed-in citizen's registrations, soonest session first,
+/// in cursor pages (the cursor is a registration's id) with their total.
+#[utoipa::path(get, path = paths::MY_REGISTRATIONS, tag = "registrations", params(PageQuery), responses((status = 200, body = Page<MyRegistration>), (status = 400, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
+pub async fn mine(
+    state: web::Data<State>,
+    caller: Caller,
+    query: Query<PageQuery>,
+) -> AppResult<HttpResponse> {
+    let limit = paging::limit(query.limit)?;
+    let after = paging::cursor(query.cursor.as_deref())?;
+    let account = caller.account();
+    let with_session = registration::Entity::belongs_to(session::Entity)
+        .from(registration::Column::SessionId)
+        .to(session::Column::Id)
+        .into();
+    let txn = sessions::snapshot(&state.platform.db).await?;
+    let mine = registration::Entity::find()
+        .join(JoinType::InnerJoin, with_session)
+        .filter(registration::Column::Account.eq(account.as_str()));
+    let total = mine.clone().count(&txn).await?;
+    let mut select = mine;
+    if let Some(after) = after {
+        let after = registration::Entity::find_by_id(after)
+            .filter(registration::Column::Account.eq(account.as_str()))
+            .one(&txn)
+            .await?
+            .ok_or_else(sessions::unknown_cursor)?;
+        let starts_at = sessions::find(&txn, after.session_id).await?.starts_at;
+        select = select.filter(
+            Condition::any()
+                .add(session::Column::StartsAt.gt(starts_at))
+                .add(
+                    Condition::all()
+                        .add(session::Column::StartsAt.eq(starts_at))
+                        .add(registration::Column::Id.gt(after.id)),
+                ),
+        );
+    }
+    let rows = select
+        .order_by_asc(session::Column::StartsAt)
+        .order_by_asc(registration::Column::Id)
+        .limit(limit + 1)
+        .select_also(session::Entity)
+        .all(&txn)
         .await?;
-    let ids: Vec<Uuid> = regs.iter().map(|r| r.session_id).collect();
-    let sessions = session::Entity::find()
-        .filter(session::Column::Id.is_in(ids))
-        .all(db)
-        .await?;
-    let names = sessions::facilitator_names(db, &sessions).await?;
-    let mut out = Vec::with_capacity(regs.len());
-    for reg in regs {
-        let Some(s) = sessions.iter().find(|s| s.id == reg.session_id) else {
-            continue;
-        };
+    let (rows, next_cursor) = paging::split(rows, limit, |(r, _)| r.id);
+    let held: Vec<session::Model> = rows.iter().filter_map(|(_, s)| s.clone()).collect();
+    let names = sessions::facilitator_names(&txn, &held).await?;
+    let mut items = Vec::with_capacity(rows.len());
+    for (reg, s) in rows {
+        let Some(s) = s else { continue };
         let revealed = reg.status == CONFIRMED || reg.status == "attended";
-        let position = waitlist_position(db, &reg).await?;
+        let position = waitlist_position(&txn, &reg).await?;
         let f = names.iter().find(|f| f.id == s.facilitator_id);
-        out.push(MyRegistration {
+        items.push(MyRegistration {
             registration: view(&reg, position, None),
-            session: sessions::view(s.clone(), f, revealed),
+            session: sessions::view(s, f, revealed),
         });
     }
-    out.sort_by_key(|r| r.session.starts_at);
-    Ok(HttpResponse::Ok().json(out))
+    txn.commit().await?;
+    Ok(HttpResponse::Ok().json(Page {
+        items,
+        next_cursor,
+        total: Some(total),
+    }))
 }
 
-/// One line of a session's roll: what its facilitators need to welcome people.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct RollEntry {
-    pub id: Uuid,
-    pub status: RegistrationStatus,
-    pub waitlist_position: Option<i64>,
-    pub name: Option<String>,
-    pub email: Option<String>,
-    pub signed_in: bool,
-    pub created_at: DateTime<Utc>,
-}
-
-/// GET /v1/sessions/{id}/registrations — for the session's facilitators and staff covering it.
-#[utoipa::path(get, path = "/v1/sessions/{id}/registrations", tag = "registrations", responses((status = 200, body = Vec<RollEntry>), (status = 403, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
+/// GET /v1/sessions/{id}/registrations — for the session's facilitators and staff covering
+/// it: every registration in arrival order (cursor pages, the cursor being a registration's
+/// id), with the total.
+#[utoipa::path(get, path = paths::SESSION_REGISTRATIONS, tag = "registrations", params(("id" = Uuid, Path, description = "The session."), PageQuery), responses((status = 200, body = Page<RollEntry>), (status = 400, body = cafeia_platform::errors::Problem), (status = 403, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
 pub async fn roll(
     state: web::Data<State>,
     caller: Caller,
     id: web::Path<Uuid>,
+    query: Query<PageQuery>,
 ) -> AppResult<HttpResponse> {
+    let limit = paging::limit(query.limit)?;
+    let after = paging::cursor(query.cursor.as_deref())?;
     let db = &state.platform.db;
     let session = sessions::find(db, *id).await?;
     let allowed = sessions::staff_covers(&caller, &session)
@@ -632,18 +593,39 @@ pub async fn roll(
             "la liste des inscrit·es est réservée aux animateur·rices de la session",
         ));
     }
-    let regs = registration::Entity::find()
-        .filter(registration::Column::SessionId.eq(session.id))
-        .order_by_asc(registration::Column::Position)
-        .all(db)
-        .await?;
+    let txn = sessions::snapshot(db).await?;
+    let of_session =
+        || registration::Entity::find().filter(registration::Column::SessionId.eq(session.id));
+    let total = of_session().count(&txn).await?;
+    let mut select = of_session();
+    // Waiting-list places count the people waiting ahead, on earlier pages too.
     let mut waiting = 0;
-    let roll: Vec<RollEntry> = regs
+    if let Some(after) = after {
+        let after = of_session()
+            .filter(registration::Column::Id.eq(after))
+            .one(&txn)
+            .await?
+            .ok_or_else(sessions::unknown_cursor)?;
+        select = select.filter(registration::Column::Position.gt(after.position));
+        waiting = of_session()
+            .filter(registration::Column::Status.eq(WAITLISTED))
+            .filter(registration::Column::Position.lte(after.position))
+            .count(&txn)
+            .await?;
+    }
+    let rows = select
+        .order_by_asc(registration::Column::Position)
+        .limit(limit + 1)
+        .all(&txn)
+        .await?;
+    txn.commit().await?;
+    let (rows, next_cursor) = paging::split(rows, limit, |r| r.id);
+    let items: Vec<RollEntry> = rows
         .into_iter()
         .map(|r| {
             let position = (r.status == WAITLISTED).then(|| {
                 waiting += 1;
-                waiting
+                i64::try_from(waiting).unwrap_or(i64::MAX)
             });
             RollEntry {
                 id: r.id,
@@ -656,5 +638,9 @@ pub async fn roll(
             }
         })
         .collect();
-    Ok(HttpResponse::Ok().json(roll))
+    Ok(HttpResponse::Ok().json(Page {
+        items,
+        next_cursor,
+        total: Some(total),
+    }))
 }

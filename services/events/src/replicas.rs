@@ -4,68 +4,36 @@
 //! facilitator's future sessions; a venue change is copied into its future sessions.
 
 use crate::{
-    domain::{SessionStatus, to_json},
+    domain::{SessionAction, SessionStatus, to_json},
     messages, sessions,
     storage::{facilitator, session, venue},
+};
+use cafeia_facilitators_api::{
+    FacilitatorStatus,
+    messages::{
+        FACILITATOR_ERASED, FACILITATOR_STATES, FacilitatorErased, FacilitatorState, VENUE_REMOVED,
+        VENUE_UPSERTED, VenueRemoved, VenueState,
+    },
 };
 use cafeia_platform::{
     bus::{HandlerError, Message, Subscription},
     envelope::{Envelope, MessageType},
     inbox,
     runtime::Platform,
+    validation::wire_name,
 };
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
     EntityTrait, IntoActiveModel, QueryFilter, sea_query::OnConflict,
 };
-use serde::Deserialize;
 use std::sync::Arc;
 use uuid::Uuid;
 
 pub const QUEUE: &str = "events.facilitators";
 
-const FACILITATOR: [&str; 5] = [
-    "registered",
-    "updated",
-    "verified",
-    "suspended",
-    "reinstated",
-];
-
-/// The fields of `facilitators.facilitator.*` this service keeps.
-#[derive(Debug, Deserialize)]
-struct FacilitatorState {
-    id: Uuid,
-    account: String,
-    display_name: String,
-    kind: String,
-    status: String,
-}
-
-#[derive(Debug, Deserialize)]
-struct Erased {
-    id: Uuid,
-}
-
-/// The fields of `facilitators.venue.upserted` this service keeps.
-#[derive(Debug, Deserialize)]
-struct VenueState {
-    id: Uuid,
-    name: String,
-    address: String,
-    postcode: String,
-    insee: String,
-    departement: String,
-    region: String,
-    latitude: f64,
-    longitude: f64,
-    accessibility: Vec<String>,
-    capacity: Option<i32>,
-}
-
-fn is(envelope: &Envelope, entity: &'static str, verb: &'static str) -> bool {
-    envelope.event_type == MessageType::new("facilitators", entity, verb, 1).type_name()
+fn is(envelope: &Envelope, kind: MessageType) -> bool {
+    envelope.event_type == kind.type_name()
 }
 
 pub async fn start(platform: &Platform) -> Result<(), cafeia_platform::bus::BusError> {
@@ -97,14 +65,11 @@ pub async fn start(platform: &Platform) -> Result<(), cafeia_platform::bus::BusE
 /// Applies one message to the replica (inside the inbox transaction).
 pub async fn apply(txn: &DatabaseTransaction, envelope: Arc<Envelope>) -> Result<(), HandlerError> {
     let at = envelope.time;
-    if FACILITATOR
-        .iter()
-        .any(|verb| is(&envelope, "facilitator", verb))
-    {
+    if FACILITATOR_STATES.iter().any(|kind| is(&envelope, *kind)) {
         let state: FacilitatorState = serde_json::from_value(envelope.data.clone())?;
         upsert_facilitator(txn, state, at).await?;
-    } else if is(&envelope, "facilitator", "erased") {
-        let erased: Erased = serde_json::from_value(envelope.data.clone())?;
+    } else if is(&envelope, FACILITATOR_ERASED) {
+        let erased: FacilitatorErased = serde_json::from_value(envelope.data.clone())?;
         if let Some(f) = facilitator::Entity::find_by_id(erased.id).one(txn).await? {
             let mut model = f.into_active_model();
             model.display_name = Set("Animateur·rice".into());
@@ -112,14 +77,14 @@ pub async fn apply(txn: &DatabaseTransaction, envelope: Arc<Envelope>) -> Result
             model.as_of = Set(at);
             model.update(txn).await?;
         }
-    } else if is(&envelope, "venue", "upserted") {
+    } else if is(&envelope, VENUE_UPSERTED) {
         let state: VenueState = serde_json::from_value(envelope.data.clone())?;
         upsert_venue(txn, state, at).await?;
-    } else if is(&envelope, "venue", "removed") {
-        let erased: Erased = serde_json::from_value(envelope.data.clone())?;
+    } else if is(&envelope, VENUE_REMOVED) {
+        let removed: VenueRemoved = serde_json::from_value(envelope.data.clone())?;
         venue::Entity::update_many()
             .col_expr(venue::Column::Removed, true.into())
-            .filter(venue::Column::Id.eq(erased.id))
+            .filter(venue::Column::Id.eq(removed.id))
             .exec(txn)
             .await?;
     }
@@ -137,14 +102,15 @@ async fn upsert_facilitator(
         // A newer state is already here: this one arrived late.
         return Ok(());
     }
-    let suspended_now =
-        state.status == "suspended" && previous.as_ref().is_none_or(|p| p.status != "suspended");
+    let suspended = wire_name(&FacilitatorStatus::Suspended);
+    let suspended_now = state.status == FacilitatorStatus::Suspended
+        && previous.as_ref().is_none_or(|p| p.status != suspended);
     facilitator::Entity::insert(facilitator::ActiveModel {
         id: Set(state.id),
         account: Set(state.account),
         display_name: Set(state.display_name),
-        kind: Set(state.kind),
-        status: Set(state.status),
+        kind: Set(wire_name(&state.kind)),
+        status: Set(wire_name(&state.status)),
         as_of: Set(at),
     })
     .on_conflict(
@@ -174,15 +140,19 @@ async fn unpublish_future<C: ConnectionTrait>(
 ) -> Result<(), HandlerError> {
     let future = session::Entity::find()
         .filter(session::Column::FacilitatorId.eq(facilitator_id))
-        .filter(session::Column::Status.eq(SessionStatus::Published.as_str()))
+        .filter(session::Column::Status.eq(wire_name(&SessionStatus::Published)))
         .filter(session::Column::StartsAt.gt(Utc::now()))
         .all(conn)
         .await?;
     for s in future {
         let locked = sessions::lock(conn, s.id).await?;
+        // Started (or changed) since it was listed: it stays as it is.
+        let Ok(status) = sessions::transition(&locked, SessionAction::Unpublish, Utc::now()) else {
+            continue;
+        };
         let revision = locked.revision + 1;
         let mut model = locked.into_active_model();
-        model.status = Set(SessionStatus::Draft.as_str());
+        model.status = Set(wire_name(&status));
         model.status_reason = Set(Some("animateur·rice suspendu·e".into()));
         model.revision = Set(revision);
         model.updated_at = Set(Utc::now());

@@ -1,74 +1,65 @@
 //! REST routes of the events service, documented by `openapi.rs` (served at `/openapi.json`).
+//! The paths are the contract's (`cafeia_events_api::paths`), which the typed client fills.
 
 use crate::{attendance, calendar, jsonld, registrations, sessions};
 use actix_web::web;
+use cafeia_events_api::paths;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/openapi.json", web::get().to(crate::openapi::document));
-    cfg.service(
-        web::scope("/v1")
-            .route("/sessions", web::get().to(sessions::list))
-            .route("/sessions", web::post().to(sessions::create))
-            .route("/series", web::post().to(sessions::create_series))
-            .route("/sessions/{id}", web::get().to(sessions::get))
-            .route("/sessions/{id}", web::put().to(sessions::update))
-            .route("/sessions/{id}/publish", web::post().to(sessions::publish))
-            .route("/sessions/{id}/cancel", web::post().to(sessions::cancel))
-            .route(
-                "/sessions/{id}/complete",
-                web::post().to(sessions::complete),
-            )
-            .route("/sessions/{id}/jsonld", web::get().to(jsonld::get))
-            .route(
-                "/sessions/{id}/calendar.ics",
-                web::get().to(calendar::session),
-            )
-            .route(
-                "/sessions/{id}/registrations",
-                web::post().to(registrations::register),
-            )
-            .route(
-                "/sessions/{id}/registrations",
-                web::get().to(registrations::roll),
-            )
-            .route(
-                "/sessions/{id}/attendance",
-                web::put().to(attendance::report),
-            )
-            .route("/sessions/{id}/attendance", web::get().to(attendance::get))
-            .route(
-                "/registrations/cancel",
-                web::post().to(registrations::cancel_with_token),
-            )
-            .route(
-                "/registrations/erase",
-                web::post().to(registrations::erase_with_token),
-            )
-            .route(
-                "/registrations/{id}",
-                web::delete().to(registrations::cancel),
-            )
-            .route("/me/sessions", web::get().to(sessions::mine))
-            .route("/me/registrations", web::get().to(registrations::mine))
-            .route(
-                "/me/registrations",
-                web::delete().to(registrations::erase_mine),
-            )
-            .route(
-                "/me/calendar",
-                web::post().to(calendar::create_private_feed),
-            )
-            .route(
-                "/calendars/public.ics",
-                web::get().to(calendar::public_feed),
-            )
-            .route(
-                "/calendars/facilitators/{id}/feed.ics",
-                web::get().to(calendar::facilitator_feed),
-            )
-            .route(
-                "/calendars/private/{token}/feed.ics",
-                web::get().to(calendar::private_feed),
-            ),
-    );
+    cfg.route("/openapi.json", web::get().to(crate::openapi::document))
+        .route(paths::SESSIONS, web::get().to(sessions::list))
+        .route(paths::SESSIONS, web::post().to(sessions::create))
+        // Before `SESSION`: its `{id}` would take `batch` for an id.
+        .route(paths::SESSIONS_BATCH, web::get().to(sessions::batch))
+        .route(paths::SESSIONS_BY_VENUE, web::get().to(sessions::by_venue))
+        .route(
+            paths::SESSIONS_BY_FACILITATOR,
+            web::get().to(sessions::by_facilitator),
+        )
+        .route(paths::SERIES, web::post().to(sessions::create_series))
+        .route(paths::SESSION, web::get().to(sessions::get))
+        .route(paths::SESSION, web::put().to(sessions::update))
+        .route(paths::SESSION_PUBLISH, web::post().to(sessions::publish))
+        .route(paths::SESSION_CANCEL, web::post().to(sessions::cancel))
+        .route(paths::SESSION_COMPLETE, web::post().to(sessions::complete))
+        .route(paths::SESSION_JSONLD, web::get().to(jsonld::get))
+        .route(paths::SESSION_CALENDAR, web::get().to(calendar::session))
+        .route(
+            paths::SESSION_REGISTRATIONS,
+            web::post().to(registrations::register),
+        )
+        .route(
+            paths::SESSION_REGISTRATIONS,
+            web::get().to(registrations::roll),
+        )
+        .route(paths::SESSION_ATTENDANCE, web::put().to(attendance::report))
+        .route(paths::SESSION_ATTENDANCE, web::get().to(attendance::get))
+        .route(
+            paths::REGISTRATIONS_CANCEL,
+            web::post().to(registrations::cancel_with_token),
+        )
+        .route(
+            paths::REGISTRATIONS_ERASE,
+            web::post().to(registrations::erase_with_token),
+        )
+        .route(paths::REGISTRATION, web::delete().to(registrations::cancel))
+        .route(paths::MY_SESSIONS, web::get().to(sessions::mine))
+        .route(paths::MY_REGISTRATIONS, web::get().to(registrations::mine))
+        .route(
+            paths::MY_REGISTRATIONS,
+            web::delete().to(registrations::erase_mine),
+        )
+        .route(
+            paths::MY_CALENDAR,
+            web::post().to(calendar::create_private_feed),
+        )
+        .route(paths::PUBLIC_CALENDAR, web::get().to(calendar::public_feed))
+        .route(
+            paths::FACILITATOR_CALENDAR,
+            web::get().to(calendar::facilitator_feed),
+        )
+        .route(
+            paths::PRIVATE_CALENDAR,
+            web::get().to(calendar::private_feed),
+        );
 }

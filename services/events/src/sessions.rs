@@ -3,87 +3,40 @@
 
 use crate::{
     State,
-    domain::{self, Plan, Recurrence, SessionInput, SessionStatus, from_json, to_json},
-    messages::{self, PlaceState, SeatsChanged, SessionState},
+    domain::{
+        self, Moment, Plan, RegistrationMode, SessionAction, SessionInput, SessionStatus,
+        from_json, stored, stored_list, to_json,
+    },
+    messages::{self, SeatsChanged, SessionState},
     registrations,
     storage::{facilitator, registration, session},
 };
 use actix_web::{HttpResponse, web};
+use cafeia_events_api::{
+    BatchQuery, CancelInput, CancellationCause, CreateQuery, FacilitatorRef, ListQuery, PageQuery,
+    SeriesInput, SeriesView, SessionGroup, SessionPlace, SessionView, paths,
+    queries::{MAX_BATCH_IDS, UPCOMING_PER_GROUP},
+};
 use cafeia_platform::{
-    AppError,
+    AppError, ErrorCode,
     auth::{Caller, MaybeCaller, Role},
     envelope::{Envelope, MessageType},
-    errors::AppResult,
-    http::Json,
+    errors::{AppResult, FieldError},
+    http::{Json, Query},
     outbox,
     paging::{self, Page},
-    validation::{Problems, known_departement},
+    validation::{Problems, known_departement, wire_name},
+    vocabulary::{Format, Level},
 };
 use chrono::{DateTime, FixedOffset, Utc};
 use chrono_tz::Tz;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
+    AccessMode, ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, DatabaseTransaction, EntityTrait, IntoActiveModel, IsolationLevel,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait, sea_query::Expr,
 };
-use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
 use uuid::Uuid;
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Place {
-    pub venue_id: Uuid,
-    pub name: String,
-    pub address: String,
-    pub insee: String,
-    pub departement: String,
-    pub region: String,
-    pub latitude: f64,
-    pub longitude: f64,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct FacilitatorRef {
-    pub id: Uuid,
-    pub display_name: Option<String>,
-}
-
-/// A session as the public sees it; `online_url` only for its facilitators, staff and the
-/// people registered.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct SessionView {
-    pub id: Uuid,
-    pub series_id: Option<Uuid>,
-    pub title: String,
-    pub description: String,
-    pub status: SessionStatus,
-    pub status_reason: Option<String>,
-    pub facilitator: FacilitatorRef,
-    pub co_facilitators: Vec<Uuid>,
-    pub modules: Vec<Uuid>,
-    pub topics: Vec<String>,
-    pub format: String,
-    pub place: Option<Place>,
-    pub online_url: Option<String>,
-    /// Local time with its offset, in `timezone`.
-    #[schema(value_type = String)]
-    pub starts_at: DateTime<FixedOffset>,
-    #[schema(value_type = String)]
-    pub ends_at: DateTime<FixedOffset>,
-    pub timezone: String,
-    pub capacity: Option<i32>,
-    pub confirmed: i32,
-    pub waitlisted: i32,
-    /// Absent when the session has no seat limit (online without capacity).
-    pub seats_left: Option<i32>,
-    pub waitlist_enabled: bool,
-    pub registration_mode: String,
-    /// Whether a registration would be taken now (published, not started, online mode).
-    pub registration_open: bool,
-    pub audiences: Vec<String>,
-    pub level: String,
-    pub languages: Vec<String>,
-    pub accessibility: Vec<String>,
-    pub revision: i32,
-}
 
 pub fn seats_left(model: &session::Model) -> Option<i32> {
     model.capacity.map(|c| (c - model.confirmed).max(0))
@@ -104,14 +57,37 @@ fn uuids(json: &str) -> Vec<Uuid> {
         .collect()
 }
 
-pub fn registration_open(model: &session::Model, now: DateTime<Utc>) -> bool {
-    model.status == SessionStatus::Published.as_str()
-        && model.registration_mode == domain::RegistrationMode::Open.as_str()
-        && now < model.starts_at
+/// Where `model` stands in time at `now`.
+pub fn moment(model: &session::Model, now: DateTime<Utc>) -> Moment {
+    Moment::at(model.starts_at, model.ends_at, now)
 }
 
-fn place(model: &session::Model) -> Option<Place> {
-    Some(Place {
+/// The status `model` gets from `action` now, or the refusal (the lifecycle of
+/// [`SessionAction::apply`]).
+pub fn transition(
+    model: &session::Model,
+    action: SessionAction,
+    now: DateTime<Utc>,
+) -> AppResult<SessionStatus> {
+    Ok(action.apply(parse_status(&model.status), moment(model, now))?)
+}
+
+/// Why `model` takes no registration now, if it does not.
+pub fn admission(model: &session::Model, now: DateTime<Utc>) -> AppResult<()> {
+    let mode = stored(&model.registration_mode, RegistrationMode::Open);
+    Ok(domain::admits(
+        parse_status(&model.status),
+        moment(model, now),
+        mode,
+    )?)
+}
+
+pub fn registration_open(model: &session::Model, now: DateTime<Utc>) -> bool {
+    admission(model, now).is_ok()
+}
+
+fn place(model: &session::Model) -> Option<SessionPlace> {
+    Some(SessionPlace {
         venue_id: model.venue_id?,
         name: model.place_name.clone()?,
         address: model.address.clone().unwrap_or_default(),
@@ -143,38 +119,33 @@ pub fn view(
         co_facilitators: uuids(&model.co_facilitators),
         modules: uuids(&model.modules),
         topics: from_json(&model.topics),
-        format: model.format.clone(),
+        format: stored(&model.format, Format::InPerson),
         place: place(&model),
         online_url: if reveal_link {
             model.online_url.clone()
         } else {
             None
         },
-        starts_at: local(&model, model.starts_at),
-        ends_at: local(&model, model.ends_at),
+        starts_at: model.starts_at,
+        ends_at: model.ends_at,
         timezone: model.timezone.clone(),
         capacity: model.capacity,
         confirmed: model.confirmed,
         waitlisted: model.waitlisted,
         seats_left: seats_left(&model),
         waitlist_enabled: model.waitlist_enabled,
-        registration_mode: model.registration_mode.clone(),
+        registration_mode: stored(&model.registration_mode, RegistrationMode::Open),
         registration_open: registration_open(&model, Utc::now()),
-        audiences: from_json(&model.audiences),
-        level: model.level.clone(),
+        audiences: stored_list(&model.audiences),
+        level: stored(&model.level, Level::Discovery),
         languages: from_json(&model.languages),
-        accessibility: from_json(&model.accessibility),
+        accessibility: stored_list(&model.accessibility),
         revision: model.revision,
     }
 }
 
 pub fn parse_status(s: &str) -> SessionStatus {
-    match s {
-        "published" => SessionStatus::Published,
-        "cancelled" => SessionStatus::Cancelled,
-        "completed" => SessionStatus::Completed,
-        _ => SessionStatus::Draft,
-    }
+    stored(s, SessionStatus::Draft)
 }
 
 pub fn state(model: &session::Model, facilitator_kind: Option<String>) -> SessionState {
@@ -184,35 +155,26 @@ pub fn state(model: &session::Model, facilitator_kind: Option<String>) -> Sessio
         revision: model.revision,
         title: model.title.clone(),
         description: model.description.clone(),
-        status: model.status.clone(),
+        status: parse_status(&model.status),
         status_reason: model.status_reason.clone(),
         facilitator_id: model.facilitator_id,
         facilitator_kind,
         co_facilitators: uuids(&model.co_facilitators),
         modules: uuids(&model.modules),
         topics: from_json(&model.topics),
-        format: model.format.clone(),
-        place: place(model).map(|p| PlaceState {
-            venue_id: p.venue_id,
-            name: p.name,
-            address: p.address,
-            insee: p.insee,
-            departement: p.departement,
-            region: p.region,
-            latitude: p.latitude,
-            longitude: p.longitude,
-        }),
+        format: stored(&model.format, Format::InPerson),
+        place: place(model),
         starts_at: model.starts_at,
         ends_at: model.ends_at,
         timezone: model.timezone.clone(),
         capacity: model.capacity,
         seats_left: seats_left(model),
         waitlist_enabled: model.waitlist_enabled,
-        audiences: from_json(&model.audiences),
-        level: model.level.clone(),
+        audiences: stored_list(&model.audiences),
+        level: stored(&model.level, Level::Discovery),
         languages: from_json(&model.languages),
-        accessibility: from_json(&model.accessibility),
-        registration_mode: model.registration_mode.clone(),
+        accessibility: stored_list(&model.accessibility),
+        registration_mode: stored(&model.registration_mode, RegistrationMode::Open),
     }
 }
 
@@ -276,7 +238,8 @@ pub async fn acting<C: ConnectionTrait>(
             )
         })?;
     if me.status == "suspended" {
-        return Err(AppError::forbidden(
+        return Err(AppError::new(
+            ErrorCode::FacilitatorSuspended,
             "compte d'animateur·rice suspendu : action impossible",
         ));
     }
@@ -287,14 +250,20 @@ fn require_verified(me: &facilitator::Model) -> AppResult<()> {
     if me.status == "verified" {
         Ok(())
     } else {
-        Err(AppError::forbidden(
+        Err(AppError::new(
+            ErrorCode::FacilitatorNotVerified,
             "seul·e un·e animateur·rice vérifié·e publie des sessions",
         ))
     }
 }
 
 pub fn runs(model: &session::Model, me: &facilitator::Model) -> bool {
-    model.facilitator_id == me.id || uuids(&model.co_facilitators).contains(&me.id)
+    runs_as(model, me.id)
+}
+
+/// Whether facilitator `id` runs or co-runs `model`.
+pub fn runs_as(model: &session::Model, id: Uuid) -> bool {
+    model.facilitator_id == id || uuids(&model.co_facilitators).contains(&id)
 }
 
 /// Staff covering the session's territory (national staff for online sessions).
@@ -333,7 +302,7 @@ fn new_model(plan: &Plan, facilitator_id: Uuid, series_id: Option<Uuid>) -> sess
         confirmed: Set(0),
         waitlisted: Set(0),
         arrivals: Set(0),
-        status: Set(SessionStatus::Draft.as_str()),
+        status: Set(wire_name(&SessionStatus::Draft)),
         status_reason: Set(None),
         created_at: Set(now),
         revision: Set(0),
@@ -375,19 +344,12 @@ fn apply(model: &mut session::ActiveModel, plan: &Plan) {
     model.updated_at = Set(Utc::now());
 }
 
-/// A draft, or published straight away with `publish`.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub struct CreateQuery {
-    #[serde(default)]
-    pub publish: bool,
-}
-
 /// POST /v1/sessions
-#[utoipa::path(post, path = "/v1/sessions", tag = "sessions", request_body = SessionInput, params(("publish" = Option<bool>, Query, description = "Publier immédiatement")), responses((status = 201, body = SessionView), (status = 400, body = cafeia_platform::errors::Problem), (status = 403, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
+#[utoipa::path(post, path = paths::SESSIONS, tag = "sessions", request_body = SessionInput, params(CreateQuery), responses((status = 201, body = SessionView), (status = 400, body = cafeia_platform::errors::Problem), (status = 403, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
 pub async fn create(
     state: web::Data<State>,
     caller: Caller,
-    query: web::Query<CreateQuery>,
+    query: Query<CreateQuery>,
     input: Json<SessionInput>,
 ) -> AppResult<HttpResponse> {
     let db = &state.platform.db;
@@ -412,7 +374,7 @@ async fn insert<C: ConnectionTrait>(
 ) -> AppResult<session::Model> {
     let mut model = new_model(plan, facilitator_id, series_id);
     if publish {
-        model.status = Set(SessionStatus::Published.as_str());
+        model.status = Set(wire_name(&SessionStatus::Published));
         model.revision = Set(1);
     }
     let model = model.insert(conn).await?;
@@ -422,23 +384,8 @@ async fn insert<C: ConnectionTrait>(
     Ok(model)
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SeriesInput {
-    pub session: SessionInput,
-    pub recurrence: Recurrence,
-    #[serde(default)]
-    pub publish: bool,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct SeriesView {
-    pub series_id: Uuid,
-    pub sessions: Vec<SessionView>,
-}
-
 /// POST /v1/series — every occurrence is a session of its own, all created or none.
-#[utoipa::path(post, path = "/v1/series", tag = "sessions", request_body = SeriesInput, responses((status = 201, body = SeriesView), (status = 400, body = cafeia_platform::errors::Problem), (status = 403, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
+#[utoipa::path(post, path = paths::SERIES, tag = "sessions", request_body = SeriesInput, responses((status = 201, body = SeriesView), (status = 400, body = cafeia_platform::errors::Problem), (status = 403, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
 pub async fn create_series(
     state: web::Data<State>,
     caller: Caller,
@@ -485,7 +432,7 @@ pub async fn create_series(
 /// PUT /v1/sessions/{id} — replaces the description of a draft or published session that has
 /// not started. A capacity below the seats already confirmed is refused; a larger one promotes
 /// people from the waiting list.
-#[utoipa::path(put, path = "/v1/sessions/{id}", tag = "sessions", request_body = SessionInput, responses((status = 200, body = SessionView), (status = 400, body = cafeia_platform::errors::Problem), (status = 403, body = cafeia_platform::errors::Problem), (status = 409, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
+#[utoipa::path(put, path = paths::SESSION, params(("id" = Uuid, Path, description = "The session.")), tag = "sessions", request_body = SessionInput, responses((status = 200, body = SessionView), (status = 400, body = cafeia_platform::errors::Problem), (status = 403, body = cafeia_platform::errors::Problem), (status = 409, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
 pub async fn update(
     state: web::Data<State>,
     caller: Caller,
@@ -502,22 +449,18 @@ pub async fn update(
             "seul·e l'animateur·rice de la session la modifie",
         ));
     }
-    let status = parse_status(&current.status);
-    if !matches!(status, SessionStatus::Draft | SessionStatus::Published)
-        || current.starts_at <= Utc::now()
-    {
-        return Err(AppError::conflict(
-            "seule une session à venir, en brouillon ou publiée, se modifie",
-        ));
-    }
+    let status = transition(&current, SessionAction::Edit, Utc::now())?;
     if plan.capacity.is_some_and(|c| c < current.confirmed) {
-        return Err(AppError::invalid(
-            "capacity",
-            format!(
-                "{} personnes sont déjà inscrites : la capacité ne peut pas descendre en dessous",
-                current.confirmed
-            ),
-        ));
+        let message = format!(
+            "{} personnes sont déjà inscrites : la capacité ne peut pas descendre en dessous",
+            current.confirmed
+        );
+        let mut refusal = AppError::new(ErrorCode::CapacityBelowConfirmed, message.clone());
+        refusal.errors.push(FieldError {
+            field: "capacity".into(),
+            message,
+        });
+        return Err(refusal);
     }
     let published = status == SessionStatus::Published;
     let mut model = current.clone().into_active_model();
@@ -539,7 +482,7 @@ pub async fn update(
 }
 
 /// POST /v1/sessions/{id}/publish
-#[utoipa::path(post, path = "/v1/sessions/{id}/publish", tag = "sessions", responses((status = 200, body = SessionView), (status = 403, body = cafeia_platform::errors::Problem), (status = 409, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
+#[utoipa::path(post, path = paths::SESSION_PUBLISH, params(("id" = Uuid, Path, description = "The session.")), tag = "sessions", responses((status = 200, body = SessionView), (status = 403, body = cafeia_platform::errors::Problem), (status = 409, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
 pub async fn publish(
     state: web::Data<State>,
     caller: Caller,
@@ -555,17 +498,10 @@ pub async fn publish(
             "seul·e l'animateur·rice de la session la publie",
         ));
     }
-    if current.status != SessionStatus::Draft.as_str() {
-        return Err(AppError::conflict("seul un brouillon se publie"));
-    }
-    if current.starts_at <= Utc::now() {
-        return Err(AppError::conflict(
-            "la session a déjà commencé : elle ne peut plus être publiée",
-        ));
-    }
+    let status = transition(&current, SessionAction::Publish, Utc::now())?;
     let revision = current.revision + 1;
     let mut model = current.into_active_model();
-    model.status = Set(SessionStatus::Published.as_str());
+    model.status = Set(wire_name(&status));
     model.status_reason = Set(None);
     model.revision = Set(revision);
     model.updated_at = Set(Utc::now());
@@ -576,15 +512,9 @@ pub async fn publish(
     Ok(HttpResponse::Ok().json(view(model, Some(&me), true)))
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CancelInput {
-    pub reason: String,
-}
-
 /// POST /v1/sessions/{id}/cancel — by its facilitator, or by staff covering its territory
 /// (moderation). Everyone registered gets a `registration.cancelled` message.
-#[utoipa::path(post, path = "/v1/sessions/{id}/cancel", tag = "sessions", request_body = CancelInput, responses((status = 200, body = SessionView), (status = 400, body = cafeia_platform::errors::Problem), (status = 403, body = cafeia_platform::errors::Problem), (status = 409, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
+#[utoipa::path(post, path = paths::SESSION_CANCEL, params(("id" = Uuid, Path, description = "The session.")), tag = "sessions", request_body = CancelInput, responses((status = 200, body = SessionView), (status = 400, body = cafeia_platform::errors::Problem), (status = 403, body = cafeia_platform::errors::Problem), (status = 409, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
 pub async fn cancel(
     state: web::Data<State>,
     caller: Caller,
@@ -606,22 +536,15 @@ pub async fn cancel(
         }
     }
     let status = parse_status(&current.status);
-    if !matches!(status, SessionStatus::Draft | SessionStatus::Published) {
-        return Err(AppError::conflict("session déjà annulée ou terminée"));
-    }
-    if current.ends_at <= Utc::now() {
-        return Err(AppError::conflict(
-            "une session passée ne s'annule plus : déclarez la présence ou marquez-la terminée",
-        ));
-    }
+    let cancelled = transition(&current, SessionAction::Cancel, Utc::now())?;
     let revision = current.revision + 1;
     let mut model = current.into_active_model();
-    model.status = Set(SessionStatus::Cancelled.as_str());
+    model.status = Set(wire_name(&cancelled));
     model.status_reason = Set(Some(reason));
     model.revision = Set(revision);
     model.updated_at = Set(Utc::now());
     let mut model = model.update(&txn).await?;
-    registrations::cancel_all(&txn, &mut model, "session_cancelled").await?;
+    registrations::cancel_all(&txn, &mut model, CancellationCause::SessionCancelled).await?;
     if status == SessionStatus::Published {
         announce(&txn, messages::SESSION_CANCELLED, &model).await?;
         announce_seats(&txn, &model).await?;
@@ -632,7 +555,7 @@ pub async fn cancel(
 }
 
 /// POST /v1/sessions/{id}/complete — once it has started.
-#[utoipa::path(post, path = "/v1/sessions/{id}/complete", tag = "sessions", responses((status = 200, body = SessionView), (status = 403, body = cafeia_platform::errors::Problem), (status = 409, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
+#[utoipa::path(post, path = paths::SESSION_COMPLETE, params(("id" = Uuid, Path, description = "The session.")), tag = "sessions", responses((status = 200, body = SessionView), (status = 403, body = cafeia_platform::errors::Problem), (status = 409, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
 pub async fn complete(
     state: web::Data<State>,
     caller: Caller,
@@ -658,26 +581,88 @@ pub async fn mark_completed<C: ConnectionTrait>(
     conn: &C,
     current: session::Model,
 ) -> AppResult<session::Model> {
-    match parse_status(&current.status) {
-        SessionStatus::Completed => return Ok(current),
-        SessionStatus::Published => {}
-        _ => {
-            return Err(AppError::conflict(
-                "seule une session publiée peut être terminée",
-            ));
-        }
+    if parse_status(&current.status) == SessionStatus::Completed {
+        return Ok(current);
     }
-    if current.starts_at > Utc::now() {
-        return Err(AppError::conflict("la session n'a pas encore commencé"));
-    }
+    let status = transition(&current, SessionAction::Complete, Utc::now())?;
     let revision = current.revision + 1;
     let mut model = current.into_active_model();
-    model.status = Set(SessionStatus::Completed.as_str());
+    model.status = Set(wire_name(&status));
     model.revision = Set(revision);
     model.updated_at = Set(Utc::now());
     let model = model.update(conn).await?;
     announce(conn, messages::SESSION_COMPLETED, &model).await?;
     Ok(model)
+}
+
+/// What one caller may see of some sessions. Insiders — staff covering a session, its
+/// facilitators, the people holding a seat — see its online link, and its draft; everyone
+/// else sees published, cancelled and completed sessions without the link. Built once for a
+/// whole batch: one look-up of the caller's facilitator profile, one of their seats.
+pub struct Viewer<'a> {
+    caller: Option<&'a Caller>,
+    facilitator: Option<Uuid>,
+    seats: HashSet<Uuid>,
+}
+
+impl<'a> Viewer<'a> {
+    pub async fn of<C: ConnectionTrait>(
+        conn: &C,
+        caller: Option<&'a Caller>,
+        sessions: &[session::Model],
+    ) -> AppResult<Viewer<'a>> {
+        let mut viewer = Viewer {
+            caller,
+            facilitator: None,
+            seats: HashSet::new(),
+        };
+        let Some(caller) = caller else {
+            return Ok(viewer);
+        };
+        let account = caller.account();
+        if caller.has(Role::Facilitator) {
+            viewer.facilitator = facilitator::Entity::find()
+                .filter(facilitator::Column::Account.eq(account.as_str()))
+                .one(conn)
+                .await?
+                .map(|me| me.id);
+        }
+        // Only sessions the caller does not run or cover need their seat looked up.
+        let ask: Vec<Uuid> = sessions
+            .iter()
+            .filter(|s| !viewer.runs_or_covers(s))
+            .map(|s| s.id)
+            .collect();
+        if !ask.is_empty() {
+            viewer.seats = registration::Entity::find()
+                .select_only()
+                .column(registration::Column::SessionId)
+                .filter(registration::Column::SessionId.is_in(ask))
+                .filter(registration::Column::Account.eq(account))
+                .filter(registration::Column::Status.is_in(["confirmed", "attended"]))
+                .into_tuple::<Uuid>()
+                .all(conn)
+                .await?
+                .into_iter()
+                .collect();
+        }
+        Ok(viewer)
+    }
+
+    fn runs_or_covers(&self, model: &session::Model) -> bool {
+        self.caller.is_some_and(|c| staff_covers(c, model))
+            || self.facilitator.is_some_and(|id| runs_as(model, id))
+    }
+
+    /// Whether the caller sees the online link of `model` (and `model` if it is a draft).
+    pub fn insider(&self, model: &session::Model) -> bool {
+        self.runs_or_covers(model) || self.seats.contains(&model.id)
+    }
+
+    /// Whether the caller sees `model` at all: drafts only for insiders.
+    pub fn sees(&self, model: &session::Model) -> bool {
+        model.status != wire_name(&SessionStatus::Draft) || self.insider(model)
+    }
 }
 
 /// Whether `caller` may see the online link (and the registrations) of `model`.
@@ -686,34 +671,12 @@ pub async fn insider<C: ConnectionTrait>(
     caller: Option<&Caller>,
     model: &session::Model,
 ) -> AppResult<bool> {
-    let Some(caller) = caller else {
-        return Ok(false);
-    };
-    if staff_covers(caller, model) {
-        return Ok(true);
-    }
-    let account = caller.account();
-    if caller.has(Role::Facilitator)
-        && let Some(me) = facilitator::Entity::find()
-            .filter(facilitator::Column::Account.eq(account.as_str()))
-            .one(conn)
-            .await?
-        && runs(model, &me)
-    {
-        return Ok(true);
-    }
-    let registered = registration::Entity::find()
-        .filter(registration::Column::SessionId.eq(model.id))
-        .filter(registration::Column::Account.eq(account))
-        .filter(registration::Column::Status.is_in(["confirmed", "attended"]))
-        .one(conn)
-        .await?
-        .is_some();
-    Ok(registered)
+    let viewer = Viewer::of(conn, caller, std::slice::from_ref(model)).await?;
+    Ok(viewer.insider(model))
 }
 
 /// GET /v1/sessions/{id} — drafts only for their facilitators and staff.
-#[utoipa::path(get, path = "/v1/sessions/{id}", tag = "sessions", responses((status = 200, body = SessionView), (status = 404, body = cafeia_platform::errors::Problem)))]
+#[utoipa::path(get, path = paths::SESSION, params(("id" = Uuid, Path, description = "The session.")), tag = "sessions", responses((status = 200, body = SessionView), (status = 404, body = cafeia_platform::errors::Problem)))]
 pub async fn get(
     state: web::Data<State>,
     caller: MaybeCaller,
@@ -721,31 +684,148 @@ pub async fn get(
 ) -> AppResult<HttpResponse> {
     let db = &state.platform.db;
     let model = find(db, *id).await?;
-    let insider = insider(db, caller.0.as_ref(), &model).await?;
-    if model.status == SessionStatus::Draft.as_str() && !insider {
+    let viewer = Viewer::of(db, caller.0.as_ref(), std::slice::from_ref(&model)).await?;
+    if !viewer.sees(&model) {
         return Err(AppError::not_found("session inconnue"));
     }
+    let insider = viewer.insider(&model);
     let facilitator = facilitator::Entity::find_by_id(model.facilitator_id)
         .one(db)
         .await?;
     Ok(HttpResponse::Ok().json(view(model, facilitator.as_ref(), insider)))
 }
 
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct ListQuery {
-    /// Code INSEE du département.
-    pub departement: Option<String>,
-    pub topic: Option<String>,
-    /// Sessions starting at or after (RFC 3339); default now.
-    pub from: Option<DateTime<Utc>>,
-    /// Sessions starting before (RFC 3339).
-    pub to: Option<DateTime<Utc>>,
-    pub series_id: Option<Uuid>,
-    /// `published` (default), `cancelled` or `completed`.
-    pub status: Option<SessionStatus>,
-    pub cursor: Option<String>,
-    pub limit: Option<u64>,
+/// The ids of a batch look-up, each once; more than [`MAX_BATCH_IDS`] is refused.
+fn batch_ids(query: &BatchQuery) -> AppResult<Vec<Uuid>> {
+    let mut ids = query.ids.0.clone();
+    ids.sort();
+    ids.dedup();
+    if ids.len() > MAX_BATCH_IDS {
+        return Err(AppError::invalid(
+            "ids",
+            format!("{MAX_BATCH_IDS} identifiants au plus"),
+        ));
+    }
+    Ok(ids)
+}
+
+/// Views of `rows` for `viewer`, with their facilitators' names; rows it may not see are left
+/// out.
+async fn views_for<C: ConnectionTrait>(
+    conn: &C,
+    viewer: &Viewer<'_>,
+    rows: Vec<session::Model>,
+) -> AppResult<Vec<SessionView>> {
+    let names = facilitator_names(conn, &rows).await?;
+    Ok(rows
+        .into_iter()
+        .filter(|r| viewer.sees(r))
+        .map(|r| {
+            let insider = viewer.insider(&r);
+            let f = names.iter().find(|f| f.id == r.facilitator_id);
+            view(r, f, insider)
+        })
+        .collect())
+}
+
+/// GET /v1/sessions/batch?ids=… — the sessions asked for, as one look-up of each would
+/// answer them (drafts only for insiders; unknown ids absent).
+#[utoipa::path(get, path = paths::SESSIONS_BATCH, tag = "sessions", params(BatchQuery), responses((status = 200, body = Vec<SessionView>), (status = 400, body = cafeia_platform::errors::Problem)))]
+pub async fn batch(
+    state: web::Data<State>,
+    caller: MaybeCaller,
+    query: Query<BatchQuery>,
+) -> AppResult<HttpResponse> {
+    let db = &state.platform.db;
+    let ids = batch_ids(&query)?;
+    if ids.is_empty() {
+        return Ok(HttpResponse::Ok().json(Vec::<SessionView>::new()));
+    }
+    let rows = session::Entity::find()
+        .filter(session::Column::Id.is_in(ids))
+        .order_by_asc(session::Column::Id)
+        .all(db)
+        .await?;
+    let viewer = Viewer::of(db, caller.0.as_ref(), &rows).await?;
+    Ok(HttpResponse::Ok().json(views_for(db, &viewer, rows).await?))
+}
+
+/// The upcoming published sessions matching `owned`, soonest first, grouped by the ids they
+/// belong to (`belongs`), at most [`UPCOMING_PER_GROUP`] each; ids without any are left out.
+async fn upcoming_groups(
+    db: &DatabaseConnection,
+    caller: Option<&Caller>,
+    ids: &[Uuid],
+    owned: Condition,
+    belongs: impl Fn(&session::Model, Uuid) -> bool,
+) -> AppResult<Vec<SessionGroup>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Upcoming published sessions are few per venue or facilitator (a weekly series adds at
+    // most 52), so they are read in one query and cut per group here.
+    let rows = session::Entity::find()
+        .filter(owned)
+        .filter(session::Column::Status.eq(wire_name(&SessionStatus::Published)))
+        .filter(session::Column::StartsAt.gt(Utc::now()))
+        .order_by_asc(session::Column::StartsAt)
+        .order_by_asc(session::Column::Id)
+        .all(db)
+        .await?;
+    let viewer = Viewer::of(db, caller, &rows).await?;
+    let views = views_for(db, &viewer, rows.clone()).await?;
+    Ok(ids
+        .iter()
+        .filter_map(|&id| {
+            let sessions: Vec<SessionView> = rows
+                .iter()
+                .zip(&views)
+                .filter(|(row, _)| belongs(row, id))
+                .take(UPCOMING_PER_GROUP)
+                .map(|(_, view)| view.clone())
+                .collect();
+            (!sessions.is_empty()).then_some(SessionGroup { id, sessions })
+        })
+        .collect())
+}
+
+/// GET /v1/sessions/by-venue?ids=… — each venue's upcoming published sessions, soonest first,
+/// at most 20 each.
+#[utoipa::path(get, path = paths::SESSIONS_BY_VENUE, tag = "sessions", params(BatchQuery), responses((status = 200, body = Vec<SessionGroup>), (status = 400, body = cafeia_platform::errors::Problem)))]
+pub async fn by_venue(
+    state: web::Data<State>,
+    caller: MaybeCaller,
+    query: Query<BatchQuery>,
+) -> AppResult<HttpResponse> {
+    let ids = batch_ids(&query)?;
+    let owned = Condition::all().add(session::Column::VenueId.is_in(ids.clone()));
+    let groups = upcoming_groups(
+        &state.platform.db,
+        caller.0.as_ref(),
+        &ids,
+        owned,
+        |s, id| s.venue_id == Some(id),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(groups))
+}
+
+/// GET /v1/sessions/by-facilitator?ids=… — the upcoming published sessions each facilitator
+/// runs or co-runs, soonest first, at most 20 each.
+#[utoipa::path(get, path = paths::SESSIONS_BY_FACILITATOR, tag = "sessions", params(BatchQuery), responses((status = 200, body = Vec<SessionGroup>), (status = 400, body = cafeia_platform::errors::Problem)))]
+pub async fn by_facilitator(
+    state: web::Data<State>,
+    caller: MaybeCaller,
+    query: Query<BatchQuery>,
+) -> AppResult<HttpResponse> {
+    let ids = batch_ids(&query)?;
+    let owned = ids.iter().fold(
+        Condition::any().add(session::Column::FacilitatorId.is_in(ids.clone())),
+        |any, id| any.add(session::Column::CoFacilitators.contains(id.to_string())),
+    );
+    let groups =
+        upcoming_groups(&state.platform.db, caller.0.as_ref(), &ids, owned, runs_as).await?;
+    Ok(HttpResponse::Ok().json(groups))
 }
 
 /// The public filter, shared by the list and the public calendar feed.
@@ -768,7 +848,7 @@ pub fn public_filter(query: &ListQuery) -> AppResult<Condition> {
     p.into_result()?;
     let status = query.status.unwrap_or(SessionStatus::Published);
     let mut filter = Condition::all()
-        .add(session::Column::Status.eq(status.as_str()))
+        .add(session::Column::Status.eq(wire_name(&status)))
         .add(session::Column::StartsAt.gte(query.from.unwrap_or_else(Utc::now)));
     if let Some(to) = query.to {
         filter = filter.add(session::Column::StartsAt.lt(to));
@@ -786,25 +866,46 @@ pub fn public_filter(query: &ListQuery) -> AppResult<Condition> {
     Ok(filter)
 }
 
-/// GET /v1/sessions — public sessions, in creation order with stable cursor pages.
-#[utoipa::path(get, path = "/v1/sessions", tag = "sessions", params(ListQuery), responses((status = 200, body = Page<SessionView>), (status = 400, body = cafeia_platform::errors::Problem)))]
-pub async fn list(
-    state: web::Data<State>,
-    query: web::Query<ListQuery>,
-) -> AppResult<HttpResponse> {
-    let db = &state.platform.db;
+/// A read-only transaction for a page and its total, so both see the same rows: one
+/// snapshot on PostgreSQL (repeatable read); on SQLite (WAL) a deferred transaction reads one
+/// snapshot already.
+pub async fn snapshot(db: &DatabaseConnection) -> AppResult<DatabaseTransaction> {
+    let txn = if cafeia_platform::db::is_postgres(db) {
+        db.begin_with_config(
+            Some(IsolationLevel::RepeatableRead),
+            Some(AccessMode::ReadOnly),
+        )
+        .await?
+    } else {
+        db.begin().await?
+    };
+    Ok(txn)
+}
+
+/// GET /v1/sessions — public sessions, in creation order with stable cursor pages, and the
+/// total of the filtered list.
+#[utoipa::path(get, path = paths::SESSIONS, tag = "sessions", params(ListQuery), responses((status = 200, body = Page<SessionView>), (status = 400, body = cafeia_platform::errors::Problem)))]
+pub async fn list(state: web::Data<State>, query: Query<ListQuery>) -> AppResult<HttpResponse> {
     let limit = paging::limit(query.limit)?;
-    let mut select = session::Entity::find().filter(public_filter(&query)?);
-    if let Some(after) = paging::cursor(query.cursor.as_deref())? {
+    let filter = public_filter(&query)?;
+    let after = paging::cursor(query.cursor.as_deref())?;
+    let txn = snapshot(&state.platform.db).await?;
+    let total = session::Entity::find()
+        .filter(filter.clone())
+        .count(&txn)
+        .await?;
+    let mut select = session::Entity::find().filter(filter);
+    if let Some(after) = after {
         select = select.filter(session::Column::Id.gt(after));
     }
     let rows = select
         .order_by_asc(session::Column::Id)
         .limit(limit + 1)
-        .all(db)
+        .all(&txn)
         .await?;
-    let names = facilitator_names(db, &rows).await?;
-    Ok(HttpResponse::Ok().json(paging::page(
+    let names = facilitator_names(&txn, &rows).await?;
+    txn.commit().await?;
+    let mut page = paging::page(
         rows,
         limit,
         |r| r.id,
@@ -812,7 +913,26 @@ pub async fn list(
             let f = names.iter().find(|f| f.id == r.facilitator_id);
             view(r, f, false)
         },
-    )))
+    );
+    page.total = Some(total);
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// Rows ordered by (`starts_at`, `id`) after the row `after` (the cursor of such a list is
+/// the id of its last row).
+pub fn later_than(after: &session::Model) -> Condition {
+    Condition::any()
+        .add(session::Column::StartsAt.gt(after.starts_at))
+        .add(
+            Condition::all()
+                .add(session::Column::StartsAt.eq(after.starts_at))
+                .add(session::Column::Id.gt(after.id)),
+        )
+}
+
+/// The cursor of a page that did not come from this list.
+pub fn unknown_cursor() -> AppError {
+    AppError::invalid("cursor", "curseur invalide")
 }
 
 pub async fn facilitator_names<C: ConnectionTrait>(
@@ -829,26 +949,46 @@ pub async fn facilitator_names<C: ConnectionTrait>(
 }
 
 /// GET /v1/me/sessions — the sessions the calling facilitator runs or co-runs, drafts
-/// included, soonest first.
-#[utoipa::path(get, path = "/v1/me/sessions", tag = "sessions", responses((status = 200, body = Vec<SessionView>), (status = 403, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
-pub async fn mine(state: web::Data<State>, caller: Caller) -> AppResult<HttpResponse> {
-    let db = &state.platform.db;
+/// included, soonest first, in cursor pages with their total.
+#[utoipa::path(get, path = paths::MY_SESSIONS, tag = "sessions", params(PageQuery), responses((status = 200, body = Page<SessionView>), (status = 400, body = cafeia_platform::errors::Problem), (status = 403, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
+pub async fn mine(
+    state: web::Data<State>,
+    caller: Caller,
+    query: Query<PageQuery>,
+) -> AppResult<HttpResponse> {
     caller.require(Role::Facilitator)?;
+    let limit = paging::limit(query.limit)?;
+    let after = paging::cursor(query.cursor.as_deref())?;
+    let txn = snapshot(&state.platform.db).await?;
     let me = facilitator::Entity::find()
         .filter(facilitator::Column::Account.eq(caller.account()))
-        .one(db)
+        .one(&txn)
         .await?
         .ok_or_else(|| AppError::not_found("aucun profil d'animateur·rice pour ce compte"))?;
-    let rows = session::Entity::find()
-        .filter(
-            Condition::any()
-                .add(session::Column::FacilitatorId.eq(me.id))
-                .add(session::Column::CoFacilitators.contains(me.id.to_string())),
-        )
-        .order_by_asc(session::Column::StartsAt)
-        .limit(500)
-        .all(db)
+    let runs = Condition::any()
+        .add(session::Column::FacilitatorId.eq(me.id))
+        .add(session::Column::CoFacilitators.contains(me.id.to_string()));
+    let total = session::Entity::find()
+        .filter(runs.clone())
+        .count(&txn)
         .await?;
-    let views: Vec<SessionView> = rows.into_iter().map(|r| view(r, Some(&me), true)).collect();
-    Ok(HttpResponse::Ok().json(views))
+    let mut select = session::Entity::find().filter(runs.clone());
+    if let Some(after) = after {
+        let after = session::Entity::find_by_id(after)
+            .filter(runs)
+            .one(&txn)
+            .await?
+            .ok_or_else(unknown_cursor)?;
+        select = select.filter(later_than(&after));
+    }
+    let rows = select
+        .order_by_asc(session::Column::StartsAt)
+        .order_by_asc(session::Column::Id)
+        .limit(limit + 1)
+        .all(&txn)
+        .await?;
+    txn.commit().await?;
+    let mut page = paging::page(rows, limit, |r| r.id, |r| view(r, Some(&me), true));
+    page.total = Some(total);
+    Ok(HttpResponse::Ok().json(page))
 }

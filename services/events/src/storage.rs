@@ -13,6 +13,7 @@ impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         let mut migrations = cafeia_platform::db::platform_migrations();
         migrations.push(Box::new(CreateEvents));
+        migrations.push(Box::new(SessionVenueIndex));
         migrations
     }
 }
@@ -365,5 +366,26 @@ impl MigrationTrait for CreateEvents {
             m.create_index(statement.unique().to_owned()).await?;
         }
         Ok(())
+    }
+}
+
+/// The upcoming sessions of a venue (`GET /v1/sessions/by-venue`) are read by venue and start.
+struct SessionVenueIndex;
+
+impl MigrationName for SessionVenueIndex {
+    fn name(&self) -> &str {
+        "m20270101_000102_events_session_venue"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for SessionVenueIndex {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_index(index(
+            "session",
+            "idx_session_venue",
+            &["venue_id", "starts_at"],
+        ))
+        .await
     }
 }

@@ -2,7 +2,7 @@
 //! series, capacity and waiting list (including the 1,000-registration race), anonymous
 //! tokens, attendance corrections, calendars, erasure, and the replica kept from the bus.
 
-use cafeia_events::{Events, messages};
+use cafeia_events::{Events, domain::CORRECTION_WINDOW_DAYS, messages, storage::session};
 use cafeia_platform::{
     auth::{Role, Territory, account_key},
     envelope::MessageType,
@@ -12,8 +12,9 @@ use cafeia_testkit::{
     contracts::assert_every_type_has_a_contract,
     service::{ServiceHarness, field},
 };
-use chrono::{DateTime, Duration, NaiveDateTime, Timelike, Utc};
+use chrono::{DateTime, Duration, NaiveDateTime, SecondsFormat, Timelike, Utc};
 use reqwest::{Method, StatusCode};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use serde_json::{Value, json};
 use std::time::Duration as StdDuration;
 use uuid::Uuid;
@@ -174,6 +175,35 @@ async fn register_anonymously(
     .await
 }
 
+/// The catalogue code of a problem document.
+fn code(problem: &Value) -> &str {
+    problem["code"].as_str().unwrap_or_default()
+}
+
+/// Every line of a session's roll, following its pages (100 at a time); checks the total.
+async fn roll_all(h: &ServiceHarness, id: &str, token: &str) -> Vec<Value> {
+    let mut lines = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let after = cursor.map(|c| format!("&cursor={c}")).unwrap_or_default();
+        let (status, page) = h
+            .call(
+                Method::GET,
+                &format!("/v1/sessions/{id}/registrations?limit=100{after}"),
+                Some(token),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        lines.extend(page["items"].as_array().expect("items").iter().cloned());
+        cursor = page["next_cursor"].as_str().map(str::to_owned);
+        if cursor.is_none() {
+            assert_eq!(page["total"].as_u64(), Some(lines.len() as u64), "{page}");
+            return lines;
+        }
+    }
+}
+
 async fn lifecycle_and_authorization(backend: Backend) {
     let mut h = ServiceHarness::start::<Events>(backend, &["events.#"]).await;
     let net = network(&mut h).await;
@@ -226,6 +256,7 @@ async fn lifecycle_and_authorization(backend: Backend) {
         )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
+    assert_eq!(code(&refused), "FACILITATOR_NOT_VERIFIED", "{refused}");
     // Drafts are not public.
     let (status, _) = h
         .call(Method::GET, &format!("/v1/sessions/{draft_id}"), None, None)
@@ -244,15 +275,16 @@ async fn lifecycle_and_authorization(backend: Backend) {
     assert_eq!(status, StatusCode::CREATED, "{created}");
     assert_eq!(created["status"], "draft");
     let id = created["id"].as_str().expect("id").to_owned();
+    // Instants travel in UTC; the zone says how to show them.
     assert_eq!(
         created["starts_at"],
         json!(
             start
-                .with_timezone(&chrono_tz::Europe::Paris)
                 .with_nanosecond(0)
-                .map(|t| t.to_rfc3339())
+                .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
         )
     );
+    assert_eq!(created["timezone"], "Europe/Paris");
     h.no_more_messages().await;
     // Bob may not publish, edit or complete Alice's session.
     for (method, path) in [
@@ -280,6 +312,19 @@ async fn lifecycle_and_authorization(backend: Backend) {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{view}");
+    let (status, again) = h
+        .call(
+            Method::POST,
+            &format!("/v1/sessions/{id}/publish"),
+            Some(&net.alice.1),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, code(&again)),
+        (StatusCode::CONFLICT, "NOT_A_DRAFT"),
+        "{again}"
+    );
     let message = expect(&mut h, "events.session.published").await;
     assert_eq!(message["id"], json!(id));
     assert_eq!(message["seats_left"], 20);
@@ -312,12 +357,13 @@ async fn lifecycle_and_authorization(backend: Backend) {
         )
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{again}");
+    assert_eq!(code(&again), "ALREADY_REGISTERED", "{again}");
     let (status, mine) = h
         .call(Method::GET, "/v1/me/registrations", Some(&citizen), None)
         .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(mine.as_array().map(Vec::len), Some(1));
-    assert_eq!(mine[0]["session"]["seats_left"], 19);
+    assert_eq!(mine["total"], 1, "{mine}");
+    assert_eq!(mine["items"][0]["session"]["seats_left"], 19);
     // Someone else's registration cannot be cancelled.
     let other = h.token("citizen-2", Role::Citizen, None);
     let reg_id = reg["id"].as_str().expect("id");
@@ -349,7 +395,8 @@ async fn lifecycle_and_authorization(backend: Backend) {
         )
         .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(roll.as_array().map(Vec::len), Some(1));
+    assert_eq!(roll["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(roll["total"], 1);
     let (status, _) = h
         .call(
             Method::DELETE,
@@ -407,12 +454,37 @@ async fn lifecycle_and_authorization(backend: Backend) {
     assert_eq!(told["cause"], "session_cancelled");
     let message = expect(&mut h, "events.session.cancelled").await;
     assert_eq!(message["status_reason"], "Salle indisponible");
-    // Registering to a cancelled session is refused; so is an upcoming session's completion.
-    let (status, _) = register_anonymously(&h, &id, "late@example.org").await;
-    assert_eq!(status, StatusCode::CONFLICT);
+    // A cancelled session no longer changes, nor takes registrations; an upcoming session
+    // cannot be completed, nor a draft.
+    let (status, problem) = register_anonymously(&h, &id, "late@example.org").await;
+    assert_eq!(
+        (status, code(&problem)),
+        (StatusCode::CONFLICT, "REGISTRATION_CLOSED"),
+        "{problem}"
+    );
+    for (method, path, body) in [
+        (
+            Method::POST,
+            format!("/v1/sessions/{id}/cancel"),
+            Some(json!({"reason": "encore"})),
+        ),
+        (
+            Method::PUT,
+            format!("/v1/sessions/{id}"),
+            Some(body.clone()),
+        ),
+        (Method::POST, format!("/v1/sessions/{id}/complete"), None),
+    ] {
+        let (status, problem) = h.call(method, &path, Some(&net.alice.1), body).await;
+        assert_eq!(
+            (status, code(&problem)),
+            (StatusCode::CONFLICT, "SESSION_CLOSED"),
+            "{path}: {problem}"
+        );
+    }
     let upcoming = published(&h, &net.alice.1, session_at(net.venue, start, 10)).await;
     let upcoming_id = upcoming["id"].as_str().expect("id");
-    let (status, _) = h
+    let (status, problem) = h
         .call(
             Method::POST,
             &format!("/v1/sessions/{upcoming_id}/complete"),
@@ -420,23 +492,82 @@ async fn lifecycle_and_authorization(backend: Backend) {
             None,
         )
         .await;
-    assert_eq!(status, StatusCode::CONFLICT);
-    // "My sessions" lists Alice's, and only hers.
-    let (_, mine) = h
-        .call(Method::GET, "/v1/me/sessions", Some(&net.alice.1), None)
+    assert_eq!(
+        (status, code(&problem)),
+        (StatusCode::CONFLICT, "SESSION_NOT_STARTED"),
+        "{problem}"
+    );
+    let (_, draft) = h
+        .call(
+            Method::POST,
+            "/v1/sessions",
+            Some(&net.alice.1),
+            Some(body.clone()),
+        )
         .await;
-    let ids: Vec<&str> = mine
-        .as_array()
-        .expect("list")
-        .iter()
-        .filter_map(|s| s["id"].as_str())
-        .collect();
-    assert!(ids.contains(&id.as_str()) && ids.contains(&upcoming_id));
+    let draft_id = draft["id"].as_str().expect("id");
+    let (status, problem) = h
+        .call(
+            Method::POST,
+            &format!("/v1/sessions/{draft_id}/complete"),
+            Some(&net.alice.1),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, code(&problem)),
+        (StatusCode::CONFLICT, "INVALID_TRANSITION"),
+        "{problem}"
+    );
+    // "My sessions" lists Alice's, and only hers, soonest first, in pages with their total
+    // (her probe session of `network`, the cancelled one, the upcoming one, the draft).
+    let mut ids = Vec::new();
+    let mut starts = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let (status, page) = h
+            .call(
+                Method::GET,
+                &format!("/v1/me/sessions?limit=3{cursor}"),
+                Some(&net.alice.1),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert_eq!(page["total"], 4, "{page}");
+        for s in page["items"].as_array().expect("items") {
+            ids.push(s["id"].as_str().expect("id").to_owned());
+            starts.push(s["starts_at"].as_str().expect("start").to_owned());
+        }
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(ids.len(), 4);
+    assert!(ids.contains(&id) && ids.iter().any(|i| i == upcoming_id));
+    assert!(starts.windows(2).all(|w| w[0] <= w[1]), "{starts:?}");
     let (_, bobs) = h
         .call(Method::GET, "/v1/me/sessions", Some(&net.bob.1), None)
         .await;
-    assert_eq!(bobs.as_array().map(Vec::len), Some(0));
-    h.assert_openapi_matches(include_str!("../src/routes.rs"))
+    assert_eq!(bobs["items"].as_array().map(Vec::len), Some(0));
+    assert_eq!(bobs["total"], 0);
+    // A cursor from elsewhere is refused, naming the parameter.
+    let (status, problem) = h
+        .call(
+            Method::GET,
+            &format!("/v1/me/sessions?cursor={}", Uuid::now_v7()),
+            Some(&net.alice.1),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, field(&problem)),
+        (StatusCode::BAD_REQUEST, "cursor")
+    );
+    // The routes register the contract's path templates: check those (the helper reads
+    // quoted paths relative to `/v1`).
+    h.assert_openapi_matches(&include_str!("../api/src/paths.rs").replace("\"/v1/", "\"/"))
         .await;
     h.stop().await;
 }
@@ -494,7 +625,7 @@ async fn bad_input(backend: Backend) {
     let (_, mine) = h
         .call(Method::GET, "/v1/me/sessions", Some(&token), None)
         .await;
-    assert_eq!(mine.as_array().map(Vec::len), Some(1));
+    assert_eq!(mine["total"], 1, "{mine}");
     // Registration input.
     let session = published(&h, &token, session_at(net.venue, start, 10)).await;
     let id = session["id"].as_str().expect("id");
@@ -530,6 +661,39 @@ async fn bad_input(backend: Backend) {
         .call(Method::GET, "/v1/sessions?limit=100000", None, None)
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+    // Query strings name the parameter at fault, and the values an enum accepts.
+    let (status, problem) = h
+        .call(Method::GET, "/v1/sessions?status=archived", None, None)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+    assert_eq!(field(&problem), "status", "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("completed")),
+        "{problem}"
+    );
+    let (status, problem) = h
+        .call(Method::GET, "/v1/sessions?colour=red", None, None)
+        .await;
+    assert_eq!(
+        (status, field(&problem)),
+        (StatusCode::BAD_REQUEST, "colour"),
+        "{problem}"
+    );
+    let (status, problem) = h
+        .call(
+            Method::GET,
+            "/v1/me/sessions?limit=many",
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, field(&problem)),
+        (StatusCode::BAD_REQUEST, "limit"),
+        "{problem}"
+    );
     // NUL anywhere in a request is refused up front (PostgreSQL cannot store it).
     let (status, problem) = h
         .call(Method::GET, "/v1/sessions?limit=5&topic=a%00b", None, None)
@@ -627,11 +791,7 @@ async fn capacity_race(backend: Backend) {
     );
     // Rows agree with the counters, and arrival order is consistent: every confirmed
     // registration arrived before every waitlisted one, waitlist positions run 1..=950.
-    let roll_path = format!("/v1/sessions/{id}/registrations");
-    let (_, roll) = h
-        .call(Method::GET, &roll_path, Some(&net.alice.1), None)
-        .await;
-    let roll = roll.as_array().expect("roll").clone();
+    let roll = roll_all(&h, &id, &net.alice.1).await;
     assert_eq!(roll.len(), 1000);
     let statuses: Vec<&str> = roll.iter().filter_map(|r| r["status"].as_str()).collect();
     assert!(statuses[..50].iter().all(|s| *s == "confirmed"));
@@ -671,10 +831,7 @@ async fn capacity_race(backend: Backend) {
     for c in cancels {
         assert_eq!(c.await.expect("task"), StatusCode::OK);
     }
-    let (_, roll) = h
-        .call(Method::GET, &roll_path, Some(&net.alice.1), None)
-        .await;
-    let roll = roll.as_array().expect("roll");
+    let roll = roll_all(&h, &id, &net.alice.1).await;
     let promoted: Vec<Value> = roll
         .iter()
         .filter(|r| r["status"] == "confirmed" && first_ten_waiting.contains(&r["id"]))
@@ -734,13 +891,7 @@ async fn concurrent_duplicates_and_no_waiting_list(backend: Backend) {
             }
             StatusCode::CONFLICT if body["code"] == "SESSION_FULL" => full += 1,
             StatusCode::CONFLICT => {
-                assert!(
-                    body["detail"]
-                        .as_str()
-                        .unwrap_or("")
-                        .contains("déjà inscrit"),
-                    "{body}"
-                );
+                assert_eq!(code(&body), "ALREADY_REGISTERED", "{body}");
                 duplicates += 1;
             }
             other => panic!("unexpected {other}: {body}"),
@@ -775,7 +926,7 @@ async fn concurrent_duplicates_and_no_waiting_list(backend: Backend) {
             None,
         )
         .await;
-    assert_eq!(roll.as_array().map(Vec::len), Some(5));
+    assert_eq!(roll["items"].as_array().map(Vec::len), Some(5));
     // Five registrations announced; the last seats message tells the session is full.
     let (mut announced, mut last_seats) = (0, Value::Null);
     while let Some(d) = h.messages.next_within(StdDuration::from_millis(500)).await {
@@ -852,15 +1003,7 @@ async fn two_replicas_one_session(backend: Backend) {
             (Some(40), Some(360))
         );
     }
-    let (_, roll) = h
-        .call(
-            Method::GET,
-            &format!("/v1/sessions/{id}/registrations"),
-            Some(&net.alice.1),
-            None,
-        )
-        .await;
-    let roll = roll.as_array().expect("roll");
+    let roll = roll_all(&h, &id, &net.alice.1).await;
     let count = |s: &str| roll.iter().filter(|r| r["status"] == s).count();
     assert_eq!((count("confirmed"), count("waitlisted")), (40, 360));
     h.stop().await;
@@ -885,8 +1028,35 @@ async fn waitlist_rules(backend: Backend) {
         }
     }
     // Same email twice (case folded): refused.
-    let (status, _) = register_anonymously(&h, &id, "W0@Example.org").await;
-    assert_eq!(status, StatusCode::CONFLICT);
+    let (status, problem) = register_anonymously(&h, &id, "W0@Example.org").await;
+    assert_eq!(
+        (status, code(&problem)),
+        (StatusCode::CONFLICT, "ALREADY_REGISTERED"),
+        "{problem}"
+    );
+    // The roll's pages number the waiting list across pages.
+    let (_, first_page) = h
+        .call(
+            Method::GET,
+            &format!("/v1/sessions/{id}/registrations?limit=3"),
+            Some(&net.alice.1),
+            None,
+        )
+        .await;
+    assert_eq!(first_page["total"], 4, "{first_page}");
+    assert_eq!(first_page["items"][2]["waitlist_position"], 1);
+    let next = first_page["next_cursor"].as_str().expect("a second page");
+    let (_, second_page) = h
+        .call(
+            Method::GET,
+            &format!("/v1/sessions/{id}/registrations?limit=3&cursor={next}"),
+            Some(&net.alice.1),
+            None,
+        )
+        .await;
+    assert_eq!(second_page["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(second_page["items"][0]["waitlist_position"], 2);
+    assert!(second_page["next_cursor"].is_null());
     // Below the confirmed count: refused, nothing changed.
     let mut smaller = body.clone();
     smaller["capacity"] = json!(1);
@@ -898,7 +1068,11 @@ async fn waitlist_rules(backend: Backend) {
             Some(smaller),
         )
         .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        (status, code(&problem)),
+        (StatusCode::CONFLICT, "CAPACITY_BELOW_CONFIRMED"),
+        "{problem}"
+    );
     assert_eq!(field(&problem), "capacity");
     // Larger: the two waiting people are promoted, in order.
     drain(&mut h).await;
@@ -938,9 +1112,14 @@ async fn waitlist_rules(backend: Backend) {
     let mut on_site = session_at(net.venue, start, 10);
     on_site["registration_mode"] = json!("on_site_only");
     let on_site = published(&h, &net.alice.1, on_site).await;
-    let (status, _) =
+    let (status, problem) =
         register_anonymously(&h, on_site["id"].as_str().expect("id"), "x@example.org").await;
-    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(
+        (status, code(&problem)),
+        (StatusCode::CONFLICT, "REGISTRATION_CLOSED"),
+        "{problem}"
+    );
+    assert_eq!(on_site["registration_open"], false);
     h.stop().await;
 }
 
@@ -999,7 +1178,7 @@ async fn anonymous_tokens_and_erasure(backend: Backend) {
             None,
         )
         .await;
-    assert_eq!(roll[1]["status"], "confirmed");
+    assert_eq!(roll["items"][1]["status"], "confirmed");
     let (status, problem) = h
         .call(
             Method::POST,
@@ -1009,6 +1188,7 @@ async fn anonymous_tokens_and_erasure(backend: Backend) {
         )
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    assert_eq!(code(&problem), "REGISTRATION_NOT_ACTIVE", "{problem}");
     // Ana may register again after cancelling.
     let (status, _) = register_anonymously(&h, &id, "ana@example.org").await;
     assert_eq!(status, StatusCode::CREATED);
@@ -1031,14 +1211,14 @@ async fn anonymous_tokens_and_erasure(backend: Backend) {
             None,
         )
         .await;
-    let emails: Vec<&str> = roll
+    let emails: Vec<&str> = roll["items"]
         .as_array()
         .expect("roll")
         .iter()
         .filter_map(|r| r["email"].as_str())
         .collect();
     assert!(!emails.contains(&"ben@example.org"), "{roll}");
-    assert_eq!(roll[1]["status"], "cancelled");
+    assert_eq!(roll["items"][1]["status"], "cancelled");
     // Signed-in erasure.
     let citizen = h.token("citizen-erase", Role::Citizen, None);
     h.call(
@@ -1055,7 +1235,8 @@ async fn anonymous_tokens_and_erasure(backend: Backend) {
     let (_, mine) = h
         .call(Method::GET, "/v1/me/registrations", Some(&citizen), None)
         .await;
-    assert_eq!(mine.as_array().map(Vec::len), Some(0));
+    assert_eq!(mine["items"].as_array().map(Vec::len), Some(0));
+    assert_eq!(mine["total"], 0);
     // Automatic erasure after the retention period (as the background sweep runs it).
     let db = cafeia_platform::db::connect(&h.env.config.database_url("events"), 2)
         .await
@@ -1073,7 +1254,8 @@ async fn anonymous_tokens_and_erasure(backend: Backend) {
         )
         .await;
     assert!(
-        roll.as_array()
+        roll["items"]
+            .as_array()
             .expect("roll")
             .iter()
             .all(|r| r["email"].is_null()),
@@ -1088,10 +1270,27 @@ async fn attendance_correction_replaces(backend: Backend) {
     let start = Utc::now() + Duration::seconds(3);
     let session = published(&h, &net.alice.1, session_at(net.venue, start, 10)).await;
     let id = session["id"].as_str().expect("id").to_owned();
+    let (status, draft) = h
+        .call(
+            Method::POST,
+            "/v1/sessions",
+            Some(&net.alice.1),
+            Some(session_at(net.venue, start, 10)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{draft}");
+    let draft_id = draft["id"].as_str().expect("id").to_owned();
     let mut regs = Vec::new();
+    let mut tokens = Vec::new();
     for i in 0..3 {
         let (_, reg) = register_anonymously(&h, &id, &format!("a{i}@example.org")).await;
         regs.push(reg["id"].as_str().expect("id").to_owned());
+        tokens.push(
+            reg["cancellation_token"]
+                .as_str()
+                .expect("token")
+                .to_owned(),
+        );
     }
     let report = json!({
         "registrations": [
@@ -1104,17 +1303,64 @@ async fn attendance_correction_replaces(backend: Backend) {
     });
     // Not before the start.
     let path = format!("/v1/sessions/{id}/attendance");
-    let (status, _) = h
+    let (status, problem) = h
         .call(Method::PUT, &path, Some(&net.alice.1), Some(report.clone()))
         .await;
-    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(
+        (status, code(&problem)),
+        (StatusCode::CONFLICT, "SESSION_NOT_STARTED"),
+        "{problem}"
+    );
     tokio::time::sleep(
         (start - Utc::now()).to_std().unwrap_or_default() + StdDuration::from_millis(300),
     )
     .await;
     // Registration is closed once started.
-    let (status, _) = register_anonymously(&h, &id, "late@example.org").await;
-    assert_eq!(status, StatusCode::CONFLICT);
+    let (status, problem) = register_anonymously(&h, &id, "late@example.org").await;
+    assert_eq!(
+        (status, code(&problem)),
+        (StatusCode::CONFLICT, "REGISTRATION_CLOSED"),
+        "{problem}"
+    );
+    // Too late to edit, publish, or cancel a registration; a draft has no attendance.
+    let started: [(Method, String, Option<Value>); 3] = [
+        (
+            Method::PUT,
+            format!("/v1/sessions/{id}"),
+            Some(session_at(net.venue, Utc::now() + Duration::days(1), 10)),
+        ),
+        (
+            Method::POST,
+            format!("/v1/sessions/{draft_id}/publish"),
+            None,
+        ),
+        (
+            Method::POST,
+            "/v1/registrations/cancel".to_owned(),
+            Some(json!({"token": tokens[0]})),
+        ),
+    ];
+    for (method, at, body) in started {
+        let (status, problem) = h.call(method, &at, Some(&net.alice.1), body).await;
+        assert_eq!(
+            (status, code(&problem)),
+            (StatusCode::CONFLICT, "SESSION_STARTED"),
+            "{at}: {problem}"
+        );
+    }
+    let (status, problem) = h
+        .call(
+            Method::PUT,
+            &format!("/v1/sessions/{draft_id}/attendance"),
+            Some(&net.alice.1),
+            Some(json!({"first_timers": 0})),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&problem)),
+        (StatusCode::CONFLICT, "INVALID_TRANSITION"),
+        "{problem}"
+    );
     // Someone else's report, impossible figures: refused.
     let (status, _) = h
         .call(Method::PUT, &path, Some(&net.bob.1), Some(report.clone()))
@@ -1208,6 +1454,29 @@ async fn attendance_correction_replaces(backend: Backend) {
         .call(Method::GET, &format!("/v1/sessions/{id}"), None, None)
         .await;
     assert_eq!(view["status"], "completed");
+    // Once the correction window has passed (the session moved back in time), no correction.
+    let db = cafeia_platform::db::connect(&h.env.config.database_url("events"), 2)
+        .await
+        .expect("db");
+    let long_ago = Utc::now() - Duration::days(CORRECTION_WINDOW_DAYS + 2);
+    session::Entity::update_many()
+        .col_expr(session::Column::StartsAt, Expr::value(long_ago))
+        .col_expr(
+            session::Column::EndsAt,
+            Expr::value(long_ago + Duration::hours(2)),
+        )
+        .filter(session::Column::Id.eq(Uuid::parse_str(&id).expect("uuid")))
+        .exec(&db)
+        .await
+        .expect("moved");
+    let (status, problem) = h
+        .call(Method::PUT, &path, Some(&net.alice.1), Some(report))
+        .await;
+    assert_eq!(
+        (status, code(&problem)),
+        (StatusCode::CONFLICT, "CORRECTION_WINDOW_CLOSED"),
+        "{problem}"
+    );
     h.stop().await;
 }
 
@@ -1254,13 +1523,14 @@ async fn series_and_calendars(backend: Backend) {
         .iter()
         .filter_map(|s| s["starts_at"].as_str())
         .collect();
+    // 18:00 in Paris, as UTC instants on both sides of the change.
     assert_eq!(
         starts,
         vec![
-            "2027-03-14T18:00:00+01:00",
-            "2027-03-21T18:00:00+01:00",
-            "2027-03-28T18:00:00+02:00",
-            "2027-04-04T18:00:00+02:00",
+            "2027-03-14T17:00:00Z",
+            "2027-03-21T17:00:00Z",
+            "2027-03-28T16:00:00Z",
+            "2027-04-04T16:00:00Z",
         ]
     );
     for _ in 0..4 {
@@ -1277,6 +1547,34 @@ async fn series_and_calendars(backend: Backend) {
         )
         .await;
     assert_eq!(page["items"].as_array().map(Vec::len), Some(4));
+    assert_eq!(page["total"], 4);
+    // A smaller page: the total is still the whole filtered list's.
+    let (_, small) = h
+        .call(
+            Method::GET,
+            &format!("/v1/sessions?series_id={series_id}&limit=3"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(small["items"].as_array().map(Vec::len), Some(3));
+    assert_eq!(small["total"], 4);
+    let next = small["next_cursor"].as_str().expect("next page");
+    let (_, rest) = h
+        .call(
+            Method::GET,
+            &format!("/v1/sessions?series_id={series_id}&limit=3&cursor={next}"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(
+        (
+            rest["items"].as_array().map(Vec::len),
+            rest["total"].as_u64()
+        ),
+        (Some(1), Some(4))
+    );
     let third = sessions[2]["id"].as_str().expect("id");
     h.call(
         Method::POST,
@@ -1492,7 +1790,7 @@ async fn replica_from_the_bus(backend: Backend) {
         .call(Method::GET, &format!("/v1/sessions/{id}"), None, None)
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _) = h
+    let (status, problem) = h
         .call(
             Method::POST,
             "/v1/sessions",
@@ -1500,7 +1798,11 @@ async fn replica_from_the_bus(backend: Backend) {
             Some(session_at(net.venue, Utc::now() + Duration::days(9), 5)),
         )
         .await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        (status, code(&problem)),
+        (StatusCode::FORBIDDEN, "FACILITATOR_SUSPENDED"),
+        "{problem}"
+    );
     // An older announcement arriving late does not undo the suspension.
     let stale = cafeia_platform::envelope::Envelope {
         time: Utc::now() - Duration::hours(1),
@@ -1526,6 +1828,203 @@ async fn replica_from_the_bus(backend: Backend) {
     h.stop().await;
 }
 
+/// The batch look-ups the gateway's loaders use: sessions by ids with the single look-up's
+/// visibility, and the upcoming published sessions of venues and facilitators.
+async fn batch_look_ups(backend: Backend) {
+    let mut h = ServiceHarness::start::<Events>(backend, &["events.session.*"]).await;
+    let net = network(&mut h).await;
+    let soon = Utc::now() + Duration::days(3);
+    // Alice: a weekly series of 22 at the venue, a draft, an online session; Bob: one session
+    // Alice co-runs.
+    let mut weekly = session_at(net.venue, soon + Duration::days(1), 10);
+    weekly["title"] = json!("Café IA du mardi");
+    let (status, series) = h
+        .call(
+            Method::POST,
+            "/v1/series",
+            Some(&net.alice.1),
+            Some(json!({"session": weekly, "recurrence": {"frequency": "weekly", "count": 22}, "publish": true})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{series}");
+    let first_of_series = series["sessions"][0]["id"].as_str().expect("id").to_owned();
+    let (_, draft) = h
+        .call(
+            Method::POST,
+            "/v1/sessions",
+            Some(&net.alice.1),
+            Some(session_at(net.venue, soon, 10)),
+        )
+        .await;
+    let draft = draft["id"].as_str().expect("id").to_owned();
+    let mut online = session_at(net.venue, soon, 10);
+    online["format"] = json!("online");
+    online["online_url"] = json!("https://visio.example.org/batch");
+    online.as_object_mut().expect("object").remove("venue_id");
+    let online = published(&h, &net.alice.1, online).await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let mut corun = session_at(net.venue, soon, 10);
+    corun["co_facilitators"] = json!([net.alice.0]);
+    let corun = published(&h, &net.bob.1, corun).await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+
+    // By ids: unknown ids and (for outsiders) drafts are absent; the link only for insiders.
+    let unknown = Uuid::now_v7();
+    let ids = format!("{first_of_series},{draft},{online},{unknown},{online}");
+    let batch = format!("/v1/sessions/batch?ids={ids}");
+    let found = |answer: &Value| -> Vec<String> {
+        let mut ids: Vec<String> = answer
+            .as_array()
+            .expect("list")
+            .iter()
+            .filter_map(|s| s["id"].as_str().map(str::to_owned))
+            .collect();
+        ids.sort();
+        ids
+    };
+    let sorted = |mut ids: Vec<String>| {
+        ids.sort();
+        ids
+    };
+    let (status, public) = h.call(Method::GET, &batch, None, None).await;
+    assert_eq!(status, StatusCode::OK, "{public}");
+    assert_eq!(
+        found(&public),
+        sorted(vec![first_of_series.clone(), online.clone()])
+    );
+    assert!(
+        public
+            .as_array()
+            .expect("list")
+            .iter()
+            .all(|s| s["online_url"].is_null())
+    );
+    let (_, alices) = h.call(Method::GET, &batch, Some(&net.alice.1), None).await;
+    assert_eq!(
+        found(&alices),
+        sorted(vec![first_of_series.clone(), draft.clone(), online.clone()])
+    );
+    assert!(
+        alices
+            .as_array()
+            .expect("list")
+            .iter()
+            .any(|s| s["online_url"] == "https://visio.example.org/batch"),
+        "{alices}"
+    );
+    // Bob sees Alice's published sessions, not her draft.
+    let (_, bobs) = h.call(Method::GET, &batch, Some(&net.bob.1), None).await;
+    assert_eq!(
+        found(&bobs),
+        sorted(vec![first_of_series.clone(), online.clone()])
+    );
+    let (_, none) = h
+        .call(Method::GET, "/v1/sessions/batch?ids=", None, None)
+        .await;
+    assert_eq!(none, json!([]));
+    let too_many: Vec<String> = (0..101).map(|_| Uuid::now_v7().to_string()).collect();
+    for bad in [
+        format!("/v1/sessions/batch?ids={}", too_many.join(",")),
+        "/v1/sessions/batch?ids=not-a-uuid".to_owned(),
+        "/v1/sessions/by-venue".to_owned(),
+    ] {
+        let (status, problem) = h.call(Method::GET, &bad, None, None).await;
+        assert_eq!(
+            (status, field(&problem)),
+            (StatusCode::BAD_REQUEST, "ids"),
+            "{bad}: {problem}"
+        );
+    }
+
+    // By venue: upcoming published sessions, soonest first, 20 at most; drafts and online
+    // sessions (no venue) left out; venues without any absent.
+    let (status, groups) = h
+        .call(
+            Method::GET,
+            &format!("/v1/sessions/by-venue?ids={},{unknown}", net.venue),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{groups}");
+    assert_eq!(groups.as_array().map(Vec::len), Some(1), "{groups}");
+    assert_eq!(groups[0]["id"], json!(net.venue));
+    let at_venue = groups[0]["sessions"].as_array().expect("sessions");
+    assert_eq!(at_venue.len(), 20);
+    let starts: Vec<&str> = at_venue
+        .iter()
+        .filter_map(|s| s["starts_at"].as_str())
+        .collect();
+    assert!(starts.windows(2).all(|w| w[0] <= w[1]), "{starts:?}");
+    assert!(at_venue.iter().all(|s| s["status"] == "published"));
+    assert!(at_venue.iter().all(|s| s["id"] != json!(draft)));
+    // The co-run session (soonest) comes first.
+    assert_eq!(at_venue[0]["id"], json!(corun));
+
+    // By facilitator: what each runs or co-runs.
+    let (status, groups) = h
+        .call(
+            Method::GET,
+            &format!(
+                "/v1/sessions/by-facilitator?ids={},{},{}",
+                net.alice.0, net.bob.0, net.pending.0
+            ),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{groups}");
+    let group = |id: Uuid| {
+        groups
+            .as_array()
+            .expect("groups")
+            .iter()
+            .find(|g| g["id"] == json!(id))
+            .map(|g| g["sessions"].as_array().expect("sessions").clone())
+    };
+    let alice = group(net.alice.0).expect("alice's sessions");
+    assert_eq!(alice.len(), 20);
+    assert!(alice.iter().any(|s| s["id"] == json!(corun)));
+    assert!(alice.iter().any(|s| s["id"] == json!(online)));
+    assert!(alice.iter().all(|s| s["id"] != json!(draft)));
+    let bob = group(net.bob.0).expect("bob's sessions");
+    assert_eq!(bob.len(), 1);
+    assert_eq!(bob[0]["id"], json!(corun));
+    assert!(group(net.pending.0).is_none());
+
+    // The OpenAPI document lists every query parameter (and the path's).
+    let (_, doc) = h.call(Method::GET, "/openapi.json", None, None).await;
+    for (path, expected) in [
+        ("/v1/sessions/batch", vec!["ids"]),
+        ("/v1/sessions/by-venue", vec!["ids"]),
+        ("/v1/sessions/by-facilitator", vec!["ids"]),
+        (
+            "/v1/sessions",
+            vec!["departement", "status", "cursor", "limit"],
+        ),
+        ("/v1/me/sessions", vec!["cursor", "limit"]),
+        ("/v1/sessions/{id}", vec!["id"]),
+        ("/v1/me/registrations", vec!["cursor", "limit"]),
+        (
+            "/v1/sessions/{id}/registrations",
+            vec!["id", "cursor", "limit"],
+        ),
+    ] {
+        let names: Vec<&str> = doc["paths"][path]["get"]["parameters"]
+            .as_array()
+            .map(|ps| ps.iter().filter_map(|p| p["name"].as_str()).collect())
+            .unwrap_or_default();
+        for name in expected {
+            assert!(names.contains(&name), "{path} lacks {name}: {names:?}");
+        }
+    }
+    h.stop().await;
+}
+
 backend_matrix!(
     lifecycle_and_authorization,
     bad_input,
@@ -1537,6 +2036,7 @@ backend_matrix!(
     attendance_correction_replaces,
     series_and_calendars,
     replica_from_the_bus,
+    batch_look_ups,
 );
 
 #[test]

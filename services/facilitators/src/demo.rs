@@ -3,10 +3,10 @@
 //! database has no facilitator yet, through the same tables and messages as real data.
 
 use crate::{
-    domain::Status,
-    facilitators::{announce, to_json, write_areas},
+    domain::{Accessibility, FacilitatorKind, FacilitatorStatus, OrganisationKind},
+    facilitators::{announce, write_areas},
     messages,
-    storage::{facilitator, organisation, venue},
+    storage::{JsonText, facilitator, organisation, venue},
     venues::announce_upsert,
 };
 use cafeia_platform::{AppError, territory::Gazetteer};
@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 struct Org(
     &'static str,
-    &'static str,
+    OrganisationKind,
     &'static str,
     &'static str,
     &'static str,
@@ -29,59 +29,59 @@ struct Place(
     &'static str,
     (f64, f64),
     &'static str,
-    &'static [&'static str],
+    &'static [Accessibility],
     i32,
 );
 struct Person(
     &'static str,
     &'static str,
-    &'static str,
+    FacilitatorKind,
     &'static [&'static str],
     &'static [&'static str],
     &'static [&'static str],
-    Status,
+    FacilitatorStatus,
     usize,
 );
 
 const ORGS: [Org; 6] = [
     Org(
         "Médiathèque Jean-Macé",
-        "mediatheque",
+        OrganisationKind::Mediatheque,
         "69266",
         "2 rue Jean-Jaurès",
         "2136900810001",
     ),
     Org(
         "France Services de Guéret",
-        "france_services",
+        OrganisationKind::FranceServices,
         "23096",
         "1 place Bonnyaud",
         "2123009600001",
     ),
     Org(
         "Association Numérique en Commun Bretagne",
-        "association",
+        OrganisationKind::Association,
         "35238",
         "14 rue de Brest",
         "4411223340001",
     ),
     Org(
         "Tiers-lieu La Fabrique",
-        "tiers_lieu",
+        OrganisationKind::TiersLieu,
         "59350",
         "58 rue Gambetta",
         "5123456780001",
     ),
     Org(
         "Maison France Services de Saint-Denis",
-        "france_services",
+        OrganisationKind::FranceServices,
         "97411",
         "30 rue de Paris",
         "2197441100001",
     ),
     Org(
         "Cyber-base de Cayenne",
-        "collectivite",
+        OrganisationKind::Collectivite,
         "97302",
         "12 avenue du Général-de-Gaulle",
         "2197330200001",
@@ -95,7 +95,7 @@ const PLACES: [Place; 10] = [
         "69266",
         (0.002, -0.003),
         "Tu-Sa 10:00-18:00",
-        &["wheelchair", "hearing_loop"],
+        &[Accessibility::Wheelchair, Accessibility::HearingLoop],
         20,
     ),
     Place(
@@ -104,7 +104,7 @@ const PLACES: [Place; 10] = [
         "69384",
         (0.001, 0.002),
         "Mo-Fr 09:00-12:00,14:00-17:30",
-        &["wheelchair"],
+        &[Accessibility::Wheelchair],
         12,
     ),
     Place(
@@ -113,7 +113,7 @@ const PLACES: [Place; 10] = [
         "23096",
         (0.001, 0.001),
         "Mo-Fr 08:30-12:30,13:30-17:00",
-        &["wheelchair", "easy_read"],
+        &[Accessibility::Wheelchair, Accessibility::EasyRead],
         15,
     ),
     Place(
@@ -122,7 +122,11 @@ const PLACES: [Place; 10] = [
         "35238",
         (-0.004, 0.002),
         "Tu-Fr 12:00-19:00; Sa-Su 14:00-19:00",
-        &["wheelchair", "lsf", "hearing_loop"],
+        &[
+            Accessibility::Wheelchair,
+            Accessibility::Lsf,
+            Accessibility::HearingLoop,
+        ],
         30,
     ),
     Place(
@@ -131,7 +135,7 @@ const PLACES: [Place; 10] = [
         "59350",
         (0.003, -0.002),
         "Mo-Sa 09:00-19:00",
-        &["wheelchair"],
+        &[Accessibility::Wheelchair],
         25,
     ),
     Place(
@@ -140,7 +144,7 @@ const PLACES: [Place; 10] = [
         "13201",
         (0.0, 0.001),
         "Tu-Sa 11:00-19:00",
-        &["wheelchair", "visual_aids"],
+        &[Accessibility::Wheelchair, Accessibility::VisualAids],
         40,
     ),
     Place(
@@ -149,7 +153,7 @@ const PLACES: [Place; 10] = [
         "97411",
         (0.001, 0.0),
         "Mo-Fr 08:00-16:00",
-        &["wheelchair"],
+        &[Accessibility::Wheelchair],
         14,
     ),
     Place(
@@ -167,7 +171,7 @@ const PLACES: [Place; 10] = [
         "2A004",
         (0.001, 0.001),
         "Tu-Sa 09:30-18:00",
-        &["wheelchair"],
+        &[Accessibility::Wheelchair],
         18,
     ),
     Place(
@@ -176,7 +180,7 @@ const PLACES: [Place; 10] = [
         "67482",
         (-0.002, 0.003),
         "Mo-Fr 13:30-18:00",
-        &["wheelchair", "easy_read"],
+        &[Accessibility::Wheelchair, Accessibility::EasyRead],
         16,
     ),
 ];
@@ -185,101 +189,101 @@ const PEOPLE: [Person; 10] = [
     Person(
         "demo-animatrice",
         "Camille Martin",
-        "conseiller_numerique",
+        FacilitatorKind::ConseillerNumerique,
         &["69266", "69123"],
         &["what_is_ai", "generative_ai"],
         &["fr", "en"],
-        Status::Verified,
+        FacilitatorStatus::Verified,
         0,
     ),
     Person(
         "demo-bibliothecaire-lyon",
         "Yanis Benali",
-        "bibliothecaire",
+        FacilitatorKind::Bibliothecaire,
         &["69"],
         &["misinformation_deepfakes", "data_and_privacy"],
         &["fr", "ar"],
-        Status::Verified,
+        FacilitatorStatus::Verified,
         0,
     ),
     Person(
         "demo-creuse",
         "Hélène Dubreuil",
-        "agent_public",
+        FacilitatorKind::AgentPublic,
         &["23"],
         &["ai_public_services", "what_is_ai"],
         &["fr"],
-        Status::Verified,
+        FacilitatorStatus::Verified,
         1,
     ),
     Person(
         "demo-rennes",
         "Erwan Le Gall",
-        "mediateur_numerique",
+        FacilitatorKind::MediateurNumerique,
         &["35238", "35"],
         &["ai_at_work", "ai_and_jobs"],
         &["fr", "lsf"],
-        Status::Verified,
+        FacilitatorStatus::Verified,
         2,
     ),
     Person(
         "demo-lille",
         "Sarah Lefebvre",
-        "formateur",
+        FacilitatorKind::Formateur,
         &["59350"],
         &["programming_ai", "generative_ai"],
         &["fr", "en"],
-        Status::Verified,
+        FacilitatorStatus::Verified,
         3,
     ),
     Person(
         "demo-marseille",
         "Karim Haddad",
-        "benevole",
+        FacilitatorKind::Benevole,
         &["13055"],
         &["what_is_ai"],
         &["fr", "ar"],
-        Status::Pending,
+        FacilitatorStatus::Pending,
         0,
     ),
     Person(
         "demo-reunion",
         "Nathalie Payet",
-        "conseiller_numerique",
+        FacilitatorKind::ConseillerNumerique,
         &["97411", "974"],
         &["what_is_ai", "ai_public_services"],
         &["fr"],
-        Status::Verified,
+        FacilitatorStatus::Verified,
         4,
     ),
     Person(
         "demo-guyane",
         "Jean-Marc Ho-A-Sim",
-        "conseiller_numerique",
+        FacilitatorKind::ConseillerNumerique,
         &["97302"],
         &["generative_ai", "data_and_privacy"],
         &["fr", "pt"],
-        Status::Verified,
+        FacilitatorStatus::Verified,
         5,
     ),
     Person(
         "demo-corse",
         "Letizia Santoni",
-        "bibliothecaire",
+        FacilitatorKind::Bibliothecaire,
         &["2A004"],
         &["ai_and_education"],
         &["fr"],
-        Status::Pending,
+        FacilitatorStatus::Pending,
         0,
     ),
     Person(
         "demo-strasbourg",
         "Thomas Muller",
-        "mediateur_numerique",
+        FacilitatorKind::MediateurNumerique,
         &["67482"],
         &["ai_at_work"],
         &["fr", "de"],
-        Status::Suspended,
+        FacilitatorStatus::Suspended,
         0,
     ),
 ];
@@ -302,7 +306,7 @@ pub async fn seed(db: &DatabaseConnection) -> Result<bool, AppError> {
             name: Set(o.0.into()),
             siret: Set(Some(cafeia_platform::validation::complete_siret(o.4))),
             rna: Set(None),
-            kind: Set(o.1.into()),
+            kind: Set(o.1),
             address: Set(o.3.into()),
             insee: Set(c.insee.clone()),
             departement: Set(c.departement.clone()),
@@ -330,15 +334,13 @@ pub async fn seed(db: &DatabaseConnection) -> Result<bool, AppError> {
             lat: Set(c.lat + p.3.0),
             lon: Set(c.lon + p.3.1),
             opening_hours: Set(Some(p.4.into())),
-            accessibility: Set(to_json(
-                &p.5.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>(),
-            )),
+            accessibility: Set(JsonText(p.5.to_vec())),
             capacity: Set(Some(p.6)),
-            services: Set(to_json(&[
+            services: Set(JsonText(vec![
                 "Prendre en main un ordinateur".to_owned(),
                 "Comprendre l'intelligence artificielle".to_owned(),
             ])),
-            publics: Set(to_json(&["Tout public".to_owned()])),
+            publics: Set(JsonText(vec!["Tout public".to_owned()])),
             is_public: Set(true),
             organisation_id: Set(None),
             created_by: Set(None),
@@ -361,20 +363,15 @@ pub async fn seed(db: &DatabaseConnection) -> Result<bool, AppError> {
             sub: Set(p.0.into()),
             display_name: Set(p.1.into()),
             email: Set(Some(format!("{}@exemple.fr", p.0))),
-            kind: Set(p.2.into()),
+            kind: Set(p.2),
             organisation_id: Set(org_ids.get(p.7).copied()),
-            territories: Set(to_json(&territories)),
-            topics: Set(to_json(
-                &p.4.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>(),
-            )),
-            languages: Set(to_json(
-                &p.5.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>(),
-            )),
+            territories: Set(JsonText(territories)),
+            topics: Set(JsonText(p.4.iter().map(|s| (*s).to_owned()).collect())),
+            languages: Set(JsonText(p.5.iter().map(|s| (*s).to_owned()).collect())),
             training_completed_on: Set(NaiveDate::from_ymd_opt(2026, 3, 12)),
-            status: Set(p.6.as_str().into()),
-            status_reason: Set(
-                (p.6 == Status::Suspended).then(|| "Signalement en cours d'instruction".to_owned())
-            ),
+            status: Set(p.6),
+            status_reason: Set((p.6 == FacilitatorStatus::Suspended)
+                .then(|| "Signalement en cours d'instruction".to_owned())),
             lat: Set(point.map(|x| x.0)),
             lon: Set(point.map(|x| x.1)),
             created_at: Set(now),
@@ -386,9 +383,13 @@ pub async fn seed(db: &DatabaseConnection) -> Result<bool, AppError> {
         write_areas(&txn, model.id, &areas).await?;
         announce(&txn, messages::FACILITATOR_REGISTERED, &model).await?;
         match p.6 {
-            Status::Verified => announce(&txn, messages::FACILITATOR_VERIFIED, &model).await?,
-            Status::Suspended => announce(&txn, messages::FACILITATOR_SUSPENDED, &model).await?,
-            Status::Pending => {}
+            FacilitatorStatus::Verified => {
+                announce(&txn, messages::FACILITATOR_VERIFIED, &model).await?
+            }
+            FacilitatorStatus::Suspended => {
+                announce(&txn, messages::FACILITATOR_SUSPENDED, &model).await?
+            }
+            FacilitatorStatus::Pending => {}
         }
     }
     txn.commit().await?;

@@ -5,42 +5,41 @@ use cafeia_platform::territory::{Area, Gazetteer, distance_km, in_france};
 pub use cafeia_platform::validation::{
     Problems, known_departement, known_region, valid_rna, valid_siret, wire_name,
 };
+
+use cafeia_api::vocabulary::from_wire;
+pub use cafeia_facilitators_api::{FacilitatorKind, FacilitatorStatus, OrganisationKind};
+use cafeia_platform::{AppError, ErrorCode, errors::AppResult};
+use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait};
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
-/// What kind of facilitator runs cafés.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum FacilitatorKind {
-    ConseillerNumerique,
-    MediateurNumerique,
-    Bibliothecaire,
-    Benevole,
-    Formateur,
-    AgentPublic,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Pending,
-    Verified,
-    Suspended,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Pending => "pending",
-            Status::Verified => "verified",
-            Status::Suspended => "suspended",
+/// A write a unique index refused (an account registered twice, a SIRET or RNA already known,
+/// an import source id written meanwhile by another import) as `ALREADY_EXISTS`, saying what
+/// exists; any other database error as usual.
+pub fn already_exists(err: sea_orm::DbErr, what: &str) -> AppError {
+    match err.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+            AppError::new(ErrorCode::AlreadyExists, what)
         }
+        _ => err.into(),
     }
+}
 
-    pub fn parse(s: &str) -> Option<Status> {
-        [Status::Pending, Status::Verified, Status::Suspended]
-            .into_iter()
-            .find(|st| st.as_str() == s)
+/// Checks that an organisation a facilitator or a venue names exists (a foreign key refuses it
+/// otherwise, as an internal error rather than the caller's mistake).
+pub async fn known_organisation<C: ConnectionTrait>(
+    conn: &C,
+    id: Option<Uuid>,
+    problems: &mut Problems,
+) -> AppResult<()> {
+    if let Some(id) = id {
+        let exists = crate::storage::organisation::Entity::find_by_id(id)
+            .count(conn)
+            .await?
+            > 0;
+        problems.check(exists, "organisation_id", "structure inconnue");
     }
+    Ok(())
 }
 
 /// A staff decision on a facilitator.
@@ -60,33 +59,25 @@ impl Decision {
         }
     }
 
-    /// The status a decision leads to from `from`, or why it cannot apply.
-    pub fn apply(self, from: Status) -> Result<Status, &'static str> {
+    /// The status a decision leads to from `from`, or why it cannot apply (an
+    /// `INVALID_TRANSITION`).
+    pub fn apply(self, from: FacilitatorStatus) -> Result<FacilitatorStatus, &'static str> {
         match (self, from) {
-            (Decision::Verify, Status::Pending) => Ok(Status::Verified),
-            (Decision::Verify, Status::Verified) => Err("déjà vérifié·e"),
-            (Decision::Verify, Status::Suspended) => Err("suspendu·e : utilisez la réintégration"),
-            (Decision::Suspend, Status::Pending | Status::Verified) => Ok(Status::Suspended),
-            (Decision::Suspend, Status::Suspended) => Err("déjà suspendu·e"),
-            (Decision::Reinstate, Status::Suspended) => Ok(Status::Verified),
+            (Decision::Verify, FacilitatorStatus::Pending) => Ok(FacilitatorStatus::Verified),
+            (Decision::Verify, FacilitatorStatus::Verified) => Err("déjà vérifié·e"),
+            (Decision::Verify, FacilitatorStatus::Suspended) => {
+                Err("suspendu·e : utilisez la réintégration")
+            }
+            (Decision::Suspend, FacilitatorStatus::Pending | FacilitatorStatus::Verified) => {
+                Ok(FacilitatorStatus::Suspended)
+            }
+            (Decision::Suspend, FacilitatorStatus::Suspended) => Err("déjà suspendu·e"),
+            (Decision::Reinstate, FacilitatorStatus::Suspended) => Ok(FacilitatorStatus::Verified),
             (Decision::Reinstate, _) => {
                 Err("seul·e un·e animateur·rice suspendu·e peut être réintégré·e")
             }
         }
     }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum OrganisationKind {
-    FranceServices,
-    Mediatheque,
-    Association,
-    Collectivite,
-    Entreprise,
-    EtablissementScolaire,
-    TiersLieu,
-    AutreStructurePublique,
 }
 
 /// Resolves a list of served territories (commune or département INSEE codes) to their areas.
@@ -165,29 +156,55 @@ pub fn opening_hours(value: &str, problems: &mut Problems) -> Option<String> {
     }
 }
 
-/// Accessibility features a venue may offer.
-pub const ACCESSIBILITY: [&str; 6] = [
-    "wheelchair",
-    "hearing_loop",
-    "lsf",
-    "easy_read",
-    "adapted_toilets",
-    "visual_aids",
-];
+/// Accessibility features a venue may offer, by their wire names (`wheelchair`…), which the
+/// REST shapes carry as strings and storage keeps in a JSON list. Declared in the order of
+/// those names, so a sorted list reads alphabetically.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Accessibility {
+    /// Toilettes adaptées.
+    AdaptedToilets,
+    /// Facile à lire et à comprendre (easy-to-read material).
+    EasyRead,
+    /// Boucle magnétique (hearing loop).
+    HearingLoop,
+    /// Langue des signes française (French Sign Language).
+    Lsf,
+    /// Aides visuelles.
+    VisualAids,
+    /// Accès en fauteuil roulant.
+    Wheelchair,
+}
 
-pub fn accessibility(values: &[String], problems: &mut Problems) -> Vec<String> {
+impl Accessibility {
+    /// Every feature, in the order the error messages list them.
+    pub const ALL: [Accessibility; 6] = [
+        Accessibility::Wheelchair,
+        Accessibility::HearingLoop,
+        Accessibility::Lsf,
+        Accessibility::EasyRead,
+        Accessibility::AdaptedToilets,
+        Accessibility::VisualAids,
+    ];
+
+    /// The wire names of `features`, as the REST shapes and messages carry them.
+    pub fn names(features: &[Accessibility]) -> Vec<String> {
+        features.iter().map(wire_name).collect()
+    }
+}
+
+pub fn accessibility(values: &[String], problems: &mut Problems) -> Vec<Accessibility> {
     let mut out = Vec::new();
     for (i, v) in values.iter().enumerate() {
-        if ACCESSIBILITY.contains(&v.as_str()) {
-            out.push(v.clone());
-        } else {
-            problems.add(
+        match from_wire::<Accessibility>(v) {
+            Some(feature) => out.push(feature),
+            None => problems.add(
                 &format!("accessibility[{i}]"),
                 format!(
                     "valeur inconnue : {v:?} (valeurs : {})",
-                    ACCESSIBILITY.join(", ")
+                    Accessibility::names(&Accessibility::ALL).join(", ")
                 ),
-            );
+            ),
         }
     }
     out.sort();
@@ -202,20 +219,32 @@ mod tests {
     #[test]
     fn status_transitions() {
         assert_eq!(
-            Decision::Verify.apply(Status::Pending),
-            Ok(Status::Verified)
+            Decision::Verify.apply(FacilitatorStatus::Pending),
+            Ok(FacilitatorStatus::Verified)
         );
         assert_eq!(
-            Decision::Suspend.apply(Status::Verified),
-            Ok(Status::Suspended)
+            Decision::Suspend.apply(FacilitatorStatus::Verified),
+            Ok(FacilitatorStatus::Suspended)
         );
         assert_eq!(
-            Decision::Reinstate.apply(Status::Suspended),
-            Ok(Status::Verified)
+            Decision::Reinstate.apply(FacilitatorStatus::Suspended),
+            Ok(FacilitatorStatus::Verified)
         );
-        assert!(Decision::Reinstate.apply(Status::Verified).is_err());
-        assert!(Decision::Verify.apply(Status::Suspended).is_err());
-        assert!(Decision::Suspend.apply(Status::Suspended).is_err());
+        assert!(
+            Decision::Reinstate
+                .apply(FacilitatorStatus::Verified)
+                .is_err()
+        );
+        assert!(
+            Decision::Verify
+                .apply(FacilitatorStatus::Suspended)
+                .is_err()
+        );
+        assert!(
+            Decision::Suspend
+                .apply(FacilitatorStatus::Suspended)
+                .is_err()
+        );
     }
 
     #[test]

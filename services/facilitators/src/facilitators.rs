@@ -3,59 +3,41 @@
 
 use crate::{
     State,
-    domain::{self, Decision, FacilitatorKind, Problems, Status},
+    domain::{self, Decision, FacilitatorKind, FacilitatorStatus, Problems},
     messages::{self, FacilitatorErased, FacilitatorState},
     proximity::Near,
-    storage::{area, facilitator, organisation, venue},
+    reads,
+    storage::{JsonText, area, facilitator, organisation, unreadable, venue},
 };
 use actix_web::{HttpResponse, web};
+use cafeia_facilitators_api::{
+    AuditEntry, DecisionInput, FacilitatorCount, FacilitatorListQuery, FacilitatorProfileInput,
+    FacilitatorProfileView, FacilitatorView, IdsQuery, paths,
+};
 use cafeia_platform::paging::{self, Page};
 use cafeia_platform::{
-    AppError,
+    AppError, ErrorCode,
     auth::{Caller, Role, Territory},
     envelope::{Envelope, MessageType},
     errors::AppResult,
-    http::Json,
+    http::{Json, Query},
     outbox,
     territory::Gazetteer,
 };
 use chrono::{NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
-    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
-use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use uuid::Uuid;
-
-pub use cafeia_platform::db::{list_from_json as from_json, list_to_json as to_json};
-
-/// A facilitator as staff and the person themself see it.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct FacilitatorView {
-    pub id: Uuid,
-    pub display_name: String,
-    pub email: Option<String>,
-    pub kind: String,
-    pub organisation_id: Option<Uuid>,
-    pub territories: Vec<String>,
-    pub departements: Vec<String>,
-    pub regions: Vec<String>,
-    pub topics: Vec<String>,
-    pub languages: Vec<String>,
-    pub training_completed_on: Option<NaiveDate>,
-    pub status: String,
-    pub status_reason: Option<String>,
-    pub created_at: chrono::DateTime<Utc>,
-    pub updated_at: chrono::DateTime<Utc>,
-}
 
 fn areas_of(model: &facilitator::Model) -> (Vec<String>, Vec<String>) {
     let gazetteer = Gazetteer::get();
     let mut deps = BTreeSet::new();
     let mut regs = BTreeSet::new();
-    for code in from_json(&model.territories) {
-        if let Some(a) = gazetteer.area(&code) {
+    for code in &model.territories.0 {
+        if let Some(a) = gazetteer.area(code) {
             deps.insert(a.departement);
             regs.insert(a.region);
         }
@@ -63,22 +45,24 @@ fn areas_of(model: &facilitator::Model) -> (Vec<String>, Vec<String>) {
     (deps.into_iter().collect(), regs.into_iter().collect())
 }
 
+/// What staff and the person see of a stored facilitator.
 pub fn view(model: facilitator::Model) -> FacilitatorView {
     let (departements, regions) = areas_of(&model);
     FacilitatorView {
         id: model.id,
-        display_name: model.display_name.clone(),
-        email: model.email.clone(),
-        kind: model.kind.clone(),
+        display_name: model.display_name,
+        email: model.email,
+        kind: model.kind,
         organisation_id: model.organisation_id,
-        territories: from_json(&model.territories),
+        territories: model.territories.0,
         departements,
         regions,
-        topics: from_json(&model.topics),
-        languages: from_json(&model.languages),
+        topics: model.topics.0,
+        languages: model.languages.0,
         training_completed_on: model.training_completed_on,
-        status: model.status.clone(),
-        status_reason: model.status_reason.clone(),
+        status: model.status,
+        status_reason: model.status_reason,
+        distance_km: None,
         created_at: model.created_at,
         updated_at: model.updated_at,
     }
@@ -90,12 +74,12 @@ fn state(model: &facilitator::Model) -> FacilitatorState {
         id: model.id,
         account: cafeia_platform::auth::account_key(&model.sub),
         display_name: model.display_name.clone(),
-        kind: model.kind.clone(),
-        status: model.status.clone(),
+        kind: model.kind,
+        status: model.status,
         departements,
         regions,
-        topics: from_json(&model.topics),
-        languages: from_json(&model.languages),
+        topics: model.topics.0.clone(),
+        languages: model.languages.0.clone(),
         organisation_id: model.organisation_id,
     }
 }
@@ -110,32 +94,10 @@ pub(crate) async fn announce<C: ConnectionTrait>(
     Ok(())
 }
 
-/// The profile a facilitator submits (registration) or edits.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ProfileInput {
-    pub display_name: String,
-    pub email: String,
-    pub kind: FacilitatorKind,
-    #[serde(default)]
-    pub organisation_id: Option<Uuid>,
-    pub territories: Vec<String>,
-    #[serde(default)]
-    pub topics: Vec<String>,
-    #[serde(default = "default_languages")]
-    pub languages: Vec<String>,
-    #[serde(default)]
-    pub training_completed_on: Option<NaiveDate>,
-}
-
-fn default_languages() -> Vec<String> {
-    vec!["fr".into()]
-}
-
 struct Profile {
     display_name: String,
     email: String,
-    kind: String,
+    kind: FacilitatorKind,
     organisation_id: Option<Uuid>,
     territories: Vec<String>,
     areas: Vec<cafeia_platform::territory::Area>,
@@ -145,7 +107,10 @@ struct Profile {
     point: Option<(f64, f64)>,
 }
 
-async fn validate<C: ConnectionTrait>(conn: &C, input: ProfileInput) -> AppResult<Profile> {
+async fn validate<C: ConnectionTrait>(
+    conn: &C,
+    input: FacilitatorProfileInput,
+) -> AppResult<Profile> {
     let mut p = Problems::default();
     let display_name = p.text("display_name", &input.display_name, 120);
     let email = cafeia_platform::validation::email(&input.email, &mut p);
@@ -172,19 +137,13 @@ async fn validate<C: ConnectionTrait>(conn: &C, input: ProfileInput) -> AppResul
             "antérieure au lancement de la formation Café IA",
         );
     }
-    if let Some(org) = input.organisation_id {
-        let exists = organisation::Entity::find_by_id(org)
-            .one(conn)
-            .await?
-            .is_some();
-        p.check(exists, "organisation_id", "structure inconnue");
-    }
+    domain::known_organisation(conn, input.organisation_id, &mut p).await?;
     p.into_result()?;
     let point = territories.first().and_then(|c| Gazetteer::get().point(c));
     Ok(Profile {
         display_name,
         email,
-        kind: domain::wire_name(&input.kind),
+        kind: input.kind,
         organisation_id: input.organisation_id,
         territories,
         areas,
@@ -231,7 +190,8 @@ async fn mine<C: ConnectionTrait>(conn: &C, caller: &Caller) -> AppResult<facili
     facilitator::Entity::find()
         .filter(facilitator::Column::Sub.eq(caller.sub.as_str()))
         .one(conn)
-        .await?
+        .await
+        .map_err(unreadable("facilitator"))?
         .ok_or_else(|| {
             AppError::not_found(
                 "aucun profil d'animateur·rice pour ce compte : inscrivez-vous d'abord",
@@ -239,26 +199,30 @@ async fn mine<C: ConnectionTrait>(conn: &C, caller: &Caller) -> AppResult<facili
         })
 }
 
-/// The calling facilitator, refused when suspended (a suspended facilitator cannot act).
+/// The calling facilitator, refused (`FACILITATOR_SUSPENDED`) when suspended: a suspended
+/// facilitator cannot act.
 pub async fn acting<C: ConnectionTrait>(
     conn: &C,
     caller: &Caller,
 ) -> AppResult<facilitator::Model> {
     let me = mine(conn, caller).await?;
-    if me.status == Status::Suspended.as_str() {
-        return Err(AppError::forbidden(
+    if me.status == FacilitatorStatus::Suspended {
+        return Err(AppError::new(
+            ErrorCode::FacilitatorSuspended,
             "compte d'animateur·rice suspendu : action impossible",
         ));
     }
     Ok(me)
 }
 
+const ALREADY_REGISTERED: &str = "ce compte est déjà inscrit comme animateur·rice";
+
 /// POST /v1/facilitators/me
-#[utoipa::path(post, path = "/v1/facilitators/me", tag = "facilitators", request_body = ProfileInput, responses((status = 201, body = FacilitatorView), (status = 409, description = "Déjà inscrit·e", body = cafeia_platform::errors::Problem), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem), (status = 401, description = "Non authentifié", body = cafeia_platform::errors::Problem), (status = 403, description = "Interdit", body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
+#[utoipa::path(post, path = paths::MY_PROFILE, tag = "facilitators", request_body = FacilitatorProfileInput, responses((status = 201, body = FacilitatorView), (status = 409, description = "Déjà inscrit·e (ALREADY_EXISTS)", body = cafeia_platform::errors::Problem), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem), (status = 401, description = "Non authentifié", body = cafeia_platform::errors::Problem), (status = 403, description = "Interdit, ou compte suspendu (FACILITATOR_SUSPENDED)", body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
 pub async fn register(
     state: web::Data<State>,
     caller: Caller,
-    input: Json<ProfileInput>,
+    input: Json<FacilitatorProfileInput>,
 ) -> AppResult<HttpResponse> {
     caller.require(Role::Facilitator)?;
     let db = &state.platform.db;
@@ -266,22 +230,21 @@ pub async fn register(
     let txn = cafeia_platform::db::begin(db).await?;
     if facilitator::Entity::find()
         .filter(facilitator::Column::Sub.eq(caller.sub.as_str()))
-        .one(&txn)
+        .count(&txn)
         .await?
-        .is_some()
+        > 0
     {
-        return Err(AppError::conflict(
-            "ce compte est déjà inscrit comme animateur·rice",
-        ));
+        return Err(AppError::new(ErrorCode::AlreadyExists, ALREADY_REGISTERED));
     }
     let erased_while_suspended = facilitator::Entity::find()
         .filter(facilitator::Column::Sub.eq(tombstone(&caller.sub)))
-        .filter(facilitator::Column::Status.eq(Status::Suspended.as_str()))
-        .one(&txn)
+        .filter(facilitator::Column::Status.eq(FacilitatorStatus::Suspended))
+        .count(&txn)
         .await?
-        .is_some();
+        > 0;
     if erased_while_suspended {
-        return Err(AppError::forbidden(
+        return Err(AppError::new(
+            ErrorCode::FacilitatorSuspended,
             "ce compte est suspendu : une nouvelle inscription est impossible",
         ));
     }
@@ -293,11 +256,11 @@ pub async fn register(
         email: Set(Some(profile.email)),
         kind: Set(profile.kind),
         organisation_id: Set(profile.organisation_id),
-        territories: Set(to_json(&profile.territories)),
-        topics: Set(to_json(&profile.topics)),
-        languages: Set(to_json(&profile.languages)),
+        territories: Set(JsonText(profile.territories)),
+        topics: Set(JsonText(profile.topics)),
+        languages: Set(JsonText(profile.languages)),
         training_completed_on: Set(profile.training_completed_on),
-        status: Set(Status::Pending.as_str().into()),
+        status: Set(FacilitatorStatus::Pending),
         status_reason: Set(None),
         lat: Set(profile.point.map(|p| p.0)),
         lon: Set(profile.point.map(|p| p.1)),
@@ -306,7 +269,9 @@ pub async fn register(
         erased_at: Set(None),
     }
     .insert(&txn)
-    .await?;
+    .await
+    // Two registrations of one account at once: the unique `sub` refuses the second.
+    .map_err(|e| domain::already_exists(e, ALREADY_REGISTERED))?;
     write_areas(&txn, model.id, &profile.areas).await?;
     announce(&txn, messages::FACILITATOR_REGISTERED, &model).await?;
     txn.commit().await?;
@@ -315,17 +280,17 @@ pub async fn register(
 }
 
 /// GET /v1/facilitators/me
-#[utoipa::path(get, path = "/v1/facilitators/me", tag = "facilitators", responses((status = 200, body = FacilitatorView), (status = 404, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
+#[utoipa::path(get, path = paths::MY_PROFILE, tag = "facilitators", responses((status = 200, body = FacilitatorView), (status = 404, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
 pub async fn me(state: web::Data<State>, caller: Caller) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(view(mine(&state.platform.db, &caller).await?)))
 }
 
 /// PATCH /v1/facilitators/me — replaces the editable profile; status is staff's business.
-#[utoipa::path(patch, path = "/v1/facilitators/me", tag = "facilitators", request_body = ProfileInput, responses((status = 200, body = FacilitatorView), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem), (status = 401, description = "Non authentifié", body = cafeia_platform::errors::Problem), (status = 403, description = "Interdit", body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
+#[utoipa::path(patch, path = paths::MY_PROFILE, tag = "facilitators", request_body = FacilitatorProfileInput, responses((status = 200, body = FacilitatorView), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem), (status = 401, description = "Non authentifié", body = cafeia_platform::errors::Problem), (status = 403, description = "Interdit", body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
 pub async fn update_me(
     state: web::Data<State>,
     caller: Caller,
-    input: Json<ProfileInput>,
+    input: Json<FacilitatorProfileInput>,
 ) -> AppResult<HttpResponse> {
     let db = &state.platform.db;
     let current = acting(db, &caller).await?;
@@ -336,9 +301,9 @@ pub async fn update_me(
     model.email = Set(Some(profile.email));
     model.kind = Set(profile.kind);
     model.organisation_id = Set(profile.organisation_id);
-    model.territories = Set(to_json(&profile.territories));
-    model.topics = Set(to_json(&profile.topics));
-    model.languages = Set(to_json(&profile.languages));
+    model.territories = Set(JsonText(profile.territories));
+    model.topics = Set(JsonText(profile.topics));
+    model.languages = Set(JsonText(profile.languages));
     model.training_completed_on = Set(profile.training_completed_on);
     model.lat = Set(profile.point.map(|p| p.0));
     model.lon = Set(profile.point.map(|p| p.1));
@@ -372,7 +337,8 @@ async fn for_staff<C: ConnectionTrait>(
     let model = facilitator::Entity::find_by_id(id)
         .filter(facilitator::Column::ErasedAt.is_null())
         .one(conn)
-        .await?
+        .await
+        .map_err(unreadable("facilitator"))?
         .ok_or_else(|| AppError::not_found("animateur·rice introuvable"))?;
     if !in_scope(caller, &model) {
         return Err(AppError::forbidden(
@@ -383,7 +349,7 @@ async fn for_staff<C: ConnectionTrait>(
 }
 
 /// GET /v1/facilitators/{id} — staff within their territory.
-#[utoipa::path(get, path = "/v1/facilitators/{id}", tag = "facilitators", params(("id" = Uuid, Path, description = "Identifiant")), responses((status = 200, body = FacilitatorView), (status = 404, body = cafeia_platform::errors::Problem), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem), (status = 401, description = "Non authentifié", body = cafeia_platform::errors::Problem), (status = 403, description = "Interdit", body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
+#[utoipa::path(get, path = paths::FACILITATOR, tag = "facilitators", params(("id" = Uuid, Path, description = "Identifiant")), responses((status = 200, body = FacilitatorView), (status = 404, body = cafeia_platform::errors::Problem), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem), (status = 401, description = "Non authentifié", body = cafeia_platform::errors::Problem), (status = 403, description = "Interdit", body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
 pub async fn get(
     state: web::Data<State>,
     caller: Caller,
@@ -394,21 +360,25 @@ pub async fn get(
 }
 
 /// GET /v1/facilitators/{id}/audit
-#[utoipa::path(get, path = "/v1/facilitators/{id}/audit", tag = "facilitators", params(("id" = Uuid, Path, description = "Identifiant")), responses((status = 200, body = [cafeia_platform::audit::Entry]), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem), (status = 401, description = "Non authentifié", body = cafeia_platform::errors::Problem), (status = 403, description = "Interdit", body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
+#[utoipa::path(get, path = paths::FACILITATOR_AUDIT, tag = "facilitators", params(("id" = Uuid, Path, description = "Identifiant")), responses((status = 200, body = [AuditEntry]), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem), (status = 401, description = "Non authentifié", body = cafeia_platform::errors::Problem), (status = 403, description = "Interdit", body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
 pub async fn audit_trail(
     state: web::Data<State>,
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
     let model = for_staff(&state.platform.db, &caller, id.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(cafeia_platform::audit::trail(&state.platform.db, model.id).await?))
-}
-
-#[derive(Debug, Deserialize, Default, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DecisionInput {
-    #[serde(default)]
-    pub reason: Option<String>,
+    let trail: Vec<AuditEntry> = cafeia_platform::audit::trail(&state.platform.db, model.id)
+        .await?
+        .into_iter()
+        .map(|e| AuditEntry {
+            at: e.at,
+            actor: e.actor,
+            action: e.action,
+            reason: e.reason,
+            detail: e.detail,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(trail))
 }
 
 async fn decide(
@@ -433,10 +403,9 @@ async fn decide(
     let db = &state.platform.db;
     let txn = cafeia_platform::db::begin(db).await?;
     let current = for_staff(&txn, caller, id).await?;
-    let from = Status::parse(&current.status).unwrap_or(Status::Pending);
     let to = decision
-        .apply(from)
-        .map_err(|why| AppError::conflict(why.to_owned()))?;
+        .apply(current.status)
+        .map_err(|why| AppError::new(ErrorCode::InvalidTransition, why))?;
     if decision == Decision::Verify && current.training_completed_on.is_none() {
         return Err(AppError::invalid(
             "training_completed_on",
@@ -444,8 +413,8 @@ async fn decide(
         ));
     }
     let mut model = current.into_active_model();
-    model.status = Set(to.as_str().into());
-    model.status_reason = Set(if to == Status::Suspended {
+    model.status = Set(to);
+    model.status_reason = Set(if to == FacilitatorStatus::Suspended {
         reason.clone()
     } else {
         None
@@ -476,7 +445,7 @@ fn optional_body(body: Option<Json<DecisionInput>>) -> Option<String> {
     body.and_then(|b| b.0.reason)
 }
 
-#[utoipa::path(post, path = "/v1/facilitators/{id}/verify", tag = "facilitators", params(("id" = Uuid, Path, description = "Identifiant")), request_body(content = Option<DecisionInput>), responses((status = 200, body = FacilitatorView), (status = 409, body = cafeia_platform::errors::Problem), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem), (status = 401, description = "Non authentifié", body = cafeia_platform::errors::Problem), (status = 403, description = "Interdit", body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
+#[utoipa::path(post, path = paths::VERIFY, tag = "facilitators", params(("id" = Uuid, Path, description = "Identifiant")), request_body(content = Option<DecisionInput>), responses((status = 200, body = FacilitatorView), (status = 409, description = "Décision impossible depuis ce statut (INVALID_TRANSITION)", body = cafeia_platform::errors::Problem), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem), (status = 401, description = "Non authentifié", body = cafeia_platform::errors::Problem), (status = 403, description = "Interdit", body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
 pub async fn verify(
     state: web::Data<State>,
     caller: Caller,
@@ -493,7 +462,7 @@ pub async fn verify(
     .await
 }
 
-#[utoipa::path(post, path = "/v1/facilitators/{id}/suspend", tag = "facilitators", params(("id" = Uuid, Path, description = "Identifiant")), request_body = DecisionInput, responses((status = 200, body = FacilitatorView), (status = 409, body = cafeia_platform::errors::Problem), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem), (status = 401, description = "Non authentifié", body = cafeia_platform::errors::Problem), (status = 403, description = "Interdit", body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
+#[utoipa::path(post, path = paths::SUSPEND, tag = "facilitators", params(("id" = Uuid, Path, description = "Identifiant")), request_body = DecisionInput, responses((status = 200, body = FacilitatorView), (status = 409, description = "Décision impossible depuis ce statut (INVALID_TRANSITION)", body = cafeia_platform::errors::Problem), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem), (status = 401, description = "Non authentifié", body = cafeia_platform::errors::Problem), (status = 403, description = "Interdit", body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
 pub async fn suspend(
     state: web::Data<State>,
     caller: Caller,
@@ -510,7 +479,7 @@ pub async fn suspend(
     .await
 }
 
-#[utoipa::path(post, path = "/v1/facilitators/{id}/reinstate", tag = "facilitators", params(("id" = Uuid, Path, description = "Identifiant")), request_body(content = Option<DecisionInput>), responses((status = 200, body = FacilitatorView), (status = 409, body = cafeia_platform::errors::Problem), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem), (status = 401, description = "Non authentifié", body = cafeia_platform::errors::Problem), (status = 403, description = "Interdit", body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
+#[utoipa::path(post, path = paths::REINSTATE, tag = "facilitators", params(("id" = Uuid, Path, description = "Identifiant")), request_body(content = Option<DecisionInput>), responses((status = 200, body = FacilitatorView), (status = 409, description = "Décision impossible depuis ce statut (INVALID_TRANSITION)", body = cafeia_platform::errors::Problem), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem), (status = 401, description = "Non authentifié", body = cafeia_platform::errors::Problem), (status = 403, description = "Interdit", body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
 pub async fn reinstate(
     state: web::Data<State>,
     caller: Caller,
@@ -525,21 +494,6 @@ pub async fn reinstate(
         optional_body(body),
     )
     .await
-}
-
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct ListQuery {
-    pub departement: Option<String>,
-    pub region: Option<String>,
-    pub status: Option<String>,
-    pub kind: Option<FacilitatorKind>,
-    /// `lat,lon`
-    pub near: Option<String>,
-    pub radius_km: Option<f64>,
-    pub cursor: Option<String>,
-    pub limit: Option<u64>,
 }
 
 /// Where a staff member may look: their scope, narrowed by the filters they asked for.
@@ -583,26 +537,19 @@ fn scoped_filter(
     }
 }
 
-/// GET /v1/facilitators — staff directory (coordinators see their territory only).
-#[utoipa::path(get, path = "/v1/facilitators", tag = "facilitators", params(ListQuery), responses((status = 200, body = Page<FacilitatorView>), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem), (status = 401, description = "Non authentifié", body = cafeia_platform::errors::Problem), (status = 403, description = "Interdit", body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
+/// GET /v1/facilitators — staff directory (coordinators see their territory only), in
+/// registration order or nearest first; each page carries the total of the whole list.
+#[utoipa::path(get, path = paths::FACILITATORS, tag = "facilitators", params(FacilitatorListQuery), responses((status = 200, body = Page<FacilitatorView>), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem), (status = 401, description = "Non authentifié", body = cafeia_platform::errors::Problem), (status = 403, description = "Interdit", body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
 pub async fn list(
     state: web::Data<State>,
     caller: Caller,
-    query: web::Query<ListQuery>,
+    query: Query<FacilitatorListQuery>,
 ) -> AppResult<HttpResponse> {
     caller.require(Role::Staff)?;
     let q = query.into_inner();
     let limit = paging::limit(q.limit)?;
     let after = paging::cursor(q.cursor.as_deref())?;
     let (departement, region) = scoped_filter(&caller, q.departement, q.region)?;
-    let status = q
-        .status
-        .as_deref()
-        .map(|s| {
-            Status::parse(s)
-                .ok_or_else(|| AppError::invalid("status", "pending, verified ou suspended"))
-        })
-        .transpose()?;
     let near = Near::parse(q.near.as_deref(), q.radius_km)?;
 
     let mut select = facilitator::Entity::find().filter(facilitator::Column::ErasedAt.is_null());
@@ -620,64 +567,124 @@ pub async fn list(
         select = select
             .filter(facilitator::Column::Id.in_subquery(sea_orm::QueryTrait::into_query(areas)));
     }
-    if let Some(s) = status {
-        select = select.filter(facilitator::Column::Status.eq(s.as_str()));
+    if let Some(s) = q.status {
+        select = select.filter(facilitator::Column::Status.eq(s));
     }
     if let Some(k) = q.kind {
-        let kind = domain::wire_name(&k);
-        select = select.filter(facilitator::Column::Kind.eq(kind));
+        select = select.filter(facilitator::Column::Kind.eq(k));
     }
-    if let Some(near) = near {
+    let txn = reads::snapshot(&state.platform.db).await?;
+    let page = if let Some(near) = near {
         let (lat_min, lat_max, lon_min, lon_max) = near.bounds();
         let rows = select
             .filter(facilitator::Column::Lat.between(lat_min, lat_max))
             .filter(facilitator::Column::Lon.between(lon_min, lon_max))
-            .all(&state.platform.db)
-            .await?;
-        let items: Vec<serde_json::Value> = near
-            .rank(rows, |m| Some((m.lat?, m.lon?)), limit)
-            .into_iter()
-            .map(|(d, m)| {
-                let mut v = serde_json::to_value(view(m)).unwrap_or_default();
-                v["distance_km"] = serde_json::json!(d);
-                v
-            })
-            .collect();
-        return Ok(HttpResponse::Ok().json(Page {
-            items,
-            next_cursor: None,
-            total: None,
-        }));
-    }
-    if let Some(after) = after {
-        select = select.filter(facilitator::Column::Id.gt(after));
-    }
-    let rows = select
-        .order_by_asc(facilitator::Column::Id)
-        .limit(limit + 1)
-        .all(&state.platform.db)
-        .await?;
-    Ok(HttpResponse::Ok().json(paging::page(rows, limit, |m| m.id, view)))
+            .order_by_asc(facilitator::Column::Id)
+            .all(&txn)
+            .await
+            .map_err(unreadable("facilitator"))?;
+        let ranked = near.page(rows, |m| Some((m.lat?, m.lon?)), |m| m.id, after, limit)?;
+        Page {
+            items: ranked
+                .hits
+                .into_iter()
+                .map(|(d, m)| FacilitatorView {
+                    distance_km: Some(d),
+                    ..view(m)
+                })
+                .collect(),
+            next_cursor: ranked.next_cursor,
+            total: Some(ranked.total),
+        }
+    } else {
+        let total = select.clone().count(&txn).await?;
+        let mut select = select.order_by_asc(facilitator::Column::Id);
+        if let Some(after) = after {
+            select = select.filter(facilitator::Column::Id.gt(after));
+        }
+        let rows = select
+            .limit(limit + 1)
+            .all(&txn)
+            .await
+            .map_err(unreadable("facilitator"))?;
+        let (rows, next_cursor) = paging::split(rows, limit, |m| m.id);
+        Page {
+            items: rows.into_iter().map(view).collect(),
+            next_cursor,
+            total: Some(total),
+        }
+    };
+    txn.commit().await?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
-#[derive(Debug, Serialize, Default, utoipa::ToSchema)]
-pub struct DepartementCount {
-    pub departement: String,
-    pub name: String,
-    pub pending: u64,
-    pub verified: u64,
-    pub suspended: u64,
+/// What anyone may see of a stored facilitator, with their organisation when they have one.
+fn profile_view(
+    model: facilitator::Model,
+    organisation: Option<&organisation::Model>,
+) -> FacilitatorProfileView {
+    FacilitatorProfileView {
+        id: model.id,
+        display_name: model.display_name,
+        kind: model.kind,
+        organisation_id: model.organisation_id,
+        organisation_name: organisation.map(|o| o.name.clone()),
+        languages: model.languages.0,
+        topics: model.topics.0,
+        status: model.status,
+    }
+}
+
+/// GET /v1/facilitators/profiles/batch?ids=… — public profiles, for anyone; erased and
+/// unknown facilitators are absent.
+#[utoipa::path(get, path = paths::FACILITATOR_PROFILES_BATCH, tag = "facilitators", params(IdsQuery), responses((status = 200, body = [FacilitatorProfileView]), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem)))]
+pub async fn profiles(state: web::Data<State>, query: Query<IdsQuery>) -> AppResult<HttpResponse> {
+    let ids = reads::ids(&query)?;
+    if ids.is_empty() {
+        return Ok(HttpResponse::Ok().json(Vec::<FacilitatorProfileView>::new()));
+    }
+    let txn = reads::snapshot(&state.platform.db).await?;
+    let rows = facilitator::Entity::find()
+        .filter(facilitator::Column::Id.is_in(ids))
+        .filter(facilitator::Column::ErasedAt.is_null())
+        .order_by_asc(facilitator::Column::Id)
+        .all(&txn)
+        .await
+        .map_err(unreadable("facilitator"))?;
+    let organisation_ids: BTreeSet<Uuid> = rows.iter().filter_map(|m| m.organisation_id).collect();
+    let organisations: BTreeMap<Uuid, organisation::Model> = if organisation_ids.is_empty() {
+        BTreeMap::new()
+    } else {
+        organisation::Entity::find()
+            .filter(organisation::Column::Id.is_in(organisation_ids))
+            .all(&txn)
+            .await
+            .map_err(unreadable("organisation"))?
+            .into_iter()
+            .map(|o| (o.id, o))
+            .collect()
+    };
+    txn.commit().await?;
+    let profiles = rows
+        .into_iter()
+        .map(|m| {
+            let organisation = m.organisation_id.and_then(|id| organisations.get(&id));
+            profile_view(m, organisation)
+        })
+        .collect::<Vec<_>>();
+    Ok(HttpResponse::Ok().json(profiles))
 }
 
 /// GET /v1/facilitators/stats/departements — counts by status per département (scoped).
-#[utoipa::path(get, path = "/v1/facilitators/stats/departements", tag = "facilitators", responses((status = 200, body = [DepartementCount]), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem), (status = 401, description = "Non authentifié", body = cafeia_platform::errors::Problem), (status = 403, description = "Interdit", body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
+#[utoipa::path(get, path = paths::FACILITATOR_COUNTS, tag = "facilitators", responses((status = 200, body = [FacilitatorCount]), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem), (status = 401, description = "Non authentifié", body = cafeia_platform::errors::Problem), (status = 403, description = "Interdit", body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
 pub async fn counts(state: web::Data<State>, caller: Caller) -> AppResult<HttpResponse> {
     caller.require(Role::Staff)?;
     let (departement, region) = scoped_filter(&caller, None, None)?;
-    let statuses: BTreeMap<Uuid, String> = facilitator::Entity::find()
+    let statuses: BTreeMap<Uuid, FacilitatorStatus> = facilitator::Entity::find()
         .filter(facilitator::Column::ErasedAt.is_null())
         .all(&state.platform.db)
-        .await?
+        .await
+        .map_err(unreadable("facilitator"))?
         .into_iter()
         .map(|m| (m.id, m.status))
         .collect();
@@ -688,14 +695,14 @@ pub async fn counts(state: web::Data<State>, caller: Caller) -> AppResult<HttpRe
     if let Some(r) = &region {
         areas = areas.filter(area::Column::Region.eq(r.as_str()));
     }
-    let mut by_dep: BTreeMap<String, DepartementCount> = BTreeMap::new();
+    let mut by_dep: BTreeMap<String, FacilitatorCount> = BTreeMap::new();
     for a in areas.all(&state.platform.db).await? {
         let Some(status) = statuses.get(&a.facilitator_id) else {
             continue;
         };
         let entry = by_dep
             .entry(a.departement.clone())
-            .or_insert_with(|| DepartementCount {
+            .or_insert_with(|| FacilitatorCount {
                 name: Gazetteer::get()
                     .departement(&a.departement)
                     .map(|d| d.name.clone())
@@ -703,29 +710,32 @@ pub async fn counts(state: web::Data<State>, caller: Caller) -> AppResult<HttpRe
                 departement: a.departement.clone(),
                 ..Default::default()
             });
-        match Status::parse(status) {
-            Some(Status::Pending) => entry.pending += 1,
-            Some(Status::Verified) => entry.verified += 1,
-            Some(Status::Suspended) => entry.suspended += 1,
-            None => {}
+        match status {
+            FacilitatorStatus::Pending => entry.pending += 1,
+            FacilitatorStatus::Verified => entry.verified += 1,
+            FacilitatorStatus::Suspended => entry.suspended += 1,
         }
     }
     Ok(HttpResponse::Ok().json(by_dep.into_values().collect::<Vec<_>>()))
 }
 
 /// GET /v1/facilitators/me/export — everything held about the caller (GDPR access).
-#[utoipa::path(get, path = "/v1/facilitators/me/export", tag = "facilitators", responses((status = 200, description = "Toutes les données de la personne (JSON)")), security(("bearer" = [])))]
+#[utoipa::path(get, path = paths::MY_DATA, tag = "facilitators", responses((status = 200, description = "Toutes les données de la personne (JSON)")), security(("bearer" = [])))]
 pub async fn export_me(state: web::Data<State>, caller: Caller) -> AppResult<HttpResponse> {
     let db = &state.platform.db;
     let me = mine(db, &caller).await?;
     let organisation = match me.organisation_id {
-        Some(id) => organisation::Entity::find_by_id(id).one(db).await?,
+        Some(id) => organisation::Entity::find_by_id(id)
+            .one(db)
+            .await
+            .map_err(unreadable("organisation"))?,
         None => None,
     };
     let venues = venue::Entity::find()
         .filter(venue::Column::CreatedBy.eq(caller.sub.as_str()))
         .all(db)
-        .await?;
+        .await
+        .map_err(unreadable("venue"))?;
     let trail = cafeia_platform::audit::trail(db, me.id).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("content-disposition", "attachment; filename=\"mes-donnees-cafe-ia.json\""))
@@ -740,7 +750,7 @@ pub async fn export_me(state: web::Data<State>, caller: Caller) -> AppResult<Htt
 
 /// DELETE /v1/facilitators/me — erases the person (name, email, account link) and keeps the
 /// anonymous record, so sessions held still count in the network's history.
-#[utoipa::path(delete, path = "/v1/facilitators/me", tag = "facilitators", responses((status = 204, description = "Données personnelles effacées")), security(("bearer" = [])))]
+#[utoipa::path(delete, path = paths::MY_PROFILE, tag = "facilitators", responses((status = 204, description = "Données personnelles effacées")), security(("bearer" = [])))]
 pub async fn erase_me(state: web::Data<State>, caller: Caller) -> AppResult<HttpResponse> {
     let db = &state.platform.db;
     let txn = cafeia_platform::db::begin(db).await?;

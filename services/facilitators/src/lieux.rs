@@ -4,9 +4,11 @@
 //! rows go in, invalid ones change nothing.
 
 use crate::{
-    storage::venue,
-    venues::{self, ValidVenue, VenueInput},
+    domain::{Accessibility, wire_name},
+    storage::{unreadable, venue},
+    venues::{self, ValidVenue},
 };
+use cafeia_facilitators_api::{VenueFileFormat, VenueImportError, VenueImportReport, VenueInput};
 use cafeia_platform::{
     AppError,
     errors::{AppResult, FieldError},
@@ -17,15 +19,8 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
     IntoActiveModel, QueryFilter,
 };
-use serde::Serialize;
 use std::collections::{BTreeMap, HashSet};
 use uuid::Uuid;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    Csv,
-    Json,
-}
 
 /// Columns of the standard we read and write, in the standard's order.
 pub const COLUMNS: [&str; 14] = [
@@ -48,57 +43,37 @@ pub const COLUMNS: [&str; 14] = [
 const REQUIRED: [&str; 5] = ["id", "nom", "code_postal", "adresse", "services"];
 
 /// The standard's « prise en charge spécifique » values we map to our accessibility features.
-const ACCESSIBILITY: [(&str, &str); 6] = [
-    ("Handicaps moteurs", "wheelchair"),
-    ("Surdité", "hearing_loop"),
-    ("Langue des signes française", "lsf"),
-    ("Illettrisme", "easy_read"),
-    ("Déficience visuelle", "visual_aids"),
-    ("Toilettes adaptées", "adapted_toilets"),
+const ACCESSIBILITY: [(&str, Accessibility); 6] = [
+    ("Handicaps moteurs", Accessibility::Wheelchair),
+    ("Surdité", Accessibility::HearingLoop),
+    ("Langue des signes française", Accessibility::Lsf),
+    ("Illettrisme", Accessibility::EasyRead),
+    ("Déficience visuelle", Accessibility::VisualAids),
+    ("Toilettes adaptées", Accessibility::AdaptedToilets),
 ];
-
-#[derive(Debug, Serialize, Default, PartialEq, Eq, utoipa::ToSchema)]
-pub struct Report {
-    pub total: usize,
-    pub created: usize,
-    pub updated: usize,
-    pub unchanged: usize,
-    pub rejected: usize,
-    /// One entry per problem: the data row (1 = first row after the header), its id, the field.
-    pub errors: Vec<RowError>,
-}
-
-#[derive(Debug, Serialize, PartialEq, Eq, utoipa::ToSchema)]
-pub struct RowError {
-    pub row: usize,
-    pub id: Option<String>,
-    pub field: String,
-    pub message: String,
-}
 
 const MAX_REPORTED_ERRORS: usize = 1000;
 
-impl Report {
-    fn reject(&mut self, row: usize, id: Option<&str>, errors: Vec<FieldError>) {
-        self.rejected += 1;
-        for e in errors {
-            if self.errors.len() < MAX_REPORTED_ERRORS {
-                self.errors.push(RowError {
-                    row,
-                    id: id.map(str::to_owned),
-                    field: e.field,
-                    message: e.message,
-                });
-            }
+/// Counts a refused row and reports its problems (up to [`MAX_REPORTED_ERRORS`] in all).
+fn reject(report: &mut VenueImportReport, row: u64, id: Option<&str>, errors: Vec<FieldError>) {
+    report.rejected += 1;
+    for e in errors {
+        if report.errors.len() < MAX_REPORTED_ERRORS {
+            report.errors.push(VenueImportError {
+                row,
+                id: id.map(str::to_owned),
+                field: e.field,
+                message: e.message,
+            });
         }
     }
 }
 
 type Row = BTreeMap<String, String>;
 
-fn read_rows(format: Format, bytes: &[u8]) -> AppResult<Vec<Row>> {
+fn read_rows(format: VenueFileFormat, bytes: &[u8]) -> AppResult<Vec<Row>> {
     match format {
-        Format::Csv => {
+        VenueFileFormat::Csv => {
             let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(bytes);
             let headers = reader
                 .headers()
@@ -129,7 +104,7 @@ fn read_rows(format: Format, bytes: &[u8]) -> AppResult<Vec<Row>> {
             }
             Ok(rows)
         }
-        Format::Json => {
+        VenueFileFormat::Json => {
             let value: serde_json::Value = serde_json::from_slice(bytes)
                 .map_err(|e| AppError::invalid("file", format!("JSON illisible : {e}")))?;
             let items = match value {
@@ -228,7 +203,7 @@ fn to_input(row: &Row, existing: Option<&venue::Model>) -> Result<VenueInput, Ve
             ACCESSIBILITY
                 .iter()
                 .find(|(label, _)| label == v)
-                .map(|(_, ours)| (*ours).to_owned())
+                .map(|(_, ours)| wire_name(ours))
         })
         .collect();
     Ok(VenueInput {
@@ -253,25 +228,26 @@ fn to_input(row: &Row, existing: Option<&venue::Model>) -> Result<VenueInput, Ve
 pub async fn import(
     db: &DatabaseConnection,
     actor: &str,
-    format: Format,
+    format: VenueFileFormat,
     bytes: &[u8],
-) -> AppResult<Report> {
+) -> AppResult<VenueImportReport> {
     let rows = read_rows(format, bytes)?;
-    let mut report = Report {
-        total: rows.len(),
-        ..Report::default()
+    let mut report = VenueImportReport {
+        total: rows.len() as u64,
+        ..VenueImportReport::default()
     };
     let mut seen = HashSet::new();
     let txn = cafeia_platform::db::begin(db).await?;
     for (index, row) in rows.iter().enumerate() {
-        let number = index + 1;
+        let number = index as u64 + 1;
         let id = row
             .get("id")
             .map(|s| s.trim().to_owned())
             .filter(|s| !s.is_empty());
         if let Some(id) = &id {
             if !seen.insert(id.clone()) {
-                report.reject(
+                reject(
+                    &mut report,
                     number,
                     Some(id),
                     vec![FieldError {
@@ -282,7 +258,8 @@ pub async fn import(
                 continue;
             }
             if id.chars().count() > 255 {
-                report.reject(
+                reject(
+                    &mut report,
                     number,
                     Some(id),
                     vec![FieldError {
@@ -298,11 +275,15 @@ pub async fn import(
             Some(id) => match venue::Entity::find()
                 .filter(venue::Column::SourceId.eq(id.as_str()))
                 .one(&txn)
-                .await?
+                .await
+                .map_err(unreadable("venue"))?
             {
                 Some(v) => Some(v),
                 None => match Uuid::parse_str(id) {
-                    Ok(uuid) => venue::Entity::find_by_id(uuid).one(&txn).await?,
+                    Ok(uuid) => venue::Entity::find_by_id(uuid)
+                        .one(&txn)
+                        .await
+                        .map_err(unreadable("venue"))?,
                     Err(_) => None,
                 },
             },
@@ -311,14 +292,14 @@ pub async fn import(
         let input = match to_input(row, existing.as_ref()) {
             Ok(input) => input,
             Err(errors) => {
-                report.reject(number, id.as_deref(), errors);
+                reject(&mut report, number, id.as_deref(), errors);
                 continue;
             }
         };
         let valid: ValidVenue = match venues::validate(&input) {
             Ok(v) => v,
             Err(errors) => {
-                report.reject(number, id.as_deref(), errors);
+                reject(&mut report, number, id.as_deref(), errors);
                 continue;
             }
         };
@@ -345,14 +326,24 @@ pub async fn import(
                 let now = Utc::now();
                 let mut model = venue::ActiveModel {
                     id: Set(Uuid::now_v7()),
-                    source_id: Set(Some(source_id)),
+                    source_id: Set(Some(source_id.clone())),
                     organisation_id: Set(None),
                     created_by: Set(None),
                     created_at: Set(now),
                     ..Default::default()
                 };
                 venues::apply(&mut model, &valid);
-                let model = model.insert(&txn).await?;
+                // Absent when looked up, present now: another import wrote it meanwhile
+                // (PostgreSQL; SQLite runs imports one at a time). Nothing of this one is
+                // kept; importing again updates it.
+                let model = model.insert(&txn).await.map_err(|e| {
+                    crate::domain::already_exists(
+                        e,
+                        &format!(
+                            "le lieu {source_id:?} vient d'être importé par ailleurs : relancez l'import"
+                        ),
+                    )
+                })?;
                 cafeia_platform::audit::record(
                     &txn,
                     actor,
@@ -418,11 +409,11 @@ fn to_row(model: &venue::Model) -> Vec<(String, serde_json::Value)> {
 
 /// Public venues in the standard: `(content type, body)`.
 pub fn export(
-    format: Format,
+    format: VenueFileFormat,
     rows: &[venue::Model],
 ) -> Result<(&'static str, Vec<u8>), csv::Error> {
     match format {
-        Format::Json => {
+        VenueFileFormat::Json => {
             let items: Vec<serde_json::Map<String, serde_json::Value>> = rows
                 .iter()
                 .map(|m| to_row(m).into_iter().collect())
@@ -432,7 +423,7 @@ pub fn export(
                 serde_json::to_vec(&items).unwrap_or_default(),
             ))
         }
-        Format::Csv => {
+        VenueFileFormat::Csv => {
             let mut writer = csv::Writer::from_writer(Vec::new());
             writer.write_record(COLUMNS)?;
             for m in rows {

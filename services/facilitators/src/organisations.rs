@@ -3,52 +3,26 @@
 
 use crate::{
     State,
-    domain::{self, OrganisationKind, Problems},
-    storage::organisation,
+    domain::{self, Problems},
+    reads,
+    storage::{organisation, unreadable},
 };
 use actix_web::{HttpResponse, web};
-use cafeia_platform::paging;
+use cafeia_facilitators_api::{OrganisationInput, OrganisationListQuery, OrganisationView, paths};
+use cafeia_platform::paging::{self, Page};
 use cafeia_platform::{
     AppError,
     auth::{Caller, Role},
     errors::AppResult,
-    http::Json,
+    http::{Json, Query},
     territory::Gazetteer,
 };
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct OrganisationInput {
-    pub name: String,
-    #[serde(default)]
-    pub siret: Option<String>,
-    #[serde(default)]
-    pub rna: Option<String>,
-    pub kind: OrganisationKind,
-    pub address: String,
-    pub insee: String,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct OrganisationView {
-    pub id: Uuid,
-    pub name: String,
-    pub siret: Option<String>,
-    pub rna: Option<String>,
-    pub kind: String,
-    pub address: String,
-    pub insee: String,
-    pub commune: String,
-    pub departement: String,
-    pub region: String,
-}
 
 fn view(m: organisation::Model) -> OrganisationView {
     OrganisationView {
@@ -69,7 +43,7 @@ fn view(m: organisation::Model) -> OrganisationView {
 }
 
 /// POST /v1/organisations — by a facilitator (not suspended) or staff.
-#[utoipa::path(post, path = "/v1/organisations", tag = "organisations", request_body = OrganisationInput, responses((status = 201, body = OrganisationView), (status = 409, body = cafeia_platform::errors::Problem), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem), (status = 401, description = "Non authentifié", body = cafeia_platform::errors::Problem), (status = 403, description = "Interdit", body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
+#[utoipa::path(post, path = paths::ORGANISATIONS, tag = "organisations", request_body = OrganisationInput, responses((status = 201, body = OrganisationView), (status = 409, description = "SIRET ou RNA déjà connu (ALREADY_EXISTS)", body = cafeia_platform::errors::Problem), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem), (status = 401, description = "Non authentifié", body = cafeia_platform::errors::Problem), (status = 403, description = "Interdit", body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
 pub async fn create(
     state: web::Data<State>,
     caller: Caller,
@@ -120,7 +94,7 @@ pub async fn create(
         name: Set(name),
         siret: Set(siret),
         rna: Set(rna),
-        kind: Set(domain::wire_name(&input.kind)),
+        kind: Set(input.kind),
         address: Set(address),
         insee: Set(commune.insee.clone()),
         departement: Set(commune.departement.clone()),
@@ -130,54 +104,52 @@ pub async fn create(
     }
     .insert(db)
     .await
-    .map_err(|e| match AppError::from(e) {
-        err if err.code == cafeia_platform::ErrorCode::Conflict => {
-            AppError::conflict("une structure avec ce SIRET ou ce RNA existe déjà")
-        }
-        err => err,
-    })?;
+    .map_err(|e| domain::already_exists(e, "une structure avec ce SIRET ou ce RNA existe déjà"))?;
     Ok(HttpResponse::Created().json(view(model)))
 }
 
 /// GET /v1/organisations/{id} — public.
-#[utoipa::path(get, path = "/v1/organisations/{id}", tag = "organisations", params(("id" = Uuid, Path, description = "Identifiant")), responses((status = 200, body = OrganisationView), (status = 404, body = cafeia_platform::errors::Problem)))]
+#[utoipa::path(get, path = paths::ORGANISATION, tag = "organisations", params(("id" = Uuid, Path, description = "Identifiant")), responses((status = 200, body = OrganisationView), (status = 404, body = cafeia_platform::errors::Problem)))]
 pub async fn get(state: web::Data<State>, id: web::Path<Uuid>) -> AppResult<HttpResponse> {
     let model = organisation::Entity::find_by_id(id.into_inner())
         .one(&state.platform.db)
-        .await?
+        .await
+        .map_err(unreadable("organisation"))?
         .ok_or_else(|| AppError::not_found("structure introuvable"))?;
     Ok(HttpResponse::Ok().json(view(model)))
 }
 
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct ListQuery {
-    pub departement: Option<String>,
-    pub cursor: Option<String>,
-    pub limit: Option<u64>,
-}
-
-/// GET /v1/organisations — public directory of structures.
-#[utoipa::path(get, path = "/v1/organisations", tag = "organisations", params(ListQuery), responses((status = 200, body = cafeia_platform::paging::Page<OrganisationView>), (status = 400, body = cafeia_platform::errors::Problem)))]
+/// GET /v1/organisations — public directory of structures, in creation order, with the
+/// total of the whole list.
+#[utoipa::path(get, path = paths::ORGANISATIONS, tag = "organisations", params(OrganisationListQuery), responses((status = 200, body = Page<OrganisationView>), (status = 400, body = cafeia_platform::errors::Problem)))]
 pub async fn list(
     state: web::Data<State>,
-    query: web::Query<ListQuery>,
+    query: Query<OrganisationListQuery>,
 ) -> AppResult<HttpResponse> {
     let q = query.into_inner();
     let limit = paging::limit(q.limit)?;
+    let after = paging::cursor(q.cursor.as_deref())?;
     let mut select = organisation::Entity::find();
     if let Some(d) = q.departement {
         domain::known_departement(&d)?;
         select = select.filter(organisation::Column::Departement.eq(d));
     }
-    if let Some(after) = paging::cursor(q.cursor.as_deref())? {
+    let txn = reads::snapshot(&state.platform.db).await?;
+    let total = select.clone().count(&txn).await?;
+    let mut select = select.order_by_asc(organisation::Column::Id);
+    if let Some(after) = after {
         select = select.filter(organisation::Column::Id.gt(after));
     }
     let rows = select
-        .order_by_asc(organisation::Column::Id)
         .limit(limit + 1)
-        .all(&state.platform.db)
-        .await?;
-    Ok(HttpResponse::Ok().json(paging::page(rows, limit, |m| m.id, view)))
+        .all(&txn)
+        .await
+        .map_err(unreadable("organisation"))?;
+    txn.commit().await?;
+    let (rows, next_cursor) = paging::split(rows, limit, |m| m.id);
+    Ok(HttpResponse::Ok().json(Page {
+        items: rows.into_iter().map(view).collect(),
+        next_cursor,
+        total: Some(total),
+    }))
 }

@@ -1,7 +1,19 @@
 //! The facilitators database: the platform's outbox and inbox first, then facilitators, their
-//! areas, organisations and venues (the audit log is the platform's).
+//! areas, organisations and venues (the audit log is the platform's), then the foreign keys
+//! between them ([`foreign_keys`]).
+//!
+//! Columns are typed: kinds and statuses are the contract's enums (stored as their wire
+//! names), lists are JSON text read as their Rust type ([`JsonText`]). A stored value the code
+//! does not know is a read error ([`unreadable`]), never a default.
 
+mod foreign_keys;
+mod json_text;
+
+pub use json_text::JsonText;
+
+use cafeia_platform::AppError;
 use cafeia_platform::db::columns::{id, text, text_null, timestamp};
+use sea_orm::DbErr;
 use sea_orm_migration::{MigrationTrait, MigratorTrait, prelude::*};
 
 pub struct Migrator;
@@ -10,11 +22,27 @@ impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         let mut migrations = cafeia_platform::db::platform_migrations();
         migrations.push(Box::new(CreateNetwork));
+        migrations.push(Box::new(foreign_keys::NetworkForeignKeys));
         migrations
     }
 }
 
+/// A read of `table` that failed on a stored value the code cannot read back (an unknown enum
+/// name, JSON of the wrong shape): a damaged row, answered as an internal error whose logged
+/// cause names the table and the column (or its enum) and the value. Any other database error
+/// as usual.
+pub fn unreadable(table: &'static str) -> impl Fn(DbErr) -> AppError {
+    move |e| match e {
+        DbErr::Type(_) | DbErr::Json(_) => {
+            AppError::internal(format!("unreadable row in table {table}: {e}"))
+        }
+        other => other.into(),
+    }
+}
+
 pub mod facilitator {
+    use super::JsonText;
+    use cafeia_facilitators_api::{FacilitatorKind, FacilitatorStatus};
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
@@ -26,14 +54,16 @@ pub mod facilitator {
         pub sub: String,
         pub display_name: String,
         pub email: Option<String>,
-        pub kind: String,
+        pub kind: FacilitatorKind,
         pub organisation_id: Option<Uuid>,
-        /// JSON array of INSEE codes (communes or départements).
-        pub territories: String,
-        pub topics: String,
-        pub languages: String,
+        /// INSEE codes of the communes or départements served, as given.
+        pub territories: JsonText<Vec<String>>,
+        /// Topics of the shared vocabulary.
+        pub topics: JsonText<Vec<String>>,
+        /// Language codes of the shared vocabulary.
+        pub languages: JsonText<Vec<String>>,
         pub training_completed_on: Option<Date>,
-        pub status: String,
+        pub status: FacilitatorStatus,
         pub status_reason: Option<String>,
         pub lat: Option<f64>,
         pub lon: Option<f64>,
@@ -69,6 +99,7 @@ pub mod area {
 }
 
 pub mod organisation {
+    use cafeia_facilitators_api::OrganisationKind;
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -79,7 +110,7 @@ pub mod organisation {
         pub name: String,
         pub siret: Option<String>,
         pub rna: Option<String>,
-        pub kind: String,
+        pub kind: OrganisationKind,
         pub address: String,
         pub insee: String,
         pub departement: String,
@@ -95,6 +126,8 @@ pub mod organisation {
 }
 
 pub mod venue {
+    use super::JsonText;
+    use crate::domain::Accessibility;
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
@@ -113,12 +146,16 @@ pub mod venue {
         pub lat: f64,
         pub lon: f64,
         pub opening_hours: Option<String>,
-        pub accessibility: String,
+        pub accessibility: JsonText<Vec<Accessibility>>,
         pub capacity: Option<i32>,
-        pub services: String,
-        pub publics: String,
+        /// Free-text services offered, as the author or the national file gives them.
+        pub services: JsonText<Vec<String>>,
+        /// Free-text publics addressed.
+        pub publics: JsonText<Vec<String>>,
         pub is_public: bool,
         pub organisation_id: Option<Uuid>,
+        /// Token subject of whoever created it (staff or a facilitator); none for imported
+        /// venues and after the author's erasure.
         pub created_by: Option<String>,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
@@ -390,5 +427,39 @@ impl MigrationTrait for CreateNetwork {
                 .await?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::domain::{Accessibility, FacilitatorKind, FacilitatorStatus, OrganisationKind};
+    use cafeia_api::vocabulary::wire_name;
+    use sea_orm::{ActiveEnum, Iterable};
+
+    /// Rows written before the columns were typed hold the wire names: an enum reads them
+    /// unchanged only if it stores exactly those.
+    fn stored_as_wire_names<E: ActiveEnum<Value = String> + Iterable + serde::Serialize>() {
+        for value in E::iter() {
+            assert_eq!(value.to_value(), wire_name(&value));
+        }
+    }
+
+    #[test]
+    fn enums_are_stored_as_their_wire_names() {
+        stored_as_wire_names::<FacilitatorKind>();
+        stored_as_wire_names::<FacilitatorStatus>();
+        stored_as_wire_names::<OrganisationKind>();
+    }
+
+    #[test]
+    fn accessibility_lists_read_as_before() {
+        let stored = r#"["adapted_toilets","lsf","wheelchair"]"#;
+        let features: Vec<Accessibility> = serde_json::from_str(stored).expect("known features");
+        assert_eq!(
+            serde_json::to_string(&features).ok().as_deref(),
+            Some(stored)
+        );
+        assert!(serde_json::from_str::<Vec<Accessibility>>(r#"["teleporter"]"#).is_err());
+        assert_eq!(Accessibility::ALL.len(), 6);
     }
 }

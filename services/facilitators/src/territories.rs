@@ -1,31 +1,17 @@
 //! Gazetteer look-ups over REST: a commune by INSEE code, the communes of a postcode.
 
 use actix_web::{HttpResponse, web};
+use cafeia_facilitators_api::{Commune, paths};
 use cafeia_platform::{
     AppError,
     errors::AppResult,
-    territory::{Commune, CommuneKind, Gazetteer},
+    territory::{self, CommuneKind, Gazetteer},
 };
-use serde::Serialize;
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct CommuneView {
-    pub insee: String,
-    pub name: String,
-    pub postcodes: Vec<String>,
-    pub departement: String,
-    pub departement_name: String,
-    pub region: String,
-    pub region_name: String,
-    pub population: u64,
-    pub latitude: f64,
-    pub longitude: f64,
-    pub arrondissement: bool,
-}
-
-pub fn view(c: &Commune) -> CommuneView {
+/// A commune of the gazetteer as the API shows it.
+pub fn view(c: &territory::Commune) -> Commune {
     let g = Gazetteer::get();
-    CommuneView {
+    Commune {
         insee: c.insee.clone(),
         name: c.name.clone(),
         postcodes: c.postcodes.clone(),
@@ -46,7 +32,7 @@ pub fn view(c: &Commune) -> CommuneView {
     }
 }
 
-#[utoipa::path(get, path = "/v1/territories/communes/{insee}", tag = "territories", params(("insee" = String, Path, description = "Code INSEE")), responses((status = 200, body = CommuneView), (status = 404, body = cafeia_platform::errors::Problem)))]
+#[utoipa::path(get, path = paths::COMMUNE, tag = "territories", params(("insee" = String, Path, description = "Code INSEE")), responses((status = 200, body = Commune), (status = 404, body = cafeia_platform::errors::Problem)))]
 pub async fn commune(insee: web::Path<String>) -> AppResult<HttpResponse> {
     let insee = insee.into_inner();
     let commune = Gazetteer::get()
@@ -55,7 +41,7 @@ pub async fn commune(insee: web::Path<String>) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(view(commune)))
 }
 
-#[utoipa::path(get, path = "/v1/territories/postcodes/{postcode}", tag = "territories", params(("postcode" = String, Path, description = "Code postal")), responses((status = 200, body = [CommuneView]), (status = 400, body = cafeia_platform::errors::Problem), (status = 404, body = cafeia_platform::errors::Problem)))]
+#[utoipa::path(get, path = paths::POSTCODE, tag = "territories", params(("postcode" = String, Path, description = "Code postal")), responses((status = 200, body = [Commune]), (status = 400, body = cafeia_platform::errors::Problem), (status = 404, body = cafeia_platform::errors::Problem)))]
 pub async fn postcode(postcode: web::Path<String>) -> AppResult<HttpResponse> {
     let postcode = postcode.into_inner();
     if postcode.len() != 5 || !postcode.bytes().all(|b| b.is_ascii_digit()) {

@@ -4,65 +4,34 @@
 
 use crate::{
     State,
-    domain::{self, Problems},
-    facilitators::{from_json, to_json},
+    domain::{self, Accessibility, Problems},
     lieux,
     messages::{self, VenueRemoved, VenueState},
     proximity::Near,
-    storage::venue,
+    reads,
+    storage::{JsonText, unreadable, venue},
 };
 use actix_web::{HttpRequest, HttpResponse, web};
-use cafeia_platform::paging;
+use cafeia_facilitators_api::{
+    IdsQuery, MyVenuesQuery, VenueFileFormat, VenueFileQuery, VenueInput, VenueListQuery,
+    VenueView, paths,
+};
+use cafeia_platform::paging::{self, Page};
 use cafeia_platform::{
     AppError,
     auth::{Caller, MaybeCaller, Role},
     envelope::Envelope,
     errors::AppResult,
-    http::Json,
+    http::{Json, Query},
     outbox,
     territory::Gazetteer,
 };
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, QuerySelect,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
-
-#[derive(Debug, Deserialize, Clone, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct VenueInput {
-    pub name: String,
-    pub address: String,
-    pub postcode: String,
-    /// Optional when the postcode names a single commune.
-    #[serde(default)]
-    pub insee: Option<String>,
-    /// Optional: the commune's centre is used when absent.
-    #[serde(default)]
-    pub latitude: Option<f64>,
-    #[serde(default)]
-    pub longitude: Option<f64>,
-    #[serde(default)]
-    pub opening_hours: Option<String>,
-    #[serde(default)]
-    pub accessibility: Vec<String>,
-    #[serde(default)]
-    pub capacity: Option<i32>,
-    #[serde(default)]
-    pub services: Vec<String>,
-    #[serde(default)]
-    pub publics: Vec<String>,
-    #[serde(default = "yes")]
-    pub is_public: bool,
-    #[serde(default)]
-    pub organisation_id: Option<Uuid>,
-}
-
-fn yes() -> bool {
-    true
-}
 
 /// A venue that passed validation, ready to store.
 #[derive(Debug, Clone, PartialEq)]
@@ -76,7 +45,7 @@ pub struct ValidVenue {
     pub lat: f64,
     pub lon: f64,
     pub opening_hours: Option<String>,
-    pub accessibility: Vec<String>,
+    pub accessibility: Vec<Accessibility>,
     pub capacity: Option<i32>,
     pub services: Vec<String>,
     pub publics: Vec<String>,
@@ -216,10 +185,10 @@ pub fn apply(model: &mut venue::ActiveModel, v: &ValidVenue) {
     model.lat = Set(v.lat);
     model.lon = Set(v.lon);
     model.opening_hours = Set(v.opening_hours.clone());
-    model.accessibility = Set(to_json(&v.accessibility));
+    model.accessibility = Set(JsonText(v.accessibility.clone()));
     model.capacity = Set(v.capacity);
-    model.services = Set(to_json(&v.services));
-    model.publics = Set(to_json(&v.publics));
+    model.services = Set(JsonText(v.services.clone()));
+    model.publics = Set(JsonText(v.publics.clone()));
     model.is_public = Set(v.is_public);
     model.updated_at = Set(Utc::now());
 }
@@ -235,10 +204,10 @@ pub fn stored(model: &venue::Model) -> ValidVenue {
         lat: model.lat,
         lon: model.lon,
         opening_hours: model.opening_hours.clone(),
-        accessibility: from_json(&model.accessibility),
+        accessibility: model.accessibility.0.clone(),
         capacity: model.capacity,
-        services: from_json(&model.services),
-        publics: from_json(&model.publics),
+        services: model.services.0.clone(),
+        publics: model.publics.0.clone(),
         is_public: model.is_public,
     }
 }
@@ -255,7 +224,7 @@ fn state_of(model: &venue::Model) -> VenueState {
         latitude: model.lat,
         longitude: model.lon,
         opening_hours: model.opening_hours.clone(),
-        accessibility: from_json(&model.accessibility),
+        accessibility: Accessibility::names(&model.accessibility.0),
         capacity: model.capacity,
         is_public: model.is_public,
     }
@@ -271,29 +240,7 @@ pub async fn announce_upsert<C: ConnectionTrait>(conn: &C, model: &venue::Model)
     Ok(())
 }
 
-/// Public view: no creator, no organisation link.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct VenueView {
-    pub id: Uuid,
-    pub name: String,
-    pub address: String,
-    pub postcode: String,
-    pub insee: String,
-    pub commune: String,
-    pub departement: String,
-    pub region: String,
-    pub latitude: f64,
-    pub longitude: f64,
-    pub opening_hours: Option<String>,
-    pub accessibility: Vec<String>,
-    pub capacity: Option<i32>,
-    pub services: Vec<String>,
-    pub publics: Vec<String>,
-    pub is_public: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub distance_km: Option<f64>,
-}
-
+/// What anyone allowed to see a stored venue sees (no creator, no organisation link).
 pub fn view(model: venue::Model) -> VenueView {
     VenueView {
         commune: Gazetteer::get()
@@ -310,10 +257,10 @@ pub fn view(model: venue::Model) -> VenueView {
         latitude: model.lat,
         longitude: model.lon,
         opening_hours: model.opening_hours,
-        accessibility: from_json(&model.accessibility),
+        accessibility: Accessibility::names(&model.accessibility.0),
         capacity: model.capacity,
-        services: from_json(&model.services),
-        publics: from_json(&model.publics),
+        services: model.services.0,
+        publics: model.publics.0,
         is_public: model.is_public,
         distance_km: None,
     }
@@ -342,8 +289,16 @@ fn invalid(errors: Vec<cafeia_platform::errors::FieldError>) -> AppError {
     AppError::invalid_fields(errors)
 }
 
+/// The organisation a venue names must exist (checked in the writing transaction; nothing
+/// deletes organisations).
+async fn organisation_exists<C: ConnectionTrait>(conn: &C, id: Option<Uuid>) -> AppResult<()> {
+    let mut p = Problems::default();
+    domain::known_organisation(conn, id, &mut p).await?;
+    p.into_result()
+}
+
 /// POST /v1/venues
-#[utoipa::path(post, path = "/v1/venues", tag = "venues", request_body = VenueInput, responses((status = 201, body = VenueView), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem), (status = 401, description = "Non authentifié", body = cafeia_platform::errors::Problem), (status = 403, description = "Interdit", body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
+#[utoipa::path(post, path = paths::VENUES, tag = "venues", request_body = VenueInput, responses((status = 201, body = VenueView), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem), (status = 401, description = "Non authentifié", body = cafeia_platform::errors::Problem), (status = 403, description = "Interdit", body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
 pub async fn create(
     state: web::Data<State>,
     caller: Caller,
@@ -353,6 +308,7 @@ pub async fn create(
     let valid = validate(&input.0).map_err(invalid)?;
     within_scope(&caller, &valid)?;
     let txn = cafeia_platform::db::begin(&state.platform.db).await?;
+    organisation_exists(&txn, input.0.organisation_id).await?;
     let now = Utc::now();
     let mut model = venue::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -376,7 +332,8 @@ async fn editable(state: &State, caller: &Caller, id: Uuid) -> AppResult<venue::
     may_manage(state, caller).await?;
     let model = venue::Entity::find_by_id(id)
         .one(&state.platform.db)
-        .await?
+        .await
+        .map_err(unreadable("venue"))?
         .ok_or_else(|| AppError::not_found("lieu introuvable"))?;
     let own = model.created_by.as_deref() == Some(caller.sub.as_str());
     if !caller.has(Role::Staff) && !own {
@@ -396,7 +353,7 @@ async fn editable(state: &State, caller: &Caller, id: Uuid) -> AppResult<venue::
 }
 
 /// PUT /v1/venues/{id}
-#[utoipa::path(put, path = "/v1/venues/{id}", tag = "venues", params(("id" = Uuid, Path, description = "Identifiant")), request_body = VenueInput, responses((status = 200, body = VenueView), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem), (status = 401, description = "Non authentifié", body = cafeia_platform::errors::Problem), (status = 403, description = "Interdit", body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
+#[utoipa::path(put, path = paths::VENUE, tag = "venues", params(("id" = Uuid, Path, description = "Identifiant")), request_body = VenueInput, responses((status = 200, body = VenueView), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem), (status = 401, description = "Non authentifié", body = cafeia_platform::errors::Problem), (status = 403, description = "Interdit", body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
 pub async fn update(
     state: web::Data<State>,
     caller: Caller,
@@ -407,6 +364,7 @@ pub async fn update(
     let valid = validate(&input.0).map_err(invalid)?;
     within_scope(&caller, &valid)?;
     let txn = cafeia_platform::db::begin(&state.platform.db).await?;
+    organisation_exists(&txn, input.0.organisation_id).await?;
     let mut model = current.into_active_model();
     apply(&mut model, &valid);
     model.organisation_id = Set(input.0.organisation_id);
@@ -420,7 +378,7 @@ pub async fn update(
 }
 
 /// DELETE /v1/venues/{id}
-#[utoipa::path(delete, path = "/v1/venues/{id}", tag = "venues", params(("id" = Uuid, Path, description = "Identifiant")), responses((status = 204, description = "Lieu retiré"), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem), (status = 401, description = "Non authentifié", body = cafeia_platform::errors::Problem), (status = 403, description = "Interdit", body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = paths::VENUE, tag = "venues", params(("id" = Uuid, Path, description = "Identifiant")), responses((status = 204, description = "Lieu retiré"), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem), (status = 401, description = "Non authentifié", body = cafeia_platform::errors::Problem), (status = 403, description = "Interdit", body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
 pub async fn remove(
     state: web::Data<State>,
     caller: Caller,
@@ -449,8 +407,16 @@ pub async fn remove(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// Who may see a venue: anyone a public one; a private one, staff and its author.
+fn visible(caller: &MaybeCaller, model: &venue::Model) -> bool {
+    model.is_public
+        || caller.0.as_ref().is_some_and(|c| {
+            c.has(Role::Staff) || model.created_by.as_deref() == Some(c.sub.as_str())
+        })
+}
+
 /// GET /v1/venues/{id} — public venues to everyone; private ones to staff and their author.
-#[utoipa::path(get, path = "/v1/venues/{id}", tag = "venues", params(("id" = Uuid, Path, description = "Identifiant")), responses((status = 200, body = VenueView), (status = 404, body = cafeia_platform::errors::Problem)))]
+#[utoipa::path(get, path = paths::VENUE, tag = "venues", params(("id" = Uuid, Path, description = "Identifiant")), responses((status = 200, body = VenueView), (status = 404, body = cafeia_platform::errors::Problem)))]
 pub async fn get(
     state: web::Data<State>,
     caller: MaybeCaller,
@@ -458,38 +424,93 @@ pub async fn get(
 ) -> AppResult<HttpResponse> {
     let model = venue::Entity::find_by_id(id.into_inner())
         .one(&state.platform.db)
-        .await?
-        .filter(|v| {
-            v.is_public
-                || caller.0.as_ref().is_some_and(|c| {
-                    c.has(Role::Staff) || v.created_by.as_deref() == Some(c.sub.as_str())
-                })
-        })
+        .await
+        .map_err(unreadable("venue"))?
+        .filter(|v| visible(&caller, v))
         .ok_or_else(|| AppError::not_found("lieu introuvable"))?;
     Ok(HttpResponse::Ok().json(view(model)))
 }
 
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct ListQuery {
-    /// INSEE code of a commune.
-    pub commune: Option<String>,
-    pub departement: Option<String>,
-    pub near: Option<String>,
-    pub radius_km: Option<f64>,
-    pub cursor: Option<String>,
-    pub limit: Option<u64>,
+/// GET /v1/venues/batch?ids=… — venues by ids, each visible as `GET /v1/venues/{id}` shows
+/// it; unknown and invisible ones are absent.
+#[utoipa::path(get, path = paths::VENUES_BATCH, tag = "venues", params(IdsQuery), responses((status = 200, body = [VenueView]), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem)))]
+pub async fn batch(
+    state: web::Data<State>,
+    caller: MaybeCaller,
+    query: Query<IdsQuery>,
+) -> AppResult<HttpResponse> {
+    let ids = reads::ids(&query)?;
+    let rows = if ids.is_empty() {
+        Vec::new()
+    } else {
+        venue::Entity::find()
+            .filter(venue::Column::Id.is_in(ids))
+            .order_by_asc(venue::Column::Id)
+            .all(&state.platform.db)
+            .await
+            .map_err(unreadable("venue"))?
+    };
+    let venues: Vec<VenueView> = rows
+        .into_iter()
+        .filter(|v| visible(&caller, v))
+        .map(view)
+        .collect();
+    Ok(HttpResponse::Ok().json(venues))
 }
 
-/// GET /v1/venues — public list of public venues.
-#[utoipa::path(get, path = "/v1/venues", tag = "venues", params(ListQuery), responses((status = 200, body = cafeia_platform::paging::Page<VenueView>), (status = 400, body = cafeia_platform::errors::Problem)))]
+/// GET /v1/facilitators/me/venues — the venues the signed-in facilitator created, public or
+/// not, in creation order, with their total.
+#[utoipa::path(get, path = paths::MY_VENUES, tag = "venues", params(MyVenuesQuery), responses((status = 200, body = Page<VenueView>), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem), (status = 401, description = "Non authentifié", body = cafeia_platform::errors::Problem), (status = 403, description = "Interdit", body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
+pub async fn mine(
+    state: web::Data<State>,
+    caller: Caller,
+    query: Query<MyVenuesQuery>,
+) -> AppResult<HttpResponse> {
+    caller.require(Role::Facilitator)?;
+    let q = query.into_inner();
+    let limit = paging::limit(q.limit)?;
+    let after = paging::cursor(q.cursor.as_deref())?;
+    let select = venue::Entity::find().filter(venue::Column::CreatedBy.eq(caller.sub.as_str()));
+    let txn = reads::snapshot(&state.platform.db).await?;
+    let page = id_page(select, after, limit, &txn).await?;
+    txn.commit().await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// One page of `select` in id (creation) order after `after`, with the count of the whole
+/// selection, read from `txn` (a snapshot, so that both agree).
+async fn id_page(
+    select: sea_orm::Select<venue::Entity>,
+    after: Option<Uuid>,
+    limit: u64,
+    txn: &sea_orm::DatabaseTransaction,
+) -> AppResult<Page<VenueView>> {
+    let total = select.clone().count(txn).await?;
+    let mut select = select.order_by_asc(venue::Column::Id);
+    if let Some(after) = after {
+        select = select.filter(venue::Column::Id.gt(after));
+    }
+    let rows = select
+        .limit(limit + 1)
+        .all(txn)
+        .await
+        .map_err(unreadable("venue"))?;
+    Ok(Page {
+        total: Some(total),
+        ..paging::page(rows, limit, |m| m.id, view)
+    })
+}
+
+/// GET /v1/venues — public list of public venues, in creation order or nearest first, with
+/// the total of the whole list.
+#[utoipa::path(get, path = paths::VENUES, tag = "venues", params(VenueListQuery), responses((status = 200, body = Page<VenueView>), (status = 400, body = cafeia_platform::errors::Problem)))]
 pub async fn list(
     state: web::Data<State>,
-    query: web::Query<ListQuery>,
+    query: Query<VenueListQuery>,
 ) -> AppResult<HttpResponse> {
     let q = query.into_inner();
     let limit = paging::limit(q.limit)?;
+    let after = paging::cursor(q.cursor.as_deref())?;
     let gazetteer = Gazetteer::get();
     let mut select = venue::Entity::find().filter(venue::Column::IsPublic.eq(true));
     if let Some(c) = &q.commune {
@@ -505,75 +526,61 @@ pub async fn list(
         domain::known_departement(d)?;
         select = select.filter(venue::Column::Departement.eq(d.as_str()));
     }
-    if let Some(near) = Near::parse(q.near.as_deref(), q.radius_km)? {
-        let (lat_min, lat_max, lon_min, lon_max) = near.bounds();
-        let rows = select
-            .filter(venue::Column::Lat.between(lat_min, lat_max))
-            .filter(venue::Column::Lon.between(lon_min, lon_max))
-            .all(&state.platform.db)
-            .await?;
-        let items: Vec<VenueView> = near
-            .rank(rows, |m| Some((m.lat, m.lon)), limit)
-            .into_iter()
-            .map(|(d, m)| VenueView {
-                distance_km: Some(d),
-                ..view(m)
-            })
-            .collect();
-        return Ok(HttpResponse::Ok().json(paging::Page {
-            items,
-            next_cursor: None,
-            total: None,
-        }));
-    }
-    if let Some(after) = paging::cursor(q.cursor.as_deref())? {
-        select = select.filter(venue::Column::Id.gt(after));
-    }
-    let rows = select
-        .order_by_asc(venue::Column::Id)
-        .limit(limit + 1)
-        .all(&state.platform.db)
-        .await?;
-    Ok(HttpResponse::Ok().json(paging::page(rows, limit, |m| m.id, view)))
-}
-
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct FormatQuery {
-    pub format: Option<String>,
-}
-
-fn format_of(query: &FormatQuery, req: &HttpRequest) -> AppResult<lieux::Format> {
-    match query.format.as_deref() {
-        Some("csv") => Ok(lieux::Format::Csv),
-        Some("json") => Ok(lieux::Format::Json),
-        Some(other) => Err(AppError::invalid(
-            "format",
-            format!("csv ou json, pas {other:?}"),
-        )),
-        None => {
-            let ct = req
-                .headers()
-                .get("content-type")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default();
-            Ok(if ct.contains("csv") {
-                lieux::Format::Csv
-            } else {
-                lieux::Format::Json
-            })
+    let near = Near::parse(q.near.as_deref(), q.radius_km)?;
+    let txn = reads::snapshot(&state.platform.db).await?;
+    let page = match near {
+        Some(near) => {
+            let (lat_min, lat_max, lon_min, lon_max) = near.bounds();
+            let rows = select
+                .filter(venue::Column::Lat.between(lat_min, lat_max))
+                .filter(venue::Column::Lon.between(lon_min, lon_max))
+                .order_by_asc(venue::Column::Id)
+                .all(&txn)
+                .await
+                .map_err(unreadable("venue"))?;
+            let ranked = near.page(rows, |m| Some((m.lat, m.lon)), |m| m.id, after, limit)?;
+            Page {
+                items: ranked
+                    .hits
+                    .into_iter()
+                    .map(|(d, m)| VenueView {
+                        distance_km: Some(d),
+                        ..view(m)
+                    })
+                    .collect(),
+                next_cursor: ranked.next_cursor,
+                total: Some(ranked.total),
+            }
         }
-    }
+        None => id_page(select, after, limit, &txn).await?,
+    };
+    txn.commit().await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// The format asked for, or the one the content type says (JSON unless it says CSV).
+fn format_of(query: &VenueFileQuery, req: &HttpRequest) -> VenueFileFormat {
+    query.format.unwrap_or_else(|| {
+        let ct = req
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        if ct.contains("csv") {
+            VenueFileFormat::Csv
+        } else {
+            VenueFileFormat::Json
+        }
+    })
 }
 
 /// POST /v1/venues/import?format=csv|json — national staff; idempotent by source id.
-#[utoipa::path(post, path = "/v1/venues/import", tag = "venues", params(FormatQuery), request_body(content = String, description = "Fichier au standard des lieux de médiation numérique", content_type = "text/csv"), responses((status = 200, body = crate::lieux::Report), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem), (status = 401, description = "Non authentifié", body = cafeia_platform::errors::Problem), (status = 403, description = "Interdit", body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
+#[utoipa::path(post, path = paths::VENUES_IMPORT, tag = "venues", params(VenueFileQuery), request_body(content = String, description = "Fichier au standard des lieux de médiation numérique", content_type = "text/csv"), responses((status = 200, body = cafeia_facilitators_api::VenueImportReport), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem), (status = 401, description = "Non authentifié", body = cafeia_platform::errors::Problem), (status = 403, description = "Interdit", body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
 pub async fn import(
     state: web::Data<State>,
     caller: Caller,
     req: HttpRequest,
-    query: web::Query<FormatQuery>,
+    query: Query<VenueFileQuery>,
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
     if !caller.is_national_staff() {
@@ -581,7 +588,7 @@ pub async fn import(
             "l'import national des lieux est réservé à l'équipe nationale",
         ));
     }
-    let format = format_of(&query, &req)?;
+    let format = format_of(&query, &req);
     let report = lieux::import(&state.platform.db, &caller.sub, format, &body).await?;
     if report.created + report.updated > 0 {
         state.platform.outbox.wake();
@@ -590,21 +597,18 @@ pub async fn import(
 }
 
 /// GET /v1/venues/export?format=csv|json — public venues in the national standard.
-#[utoipa::path(get, path = "/v1/venues/export", tag = "venues", params(FormatQuery), responses((status = 200, description = "Lieux publics au standard national (CSV ou JSON)")))]
+#[utoipa::path(get, path = paths::VENUES_EXPORT, tag = "venues", params(VenueFileQuery), responses((status = 200, description = "Lieux publics au standard national (CSV ou JSON)")))]
 pub async fn export(
     state: web::Data<State>,
-    req: HttpRequest,
-    query: web::Query<FormatQuery>,
+    query: Query<VenueFileQuery>,
 ) -> AppResult<HttpResponse> {
-    let format = match query.format.as_deref() {
-        None => lieux::Format::Json,
-        Some(_) => format_of(&query, &req)?,
-    };
+    let format = query.format.unwrap_or(VenueFileFormat::Json);
     let rows = venue::Entity::find()
         .filter(venue::Column::IsPublic.eq(true))
         .order_by_asc(venue::Column::Id)
         .all(&state.platform.db)
-        .await?;
+        .await
+        .map_err(unreadable("venue"))?;
     let (content_type, body) = lieux::export(format, &rows).map_err(AppError::internal)?;
     Ok(HttpResponse::Ok().content_type(content_type).body(body))
 }

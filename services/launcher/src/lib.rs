@@ -27,9 +27,18 @@ where
     }
 }
 
+impl From<cafeia_platform::runtime::StartError> for Failure {
+    /// A service's own settings refused at start are configuration errors too (exit 2).
+    fn from(e: cafeia_platform::runtime::StartError) -> Self {
+        match e {
+            cafeia_platform::runtime::StartError::Config(e) => Failure::Config(e),
+            other => Failure::Other(other.to_string()),
+        }
+    }
+}
+
 /// Errors reported as plain failures (exit 1) rather than configuration errors (exit 2).
 pub trait NotConfigError {}
-impl NotConfigError for cafeia_platform::runtime::StartError {}
 impl NotConfigError for sea_orm::DbErr {}
 impl NotConfigError for String {}
 impl NotConfigError for std::io::Error {}

@@ -139,7 +139,7 @@ async fn run(command: Command) -> Result<(), Failure> {
             ttl_minutes,
             data_dir,
         } => {
-            let config: PlatformConfig = config::load(&embedded_sources(&data_dir))?;
+            let config = PlatformConfig::load(&embedded_sources(&data_dir))?;
             if !config.is_embedded() {
                 return Err(Failure::Other(
                     "token is a development tool for the embedded stack; production tokens come from the identity provider".into(),

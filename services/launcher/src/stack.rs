@@ -176,6 +176,13 @@ async fn start_services(
     database_for: &dyn Fn(&str) -> Option<SecretString>,
     started: &mut Vec<Running>,
 ) -> Result<(), Failure> {
+    // Every service's own settings are checked before any starts: a bad one stops start-up
+    // naming its key, with nothing left half started.
+    cafeia_outreach::Outreach::check_config(&config.platform)?;
+    cafeia_matching::Matching::check_config(&config.platform)?;
+    cafeia_events::Events::check_config(&config.platform)?;
+    cafeia_facilitators::Facilitators::check_config(&config.platform)?;
+    cafeia_catalogue::Catalogue::check_config(&config.platform)?;
     let one = StartOne {
         config,
         shared,

@@ -165,6 +165,25 @@ fn a_bad_configuration_value_stops_start_up_naming_the_key() {
     assert!(stderr.contains("bus.prefetch"), "{stderr}");
     assert!(stderr.contains("CAFEIA_BUS__PREFETCH"), "{stderr}");
 
+    // A service's own section goes through the same layers and the same refusal.
+    let output = cafeia(&dir)
+        .args(["up", "--port", &free_port().to_string()])
+        .env("CAFEIA_EVENTS__RETENTION_DAYS", "jamais")
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("events.retention_days"), "{stderr}");
+    let output = cafeia(&dir)
+        .args(["serve", "events"])
+        .env("CAFEIA_EVENTS__RETENTION_DAYS", "0")
+        .env("CAFEIA_AUTH__JWKS_URL", "https://idp.example/jwks")
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("events.retention_days"), "{stderr}");
+
     let output = cafeia(&dir)
         .args(["serve", "catalogue"])
         .env("CAFEIA_DATABASE__URL", "mysql://nope")

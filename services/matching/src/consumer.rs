@@ -4,8 +4,15 @@
 //! replica's index reloads it.
 
 use crate::{
-    model::{Item, Kind, SessionMessage, TrainingMessage},
-    storage::{counter, item, reached},
+    model::Item,
+    storage::{Unreadable, counter, item, reached},
+};
+use cafeia_catalogue_api::messages::{
+    TRAINING_PUBLISHED, TRAINING_UPDATED, TRAINING_WITHDRAWN, TrainingState, Withdrawn,
+};
+use cafeia_events_api::messages::{
+    ATTENDANCE_RECORDED, AttendanceRecorded, SEATS_CHANGED, SESSION_CANCELLED, SESSION_COMPLETED,
+    SESSION_PUBLISHED, SESSION_UPDATED, SeatsChanged, SessionState,
 };
 use cafeia_platform::{
     bus::{HandlerError, Message, Subscription},
@@ -14,9 +21,9 @@ use cafeia_platform::{
     runtime::Platform,
 };
 use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, DatabaseTransaction, EntityTrait, sea_query::OnConflict,
+    ActiveValue::Set, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait,
+    sea_query::OnConflict,
 };
-use serde::Deserialize;
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -58,7 +65,7 @@ pub async fn start(
 /// The next sequence number (in the caller's transaction).
 pub async fn next_seq<C: ConnectionTrait>(conn: &C) -> Result<i64, sea_orm::DbErr> {
     counter::Entity::insert(counter::ActiveModel {
-        name: Set("changes".into()),
+        name: Set(counter::Name::Changes),
         value: Set(1),
     })
     .on_conflict(
@@ -71,21 +78,20 @@ pub async fn next_seq<C: ConnectionTrait>(conn: &C) -> Result<i64, sea_orm::DbEr
     )
     .exec_without_returning(conn)
     .await?;
-    Ok(counter::Entity::find_by_id("changes")
+    // Just written in this transaction: a missing row is a fault, not the first number.
+    counter::Entity::find_by_id(counter::Name::Changes)
         .one(conn)
         .await?
-        .map_or(1, |c| c.value))
+        .map(|c| c.value)
+        .ok_or_else(|| DbErr::RecordNotFound("counter changes after its upsert".into()))
 }
 
-pub async fn save<C: ConnectionTrait>(conn: &C, doc: &Item) -> Result<(), HandlerError> {
+pub async fn save<C: ConnectionTrait>(conn: &C, doc: Item) -> Result<(), HandlerError> {
     let seq = next_seq(conn).await?;
     item::Entity::insert(item::ActiveModel {
         id: Set(doc.id),
-        kind: Set(match doc.kind {
-            Kind::Session => "session".into(),
-            Kind::Training => "training".into(),
-        }),
-        doc: Set(serde_json::to_string(doc)?),
+        kind: Set(doc.kind),
+        doc: Set(doc),
         seq: Set(seq),
     })
     .on_conflict(
@@ -98,38 +104,30 @@ pub async fn save<C: ConnectionTrait>(conn: &C, doc: &Item) -> Result<(), Handle
     Ok(())
 }
 
+/// The stored offer. One that does not read is dead-lettered at once (retrying reads it
+/// again); the table is named in the error.
 async fn load(txn: &DatabaseTransaction, id: Uuid) -> Result<Option<Item>, HandlerError> {
-    Ok(match item::Entity::find_by_id(id).one(txn).await? {
-        Some(row) => Some(serde_json::from_str(&row.doc)?),
-        None => None,
-    })
-}
-
-#[derive(Deserialize)]
-struct Seats {
-    session_id: Uuid,
-    capacity: Option<i32>,
-    seats_left: Option<i32>,
-}
-
-#[derive(Deserialize)]
-struct Withdrawn {
-    id: Uuid,
-}
-
-#[derive(Deserialize)]
-struct Attendance {
-    session_id: Uuid,
-    version: i32,
-    departement: Option<String>,
-    first_timers: i32,
+    match item::Entity::find_by_id(id).one(txn).await {
+        Ok(row) => Ok(row.map(|r| r.doc)),
+        Err(e) => Err(match Unreadable::classify("item", e) {
+            Ok(unreadable) => HandlerError::Permanent(unreadable.to_string()),
+            Err(e) => e.into(),
+        }),
+    }
 }
 
 pub async fn apply(txn: &DatabaseTransaction, envelope: Arc<Envelope>) -> Result<(), HandlerError> {
-    let kind = envelope.event_type.as_str();
+    let is = |types: &[cafeia_api::MessageType]| {
+        types.iter().any(|t| envelope.event_type == t.type_name())
+    };
     let data = envelope.data.clone();
-    if kind.starts_with("fr.cafeia.events.session.") {
-        let message: SessionMessage = serde_json::from_value(data)?;
+    if is(&[
+        SESSION_PUBLISHED,
+        SESSION_UPDATED,
+        SESSION_CANCELLED,
+        SESSION_COMPLETED,
+    ]) {
+        let message: SessionState = serde_json::from_value(data)?;
         let doc = Item::from(message);
         if load(txn, doc.id)
             .await?
@@ -137,18 +135,18 @@ pub async fn apply(txn: &DatabaseTransaction, envelope: Arc<Envelope>) -> Result
         {
             return Ok(());
         }
-        save(txn, &doc).await?;
-    } else if kind.starts_with("fr.cafeia.events.seats.changed.") {
-        let seats: Seats = serde_json::from_value(data)?;
+        save(txn, doc).await?;
+    } else if is(&[SEATS_CHANGED]) {
+        let seats: SeatsChanged = serde_json::from_value(data)?;
         if let Some(mut doc) = load(txn, seats.session_id).await?
             && doc.capacity.is_some()
         {
             doc.capacity = seats.capacity;
             doc.seats_left = seats.seats_left;
-            save(txn, &doc).await?;
+            save(txn, doc).await?;
         }
-    } else if kind.starts_with("fr.cafeia.events.attendance.recorded.") {
-        let a: Attendance = serde_json::from_value(data)?;
+    } else if is(&[ATTENDANCE_RECORDED]) {
+        let a: AttendanceRecorded = serde_json::from_value(data)?;
         let seq = next_seq(txn).await?;
         reached::Entity::insert(reached::ActiveModel {
             session_id: Set(a.session_id),
@@ -172,15 +170,15 @@ pub async fn apply(txn: &DatabaseTransaction, envelope: Arc<Envelope>) -> Result
         )
         .exec_without_returning(txn)
         .await?;
-    } else if kind.starts_with("fr.cafeia.catalogue.training.withdrawn.") {
+    } else if is(&[TRAINING_WITHDRAWN]) {
         let w: Withdrawn = serde_json::from_value(data)?;
         if let Some(mut doc) = load(txn, w.id).await? {
             doc.active = false;
-            save(txn, &doc).await?;
+            save(txn, doc).await?;
         }
-    } else if kind.starts_with("fr.cafeia.catalogue.training.") {
-        let message: TrainingMessage = serde_json::from_value(data)?;
-        save(txn, &Item::from(message)).await?;
+    } else if is(&[TRAINING_PUBLISHED, TRAINING_UPDATED]) {
+        let message: TrainingState = serde_json::from_value(data)?;
+        save(txn, Item::from(message)).await?;
     }
     Ok(())
 }

@@ -4,17 +4,18 @@
 
 use crate::{State, search::Origin, storage::demand};
 use actix_web::{HttpResponse, web};
+use cafeia_matching_api::{CommuneDemand, Demand, DemandQuery, paths};
 use cafeia_platform::{
     AppError,
     auth::{Caller, Role},
     errors::AppResult,
+    http::Query,
     runtime::Platform,
     territory::Gazetteer,
     validation::known_departement,
 };
 use chrono::{Duration, Utc};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Records one unmet request, off the answer's path.
@@ -56,35 +57,12 @@ pub fn record(platform: &Platform, origin: &Origin) {
     });
 }
 
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct DemandQuery {
-    pub departement: String,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct CommuneDemand {
-    pub insee: Option<String>,
-    pub name: Option<String>,
-    /// Searches and recommendations with nothing nearby, last 90 days.
-    pub unmet: u64,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Demand {
-    pub departement: String,
-    pub unmet: u64,
-    /// AI Café sessions open to registration in the département in the next 30 days.
-    pub sessions_next_30_days: u64,
-    pub communes: Vec<CommuneDemand>,
-}
-
 /// GET /v1/matching/demand?departement=23 — staff covering the département.
-#[utoipa::path(get, path = "/v1/matching/demand", tag = "matching", params(DemandQuery), responses((status = 200, body = Demand), (status = 400, body = cafeia_platform::errors::Problem), (status = 403, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
+#[utoipa::path(get, path = paths::DEMAND, tag = "matching", params(DemandQuery), responses((status = 200, body = Demand), (status = 400, body = cafeia_platform::errors::Problem), (status = 403, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
 pub async fn view(
     state: web::Data<State>,
     caller: Caller,
-    query: web::Query<DemandQuery>,
+    query: Query<DemandQuery>,
 ) -> AppResult<HttpResponse> {
     caller.require(Role::Staff)?;
     let dep = query.departement.trim().to_owned();
@@ -112,7 +90,7 @@ pub async fn view(
         s.items
             .values()
             .filter(|i| {
-                i.kind == crate::model::Kind::Session
+                i.kind == crate::model::OfferKind::Session
                     && i.offerable(now)
                     && i.starts_at.is_some_and(|t| t <= soon)
                     && i.places.iter().any(|p| p.departement == dep)

@@ -6,9 +6,9 @@
 use crate::{
     model::Item,
     recommend::Experience,
-    storage::{item, reached},
+    storage::{Unreadable, item, reached},
 };
-use cafeia_platform::territory::Gazetteer;
+use cafeia_platform::{AppError, territory::Gazetteer};
 use rstar::{AABB, RTree, primitives::GeomWithData};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -141,16 +141,38 @@ impl Engine {
         f(&self.state.read().unwrap_or_else(|e| e.into_inner()))
     }
 
-    /// Loads what changed since the last look (if it may have).
-    pub async fn refresh(&self, db: &DatabaseConnection) -> Result<(), DbErr> {
+    /// Loads what changed since the last look (if it may have). A row that does not read stops
+    /// the load there ([`RefreshError::Unreadable`]) and every look reads it again, so no answer
+    /// is given without it, and the engine moves on once the row is mended (rewritten by a later
+    /// message).
+    pub async fn refresh(&self, db: &DatabaseConnection) -> Result<(), RefreshError> {
         let mut last = self.refreshed.lock().await;
         let stale = last.is_none_or(|t| t.elapsed().as_millis() >= 250);
         if !stale && !self.changed.swap(false, Ordering::AcqRel) {
             return Ok(());
         }
         self.changed.store(false, Ordering::Release);
-        let marks = self.read(|s| s.marks);
         let mut applied = 0usize;
+        let loaded = self.load_changes(db, &mut applied).await;
+        // What was applied before a failure is in the state: answers cached before it are stale.
+        if applied > 0 {
+            self.generation.fetch_add(1, Ordering::AcqRel);
+        }
+        if loaded.is_err() {
+            self.changed();
+        }
+        loaded?;
+        *last = Some(Instant::now());
+        Ok(())
+    }
+
+    /// Applies the rows stamped after the marks, counting them in `applied`.
+    async fn load_changes(
+        &self,
+        db: &DatabaseConnection,
+        applied: &mut usize,
+    ) -> Result<(), RefreshError> {
+        let marks = self.read(|s| s.marks);
         let mut after = marks[0];
         loop {
             let rows = item::Entity::find()
@@ -158,18 +180,20 @@ impl Engine {
                 .order_by_asc(item::Column::Seq)
                 .limit(20_000)
                 .all(db)
-                .await?;
+                .await
+                .map_err(|e| RefreshError::reading("item", e))?;
             let Some(last_row) = rows.last() else { break };
             after = last_row.seq;
-            applied += rows.len();
-            self.apply(rows).map_err(|e| DbErr::Custom(e.to_string()))?;
+            *applied += rows.len();
+            self.apply(rows)?;
         }
         let reach_rows = reached::Entity::find()
             .filter(reached::Column::Seq.gt(marks[1]))
             .all(db)
-            .await?;
+            .await
+            .map_err(|e| RefreshError::reading("reached", e))?;
         if !reach_rows.is_empty() {
-            applied += reach_rows.len();
+            *applied += reach_rows.len();
             let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
             for r in reach_rows {
                 state.marks[1] = state.marks[1].max(r.seq);
@@ -179,22 +203,11 @@ impl Engine {
             }
             recompute_reach(&mut state);
         }
-        if applied > 0 {
-            self.generation.fetch_add(1, Ordering::AcqRel);
-        }
-        *last = Some(Instant::now());
         Ok(())
     }
 
     fn apply(&self, rows: Vec<item::Model>) -> Result<(), tantivy::TantivyError> {
-        let docs: Vec<(i64, Item)> = rows
-            .into_iter()
-            .filter_map(|r| {
-                serde_json::from_str::<Item>(&r.doc)
-                    .ok()
-                    .map(|d| (r.seq, d.indexed()))
-            })
-            .collect();
+        let docs: Vec<(i64, Item)> = rows.into_iter().map(|r| (r.seq, r.doc.indexed())).collect();
         {
             let writer = self.text.writer.lock().unwrap_or_else(|e| e.into_inner());
             for (_, doc) in &docs {
@@ -333,6 +346,52 @@ impl Engine {
             i += if is_phrase { ai_phrase.len() } else { 1 };
         }
         Some(Box::new(BooleanQuery::new(clauses)))
+    }
+}
+
+/// Why the engine could not reload.
+#[derive(Debug)]
+pub enum RefreshError {
+    /// A stored row does not read as its type (table and column or enum named).
+    Unreadable(Unreadable),
+    /// The database failed.
+    Database(DbErr),
+    /// The full-text index failed.
+    Index(tantivy::TantivyError),
+}
+
+impl RefreshError {
+    fn reading(table: &'static str, e: DbErr) -> Self {
+        Unreadable::classify(table, e).map_or_else(Self::Database, Self::Unreadable)
+    }
+}
+
+impl std::fmt::Display for RefreshError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Unreadable(e) => write!(f, "read model not loaded: {e}"),
+            Self::Database(e) => write!(f, "read model not loaded: {e}"),
+            Self::Index(e) => write!(f, "full-text index not updated: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for RefreshError {}
+
+impl From<tantivy::TantivyError> for RefreshError {
+    fn from(e: tantivy::TantivyError) -> Self {
+        Self::Index(e)
+    }
+}
+
+/// An answer cannot be given over a read model that did not load: 500 (the cause logged), or
+/// 503 when the database is away.
+impl From<RefreshError> for AppError {
+    fn from(e: RefreshError) -> Self {
+        match e {
+            RefreshError::Database(e) => e.into(),
+            other => AppError::internal(other),
+        }
     }
 }
 

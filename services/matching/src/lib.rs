@@ -45,7 +45,16 @@ impl Service for Matching {
         let engine =
             Arc::new(engine::Engine::new().map_err(|e| StartError::Service(e.to_string()))?);
         // The persisted read model: no replay needed after a restart.
-        engine.refresh(&platform.db).await?;
+        match engine.refresh(&platform.db).await {
+            Ok(()) => {}
+            // A row that does not read fails every answer (500, logged) until it is mended, but
+            // keeps neither the service nor its consumer, which may mend it, from starting.
+            Err(e @ engine::RefreshError::Unreadable(_)) => {
+                tracing::error!(error = %e, "read model not loaded at start");
+            }
+            Err(engine::RefreshError::Database(e)) => return Err(e.into()),
+            Err(e) => return Err(StartError::Service(e.to_string())),
+        }
         let notify = engine.clone();
         consumer::start(platform, Arc::new(move || notify.changed())).await?;
         Ok(Self {

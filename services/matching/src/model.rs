@@ -1,18 +1,21 @@
 //! What matching knows of a session or a training: one searchable, rankable item, built from
-//! the events and catalogue messages (their fields of interest only).
+//! the events and catalogue messages (their payload types are those services' contracts).
 
+use cafeia_api::vocabulary::{Audience, Format, Level};
+use cafeia_catalogue_api::{
+    enums::Accessibility as TrainingAccessibility, messages::TrainingState,
+};
+use cafeia_events_api::{
+    Accessibility as SessionAccessibility, RegistrationMode, SessionStatus, messages::SessionState,
+};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    Session,
-    Training,
-}
+pub use cafeia_matching_api::{AccessibilityNeed, OfferKind};
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+/// A place an offer is held at.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Place {
     pub insee: String,
     pub departement: String,
@@ -20,21 +23,24 @@ pub struct Place {
     pub longitude: f64,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+/// One offer in the read model (stored as JSON in `item.doc`: its field names and values are
+/// the stored text; a document that does not read as an `Item` is an error, see
+/// [`crate::storage::Unreadable`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, sea_orm::FromJsonQueryResult)]
 pub struct Item {
     pub id: Uuid,
-    pub kind: Kind,
+    pub kind: OfferKind,
     /// Published and not withdrawn/cancelled.
     pub active: bool,
     pub title: String,
     pub text: String,
     pub topics: Vec<String>,
-    pub level: String,
-    pub audiences: Vec<String>,
+    pub level: Level,
+    pub audiences: Vec<Audience>,
     pub languages: Vec<String>,
-    /// In the sessions' vocabulary: `wheelchair`, `lsf`, `hearing_loop`, `easy_read`.
-    pub accessibility: Vec<String>,
-    pub format: String,
+    /// The needs the offer meets (sessions' and trainings' own words read as needs).
+    pub accessibility: Vec<AccessibilityNeed>,
+    pub format: Format,
     pub free: bool,
     pub places: Vec<Place>,
     pub starts_at: Option<DateTime<Utc>>,
@@ -57,33 +63,28 @@ pub struct Masks {
     pub languages: u32,
 }
 
-pub fn accessibility_bit(word: &str) -> u8 {
-    match word {
-        "wheelchair" => 1,
-        "lsf" => 2,
-        "hearing_loop" => 4,
-        "easy_read" => 8,
-        _ => 128,
+pub fn accessibility_bit(need: AccessibilityNeed) -> u8 {
+    match need {
+        AccessibilityNeed::Wheelchair => 1,
+        AccessibilityNeed::Lsf => 2,
+        AccessibilityNeed::HearingLoop => 4,
+        AccessibilityNeed::EasyRead => 8,
     }
 }
 
 pub fn language_bit(code: &str) -> u32 {
-    const KNOWN: [&str; 16] = [
-        "fr", "en", "es", "de", "it", "pt", "ar", "zh", "ru", "tr", "ro", "pl", "uk", "vi", "lsf",
-        "oc",
-    ];
-    KNOWN
+    cafeia_api::vocabulary::LANGUAGES
         .iter()
         .position(|k| *k == code)
         .map_or(1 << 31, |i| 1 << i)
 }
 
 impl Masks {
-    pub fn of(accessibility: &[String], languages: &[String]) -> Self {
+    pub fn of(accessibility: &[AccessibilityNeed], languages: &[String]) -> Self {
         Self {
             accessibility: accessibility
                 .iter()
-                .fold(0, |m, a| m | accessibility_bit(a)),
+                .fold(0, |m, a| m | accessibility_bit(*a)),
             languages: languages.iter().fold(0, |m, l| m | language_bit(l)),
         }
     }
@@ -97,7 +98,7 @@ impl Item {
     }
 
     pub fn online(&self) -> bool {
-        self.format != "in_person"
+        self.format != Format::InPerson
     }
 
     pub fn has_seats(&self) -> bool {
@@ -110,58 +111,40 @@ impl Item {
             return false;
         }
         match self.kind {
-            Kind::Session => {
+            OfferKind::Session => {
                 self.starts_at.is_some_and(|s| s > now)
                     && (self.has_seats() || self.waitlist_enabled)
             }
-            Kind::Training => true,
+            OfferKind::Training => true,
         }
     }
 }
 
-/// `events.session.*` (fields kept).
-#[derive(Debug, Deserialize)]
-pub struct SessionMessage {
-    pub id: Uuid,
-    pub revision: i32,
-    pub title: String,
-    pub description: String,
-    pub status: String,
-    pub topics: Vec<String>,
-    pub format: String,
-    pub place: Option<SessionPlace>,
-    pub starts_at: DateTime<Utc>,
-    pub capacity: Option<i32>,
-    pub seats_left: Option<i32>,
-    pub waitlist_enabled: bool,
-    pub audiences: Vec<String>,
-    pub level: String,
-    pub languages: Vec<String>,
-    pub accessibility: Vec<String>,
-    pub registration_mode: String,
+/// What a session offers, as the need it meets.
+fn session_need(a: SessionAccessibility) -> AccessibilityNeed {
+    match a {
+        SessionAccessibility::Wheelchair => AccessibilityNeed::Wheelchair,
+        SessionAccessibility::Lsf => AccessibilityNeed::Lsf,
+        SessionAccessibility::HearingLoop => AccessibilityNeed::HearingLoop,
+        SessionAccessibility::EasyRead => AccessibilityNeed::EasyRead,
+    }
 }
 
-#[derive(Debug, Deserialize)]
-pub struct SessionPlace {
-    pub insee: String,
-    pub departement: String,
-    pub latitude: f64,
-    pub longitude: f64,
-}
-
-impl From<SessionMessage> for Item {
-    fn from(s: SessionMessage) -> Self {
+impl From<SessionState> for Item {
+    fn from(s: SessionState) -> Self {
+        // On-site-only sessions take no registration: people just come.
+        let open = s.registration_mode == RegistrationMode::Open;
         Item {
             id: s.id,
-            kind: Kind::Session,
-            active: s.status == "published",
+            kind: OfferKind::Session,
+            active: s.status == SessionStatus::Published,
             title: s.title,
             text: s.description,
             topics: s.topics,
             level: s.level,
             audiences: s.audiences,
             languages: s.languages,
-            accessibility: s.accessibility,
+            accessibility: s.accessibility.into_iter().map(session_need).collect(),
             format: s.format,
             free: true,
             places: s
@@ -176,9 +159,8 @@ impl From<SessionMessage> for Item {
                 .collect(),
             starts_at: Some(s.starts_at),
             dates: Vec::new(),
-            // On-site-only sessions take no registration: people just come.
-            capacity: s.capacity.filter(|_| s.registration_mode == "open"),
-            seats_left: s.seats_left.filter(|_| s.registration_mode == "open"),
+            capacity: s.capacity.filter(|_| open),
+            seats_left: s.seats_left.filter(|_| open),
             waitlist_enabled: s.waitlist_enabled,
             revision: s.revision,
             masks: Masks::default(),
@@ -186,52 +168,26 @@ impl From<SessionMessage> for Item {
     }
 }
 
-/// `catalogue.training.published|updated` (fields kept).
-#[derive(Debug, Deserialize)]
-pub struct TrainingMessage {
-    pub id: Uuid,
-    pub title: String,
-    pub summary: String,
-    pub objectives: String,
-    pub level: String,
-    pub audiences: Vec<String>,
-    pub format: String,
-    pub free: bool,
-    pub languages: Vec<String>,
-    pub accessibility: Vec<String>,
-    pub topics: Vec<String>,
-    pub places: Vec<TrainingPlace>,
-    pub sessions: Vec<TrainingSession>,
+/// What a programme offers, as the need it meets (RGAA compliance of online material meets
+/// none of the needs matching knows).
+fn training_need(a: TrainingAccessibility) -> Option<AccessibilityNeed> {
+    match a {
+        TrainingAccessibility::DisabledAccess => Some(AccessibilityNeed::Wheelchair),
+        TrainingAccessibility::SignLanguage => Some(AccessibilityNeed::Lsf),
+        TrainingAccessibility::RgaaCompliant => None,
+    }
 }
 
-#[derive(Debug, Deserialize)]
-pub struct TrainingPlace {
-    pub insee: String,
-    pub departement: String,
-    pub latitude: f64,
-    pub longitude: f64,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct TrainingSession {
-    pub start_date: NaiveDate,
-}
-
-impl From<TrainingMessage> for Item {
-    fn from(t: TrainingMessage) -> Self {
-        // The catalogue's accessibility words, in the sessions' vocabulary.
+impl From<TrainingState> for Item {
+    fn from(t: TrainingState) -> Self {
         let accessibility = t
             .accessibility
-            .iter()
-            .filter_map(|a| match a.as_str() {
-                "disabled_access" => Some("wheelchair".to_owned()),
-                "sign_language" => Some("lsf".to_owned()),
-                _ => None,
-            })
+            .into_iter()
+            .filter_map(training_need)
             .collect();
         Item {
             id: t.id,
-            kind: Kind::Training,
+            kind: OfferKind::Training,
             active: true,
             title: t.title,
             text: format!("{} {}", t.summary, t.objectives),

@@ -12,7 +12,22 @@ use utoipa::OpenApi;
         crate::recommend::rebuild,
         crate::demand::view,
     ),
-    components(schemas(cafeia_platform::errors::Problem, cafeia_platform::errors::FieldError, cafeia_platform::ErrorCode)),
+    components(schemas(
+        cafeia_matching_api::SearchResults,
+        cafeia_matching_api::SearchHit,
+        cafeia_matching_api::SearchSort,
+        cafeia_matching_api::OfferKind,
+        cafeia_matching_api::AccessibilityNeed,
+        cafeia_matching_api::Profile,
+        cafeia_matching_api::AvailabilityWindow,
+        cafeia_matching_api::Experience,
+        cafeia_matching_api::Recommendation,
+        cafeia_matching_api::Demand,
+        cafeia_matching_api::CommuneDemand,
+        cafeia_platform::errors::Problem,
+        cafeia_platform::errors::FieldError,
+        cafeia_platform::ErrorCode,
+    )),
     modifiers(&BearerAuth),
 )]
 pub struct ApiDoc;

@@ -19,14 +19,20 @@
 use crate::{
     State,
     engine::{self, Engine},
-    model::{Item, Kind, Masks},
+    model::{AccessibilityNeed, Item, Masks, OfferKind},
     search::{self, Origin},
 };
 use actix_web::{HttpResponse, web};
+use cafeia_api::vocabulary::Level;
+use cafeia_matching_api::{
+    paths,
+    recommendations::{DEFAULT_RECOMMENDATIONS, DEFAULT_TRAVEL_RADIUS_KM, MAX_RECOMMENDATIONS},
+};
 use cafeia_platform::{AppError, errors::AppResult, http::Json, validation::Problems};
 use chrono::{DateTime, Datelike, Duration, Timelike, Utc};
-use serde::{Deserialize, Serialize};
-use uuid::Uuid;
+
+// The contract's shapes, where the bench and tests have always found them.
+pub use cafeia_matching_api::{AvailabilityWindow, Experience, Profile, Recommendation};
 
 /// The ranking weights, in one place.
 pub struct Weights;
@@ -46,73 +52,12 @@ impl Weights {
     pub const REPEAT_DISCOVERY: f64 = -0.2;
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Availability {
-    WeekdayDaytime,
-    WeekdayEvening,
-    Weekend,
-}
-
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Experience {
-    /// Never came to an AI Café.
-    #[default]
-    FirstTime,
-    /// Already came: ready for the next step.
-    Returning,
-}
-
-#[derive(Clone, Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Profile {
-    pub commune: Option<String>,
-    pub postcode: Option<String>,
-    pub latitude: Option<f64>,
-    pub longitude: Option<f64>,
-    /// How far the person will travel (default 20 km).
-    pub radius_km: Option<f64>,
-    #[serde(default)]
-    pub online_only: bool,
-    #[serde(default)]
-    pub interests: Vec<String>,
-    pub level: Option<String>,
-    pub audience: Option<String>,
-    #[serde(default)]
-    pub languages: Vec<String>,
-    /// Needs that must be met: `wheelchair`, `lsf`, `hearing_loop`, `easy_read`.
-    #[serde(default)]
-    pub accessibility: Vec<String>,
-    #[serde(default)]
-    pub availability: Vec<Availability>,
-    #[serde(default)]
-    pub experience: Experience,
-    pub limit: Option<usize>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Recommendation {
-    pub id: Uuid,
-    pub kind: Kind,
-    pub title: String,
-    pub format: String,
-    pub level: String,
-    pub starts_at: Option<DateTime<Utc>>,
-    pub seats_left: Option<i32>,
-    pub distance_km: Option<f64>,
-    pub score: f64,
-    /// Why, in plain French ("à 2,4 km", "places disponibles", "niveau débutant"…).
-    pub reasons: Vec<String>,
-}
-
-fn level_fr(level: &str) -> &str {
+fn level_fr(level: Level) -> &'static str {
     match level {
-        "discovery" => "découverte",
-        "beginner" => "débutant",
-        "intermediate" => "intermédiaire",
-        "advanced" => "avancé",
-        other => other,
+        Level::Discovery => "découverte",
+        Level::Beginner => "débutant",
+        Level::Intermediate => "intermédiaire",
+        Level::Advanced => "avancé",
     }
 }
 
@@ -131,13 +76,12 @@ fn topic_fr(topic: &str) -> &str {
     }
 }
 
-fn accessibility_fr(need: &str) -> &str {
+fn accessibility_fr(need: AccessibilityNeed) -> &'static str {
     match need {
-        "wheelchair" => "accessible en fauteuil",
-        "lsf" => "interprétation en LSF",
-        "hearing_loop" => "boucle magnétique",
-        "easy_read" => "facile à lire et à comprendre",
-        other => other,
+        AccessibilityNeed::Wheelchair => "accessible en fauteuil",
+        AccessibilityNeed::Lsf => "interprétation en LSF",
+        AccessibilityNeed::HearingLoop => "boucle magnétique",
+        AccessibilityNeed::EasyRead => "facile à lire et à comprendre",
     }
 }
 
@@ -146,14 +90,14 @@ fn km_fr(d: f64) -> String {
 }
 
 /// The availability window a session falls in, in metropolitan French time.
-fn window_of(at: DateTime<Utc>) -> Availability {
+fn window_of(at: DateTime<Utc>) -> AvailabilityWindow {
     let local = at.with_timezone(&chrono_tz::Europe::Paris);
     if local.weekday().number_from_monday() >= 6 {
-        Availability::Weekend
+        AvailabilityWindow::Weekend
     } else if local.hour() >= 17 {
-        Availability::WeekdayEvening
+        AvailabilityWindow::WeekdayEvening
     } else {
-        Availability::WeekdayDaytime
+        AvailabilityWindow::WeekdayDaytime
     }
 }
 
@@ -221,7 +165,7 @@ pub fn score(
         reasons.add(|| "en ligne".into());
     }
     match (item.kind, item.capacity, item.seats_left) {
-        (Kind::Session, Some(capacity), Some(left)) if left > 0 => {
+        (OfferKind::Session, Some(capacity), Some(left)) if left > 0 => {
             if f64::from(left) > 0.2 * f64::from(capacity) {
                 score += Weights::FREE_SEATS;
                 reasons.add(|| "places disponibles".into());
@@ -230,12 +174,12 @@ pub fn score(
                 reasons.add(|| format!("plus que {left} place{}", if left > 1 { "s" } else { "" }));
             }
         }
-        (Kind::Session, Some(_), Some(_)) => {
+        (OfferKind::Session, Some(_), Some(_)) => {
             score += Weights::WAITLIST_ONLY;
             reasons.add(|| "complet : inscription en liste d'attente".into());
         }
-        (Kind::Session, _, _) => reasons.add(|| "places disponibles".into()),
-        (Kind::Training, _, _) => {
+        (OfferKind::Session, _, _) => reasons.add(|| "places disponibles".into()),
+        (OfferKind::Training, _, _) => {
             if item.free {
                 reasons.add(|| "gratuite".into());
             }
@@ -249,18 +193,18 @@ pub fn score(
             reasons.add(|| format!("thème : {}", topic_fr(topic)));
         }
     }
-    if p.level.as_ref() == Some(&item.level) {
+    if p.level == Some(item.level) {
         score += Weights::LEVEL;
-        reasons.add(|| format!("niveau {}", level_fr(&item.level)));
+        reasons.add(|| format!("niveau {}", level_fr(item.level)));
     }
-    if let Some(a) = &p.audience
-        && item.audiences.contains(a)
+    if let Some(a) = p.audience
+        && item.audiences.contains(&a)
     {
         score += Weights::AUDIENCE;
         reasons.add(|| "pensé pour votre situation".into());
     }
     for need in &p.accessibility {
-        reasons.add(|| accessibility_fr(need).to_owned());
+        reasons.add(|| accessibility_fr(*need).to_owned());
     }
     if let Some(at) = item.starts_at {
         if at - now <= Duration::days(14) {
@@ -271,9 +215,9 @@ pub fn score(
             score += Weights::AVAILABILITY;
             reasons.add(|| {
                 match window_of(at) {
-                    Availability::WeekdayEvening => "en soirée, en semaine",
-                    Availability::WeekdayDaytime => "en journée, en semaine",
-                    Availability::Weekend => "le week-end",
+                    AvailabilityWindow::WeekdayEvening => "en soirée, en semaine",
+                    AvailabilityWindow::WeekdayDaytime => "en journée, en semaine",
+                    AvailabilityWindow::Weekend => "le week-end",
                 }
                 .into()
             });
@@ -285,21 +229,23 @@ pub fn score(
         score += boost;
         reasons.add(|| "dans un territoire encore peu touché".into());
     }
-    match (p.experience, item.kind, item.level.as_str()) {
-        (Experience::FirstTime, Kind::Session, "discovery") => {
+    match (p.experience.unwrap_or_default(), item.kind, item.level) {
+        (Experience::FirstTime, OfferKind::Session, Level::Discovery) => {
             score += Weights::PATHWAY;
             reasons.add(|| "idéal pour découvrir l'IA".into());
         }
-        (Experience::Returning, Kind::Training, "beginner" | "intermediate") => {
+        (Experience::Returning, OfferKind::Training, Level::Beginner | Level::Intermediate) => {
             score += Weights::PATHWAY;
             reasons.add(|| {
                 format!(
                     "prochaine étape : une formation niveau {}",
-                    level_fr(&item.level)
+                    level_fr(item.level)
                 )
             });
         }
-        (Experience::Returning, Kind::Session, "discovery") => score += Weights::REPEAT_DISCOVERY,
+        (Experience::Returning, OfferKind::Session, Level::Discovery) => {
+            score += Weights::REPEAT_DISCOVERY
+        }
         _ => {}
     }
     (score * 1000.0).round() / 1000.0
@@ -310,7 +256,8 @@ pub fn score(
 /// most what [`online_bound`] adds.
 pub fn static_score(item: &Item, experience: Experience) -> f64 {
     let mut score = 1.0;
-    if let (Kind::Session, Some(capacity), Some(left)) = (item.kind, item.capacity, item.seats_left)
+    if let (OfferKind::Session, Some(capacity), Some(left)) =
+        (item.kind, item.capacity, item.seats_left)
     {
         score += if left == 0 {
             Weights::WAITLIST_ONLY
@@ -320,10 +267,12 @@ pub fn static_score(item: &Item, experience: Experience) -> f64 {
             Weights::NEARLY_FULL
         };
     }
-    score += match (experience, item.kind, item.level.as_str()) {
-        (Experience::FirstTime, Kind::Session, "discovery") => Weights::PATHWAY,
-        (Experience::Returning, Kind::Training, "beginner" | "intermediate") => Weights::PATHWAY,
-        (Experience::Returning, Kind::Session, "discovery") => Weights::REPEAT_DISCOVERY,
+    score += match (experience, item.kind, item.level) {
+        (Experience::FirstTime, OfferKind::Session, Level::Discovery) => Weights::PATHWAY,
+        (Experience::Returning, OfferKind::Training, Level::Beginner | Level::Intermediate) => {
+            Weights::PATHWAY
+        }
+        (Experience::Returning, OfferKind::Session, Level::Discovery) => Weights::REPEAT_DISCOVERY,
         _ => 0.0,
     };
     score
@@ -366,7 +315,7 @@ pub fn check(p: &Profile) -> AppResult<(Option<Origin>, f64, usize)> {
         p.longitude,
         &mut problems,
     );
-    let radius = search::radius(p.radius_km, 20.0, &mut problems);
+    let radius = search::radius(p.radius_km, DEFAULT_TRAVEL_RADIUS_KM, &mut problems);
     if origin.is_none() && !p.online_only && problems.0.is_empty() {
         problems.add(
             "commune",
@@ -375,17 +324,14 @@ pub fn check(p: &Profile) -> AppResult<(Option<Origin>, f64, usize)> {
     }
     cafeia_platform::vocabulary::topics(&p.interests, "interests", &mut problems);
     cafeia_platform::vocabulary::languages(&p.languages, &mut problems);
-    for (i, a) in p.accessibility.iter().enumerate() {
-        problems.check(
-            ["wheelchair", "lsf", "hearing_loop", "easy_read"].contains(&a.as_str()),
-            &format!("accessibility[{i}]"),
-            "wheelchair, lsf, hearing_loop ou easy_read",
-        );
-    }
-    let limit = p.limit.unwrap_or(10);
-    problems.check((1..=50).contains(&limit), "limit", "entre 1 et 50");
+    let limit = p.limit.unwrap_or(DEFAULT_RECOMMENDATIONS);
+    problems.check(
+        (1..=MAX_RECOMMENDATIONS).contains(&limit),
+        "limit",
+        &format!("entre 1 et {MAX_RECOMMENDATIONS}"),
+    );
     problems.into_result()?;
-    Ok((origin, radius, limit))
+    Ok((origin, radius, limit as usize))
 }
 
 /// Ranks every offer for `p` (used by the handler and the bench).
@@ -437,7 +383,7 @@ pub fn rank(
         while best.len() > limit {
             best.pop();
         }
-        let lists = &state.online[match p.experience {
+        let lists = &state.online[match p.experience.unwrap_or_default() {
             Experience::FirstTime => 0,
             Experience::Returning => 1,
         }];
@@ -501,8 +447,8 @@ pub fn rank(
                     id: item.id,
                     kind: item.kind,
                     title: item.title.clone(),
-                    format: item.format.clone(),
-                    level: item.level.clone(),
+                    format: item.format,
+                    level: item.level,
                     starts_at: item.starts_at,
                     seats_left: item.seats_left,
                     distance_km: distance.map(|d| (d * 10.0).round() / 10.0),
@@ -533,7 +479,7 @@ impl Ord for Score {
 }
 
 /// POST /v1/recommendations
-#[utoipa::path(post, path = "/v1/recommendations", tag = "matching", request_body = Profile, responses((status = 200, body = Vec<Recommendation>), (status = 400, body = cafeia_platform::errors::Problem)))]
+#[utoipa::path(post, path = paths::RECOMMENDATIONS, tag = "matching", request_body = Profile, responses((status = 200, body = Vec<Recommendation>), (status = 400, body = cafeia_platform::errors::Problem)))]
 pub async fn recommend(state: web::Data<State>, profile: Json<Profile>) -> AppResult<HttpResponse> {
     let p = profile.0;
     let (origin, radius_km, limit) = check(&p)?;
@@ -560,7 +506,7 @@ pub async fn recommend(state: web::Data<State>, profile: Json<Profile>) -> AppRe
 }
 
 /// POST /v1/matching/rebuild — national staff: rebuilds the index from the read model.
-#[utoipa::path(post, path = "/v1/matching/rebuild", tag = "matching", responses((status = 204), (status = 403, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
+#[utoipa::path(post, path = paths::REBUILD, tag = "matching", responses((status = 204), (status = 403, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
 pub async fn rebuild(
     state: web::Data<State>,
     caller: cafeia_platform::auth::Caller,

@@ -5,23 +5,26 @@
 use crate::{
     State,
     engine::{self, Engine},
-    model::{Item, Kind},
+    model::{Item, OfferKind},
 };
 use actix_web::{HttpResponse, web};
+use cafeia_api::Page;
+use cafeia_matching_api::{
+    FacetCount, Facets, SearchHit, SearchQuery, SearchResults, SearchSort, paths,
+    search::{DEFAULT_SEARCH_RADIUS_KM, FacetValue, MAX_RADIUS_KM, cursor_at, cursor_offset},
+};
 use cafeia_platform::{
     AppError,
     errors::AppResult,
+    http::Query,
     paging,
     territory::{Gazetteer, in_france},
     validation::Problems,
 };
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use serde::Serialize;
+use std::{collections::HashMap, hash::Hash};
 use uuid::Uuid;
-
-/// Largest radius accepted, in km.
-pub const MAX_RADIUS_KM: f64 = 200.0;
 
 /// A place to search around, checked.
 #[derive(Clone, Debug)]
@@ -103,91 +106,9 @@ pub fn radius(value: Option<f64>, default: f64, p: &mut Problems) -> f64 {
     }
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Sort {
-    #[default]
-    Relevance,
-    Distance,
-    Date,
-}
-
-#[derive(Debug, Default, Deserialize, Serialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct SearchQuery {
-    /// Words, in French (accents and case do not matter; "IA" finds "intelligence artificielle").
-    pub q: Option<String>,
-    pub kind: Option<Kind>,
-    /// Sessions starting from (RFC 3339).
-    pub from: Option<DateTime<Utc>>,
-    pub to: Option<DateTime<Utc>>,
-    /// `in_person`, `online` or `hybrid`.
-    pub format: Option<String>,
-    /// Only what can be followed online.
-    pub online: Option<bool>,
-    pub free: Option<bool>,
-    pub level: Option<String>,
-    pub audience: Option<String>,
-    pub language: Option<String>,
-    /// `wheelchair`, `lsf`, `hearing_loop` or `easy_read`.
-    pub accessibility: Option<String>,
-    pub topic: Option<String>,
-    pub has_seats: Option<bool>,
-    pub commune: Option<String>,
-    pub postcode: Option<String>,
-    pub latitude: Option<f64>,
-    pub longitude: Option<f64>,
-    /// Default 30 km around the place given.
-    pub radius_km: Option<f64>,
-    #[serde(default)]
-    pub sort: Sort,
-    pub cursor: Option<String>,
-    pub limit: Option<u64>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Hit {
-    pub id: Uuid,
-    pub kind: Kind,
-    pub title: String,
-    pub format: String,
-    pub level: String,
-    pub topics: Vec<String>,
-    pub starts_at: Option<DateTime<Utc>>,
-    pub seats_left: Option<i32>,
-    pub departement: Option<String>,
-    pub distance_km: Option<f64>,
-    pub score: f32,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Results {
-    pub total: usize,
-    pub items: Vec<Hit>,
-    /// Counts over every result (before paging), per facet and value.
-    pub facets: BTreeMap<String, BTreeMap<String, usize>>,
-    pub next_cursor: Option<String>,
-}
-
-const ACCESSIBILITY: [&str; 4] = ["wheelchair", "lsf", "hearing_loop", "easy_read"];
-
 fn check(q: &SearchQuery, p: &mut Problems) {
     if let Some(text) = &q.q {
         p.check(text.chars().count() <= 200, "q", "200 caractères au plus");
-    }
-    if let Some(f) = &q.format {
-        p.check(
-            ["in_person", "online", "hybrid"].contains(&f.as_str()),
-            "format",
-            "in_person, online ou hybrid",
-        );
-    }
-    if let Some(a) = &q.accessibility {
-        p.check(
-            ACCESSIBILITY.contains(&a.as_str()),
-            "accessibility",
-            "wheelchair, lsf, hearing_loop ou easy_read",
-        );
     }
     if let Some(t) = &q.topic {
         cafeia_platform::vocabulary::topics(std::slice::from_ref(t), "topic", p);
@@ -200,30 +121,75 @@ fn check(q: &SearchQuery, p: &mut Problems) {
 fn keeps(item: &Item, q: &SearchQuery) -> bool {
     let kind_ok = q.kind.is_none_or(|k| k == item.kind);
     let date_ok = match item.kind {
-        Kind::Session => {
+        OfferKind::Session => {
             q.from
                 .is_none_or(|f| item.starts_at.is_some_and(|s| s >= f))
                 && q.to.is_none_or(|t| item.starts_at.is_some_and(|s| s <= t))
         }
-        Kind::Training => true,
+        OfferKind::Training => true,
     };
     kind_ok
         && date_ok
-        && q.format.as_ref().is_none_or(|f| &item.format == f)
+        && q.format.is_none_or(|f| item.format == f)
         && q.online.is_none_or(|o| item.online() == o)
         && q.free.is_none_or(|f| item.free == f)
-        && q.level.as_ref().is_none_or(|l| &item.level == l)
-        && q.audience
-            .as_ref()
-            .is_none_or(|a| item.audiences.contains(a))
+        && q.level.is_none_or(|l| item.level == l)
+        && q.audience.is_none_or(|a| item.audiences.contains(&a))
         && q.language
             .as_ref()
             .is_none_or(|l| item.languages.contains(l))
         && q.accessibility
-            .as_ref()
-            .is_none_or(|a| item.accessibility.contains(a))
+            .is_none_or(|a| item.accessibility.contains(&a))
         && q.topic.as_ref().is_none_or(|t| item.topics.contains(t))
         && q.has_seats.is_none_or(|h| item.has_seats() == h)
+}
+
+/// Counts per facet and value over every hit, each facet's values most frequent first (ties
+/// in the order of their wire text, so the answer is stable).
+fn facets(hits: &[SearchHit]) -> Facets {
+    fn count<K: Hash + Eq>(counts: &mut HashMap<K, u64>, key: K) {
+        *counts.entry(key).or_default() += 1;
+    }
+    fn listed<K: Serialize, T: FacetValue>(
+        counts: HashMap<K, u64>,
+        value: impl Fn(K) -> T,
+    ) -> Vec<FacetCount<T>> {
+        let mut counts: Vec<(String, K, u64)> = counts
+            .into_iter()
+            .map(|(k, n)| (serde_json::to_string(&k).unwrap_or_default(), k, n))
+            .collect();
+        counts.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+        counts
+            .into_iter()
+            .map(|(_, k, count)| FacetCount {
+                value: value(k),
+                count,
+            })
+            .collect()
+    }
+    let (mut kind, mut format, mut level, mut seats) = (
+        HashMap::new(),
+        HashMap::new(),
+        HashMap::new(),
+        HashMap::new(),
+    );
+    let mut topic: HashMap<&str, u64> = HashMap::new();
+    for h in hits {
+        count(&mut kind, h.kind);
+        count(&mut format, h.format);
+        count(&mut level, h.level);
+        count(&mut seats, h.seats_left.is_none_or(|n| n > 0));
+        for t in &h.topics {
+            count(&mut topic, t.as_str());
+        }
+    }
+    Facets {
+        kind: listed(kind, |k| k),
+        format: listed(format, |f| f),
+        level: listed(level, |l| l),
+        has_seats: listed(seats, |b| b),
+        topic: listed(topic, str::to_owned),
+    }
 }
 
 /// The search itself, over the engine's state (also used by the bench, in process).
@@ -233,13 +199,13 @@ pub fn run(
     origin: Option<&Origin>,
     radius_km: f64,
     now: DateTime<Utc>,
-) -> AppResult<Results> {
+) -> AppResult<SearchResults> {
     let limit = paging::limit(q.limit)?;
     let offset: usize = match &q.cursor {
         None => 0,
-        Some(c) => c
-            .parse()
-            .map_err(|_| AppError::invalid("cursor", "curseur invalide"))?,
+        Some(c) => {
+            cursor_offset(c).ok_or_else(|| AppError::invalid("cursor", "curseur invalide"))?
+        }
     };
     let text_hits: Option<HashMap<Uuid, f32>> =
         q.q.as_deref()
@@ -247,17 +213,17 @@ pub fn run(
             .map(|t| engine.text_search(t, 50_000).into_iter().collect());
     engine.read(|state| {
         let near = origin.map(|o| engine::near(state, o.lat, o.lon, radius_km));
-        let mut hits: Vec<Hit> = Vec::new();
+        let mut hits: Vec<SearchHit> = Vec::new();
         let mut consider = |item: &Item, score: f32, distance: Option<f64>| {
             if !item.offerable(now) || !keeps(item, q) {
                 return;
             }
-            hits.push(Hit {
+            hits.push(SearchHit {
                 id: item.id,
                 kind: item.kind,
                 title: item.title.clone(),
-                format: item.format.clone(),
-                level: item.level.clone(),
+                format: item.format,
+                level: item.level,
                 topics: item.topics.clone(),
                 starts_at: item.starts_at,
                 seats_left: item.seats_left,
@@ -294,77 +260,46 @@ pub fn run(
                 }
             }
         }
-        let mut facets: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
-        for h in &hits {
-            let mut count = |facet: &str, value: &str| {
-                *facets
-                    .entry(facet.to_owned())
-                    .or_default()
-                    .entry(value.to_owned())
-                    .or_default() += 1;
-            };
-            count(
-                "kind",
-                if h.kind == Kind::Session {
-                    "session"
-                } else {
-                    "training"
-                },
-            );
-            count("format", &h.format);
-            count("level", &h.level);
-            count(
-                "has_seats",
-                if h.seats_left.is_none_or(|n| n > 0) {
-                    "true"
-                } else {
-                    "false"
-                },
-            );
-            for t in &h.topics {
-                count("topic", t);
-            }
-        }
-        let by_date = |h: &Hit| h.starts_at.unwrap_or(DateTime::<Utc>::MAX_UTC);
-        match q.sort {
-            Sort::Relevance => hits.sort_by(|a, b| {
+        let facets = facets(&hits);
+        let by_date = |h: &SearchHit| h.starts_at.unwrap_or(DateTime::<Utc>::MAX_UTC);
+        match q.sort.unwrap_or_default() {
+            SearchSort::Relevance => hits.sort_by(|a, b| {
                 b.score
                     .total_cmp(&a.score)
                     .then_with(|| by_date(a).cmp(&by_date(b)))
                     .then_with(|| a.id.cmp(&b.id))
             }),
-            Sort::Distance => hits.sort_by(|a, b| {
+            SearchSort::Distance => hits.sort_by(|a, b| {
                 a.distance_km
                     .unwrap_or(f64::MAX)
                     .total_cmp(&b.distance_km.unwrap_or(f64::MAX))
                     .then_with(|| a.id.cmp(&b.id))
             }),
-            Sort::Date => {
+            SearchSort::Date => {
                 hits.sort_by(|a, b| by_date(a).cmp(&by_date(b)).then_with(|| a.id.cmp(&b.id)))
             }
         }
         let total = hits.len();
-        let page: Vec<Hit> = hits
+        let page: Vec<SearchHit> = hits
             .into_iter()
             .skip(offset)
             .take(usize::try_from(limit).unwrap_or(usize::MAX))
             .collect();
         let end = offset + page.len();
-        Ok(Results {
-            total,
-            items: page,
+        Ok(SearchResults {
+            page: Page {
+                items: page,
+                next_cursor: (end < total).then(|| cursor_at(end)),
+                total: Some(total as u64),
+            },
             facets,
-            next_cursor: (end < total).then(|| end.to_string()),
         })
     })
 }
 
 /// GET /v1/search
-#[utoipa::path(get, path = "/v1/search", tag = "matching", params(SearchQuery), responses((status = 200, body = Results), (status = 400, body = cafeia_platform::errors::Problem)))]
-pub async fn search(
-    state: web::Data<State>,
-    query: web::Query<SearchQuery>,
-) -> AppResult<HttpResponse> {
+#[utoipa::path(get, path = paths::SEARCH, tag = "matching", params(SearchQuery), responses((status = 200, body = SearchResults), (status = 400, body = cafeia_platform::errors::Problem)))]
+pub async fn search(state: web::Data<State>, query: Query<SearchQuery>) -> AppResult<HttpResponse> {
     let q = query.into_inner();
     let mut p = Problems::default();
     check(&q, &mut p);
@@ -381,18 +316,18 @@ pub async fn search(
             "indiquez aussi une commune, un code postal ou des coordonnées",
         );
     }
-    let radius_km = radius(q.radius_km, 30.0, &mut p);
-    if q.sort == Sort::Distance && origin.is_none() && p.0.is_empty() {
+    let radius_km = radius(q.radius_km, DEFAULT_SEARCH_RADIUS_KM, &mut p);
+    if q.sort == Some(SearchSort::Distance) && origin.is_none() && p.0.is_empty() {
         p.add("sort", "le tri par distance demande un lieu");
     }
     p.into_result()?;
     state.engine.refresh(&state.platform.db).await?;
     let key = crate::cache::key("search", &q, &state.engine);
-    if let Some(hit) = crate::cache::get::<Results>(&state.platform, &key).await {
+    if let Some(hit) = crate::cache::get::<SearchResults>(&state.platform, &key).await {
         return Ok(HttpResponse::Ok().json(hit));
     }
     let results = run(&state.engine, &q, origin.as_ref(), radius_km, Utc::now())?;
-    if results.total == 0
+    if results.page.total == Some(0)
         && let Some(o) = &origin
     {
         crate::demand::record(&state.platform, o);

@@ -2,8 +2,16 @@
 //! row per session or training (its searchable document as JSON), the latest attendance
 //! figures per session (reach per territory), and unmet demand. Every change takes the next
 //! number of a counter, so each replica's in-memory index reloads exactly what changed.
+//!
+//! Columns read as their types: the offer kind as [`OfferKind`](crate::model::OfferKind), the
+//! document as [`Item`](crate::model::Item) (a `json` column on PostgreSQL, text on SQLite). A
+//! stored value that does not read is an error naming its table ([`Unreadable`]), never skipped
+//! or read as a default. No foreign key: `reached` names sessions matching may never have seen
+//! (attendance can be reported for a session whose announcement it has not read), and no other
+//! table refers to another.
 
 use cafeia_platform::db::columns::{big_int, id, text, text_null, timestamp};
+use sea_orm::{DbErr, RuntimeErr};
 use sea_orm_migration::{MigrationTrait, MigratorTrait, prelude::*};
 
 pub struct Migrator;
@@ -12,22 +20,69 @@ impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         let mut migrations = cafeia_platform::db::platform_migrations();
         migrations.push(Box::new(CreateReadModel));
+        migrations.push(Box::new(TypedDocument));
         migrations
     }
 }
 
+/// A read of `table` failed on a stored value that is not of its column's type: an unknown
+/// enum text (the enum is named) or a document of another shape (the column is named).
+#[derive(Debug)]
+pub struct Unreadable {
+    pub table: &'static str,
+    pub source: DbErr,
+}
+
+impl std::fmt::Display for Unreadable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "table {}: stored value unreadable: {}",
+            self.table, self.source
+        )
+    }
+}
+
+impl std::error::Error for Unreadable {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+impl Unreadable {
+    /// Tells a stored value that does not read (`Ok`) from a failure of the database itself,
+    /// which stays what it was (`Err`: a lost connection is still "unavailable").
+    pub fn classify(table: &'static str, source: DbErr) -> Result<Self, DbErr> {
+        let unreadable = match &source {
+            // Unknown enum text.
+            DbErr::Type(_) | DbErr::Json(_) => true,
+            // A document the driver could not decode as its type.
+            DbErr::Query(RuntimeErr::SqlxError(e)) => matches!(
+                **e,
+                sea_orm::sqlx::Error::ColumnDecode { .. } | sea_orm::sqlx::Error::Decode(_)
+            ),
+            _ => false,
+        };
+        if unreadable {
+            Ok(Self { table, source })
+        } else {
+            Err(source)
+        }
+    }
+}
+
 pub mod item {
+    use crate::model::{Item, OfferKind};
     use sea_orm::entity::prelude::*;
 
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
     #[sea_orm(table_name = "item")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
         pub id: Uuid,
-        /// `session` or `training`.
-        pub kind: String,
-        /// The [`crate::model::Item`] as JSON.
-        pub doc: String,
+        pub kind: OfferKind,
+        /// The whole offer, as JSON.
+        pub doc: Item,
         pub seq: i64,
     }
 
@@ -81,11 +136,20 @@ pub mod demand {
 pub mod counter {
     use sea_orm::entity::prelude::*;
 
+    /// The counters (one so far), by their stored names.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+    #[sea_orm(rs_type = "String", db_type = "Text")]
+    pub enum Name {
+        /// Every change to `item` and `reached` takes the next value.
+        #[sea_orm(string_value = "changes")]
+        Changes,
+    }
+
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "counter")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
-        pub name: String,
+        pub name: Name,
         pub value: i64,
     }
 
@@ -156,6 +220,41 @@ impl MigrationTrait for CreateReadModel {
             ("unmet_demand", "idx_demand_departement", "departement"),
         ] {
             m.create_index(Index::create().name(name).table(table).col(col).to_owned())
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// The document becomes a `json` column on PostgreSQL, so the driver reads it straight into an
+/// [`Item`](crate::model::Item) (sqlx decodes JSON only from `json`/`jsonb` there) and the
+/// database refuses text that is no JSON. The conversion checks every stored document: one
+/// that is no JSON stops the migration. `json` rather than `jsonb`: the document is only ever
+/// read whole, and `json` gives back its stored text, without a conversion per row. SQLite has no
+/// JSON type and reads JSON from text: its column stays as it is.
+struct TypedDocument;
+
+impl MigrationName for TypedDocument {
+    fn name(&self) -> &str {
+        "m20261203_000302_matching_typed_document"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for TypedDocument {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        if m.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+            m.get_connection()
+                .execute_unprepared("ALTER TABLE item ALTER COLUMN doc TYPE json USING doc::json")
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        if m.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+            m.get_connection()
+                .execute_unprepared("ALTER TABLE item ALTER COLUMN doc TYPE text")
                 .await?;
         }
         Ok(())

@@ -1,18 +1,25 @@
 //! Matching through its REST API, on both backend sets, fed by the same messages the events
 //! and catalogue services publish.
 
-use cafeia_matching::Matching;
+use cafeia_matching::{
+    Matching,
+    engine::{Engine, RefreshError},
+    model::{Item, OfferKind, Place},
+    storage::Migrator,
+};
 use cafeia_platform::{
     auth::{Role, Territory},
     bus::Message,
     envelope::{Envelope, MessageType},
 };
 use cafeia_testkit::{
-    Backend, backend_matrix,
+    Backend, TestEnv, backend_matrix,
     service::{ServiceHarness, field},
 };
 use chrono::{Duration, Utc};
 use reqwest::{Method, StatusCode};
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, Statement, sea_query::Query};
+use sea_orm_migration::MigratorTrait;
 use serde_json::{Value, json};
 use std::time::Duration as StdDuration;
 use uuid::Uuid;
@@ -85,6 +92,18 @@ fn training(id: Uuid, title: &str, level: &str, place: (&str, &str, f64, f64)) -
         "topics": ["generative_ai"], "online": false,
         "places": [{"insee": place.1, "departement": place.0, "region": "84", "latitude": place.2, "longitude": place.3}],
         "sessions": [], "enrolment_url": null,
+    })
+}
+
+/// An attendance report in a département (`events.attendance.recorded`, in full).
+fn attendance(departement: &str, first_timers: i32) -> Value {
+    json!({
+        "session_id": Uuid::now_v7(), "version": 1, "facilitator_id": Uuid::now_v7(),
+        "facilitator_kind": null, "starts_at": (Utc::now() - Duration::days(1)).to_rfc3339(),
+        "format": "in_person", "insee": null, "departement": departement, "region": null,
+        "topics": ["what_is_ai"], "audiences": ["general_public"], "level": "discovery",
+        "registered": first_timers, "attended": first_timers, "no_shows": 0, "walk_ins": 0,
+        "first_timers": first_timers, "age_bands": {}, "occupations": {},
     })
 }
 
@@ -198,7 +217,22 @@ async fn search_text_geo_and_freshness(backend: Backend) {
         "{near}"
     );
     assert!(near["items"][0]["distance_km"].as_f64() < near["items"][1]["distance_km"].as_f64());
-    assert_eq!(near["facets"]["kind"]["session"], 1);
+    // Facets: every value with its count, most frequent first.
+    assert_eq!(
+        near["facets"]["kind"],
+        json!([{"value": "session", "count": 1}, {"value": "training", "count": 1}]),
+        "{near}"
+    );
+    assert_eq!(
+        near["facets"]["has_seats"],
+        json!([{"value": true, "count": 2}]),
+        "{near}"
+    );
+    assert_eq!(
+        near["facets"]["topic"][0]["value"], "generative_ai",
+        "{near}"
+    );
+    assert_eq!(near["facets"]["topic"][0]["count"], 2, "{near}");
     // Filters.
     let (_, trainings) = search(&h, "kind=training&level=beginner").await;
     assert_eq!(ids(&trainings, "items"), vec![c.to_string()]);
@@ -239,6 +273,11 @@ async fn search_text_geo_and_freshness(backend: Backend) {
     let cursor = p1["next_cursor"].as_str().expect("cursor").to_owned();
     let (_, p2) = search(&h, &format!("sort=date&limit=2&cursor={cursor}")).await;
     assert_eq!(ids(&p1, "items").len() + ids(&p2, "items").len(), 3);
+    assert_eq!(
+        (p1["total"].as_u64(), p2["total"].as_u64()),
+        (Some(3), Some(3))
+    );
+    assert!(p2["next_cursor"].is_null(), "{p2}");
     // Bad input.
     for (query, expected) in [
         ("postcode=00000", "postcode"),
@@ -250,11 +289,26 @@ async fn search_text_geo_and_freshness(backend: Backend) {
         ("limit=100000", "limit"),
         ("sort=distance", "sort"),
         ("topic=astrology", "topic[0]"),
+        ("cursor=x", "cursor"),
+        // Query-string errors name the parameter (and say what it takes).
+        ("format=bad", "format"),
+        ("limit=x", "limit"),
+        ("lmit=1", "lmit"),
+        ("from=yesterday", "from"),
     ] {
         let (status, problem) = search(&h, query).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {problem}");
+        assert_eq!(problem["code"], "BAD_USER_INPUT", "{query}: {problem}");
         assert_eq!(field(&problem), expected, "{query}: {problem}");
     }
+    let (_, problem) = search(&h, "format=bad").await;
+    let detail = problem["detail"].as_str().unwrap_or_default();
+    assert!(
+        ["in_person", "online", "hybrid"]
+            .iter()
+            .all(|v| detail.contains(v)),
+        "the allowed values are listed: {problem}"
+    );
     // Rebuilding the index from the read model gives identical results.
     let (_, before) = search(&h, "q=ia&sort=relevance").await;
     let staff = h.token("staff", Role::Staff, None);
@@ -264,7 +318,8 @@ async fn search_text_geo_and_freshness(backend: Backend) {
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (_, after) = search(&h, "q=ia&sort=relevance").await;
     assert_eq!(before, after);
-    h.assert_openapi_matches(include_str!("../src/routes.rs"))
+    // Routes are the contract's full paths; the check reads them relative to `/v1`.
+    h.assert_openapi_matches(&include_str!("../api/src/paths.rs").replace("\"/v1/", "\"/"))
         .await;
     h.stop().await;
 }
@@ -491,7 +546,7 @@ async fn goal_aware_ranking(backend: Backend) {
     // Territory: reach elsewhere makes the Rhône the low-reach territory; its offers gain.
     let score = |list: &Value, id: Uuid| list[rank_of(list, id)]["score"].as_f64().expect("score");
     let before = score(&list, free);
-    publish(&h, ATTENDANCE, json!({"session_id": Uuid::now_v7(), "version": 1, "departement": "13", "first_timers": 500})).await;
+    publish(&h, ATTENDANCE, attendance("13", 500)).await;
     let mut after = before;
     for _ in 0..100 {
         let (_, l) = recommend(
@@ -557,30 +612,470 @@ async fn goal_aware_ranking(backend: Backend) {
         tokio::time::sleep(StdDuration::from_millis(50)).await;
     }
     assert_eq!(unmet, 1);
-    let (status, _) = h
-        .call(
-            Method::GET,
-            "/v1/matching/demand?departement=69",
-            Some(&staff),
-            None,
-        )
-        .await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
+    // Refusals: outside the coordinator's territory, not staff, no token, a bad département.
     let citizen = h.token("c", Role::Citizen, None);
-    let (status, _) = h
-        .call(
-            Method::GET,
-            "/v1/matching/demand?departement=23",
-            Some(&citizen),
+    for (query, token, status, code, named) in [
+        (
+            "departement=69",
+            Some(&staff),
+            StatusCode::FORBIDDEN,
+            "FORBIDDEN",
             None,
+        ),
+        (
+            "departement=23",
+            Some(&citizen),
+            StatusCode::FORBIDDEN,
+            "FORBIDDEN",
+            None,
+        ),
+        (
+            "departement=23",
+            None,
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHENTICATED",
+            None,
+        ),
+        (
+            "departement=00",
+            Some(&staff),
+            StatusCode::BAD_REQUEST,
+            "BAD_USER_INPUT",
+            Some("departement"),
+        ),
+        (
+            "",
+            Some(&staff),
+            StatusCode::BAD_REQUEST,
+            "BAD_USER_INPUT",
+            Some("departement"),
+        ),
+        (
+            "departement=23&commune=23096",
+            Some(&staff),
+            StatusCode::BAD_REQUEST,
+            "BAD_USER_INPUT",
+            Some("commune"),
+        ),
+    ] {
+        let (got, problem) = h
+            .call(
+                Method::GET,
+                &format!("/v1/matching/demand?{query}"),
+                token.map(String::as_str),
+                None,
+            )
+            .await;
+        assert_eq!(got, status, "{query}: {problem}");
+        assert_eq!(problem["code"], code, "{query}: {problem}");
+        if let Some(named) = named {
+            assert_eq!(field(&problem), named, "{query}: {problem}");
+        }
+    }
+    h.stop().await;
+}
+
+/// The contract's typed client against the service: enums, instants and numbers encoded in
+/// the query string and the body as the service reads them, answers read back typed.
+async fn typed_client(backend: Backend) {
+    use cafeia_api::{
+        client::{Call, Http},
+        vocabulary::{Audience, Format, Level},
+    };
+    use cafeia_matching_api::{
+        AccessibilityNeed, AvailabilityWindow, DemandQuery, Experience, FacetCount, MatchingClient,
+        OfferKind, Profile, SearchQuery, SearchSort,
+    };
+    let h = ServiceHarness::start::<Matching>(backend, &["matching.#"]).await;
+    let (a, c) = (Uuid::now_v7(), Uuid::now_v7());
+    publish(
+        &h,
+        SESSION,
+        session(
+            a,
+            &S {
+                accessibility: &["wheelchair"],
+                ..S::default()
+            },
+        ),
+    )
+    .await;
+    publish(
+        &h,
+        TRAINING,
+        training(c, "Formation", "beginner", VILLEURBANNE),
+    )
+    .await;
+    until_total(&h, "q=", 2).await;
+    let client = MatchingClient::new(Http::new(Http::pool().expect("pool"), &h.base));
+    let anonymous = Call::default();
+    let found = client
+        .search(
+            &anonymous,
+            &SearchQuery {
+                q: Some("intelligence artificielle".into()),
+                kind: Some(OfferKind::Session),
+                from: Some(Utc::now()),
+                format: Some(Format::InPerson),
+                level: Some(Level::Discovery),
+                audience: Some(Audience::GeneralPublic),
+                accessibility: Some(AccessibilityNeed::Wheelchair),
+                postcode: Some("69007".into()),
+                radius_km: Some(10.5),
+                sort: Some(SearchSort::Distance),
+                limit: Some(5),
+                ..SearchQuery::default()
+            },
+        )
+        .await
+        .expect("search");
+    assert_eq!(found.page.total, Some(1), "{found:?}");
+    assert_eq!(found.page.items[0].id, a);
+    assert_eq!(found.page.items[0].format, Format::InPerson);
+    assert_eq!(
+        found.facets.level,
+        [FacetCount {
+            value: Level::Discovery,
+            count: 1
+        }],
+        "{found:?}"
+    );
+    let list = client
+        .recommendations(
+            &anonymous,
+            &Profile {
+                postcode: Some("69007".into()),
+                radius_km: Some(15.0),
+                accessibility: vec![AccessibilityNeed::Wheelchair],
+                availability: vec![AvailabilityWindow::Weekend],
+                experience: Some(Experience::Returning),
+                level: Some(Level::Beginner),
+                ..Profile::default()
+            },
+        )
+        .await
+        .expect("recommendations");
+    let kinds: Vec<(Uuid, OfferKind)> = list.iter().map(|r| (r.id, r.kind)).collect();
+    assert_eq!(kinds, [(c, OfferKind::Training), (a, OfferKind::Session)]);
+    assert!(
+        list[0]
+            .reasons
+            .iter()
+            .any(|r| r.contains("prochaine étape")),
+        "{list:?}"
+    );
+    let staff = Call {
+        token: Some(h.token("staff", Role::Staff, None).into()),
+        ..Call::default()
+    };
+    let demand = client
+        .demand(
+            &staff,
+            &DemandQuery {
+                departement: "69".into(),
+            },
+        )
+        .await
+        .expect("demand");
+    assert_eq!(demand.sessions_next_30_days, 1);
+    client.rebuild(&staff).await.expect("rebuild");
+    let refused = client
+        .rebuild(&anonymous)
+        .await
+        .expect_err("anonymous rebuild");
+    assert_eq!(refused.code(), cafeia_api::ErrorCode::Unauthenticated);
+    // Only national staff rebuild: a regional coordinator is refused.
+    let coordinator = Call {
+        token: Some(
+            h.token(
+                "staff-84",
+                Role::Staff,
+                Some(Territory::Region("84".into())),
+            )
+            .into(),
+        ),
+        ..Call::default()
+    };
+    let refused = client
+        .rebuild(&coordinator)
+        .await
+        .expect_err("regional rebuild");
+    assert_eq!(refused.code(), cafeia_api::ErrorCode::Forbidden);
+    h.stop().await;
+}
+
+async fn sql(db: &DatabaseConnection, statement: &str) -> Result<(), sea_orm::DbErr> {
+    db.execute_unprepared(statement).await.map(|_| ())
+}
+
+async fn text(db: &DatabaseConnection, query: &str) -> String {
+    db.query_one_raw(Statement::from_string(db.get_database_backend(), query))
+        .await
+        .expect("query")
+        .expect("row")
+        .try_get_by_index::<String>(0)
+        .expect("text")
+}
+
+/// The read model's columns read as their types: an unknown offer kind or a document that is
+/// not an offer fails the read (500 `INTERNAL`, the table named in the log), never skipped; the
+/// service runs on, starts again over the bad row, reads the other rows, and moves on once a
+/// message rewrites it.
+async fn stored_values_are_typed(backend: Backend) {
+    let mut h = ServiceHarness::start::<Matching>(backend, &["matching.#"]).await;
+    let (a, c) = (Uuid::now_v7(), Uuid::now_v7());
+    publish(&h, SESSION, session(a, &S::default())).await;
+    let course = training(c, "Formation", "beginner", VILLEURBANNE);
+    publish(&h, TRAINING, course.clone()).await;
+    until_total(&h, "q=", 2).await;
+    let db = cafeia_platform::db::connect(&h.env.database_url(), 2)
+        .await
+        .expect("database");
+    // Kinds are stored as their wire names (one row of each: the training is `c`), the
+    // document as JSON text (PostgreSQL: `json`, which spaces it as `jsonb` does).
+    let (cast, colon) = match backend {
+        Backend::Real => ("::text", ": "),
+        Backend::Embedded => ("", ":"),
+    };
+    let stored = text(
+        &db,
+        &format!("SELECT doc{cast} FROM item WHERE kind = 'training'"),
+    )
+    .await;
+    assert!(
+        stored.contains(&format!(r#""id"{colon}"{c}""#))
+            && stored.contains(&format!(r#""level"{colon}"beginner""#)),
+        "{stored}"
+    );
+    let session_doc = text(
+        &db,
+        &format!("SELECT doc{cast} FROM item WHERE kind = 'session'"),
+    )
+    .await;
+    assert!(session_doc.contains(&a.to_string()), "{session_doc}");
+    let mut cases = vec![
+        ("kind = 'workshop'".to_owned(), "OfferKind"),
+        (r#"doc = '{"id": 7}'"#.to_owned(), "\"doc\""),
+        // An unknown value inside the document.
+        (
+            format!(
+                "doc = replace(doc{cast}, '\"level\"{colon}\"beginner\"', '\"level\"{colon}\"expert\"'){}",
+                if backend == Backend::Real {
+                    "::json"
+                } else {
+                    ""
+                }
+            ),
+            "expert",
+        ),
+    ];
+    if backend == Backend::Real {
+        // The database itself refuses a document that is no JSON.
+        sql(
+            &db,
+            "UPDATE item SET doc = 'no json' WHERE kind = 'training'",
+        )
+        .await
+        .expect_err("text that is no JSON refused");
+    } else {
+        cases.push(("doc = 'no json'".to_owned(), "\"doc\""));
+    }
+    let staff = h.token("staff", Role::Staff, None);
+    for (i, (value, named)) in cases.into_iter().enumerate() {
+        // Stamped with the next change number, so the engine reloads the row.
+        sql(
+            &db,
+            "UPDATE counter SET value = value + 1 WHERE name = 'changes'",
+        )
+        .await
+        .expect("counter");
+        sql(
+            &db,
+            &format!(
+                "UPDATE item SET {value}, seq = (SELECT value FROM counter WHERE name = 'changes') \
+                 WHERE kind = 'training'"
+            ),
+        )
+        .await
+        .expect("bad value written");
+        // What is logged names the table, and the enum or the column (or the bad value).
+        let error = Engine::new()
+            .expect("engine")
+            .refresh(&db)
+            .await
+            .expect_err("the bad row fails the read");
+        assert!(
+            matches!(error, RefreshError::Unreadable(_)),
+            "{value}: {error}"
+        );
+        let cause = error.to_string();
+        assert!(
+            cause.contains("table item") && cause.contains(named),
+            "{value}: {cause}"
+        );
+        let mut answer = (StatusCode::OK, Value::Null);
+        for _ in 0..100 {
+            answer = search(&h, "q=").await;
+            if answer.0 != StatusCode::OK {
+                break;
+            }
+            tokio::time::sleep(StdDuration::from_millis(25)).await;
+        }
+        let (status, problem) = answer;
+        assert_eq!(
+            status,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "{value}: {problem}"
+        );
+        assert_eq!(problem["code"], "INTERNAL", "{value}: {problem}");
+        // The cause is logged, not answered.
+        assert!(!problem.to_string().contains("item"), "{value}: {problem}");
+        // Every answer over the read model fails, again and again (no answer without the row).
+        let (status, _) = search(&h, "q=").await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{value}");
+        let (status, problem) = recommend(&h, json!({"postcode": "69007"})).await;
+        assert_eq!(
+            status,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "{value}: {problem}"
+        );
+        let (status, problem) = h
+            .call(
+                Method::GET,
+                "/v1/matching/demand?departement=69",
+                Some(&staff),
+                None,
+            )
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "{value}: {problem}"
+        );
+        // The service still runs.
+        let (status, _) = h.call(Method::GET, "/livez", None, None).await;
+        assert_eq!(status, StatusCode::OK);
+        if i == 0 {
+            // It also starts over the bad row (and answers the same).
+            let replica = h.replica::<Matching>().await;
+            let answer = h
+                .http
+                .get(format!("{replica}/v1/search?q="))
+                .send()
+                .await
+                .expect("replica");
+            assert_eq!(answer.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        }
+        // The other rows still read: the seats of the session are kept up to date.
+        let seats_left = 10 + i32::try_from(i).expect("small");
+        publish(
+            &h,
+            SEATS,
+            json!({"session_id": a, "capacity": 20, "confirmed": 20 - seats_left, "waitlisted": 0, "seats_left": seats_left}),
         )
         .await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
+        // A new announcement of the training rewrites its row: the engine moves on.
+        publish(&h, TRAINING, course.clone()).await;
+        let mut found = Value::Null;
+        for _ in 0..200 {
+            let (status, body) = search(&h, "kind=session").await;
+            if status == StatusCode::OK && body["items"][0]["seats_left"] == seats_left {
+                found = body;
+                break;
+            }
+            tokio::time::sleep(StdDuration::from_millis(25)).await;
+        }
+        assert_eq!(found["items"][0]["id"], a.to_string(), "{value}: {found}");
+        until_total(&h, "q=", 2).await;
+        Engine::new()
+            .expect("engine")
+            .refresh(&db)
+            .await
+            .expect("mended");
+    }
     h.stop().await;
+}
+
+/// The migration to a typed document keeps every stored row readable as it was written (kind
+/// as text, document as JSON text); on PostgreSQL a stored document that is no JSON stops it.
+async fn migration_keeps_stored_rows(backend: Backend) {
+    let env = TestEnv::new(backend).await;
+    let db = cafeia_platform::db::connect(&env.database_url(), 2)
+        .await
+        .expect("database");
+    let before = Migrator::migrations().len() - 1;
+    Migrator::up(&db, Some(u32::try_from(before).expect("few")))
+        .await
+        .expect("before");
+    let item = Item {
+        id: Uuid::now_v7(),
+        kind: OfferKind::Training,
+        active: true,
+        title: "Formation « IA » d'avant".into(),
+        text: "Écrite avant la migration.".into(),
+        topics: vec!["generative_ai".into()],
+        level: cafeia_api::vocabulary::Level::Beginner,
+        audiences: vec![cafeia_api::vocabulary::Audience::Seniors],
+        languages: vec!["fr".into()],
+        accessibility: vec![cafeia_matching_api::AccessibilityNeed::Wheelchair],
+        format: cafeia_api::vocabulary::Format::InPerson,
+        free: true,
+        places: vec![Place {
+            insee: LYON.1.into(),
+            departement: LYON.0.into(),
+            latitude: LYON.2,
+            longitude: LYON.3,
+        }],
+        starts_at: None,
+        dates: vec![chrono::NaiveDate::from_ymd_opt(2027, 3, 1).expect("date")],
+        capacity: None,
+        seats_left: None,
+        waitlist_enabled: false,
+        revision: 0,
+        masks: Default::default(),
+    };
+    // As the code before the migration wrote it: the kind and the document as text.
+    let old_row = |id: Uuid, kind: &str, doc: String, seq: i64| {
+        let insert = Query::insert()
+            .into_table("item")
+            .columns(["id", "kind", "doc", "seq"])
+            .values_panic([id.into(), kind.into(), doc.into(), seq.into()])
+            .to_owned();
+        db.get_database_backend().build(&insert)
+    };
+    let doc = serde_json::to_string(&item).expect("json");
+    db.execute_raw(old_row(item.id, "training", doc, 1))
+        .await
+        .expect("old row");
+    if backend == Backend::Real {
+        db.execute_raw(old_row(Uuid::now_v7(), "session", "no json".into(), 2))
+            .await
+            .expect("corrupt old row");
+        Migrator::up(&db, None)
+            .await
+            .expect_err("a stored document that is no JSON stops the migration");
+        sql(&db, "DELETE FROM item WHERE seq = 2")
+            .await
+            .expect("removed");
+    }
+    Migrator::up(&db, None).await.expect("migrated");
+    let engine = Engine::new().expect("engine");
+    engine.refresh(&db).await.expect("read");
+    let loaded = engine.read(|s| s.items.get(&item.id).map(|i| (**i).clone()));
+    assert_eq!(loaded, Some(item.clone().indexed()));
+    let row = cafeia_matching::storage::item::Entity::find_by_id(item.id)
+        .one(&db)
+        .await
+        .expect("read")
+        .expect("row");
+    assert_eq!((row.kind, row.doc), (OfferKind::Training, item));
 }
 
 backend_matrix!(
     search_text_geo_and_freshness,
     hard_constraints_reasons_and_ranking,
     goal_aware_ranking,
+    typed_client,
+    stored_values_are_typed,
+    migration_keeps_stored_rows,
 );

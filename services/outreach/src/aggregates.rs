@@ -3,46 +3,17 @@
 //! the exports. Pure functions of the state and a checked window, so tests can work them out.
 
 use crate::{
-    domain::{Dimension, GOAL, Scope, Window, deadline},
+    domain::{GOAL, Scope, Window, deadline},
     figures::{Code, Row, State, month_of, week_of},
+};
+use cafeia_events_api::SessionStatus;
+use cafeia_facilitators_api::FacilitatorStatus;
+use cafeia_outreach_api::{
+    BreakdownRow, Dimension, Headline, MonthCell, Progress, Reach, WeekPoint,
 };
 use cafeia_platform::territory::Gazetteer;
 use chrono::{Duration, NaiveDate};
-use serde::Serialize;
 use std::collections::{BTreeMap, HashSet};
-use utoipa::ToSchema;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Progress {
-    Reached,
-    OnTrack,
-    AtRisk,
-}
-
-#[derive(Debug, PartialEq, Serialize, ToSchema)]
-pub struct Headline {
-    pub as_of: NaiveDate,
-    pub deadline: NaiveDate,
-    /// The national goal, or its share for a territory (by population).
-    pub goal: i64,
-    pub population: u64,
-    pub reached: i64,
-    pub participations: i64,
-    pub sessions_held: i64,
-    /// Facilitators who held a reported session in the last 90 days.
-    pub active_facilitators: i64,
-    /// Verified facilitators in the network (national figures only: the network is not split
-    /// by territory here).
-    pub verified_facilitators: Option<i64>,
-    /// People reached per week over the last 4 weeks.
-    pub run_rate_per_week: f64,
-    /// People to reach per week from now on to meet the goal by the deadline.
-    pub needed_per_week: f64,
-    /// When the goal is met at the current rate (absent when nobody was reached lately).
-    pub projected_date: Option<NaiveDate>,
-    pub status: Progress,
-}
 
 fn rows<'a>(state: &'a State, w: &'a Window) -> impl Iterator<Item = &'a Row> + 'a {
     state
@@ -119,7 +90,7 @@ pub fn headline(state: &State, w: &Window) -> Headline {
             state
                 .facilitators
                 .values()
-                .filter(|status| *status == "verified")
+                .filter(|status| **status == FacilitatorStatus::Verified)
                 .count() as i64
         }),
         run_rate_per_week: rate,
@@ -127,17 +98,6 @@ pub fn headline(state: &State, w: &Window) -> Headline {
         projected_date,
         status,
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct BreakdownRow {
-    pub key: String,
-    /// The territory's name for régions and départements.
-    pub label: Option<String>,
-    pub sessions: i64,
-    pub participations: i64,
-    /// Absent for age bands and occupations (first-timers are not split by them).
-    pub reached: Option<i64>,
 }
 
 /// A breakdown key, borrowed from the rows while summing (no allocation per row).
@@ -229,20 +189,6 @@ pub fn breakdown<'a>(state: &'a State, w: &'a Window, by: Dimension) -> Vec<Brea
         .collect()
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct Reach {
-    pub departement: String,
-    pub name: String,
-    pub region: String,
-    pub population: u64,
-    pub sessions: i64,
-    pub participations: i64,
-    pub reached: i64,
-    pub reached_per_10000: f64,
-    /// Published sessions starting within 30 days of the window's end.
-    pub planned_next_30_days: i64,
-}
-
 pub fn reach(state: &State, w: &Window) -> Vec<Reach> {
     let g = Gazetteer::get();
     let mut by_dep: BTreeMap<&str, (i64, i64, i64)> = BTreeMap::new();
@@ -258,7 +204,7 @@ pub fn reach(state: &State, w: &Window) -> Vec<Reach> {
     let end = start + Duration::days(30);
     let mut planned: BTreeMap<&str, i64> = BTreeMap::new();
     for p in state.planned.values() {
-        if p.status == "published"
+        if p.status == SessionStatus::Published
             && p.starts_at >= start
             && p.starts_at < end
             && let Some(d) = p.departement.as_deref()
@@ -306,15 +252,6 @@ pub fn gaps(state: &State, w: &Window, limit: usize) -> Vec<Reach> {
     all
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct WeekPoint {
-    pub week: NaiveDate,
-    pub reached: i64,
-    pub cumulative: i64,
-    /// Where a straight line from zero at the first week to the goal at the deadline stands.
-    pub goal_line: i64,
-}
-
 pub fn weekly(state: &State, w: &Window) -> Vec<WeekPoint> {
     let mut weeks: BTreeMap<NaiveDate, i64> = BTreeMap::new();
     for r in rows(state, w) {
@@ -341,15 +278,6 @@ pub fn weekly(state: &State, w: &Window) -> Vec<WeekPoint> {
         week += Duration::days(7);
     }
     out
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct MonthCell {
-    pub departement: String,
-    pub month: String,
-    pub sessions: i64,
-    pub participations: Option<i64>,
-    pub reached: Option<i64>,
 }
 
 /// Sessions, participations and people reached per département and month (in-person and

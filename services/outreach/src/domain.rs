@@ -16,8 +16,9 @@ use cafeia_platform::{
     validation::{Problems, known_departement, known_region},
 };
 use chrono::{Datelike, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+
+/// The query shapes are the contract's (re-exported: the benchmark names `domain::Dimension`).
+pub use cafeia_outreach_api::{Dimension, Filter};
 
 pub const GOAL: i64 = 2_000_000;
 
@@ -58,19 +59,6 @@ impl Scope {
             .map(|d| d.population)
             .sum()
     }
-}
-
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct Filter {
-    pub region: Option<String>,
-    pub departement: Option<String>,
-    /// First day included (YYYY-MM-DD).
-    pub from: Option<NaiveDate>,
-    /// Last day included (YYYY-MM-DD).
-    pub to: Option<NaiveDate>,
-    /// Figures as they stood at the end of this day (default today).
-    pub as_of: Option<NaiveDate>,
 }
 
 /// A checked filter.
@@ -168,19 +156,4 @@ pub fn window(caller: &Caller, filter: &Filter) -> AppResult<Window> {
         from: filter.from,
         to,
     })
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Dimension {
-    Region,
-    Departement,
-    Month,
-    Week,
-    Audience,
-    AgeBand,
-    Occupation,
-    Format,
-    Topic,
-    FacilitatorKind,
 }

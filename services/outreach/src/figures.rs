@@ -2,8 +2,15 @@
 //! loaded from the derived tables and kept fresh by sequence number (each replica reloads what
 //! changed since its last look, at most once a second, or at once after its own consumer wrote).
 //! Queries scan these rows: a national dataset of 100,000 sessions is a few milliseconds.
+//!
+//! A stored value the code cannot read (an unknown enum text, a list that is not JSON) fails the
+//! refresh with an internal error naming the table: figures are never computed over a default.
 
 use crate::storage::{facilitator, planned, report};
+use cafeia_api::vocabulary::wire_name;
+use cafeia_events_api::SessionStatus;
+use cafeia_facilitators_api::FacilitatorStatus;
+use cafeia_platform::{AppError, errors::AppResult};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 use std::{
@@ -49,7 +56,8 @@ impl std::fmt::Debug for Code {
     }
 }
 
-/// One session's latest report, ready to aggregate.
+/// One session's latest report, ready to aggregate: the keys it is grouped by are the wire
+/// names of its (typed, stored) values, which are also what a breakdown answers.
 #[derive(Clone, Debug)]
 pub struct Row {
     pub starts_at: DateTime<Utc>,
@@ -69,7 +77,7 @@ pub struct Row {
 
 #[derive(Clone, Debug)]
 pub struct Planned {
-    pub status: String,
+    pub status: SessionStatus,
     pub departement: Option<String>,
     pub starts_at: DateTime<Utc>,
 }
@@ -79,7 +87,7 @@ pub struct State {
     pub reports: HashMap<Uuid, Row>,
     pub planned: HashMap<Uuid, Planned>,
     /// Facilitator id → status.
-    pub facilitators: HashMap<Uuid, String>,
+    pub facilitators: HashMap<Uuid, FacilitatorStatus>,
     marks: [i64; 3],
 }
 
@@ -89,10 +97,8 @@ pub struct Figures {
     refreshed: tokio::sync::Mutex<Option<Instant>>,
 }
 
-fn pairs(json: &str) -> Vec<(String, i64)> {
-    serde_json::from_str::<HashMap<String, i64>>(json)
-        .map(|m| m.into_iter().collect())
-        .unwrap_or_default()
+fn pairs(counts: std::collections::BTreeMap<String, i32>) -> Vec<(String, i64)> {
+    counts.into_iter().map(|(k, n)| (k, i64::from(n))).collect()
 }
 
 fn row(m: report::Model) -> Row {
@@ -100,16 +106,28 @@ fn row(m: report::Model) -> Row {
         day: m.starts_at.date_naive(),
         starts_at: m.starts_at,
         facilitator_id: m.facilitator_id,
-        facilitator_kind: m.facilitator_kind.as_deref().map(Code::new),
-        format: Code::new(&m.format),
+        facilitator_kind: m.facilitator_kind.map(|k| Code::new(&wire_name(&k))),
+        format: Code::new(&wire_name(&m.format)),
         departement: m.departement.as_deref().map(Code::new),
         region: m.region.as_deref().map(Code::new),
-        topics: cafeia_platform::db::list_from_json(&m.topics),
-        audiences: cafeia_platform::db::list_from_json(&m.audiences),
-        age_bands: pairs(&m.age_bands),
-        occupations: pairs(&m.occupations),
+        topics: m.topics.0,
+        audiences: m.audiences.0.iter().map(wire_name).collect(),
+        age_bands: pairs(m.age_bands.0),
+        occupations: pairs(m.occupations.0),
         attended: i64::from(m.attended),
         first_timers: i64::from(m.first_timers),
+    }
+}
+
+/// A failed read of `table`: a stored value the code does not know is an internal error
+/// naming the table (sea-orm's message names the enum or column and the value), logged when
+/// answered; the database being away stays what it is.
+fn unreadable(table: &'static str) -> impl Fn(DbErr) -> AppError {
+    move |e| match e {
+        DbErr::Type(_) | DbErr::Json(_) => {
+            AppError::internal(format!("unreadable row in table {table}: {e}"))
+        }
+        other => other.into(),
     }
 }
 
@@ -135,8 +153,9 @@ impl Figures {
         self.changed();
     }
 
-    /// Reloads what changed, if it may have.
-    pub async fn refresh(&self, db: &DatabaseConnection) -> Result<(), DbErr> {
+    /// Reloads what changed, if it may have. On failure nothing is applied and the next call
+    /// tries again.
+    pub async fn refresh(&self, db: &DatabaseConnection) -> AppResult<()> {
         let mut last = self.refreshed.lock().await;
         let stale = last.is_none_or(|t| t.elapsed().as_millis() >= 1_000);
         if !stale && !self.changed.swap(false, Ordering::AcqRel) {
@@ -146,18 +165,25 @@ impl Figures {
         let marks = self.state.read().unwrap_or_else(|e| e.into_inner()).marks;
         // Each table has its own mark: a batch committing between two reads is picked up
         // whole next time, never half-skipped.
-        let reports = report::Entity::find()
-            .filter(report::Column::Seq.gt(marks[0]))
-            .all(db)
-            .await?;
-        let planned_rows = planned::Entity::find()
-            .filter(planned::Column::Seq.gt(marks[1]))
-            .all(db)
-            .await?;
-        let people = facilitator::Entity::find()
-            .filter(facilitator::Column::Seq.gt(marks[2]))
-            .all(db)
-            .await?;
+        let read = async {
+            let reports = report::Entity::find()
+                .filter(report::Column::Seq.gt(marks[0]))
+                .all(db)
+                .await
+                .map_err(unreadable("report"))?;
+            let planned_rows = planned::Entity::find()
+                .filter(planned::Column::Seq.gt(marks[1]))
+                .all(db)
+                .await
+                .map_err(unreadable("planned_session"))?;
+            let people = facilitator::Entity::find()
+                .filter(facilitator::Column::Seq.gt(marks[2]))
+                .all(db)
+                .await
+                .map_err(unreadable("facilitator"))?;
+            AppResult::Ok((reports, planned_rows, people))
+        };
+        let (reports, planned_rows, people) = read.await.inspect_err(|_| self.changed())?;
         let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
         for m in reports {
             state.marks[0] = state.marks[0].max(m.seq);

@@ -3,21 +3,31 @@
 //! attendance report per session (a higher version replaces a lower one, never adds), the
 //! latest state of each session and facilitator. `rebuild` replays the history into empty
 //! derived tables with the same code.
+//!
+//! Payloads are read as their producers' contracts declare them (`cafeia-events-api`,
+//! `cafeia-facilitators-api`) and stored with their enums (whose wire names are the stored text).
 
-use crate::storage::{facilitator, history, planned, report};
+use crate::storage::{JsonText, facilitator, history, planned, report};
+use cafeia_api::vocabulary::from_wire;
+use cafeia_events_api::messages::{
+    ATTENDANCE_RECORDED, AttendanceRecorded, SESSION_CANCELLED, SESSION_COMPLETED,
+    SESSION_PUBLISHED, SESSION_UPDATED, SessionState,
+};
+use cafeia_facilitators_api::{
+    FacilitatorKind,
+    messages::{FACILITATOR_STATES, FacilitatorState},
+};
 use cafeia_platform::{
     bus::{HandlerError, Subscription},
     envelope::{Envelope, MessageType},
     runtime::Platform,
 };
-use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
     sea_query::{Alias, Expr, ExprTrait, OnConflict},
 };
-use serde::Deserialize;
 use std::{collections::HashMap, sync::Arc};
 use uuid::Uuid;
 
@@ -25,51 +35,13 @@ pub const QUEUE: &str = "outreach.metrics";
 /// Most messages applied in one transaction.
 pub const BATCH: usize = 500;
 
-const ATTENDANCE: MessageType = MessageType::new("events", "attendance", "recorded", 1);
-
-/// The fields of `events.attendance.recorded` kept.
-#[derive(Debug, Deserialize)]
-struct Attendance {
-    session_id: Uuid,
-    version: i32,
-    facilitator_id: Uuid,
-    facilitator_kind: Option<String>,
-    starts_at: DateTime<Utc>,
-    format: String,
-    departement: Option<String>,
-    region: Option<String>,
-    topics: Vec<String>,
-    audiences: Vec<String>,
-    attended: i32,
-    walk_ins: i32,
-    no_shows: i32,
-    first_timers: i32,
-    age_bands: HashMap<String, i32>,
-    occupations: HashMap<String, i32>,
-}
-
-/// The fields of `events.session.*` kept.
-#[derive(Debug, Deserialize)]
-struct SessionState {
-    id: Uuid,
-    revision: i32,
-    status: String,
-    place: Option<Place>,
-    starts_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Place {
-    departement: String,
-}
-
-/// The fields of `facilitators.facilitator.*` kept.
-#[derive(Debug, Deserialize)]
-struct FacilitatorState {
-    id: Uuid,
-    status: String,
-    kind: String,
-}
+/// The messages that carry a session's whole state.
+const SESSION_STATES: [MessageType; 4] = [
+    SESSION_PUBLISHED,
+    SESSION_UPDATED,
+    SESSION_CANCELLED,
+    SESSION_COMPLETED,
+];
 
 pub async fn start(
     platform: &Platform,
@@ -142,11 +114,14 @@ async fn derive<C: ConnectionTrait>(conn: &C, rows: &[history::Model]) -> Result
     let mut reports: HashMap<Uuid, (i32, report::ActiveModel)> = HashMap::new();
     let mut sessions: HashMap<Uuid, (i32, planned::ActiveModel)> = HashMap::new();
     let mut people: HashMap<Uuid, facilitator::ActiveModel> = HashMap::new();
-    let attendance = ATTENDANCE.type_name();
+    let attendance = ATTENDANCE_RECORDED.type_name();
+    let session_states = SESSION_STATES.map(|t| t.type_name());
+    let facilitator_states = FACILITATOR_STATES.map(|t| t.type_name());
     for row in rows {
-        let kind = row.kind.as_str();
-        if kind == attendance {
-            let a: Attendance = serde_json::from_str(&row.data)?;
+        let kind = &row.kind;
+        if *kind == attendance {
+            let a: AttendanceRecorded = payload(row)?;
+            let facilitator_kind = a.facilitator_kind.as_deref().map(known_kind).transpose()?;
             // Within a batch, the highest version of a session's report wins.
             if reports
                 .get(&a.session_id)
@@ -162,15 +137,15 @@ async fn derive<C: ConnectionTrait>(conn: &C, rows: &[history::Model]) -> Result
                         session_id: Set(a.session_id),
                         version: Set(a.version),
                         facilitator_id: Set(a.facilitator_id),
-                        facilitator_kind: Set(a.facilitator_kind),
+                        facilitator_kind: Set(facilitator_kind),
                         starts_at: Set(a.starts_at),
                         format: Set(a.format),
                         departement: Set(a.departement),
                         region: Set(a.region),
-                        topics: Set(json(&a.topics)),
-                        audiences: Set(json(&a.audiences)),
-                        age_bands: Set(json(&a.age_bands)),
-                        occupations: Set(json(&a.occupations)),
+                        topics: Set(JsonText(a.topics)),
+                        audiences: Set(JsonText(a.audiences)),
+                        age_bands: Set(JsonText(a.age_bands)),
+                        occupations: Set(JsonText(a.occupations)),
                         attended: Set(a.attended),
                         first_timers: Set(a.first_timers),
                         walk_ins: Set(a.walk_ins),
@@ -179,8 +154,8 @@ async fn derive<C: ConnectionTrait>(conn: &C, rows: &[history::Model]) -> Result
                     },
                 ),
             );
-        } else if kind.starts_with("fr.cafeia.events.session.") {
-            let s: SessionState = serde_json::from_str(&row.data)?;
+        } else if session_states.contains(kind) {
+            let s: SessionState = payload(row)?;
             if sessions
                 .get(&s.id)
                 .is_some_and(|(revision, _)| *revision > s.revision)
@@ -201,10 +176,9 @@ async fn derive<C: ConnectionTrait>(conn: &C, rows: &[history::Model]) -> Result
                     },
                 ),
             );
-        } else if kind.starts_with("fr.cafeia.facilitators.facilitator.")
-            && !kind.contains(".erased.")
-        {
-            let f: FacilitatorState = serde_json::from_str(&row.data)?;
+        } else if facilitator_states.contains(kind) {
+            // `erased` carries no state: the anonymous record keeps counting as it was.
+            let f: FacilitatorState = payload(row)?;
             people.insert(
                 f.id,
                 facilitator::ActiveModel {
@@ -289,8 +263,25 @@ async fn derive<C: ConnectionTrait>(conn: &C, rows: &[history::Model]) -> Result
     Ok(())
 }
 
-fn json<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_string(value).unwrap_or_else(|_| "null".into())
+/// A history row's payload as its producer's contract declares it. One that does not read is
+/// malformed (dead-lettered when consumed; a rebuild stops, changing nothing), named by its row.
+fn payload<T: serde::de::DeserializeOwned>(row: &history::Model) -> Result<T, HandlerError> {
+    serde_json::from_str(&row.data).map_err(|e| {
+        HandlerError::Permanent(format!(
+            "malformed message in history row {} ({}): {e}",
+            row.seq, row.kind
+        ))
+    })
+}
+
+/// The facilitator kind an attendance report names: events passes the facilitators' wire name
+/// on as text, so an unknown one makes the message malformed (as an unknown format would).
+fn known_kind(name: &str) -> Result<FacilitatorKind, HandlerError> {
+    from_wire(name).ok_or_else(|| {
+        HandlerError::Permanent(format!(
+            "malformed message: unknown facilitator_kind `{name}`"
+        ))
+    })
 }
 
 /// Empties the derived tables and replays the whole history into them, in one transaction.

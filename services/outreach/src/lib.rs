@@ -41,7 +41,13 @@ impl Service for Outreach {
 
     async fn start(platform: &Platform) -> Result<Self, StartError> {
         let figures = Arc::new(figures::Figures::default());
-        figures.refresh(&platform.db).await?;
+        // A warm start only: a stored row the code cannot read must not keep the service down
+        // (the figures answer an internal error naming the table until it is mended, e.g. by a
+        // rebuild), and every request refreshes anyway.
+        if let Err(e) = figures.refresh(&platform.db).await {
+            let cause = std::error::Error::source(&e).map(ToString::to_string);
+            tracing::error!(error = %e, cause = ?cause, "figures not loaded at start");
+        }
         ingest::start(platform, figures.clone()).await?;
         Ok(Self {
             state: actix_web::web::Data::new(State {

@@ -16,7 +16,20 @@ use utoipa::OpenApi;
         crate::reports::open_data,
         crate::reports::rebuild,
     ),
-    components(schemas(cafeia_platform::errors::Problem, cafeia_platform::errors::FieldError, cafeia_platform::ErrorCode)),
+    components(schemas(
+        cafeia_platform::errors::Problem,
+        cafeia_platform::errors::FieldError,
+        cafeia_platform::ErrorCode,
+        cafeia_outreach_api::Headline,
+        cafeia_outreach_api::Progress,
+        cafeia_outreach_api::BreakdownRow,
+        cafeia_outreach_api::Reach,
+        cafeia_outreach_api::WeekPoint,
+        cafeia_outreach_api::MonthCell,
+        cafeia_outreach_api::Rebuilt,
+        cafeia_outreach_api::Dimension,
+        cafeia_outreach_api::FileFormat,
+    )),
     modifiers(&BearerAuth),
 )]
 pub struct ApiDoc;

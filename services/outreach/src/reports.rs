@@ -2,18 +2,22 @@
 //! open-data aggregate, and the rebuild from history.
 
 use crate::{
-    State,
-    aggregates::{self, BreakdownRow, Headline, MonthCell, Reach, WeekPoint},
-    domain::{Dimension, Filter, Window, window},
+    State, aggregates,
+    domain::{Window, window},
     ingest,
 };
 use actix_web::{HttpResponse, web};
+use cafeia_outreach_api::{
+    BreakdownQuery, BreakdownRow, ExportQuery, FileFormat, Filter, GapsQuery, Headline, MonthCell,
+    OpenDataQuery, Reach, Rebuilt, WeekPoint, paths,
+};
 use cafeia_platform::{
     AppError,
     auth::{Caller, Role},
     errors::AppResult,
+    // Query-string errors name the parameter and list the values an enum accepts.
+    http::Query,
 };
-use serde::{Deserialize, Serialize};
 
 async fn checked(state: &State, caller: &Caller, filter: &Filter) -> AppResult<Window> {
     let w = window(caller, filter)?;
@@ -22,34 +26,23 @@ async fn checked(state: &State, caller: &Caller, filter: &Filter) -> AppResult<W
 }
 
 /// GET /v1/outreach/headline
-#[utoipa::path(get, path = "/v1/outreach/headline", tag = "outreach", params(Filter), responses((status = 200, body = Headline), (status = 400, body = cafeia_platform::errors::Problem), (status = 403, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
+#[utoipa::path(get, path = paths::HEADLINE, tag = "outreach", params(Filter), responses((status = 200, body = Headline), (status = 400, body = cafeia_platform::errors::Problem), (status = 403, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
 pub async fn headline(
     state: web::Data<State>,
     caller: Caller,
-    filter: web::Query<Filter>,
+    filter: Query<Filter>,
 ) -> AppResult<HttpResponse> {
     let w = checked(&state, &caller, &filter).await?;
     let h = state.figures.read(|s| aggregates::headline(s, &w));
     Ok(HttpResponse::Ok().json(h))
 }
 
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct BreakdownQuery {
-    pub by: Dimension,
-    pub region: Option<String>,
-    pub departement: Option<String>,
-    pub from: Option<chrono::NaiveDate>,
-    pub to: Option<chrono::NaiveDate>,
-    pub as_of: Option<chrono::NaiveDate>,
-}
-
 /// GET /v1/outreach/breakdown?by=departement
-#[utoipa::path(get, path = "/v1/outreach/breakdown", tag = "outreach", params(BreakdownQuery), responses((status = 200, body = Vec<BreakdownRow>), (status = 400, body = cafeia_platform::errors::Problem), (status = 403, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
+#[utoipa::path(get, path = paths::BREAKDOWN, tag = "outreach", params(BreakdownQuery), responses((status = 200, body = Vec<BreakdownRow>), (status = 400, body = cafeia_platform::errors::Problem), (status = 403, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
 pub async fn breakdown(
     state: web::Data<State>,
     caller: Caller,
-    query: web::Query<BreakdownQuery>,
+    query: Query<BreakdownQuery>,
 ) -> AppResult<HttpResponse> {
     let q = query.into_inner();
     let filter = Filter {
@@ -66,38 +59,29 @@ pub async fn breakdown(
 
 /// GET /v1/outreach/reach — per département: people reached per 10,000 inhabitants and
 /// sessions planned in the next 30 days.
-#[utoipa::path(get, path = "/v1/outreach/reach", tag = "outreach", params(Filter), responses((status = 200, body = Vec<Reach>), (status = 403, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
+#[utoipa::path(get, path = paths::REACH, tag = "outreach", params(Filter), responses((status = 200, body = Vec<Reach>), (status = 403, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
 pub async fn reach(
     state: web::Data<State>,
     caller: Caller,
-    filter: web::Query<Filter>,
+    filter: Query<Filter>,
 ) -> AppResult<HttpResponse> {
     let w = checked(&state, &caller, &filter).await?;
     Ok(HttpResponse::Ok().json(state.figures.read(|s| aggregates::reach(s, &w))))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GapsQuery {
-    limit: Option<usize>,
-    region: Option<String>,
-    departement: Option<String>,
-    as_of: Option<chrono::NaiveDate>,
-}
-
 /// GET /v1/outreach/gaps — where the next cafés should open: lowest reach per inhabitant and
 /// nothing planned in the next 30 days.
-#[utoipa::path(get, path = "/v1/outreach/gaps", tag = "outreach", params(("limit" = Option<usize>, Query, description = "1 à 200, 10 par défaut")), responses((status = 200, body = Vec<Reach>), (status = 403, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
+#[utoipa::path(get, path = paths::GAPS, tag = "outreach", params(GapsQuery), responses((status = 200, body = Vec<Reach>), (status = 403, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
 pub async fn gaps(
     state: web::Data<State>,
     caller: Caller,
-    query: web::Query<GapsQuery>,
+    query: Query<GapsQuery>,
 ) -> AppResult<HttpResponse> {
     let q = query.into_inner();
-    let limit = q.limit.unwrap_or(10);
-    if !(1..=200).contains(&limit) {
+    if !(1..=200).contains(&q.limit) {
         return Err(AppError::invalid("limit", "entre 1 et 200"));
     }
+    let limit = q.limit as usize;
     let filter = Filter {
         region: q.region,
         departement: q.departement,
@@ -110,33 +94,14 @@ pub async fn gaps(
 
 /// GET /v1/outreach/weekly — cumulative people reached per week, beside the straight line to
 /// the goal.
-#[utoipa::path(get, path = "/v1/outreach/weekly", tag = "outreach", params(Filter), responses((status = 200, body = Vec<WeekPoint>), (status = 403, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
+#[utoipa::path(get, path = paths::WEEKLY, tag = "outreach", params(Filter), responses((status = 200, body = Vec<WeekPoint>), (status = 403, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
 pub async fn weekly(
     state: web::Data<State>,
     caller: Caller,
-    filter: web::Query<Filter>,
+    filter: Query<Filter>,
 ) -> AppResult<HttpResponse> {
     let w = checked(&state, &caller, &filter).await?;
     Ok(HttpResponse::Ok().json(state.figures.read(|s| aggregates::weekly(s, &w))))
-}
-
-#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum FileFormat {
-    #[default]
-    Csv,
-    Json,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ExportQuery {
-    #[serde(default)]
-    format: FileFormat,
-    region: Option<String>,
-    departement: Option<String>,
-    from: Option<chrono::NaiveDate>,
-    to: Option<chrono::NaiveDate>,
 }
 
 fn file(cells: &[MonthCell], format: FileFormat, name: &str) -> AppResult<HttpResponse> {
@@ -162,11 +127,11 @@ fn file(cells: &[MonthCell], format: FileFormat, name: &str) -> AppResult<HttpRe
 }
 
 /// GET /v1/outreach/export — per département and month, for staff (CSV or JSON).
-#[utoipa::path(get, path = "/v1/outreach/export", tag = "outreach", params(("format" = Option<FileFormat>, Query, description = "csv (défaut) ou json")), responses((status = 200, body = Vec<MonthCell>), (status = 403, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
+#[utoipa::path(get, path = paths::EXPORT, tag = "outreach", params(ExportQuery), responses((status = 200, body = Vec<MonthCell>), (status = 403, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
 pub async fn export(
     state: web::Data<State>,
     caller: Caller,
-    query: web::Query<ExportQuery>,
+    query: Query<ExportQuery>,
 ) -> AppResult<HttpResponse> {
     let q = query.into_inner();
     let filter = Filter {
@@ -181,19 +146,12 @@ pub async fn export(
     file(&cells, q.format, "cafes-ia-diffusion")
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OpenDataQuery {
-    #[serde(default)]
-    format: FileFormat,
-}
-
 /// GET /v1/open-data/reach — public: per département and month, counts of people under 11
 /// hidden so nobody can be singled out.
-#[utoipa::path(get, path = "/v1/open-data/reach", tag = "open data", params(("format" = Option<FileFormat>, Query, description = "csv (défaut) ou json")), responses((status = 200, body = Vec<MonthCell>)))]
+#[utoipa::path(get, path = paths::OPEN_DATA_REACH, tag = "open data", params(OpenDataQuery), responses((status = 200, body = Vec<MonthCell>)))]
 pub async fn open_data(
     state: web::Data<State>,
-    query: web::Query<OpenDataQuery>,
+    query: Query<OpenDataQuery>,
 ) -> AppResult<HttpResponse> {
     state.figures.refresh(&state.platform.db).await?;
     // Every report there is (reports only exist for sessions that took place).
@@ -210,13 +168,8 @@ pub async fn open_data(
     )
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Rebuilt {
-    pub messages_replayed: u64,
-}
-
 /// POST /v1/outreach/rebuild — national staff: recomputes every figure from the history.
-#[utoipa::path(post, path = "/v1/outreach/rebuild", tag = "outreach", responses((status = 200, body = Rebuilt), (status = 403, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
+#[utoipa::path(post, path = paths::REBUILD, tag = "outreach", responses((status = 200, body = Rebuilt), (status = 403, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
 pub async fn rebuild(state: web::Data<State>, caller: Caller) -> AppResult<HttpResponse> {
     caller.require(Role::Staff)?;
     if !caller.is_national_staff() {

@@ -2,6 +2,17 @@
 //! (which is also this service's inbox: a message id is kept once) and the figures derived from
 //! it: the latest attendance report per session, planned sessions, facilitators. The derived
 //! tables can be dropped and replayed from the history at any time.
+//!
+//! Values that come from other services' messages are stored typed with the producers' contract
+//! enums (their wire names are the stored text); lists and counts are JSON text read as their
+//! types ([`JsonText`]). A stored value the code does not know is a read error, never a default.
+//! Every derived row references the history row that last changed it (foreign keys, added by
+//! the second migration, in `foreign_keys`).
+
+mod foreign_keys;
+mod json_text;
+
+pub use json_text::JsonText;
 
 use cafeia_platform::db::columns::{
     big_int, id, int, short, short_null, text, text_null, timestamp,
@@ -14,6 +25,7 @@ impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         let mut migrations = cafeia_platform::db::platform_migrations();
         migrations.push(Box::new(CreateOutreach));
+        migrations.push(Box::new(foreign_keys::DerivedRowsReferenceHistory));
         migrations
     }
 }
@@ -42,7 +54,11 @@ pub mod history {
 
 /// The latest version of each session's attendance report.
 pub mod report {
+    use super::JsonText;
+    use cafeia_api::vocabulary::{Audience, Format};
+    use cafeia_facilitators_api::FacilitatorKind;
     use sea_orm::entity::prelude::*;
+    use std::collections::BTreeMap;
 
     #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
     #[sea_orm(table_name = "report")]
@@ -51,16 +67,19 @@ pub mod report {
         pub session_id: Uuid,
         pub version: i32,
         pub facilitator_id: Uuid,
-        pub facilitator_kind: Option<String>,
+        pub facilitator_kind: Option<FacilitatorKind>,
         pub starts_at: DateTimeUtc,
-        pub format: String,
+        pub format: Format,
         pub departement: Option<String>,
         pub region: Option<String>,
-        /// JSON arrays / objects.
-        pub topics: String,
-        pub audiences: String,
-        pub age_bands: String,
-        pub occupations: String,
+        /// Topics of the shared vocabulary (a JSON array).
+        pub topics: JsonText<Vec<String>>,
+        /// A JSON array of audiences.
+        pub audiences: JsonText<Vec<Audience>>,
+        /// Attendees per age band (a JSON object).
+        pub age_bands: JsonText<BTreeMap<String, i32>>,
+        /// Attendees per occupation (a JSON object).
+        pub occupations: JsonText<BTreeMap<String, i32>>,
         pub attended: i32,
         pub first_timers: i32,
         pub walk_ins: i32,
@@ -77,6 +96,7 @@ pub mod report {
 
 /// Sessions as last announced, for "no session planned in the next 30 days".
 pub mod planned {
+    use cafeia_events_api::SessionStatus;
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -85,7 +105,7 @@ pub mod planned {
         #[sea_orm(primary_key, auto_increment = false)]
         pub session_id: Uuid,
         pub revision: i32,
-        pub status: String,
+        pub status: SessionStatus,
         pub departement: Option<String>,
         pub starts_at: DateTimeUtc,
         pub seq: i64,
@@ -97,7 +117,9 @@ pub mod planned {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+/// Facilitators as last announced (for the count of verified ones).
 pub mod facilitator {
+    use cafeia_facilitators_api::{FacilitatorKind, FacilitatorStatus};
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -105,8 +127,8 @@ pub mod facilitator {
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
         pub id: Uuid,
-        pub status: String,
-        pub kind: String,
+        pub status: FacilitatorStatus,
+        pub kind: FacilitatorKind,
         pub as_of: DateTimeUtc,
         pub seq: i64,
     }
@@ -207,5 +229,39 @@ impl MigrationTrait for CreateOutreach {
             .await?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use cafeia_api::vocabulary::{Format, wire_name};
+    use cafeia_events_api::SessionStatus;
+    use cafeia_facilitators_api::{FacilitatorKind, FacilitatorStatus};
+    use sea_orm::{ActiveEnum, Iterable};
+
+    /// The stored text of every value is its wire name, which is what the rows written before
+    /// the columns were typed hold: they read unchanged.
+    fn stored_as_wire_names<E>()
+    where
+        E: ActiveEnum<Value = String> + Iterable + serde::Serialize + std::fmt::Debug,
+    {
+        for value in E::iter() {
+            assert_eq!(value.to_value(), wire_name(&value), "{value:?}");
+            assert_eq!(
+                E::try_from_value(&wire_name(&value))
+                    .ok()
+                    .map(|v| v.to_value()),
+                Some(value.to_value())
+            );
+        }
+        assert!(E::try_from_value(&"unknown".to_owned()).is_err());
+    }
+
+    #[test]
+    fn enums_are_stored_as_their_wire_names() {
+        stored_as_wire_names::<Format>();
+        stored_as_wire_names::<SessionStatus>();
+        stored_as_wire_names::<FacilitatorKind>();
+        stored_as_wire_names::<FacilitatorStatus>();
     }
 }

@@ -1,12 +1,15 @@
 //! Outreach figures on a known history, on both backend sets: every expected number below is
 //! worked out by hand from the messages played to the service.
 
-use cafeia_outreach::Outreach;
-use cafeia_platform::{
-    auth::{Role, Territory},
-    bus::Message,
-    envelope::{Envelope, MessageType},
+mod support;
+
+use cafeia_events_api::messages::{ATTENDANCE_RECORDED as ATTENDANCE, SESSION_PUBLISHED};
+use cafeia_facilitators_api::{
+    FacilitatorStatus,
+    messages::{FACILITATOR_SUSPENDED, FACILITATOR_VERIFIED},
 };
+use cafeia_outreach::Outreach;
+use cafeia_platform::auth::{Role, Territory};
 use cafeia_testkit::{
     Backend, backend_matrix,
     service::{ServiceHarness, field},
@@ -14,67 +17,8 @@ use cafeia_testkit::{
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::time::Duration;
+use support::{AS_OF, facilitator, headline, message, planned_session, report, until_reached};
 use uuid::Uuid;
-
-const ATTENDANCE: MessageType = MessageType::new("events", "attendance", "recorded", 1);
-const FACILITATOR_VERIFIED: MessageType =
-    MessageType::new("facilitators", "facilitator", "verified", 1);
-const FACILITATOR_SUSPENDED: MessageType =
-    MessageType::new("facilitators", "facilitator", "suspended", 1);
-const PUBLISHED: MessageType = MessageType::new("events", "session", "published", 1);
-const AS_OF: &str = "as_of=2027-03-31";
-
-#[allow(clippy::too_many_arguments)]
-fn report(
-    session: Uuid,
-    version: i32,
-    facilitator: Uuid,
-    day: &str,
-    place: Option<(&str, &str)>,
-    format: &str,
-    audiences: &[&str],
-    attended: i32,
-    first_timers: i32,
-    age_bands: Value,
-) -> Value {
-    json!({
-        "session_id": session, "version": version, "facilitator_id": facilitator,
-        "facilitator_kind": "mediateur_numerique", "starts_at": format!("{day}T17:00:00Z"),
-        "format": format, "insee": null,
-        "departement": place.map(|p| p.0), "region": place.map(|p| p.1),
-        "topics": ["what_is_ai"], "audiences": audiences, "level": "discovery",
-        "registered": attended, "attended": attended, "no_shows": 0, "walk_ins": 0,
-        "first_timers": first_timers, "age_bands": age_bands, "occupations": {},
-    })
-}
-
-fn message(kind: MessageType, data: Value) -> Message {
-    Message::event(kind.routing_key(), &Envelope::new(kind, "test", data)).expect("message")
-}
-
-async fn headline(h: &ServiceHarness, token: &str, query: &str) -> (StatusCode, Value) {
-    h.call(
-        Method::GET,
-        &format!("/v1/outreach/headline?{query}"),
-        Some(token),
-        None,
-    )
-    .await
-}
-
-/// Polls until the headline's `reached` is `expected`.
-async fn until_reached(h: &ServiceHarness, token: &str, expected: i64) -> Value {
-    let mut last = Value::Null;
-    for _ in 0..200 {
-        let (_, body) = headline(h, token, AS_OF).await;
-        if body["reached"] == expected {
-            return body;
-        }
-        last = body;
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("reached never became {expected}: {last}");
-}
 
 async fn known_history(backend: Backend) {
     let h = ServiceHarness::start::<Outreach>(backend, &["outreach.#"]).await;
@@ -162,20 +106,20 @@ async fn known_history(backend: Backend) {
         ),
         message(
             FACILITATOR_VERIFIED,
-            json!({"id": f1, "status": "verified", "kind": "benevole"}),
+            facilitator(f1, FacilitatorStatus::Verified),
         ),
         message(
             FACILITATOR_VERIFIED,
-            json!({"id": f2, "status": "verified", "kind": "benevole"}),
+            facilitator(f2, FacilitatorStatus::Verified),
         ),
         message(
             FACILITATOR_SUSPENDED,
-            json!({"id": f2, "status": "suspended", "kind": "benevole"}),
+            facilitator(f2, FacilitatorStatus::Suspended),
         ),
         // A session planned in Lyon within 30 days of 31 March.
         message(
-            PUBLISHED,
-            json!({"id": Uuid::now_v7(), "revision": 1, "status": "published", "place": {"departement": "69"}, "starts_at": "2027-04-10T16:00:00Z"}),
+            SESSION_PUBLISHED,
+            planned_session("69", "84", "2027-04-10T16:00:00Z"),
         ),
     ] {
         h.bus.publish(&m).await.expect("published");
@@ -527,7 +471,9 @@ async fn scope_and_bad_input(backend: Backend) {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {problem}");
         assert_eq!(field(&problem), expected, "{query}: {problem}");
     }
-    let (status, _) = h
+    // Query strings go through the platform's `Query`: the parameter is named, and a bad
+    // dimension is answered with the ones there are.
+    let (status, problem) = h
         .call(
             Method::GET,
             "/v1/outreach/breakdown?by=shoe_size",
@@ -535,7 +481,26 @@ async fn scope_and_bad_input(backend: Backend) {
             None,
         )
         .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+    assert_eq!(field(&problem), "by", "{problem}");
+    let why = problem["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(
+        why.contains("shoe_size")
+            && why.contains("departement")
+            && why.contains("facilitator_kind"),
+        "{problem}"
+    );
+    for (path, expected) in [
+        ("/v1/outreach/breakdown", "by"),
+        ("/v1/outreach/breakdown?by=region&to=someday", "to"),
+        ("/v1/outreach/headline?shoe_size=42", "shoe_size"),
+        ("/v1/outreach/export?format=xlsx", "format"),
+        ("/v1/outreach/gaps?limit=many", "limit"),
+    ] {
+        let (status, problem) = h.call(Method::GET, path, Some(&national), None).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {problem}");
+        assert_eq!(field(&problem), expected, "{path}: {problem}");
+    }
     let (status, _) = h
         .call(
             Method::GET,
@@ -547,6 +512,44 @@ async fn scope_and_bad_input(backend: Backend) {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     h.assert_openapi_matches(include_str!("../src/routes.rs"))
         .await;
+    // `routes.rs` registers the contract's path consts, which the check above cannot read.
+    let (_, doc) = h.call(Method::GET, "/openapi.json", None, None).await;
+    for path in cafeia_outreach_api::paths::ALL {
+        assert!(doc["paths"].get(path).is_some(), "{path} is not documented");
+    }
+    // The query parameters are still listed (named by `params(...)`, not found by utoipa in
+    // actix's `Query`).
+    let parameters = |path: &str, method: &str| -> Vec<String> {
+        doc["paths"][path][method]["parameters"]
+            .as_array()
+            .map(|ps| {
+                ps.iter()
+                    .filter(|p| p["in"] == "query")
+                    .filter_map(|p| p["name"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut breakdown = parameters(cafeia_outreach_api::paths::BREAKDOWN, "get");
+    breakdown.sort();
+    assert_eq!(
+        breakdown,
+        ["as_of", "by", "departement", "from", "region", "to"],
+        "{doc}"
+    );
+    for (path, expected) in [
+        (cafeia_outreach_api::paths::HEADLINE, "as_of"),
+        (cafeia_outreach_api::paths::REACH, "departement"),
+        (cafeia_outreach_api::paths::WEEKLY, "from"),
+        (cafeia_outreach_api::paths::GAPS, "limit"),
+        (cafeia_outreach_api::paths::EXPORT, "format"),
+        (cafeia_outreach_api::paths::OPEN_DATA_REACH, "format"),
+    ] {
+        assert!(
+            parameters(path, "get").iter().any(|p| p == expected),
+            "{path} lacks {expected}"
+        );
+    }
     h.stop().await;
 }
 

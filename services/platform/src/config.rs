@@ -130,6 +130,32 @@ impl Sources {
 
 /// Loads `T` from defaults, the file, the environment and overrides, then validates it.
 pub fn load<T: DeserializeOwned + Validate>(sources: &Sources) -> Result<T, ConfigError> {
+    let value: T = layers(sources)?
+        .extract()
+        .map_err(|e| from_figment(e, None))?;
+    let mut violations = Violations::default();
+    value.validate(&mut violations);
+    violations.into_result()?;
+    Ok(value)
+}
+
+/// Loads one section (`[events]`, `CAFEIA_EVENTS__<KEY>`) from the same layers: a service's own
+/// settings. An absent section is `T`'s defaults; a bad key is named with its section.
+pub fn load_section<T: DeserializeOwned + Validate>(
+    sources: &Sources,
+    section: &str,
+) -> Result<T, ConfigError> {
+    let value: T = layers(sources)?
+        .focus(section)
+        .extract()
+        .map_err(|e| from_figment(e, Some(section)))?;
+    let mut violations = Violations::default();
+    value.validate(&mut violations);
+    violations.into_result()?;
+    Ok(value)
+}
+
+fn layers(sources: &Sources) -> Result<Figment, ConfigError> {
     let mut figment = Figment::new();
     for (key, value) in &sources.defaults {
         figment = figment.merge(pair(key, value));
@@ -149,11 +175,7 @@ pub fn load<T: DeserializeOwned + Validate>(sources: &Sources) -> Result<T, Conf
     for (key, value) in &sources.overrides {
         figment = figment.merge(pair(key, value));
     }
-    let value: T = figment.extract().map_err(from_figment)?;
-    let mut violations = Violations::default();
-    value.validate(&mut violations);
-    violations.into_result()?;
-    Ok(value)
+    Ok(figment)
 }
 
 /// One `key = value` layer, the value parsed like an environment value ("9100" is a number,
@@ -163,14 +185,19 @@ fn pair(key: &str, value: &str) -> figment::providers::Serialized<figment::value
     figment::providers::Serialized::default(key, value)
 }
 
-fn from_figment(err: figment::Error) -> ConfigError {
+fn from_figment(err: figment::Error, section: Option<&str>) -> ConfigError {
     let issues = err
         .into_iter()
         .map(|e| {
-            let key = if e.path.is_empty() {
+            let path = section
+                .into_iter()
+                .map(str::to_owned)
+                .chain(e.path.iter().cloned())
+                .collect::<Vec<_>>();
+            let key = if path.is_empty() {
                 "(root)".to_owned()
             } else {
-                e.path.join(".")
+                path.join(".")
             };
             ConfigIssue {
                 key,
@@ -193,6 +220,10 @@ pub struct PlatformConfig {
     pub telemetry: TelemetryConfig,
     /// Where embedded-mode files live (SQLite databases, the dev issuer key).
     pub data_dir: PathBuf,
+    /// The layers this configuration was read from, so a service reads its own section
+    /// (`[events]`) from the same ones: [`PlatformConfig::section`].
+    #[serde(skip)]
+    pub sources: Sources,
 }
 
 impl Default for PlatformConfig {
@@ -205,6 +236,7 @@ impl Default for PlatformConfig {
             auth: AuthConfig::default(),
             telemetry: TelemetryConfig::default(),
             data_dir: PathBuf::from(".cafeia-data"),
+            sources: Sources::default(),
         }
     }
 }
@@ -221,6 +253,19 @@ impl Validate for PlatformConfig {
 }
 
 impl PlatformConfig {
+    /// Loads and validates the platform keys, remembering the layers for the services'
+    /// own sections.
+    pub fn load(sources: &Sources) -> Result<Self, ConfigError> {
+        let mut config: PlatformConfig = load(sources)?;
+        config.sources = sources.clone();
+        Ok(config)
+    }
+
+    /// A service's own settings, from the layers the platform's came from.
+    pub fn section<T: DeserializeOwned + Validate>(&self, name: &str) -> Result<T, ConfigError> {
+        load_section(&self.sources, name)
+    }
+
     /// The database URL for `service`: the configured one, or a SQLite file in the data dir.
     pub fn database_url(&self, service: &str) -> SecretString {
         match &self.database.url {
@@ -561,6 +606,48 @@ mod tests {
             load::<PlatformConfig>(&base().with("http.port", "not-a-port")).expect_err("must fail");
         assert_eq!(err.keys(), vec!["http.port"]);
         assert!(err.to_string().contains("CAFEIA_HTTP__PORT"), "{err}");
+    }
+
+    #[test]
+    fn a_service_section_comes_from_the_same_layers_and_names_its_keys() {
+        #[derive(Debug, Deserialize)]
+        #[serde(default, deny_unknown_fields)]
+        struct Own {
+            days: u32,
+        }
+        impl Default for Own {
+            fn default() -> Self {
+                Self { days: 92 }
+            }
+        }
+        impl Validate for Own {
+            fn validate(&self, v: &mut Violations) {
+                v.check(self.days >= 1, "own.days", "at least 1");
+            }
+        }
+        let config = PlatformConfig::load(&base()).expect("platform");
+        assert_eq!(config.section::<Own>("own").expect("defaults").days, 92);
+        let config = PlatformConfig::load(&base().with("own.days", "7")).expect("platform");
+        assert_eq!(config.section::<Own>("own").expect("set").days, 7);
+        let config = PlatformConfig::load(&base().with("own.days", "many")).expect("platform");
+        let err = config.section::<Own>("own").expect_err("a bad value");
+        assert_eq!(err.keys(), vec!["own.days"]);
+        let config = PlatformConfig::load(&base().with("own.days", "0")).expect("platform");
+        assert_eq!(
+            config
+                .section::<Own>("own")
+                .expect_err("out of range")
+                .keys(),
+            vec!["own.days"]
+        );
+        let config = PlatformConfig::load(&base().with("own.dayz", "3")).expect("platform");
+        assert_eq!(
+            config
+                .section::<Own>("own")
+                .expect_err("unknown key")
+                .keys(),
+            vec!["own.dayz"]
+        );
     }
 
     #[test]

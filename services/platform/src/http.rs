@@ -103,7 +103,7 @@ async fn observe(
     let span = tracing::info_span!(
         "http.request",
         method = %method,
-        path = %req.path(),
+        path = %loggable_path(req.path()),
         request_id = %ctx.request_id,
         trace_id = %ctx.trace.trace_id_hex(),
         status = tracing::field::Empty,
@@ -341,6 +341,65 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     }
 }
 
+/// The path as logs may show it: a private calendar's secret token is a credential, so it
+/// never reaches a log line (`/calendars/private/…/feed.ics`).
+pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    const SECRET: &str = "/calendars/private/";
+    match path.find(SECRET) {
+        Some(at) => {
+            let start = at + SECRET.len();
+            let rest = &path[start..];
+            let end = rest
+                .find('/')
+                .or_else(|| rest.find('.'))
+                .unwrap_or(rest.len());
+            format!("{}…{}", &path[..start], &rest[end..]).into()
+        }
+        None => path.into(),
+    }
+}
+
+/// Query-string parameters whose errors name the parameter and say what it accepts
+/// (`status: unknown variant `archived`, expected one of …`), which actix's `Query` cannot.
+pub struct Query<T>(pub T);
+
+impl<T> Query<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for Query<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned> FromRequest for Query<T> {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(parse_query(req.query_string()).map(Query))
+    }
+}
+
+/// Reads a query string into `T`, naming the parameter at fault.
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, AppError> {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        let field = match field_path(&path, &inner) {
+            f if f == "body" => "query".to_owned(),
+            f => f,
+        };
+        AppError::invalid(field, inner)
+    })
+}
+
 /// The field a serde error is about, as a dotted path. For an unknown field the path already
 /// ends with it; for a missing one it is the path of the object that lacks it.
 fn field_path(path: &str, message: &str) -> String {
@@ -387,6 +446,44 @@ mod tests {
         );
         assert_eq!(field_path("capacity", "invalid type: string"), "capacity");
         assert_eq!(field_path(".", "invalid type: string"), "body");
+    }
+
+    #[test]
+    fn private_calendar_tokens_stay_out_of_logs() {
+        assert_eq!(
+            loggable_path("/v1/calendars/private/s3cr3t/feed.ics"),
+            "/v1/calendars/private/…/feed.ics"
+        );
+        assert_eq!(
+            loggable_path("/calendars/private/s3cr3t.ics"),
+            "/calendars/private/….ics"
+        );
+        assert_eq!(loggable_path("/v1/sessions"), "/v1/sessions");
+    }
+
+    #[test]
+    fn query_errors_name_the_parameter() {
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Q {
+            #[allow(dead_code)]
+            status: Option<crate::vocabulary::Format>,
+            #[allow(dead_code)]
+            limit: Option<u64>,
+        }
+        let e = parse_query::<Q>("status=bad").unwrap_err();
+        assert_eq!(e.field(), Some("status"));
+        assert!(e.detail.contains("in_person"), "{}", e.detail);
+        assert_eq!(
+            parse_query::<Q>("limit=x").unwrap_err().field(),
+            Some("limit")
+        );
+        assert_eq!(
+            parse_query::<Q>("lmit=1").unwrap_err().field(),
+            Some("lmit")
+        );
+        let ok = parse_query::<Q>("status=in_person&limit=3").expect("valid");
+        assert_eq!(ok.limit, Some(3));
     }
 
     #[test]

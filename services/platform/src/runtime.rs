@@ -150,6 +150,9 @@ pub enum StartError {
     Http(#[from] std::io::Error),
     #[error("{0}")]
     Service(String),
+    /// A setting of the service's own section is bad (the key is named).
+    #[error("{0}")]
+    Config(#[from] crate::config::ConfigError),
 }
 
 /// One service's domain: its migrations, its start-up work, its routes.
@@ -162,6 +165,12 @@ pub trait Service: Clone + Send + Sync + Sized + 'static {
 
     /// Builds the service state and starts its consumers (with `platform.consume`).
     async fn start(platform: &Platform) -> Result<Self, StartError>;
+
+    /// Checks the service's own settings before anything starts (a bad one exits 2, naming
+    /// the key); services without settings have nothing to check.
+    fn check_config(_config: &PlatformConfig) -> Result<(), crate::config::ConfigError> {
+        Ok(())
+    }
 
     /// Registers the service's REST routes.
     fn routes(&self, cfg: &mut web::ServiceConfig);
@@ -348,13 +357,14 @@ pub fn refuse_dev_issuer_outside_embedded(
 
 /// Configuration of a production process: the file named by `CAFEIA_CONFIG`, then `CAFEIA_*`.
 pub fn production_config() -> Result<PlatformConfig, crate::config::ConfigError> {
-    let config: PlatformConfig = crate::config::load(&crate::config::Sources::process())?;
+    let config = PlatformConfig::load(&crate::config::Sources::process())?;
     refuse_dev_issuer_outside_embedded(&config)?;
     Ok(config)
 }
 
 /// Runs one service on the backends its configuration names until Ctrl-C or SIGTERM.
 pub async fn serve<S: Service>(config: PlatformConfig) -> Result<(), StartError> {
+    S::check_config(&config)?;
     crate::telemetry::init(&config.telemetry);
     let signal = ShutdownSignal::install();
     let listener = bind(&config.http.host, config.http.port)?;
@@ -374,7 +384,7 @@ pub async fn serve<S: Service>(config: PlatformConfig) -> Result<(), StartError>
 
 /// The whole `main` of a service's thin binary.
 pub fn main<S: Service>() -> std::process::ExitCode {
-    let config = match production_config() {
+    let config = match production_config().and_then(|c| S::check_config(&c).map(|()| c)) {
         Ok(config) => config,
         Err(e) => {
             eprintln!("{}: {e}", S::NAME);

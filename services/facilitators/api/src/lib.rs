@@ -2,6 +2,28 @@
 //! shapes, the gateway and every consumer of its messages read them, so a drift between them
 //! is a compile error.
 
+pub mod batch;
+pub mod enums;
+pub mod facilitators;
+pub mod messages;
+pub mod organisations;
+pub mod paths;
+pub mod territories;
+pub mod venues;
+
+pub use batch::{IdsQuery, MAX_IDS};
+pub use enums::{FacilitatorKind, FacilitatorStatus, OrganisationKind, VenueFileFormat};
+pub use facilitators::{
+    AuditEntry, DecisionInput, FacilitatorCount, FacilitatorListQuery, FacilitatorProfileInput,
+    FacilitatorProfileView, FacilitatorView,
+};
+pub use organisations::{OrganisationInput, OrganisationListQuery, OrganisationView};
+pub use territories::{Commune, GeoPoint};
+pub use venues::{
+    MyVenuesQuery, VenueFileQuery, VenueImportError, VenueImportReport, VenueInput, VenueListQuery,
+    VenueView,
+};
+
 #[cfg(feature = "client")]
 mod client;
 

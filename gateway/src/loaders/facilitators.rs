@@ -1,0 +1,88 @@
+//! Loaders of the facilitators service's entities: venues and facilitators' public profiles
+//! by id, each batch one call to the service's batch endpoint, made for the request's caller
+//! (so a private venue is found only by staff and its author).
+
+use crate::{
+    clients::{CallContext, Services},
+    errors,
+    facilitators::{FacilitatorProfile, Venue},
+};
+use async_graphql::dataloader::{DataLoader, Loader};
+use cafeia_facilitators_api::{FacilitatorsClient, MAX_IDS};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// Venues by id (`Venue`), as `venue(id)` shows them.
+pub struct VenueLoader {
+    client: FacilitatorsClient,
+    call: CallContext,
+}
+
+impl Loader<Uuid> for VenueLoader {
+    type Value = Venue;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Venue>, Self::Error> {
+        let found = self
+            .client
+            .venues_by_ids(&self.call.call(), keys)
+            .await
+            .map_err(errors::client)?;
+        Ok(found.into_iter().map(|v| (v.id, Venue::from(v))).collect())
+    }
+}
+
+/// Facilitators' public profiles by id (`FacilitatorProfile`), for anyone; erased
+/// facilitators have none.
+pub struct FacilitatorProfileLoader {
+    client: FacilitatorsClient,
+    call: CallContext,
+}
+
+impl Loader<Uuid> for FacilitatorProfileLoader {
+    type Value = FacilitatorProfile;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, FacilitatorProfile>, Self::Error> {
+        let found = self
+            .client
+            .facilitator_profiles(&self.call.call(), keys)
+            .await
+            .map_err(errors::client)?;
+        Ok(found
+            .into_iter()
+            .map(|p| (p.id, FacilitatorProfile::from(p)))
+            .collect())
+    }
+}
+
+/// Adds the facilitators service's loaders to a request, built for its caller. A batch holds
+/// at most what one call to the service takes.
+pub fn attach(
+    request: async_graphql::Request,
+    services: &Services,
+    call: &CallContext,
+) -> async_graphql::Request {
+    let client = || services.facilitators.clone();
+    request
+        .data(
+            DataLoader::new(
+                VenueLoader {
+                    client: client(),
+                    call: call.clone(),
+                },
+                tokio::spawn,
+            )
+            .max_batch_size(MAX_IDS),
+        )
+        .data(
+            DataLoader::new(
+                FacilitatorProfileLoader {
+                    client: client(),
+                    call: call.clone(),
+                },
+                tokio::spawn,
+            )
+            .max_batch_size(MAX_IDS),
+        )
+}

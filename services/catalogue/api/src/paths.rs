@@ -1,0 +1,42 @@
+//! Route templates of the catalogue's REST API, shared by the service's routes and the typed
+//! client (`cafeia_api::client::fill` fills the `{id}` segments).
+
+/// The OpenAPI document of the service.
+pub const OPENAPI: &str = "/openapi.json";
+
+/// Declare a provider (POST).
+pub const PROVIDERS: &str = "/v1/providers";
+/// Several providers at once (GET, `?ids=<uuid>,<uuid>`).
+pub const PROVIDERS_BATCH: &str = "/v1/providers/batch";
+/// One provider (GET).
+pub const PROVIDER: &str = "/v1/providers/{id}";
+
+/// Published programmes (GET, filtered) and submission (POST).
+pub const TRAININGS: &str = "/v1/trainings";
+/// Several programmes at once (GET, `?ids=<uuid>,<uuid>`), each if the caller may see it.
+pub const TRAININGS_BATCH: &str = "/v1/trainings/batch";
+/// The published catalogue as an LHEO document (GET).
+pub const TRAININGS_EXPORT: &str = "/v1/trainings/export";
+/// Import an LHEO document (POST, the XML file as the body).
+pub const TRAININGS_IMPORT: &str = "/v1/trainings/import";
+/// One programme (GET, PUT).
+pub const TRAINING: &str = "/v1/trainings/{id}";
+/// A programme as schema.org JSON-LD (GET).
+pub const TRAINING_JSON_LD: &str = "/v1/trainings/{id}/jsonld";
+/// A programme's audit trail (GET).
+pub const TRAINING_AUDIT: &str = "/v1/trainings/{id}/audit";
+/// Staff publish a submitted programme (POST).
+pub const TRAINING_PUBLISH: &str = "/v1/trainings/{id}/publish";
+/// Staff refuse a submitted programme, with a reason (POST).
+pub const TRAINING_REJECT: &str = "/v1/trainings/{id}/reject";
+/// Staff or the provider withdraw a published programme (POST).
+pub const TRAINING_WITHDRAW: &str = "/v1/trainings/{id}/withdraw";
+
+/// Published educational modules (GET, filtered) and submission (POST).
+pub const MODULES: &str = "/v1/modules";
+/// Several modules at once (GET, `?ids=<uuid>,<uuid>`), each if the caller may see it.
+pub const MODULES_BATCH: &str = "/v1/modules/batch";
+/// One module (GET, PUT).
+pub const MODULE: &str = "/v1/modules/{id}";
+/// Staff review of a module (POST).
+pub const MODULE_REVIEW: &str = "/v1/modules/{id}/review";
