@@ -80,6 +80,7 @@ pub struct CatalogueQuery;
 #[Object]
 impl CatalogueQuery {
     /// Published programmes matching the filter, in creation order, as a connection.
+    #[graphql(complexity = "crate::cost::page(first, child_complexity)")]
     async fn trainings(
         &self,
         ctx: &Context<'_>,
@@ -156,6 +157,7 @@ impl CatalogueQuery {
     }
 
     /// Published educational modules, in creation order, as a connection.
+    #[graphql(complexity = "crate::cost::page(first, child_complexity)")]
     async fn educational_modules(
         &self,
         ctx: &Context<'_>,
@@ -210,6 +212,7 @@ pub struct CatalogueMutation;
 impl CatalogueMutation {
     /// Declares a training provider (its own SIRET for a provider, any for national staff).
     /// A SIRET declared already is refused with `ALREADY_EXISTS`.
+    #[graphql(complexity = "crate::cost::mutation(child_complexity)")]
     async fn create_provider(
         &self,
         ctx: &Context<'_>,
@@ -225,6 +228,7 @@ impl CatalogueMutation {
 
     /// Submits a programme for review by national staff (a provider for its own SIRET, or
     /// staff).
+    #[graphql(complexity = "crate::cost::mutation(child_complexity)")]
     async fn submit_training(
         &self,
         ctx: &Context<'_>,
@@ -241,6 +245,7 @@ impl CatalogueMutation {
     /// Edits a programme (national staff or its provider); a published one stays published
     /// and the change is audit-logged, a rejected one goes back to review, a withdrawn one is
     /// refused with `INVALID_TRANSITION`.
+    #[graphql(complexity = "crate::cost::mutation(child_complexity)")]
     async fn update_training(
         &self,
         ctx: &Context<'_>,
@@ -259,6 +264,7 @@ impl CatalogueMutation {
     /// National staff's review of a programme (publish, reject with a reason) or its
     /// withdrawal (staff or the provider). A decision its status does not allow is refused
     /// with `INVALID_TRANSITION`.
+    #[graphql(complexity = "crate::cost::mutation(child_complexity)")]
     async fn review_training(
         &self,
         ctx: &Context<'_>,
@@ -277,6 +283,7 @@ impl CatalogueMutation {
     }
 
     /// Submits an educational module for review (staff or providers).
+    #[graphql(complexity = "crate::cost::mutation(child_complexity)")]
     async fn submit_educational_module(
         &self,
         ctx: &Context<'_>,
@@ -293,6 +300,7 @@ impl CatalogueMutation {
     /// Edits an educational module (staff or its author); a published one is announced
     /// again, a rejected one goes back to review, a withdrawn one is refused with
     /// `INVALID_TRANSITION`.
+    #[graphql(complexity = "crate::cost::mutation(child_complexity)")]
     async fn update_educational_module(
         &self,
         ctx: &Context<'_>,
@@ -309,6 +317,7 @@ impl CatalogueMutation {
 
     /// Staff's review of an educational module (publish, reject with a reason, withdraw). A
     /// decision its status does not allow is refused with `INVALID_TRANSITION`.
+    #[graphql(complexity = "crate::cost::mutation(child_complexity)")]
     async fn review_educational_module(
         &self,
         ctx: &Context<'_>,
@@ -329,6 +338,7 @@ impl CatalogueMutation {
     /// training offers; each valid offer becomes a published programme. Large files go
     /// through the REST endpoint, which streams; this one suits files up to the request size
     /// limit.
+    #[graphql(complexity = "crate::cost::import(child_complexity)")]
     async fn import_lheo(
         &self,
         ctx: &Context<'_>,

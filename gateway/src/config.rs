@@ -39,10 +39,16 @@ impl Validate for GatewaySettings {
     fn validate(&self, v: &mut Violations) {
         self.graphql.validate(v);
         self.services.validate(v);
+        self.rate_limit.validate(v);
         v.check(
             self.rate_limit.requests_per_minute >= 1,
             "rate_limit.requests_per_minute",
             "must be at least 1",
+        );
+        v.check(
+            self.rate_limit.cost_per_minute >= self.graphql.complexity_limit as u64,
+            "rate_limit.cost_per_minute",
+            "must be at least graphql.complexity_limit (or no operation could ever run)",
         );
     }
 }
@@ -52,8 +58,13 @@ impl Validate for GatewaySettings {
 pub struct GraphqlConfig {
     /// Deepest selection nesting accepted.
     pub depth_limit: usize,
-    /// Highest query complexity accepted (each field costs 1, lists multiply).
+    /// Highest cost of one operation (`cost`: a plain field costs 1, searches, mutations,
+    /// imports and pages more; aliases count as the fields they repeat).
     pub complexity_limit: usize,
+    /// Most mutation fields one operation may run (aliases count): `TOO_MANY_MUTATIONS`.
+    pub max_mutations: usize,
+    /// Most subscriptions running at once on one WebSocket: `TOO_MANY_SUBSCRIPTIONS`.
+    pub max_subscriptions: usize,
     /// Schema introspection; turn off in production.
     pub introspection: bool,
     /// "Did you mean …?" hints in errors; turn off in production.
@@ -67,6 +78,8 @@ impl Default for GraphqlConfig {
         Self {
             depth_limit: 12,
             complexity_limit: 1000,
+            max_mutations: 5,
+            max_subscriptions: 10,
             introspection: true,
             suggestions: true,
             graphiql: false,
@@ -85,6 +98,16 @@ impl Validate for GraphqlConfig {
             (10..=100_000).contains(&self.complexity_limit),
             "graphql.complexity_limit",
             "must be between 10 and 100000",
+        );
+        v.check(
+            (1..=100).contains(&self.max_mutations),
+            "graphql.max_mutations",
+            "must be between 1 and 100",
+        );
+        v.check(
+            (1..=1000).contains(&self.max_subscriptions),
+            "graphql.max_subscriptions",
+            "must be between 1 and 1000",
         );
     }
 }
@@ -151,12 +174,59 @@ impl Validate for ServiceUrls {
 pub struct RateLimitConfig {
     /// Per caller (token subject, or client address when anonymous).
     pub requests_per_minute: u64,
+    /// What each caller's operations may cost in a minute, summed (`cost`): each GraphQL
+    /// operation, and each subscription start, spends its cost.
+    pub cost_per_minute: u64,
+    /// Proxies (addresses or CIDR blocks: the Ingress controller's pods) whose
+    /// `X-Forwarded-For` names the client: the right-most address in it that is not one of
+    /// them. Empty (the default): the connecting address is the client.
+    #[serde(deserialize_with = "list_or_commas")]
+    pub trusted_proxies: Vec<String>,
+    /// Tokens that fail verification each client address may present in a minute; past it,
+    /// `RATE_LIMITED` (429), whatever the token.
+    pub failed_auth_per_minute: u64,
+}
+
+impl Validate for RateLimitConfig {
+    fn validate(&self, v: &mut Violations) {
+        if let Err(e) = crate::client_address::TrustedProxies::parse(&self.trusted_proxies) {
+            v.add("rate_limit.trusted_proxies", e);
+        }
+        v.check(
+            (1..=10_000).contains(&self.failed_auth_per_minute),
+            "rate_limit.failed_auth_per_minute",
+            "must be between 1 and 10000",
+        );
+    }
+}
+
+/// A list in TOML (`["10.0.0.0/8"]`), or one string of comma-separated entries, which is what
+/// an environment variable holds (`CAFEIA_RATE_LIMIT__TRUSTED_PROXIES=10.0.0.0/8,fd00::/8`).
+fn list_or_commas<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Entries {
+        List(Vec<String>),
+        Text(String),
+    }
+    Ok(match Entries::deserialize(d)? {
+        Entries::List(list) => list,
+        Entries::Text(text) => text
+            .split(',')
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    })
 }
 
 impl Default for RateLimitConfig {
     fn default() -> Self {
         Self {
             requests_per_minute: 600,
+            cost_per_minute: 10_000,
+            trusted_proxies: Vec::new(),
+            failed_auth_per_minute: 30,
         }
     }
 }

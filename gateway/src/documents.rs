@@ -10,7 +10,12 @@
 //! (`Session.icalUrl`…) are built by the `*_path` functions here, so they cannot drift from
 //! the routes.
 
-use crate::{clients::CallContext, routes::GatewayState};
+use crate::{
+    admission::{self, Refused},
+    clients::CallContext,
+    errors,
+    routes::GatewayState,
+};
 use actix_web::{
     HttpRequest, HttpResponse, ResponseError,
     http::header::{self, HeaderValue},
@@ -18,7 +23,7 @@ use actix_web::{
 };
 use cafeia_api::client::{ClientError, RawAnswer, fill};
 use cafeia_events_api::ListQuery;
-use cafeia_platform::{AppError, ErrorCode, cache::RateDecision, telemetry};
+use cafeia_platform::{AppError, ErrorCode};
 use serde::Deserialize;
 use std::time::Duration;
 use uuid::Uuid;
@@ -142,11 +147,7 @@ impl From<AppError> for Refusal {
 
 /// A failed service call as the error it stands for.
 fn failed(err: ClientError) -> Refusal {
-    Refusal::Problem(match err {
-        ClientError::Problem(problem) => problem.into(),
-        ClientError::Unavailable(e) => AppError::unavailable(e),
-        ClientError::BadAnswer(why) => AppError::internal(std::io::Error::other(why)),
-    })
+    Refusal::Problem(errors::app(err))
 }
 
 /// The caller (verified like `/graphql` does) and what the service calls carry.
@@ -155,31 +156,11 @@ async fn admit(
     req: &HttpRequest,
     kind: Kind,
 ) -> Result<CallContext, Refusal> {
-    let caller = state
-        .verifier
-        .from_request(req)
-        .await
-        .map_err(|e| AppError::unauthenticated(e.to_string()))?;
-    let key = match &caller {
-        Some(c) => format!("sub:{}", c.sub),
-        None => format!(
-            "ip:{}",
-            req.peer_addr()
-                .map(|a| a.ip().to_string())
-                .unwrap_or_else(|| "unknown".into())
-        ),
-    };
-    match state.limiter.hit(&key).await {
-        Ok(RateDecision::Limited { retry_after }) => return Err(Refusal::Limited(retry_after)),
-        Ok(RateDecision::Allowed { .. }) => {}
-        // The cache being down must not take the documents down with it.
-        Err(e) if !kind.secret => tracing::warn!(error = %e, "rate limiter unavailable"),
-        Err(_) => {}
+    match admission::admit(state, req, kind.secret).await {
+        Ok(admitted) => Ok(admitted.call),
+        Err(Refused::Unauthenticated(why)) => Err(AppError::unauthenticated(why).into()),
+        Err(Refused::Limited(retry_after)) => Err(Refusal::Limited(retry_after)),
     }
-    Ok(CallContext {
-        token: caller.as_ref().map(|c| c.token().into()),
-        request: telemetry::current(),
-    })
 }
 
 /// An id segment: a UUID, or a 400 naming `id`.

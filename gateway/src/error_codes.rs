@@ -68,7 +68,9 @@ impl Extension for Stamp {
     ) -> Result<ValidationResult, Vec<ServerError>> {
         next.run(ctx).await.map_err(|mut errors| {
             for e in &mut errors {
-                set_code(e, validation_code(&e.message));
+                if code_of(e).is_none() {
+                    set_code(e, validation_code(&e.message));
+                }
             }
             errors
         })

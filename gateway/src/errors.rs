@@ -22,13 +22,18 @@ pub fn gql(err: AppError) -> async_graphql::Error {
     })
 }
 
-/// A failed call to a service, as a GraphQL error.
-pub fn client(err: ClientError) -> async_graphql::Error {
-    gql(match err {
+/// A failed call to a service, as the platform error it stands for.
+pub fn app(err: ClientError) -> AppError {
+    match err {
         ClientError::Problem(problem) => problem.into(),
         ClientError::Unavailable(e) => AppError::unavailable(e),
         ClientError::BadAnswer(why) => AppError::internal(std::io::Error::other(why)),
-    })
+    }
+}
+
+/// A failed call to a service, as a GraphQL error.
+pub fn client(err: ClientError) -> async_graphql::Error {
+    gql(app(err))
 }
 
 /// A whole-response error (before execution), e.g. a bad token or too many requests.

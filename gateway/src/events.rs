@@ -174,6 +174,7 @@ impl EventsQuery {
     /// Published sessions (or cancelled / completed ones with `status`), in creation order,
     /// as a connection whose `totalCount` counts the whole filtered list.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::cost::page(first, child_complexity)")]
     async fn sessions(
         &self,
         ctx: &Context<'_>,
@@ -217,6 +218,7 @@ impl EventsQuery {
 
     /// The sessions the signed-in facilitator runs or co-runs, drafts included, soonest
     /// first.
+    #[graphql(complexity = "crate::cost::page(first, child_complexity)")]
     async fn my_sessions(
         &self,
         ctx: &Context<'_>,
@@ -235,6 +237,7 @@ impl EventsQuery {
     }
 
     /// The signed-in citizen's registrations, soonest session first.
+    #[graphql(complexity = "crate::cost::page(first, child_complexity)")]
     async fn my_registrations(
         &self,
         ctx: &Context<'_>,
@@ -258,6 +261,7 @@ impl EventsQuery {
 
     /// Who registered to a session, in arrival order (its facilitators and staff covering
     /// it); a popular session's roll runs over many pages.
+    #[graphql(complexity = "crate::cost::page(first, child_complexity)")]
     async fn session_roll(
         &self,
         ctx: &Context<'_>,
@@ -299,6 +303,7 @@ pub struct EventsMutation;
 impl EventsMutation {
     /// Creates a session: a draft, or published at once with `publish` (verified facilitators
     /// only). Its times are local wall-clock times in its `timezone`.
+    #[graphql(complexity = "crate::cost::mutation(child_complexity)")]
     async fn create_session(
         &self,
         ctx: &Context<'_>,
@@ -312,6 +317,7 @@ impl EventsMutation {
 
     /// Creates a weekly or monthly series in one call; each occurrence is its own session,
     /// at the same local wall-clock time (kept across daylight-saving changes).
+    #[graphql(complexity = "crate::cost::mutation(child_complexity)")]
     async fn create_series(
         &self,
         ctx: &Context<'_>,
@@ -341,6 +347,7 @@ impl EventsMutation {
     /// Replaces the description of a session that has not started (its facilitator only); the
     /// capacity may not go below the confirmed seats, and a larger one gives seats to the
     /// waiting list.
+    #[graphql(complexity = "crate::cost::mutation(child_complexity)")]
     async fn update_session(
         &self,
         ctx: &Context<'_>,
@@ -353,6 +360,7 @@ impl EventsMutation {
     }
 
     /// Publishes a draft that has not started (its facilitator, verified).
+    #[graphql(complexity = "crate::cost::mutation(child_complexity)")]
     async fn publish_session(
         &self,
         ctx: &Context<'_>,
@@ -365,6 +373,7 @@ impl EventsMutation {
 
     /// Cancels a session before its end (its facilitator, or staff covering its territory);
     /// everyone registered is told.
+    #[graphql(complexity = "crate::cost::mutation(child_complexity)")]
     async fn cancel_session(
         &self,
         ctx: &Context<'_>,
@@ -381,6 +390,7 @@ impl EventsMutation {
     }
 
     /// Marks a published session that has started as held (its facilitators).
+    #[graphql(complexity = "crate::cost::mutation(child_complexity)")]
     async fn complete_session(
         &self,
         ctx: &Context<'_>,
@@ -393,6 +403,7 @@ impl EventsMutation {
 
     /// Registers: signed in (nothing else asked), or with an email and explicit consent. A
     /// seat while some are free, then the waiting list in arrival order.
+    #[graphql(complexity = "crate::cost::mutation(child_complexity)")]
     async fn register(
         &self,
         ctx: &Context<'_>,
@@ -420,6 +431,7 @@ impl EventsMutation {
     }
 
     /// Cancels the signed-in citizen's registration (before the session starts).
+    #[graphql(complexity = "crate::cost::mutation(child_complexity)")]
     async fn cancel_registration(
         &self,
         ctx: &Context<'_>,
@@ -433,6 +445,7 @@ impl EventsMutation {
     }
 
     /// Cancels a registration made without an account, with its private token.
+    #[graphql(complexity = "crate::cost::mutation(child_complexity)")]
     async fn cancel_registration_with_token(
         &self,
         ctx: &Context<'_>,
@@ -448,6 +461,7 @@ impl EventsMutation {
     /// Erases the signed-in citizen's registrations (GDPR erasure): those still to come are
     /// cancelled, the account link is removed from every one (the anonymous rows stay for the
     /// counts), and their private calendar feed stops working. Answers true.
+    #[graphql(complexity = "crate::cost::mutation(child_complexity)")]
     async fn erase_my_registrations(&self, ctx: &Context<'_>) -> Result<bool> {
         let (s, call) = services(ctx)?;
         s.events
@@ -459,6 +473,7 @@ impl EventsMutation {
 
     /// Erases the email and name of a registration made without an account, with its private
     /// token (GDPR erasure); cancelled first if still to come. Answers true.
+    #[graphql(complexity = "crate::cost::mutation(child_complexity)")]
     async fn erase_registrations_with_token(
         &self,
         ctx: &Context<'_>,
@@ -474,6 +489,7 @@ impl EventsMutation {
 
     /// Reports attendance once the session has started, or corrects the report (until 7 days
     /// after its end; a correction replaces it). The session is completed by it.
+    #[graphql(complexity = "crate::cost::mutation(child_complexity)")]
     async fn report_attendance(
         &self,
         ctx: &Context<'_>,
@@ -489,6 +505,7 @@ impl EventsMutation {
 
     /// Creates (or replaces) the signed-in citizen's private calendar feed; its `path` is the
     /// gateway's (`/calendars/private/{token}.ics`).
+    #[graphql(complexity = "crate::cost::mutation(child_complexity)")]
     async fn create_private_calendar(&self, ctx: &Context<'_>) -> Result<PrivateFeed> {
         let (s, call) = services(ctx)?;
         let feed = s
@@ -511,6 +528,7 @@ pub struct EventsSubscription;
 #[Subscription]
 impl EventsSubscription {
     /// The seats of a session: now, then at every change, from whichever replica made it.
+    #[graphql(complexity = "crate::cost::subscription(child_complexity)")]
     async fn seats(
         &self,
         ctx: &Context<'_>,

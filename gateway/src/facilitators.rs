@@ -185,6 +185,7 @@ impl FacilitatorsQuery {
 
     /// The venues you created (facilitators), public or not, in creation order, as a
     /// connection.
+    #[graphql(complexity = "crate::cost::page(first, child_complexity)")]
     async fn my_venues(
         &self,
         ctx: &Context<'_>,
@@ -236,6 +237,9 @@ impl FacilitatorsQuery {
 
     /// The staff directory, in registration order (or nearest first with `filter.near`), as
     /// a connection; coordinators only see their territory.
+    #[graphql(
+        complexity = "crate::cost::nearby_page(first, child_complexity, filter.as_ref().is_some_and(|f| f.near.is_some()), filter.as_ref().and_then(|f| f.radius_km))"
+    )]
     async fn facilitators(
         &self,
         ctx: &Context<'_>,
@@ -314,6 +318,7 @@ impl FacilitatorsQuery {
     }
 
     /// The public directory of organisations, in creation order, as a connection.
+    #[graphql(complexity = "crate::cost::page(first, child_complexity)")]
     async fn organisations(
         &self,
         ctx: &Context<'_>,
@@ -347,6 +352,9 @@ impl FacilitatorsQuery {
     /// Public venues, by commune, département, or nearest first from a point, as a
     /// connection (creation order without `near`).
     #[allow(clippy::too_many_arguments)] // one per GraphQL argument
+    #[graphql(
+        complexity = "crate::cost::nearby_page(first, child_complexity, near.is_some(), radius_km)"
+    )]
     async fn venues(
         &self,
         ctx: &Context<'_>,
@@ -438,6 +446,7 @@ impl FacilitatorsMutation {
     /// Registers you as a facilitator (status pending until staff verify). Refused with
     /// `ALREADY_EXISTS` when your account is registered already, `FACILITATOR_SUSPENDED` when
     /// it was suspended (an erasure does not lift a suspension).
+    #[graphql(complexity = "crate::cost::mutation(child_complexity)")]
     async fn register_as_facilitator(
         &self,
         ctx: &Context<'_>,
@@ -453,6 +462,7 @@ impl FacilitatorsMutation {
 
     /// Replaces your editable profile (your status is staff's business). Refused with
     /// `FACILITATOR_SUSPENDED` while you are suspended.
+    #[graphql(complexity = "crate::cost::mutation(child_complexity)")]
     async fn update_my_facilitator_profile(
         &self,
         ctx: &Context<'_>,
@@ -468,6 +478,7 @@ impl FacilitatorsMutation {
 
     /// Erases your name, email and account link; the anonymous history of sessions stays.
     /// True once done.
+    #[graphql(complexity = "crate::cost::mutation(child_complexity)")]
     async fn erase_my_facilitator_data(&self, ctx: &Context<'_>) -> Result<bool> {
         let (s, call) = services(ctx)?;
         s.facilitators
@@ -480,6 +491,7 @@ impl FacilitatorsMutation {
     /// Verifies a pending facilitator who completed the Café IA training (staff, within their
     /// territory); they may then publish sessions. Refused with `INVALID_TRANSITION` unless
     /// pending.
+    #[graphql(complexity = "crate::cost::mutation(child_complexity)")]
     async fn verify_facilitator(
         &self,
         ctx: &Context<'_>,
@@ -495,6 +507,7 @@ impl FacilitatorsMutation {
 
     /// Suspends a facilitator (staff, within their territory): their future sessions are
     /// unpublished. Refused with `INVALID_TRANSITION` when suspended already.
+    #[graphql(complexity = "crate::cost::mutation(child_complexity)")]
     async fn suspend_facilitator(
         &self,
         ctx: &Context<'_>,
@@ -518,6 +531,7 @@ impl FacilitatorsMutation {
 
     /// Reinstates a suspended facilitator, verified again (staff, within their territory).
     /// Refused with `INVALID_TRANSITION` unless suspended.
+    #[graphql(complexity = "crate::cost::mutation(child_complexity)")]
     async fn reinstate_facilitator(
         &self,
         ctx: &Context<'_>,
@@ -534,6 +548,7 @@ impl FacilitatorsMutation {
 
     /// Adds an organisation (a registered facilitator or staff). Refused with
     /// `ALREADY_EXISTS` when its SIRET or RNA is known already.
+    #[graphql(complexity = "crate::cost::mutation(child_complexity)")]
     async fn create_organisation(
         &self,
         ctx: &Context<'_>,
@@ -548,6 +563,7 @@ impl FacilitatorsMutation {
     }
 
     /// Adds a venue (staff in their territory, or a facilitator who is not suspended).
+    #[graphql(complexity = "crate::cost::mutation(child_complexity)")]
     async fn create_venue(
         &self,
         ctx: &Context<'_>,
@@ -562,6 +578,7 @@ impl FacilitatorsMutation {
     }
 
     /// Replaces a venue (its author, or staff covering it).
+    #[graphql(complexity = "crate::cost::mutation(child_complexity)")]
     async fn update_venue(
         &self,
         ctx: &Context<'_>,
@@ -577,6 +594,7 @@ impl FacilitatorsMutation {
     }
 
     /// Removes a venue (its author, or staff covering it). True once done.
+    #[graphql(complexity = "crate::cost::mutation(child_complexity)")]
     async fn remove_venue(
         &self,
         ctx: &Context<'_>,
@@ -592,6 +610,7 @@ impl FacilitatorsMutation {
 
     /// Imports venues in the national « lieux de médiation numérique » open-data standard
     /// (national staff); idempotent by the standard's ids, each row checked and reported.
+    #[graphql(complexity = "crate::cost::import(child_complexity)")]
     async fn import_venues(
         &self,
         ctx: &Context<'_>,

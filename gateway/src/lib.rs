@@ -2,16 +2,20 @@
 //! WebSocket; each resolver calls the owning service over REST, forwarding the caller's token
 //! and trace context. It keeps no data of its own.
 
+pub mod admission;
 pub mod body;
 pub mod catalogue;
+pub mod client_address;
 pub mod clients;
 pub mod config;
 pub mod connection;
+pub mod cost;
 pub mod documents;
 pub mod error_codes;
 pub mod errors;
 pub mod events;
 pub mod facilitators;
+pub mod limits;
 pub mod loaders;
 pub mod matching;
 pub mod outreach;
@@ -81,7 +85,8 @@ pub async fn start(
     };
     let stop = tokio_util::sync::CancellationToken::new();
     let seats =
-        seats::SeatsHub::start(bus, &config.platform.bus.queue_prefix, stop.clone()).await?;
+        seats::SeatsHub::start(bus.clone(), &config.platform.bus.queue_prefix, stop.clone())
+            .await?;
     let metrics = Metrics::new("gateway");
     let schema = build_schema(&config.graphql);
     let state = routes::GatewayState {
@@ -94,6 +99,13 @@ pub async fn start(
             config.rate_limit.requests_per_minute,
             Duration::from_secs(60),
         ),
+        budget: RateLimiter::new(
+            cache.clone(),
+            config.rate_limit.cost_per_minute,
+            Duration::from_secs(60),
+        ),
+        clients: admission::Clients::new(&config.rate_limit, cache.clone())
+            .map_err(StartError::Service)?,
         graphiql: config.graphql.graphiql,
         seats,
         max_body_bytes: config.platform.http.max_body_bytes,
@@ -101,8 +113,9 @@ pub async fn start(
     let http_state = HttpState {
         service: "gateway",
         metrics,
-        // Services come and go independently; the gateway is ready when it can rate-limit.
-        readiness: Readiness::new().cache(cache),
+        // Services come and go independently; the gateway is ready when it can rate-limit
+        // (cache) and hear seat changes for its subscriptions (bus).
+        readiness: Readiness::new().cache(cache).bus(bus),
         verifier,
         max_body_bytes: config.platform.http.max_body_bytes,
     };

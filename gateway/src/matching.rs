@@ -101,6 +101,7 @@ pub struct MatchingQuery;
 impl MatchingQuery {
     /// Sessions and trainings open to the public: French full text, filters, distance around
     /// a place, facet counts, pages. Anyone may search.
+    #[graphql(complexity = "crate::cost::search(first, child_complexity)")]
     async fn search(
         &self,
         ctx: &Context<'_>,
@@ -142,6 +143,7 @@ impl MatchingQuery {
     /// Offers ranked for a person's profile, best first, each with its reasons in plain
     /// French (a short ranked list: no pages; `limit` in the profile says how many). Anyone
     /// may ask.
+    #[graphql(complexity = "crate::cost::recommendations(child_complexity)")]
     async fn recommendations(
         &self,
         ctx: &Context<'_>,

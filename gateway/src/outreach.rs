@@ -21,8 +21,13 @@ impl OutreachQuery {
     async fn outreach_headline(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Only this région (INSEE code, e.g. `84`); coordinators see their own territory whatever they ask."
+        )]
         region: Option<String>,
+        #[graphql(desc = "Only this département (INSEE code, e.g. `69`, `2A`, `971`).")]
         departement: Option<String>,
+        #[graphql(desc = "The figures as they stood at the end of this day (default: today).")]
         as_of: Option<NaiveDate>,
     ) -> Result<Headline> {
         let (s, call) = services(ctx)?;
@@ -42,11 +47,15 @@ impl OutreachQuery {
     async fn outreach_breakdown(
         &self,
         ctx: &Context<'_>,
-        by: Dimension,
+        #[graphql(desc = "The dimension to split the figures by.")] by: Dimension,
+        #[graphql(
+            desc = "Only this région (INSEE code, e.g. `84`); coordinators see their own territory whatever they ask."
+        )]
         region: Option<String>,
+        #[graphql(desc = "Only this département (INSEE code, e.g. `69`, `2A`, `971`).")]
         departement: Option<String>,
-        from: Option<NaiveDate>,
-        to: Option<NaiveDate>,
+        #[graphql(desc = "Sessions from this day on (inclusive).")] from: Option<NaiveDate>,
+        #[graphql(desc = "Sessions up to this day (inclusive).")] to: Option<NaiveDate>,
     ) -> Result<Vec<BreakdownRow>> {
         let (s, call) = services(ctx)?;
         let query = BreakdownQuery {
@@ -67,6 +76,9 @@ impl OutreachQuery {
     async fn outreach_reach(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Only this région (INSEE code, e.g. `84`); coordinators see their own territory whatever they ask."
+        )]
         region: Option<String>,
     ) -> Result<Vec<Reach>> {
         let (s, call) = services(ctx)?;
@@ -84,7 +96,14 @@ impl OutreachQuery {
     async fn coverage_gaps(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default_with = "default_gaps_limit()")] limit: u32,
+        #[graphql(
+            default_with = "default_gaps_limit()",
+            desc = "How many départements to list, lowest reach first."
+        )]
+        limit: u32,
+        #[graphql(
+            desc = "Only this région (INSEE code, e.g. `84`); coordinators see their own territory whatever they ask."
+        )]
         region: Option<String>,
     ) -> Result<Vec<Reach>> {
         let (s, call) = services(ctx)?;
@@ -100,7 +119,11 @@ impl OutreachQuery {
     async fn outreach_weekly(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Only this région (INSEE code, e.g. `84`); coordinators see their own territory whatever they ask."
+        )]
         region: Option<String>,
+        #[graphql(desc = "Only this département (INSEE code, e.g. `69`, `2A`, `971`).")]
         departement: Option<String>,
     ) -> Result<Vec<WeekPoint>> {
         let (s, call) = services(ctx)?;
@@ -119,8 +142,11 @@ impl OutreachQuery {
     async fn outreach_export(
         &self,
         ctx: &Context<'_>,
-        from: Option<NaiveDate>,
-        to: Option<NaiveDate>,
+        #[graphql(desc = "Sessions from this day on (inclusive).")] from: Option<NaiveDate>,
+        #[graphql(desc = "Sessions up to this day (inclusive).")] to: Option<NaiveDate>,
+        #[graphql(
+            desc = "Only this région (INSEE code, e.g. `84`); coordinators see their own territory whatever they ask."
+        )]
         region: Option<String>,
     ) -> Result<Vec<MonthCell>> {
         let (s, call) = services(ctx)?;

@@ -2,21 +2,18 @@
 //! development.
 
 use crate::{
+    admission::{Admitted, Refused, admit, rate_key},
     body,
     clients::{CallContext, ReadinessLoader, Services},
     errors,
+    limits::{Budget, ConnectionSubscriptions, TokenExpiry},
     schema::AppSchema,
     system::Viewer,
 };
 use actix_web::{HttpRequest, HttpResponse, guard, web};
 use async_graphql::{ErrorExtensions, dataloader::DataLoader, http::GraphiQLSource};
 use async_graphql_actix_web::{GraphQLResponse, GraphQLSubscription};
-use cafeia_platform::{
-    ErrorCode,
-    auth::Verifier,
-    cache::{RateDecision, RateLimiter},
-    telemetry,
-};
+use cafeia_platform::{ErrorCode, auth::Verifier, cache::RateLimiter};
 
 #[derive(Clone)]
 pub struct GatewayState {
@@ -24,6 +21,10 @@ pub struct GatewayState {
     pub verifier: Verifier,
     pub services: Services,
     pub limiter: RateLimiter,
+    /// Client addresses behind trusted proxies, and their failed-token budget (`admission`).
+    pub clients: crate::admission::Clients,
+    /// Each caller's cost budget (`rate_limit.cost_per_minute`), spent by `limits`.
+    pub budget: RateLimiter,
     pub graphiql: bool,
     pub seats: crate::seats::SeatsHub,
     pub max_body_bytes: usize,
@@ -86,24 +87,13 @@ async fn execute(
     req: &HttpRequest,
     request: async_graphql::Request,
 ) -> HttpResponse {
-    let caller = match state.verifier.from_request(req).await {
-        Ok(caller) => caller,
-        Err(e) => {
-            let response = errors::response(ErrorCode::Unauthenticated, &e.to_string());
+    let Admitted { caller, call } = match admit(state, req, false).await {
+        Ok(admitted) => admitted,
+        Err(Refused::Unauthenticated(why)) => {
+            let response = errors::response(ErrorCode::Unauthenticated, &why);
             return HttpResponse::Unauthorized().json(response);
         }
-    };
-    let key = match &caller {
-        Some(c) => format!("sub:{}", c.sub),
-        None => format!(
-            "ip:{}",
-            req.peer_addr()
-                .map(|a| a.ip().to_string())
-                .unwrap_or_else(|| "unknown".into())
-        ),
-    };
-    match state.limiter.hit(&key).await {
-        Ok(RateDecision::Limited { retry_after }) => {
+        Err(Refused::Limited(retry_after)) => {
             let response = errors::response(
                 ErrorCode::RateLimited,
                 "trop de requêtes, réessayez plus tard",
@@ -112,13 +102,6 @@ async fn execute(
                 .insert_header(("retry-after", retry_after.as_secs().to_string()))
                 .json(response);
         }
-        Ok(RateDecision::Allowed { .. }) => {}
-        // The cache being down must not take the API down with it.
-        Err(e) => tracing::warn!(error = %e, "rate limiter unavailable"),
-    }
-    let call = CallContext {
-        token: caller.as_ref().map(|c| c.token().into()),
-        request: telemetry::current(),
     };
     let loader = DataLoader::new(
         ReadinessLoader {
@@ -128,15 +111,46 @@ async fn execute(
         tokio::spawn,
     );
     let request = crate::loaders::attach(request, &state.services, &call);
+    let budget = Budget::new(
+        state.budget.clone(),
+        &rate_key(caller.as_ref(), state.clients.address(req)),
+    );
     let request = request
+        .data(budget)
         .data(Viewer(caller))
         .data(call)
         .data(state.services.clone())
         .data(state.seats.clone())
         .data(loader);
-    let response: GraphQLResponse = state.schema.execute(request).await.into();
+    let response = state.schema.execute(request).await;
+    if let Some(retry_after) = over_budget(&response) {
+        return HttpResponse::TooManyRequests()
+            .insert_header(("retry-after", retry_after))
+            .json(response);
+    }
+    let response: GraphQLResponse = response.into();
     actix_web::Responder::respond_to(response, req).map_into_boxed_body()
 }
+
+/// A request refused because the caller's cost budget is spent: `retry-after`, in seconds.
+fn over_budget(response: &async_graphql::Response) -> Option<String> {
+    if response.data != async_graphql::Value::Null {
+        return None;
+    }
+    let ext = response.errors.iter().find_map(|e| {
+        let ext = e.extensions.as_ref()?;
+        matches!(ext.get("code"), Some(async_graphql::Value::String(c)) if c == ErrorCode::RateLimited.as_str())
+            .then_some(ext)
+    })?;
+    Some(
+        ext.get("retryAfter")
+            .map_or_else(|| "60".to_owned(), ToString::to_string),
+    )
+}
+
+/// Why a connection is refused once its address is over the failed-token budget.
+const TOO_MANY_FAILED_TOKENS: &str =
+    "trop de jetons refusés depuis cette adresse, réessayez plus tard";
 
 /// graphql-ws / graphql-transport-ws. The token comes in the `connection_init` payload
 /// (`{"Authorization": "Bearer …"}`), since browsers cannot set headers on WebSockets.
@@ -148,6 +162,9 @@ async fn subscriptions(
     let verifier = state.verifier.clone();
     let services = state.services.clone();
     let seats = state.seats.clone();
+    let limiter = state.budget.clone();
+    let address = state.clients.address(&req);
+    let clients = state.clients.clone();
     GraphQLSubscription::new(state.schema.clone())
         .on_connection_init(move |init| async move {
             let token = ["Authorization", "authorization", "token"]
@@ -155,13 +172,28 @@ async fn subscriptions(
                 .find_map(|k| init.get(*k).and_then(|v| v.as_str()))
                 .map(|v| v.strip_prefix("Bearer ").unwrap_or(v).trim().to_owned());
             let caller = match token {
-                Some(token) => Some(verifier.verify(&token).await.map_err(|e| {
-                    async_graphql::Error::new(e.to_string())
-                        .extend_with(|_, ext| ext.set("code", ErrorCode::Unauthenticated.as_str()))
-                })?),
+                Some(token) => match verifier.verify(&token).await {
+                    Ok(caller) => Some(caller),
+                    // Counted against the address like a failed token over HTTP.
+                    Err(e) => {
+                        let (code, why) = match clients.failed_token(address, false).await {
+                            Some(_) => (ErrorCode::RateLimited, TOO_MANY_FAILED_TOKENS.into()),
+                            None => (ErrorCode::Unauthenticated, e.to_string()),
+                        };
+                        return Err(async_graphql::Error::new(why)
+                            .extend_with(|_, ext| ext.set("code", code.as_str())));
+                    }
+                },
                 None => None,
             };
             let mut data = async_graphql::Data::default();
+            // Every operation on the connection spends the caller's budget; subscriptions
+            // are bounded per connection and end when the token expires.
+            data.insert(Budget::new(limiter, &rate_key(caller.as_ref(), address)));
+            data.insert(ConnectionSubscriptions::default());
+            if let Some(expiry) = caller.as_ref().and_then(|c| TokenExpiry::of(c.token())) {
+                data.insert(expiry);
+            }
             data.insert(Viewer(caller));
             data.insert(services.clone());
             data.insert(CallContext::default());

@@ -39,6 +39,8 @@ pub fn build_schema(config: &GraphqlConfig) -> AppSchema {
     .limit_complexity(config.complexity_limit)
     .limit_recursive_depth(32)
     .limit_directives(16)
+    // Outermost: it sees the codes `ErrorCodes` stamps on validation errors.
+    .extension(crate::limits::Limits::new(config))
     .extension(crate::error_codes::ErrorCodes);
     if !config.introspection {
         builder = builder.disable_introspection();

@@ -36,9 +36,13 @@ impl Viewer {
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 #[graphql(name = "Role")]
 pub enum RoleGql {
+    /// A person finding and joining cafés and trainings.
     Citizen,
+    /// An animateur·rice who runs cafés (verified by staff before publishing).
     Facilitator,
+    /// A training provider (organisme de formation) publishing programmes for its SIRET.
     Provider,
+    /// CNNum staff, or a regional coordinator when the token carries a territory.
     Staff,
 }
 
@@ -58,22 +62,30 @@ impl From<Role> for RoleGql {
 pub struct Me {
     /// Stable subject identifier from the identity provider.
     pub sub: String,
+    /// What they may do.
     pub roles: Vec<RoleGql>,
-    /// Coordinators' territory, e.g. `region:84`.
+    /// Staff scope: `national`, or a coordinator's territory (`region:84`,
+    /// `departement:69`); null for everyone else.
     pub territory: Option<String>,
 }
 
+/// One dependency a service checked to say it is ready.
 #[derive(SimpleObject, Clone)]
 pub struct HealthCheck {
+    /// What was checked: `database`, `bus` or `cache`.
     pub name: String,
+    /// `ok`, or why not.
     pub status: String,
 }
 
 /// Readiness of one service, as its `/readyz` reports it.
 #[derive(SimpleObject, Clone)]
 pub struct ServiceStatus {
+    /// The service.
     pub name: ServiceName,
+    /// Whether it answers and every dependency it needs does.
     pub ready: bool,
+    /// Each dependency it checked.
     pub checks: Vec<HealthCheck>,
 }
 
@@ -106,7 +118,7 @@ impl SystemQuery {
         Viewer::of(ctx).map(|c| Me {
             sub: c.sub.clone(),
             roles: c.roles.iter().map(|r| RoleGql::from(*r)).collect(),
-            territory: c.territory.as_ref().map(ToString::to_string),
+            territory: c.scope(),
         })
     }
 
@@ -131,11 +143,12 @@ pub struct SystemSubscription;
 #[Subscription]
 impl SystemSubscription {
     /// Readiness of one service, every `everySeconds` seconds (staff only).
+    #[graphql(complexity = "crate::cost::subscription(child_complexity)")]
     async fn service_status(
         &self,
         ctx: &Context<'_>,
-        service: ServiceName,
-        #[graphql(default = 5)] every_seconds: i32,
+        #[graphql(desc = "The service to watch.")] service: ServiceName,
+        #[graphql(default = 5, desc = "Seconds between two reports (1 to 60).")] every_seconds: i32,
     ) -> Result<impl Stream<Item = ServiceStatus> + use<>> {
         let caller = Viewer::require(ctx, Role::Staff)?;
         if !(1..=60).contains(&every_seconds) {

@@ -51,6 +51,11 @@ async fn roles_and_scope_reach_the_api(backend: Backend) {
         .graphql("{ me { territory } }", json!({}), Some(&coordinator))
         .await;
     assert_eq!(body["data"]["me"]["territory"], "region:84");
+    let national = stack.token("cnnum-2", &[Role::Staff], None);
+    let body = stack
+        .graphql("{ me { territory } }", json!({}), Some(&national))
+        .await;
+    assert_eq!(body["data"]["me"]["territory"], "national");
     let citizen = stack.token("c-1", &[Role::Citizen], None);
     let body = stack
         .graphql("{ services { name } }", json!({}), Some(&citizen))

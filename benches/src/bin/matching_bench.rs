@@ -425,6 +425,7 @@ async fn run(
         ..Default::default()
     };
     gateway_config.rate_limit.requests_per_minute = 10_000_000;
+    gateway_config.rate_limit.cost_per_minute = 1_000_000_000;
     gateway_config.services.matching = format!("http://127.0.0.1:{}", service.port());
     let gateway = cafeia_gateway::start(
         gateway_config,

@@ -112,6 +112,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     p.auth.dev_issuer = true;
     // Every registration comes from this one address: lift the per-address limit.
     config.rate_limit.requests_per_minute = 10_000_000;
+    config.rate_limit.cost_per_minute = 1_000_000_000;
     let stack = Stack::start(config.clone(), false, &|s| urls.get(s).cloned())
         .await
         .map_err(|e| format!("stack: {e}"))?;
@@ -261,7 +262,7 @@ async fn run(
                 let reg = graphql(
                     &http,
                     &url,
-                    "mutation($s: ID!, $e: String) { register(sessionId: $s, email: $e, consent: true) { status } }",
+                    "mutation($s: UUID!, $e: String) { register(sessionId: $s, email: $e, consent: true) { status } }",
                     json!({"s": session, "e": format!("person{i}@example.org")}),
                     None,
                 )
@@ -324,16 +325,39 @@ async fn run(
     let view = graphql(
         &http,
         url,
-        "query($s: ID!) { session(id: $s) { capacity confirmed waitlisted seatsLeft } sessionRoll(sessionId: $s) { status } }",
+        "query($s: UUID!) { session(id: $s) { capacity confirmed waitlisted seatsLeft } }",
         json!({"s": session}),
         Some(&token),
     )
     .await;
     let s = &view["data"]["session"];
-    let roll = view["data"]["sessionRoll"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
+    // The whole roll, page by page.
+    let mut roll = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = graphql(
+            &http,
+            url,
+            "query($s: UUID!, $a: String) { sessionRoll(sessionId: $s, first: 100, after: $a) { pageInfo { hasNextPage endCursor } edges { node { status } } } }",
+            json!({"s": session, "a": after}),
+            Some(&token),
+        )
+        .await;
+        let connection = &page["data"]["sessionRoll"];
+        roll.extend(
+            connection["edges"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|e| e["node"].clone()),
+        );
+        if connection["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = connection["pageInfo"]["endCursor"]
+            .as_str()
+            .map(str::to_owned);
+    }
     let rows = |st: &str| roll.iter().filter(|r| r["status"] == st).count();
     println!(
         "session counters: confirmed {} waitlisted {} seats left {}; rows: confirmed {} waitlisted {}",

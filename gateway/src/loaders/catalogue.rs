@@ -8,7 +8,8 @@ use crate::{
     errors,
 };
 use async_graphql::dataloader::{DataLoader, Loader};
-use cafeia_catalogue_api::{CatalogueClient, MAX_BATCH};
+use cafeia_api::batch::MAX_BATCH;
+use cafeia_catalogue_api::CatalogueClient;
 use std::collections::HashMap;
 use uuid::Uuid;
 

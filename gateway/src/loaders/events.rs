@@ -9,7 +9,8 @@ use crate::{
     events::Session,
 };
 use async_graphql::dataloader::{DataLoader, Loader};
-use cafeia_events_api::{SessionGroup, queries::MAX_BATCH_IDS};
+use cafeia_api::batch::MAX_BATCH;
+use cafeia_events_api::SessionGroup;
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -113,9 +114,9 @@ pub fn attach(
         call: call.clone(),
     };
     request
-        .data(DataLoader::new(sessions, tokio::spawn).max_batch_size(MAX_BATCH_IDS))
-        .data(DataLoader::new(venues, tokio::spawn).max_batch_size(MAX_BATCH_IDS))
-        .data(DataLoader::new(facilitators, tokio::spawn).max_batch_size(MAX_BATCH_IDS))
+        .data(DataLoader::new(sessions, tokio::spawn).max_batch_size(MAX_BATCH))
+        .data(DataLoader::new(venues, tokio::spawn).max_batch_size(MAX_BATCH))
+        .data(DataLoader::new(facilitators, tokio::spawn).max_batch_size(MAX_BATCH))
 }
 
 #[cfg(test)]

@@ -8,7 +8,8 @@ use crate::{
     facilitators::{FacilitatorProfile, Venue},
 };
 use async_graphql::dataloader::{DataLoader, Loader};
-use cafeia_facilitators_api::{FacilitatorsClient, MAX_IDS};
+use cafeia_api::batch::MAX_BATCH;
+use cafeia_facilitators_api::FacilitatorsClient;
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -73,7 +74,7 @@ pub fn attach(
                 },
                 tokio::spawn,
             )
-            .max_batch_size(MAX_IDS),
+            .max_batch_size(MAX_BATCH),
         )
         .data(
             DataLoader::new(
@@ -83,6 +84,6 @@ pub fn attach(
                 },
                 tokio::spawn,
             )
-            .max_batch_size(MAX_IDS),
+            .max_batch_size(MAX_BATCH),
         )
 }

@@ -50,6 +50,10 @@ catalogue! {
     QueryTooComplex = ("QUERY_TOO_COMPLEX", 400, "Requête trop coûteuse"),
     /// Several GraphQL operations in one HTTP request (a JSON array): send them one by one.
     BatchNotSupported = ("BATCH_NOT_SUPPORTED", 400, "Requêtes groupées non acceptées"),
+    /// More mutation fields in one operation than `graphql.max_mutations` (aliases count).
+    TooManyMutations = ("TOO_MANY_MUTATIONS", 400, "Trop de mutations dans une requête"),
+    /// More subscriptions running on one WebSocket than `graphql.max_subscriptions`.
+    TooManySubscriptions = ("TOO_MANY_SUBSCRIPTIONS", 400, "Trop d'abonnements sur cette connexion"),
     /// No token where one is needed, or a token that fails verification.
     Unauthenticated = ("UNAUTHENTICATED", 401, "Authentification requise"),
     /// The caller's role or territory does not allow the action.

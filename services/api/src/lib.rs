@@ -9,6 +9,7 @@
 //! `storage` for the enum columns of the services that store them): never on a service, the
 //! gateway or a database driver.
 
+pub mod batch;
 pub mod errors;
 pub mod message;
 pub mod page;

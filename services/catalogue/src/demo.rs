@@ -4,7 +4,7 @@
 use crate::{
     domain::{Audience, Level, ReviewStatus},
     lheo,
-    storage::{WireName, module, training},
+    storage::{module, training},
 };
 use cafeia_catalogue_api::LheoImportSummary;
 use cafeia_platform::{AppError, envelope::Envelope, outbox};
@@ -476,7 +476,7 @@ pub async fn seed(db: &DatabaseConnection) -> Result<Option<LheoImportSummary>, 
                 title.to_lowercase()
             )),
             duration_minutes: Set(minutes),
-            level: Set(WireName(level)),
+            level: Set(level),
             audiences: Set(vec![Audience::GeneralPublic].into()),
             topics: Set(vec![topic.to_owned()].into()),
             licence: Set("CC BY-SA 4.0".into()),

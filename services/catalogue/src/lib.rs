@@ -3,16 +3,14 @@
 //!
 //! Shape shared by every service: `storage` (tables and migrations), `domain` (rules and the
 //! one validation), `messages` (what it publishes), `routes` + `openapi` (REST), one module per
-//! resource (`providers`, `trainings`, `modules`), `listing` (what their lists and batch
-//! look-ups share), `store` (programmes with places and sessions), `lheo` + `imports` (the
-//! national exchange format), `jsonld`, `demo`.
+//! resource (`providers`, `trainings`, `modules`), `store` (programmes with places and
+//! sessions), `lheo` + `imports` (the national exchange format), `jsonld`, `demo`.
 
 pub mod demo;
 pub mod domain;
 pub mod imports;
 pub mod jsonld;
 pub mod lheo;
-pub mod listing;
 pub mod messages;
 pub mod modules;
 pub mod openapi;

@@ -4,14 +4,12 @@
 use crate::{
     State,
     domain::{self, ReviewDecision, ReviewStatus},
-    listing,
     messages::{self, ModuleState, Withdrawn},
-    storage::{Rows, WireName, holds, module},
+    storage::{Rows, holds, module},
 };
 use actix_web::{HttpResponse, web};
-use cafeia_catalogue_api::{
-    BatchQuery, ModuleInput, ModuleQuery, ModuleReviewInput, ModuleView, paths,
-};
+use cafeia_api::batch::BatchQuery;
+use cafeia_catalogue_api::{ModuleInput, ModuleQuery, ModuleReviewInput, ModuleView, paths};
 use cafeia_platform::{
     AppError, ErrorCode, audit,
     auth::{Caller, MaybeCaller, Role},
@@ -54,7 +52,7 @@ pub(crate) fn state_of(m: &module::Model) -> ModuleState {
         title: m.title.clone(),
         summary: m.summary.clone(),
         duration_minutes: m.duration_minutes,
-        level: m.level.0,
+        level: m.level,
         audiences: m.audiences.0.clone(),
         topics: m.topics.0.clone(),
         licence: m.licence.clone(),
@@ -99,7 +97,7 @@ fn validate(input: &ModuleInput, model: &mut module::ActiveModel) -> AppResult<(
     let version = p.text("version", &input.version, 40);
     p.into_result()?;
     model.duration_minutes = Set(input.duration_minutes);
-    model.level = Set(WireName(input.level));
+    model.level = Set(input.level);
     model.audiences = Set(domain::sorted(&input.audiences).into());
     model.topics = Set(topics.into());
     model.licence = Set(input.licence.trim().to_owned());
@@ -288,7 +286,7 @@ pub async fn batch(
     caller: MaybeCaller,
     query: Query<BatchQuery>,
 ) -> AppResult<HttpResponse> {
-    let ids = listing::batch_ids(query.into_inner())?;
+    let ids = paging::batch(&query)?;
     let models = if ids.is_empty() {
         Vec::new()
     } else {
@@ -322,10 +320,10 @@ pub async fn list(state: web::Data<State>, query: Query<ModuleQuery>) -> AppResu
         select = select.filter(holds(module::Column::Topics, topic));
     }
     if let Some(level) = q.level {
-        select = select.filter(module::Column::Level.eq(WireName(level)));
+        select = select.filter(module::Column::Level.eq(level));
     }
     let after = paging::cursor(q.cursor.as_deref())?;
-    let read = listing::snapshot(&state.platform.db).await?;
+    let read = cafeia_platform::db::snapshot(&state.platform.db).await?;
     let total = select.clone().count(&read).await?;
     if let Some(after) = after {
         select = select.filter(module::Column::Id.gt(after));

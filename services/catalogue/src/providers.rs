@@ -2,16 +2,18 @@
 //! and may only act for it.
 
 use crate::{
-    State, listing,
+    State,
     storage::{Rows, provider},
 };
 use actix_web::{HttpResponse, web};
-use cafeia_catalogue_api::{BatchQuery, ProviderInput, ProviderView, paths};
+use cafeia_api::batch::BatchQuery;
+use cafeia_catalogue_api::{ProviderInput, ProviderView, paths};
 use cafeia_platform::{
     AppError, ErrorCode,
     auth::{Caller, Role},
     errors::AppResult,
     http::{Json, Query},
+    paging,
     validation::{Problems, email, valid_siret},
 };
 use chrono::Utc;
@@ -141,7 +143,7 @@ pub async fn get(state: web::Data<State>, id: web::Path<Uuid>) -> AppResult<Http
     responses((status = 200, body = [ProviderView], description = "Les organismes trouvés ; les identifiants inconnus sont absents"),
               (status = 400, body = cafeia_platform::errors::Problem)))]
 pub async fn batch(state: web::Data<State>, query: Query<BatchQuery>) -> AppResult<HttpResponse> {
-    let ids = listing::batch_ids(query.into_inner())?;
+    let ids = paging::batch(&query)?;
     let models = if ids.is_empty() {
         Vec::new()
     } else {

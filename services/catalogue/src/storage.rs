@@ -1,22 +1,19 @@
 //! The catalogue database: providers, training programmes with their places and sessions, and
 //! educational modules (the outbox, inbox and audit log come with the platform's migrations).
 //!
-//! Columns are typed: controlled values are the contract's enums (stored as their serde names,
-//! sea-orm's `DeriveActiveEnum`), lists are [`JsonList`]s, and a stored value that does not
-//! read fails the read ([`Rows`]). The tables reference each other with foreign keys
+//! Columns are typed: controlled values are the contract's and the shared vocabulary's enums
+//! (stored as their serde names, sea-orm's `DeriveActiveEnum`), lists are the platform's
+//! [`JsonText`] (matched with [`holds`]), and a stored value that does not read fails the read
+//! ([`Rows`]). The tables reference each other with foreign keys
 //! ([`foreign_keys`]).
 
 mod foreign_keys;
-mod json_list;
-mod read;
-mod wire_name;
 
 use cafeia_platform::db::columns::{index, short, text, text_null, timestamp};
 use sea_orm_migration::{MigrationTrait, MigratorTrait, prelude::*};
 
-pub use json_list::{JsonList, holds};
-pub use read::Rows;
-pub use wire_name::WireName;
+pub use cafeia_platform::columns::{JsonText, holds};
+pub use cafeia_platform::stored::Rows;
 
 pub struct Migrator;
 
@@ -63,7 +60,7 @@ pub mod provider {
 }
 
 pub mod training {
-    use super::{JsonList, WireName};
+    use super::JsonText;
     use crate::domain::{Accessibility, Audience, Format, Funding, Level, Pace, ReviewStatus};
     use sea_orm::entity::prelude::*;
 
@@ -79,26 +76,25 @@ pub mod training {
         pub summary: String,
         pub objectives: String,
         pub content: String,
+        pub level: Level,
         #[sea_orm(column_type = "Text")]
-        pub level: WireName<Level>,
-        #[sea_orm(column_type = "Text")]
-        pub audiences: JsonList<Audience>,
+        pub audiences: JsonText<Vec<Audience>>,
         pub format: Format,
         pub pace: Pace,
         pub duration_hours: i32,
         pub is_free: bool,
         pub price_cents: Option<i64>,
         #[sea_orm(column_type = "Text")]
-        pub funding: JsonList<Funding>,
+        pub funding: JsonText<Vec<Funding>>,
         pub certification: Option<String>,
         /// ISO 639-1 codes (and `lsf`, `oc`) of the shared vocabulary.
         #[sea_orm(column_type = "Text")]
-        pub languages: JsonList<String>,
+        pub languages: JsonText<Vec<String>>,
         #[sea_orm(column_type = "Text")]
-        pub accessibility: JsonList<Accessibility>,
+        pub accessibility: JsonText<Vec<Accessibility>>,
         /// Topics of the shared vocabulary.
         #[sea_orm(column_type = "Text")]
-        pub topics: JsonList<String>,
+        pub topics: JsonText<Vec<String>>,
         /// Open to anyone in France online (no place needed).
         pub online: bool,
         pub enrolment_url: Option<String>,
@@ -222,7 +218,7 @@ pub mod session {
 }
 
 pub mod module {
-    use super::{JsonList, WireName};
+    use super::JsonText;
     use crate::domain::{Audience, Level, ReviewStatus};
     use sea_orm::entity::prelude::*;
 
@@ -234,17 +230,16 @@ pub mod module {
         pub title: String,
         pub summary: String,
         pub duration_minutes: i32,
+        pub level: Level,
         #[sea_orm(column_type = "Text")]
-        pub level: WireName<Level>,
-        #[sea_orm(column_type = "Text")]
-        pub audiences: JsonList<Audience>,
+        pub audiences: JsonText<Vec<Audience>>,
         /// Topics of the shared vocabulary.
         #[sea_orm(column_type = "Text")]
-        pub topics: JsonList<String>,
+        pub topics: JsonText<Vec<String>>,
         pub licence: String,
         /// https URLs.
         #[sea_orm(column_type = "Text")]
-        pub resources: JsonList<String>,
+        pub resources: JsonText<Vec<String>>,
         pub version: String,
         pub status: ReviewStatus,
         pub status_reason: Option<String>,
@@ -435,7 +430,7 @@ impl MigrationTrait for CreateCatalogue {
 
 #[cfg(test)]
 mod tests {
-    use crate::domain::{Enrolment, Format, Pace, ProviderKind, ReviewStatus};
+    use crate::domain::{Audience, Enrolment, Format, Level, Pace, ProviderKind, ReviewStatus};
     use cafeia_api::vocabulary::wire_name;
     use sea_orm::{ActiveEnum, Iterable};
     use serde::Serialize;
@@ -457,5 +452,7 @@ mod tests {
         stored_as_wire_names::<Enrolment>();
         stored_as_wire_names::<ReviewStatus>();
         stored_as_wire_names::<Format>();
+        stored_as_wire_names::<Level>();
+        stored_as_wire_names::<Audience>();
     }
 }

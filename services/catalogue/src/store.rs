@@ -4,7 +4,7 @@
 use crate::{
     domain::{Place, TrainingDraft, TrainingSession},
     messages::{ProviderRef, TrainingState},
-    storage::{Rows, WireName, place, provider, session, training},
+    storage::{Rows, place, provider, session, training},
 };
 use cafeia_platform::{
     envelope::{Envelope, MessageType},
@@ -60,7 +60,7 @@ impl Full {
             summary: t.summary.clone(),
             objectives: t.objectives.clone(),
             content: t.content.clone(),
-            level: t.level.0,
+            level: t.level,
             audiences: t.audiences.0.clone(),
             format: t.format,
             pace: t.pace,
@@ -176,7 +176,7 @@ pub fn apply(model: &mut training::ActiveModel, d: &TrainingDraft) {
     model.summary = Set(d.summary.clone());
     model.objectives = Set(d.objectives.clone());
     model.content = Set(d.content.clone());
-    model.level = Set(WireName(d.level));
+    model.level = Set(d.level);
     model.audiences = Set(d.audiences.clone().into());
     model.format = Set(d.format);
     model.pace = Set(d.pace);

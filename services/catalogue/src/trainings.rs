@@ -4,16 +4,15 @@
 use crate::{
     State,
     domain::{self, Enrolment, ReviewDecision, ReviewStatus, TrainingInput},
-    jsonld, listing,
+    jsonld,
     messages::{self, Withdrawn},
     providers::{self, may_act_for},
-    storage::{Rows, WireName, holds, place, provider, session, training},
+    storage::{Rows, holds, place, provider, session, training},
     store::{self, Full},
 };
 use actix_web::{HttpResponse, web};
-use cafeia_catalogue_api::{
-    BatchQuery, PlaceView, ReasonInput, TrainingQuery, TrainingView, paths,
-};
+use cafeia_api::batch::BatchQuery;
+use cafeia_catalogue_api::{PlaceView, ReasonInput, TrainingQuery, TrainingView, paths};
 use cafeia_platform::{
     AppError, ErrorCode, audit,
     auth::{Caller, MaybeCaller},
@@ -377,7 +376,7 @@ pub async fn batch(
     caller: MaybeCaller,
     query: Query<BatchQuery>,
 ) -> AppResult<HttpResponse> {
-    let ids = listing::batch_ids(query.into_inner())?;
+    let ids = paging::batch(&query)?;
     if ids.is_empty() {
         return Ok(HttpResponse::Ok().json(Vec::<TrainingView>::new()));
     }
@@ -447,7 +446,7 @@ pub async fn list(state: web::Data<State>, query: Query<TrainingQuery>) -> AppRe
     let mut select =
         training::Entity::find().filter(training::Column::Status.eq(ReviewStatus::Published));
     if let Some(level) = q.level {
-        select = select.filter(training::Column::Level.eq(WireName(level)));
+        select = select.filter(training::Column::Level.eq(level));
     }
     if let Some(format) = q.format {
         select = select.filter(training::Column::Format.eq(format));
@@ -509,7 +508,7 @@ pub async fn list(state: web::Data<State>, query: Query<TrainingQuery>) -> AppRe
         select = select.filter(training::Column::Id.in_subquery(open.into_query()));
     }
     let after = paging::cursor(q.cursor.as_deref())?;
-    let read = listing::snapshot(&state.platform.db).await?;
+    let read = cafeia_platform::db::snapshot(&state.platform.db).await?;
     let total = select.clone().count(&read).await?;
     if let Some(after) = after {
         select = select.filter(training::Column::Id.gt(after));

@@ -5,7 +5,7 @@
 use cafeia_catalogue::{
     Catalogue,
     domain::{Enrolment, Format, Level, Pace, ProviderKind, ReviewStatus},
-    storage::{Migrator, Rows, WireName, module, place, provider, session, training},
+    storage::{Migrator, Rows, module, place, provider, session, training},
 };
 use cafeia_platform::auth::Role;
 use cafeia_testkit::{Backend, TestEnv, backend_matrix, service::ServiceHarness};
@@ -398,7 +398,7 @@ fn training_of(id: Uuid, provider_id: Uuid, lheo_id: &str) -> training::ActiveMo
         summary: Set("Résumé".into()),
         objectives: Set("Objectifs".into()),
         content: Set(String::new()),
-        level: Set(WireName(Level::Beginner)),
+        level: Set(Level::Beginner),
         audiences: Set(vec![cafeia_catalogue::domain::Audience::Seniors].into()),
         format: Set(Format::Hybrid),
         pace: Set(Pace::SelfPaced),

@@ -11,9 +11,9 @@
 //! row lock.
 
 use crate::{
-    registrations::{self, CONFIRMED, WAITLISTED},
-    sessions,
-    storage::{registration, session},
+    domain::RegistrationStatus,
+    registrations, sessions,
+    storage::{registration, session, unreadable},
 };
 use cafeia_platform::{
     AppError, ErrorCode,
@@ -277,7 +277,8 @@ async fn attempt(
         )
         .filter(session::Column::Id.eq(session_id))
         .exec_with_returning(&txn)
-        .await?
+        .await
+        .map_err(unreadable::<session::Entity>)?
         .pop();
     let checked = match locked {
         None => Err(AppError::not_found("session inconnue")),
@@ -310,10 +311,10 @@ async fn attempt(
             .is_none_or(|c| session.confirmed < c && session.waitlisted == 0);
         let status = if seat_free {
             session.confirmed += 1;
-            CONFIRMED
+            RegistrationStatus::Confirmed
         } else if session.waitlist_enabled {
             session.waitlisted += 1;
-            WAITLISTED
+            RegistrationStatus::Waitlisted
         } else {
             refused.push((outcomes.len(), applicant.identity.as_str()));
             outcomes.push(Err(AppError::new(
@@ -332,14 +333,15 @@ async fn attempt(
             email: applicant.email.clone(),
             name: applicant.name.clone(),
             consent_at: applicant.token_hash.as_ref().map(|_| now),
-            status: status.to_owned(),
+            status,
             position: session.arrivals,
             token_hash: applicant.token_hash.clone(),
             created_at: now,
             updated_at: now,
             erased_at: None,
         };
-        let waitlist_position = (status == WAITLISTED).then_some(i64::from(session.waitlisted));
+        let waitlist_position =
+            (status == RegistrationStatus::Waitlisted).then_some(i64::from(session.waitlisted));
         let kind = registrations::kind_of(status);
         messages.push(telemetry::with_context(context.clone(), || {
             registrations::change_envelope(kind, &model, waitlist_position, None)
@@ -404,7 +406,8 @@ async fn attempt(
         .col_expr(session::Column::Waitlisted, Expr::value(session.waitlisted))
         .filter(session::Column::Id.eq(session_id))
         .exec_with_returning(&txn)
-        .await?
+        .await
+        .map_err(unreadable::<session::Entity>)?
         .pop()
         .ok_or_else(lost)?;
     // Seats are announced once per batch: subscribers want the count as it stands.
@@ -419,6 +422,11 @@ async fn attempt(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{
+        domain::{RegistrationMode, SessionStatus},
+        storage::{JsonText, Zone},
+    };
+    use cafeia_platform::vocabulary::{Audience, Format, Level};
     use sea_orm::Database;
     use sea_orm_migration::MigratorTrait;
 
@@ -448,22 +456,38 @@ mod tests {
             .await
             .expect("migrated");
         let now = Utc::now();
+        // The session's facilitator, as the replica knows them (the session references them).
+        let facilitator = crate::storage::facilitator::Model {
+            id: Uuid::now_v7(),
+            account: "account".into(),
+            display_name: "Alice".into(),
+            kind: cafeia_facilitators_api::FacilitatorKind::MediateurNumerique,
+            status: cafeia_facilitators_api::FacilitatorStatus::Verified,
+            as_of: now,
+        };
+        facilitator
+            .clone()
+            .into_active_model()
+            .reset_all()
+            .insert(&db)
+            .await
+            .expect("facilitator");
         let session_id = Uuid::now_v7();
         let session = session::Model {
             id: session_id,
             series_id: None,
             title: "Café IA".into(),
             description: String::new(),
-            modules: "[]".into(),
-            topics: "[]".into(),
-            audiences: "[\"general_public\"]".into(),
-            languages: "[\"fr\"]".into(),
-            accessibility: "[]".into(),
-            co_facilitators: "[]".into(),
-            facilitator_id: Uuid::now_v7(),
-            format: "online".into(),
-            level: "discovery".into(),
-            registration_mode: "open".into(),
+            modules: JsonText(vec![]),
+            topics: JsonText(vec![]),
+            audiences: JsonText(vec![Audience::GeneralPublic]),
+            languages: JsonText(vec!["fr".into()]),
+            accessibility: JsonText(vec![]),
+            co_facilitators: JsonText(vec![]),
+            facilitator_id: facilitator.id,
+            format: Format::Online,
+            level: Level::Discovery,
+            registration_mode: RegistrationMode::Open,
             waitlist_enabled: true,
             venue_id: None,
             place_name: None,
@@ -476,12 +500,12 @@ mod tests {
             online_url: Some("https://visio.example.org/x".into()),
             starts_at: now + chrono::Duration::days(2),
             ends_at: now + chrono::Duration::days(2) + chrono::Duration::hours(2),
-            timezone: "Europe/Paris".into(),
+            timezone: Zone(chrono_tz::Europe::Paris),
             capacity: Some(10),
             confirmed: 1,
             waitlisted: 0,
             arrivals: 1,
-            status: "published".into(),
+            status: SessionStatus::Published,
             status_reason: None,
             created_at: now,
             updated_at: now,
@@ -502,7 +526,7 @@ mod tests {
             email: Some("ana@example.org".into()),
             name: None,
             consent_at: Some(now),
-            status: CONFIRMED.into(),
+            status: RegistrationStatus::Confirmed,
             position: 1,
             token_hash: None,
             created_at: now,

@@ -5,15 +5,14 @@
 
 use crate::{
     State,
-    domain::{self, AttendanceInput, CORRECTION_WINDOW_DAYS, SessionAction},
-    domain::{stored, stored_list},
+    domain::{self, AttendanceInput, CORRECTION_WINDOW_DAYS, RegistrationStatus, SessionAction},
     messages::{self, AttendanceRecorded},
+    registrations::HELD,
     sessions,
-    storage::{attendance, facilitator, registration, session},
+    storage::{JsonText, Rows, attendance, registration, session},
 };
 use actix_web::{HttpResponse, web};
 use cafeia_events_api::{AttendanceView, paths};
-use cafeia_platform::vocabulary::{Format, Level};
 use cafeia_platform::{
     AppError, auth::Caller, envelope::Envelope, errors::AppResult, http::Json, outbox,
     validation::Problems,
@@ -23,12 +22,8 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
     QueryFilter,
 };
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use uuid::Uuid;
-
-fn map(json: &str) -> BTreeMap<String, i32> {
-    serde_json::from_str(json).unwrap_or_default()
-}
 
 fn view(model: &attendance::Model, session: &session::Model) -> AttendanceView {
     AttendanceView {
@@ -39,8 +34,8 @@ fn view(model: &attendance::Model, session: &session::Model) -> AttendanceView {
         no_shows: model.no_shows,
         walk_ins: model.walk_ins,
         first_timers: model.first_timers,
-        age_bands: map(&model.age_bands),
-        occupations: map(&model.occupations),
+        age_bands: model.age_bands.0.clone(),
+        occupations: model.occupations.0.clone(),
         reported_at: model.reported_at,
         correctable_until: session.ends_at + Duration::days(CORRECTION_WINDOW_DAYS),
     }
@@ -58,20 +53,20 @@ pub fn recorded(
         facilitator_id: session.facilitator_id,
         facilitator_kind,
         starts_at: session.starts_at,
-        format: stored(&session.format, Format::InPerson),
+        format: session.format,
         insee: session.insee.clone(),
         departement: session.departement.clone(),
         region: session.region.clone(),
-        topics: domain::from_json(&session.topics),
-        audiences: stored_list(&session.audiences),
-        level: stored(&session.level, Level::Discovery),
+        topics: session.topics.0.clone(),
+        audiences: session.audiences.0.clone(),
+        level: session.level,
         registered: report.attended - report.walk_ins + report.no_shows,
         attended: report.attended,
         no_shows: report.no_shows,
         walk_ins: report.walk_ins,
         first_timers: report.first_timers,
-        age_bands: map(&report.age_bands),
-        occupations: map(&report.occupations),
+        age_bands: report.age_bands.0.clone(),
+        occupations: report.occupations.0.clone(),
     }
 }
 
@@ -98,8 +93,8 @@ pub async fn report(
     // The people who held a seat: confirmed, or marked at a previous report.
     let roll = registration::Entity::find()
         .filter(registration::Column::SessionId.eq(session.id))
-        .filter(registration::Column::Status.is_in(["confirmed", "attended", "no_show"]))
-        .all(&txn)
+        .filter(registration::Column::Status.is_in(HELD))
+        .rows(&txn)
         .await?;
     let mut p = Problems::default();
     let mut came: HashMap<Uuid, bool> = HashMap::new();
@@ -118,25 +113,25 @@ pub async fn report(
     let no_shows = i32::try_from(roll.len()).unwrap_or(0) - registered_came;
     for reg in roll {
         let status = if came.get(&reg.id).copied().unwrap_or(false) {
-            "attended"
+            RegistrationStatus::Attended
         } else {
-            "no_show"
+            RegistrationStatus::NoShow
         };
         if reg.status != status {
             let mut model = reg.into_active_model();
-            model.status = Set(status.to_owned());
+            model.status = Set(status);
             model.updated_at = Set(now);
             model.update(&txn).await?;
         }
     }
-    let previous = attendance::Entity::find_by_id(session.id).one(&txn).await?;
+    let previous = attendance::Entity::find_by_id(session.id).row(&txn).await?;
     let fields = |model: &mut attendance::ActiveModel| {
         model.attended = Set(attended);
         model.no_shows = Set(no_shows);
         model.walk_ins = Set(input.walk_ins);
         model.first_timers = Set(input.first_timers);
-        model.age_bands = Set(serde_json::to_string(&age_bands).unwrap_or_default());
-        model.occupations = Set(serde_json::to_string(&occupations).unwrap_or_default());
+        model.age_bands = Set(JsonText(age_bands.clone()));
+        model.occupations = Set(JsonText(occupations.clone()));
         model.reported_at = Set(now);
     };
     let report = match previous {
@@ -170,10 +165,7 @@ pub async fn announce<C: ConnectionTrait>(
     report: &attendance::Model,
     session: &session::Model,
 ) -> AppResult<()> {
-    let kind = facilitator::Entity::find_by_id(session.facilitator_id)
-        .one(conn)
-        .await?
-        .map(|f| f.kind);
+    let kind = sessions::facilitator_kind(conn, session).await?;
     let message = messages::ATTENDANCE_RECORDED;
     let envelope = Envelope::new(
         message,
@@ -202,7 +194,7 @@ pub async fn get(
         ));
     }
     let report = attendance::Entity::find_by_id(session.id)
-        .one(db)
+        .row(db)
         .await?
         .ok_or_else(|| AppError::not_found("pas encore de rapport de présence"))?;
     Ok(HttpResponse::Ok().json(view(&report, &session)))

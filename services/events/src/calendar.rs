@@ -8,14 +8,14 @@
 
 use crate::{
     State,
-    domain::SessionStatus,
+    domain::{RegistrationStatus, SessionStatus},
     registrations::{digest, secret},
-    sessions::{self, parse_status},
-    storage::{calendar_feed, facilitator, registration, session},
+    sessions,
+    storage::{Rows, calendar_feed, corrupt, facilitator, registration, session},
 };
 use actix_web::{HttpResponse, web};
 use cafeia_events_api::{ListQuery, PrivateFeed, paths};
-use cafeia_platform::{AppError, auth::Caller, errors::AppResult, validation::wire_name};
+use cafeia_platform::{AppError, auth::Caller, errors::AppResult};
 use chrono::{Duration, Utc};
 use icalendar::{Calendar, Component, EventLike, EventStatus};
 use sea_orm::{
@@ -27,50 +27,49 @@ use uuid::Uuid;
 /// Most events in one feed.
 const FEED_LIMIT: u64 = 1_000;
 
-fn event(model: &session::Model, with_link: bool) -> icalendar::Event {
+fn event(model: &session::Model, with_link: bool) -> AppResult<icalendar::Event> {
+    // Revisions only ever grow from 0.
+    let sequence = u32::try_from(model.revision)
+        .map_err(|_| corrupt("session", model.id, "negative revision"))?;
     let mut event = icalendar::Event::new();
     event
         .uid(&format!("{}@cafe-ia.fr", model.id))
-        .sequence(u32::try_from(model.revision).unwrap_or(0))
+        .sequence(sequence)
         .timestamp(model.updated_at)
         .summary(&model.title)
         .starts(model.starts_at)
         .ends(model.ends_at)
-        .status(match parse_status(&model.status) {
+        .status(match model.status {
             SessionStatus::Cancelled => EventStatus::Cancelled,
             SessionStatus::Draft => EventStatus::Tentative,
-            _ => EventStatus::Confirmed,
+            SessionStatus::Published | SessionStatus::Completed => EventStatus::Confirmed,
         });
     let mut description = model.description.clone();
     if let Some(reason) = model
         .status_reason
         .as_deref()
-        .filter(|_| model.status == "cancelled")
+        .filter(|_| model.status == SessionStatus::Cancelled)
     {
         description = format!("ANNULÉE : {reason}\n\n{description}");
     }
-    match (
-        &model.place_name,
-        &model.address,
-        with_link,
-        &model.online_url,
-    ) {
-        (Some(name), Some(address), _, _) => {
-            event.location(&format!("{name}, {address}"));
+    match (sessions::place(model)?, with_link, &model.online_url) {
+        (Some(place), _, _) => {
+            event.location(&format!("{}, {}", place.name, place.address));
+            event.add_property(
+                "GEO",
+                format!("{:.6};{:.6}", place.latitude, place.longitude),
+            );
         }
-        (_, _, true, Some(url)) => {
+        (None, true, Some(url)) => {
             event.location(url);
             event.url(url);
         }
-        _ => {
+        (None, _, _) => {
             event.location("En ligne (lien communiqué aux inscrit·es)");
         }
     }
-    if let (Some(lat), Some(lon)) = (model.lat, model.lon) {
-        event.add_property("GEO", format!("{lat:.6};{lon:.6}"));
-    }
     event.description(&description);
-    event.done()
+    Ok(event.done())
 }
 
 /// Who wrote the feeds (RFC 5545 §3.7.3): exactly one per calendar.
@@ -78,7 +77,7 @@ pub const PRODID: &str = "-//CNNum//Cafe IA//FR";
 
 /// The iCalendar text of a feed. `Calendar::new()` would add the crate's own `PRODID` beside
 /// ours (two are invalid), so the calendar starts empty and gets its required properties here.
-fn document(name: &str, sessions: &[session::Model], with_link: bool) -> String {
+fn document(name: &str, sessions: &[session::Model], with_link: bool) -> AppResult<String> {
     let mut cal = Calendar::empty();
     cal.append_property(("VERSION", "2.0"));
     cal.append_property(("PRODID", PRODID));
@@ -86,32 +85,34 @@ fn document(name: &str, sessions: &[session::Model], with_link: bool) -> String 
     cal.name(name);
     cal.append_property(("X-WR-TIMEZONE", "Europe/Paris"));
     for s in sessions {
-        cal.push(event(s, with_link));
+        cal.push(event(s, with_link)?);
     }
-    cal.done().to_string()
+    Ok(cal.done().to_string())
 }
 
-fn calendar(name: &str, sessions: &[session::Model], with_link: bool) -> HttpResponse {
-    HttpResponse::Ok()
+fn calendar(name: &str, sessions: &[session::Model], with_link: bool) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok()
         .content_type("text/calendar; charset=utf-8")
-        .body(document(name, sessions, with_link))
+        .body(document(name, sessions, with_link)?))
 }
 
 /// GET /v1/sessions/{id}/calendar.ics
 #[utoipa::path(get, path = paths::SESSION_CALENDAR, tag = "calendars", responses((status = 200, content_type = "text/calendar", body = String), (status = 404, body = cafeia_platform::errors::Problem)))]
 pub async fn session(state: web::Data<State>, id: web::Path<Uuid>) -> AppResult<HttpResponse> {
     let model = sessions::find(&state.platform.db, *id).await?;
-    if model.status == wire_name(&SessionStatus::Draft) {
+    if model.status == SessionStatus::Draft {
         return Err(AppError::not_found("session inconnue"));
     }
-    Ok(calendar(&model.title.clone(), &[model], false))
+    calendar(&model.title.clone(), &[model], false)
 }
 
+/// Every status but drafts.
 fn visible() -> Condition {
-    Condition::any()
-        .add(session::Column::Status.eq("published"))
-        .add(session::Column::Status.eq("cancelled"))
-        .add(session::Column::Status.eq("completed"))
+    Condition::all().add(session::Column::Status.is_in([
+        SessionStatus::Published,
+        SessionStatus::Cancelled,
+        SessionStatus::Completed,
+    ]))
 }
 
 /// Sessions of the feed window: from 30 days ago on.
@@ -127,7 +128,7 @@ pub async fn facilitator_feed(
 ) -> AppResult<HttpResponse> {
     let db = &state.platform.db;
     let who = facilitator::Entity::find_by_id(*id)
-        .one(db)
+        .row(db)
         .await?
         .ok_or_else(|| AppError::not_found("animateur·rice inconnu·e"))?;
     let rows = session::Entity::find()
@@ -140,13 +141,9 @@ pub async fn facilitator_feed(
         .filter(window())
         .order_by_asc(session::Column::StartsAt)
         .limit(FEED_LIMIT)
-        .all(db)
+        .rows(db)
         .await?;
-    Ok(calendar(
-        &format!("Cafés IA — {}", who.display_name),
-        &rows,
-        false,
-    ))
+    calendar(&format!("Cafés IA — {}", who.display_name), &rows, false)
 }
 
 /// GET /v1/calendars/public.ics — published (and cancelled) sessions, by département and topic.
@@ -169,7 +166,7 @@ pub async fn public_feed(
             .filter(sessions::public_filter(&filter_query)?)
             .order_by_asc(session::Column::StartsAt)
             .limit(FEED_LIMIT)
-            .all(db)
+            .rows(db)
             .await?;
         rows.append(&mut batch);
     }
@@ -179,7 +176,7 @@ pub async fn public_feed(
         (Some(d), _) => format!("Cafés IA — {d}"),
         _ => "Cafés IA".to_owned(),
     };
-    Ok(calendar(&name, &rows, false))
+    calendar(&name, &rows, false)
 }
 
 /// POST /v1/me/calendar — creates or replaces the signed-in citizen's private feed URL.
@@ -220,7 +217,7 @@ pub async fn private_feed(
     let feed = if token.len() == 64 {
         calendar_feed::Entity::find()
             .filter(calendar_feed::Column::TokenHash.eq(digest(&token)))
-            .one(db)
+            .row(db)
             .await?
     } else {
         None
@@ -228,54 +225,65 @@ pub async fn private_feed(
     let feed = feed.ok_or_else(|| AppError::not_found("flux inconnu"))?;
     // Sessions the person is registered to, and those cancelled under them (a cancellation
     // by the facilitator keeps the registration's identity; the person's own does not).
-    let regs = registration::Entity::find()
+    let ids: Vec<Uuid> = registration::Entity::find()
         .filter(registration::Column::Account.eq(feed.account))
         .filter(
             Condition::any()
-                .add(registration::Column::Status.is_in(["confirmed", "waitlisted", "attended"]))
+                .add(registration::Column::Status.is_in([
+                    RegistrationStatus::Confirmed,
+                    RegistrationStatus::Waitlisted,
+                    RegistrationStatus::Attended,
+                ]))
                 .add(
                     Condition::all()
-                        .add(registration::Column::Status.eq("cancelled"))
+                        .add(registration::Column::Status.eq(RegistrationStatus::Cancelled))
                         .add(registration::Column::Identity.starts_with("account:")),
                 ),
         )
+        .select_only()
+        .column(registration::Column::SessionId)
+        .into_tuple()
         .all(db)
         .await?;
-    let ids: Vec<Uuid> = regs.iter().map(|r| r.session_id).collect();
     let rows = session::Entity::find()
         .filter(session::Column::Id.is_in(ids))
         .filter(visible())
         .filter(window())
         .order_by_asc(session::Column::StartsAt)
         .limit(FEED_LIMIT)
-        .all(db)
+        .rows(db)
         .await?;
-    Ok(calendar("Mes Cafés IA", &rows, true))
+    calendar("Mes Cafés IA", &rows, true)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{
+        domain::RegistrationMode,
+        storage::{JsonText, Zone},
+    };
+    use cafeia_platform::vocabulary::{Format, Level};
     use chrono::TimeZone;
     use icalendar::parser::{read_calendar, unfold};
 
-    fn session(title: &str, status: &str) -> session::Model {
+    fn session(title: &str, status: SessionStatus) -> session::Model {
         let starts = Utc.with_ymd_and_hms(2027, 3, 28, 16, 0, 0).unwrap();
         session::Model {
             id: Uuid::new_v4(),
             series_id: None,
             title: title.into(),
             description: "Découvrir l'IA".into(),
-            modules: "[]".into(),
-            topics: "[\"what_is_ai\"]".into(),
-            audiences: "[]".into(),
-            languages: "[\"fr\"]".into(),
-            accessibility: "[]".into(),
-            co_facilitators: "[]".into(),
+            modules: JsonText(vec![]),
+            topics: JsonText(vec!["what_is_ai".into()]),
+            audiences: JsonText(vec![]),
+            languages: JsonText(vec!["fr".into()]),
+            accessibility: JsonText(vec![]),
+            co_facilitators: JsonText(vec![]),
             facilitator_id: Uuid::new_v4(),
-            format: "in_person".into(),
-            level: "beginner".into(),
-            registration_mode: "online".into(),
+            format: Format::InPerson,
+            level: Level::Beginner,
+            registration_mode: RegistrationMode::Open,
             waitlist_enabled: true,
             venue_id: Some(Uuid::new_v4()),
             place_name: Some("Médiathèque".into()),
@@ -288,13 +296,14 @@ mod tests {
             online_url: None,
             starts_at: starts,
             ends_at: starts + Duration::hours(2),
-            timezone: "Europe/Paris".into(),
+            timezone: Zone(chrono_tz::Europe::Paris),
             capacity: Some(12),
             confirmed: 0,
             waitlisted: 0,
             arrivals: 0,
-            status: status.into(),
-            status_reason: (status == "cancelled").then(|| "salle indisponible".into()),
+            status,
+            status_reason: (status == SessionStatus::Cancelled)
+                .then(|| "salle indisponible".into()),
             created_at: starts - Duration::days(10),
             updated_at: starts - Duration::days(3),
             revision: 2,
@@ -303,9 +312,9 @@ mod tests {
 
     #[test]
     fn a_feed_has_one_prodid_and_stable_utc_events() {
-        let held = session("Café IA : premiers pas", "published");
-        let cancelled = session("Café IA : annulé", "cancelled");
-        let text = document("Cafés IA", &[held.clone(), cancelled.clone()], false);
+        let held = session("Café IA : premiers pas", SessionStatus::Published);
+        let cancelled = session("Café IA : annulé", SessionStatus::Cancelled);
+        let text = document("Cafés IA", &[held.clone(), cancelled.clone()], false).expect("ics");
         let unfolded = unfold(&text);
         let cal = read_calendar(&unfolded).expect("valid iCalendar");
         let count = |key: &str| {
@@ -343,12 +352,15 @@ mod tests {
         assert_eq!(status(0).as_deref(), Some("CONFIRMED"));
         assert_eq!(status(1).as_deref(), Some("CANCELLED"));
         // Fetched again, the document is the same (no generated UID or DTSTAMP).
-        assert_eq!(document("Cafés IA", &[held, cancelled], false), text);
+        assert_eq!(
+            document("Cafés IA", &[held, cancelled], false).expect("ics"),
+            text
+        );
     }
 
     #[test]
     fn an_empty_feed_is_still_a_valid_calendar() {
-        let text = document("Cafés IA", &[], false);
+        let text = document("Cafés IA", &[], false).expect("ics");
         assert_eq!(text.matches("PRODID").count(), 1, "{text}");
         assert!(text.contains(&format!("PRODID:{PRODID}\r\n")), "{text}");
         assert!(

@@ -5,15 +5,24 @@
 //! same tables and messages as real data.
 
 use crate::{
-    attendance, messages, registrations, sessions,
-    storage::{attendance as report, facilitator, registration, session, venue},
+    attendance,
+    domain::{Accessibility, RegistrationMode, RegistrationStatus, SessionStatus},
+    messages, registrations, sessions,
+    storage::{
+        JsonText, Rows, Zone, attendance as report, facilitator, registration, session, venue,
+    },
 };
-use cafeia_platform::AppError;
+use cafeia_facilitators_api::FacilitatorStatus;
+use cafeia_platform::{
+    AppError,
+    vocabulary::{Audience, Format, Level},
+};
 use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder,
 };
+use std::collections::BTreeMap;
 use std::time::Duration as StdDuration;
 use uuid::Uuid;
 
@@ -57,7 +66,7 @@ pub async fn seed(db: &DatabaseConnection) -> Result<bool, AppError> {
     }
     for _ in 0..120 {
         let verified = facilitator::Entity::find()
-            .filter(facilitator::Column::Status.eq("verified"))
+            .filter(facilitator::Column::Status.eq(FacilitatorStatus::Verified))
             .count(db)
             .await?;
         let venues = venue::Entity::find().count(db).await?;
@@ -83,14 +92,14 @@ fn at(day: DateTime<Utc>, hour: u32) -> DateTime<Utc> {
 
 async fn load(db: &DatabaseConnection) -> Result<(), AppError> {
     let people = facilitator::Entity::find()
-        .filter(facilitator::Column::Status.eq("verified"))
+        .filter(facilitator::Column::Status.eq(FacilitatorStatus::Verified))
         .order_by_asc(facilitator::Column::Id)
-        .all(db)
+        .rows(db)
         .await?;
     let places = venue::Entity::find()
         .filter(venue::Column::Removed.eq(false))
         .order_by_asc(venue::Column::Id)
-        .all(db)
+        .rows(db)
         .await?;
     let now = Utc::now();
     let txn = cafeia_platform::db::begin(db).await?;
@@ -168,33 +177,39 @@ async fn insert<C: sea_orm::ConnectionTrait>(
     start: DateTime<Utc>,
     capacity: i32,
 ) -> Result<session::Model, AppError> {
-    let list = |v: &[&str]| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
-    let accessibility: Vec<String> = place
-        .map(|p| crate::domain::from_json(&p.accessibility))
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|a| a == "wheelchair" || a == "hearing_loop")
-        .collect();
+    // What the venue offers that a session can promise too.
+    let accessibility: Vec<Accessibility> = place
+        .map(|p| {
+            p.accessibility
+                .0
+                .iter()
+                .filter_map(|a| match a.as_str() {
+                    "wheelchair" => Some(Accessibility::Wheelchair),
+                    "hearing_loop" => Some(Accessibility::HearingLoop),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     Ok(session::ActiveModel {
         id: Set(Uuid::now_v7()),
         series_id: Set(None),
         title: Set(title.to_owned()),
         description: Set(description.to_owned()),
-        modules: Set("[]".into()),
-        topics: Set(list(topics)),
-        audiences: Set(list(&["general_public"])),
-        languages: Set(list(&["fr"])),
-        accessibility: Set(serde_json::to_string(&accessibility).unwrap_or_default()),
-        co_facilitators: Set("[]".into()),
+        modules: Set(JsonText(vec![])),
+        topics: Set(JsonText(topics.iter().map(|t| (*t).to_owned()).collect())),
+        audiences: Set(JsonText(vec![Audience::GeneralPublic])),
+        languages: Set(JsonText(vec!["fr".to_owned()])),
+        accessibility: Set(JsonText(accessibility)),
+        co_facilitators: Set(JsonText(vec![])),
         facilitator_id: Set(who.id),
         format: Set(if place.is_some() {
-            "in_person"
+            Format::InPerson
         } else {
-            "online"
-        }
-        .into()),
-        level: Set("discovery".into()),
-        registration_mode: Set("open".into()),
+            Format::Online
+        }),
+        level: Set(Level::Discovery),
+        registration_mode: Set(RegistrationMode::Open),
         waitlist_enabled: Set(true),
         venue_id: Set(place.map(|p| p.id)),
         place_name: Set(place.map(|p| p.name.clone())),
@@ -209,12 +224,12 @@ async fn insert<C: sea_orm::ConnectionTrait>(
             .then(|| "https://visio.cafe-ia.fr/demo-parents".into())),
         starts_at: Set(start),
         ends_at: Set(start + Duration::minutes(90)),
-        timezone: Set("Europe/Paris".into()),
+        timezone: Set(Zone(chrono_tz::Europe::Paris)),
         capacity: Set(Some(capacity)),
         confirmed: Set(0),
         waitlisted: Set(0),
         arrivals: Set(0),
-        status: Set("published".into()),
+        status: Set(SessionStatus::Published),
         status_reason: Set(None),
         created_at: Set(Utc::now()),
         updated_at: Set(Utc::now()),
@@ -235,9 +250,9 @@ async fn register<C: sea_orm::ConnectionTrait>(
     let mut model = model.clone();
     for k in 0..n {
         let status = if model.confirmed < capacity {
-            "confirmed"
+            RegistrationStatus::Confirmed
         } else {
-            "waitlisted"
+            RegistrationStatus::Waitlisted
         };
         let email = format!("participant.{venue_index}.{k}@example.org");
         registration::ActiveModel {
@@ -248,7 +263,7 @@ async fn register<C: sea_orm::ConnectionTrait>(
             email: Set(Some(email)),
             name: Set(None),
             consent_at: Set(Some(Utc::now())),
-            status: Set(status.into()),
+            status: Set(status),
             position: Set(i64::from(k) + 1),
             token_hash: Set(Some(registrations::digest(&format!(
                 "demo-{venue_index}-{k}-{}",
@@ -260,7 +275,7 @@ async fn register<C: sea_orm::ConnectionTrait>(
         }
         .insert(conn)
         .await?;
-        if status == "confirmed" {
+        if status == RegistrationStatus::Confirmed {
             model.confirmed += 1;
         } else {
             model.waitlisted += 1;
@@ -281,14 +296,18 @@ async fn past<C: sea_orm::ConnectionTrait>(
 ) -> Result<(), AppError> {
     let regs = registration::Entity::find()
         .filter(registration::Column::SessionId.eq(model.id))
-        .all(conn)
+        .rows(conn)
         .await?;
     let mut attended = 0;
     for (k, reg) in regs.into_iter().enumerate() {
         let came = k % 5 != 4;
         attended += i32::from(came);
         let mut active: registration::ActiveModel = reg.into();
-        active.status = Set(if came { "attended" } else { "no_show" }.into());
+        active.status = Set(if came {
+            RegistrationStatus::Attended
+        } else {
+            RegistrationStatus::NoShow
+        });
         active.update(conn).await?;
     }
     let walk_ins = 2 + i32::try_from(i % 3).unwrap_or(0);
@@ -300,19 +319,25 @@ async fn past<C: sea_orm::ConnectionTrait>(
         no_shows: Set(10 - attended),
         walk_ins: Set(walk_ins),
         first_timers: Set(total - 2),
-        age_bands: Set(serde_json::json!({"25_39": 3, "40_59": 4, "60_74": total - 7}).to_string()),
-        occupations: Set(
-            serde_json::json!({"employee": 4, "retired": total - 6, "job_seeker": 2}).to_string(),
-        ),
+        age_bands: Set(counts([("25_39", 3), ("40_59", 4), ("60_74", total - 7)])),
+        occupations: Set(counts([
+            ("employee", 4),
+            ("retired", total - 6),
+            ("job_seeker", 2),
+        ])),
         first_reported_at: Set(model.ends_at),
         reported_at: Set(model.ends_at),
     }
     .insert(conn)
     .await?;
     let mut active: session::ActiveModel = model.into();
-    active.status = Set("completed".into());
+    active.status = Set(SessionStatus::Completed);
     let model = active.update(conn).await?;
     sessions::announce(conn, messages::SESSION_COMPLETED, &model).await?;
     attendance::announce(conn, &report, &model).await?;
     Ok(())
+}
+
+fn counts<const N: usize>(pairs: [(&str, i32); N]) -> JsonText<BTreeMap<String, i32>> {
+    JsonText(pairs.iter().map(|(k, n)| ((*k).to_owned(), *n)).collect())
 }

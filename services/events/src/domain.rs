@@ -2,18 +2,16 @@
 //! IANA zone, a venue for in-person sessions, a link for online ones), how a series unfolds,
 //! and what an attendance report may claim.
 
-use crate::storage::{facilitator, venue};
-use cafeia_api::vocabulary::from_wire;
+use crate::storage::{Rows, facilitator, venue};
 use cafeia_platform::{
     AppError, ErrorCode,
     errors::AppResult,
     validation::{Problems, wire_name},
-    vocabulary::{self, Format},
+    vocabulary::{self, Audience, Format, Level},
 };
 use chrono::{DateTime, Duration, LocalResult, Months, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use sea_orm::{ConnectionTrait, EntityTrait};
-use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
@@ -21,21 +19,6 @@ pub use cafeia_events_api::{
     Accessibility, AttendanceInput, Frequency, Recurrence, RegistrationMode, RegistrationStatus,
     RollCall, SessionInput, SessionStatus,
 };
-pub use cafeia_platform::db::{list_from_json as from_json, list_to_json as to_json};
-
-/// The value a stored text stands for; `fallback` for a text this version does not know
-/// (stored values were checked on their way in).
-pub fn stored<T: DeserializeOwned>(text: &str, fallback: T) -> T {
-    from_wire(text).unwrap_or(fallback)
-}
-
-/// The values a stored JSON list stands for, unknown ones left out.
-pub fn stored_list<T: DeserializeOwned>(json: &str) -> Vec<T> {
-    from_json(json)
-        .iter()
-        .filter_map(|s| from_wire(s))
-        .collect()
-}
 
 /// Longest session accepted (a full training day).
 pub const MAX_DURATION_HOURS: i64 = 12;
@@ -56,10 +39,10 @@ pub const OCCUPATIONS: [&str; 5] = ["student", "employee", "job_seeker", "retire
 pub struct Plan {
     pub title: String,
     pub description: String,
-    pub modules: Vec<String>,
+    pub modules: Vec<Uuid>,
     pub topics: Vec<String>,
-    pub co_facilitators: Vec<String>,
-    pub format: String,
+    pub co_facilitators: Vec<Uuid>,
+    pub format: Format,
     pub venue: Option<venue::Model>,
     pub online_url: Option<String>,
     pub local_start: NaiveDateTime,
@@ -68,11 +51,11 @@ pub struct Plan {
     pub ends_at: DateTime<Utc>,
     pub timezone: Tz,
     pub capacity: Option<i32>,
-    pub audiences: Vec<String>,
-    pub level: String,
+    pub audiences: Vec<Audience>,
+    pub level: Level,
     pub languages: Vec<String>,
-    pub accessibility: Vec<String>,
-    pub registration_mode: String,
+    pub accessibility: Vec<Accessibility>,
+    pub registration_mode: RegistrationMode,
     pub waitlist: bool,
 }
 
@@ -162,7 +145,7 @@ pub async fn plan<C: ConnectionTrait>(
     let mut venue = None;
     match (in_person, input.venue_id) {
         (true, None) => p.add("venue_id", "obligatoire pour une session en présentiel"),
-        (true, Some(id)) => match venue::Entity::find_by_id(id).one(conn).await? {
+        (true, Some(id)) => match venue::Entity::find_by_id(id).row(conn).await? {
             Some(v) if !v.removed => venue = Some(v),
             _ => p.add("venue_id", "lieu inconnu"),
         },
@@ -187,7 +170,7 @@ pub async fn plan<C: ConnectionTrait>(
         _ => {}
     }
     for (i, id) in input.co_facilitators.iter().enumerate() {
-        let known = facilitator::Entity::find_by_id(*id).one(conn).await?;
+        let known = facilitator::Entity::find_by_id(*id).row(conn).await?;
         p.check(
             known.is_some(),
             &format!("co_facilitators[{i}]"),
@@ -201,21 +184,22 @@ pub async fn plan<C: ConnectionTrait>(
         }));
     };
     p.into_result()?;
-    let mut audiences: Vec<String> = input.audiences.iter().map(wire_name).collect();
-    audiences.sort();
+    // Audiences in the order of their wire names, as they were always stored.
+    let mut audiences = input.audiences.clone();
+    audiences.sort_by_key(wire_name);
     audiences.dedup();
     let mut accessibility = input.accessibility.clone();
     accessibility.sort();
     accessibility.dedup();
-    let mut modules: Vec<String> = input.modules.iter().map(Uuid::to_string).collect();
+    let mut modules = input.modules.clone();
     modules.dedup();
     Ok(Plan {
         title,
         description,
         modules,
         topics,
-        co_facilitators: input.co_facilitators.iter().map(Uuid::to_string).collect(),
-        format: wire_name(&input.format),
+        co_facilitators: input.co_facilitators.clone(),
+        format: input.format,
         venue,
         online_url,
         local_start: input.starts_at,
@@ -225,10 +209,10 @@ pub async fn plan<C: ConnectionTrait>(
         timezone,
         capacity: input.capacity,
         audiences,
-        level: wire_name(&input.level),
+        level: input.level,
         languages,
-        accessibility: accessibility.iter().map(wire_name).collect(),
-        registration_mode: wire_name(&input.registration_mode),
+        accessibility,
+        registration_mode: input.registration_mode,
         waitlist: input.waitlist,
     })
 }

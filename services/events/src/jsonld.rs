@@ -4,42 +4,44 @@
 use crate::{
     State,
     domain::SessionStatus,
-    sessions::{self, local, parse_status, seats_left},
-    storage::{facilitator, session},
+    sessions::{self, local, seats_left},
+    storage::{Rows, facilitator, session},
 };
 use actix_web::{HttpResponse, web};
 use cafeia_events_api::paths;
-use cafeia_platform::{AppError, errors::AppResult, territory::Gazetteer, validation::wire_name};
+use cafeia_platform::{AppError, errors::AppResult, territory::Gazetteer, vocabulary::Format};
 use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-pub fn event(model: &session::Model, facilitator: Option<&facilitator::Model>) -> Value {
-    let mode = match model.format.as_str() {
-        "online" => "https://schema.org/OnlineEventAttendanceMode",
-        "hybrid" => "https://schema.org/MixedEventAttendanceMode",
-        _ => "https://schema.org/OfflineEventAttendanceMode",
+pub fn event(model: &session::Model, facilitator: Option<&facilitator::Model>) -> AppResult<Value> {
+    let mode = match model.format {
+        Format::Online => "https://schema.org/OnlineEventAttendanceMode",
+        Format::Hybrid => "https://schema.org/MixedEventAttendanceMode",
+        Format::InPerson => "https://schema.org/OfflineEventAttendanceMode",
     };
-    let status = match parse_status(&model.status) {
+    let status = match model.status {
         SessionStatus::Cancelled => "https://schema.org/EventCancelled",
-        _ => "https://schema.org/EventScheduled",
+        SessionStatus::Draft | SessionStatus::Published | SessionStatus::Completed => {
+            "https://schema.org/EventScheduled"
+        }
     };
     let mut locations = Vec::new();
-    if let (Some(name), Some(insee)) = (&model.place_name, &model.insee) {
-        let commune = Gazetteer::get().commune(insee);
+    if let Some(place) = sessions::place(model)? {
+        let commune = Gazetteer::get().commune(&place.insee);
         locations.push(json!({
             "@type": "Place",
-            "name": name,
+            "name": place.name,
             "address": {
                 "@type": "PostalAddress",
-                "streetAddress": model.address,
+                "streetAddress": place.address,
                 "addressLocality": commune.map(|c| c.name.clone()),
                 "addressCountry": "FR",
             },
-            "geo": {"@type": "GeoCoordinates", "latitude": model.lat, "longitude": model.lon},
+            "geo": {"@type": "GeoCoordinates", "latitude": place.latitude, "longitude": place.longitude},
         }));
     }
-    if model.format != "in_person" {
+    if model.format != Format::InPerson {
         locations.push(
             json!({"@type": "VirtualLocation", "name": "En ligne (lien envoyé aux inscrit·es)"}),
         );
@@ -55,10 +57,10 @@ pub fn event(model: &session::Model, facilitator: Option<&facilitator::Model>) -
         "eventAttendanceMode": mode,
         "eventStatus": status,
         "isAccessibleForFree": true,
-        "inLanguage": crate::domain::from_json(&model.languages),
+        "inLanguage": model.languages.0,
         "educationalLevel": model.level,
-        "audience": crate::domain::from_json(&model.audiences)
-            .into_iter()
+        "audience": model.audiences.0
+            .iter()
             .map(|a| json!({"@type": "Audience", "audienceType": a}))
             .collect::<Vec<_>>(),
         "location": locations,
@@ -71,7 +73,7 @@ pub fn event(model: &session::Model, facilitator: Option<&facilitator::Model>) -
     if let Some(f) = facilitator {
         doc["organizer"] = json!({"@type": "Person", "name": f.display_name});
     }
-    doc
+    Ok(doc)
 }
 
 /// GET /v1/sessions/{id}/jsonld
@@ -79,13 +81,13 @@ pub fn event(model: &session::Model, facilitator: Option<&facilitator::Model>) -
 pub async fn get(state: web::Data<State>, id: web::Path<Uuid>) -> AppResult<HttpResponse> {
     let db = &state.platform.db;
     let model = sessions::find(db, *id).await?;
-    if model.status == wire_name(&SessionStatus::Draft) {
+    if model.status == SessionStatus::Draft {
         return Err(AppError::not_found("session inconnue"));
     }
     let f = facilitator::Entity::find_by_id(model.facilitator_id)
-        .one(db)
+        .row(db)
         .await?;
     Ok(HttpResponse::Ok()
         .content_type("application/ld+json")
-        .json(event(&model, f.as_ref())))
+        .json(event(&model, f.as_ref())?))
 }

@@ -10,10 +10,10 @@
 use crate::{
     State,
     admission::Applicant,
-    domain::{RegistrationStatus, SessionAction, stored},
+    domain::{RegistrationStatus, SessionAction},
     messages::{self, RegistrationChange},
     sessions,
-    storage::{facilitator, registration, session},
+    storage::{Rows, facilitator, in_table, registration, session, unreadable},
 };
 use actix_web::{HttpResponse, web};
 use cafeia_events_api::{
@@ -40,24 +40,24 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-pub(crate) const CONFIRMED: &str = "confirmed";
-pub(crate) const WAITLISTED: &str = "waitlisted";
-const CANCELLED: &str = "cancelled";
+use RegistrationStatus::{Attended, Cancelled, Confirmed, NoShow, Waitlisted};
 
-fn status_of(s: &str) -> RegistrationStatus {
-    stored(s, RegistrationStatus::Cancelled)
-}
+/// Holding a seat or a place in the waiting list.
+pub(crate) const ACTIVE: [RegistrationStatus; 2] = [Confirmed, Waitlisted];
+
+/// Holding a seat: confirmed, or marked at the roll call.
+pub(crate) const HELD: [RegistrationStatus; 3] = [Confirmed, Attended, NoShow];
 
 pub async fn waitlist_position<C: ConnectionTrait>(
     conn: &C,
     model: &registration::Model,
 ) -> AppResult<Option<i64>> {
-    if model.status != WAITLISTED {
+    if model.status != Waitlisted {
         return Ok(None);
     }
     let ahead = registration::Entity::find()
         .filter(registration::Column::SessionId.eq(model.session_id))
-        .filter(registration::Column::Status.eq(WAITLISTED))
+        .filter(registration::Column::Status.eq(Waitlisted))
         .filter(registration::Column::Position.lt(model.position))
         .count(conn)
         .await?;
@@ -72,7 +72,7 @@ fn view(
     RegistrationView {
         id: model.id,
         session_id: model.session_id,
-        status: status_of(&model.status),
+        status: model.status,
         waitlist_position,
         cancellation_token: token,
         created_at: model.created_at,
@@ -97,7 +97,7 @@ pub(crate) fn change_envelope(
     let change = RegistrationChange {
         registration_id: model.id,
         session_id: model.session_id,
-        status: status_of(&model.status),
+        status: model.status,
         waitlist_position,
         signed_in: model.account.is_some(),
         cause,
@@ -200,8 +200,8 @@ pub async fn register(
 }
 
 /// The message announcing a new registration in `status`.
-pub(crate) fn kind_of(status: &str) -> MessageType {
-    if status == CONFIRMED {
+pub(crate) fn kind_of(status: RegistrationStatus) -> MessageType {
+    if status == Confirmed {
         messages::REGISTRATION_CONFIRMED
     } else {
         messages::REGISTRATION_WAITLISTED
@@ -212,10 +212,10 @@ pub(crate) fn kind_of(status: &str) -> MessageType {
 async fn bump<C: ConnectionTrait>(
     conn: &C,
     session_id: Uuid,
-    status: &str,
+    status: RegistrationStatus,
     delta: i32,
 ) -> AppResult<session::Model> {
-    let column = if status == WAITLISTED {
+    let column = if status == Waitlisted {
         session::Column::Waitlisted
     } else {
         session::Column::Confirmed
@@ -224,7 +224,8 @@ async fn bump<C: ConnectionTrait>(
         .col_expr(column, Expr::col(column).add(delta))
         .filter(session::Column::Id.eq(session_id))
         .exec_with_returning(conn)
-        .await?
+        .await
+        .map_err(unreadable::<session::Entity>)?
         .pop()
         .ok_or_else(|| AppError::not_found("session inconnue"))
 }
@@ -241,10 +242,10 @@ pub async fn fill_seats<C: ConnectionTrait>(
     }
     let next = registration::Entity::find()
         .filter(registration::Column::SessionId.eq(session.id))
-        .filter(registration::Column::Status.eq(WAITLISTED))
+        .filter(registration::Column::Status.eq(Waitlisted))
         .order_by_asc(registration::Column::Position)
         .limit(u64::try_from(free).unwrap_or(0))
-        .all(conn)
+        .rows(conn)
         .await?;
     let n = i32::try_from(next.len()).unwrap_or(i32::MAX);
     if n == 0 {
@@ -253,7 +254,7 @@ pub async fn fill_seats<C: ConnectionTrait>(
     let now = Utc::now();
     for reg in next {
         let mut model = reg.into_active_model();
-        model.status = Set(CONFIRMED.to_owned());
+        model.status = Set(Confirmed);
         model.updated_at = Set(now);
         let model = model.update(conn).await?;
         announce(conn, messages::REGISTRATION_PROMOTED, &model, None, None).await?;
@@ -269,7 +270,8 @@ pub async fn fill_seats<C: ConnectionTrait>(
         )
         .filter(session::Column::Id.eq(session.id))
         .exec_with_returning(conn)
-        .await?
+        .await
+        .map_err(unreadable::<session::Entity>)?
         .pop()
         .ok_or_else(|| AppError::not_found("session inconnue"))?;
     Ok(u64::try_from(n).unwrap_or(0))
@@ -285,24 +287,24 @@ async fn cancel_one<C: ConnectionTrait>(
     let session = sessions::lock(conn, reg.session_id).await?;
     // Re-read under the lock: a concurrent cancellation may have won.
     let reg = registration::Entity::find_by_id(reg.id)
-        .one(conn)
+        .row(conn)
         .await?
         .ok_or_else(|| AppError::not_found("inscription inconnue"))?;
-    if reg.status != CONFIRMED && reg.status != WAITLISTED {
+    if !ACTIVE.contains(&reg.status) {
         return Err(AppError::new(
             ErrorCode::RegistrationNotActive,
             "inscription déjà annulée ou close",
         ));
     }
     sessions::transition(&session, SessionAction::CancelRegistration, Utc::now())?;
-    let was = reg.status.clone();
+    let was = reg.status;
     let mut model = reg.into_active_model();
-    model.status = Set(CANCELLED.to_owned());
+    model.status = Set(Cancelled);
     // Frees the identity so the person may register again later.
     model.identity = Set(format!("cancelled:{}", Uuid::now_v7()));
     model.updated_at = Set(Utc::now());
     let model = model.update(conn).await?;
-    let mut session = bump(conn, session.id, &was, -1).await?;
+    let mut session = bump(conn, session.id, was, -1).await?;
     announce(
         conn,
         messages::REGISTRATION_CANCELLED,
@@ -325,14 +327,14 @@ pub async fn cancel_all<C: ConnectionTrait>(
 ) -> AppResult<()> {
     let active = registration::Entity::find()
         .filter(registration::Column::SessionId.eq(session.id))
-        .filter(registration::Column::Status.is_in([CONFIRMED, WAITLISTED]))
+        .filter(registration::Column::Status.is_in(ACTIVE))
         .order_by_asc(registration::Column::Position)
-        .all(conn)
+        .rows(conn)
         .await?;
     let now = Utc::now();
     for reg in active {
         let mut model = reg.into_active_model();
-        model.status = Set(CANCELLED.to_owned());
+        model.status = Set(Cancelled);
         model.updated_at = Set(now);
         let model = model.update(conn).await?;
         announce(
@@ -349,7 +351,8 @@ pub async fn cancel_all<C: ConnectionTrait>(
         .col_expr(session::Column::Waitlisted, Expr::value(0))
         .filter(session::Column::Id.eq(session.id))
         .exec_with_returning(conn)
-        .await?
+        .await
+        .map_err(unreadable::<session::Entity>)?
         .pop()
         .ok_or_else(|| AppError::not_found("session inconnue"))?;
     Ok(())
@@ -364,7 +367,7 @@ pub async fn cancel(
 ) -> AppResult<HttpResponse> {
     let db = &state.platform.db;
     let reg = registration::Entity::find_by_id(*id)
-        .one(db)
+        .row(db)
         .await?
         .ok_or_else(|| AppError::not_found("inscription inconnue"))?;
     if reg.account.as_deref() != Some(caller.account().as_str()) {
@@ -382,7 +385,7 @@ async fn by_token<C: ConnectionTrait>(conn: &C, token: &str) -> AppResult<regist
     let found = if valid {
         registration::Entity::find()
             .filter(registration::Column::TokenHash.eq(digest(&token.to_ascii_lowercase())))
-            .one(conn)
+            .row(conn)
             .await?
     } else {
         None
@@ -409,7 +412,7 @@ pub async fn cancel_with_token(
 /// Removes the personal data of `reg` (email, name, account link, token); the row stays for
 /// the counts. A registration still active is cancelled first.
 async fn erase<C: ConnectionTrait>(conn: &C, reg: registration::Model) -> AppResult<()> {
-    let reg = if (reg.status == CONFIRMED || reg.status == WAITLISTED)
+    let reg = if ACTIVE.contains(&reg.status)
         && sessions::find(conn, reg.session_id).await?.starts_at > Utc::now()
     {
         cancel_one(conn, reg, CancellationCause::Erased).await?
@@ -452,7 +455,7 @@ pub async fn erase_mine(state: web::Data<State>, caller: Caller) -> AppResult<Ht
     let db = &state.platform.db;
     let regs = registration::Entity::find()
         .filter(registration::Column::Account.eq(caller.account()))
-        .all(db)
+        .rows(db)
         .await?;
     let txn = cafeia_platform::db::begin(db).await?;
     for reg in regs {
@@ -472,13 +475,14 @@ pub async fn erase_before<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     cutoff: DateTime<Utc>,
 ) -> AppResult<u64> {
+    // Only the ids: the sweep reads nothing else of the sessions.
     let ended: Vec<Uuid> = session::Entity::find()
+        .select_only()
+        .column(session::Column::Id)
         .filter(session::Column::EndsAt.lt(cutoff))
+        .into_tuple()
         .all(db)
-        .await?
-        .into_iter()
-        .map(|s| s.id)
-        .collect();
+        .await?;
     let mut erased = 0;
     for chunk in ended.chunks(500) {
         let result = registration::Entity::update_many()
@@ -515,7 +519,7 @@ pub async fn mine(
         .from(registration::Column::SessionId)
         .to(session::Column::Id)
         .into();
-    let txn = sessions::snapshot(&state.platform.db).await?;
+    let txn = cafeia_platform::db::snapshot(&state.platform.db).await?;
     let mine = registration::Entity::find()
         .join(JoinType::InnerJoin, with_session)
         .filter(registration::Column::Account.eq(account.as_str()));
@@ -524,7 +528,7 @@ pub async fn mine(
     if let Some(after) = after {
         let after = registration::Entity::find_by_id(after)
             .filter(registration::Column::Account.eq(account.as_str()))
-            .one(&txn)
+            .row(&txn)
             .await?
             .ok_or_else(sessions::unknown_cursor)?;
         let starts_at = sessions::find(&txn, after.session_id).await?.starts_at;
@@ -544,19 +548,20 @@ pub async fn mine(
         .limit(limit + 1)
         .select_also(session::Entity)
         .all(&txn)
-        .await?;
+        .await
+        .map_err(|e| in_table("registration (with its session)", e))?;
     let (rows, next_cursor) = paging::split(rows, limit, |(r, _)| r.id);
     let held: Vec<session::Model> = rows.iter().filter_map(|(_, s)| s.clone()).collect();
     let names = sessions::facilitator_names(&txn, &held).await?;
     let mut items = Vec::with_capacity(rows.len());
     for (reg, s) in rows {
         let Some(s) = s else { continue };
-        let revealed = reg.status == CONFIRMED || reg.status == "attended";
+        let revealed = matches!(reg.status, Confirmed | Attended);
         let position = waitlist_position(&txn, &reg).await?;
         let f = names.iter().find(|f| f.id == s.facilitator_id);
         items.push(MyRegistration {
             registration: view(&reg, position, None),
-            session: sessions::view(s, f, revealed),
+            session: sessions::view(s, f, revealed)?,
         });
     }
     txn.commit().await?;
@@ -585,7 +590,7 @@ pub async fn roll(
         || (caller.has(Role::Facilitator)
             && facilitator::Entity::find()
                 .filter(facilitator::Column::Account.eq(caller.account()))
-                .one(db)
+                .row(db)
                 .await?
                 .is_some_and(|me| sessions::runs(&session, &me)));
     if !allowed {
@@ -593,7 +598,7 @@ pub async fn roll(
             "la liste des inscrit·es est réservée aux animateur·rices de la session",
         ));
     }
-    let txn = sessions::snapshot(db).await?;
+    let txn = cafeia_platform::db::snapshot(db).await?;
     let of_session =
         || registration::Entity::find().filter(registration::Column::SessionId.eq(session.id));
     let total = of_session().count(&txn).await?;
@@ -603,12 +608,12 @@ pub async fn roll(
     if let Some(after) = after {
         let after = of_session()
             .filter(registration::Column::Id.eq(after))
-            .one(&txn)
+            .row(&txn)
             .await?
             .ok_or_else(sessions::unknown_cursor)?;
         select = select.filter(registration::Column::Position.gt(after.position));
         waiting = of_session()
-            .filter(registration::Column::Status.eq(WAITLISTED))
+            .filter(registration::Column::Status.eq(Waitlisted))
             .filter(registration::Column::Position.lte(after.position))
             .count(&txn)
             .await?;
@@ -616,20 +621,20 @@ pub async fn roll(
     let rows = select
         .order_by_asc(registration::Column::Position)
         .limit(limit + 1)
-        .all(&txn)
+        .rows(&txn)
         .await?;
     txn.commit().await?;
     let (rows, next_cursor) = paging::split(rows, limit, |r| r.id);
     let items: Vec<RollEntry> = rows
         .into_iter()
         .map(|r| {
-            let position = (r.status == WAITLISTED).then(|| {
+            let position = (r.status == Waitlisted).then(|| {
                 waiting += 1;
                 i64::try_from(waiting).unwrap_or(i64::MAX)
             });
             RollEntry {
                 id: r.id,
-                status: status_of(&r.status),
+                status: r.status,
                 waitlist_position: position,
                 name: r.name,
                 email: r.email,

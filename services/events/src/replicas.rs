@@ -4,9 +4,9 @@
 //! facilitator's future sessions; a venue change is copied into its future sessions.
 
 use crate::{
-    domain::{SessionAction, SessionStatus, to_json},
+    domain::{SessionAction, SessionStatus},
     messages, sessions,
-    storage::{facilitator, session, venue},
+    storage::{JsonText, Rows, facilitator, session, venue},
 };
 use cafeia_facilitators_api::{
     FacilitatorStatus,
@@ -20,7 +20,6 @@ use cafeia_platform::{
     envelope::{Envelope, MessageType},
     inbox,
     runtime::Platform,
-    validation::wire_name,
 };
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -70,7 +69,7 @@ pub async fn apply(txn: &DatabaseTransaction, envelope: Arc<Envelope>) -> Result
         upsert_facilitator(txn, state, at).await?;
     } else if is(&envelope, FACILITATOR_ERASED) {
         let erased: FacilitatorErased = serde_json::from_value(envelope.data.clone())?;
-        if let Some(f) = facilitator::Entity::find_by_id(erased.id).one(txn).await? {
+        if let Some(f) = facilitator::Entity::find_by_id(erased.id).row(txn).await? {
             let mut model = f.into_active_model();
             model.display_name = Set("Animateur·rice".into());
             model.account = Set(String::new());
@@ -97,20 +96,21 @@ async fn upsert_facilitator(
     state: FacilitatorState,
     at: DateTime<Utc>,
 ) -> Result<(), HandlerError> {
-    let previous = facilitator::Entity::find_by_id(state.id).one(txn).await?;
+    let previous = facilitator::Entity::find_by_id(state.id).row(txn).await?;
     if previous.as_ref().is_some_and(|p| p.as_of > at) {
         // A newer state is already here: this one arrived late.
         return Ok(());
     }
-    let suspended = wire_name(&FacilitatorStatus::Suspended);
     let suspended_now = state.status == FacilitatorStatus::Suspended
-        && previous.as_ref().is_none_or(|p| p.status != suspended);
+        && previous
+            .as_ref()
+            .is_none_or(|p| p.status != FacilitatorStatus::Suspended);
     facilitator::Entity::insert(facilitator::ActiveModel {
         id: Set(state.id),
         account: Set(state.account),
         display_name: Set(state.display_name),
-        kind: Set(wire_name(&state.kind)),
-        status: Set(wire_name(&state.status)),
+        kind: Set(state.kind),
+        status: Set(state.status),
         as_of: Set(at),
     })
     .on_conflict(
@@ -140,9 +140,9 @@ async fn unpublish_future<C: ConnectionTrait>(
 ) -> Result<(), HandlerError> {
     let future = session::Entity::find()
         .filter(session::Column::FacilitatorId.eq(facilitator_id))
-        .filter(session::Column::Status.eq(wire_name(&SessionStatus::Published)))
+        .filter(session::Column::Status.eq(SessionStatus::Published))
         .filter(session::Column::StartsAt.gt(Utc::now()))
-        .all(conn)
+        .rows(conn)
         .await?;
     for s in future {
         let locked = sessions::lock(conn, s.id).await?;
@@ -152,7 +152,7 @@ async fn unpublish_future<C: ConnectionTrait>(
         };
         let revision = locked.revision + 1;
         let mut model = locked.into_active_model();
-        model.status = Set(wire_name(&status));
+        model.status = Set(status);
         model.status_reason = Set(Some("animateur·rice suspendu·e".into()));
         model.revision = Set(revision);
         model.updated_at = Set(Utc::now());
@@ -167,7 +167,7 @@ async fn upsert_venue(
     state: VenueState,
     at: DateTime<Utc>,
 ) -> Result<(), HandlerError> {
-    let previous = venue::Entity::find_by_id(state.id).one(txn).await?;
+    let previous = venue::Entity::find_by_id(state.id).row(txn).await?;
     if previous.as_ref().is_some_and(|p| p.as_of > at) {
         return Ok(());
     }
@@ -181,7 +181,7 @@ async fn upsert_venue(
         region: state.region,
         lat: state.latitude,
         lon: state.longitude,
-        accessibility: to_json(&state.accessibility),
+        accessibility: JsonText(state.accessibility),
         capacity: state.capacity,
         removed: false,
         as_of: at,

@@ -3,20 +3,19 @@
 
 use crate::{
     State,
-    domain::{
-        self, Moment, Plan, RegistrationMode, SessionAction, SessionInput, SessionStatus,
-        from_json, stored, stored_list, to_json,
-    },
+    domain::{self, Moment, Plan, SessionAction, SessionInput, SessionStatus},
     messages::{self, SeatsChanged, SessionState},
     registrations,
-    storage::{facilitator, registration, session},
+    storage::{JsonText, Rows, Zone, corrupt, facilitator, registration, session, unreadable},
 };
 use actix_web::{HttpResponse, web};
+use cafeia_api::batch::BatchQuery;
 use cafeia_events_api::{
-    BatchQuery, CancelInput, CancellationCause, CreateQuery, FacilitatorRef, ListQuery, PageQuery,
-    SeriesInput, SeriesView, SessionGroup, SessionPlace, SessionView, paths,
-    queries::{MAX_BATCH_IDS, UPCOMING_PER_GROUP},
+    CancelInput, CancellationCause, CreateQuery, FacilitatorRef, ListQuery, PageQuery,
+    RegistrationStatus, SeriesInput, SeriesView, SessionGroup, SessionPlace, SessionView, paths,
+    queries::UPCOMING_PER_GROUP,
 };
+use cafeia_facilitators_api::FacilitatorStatus;
 use cafeia_platform::{
     AppError, ErrorCode,
     auth::{Caller, MaybeCaller, Role},
@@ -26,14 +25,12 @@ use cafeia_platform::{
     outbox,
     paging::{self, Page},
     validation::{Problems, known_departement, wire_name},
-    vocabulary::{Format, Level},
 };
 use chrono::{DateTime, FixedOffset, Utc};
-use chrono_tz::Tz;
 use sea_orm::{
-    AccessMode, ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, DatabaseTransaction, EntityTrait, IntoActiveModel, IsolationLevel,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait, sea_query::Expr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, sea_query::Expr,
 };
 use std::collections::HashSet;
 use uuid::Uuid;
@@ -42,19 +39,8 @@ pub fn seats_left(model: &session::Model) -> Option<i32> {
     model.capacity.map(|c| (c - model.confirmed).max(0))
 }
 
-pub fn zone(model: &session::Model) -> Tz {
-    model.timezone.parse().unwrap_or(chrono_tz::Europe::Paris)
-}
-
 pub fn local(model: &session::Model, at: DateTime<Utc>) -> DateTime<FixedOffset> {
-    at.with_timezone(&zone(model)).fixed_offset()
-}
-
-fn uuids(json: &str) -> Vec<Uuid> {
-    from_json(json)
-        .iter()
-        .filter_map(|s| Uuid::parse_str(s).ok())
-        .collect()
+    at.with_timezone(&model.timezone.0).fixed_offset()
 }
 
 /// Where `model` stands in time at `now`.
@@ -69,16 +55,15 @@ pub fn transition(
     action: SessionAction,
     now: DateTime<Utc>,
 ) -> AppResult<SessionStatus> {
-    Ok(action.apply(parse_status(&model.status), moment(model, now))?)
+    Ok(action.apply(model.status, moment(model, now))?)
 }
 
 /// Why `model` takes no registration now, if it does not.
 pub fn admission(model: &session::Model, now: DateTime<Utc>) -> AppResult<()> {
-    let mode = stored(&model.registration_mode, RegistrationMode::Open);
     Ok(domain::admits(
-        parse_status(&model.status),
+        model.status,
         moment(model, now),
-        mode,
+        model.registration_mode,
     )?)
 }
 
@@ -86,96 +71,120 @@ pub fn registration_open(model: &session::Model, now: DateTime<Utc>) -> bool {
     admission(model, now).is_ok()
 }
 
-fn place(model: &session::Model) -> Option<SessionPlace> {
-    Some(SessionPlace {
-        venue_id: model.venue_id?,
-        name: model.place_name.clone()?,
-        address: model.address.clone().unwrap_or_default(),
-        insee: model.insee.clone()?,
-        departement: model.departement.clone()?,
-        region: model.region.clone()?,
-        latitude: model.lat?,
-        longitude: model.lon?,
-    })
+/// The place copied from the venue, for a session held in one. The copy is written whole with
+/// the venue (`apply`, the replica's venue updates): a session at a venue with part of it
+/// missing is a damaged row, not a session without a place.
+pub fn place(model: &session::Model) -> AppResult<Option<SessionPlace>> {
+    let Some(venue_id) = model.venue_id else {
+        return Ok(None);
+    };
+    let missing = |column: &str| {
+        corrupt(
+            "session",
+            model.id,
+            format!("column {column} empty for a session at venue {venue_id}"),
+        )
+    };
+    Ok(Some(SessionPlace {
+        venue_id,
+        name: model
+            .place_name
+            .clone()
+            .ok_or_else(|| missing("place_name"))?,
+        address: model.address.clone().ok_or_else(|| missing("address"))?,
+        insee: model.insee.clone().ok_or_else(|| missing("insee"))?,
+        departement: model
+            .departement
+            .clone()
+            .ok_or_else(|| missing("departement"))?,
+        region: model.region.clone().ok_or_else(|| missing("region"))?,
+        latitude: model.lat.ok_or_else(|| missing("lat"))?,
+        longitude: model.lon.ok_or_else(|| missing("lon"))?,
+    }))
 }
 
 pub fn view(
     model: session::Model,
     facilitator: Option<&facilitator::Model>,
     reveal_link: bool,
-) -> SessionView {
-    let status = parse_status(&model.status);
-    SessionView {
+) -> AppResult<SessionView> {
+    let place = place(&model)?;
+    let registration_open = registration_open(&model, Utc::now());
+    let seats_left = seats_left(&model);
+    Ok(SessionView {
         id: model.id,
         series_id: model.series_id,
-        title: model.title.clone(),
-        description: model.description.clone(),
-        status,
-        status_reason: model.status_reason.clone(),
+        title: model.title,
+        description: model.description,
+        status: model.status,
+        status_reason: model.status_reason,
         facilitator: FacilitatorRef {
             id: model.facilitator_id,
             display_name: facilitator.map(|f| f.display_name.clone()),
         },
-        co_facilitators: uuids(&model.co_facilitators),
-        modules: uuids(&model.modules),
-        topics: from_json(&model.topics),
-        format: stored(&model.format, Format::InPerson),
-        place: place(&model),
-        online_url: if reveal_link {
-            model.online_url.clone()
-        } else {
-            None
-        },
+        co_facilitators: model.co_facilitators.0,
+        modules: model.modules.0,
+        topics: model.topics.0,
+        format: model.format,
+        place,
+        online_url: if reveal_link { model.online_url } else { None },
         starts_at: model.starts_at,
         ends_at: model.ends_at,
-        timezone: model.timezone.clone(),
+        timezone: model.timezone.name().to_owned(),
         capacity: model.capacity,
         confirmed: model.confirmed,
         waitlisted: model.waitlisted,
-        seats_left: seats_left(&model),
+        seats_left,
         waitlist_enabled: model.waitlist_enabled,
-        registration_mode: stored(&model.registration_mode, RegistrationMode::Open),
-        registration_open: registration_open(&model, Utc::now()),
-        audiences: stored_list(&model.audiences),
-        level: stored(&model.level, Level::Discovery),
-        languages: from_json(&model.languages),
-        accessibility: stored_list(&model.accessibility),
+        registration_mode: model.registration_mode,
+        registration_open,
+        audiences: model.audiences.0,
+        level: model.level,
+        languages: model.languages.0,
+        accessibility: model.accessibility.0,
         revision: model.revision,
-    }
+    })
 }
 
-pub fn parse_status(s: &str) -> SessionStatus {
-    stored(s, SessionStatus::Draft)
-}
-
-pub fn state(model: &session::Model, facilitator_kind: Option<String>) -> SessionState {
-    SessionState {
+pub fn state(model: &session::Model, facilitator_kind: Option<String>) -> AppResult<SessionState> {
+    Ok(SessionState {
         id: model.id,
         series_id: model.series_id,
         revision: model.revision,
         title: model.title.clone(),
         description: model.description.clone(),
-        status: parse_status(&model.status),
+        status: model.status,
         status_reason: model.status_reason.clone(),
         facilitator_id: model.facilitator_id,
         facilitator_kind,
-        co_facilitators: uuids(&model.co_facilitators),
-        modules: uuids(&model.modules),
-        topics: from_json(&model.topics),
-        format: stored(&model.format, Format::InPerson),
-        place: place(model),
+        co_facilitators: model.co_facilitators.0.clone(),
+        modules: model.modules.0.clone(),
+        topics: model.topics.0.clone(),
+        format: model.format,
+        place: place(model)?,
         starts_at: model.starts_at,
         ends_at: model.ends_at,
-        timezone: model.timezone.clone(),
+        timezone: model.timezone.name().to_owned(),
         capacity: model.capacity,
         seats_left: seats_left(model),
         waitlist_enabled: model.waitlist_enabled,
-        audiences: stored_list(&model.audiences),
-        level: stored(&model.level, Level::Discovery),
-        languages: from_json(&model.languages),
-        accessibility: stored_list(&model.accessibility),
-        registration_mode: stored(&model.registration_mode, RegistrationMode::Open),
-    }
+        audiences: model.audiences.0.clone(),
+        level: model.level,
+        languages: model.languages.0.clone(),
+        accessibility: model.accessibility.0.clone(),
+        registration_mode: model.registration_mode,
+    })
+}
+
+/// The wire name of the kind of the facilitator running a session, as the messages carry it.
+pub async fn facilitator_kind<C: ConnectionTrait>(
+    conn: &C,
+    model: &session::Model,
+) -> AppResult<Option<String>> {
+    Ok(facilitator::Entity::find_by_id(model.facilitator_id)
+        .row(conn)
+        .await?
+        .map(|f| wire_name(&f.kind)))
 }
 
 /// Enqueues `kind` with the session's public state, in the caller's transaction.
@@ -184,14 +193,11 @@ pub async fn announce<C: ConnectionTrait>(
     kind: MessageType,
     model: &session::Model,
 ) -> AppResult<()> {
-    let facilitator_kind = facilitator::Entity::find_by_id(model.facilitator_id)
-        .one(conn)
-        .await?
-        .map(|f| f.kind);
+    let facilitator_kind = facilitator_kind(conn, model).await?;
     let envelope = Envelope::new(
         kind,
         format!("session/{}", model.id),
-        state(model, facilitator_kind),
+        state(model, facilitator_kind)?,
     );
     outbox::enqueue(conn, kind, &envelope).await?;
     Ok(())
@@ -230,14 +236,14 @@ pub async fn acting<C: ConnectionTrait>(
     caller.require(Role::Facilitator)?;
     let me = facilitator::Entity::find()
         .filter(facilitator::Column::Account.eq(caller.account()))
-        .one(conn)
+        .row(conn)
         .await?
         .ok_or_else(|| {
             AppError::forbidden(
                 "aucun profil d'animateur·rice pour ce compte : inscrivez-vous auprès du réseau",
             )
         })?;
-    if me.status == "suspended" {
+    if me.status == FacilitatorStatus::Suspended {
         return Err(AppError::new(
             ErrorCode::FacilitatorSuspended,
             "compte d'animateur·rice suspendu : action impossible",
@@ -247,7 +253,7 @@ pub async fn acting<C: ConnectionTrait>(
 }
 
 fn require_verified(me: &facilitator::Model) -> AppResult<()> {
-    if me.status == "verified" {
+    if me.status == FacilitatorStatus::Verified {
         Ok(())
     } else {
         Err(AppError::new(
@@ -263,7 +269,7 @@ pub fn runs(model: &session::Model, me: &facilitator::Model) -> bool {
 
 /// Whether facilitator `id` runs or co-runs `model`.
 pub fn runs_as(model: &session::Model, id: Uuid) -> bool {
-    model.facilitator_id == id || uuids(&model.co_facilitators).contains(&id)
+    model.facilitator_id == id || model.co_facilitators.0.contains(&id)
 }
 
 /// Staff covering the session's territory (national staff for online sessions).
@@ -273,7 +279,7 @@ pub fn staff_covers(caller: &Caller, model: &session::Model) -> bool {
 
 pub async fn find<C: ConnectionTrait>(conn: &C, id: Uuid) -> AppResult<session::Model> {
     session::Entity::find_by_id(id)
-        .one(conn)
+        .row(conn)
         .await?
         .ok_or_else(|| AppError::not_found("session inconnue"))
 }
@@ -288,7 +294,8 @@ pub async fn lock<C: ConnectionTrait>(conn: &C, id: Uuid) -> AppResult<session::
         )
         .filter(session::Column::Id.eq(id))
         .exec_with_returning(conn)
-        .await?
+        .await
+        .map_err(unreadable::<session::Entity>)?
         .pop()
         .ok_or_else(|| AppError::not_found("session inconnue"))
 }
@@ -302,7 +309,7 @@ fn new_model(plan: &Plan, facilitator_id: Uuid, series_id: Option<Uuid>) -> sess
         confirmed: Set(0),
         waitlisted: Set(0),
         arrivals: Set(0),
-        status: Set(wire_name(&SessionStatus::Draft)),
+        status: Set(SessionStatus::Draft),
         status_reason: Set(None),
         created_at: Set(now),
         revision: Set(0),
@@ -315,15 +322,15 @@ fn new_model(plan: &Plan, facilitator_id: Uuid, series_id: Option<Uuid>) -> sess
 fn apply(model: &mut session::ActiveModel, plan: &Plan) {
     model.title = Set(plan.title.clone());
     model.description = Set(plan.description.clone());
-    model.modules = Set(to_json(&plan.modules));
-    model.topics = Set(to_json(&plan.topics));
-    model.audiences = Set(to_json(&plan.audiences));
-    model.languages = Set(to_json(&plan.languages));
-    model.accessibility = Set(to_json(&plan.accessibility));
-    model.co_facilitators = Set(to_json(&plan.co_facilitators));
-    model.format = Set(plan.format.clone());
-    model.level = Set(plan.level.clone());
-    model.registration_mode = Set(plan.registration_mode.clone());
+    model.modules = Set(JsonText(plan.modules.clone()));
+    model.topics = Set(JsonText(plan.topics.clone()));
+    model.audiences = Set(JsonText(plan.audiences.clone()));
+    model.languages = Set(JsonText(plan.languages.clone()));
+    model.accessibility = Set(JsonText(plan.accessibility.clone()));
+    model.co_facilitators = Set(JsonText(plan.co_facilitators.clone()));
+    model.format = Set(plan.format);
+    model.level = Set(plan.level);
+    model.registration_mode = Set(plan.registration_mode);
     model.waitlist_enabled = Set(plan.waitlist);
     model.venue_id = Set(plan.venue.as_ref().map(|v| v.id));
     model.place_name = Set(plan.venue.as_ref().map(|v| v.name.clone()));
@@ -339,7 +346,7 @@ fn apply(model: &mut session::ActiveModel, plan: &Plan) {
     model.online_url = Set(plan.online_url.clone());
     model.starts_at = Set(plan.starts_at);
     model.ends_at = Set(plan.ends_at);
-    model.timezone = Set(plan.timezone.name().to_owned());
+    model.timezone = Set(Zone(plan.timezone));
     model.capacity = Set(plan.capacity);
     model.updated_at = Set(Utc::now());
 }
@@ -362,7 +369,7 @@ pub async fn create(
     let model = insert(&txn, &plan, me.id, None, query.publish).await?;
     txn.commit().await?;
     state.platform.outbox.wake();
-    Ok(HttpResponse::Created().json(view(model, Some(&me), true)))
+    Ok(HttpResponse::Created().json(view(model, Some(&me), true)?))
 }
 
 async fn insert<C: ConnectionTrait>(
@@ -374,7 +381,7 @@ async fn insert<C: ConnectionTrait>(
 ) -> AppResult<session::Model> {
     let mut model = new_model(plan, facilitator_id, series_id);
     if publish {
-        model.status = Set(wire_name(&SessionStatus::Published));
+        model.status = Set(SessionStatus::Published);
         model.revision = Set(1);
     }
     let model = model.insert(conn).await?;
@@ -419,7 +426,7 @@ pub async fn create_series(
     let mut sessions = Vec::with_capacity(plans.len());
     for plan in &plans {
         let model = insert(&txn, plan, me.id, Some(series_id), input.publish).await?;
-        sessions.push(view(model, Some(&me), true));
+        sessions.push(view(model, Some(&me), true)?);
     }
     txn.commit().await?;
     state.platform.outbox.wake();
@@ -478,7 +485,7 @@ pub async fn update(
     }
     txn.commit().await?;
     state.platform.outbox.wake();
-    Ok(HttpResponse::Ok().json(view(model, Some(&me), true)))
+    Ok(HttpResponse::Ok().json(view(model, Some(&me), true)?))
 }
 
 /// POST /v1/sessions/{id}/publish
@@ -501,7 +508,7 @@ pub async fn publish(
     let status = transition(&current, SessionAction::Publish, Utc::now())?;
     let revision = current.revision + 1;
     let mut model = current.into_active_model();
-    model.status = Set(wire_name(&status));
+    model.status = Set(status);
     model.status_reason = Set(None);
     model.revision = Set(revision);
     model.updated_at = Set(Utc::now());
@@ -509,7 +516,7 @@ pub async fn publish(
     announce(&txn, messages::SESSION_PUBLISHED, &model).await?;
     txn.commit().await?;
     state.platform.outbox.wake();
-    Ok(HttpResponse::Ok().json(view(model, Some(&me), true)))
+    Ok(HttpResponse::Ok().json(view(model, Some(&me), true)?))
 }
 
 /// POST /v1/sessions/{id}/cancel — by its facilitator, or by staff covering its territory
@@ -535,11 +542,11 @@ pub async fn cancel(
             ));
         }
     }
-    let status = parse_status(&current.status);
+    let status = current.status;
     let cancelled = transition(&current, SessionAction::Cancel, Utc::now())?;
     let revision = current.revision + 1;
     let mut model = current.into_active_model();
-    model.status = Set(wire_name(&cancelled));
+    model.status = Set(cancelled);
     model.status_reason = Set(Some(reason));
     model.revision = Set(revision);
     model.updated_at = Set(Utc::now());
@@ -551,7 +558,7 @@ pub async fn cancel(
     }
     txn.commit().await?;
     state.platform.outbox.wake();
-    Ok(HttpResponse::Ok().json(view(model, None, false)))
+    Ok(HttpResponse::Ok().json(view(model, None, false)?))
 }
 
 /// POST /v1/sessions/{id}/complete — once it has started.
@@ -573,7 +580,7 @@ pub async fn complete(
     let model = mark_completed(&txn, current).await?;
     txn.commit().await?;
     state.platform.outbox.wake();
-    Ok(HttpResponse::Ok().json(view(model, Some(&me), true)))
+    Ok(HttpResponse::Ok().json(view(model, Some(&me), true)?))
 }
 
 /// Published → completed, once started; already completed stays as is.
@@ -581,13 +588,13 @@ pub async fn mark_completed<C: ConnectionTrait>(
     conn: &C,
     current: session::Model,
 ) -> AppResult<session::Model> {
-    if parse_status(&current.status) == SessionStatus::Completed {
+    if current.status == SessionStatus::Completed {
         return Ok(current);
     }
     let status = transition(&current, SessionAction::Complete, Utc::now())?;
     let revision = current.revision + 1;
     let mut model = current.into_active_model();
-    model.status = Set(wire_name(&status));
+    model.status = Set(status);
     model.revision = Set(revision);
     model.updated_at = Set(Utc::now());
     let model = model.update(conn).await?;
@@ -623,7 +630,7 @@ impl<'a> Viewer<'a> {
         if caller.has(Role::Facilitator) {
             viewer.facilitator = facilitator::Entity::find()
                 .filter(facilitator::Column::Account.eq(account.as_str()))
-                .one(conn)
+                .row(conn)
                 .await?
                 .map(|me| me.id);
         }
@@ -639,7 +646,10 @@ impl<'a> Viewer<'a> {
                 .column(registration::Column::SessionId)
                 .filter(registration::Column::SessionId.is_in(ask))
                 .filter(registration::Column::Account.eq(account))
-                .filter(registration::Column::Status.is_in(["confirmed", "attended"]))
+                .filter(
+                    registration::Column::Status
+                        .is_in([RegistrationStatus::Confirmed, RegistrationStatus::Attended]),
+                )
                 .into_tuple::<Uuid>()
                 .all(conn)
                 .await?
@@ -661,7 +671,7 @@ impl<'a> Viewer<'a> {
 
     /// Whether the caller sees `model` at all: drafts only for insiders.
     pub fn sees(&self, model: &session::Model) -> bool {
-        model.status != wire_name(&SessionStatus::Draft) || self.insider(model)
+        model.status != SessionStatus::Draft || self.insider(model)
     }
 }
 
@@ -690,23 +700,9 @@ pub async fn get(
     }
     let insider = viewer.insider(&model);
     let facilitator = facilitator::Entity::find_by_id(model.facilitator_id)
-        .one(db)
+        .row(db)
         .await?;
-    Ok(HttpResponse::Ok().json(view(model, facilitator.as_ref(), insider)))
-}
-
-/// The ids of a batch look-up, each once; more than [`MAX_BATCH_IDS`] is refused.
-fn batch_ids(query: &BatchQuery) -> AppResult<Vec<Uuid>> {
-    let mut ids = query.ids.0.clone();
-    ids.sort();
-    ids.dedup();
-    if ids.len() > MAX_BATCH_IDS {
-        return Err(AppError::invalid(
-            "ids",
-            format!("{MAX_BATCH_IDS} identifiants au plus"),
-        ));
-    }
-    Ok(ids)
+    Ok(HttpResponse::Ok().json(view(model, facilitator.as_ref(), insider)?))
 }
 
 /// Views of `rows` for `viewer`, with their facilitators' names; rows it may not see are left
@@ -717,15 +713,14 @@ async fn views_for<C: ConnectionTrait>(
     rows: Vec<session::Model>,
 ) -> AppResult<Vec<SessionView>> {
     let names = facilitator_names(conn, &rows).await?;
-    Ok(rows
-        .into_iter()
+    rows.into_iter()
         .filter(|r| viewer.sees(r))
         .map(|r| {
             let insider = viewer.insider(&r);
             let f = names.iter().find(|f| f.id == r.facilitator_id);
             view(r, f, insider)
         })
-        .collect())
+        .collect()
 }
 
 /// GET /v1/sessions/batch?ids=… — the sessions asked for, as one look-up of each would
@@ -737,14 +732,14 @@ pub async fn batch(
     query: Query<BatchQuery>,
 ) -> AppResult<HttpResponse> {
     let db = &state.platform.db;
-    let ids = batch_ids(&query)?;
+    let ids = paging::batch(&query)?;
     if ids.is_empty() {
         return Ok(HttpResponse::Ok().json(Vec::<SessionView>::new()));
     }
     let rows = session::Entity::find()
         .filter(session::Column::Id.is_in(ids))
         .order_by_asc(session::Column::Id)
-        .all(db)
+        .rows(db)
         .await?;
     let viewer = Viewer::of(db, caller.0.as_ref(), &rows).await?;
     Ok(HttpResponse::Ok().json(views_for(db, &viewer, rows).await?))
@@ -766,11 +761,11 @@ async fn upcoming_groups(
     // most 52), so they are read in one query and cut per group here.
     let rows = session::Entity::find()
         .filter(owned)
-        .filter(session::Column::Status.eq(wire_name(&SessionStatus::Published)))
+        .filter(session::Column::Status.eq(SessionStatus::Published))
         .filter(session::Column::StartsAt.gt(Utc::now()))
         .order_by_asc(session::Column::StartsAt)
         .order_by_asc(session::Column::Id)
-        .all(db)
+        .rows(db)
         .await?;
     let viewer = Viewer::of(db, caller, &rows).await?;
     let views = views_for(db, &viewer, rows.clone()).await?;
@@ -797,7 +792,7 @@ pub async fn by_venue(
     caller: MaybeCaller,
     query: Query<BatchQuery>,
 ) -> AppResult<HttpResponse> {
-    let ids = batch_ids(&query)?;
+    let ids = paging::batch(&query)?;
     let owned = Condition::all().add(session::Column::VenueId.is_in(ids.clone()));
     let groups = upcoming_groups(
         &state.platform.db,
@@ -818,7 +813,7 @@ pub async fn by_facilitator(
     caller: MaybeCaller,
     query: Query<BatchQuery>,
 ) -> AppResult<HttpResponse> {
-    let ids = batch_ids(&query)?;
+    let ids = paging::batch(&query)?;
     let owned = ids.iter().fold(
         Condition::any().add(session::Column::FacilitatorId.is_in(ids.clone())),
         |any, id| any.add(session::Column::CoFacilitators.contains(id.to_string())),
@@ -848,7 +843,7 @@ pub fn public_filter(query: &ListQuery) -> AppResult<Condition> {
     p.into_result()?;
     let status = query.status.unwrap_or(SessionStatus::Published);
     let mut filter = Condition::all()
-        .add(session::Column::Status.eq(wire_name(&status)))
+        .add(session::Column::Status.eq(status))
         .add(session::Column::StartsAt.gte(query.from.unwrap_or_else(Utc::now)));
     if let Some(to) = query.to {
         filter = filter.add(session::Column::StartsAt.lt(to));
@@ -866,22 +861,6 @@ pub fn public_filter(query: &ListQuery) -> AppResult<Condition> {
     Ok(filter)
 }
 
-/// A read-only transaction for a page and its total, so both see the same rows: one
-/// snapshot on PostgreSQL (repeatable read); on SQLite (WAL) a deferred transaction reads one
-/// snapshot already.
-pub async fn snapshot(db: &DatabaseConnection) -> AppResult<DatabaseTransaction> {
-    let txn = if cafeia_platform::db::is_postgres(db) {
-        db.begin_with_config(
-            Some(IsolationLevel::RepeatableRead),
-            Some(AccessMode::ReadOnly),
-        )
-        .await?
-    } else {
-        db.begin().await?
-    };
-    Ok(txn)
-}
-
 /// GET /v1/sessions — public sessions, in creation order with stable cursor pages, and the
 /// total of the filtered list.
 #[utoipa::path(get, path = paths::SESSIONS, tag = "sessions", params(ListQuery), responses((status = 200, body = Page<SessionView>), (status = 400, body = cafeia_platform::errors::Problem)))]
@@ -889,7 +868,7 @@ pub async fn list(state: web::Data<State>, query: Query<ListQuery>) -> AppResult
     let limit = paging::limit(query.limit)?;
     let filter = public_filter(&query)?;
     let after = paging::cursor(query.cursor.as_deref())?;
-    let txn = snapshot(&state.platform.db).await?;
+    let txn = cafeia_platform::db::snapshot(&state.platform.db).await?;
     let total = session::Entity::find()
         .filter(filter.clone())
         .count(&txn)
@@ -901,21 +880,23 @@ pub async fn list(state: web::Data<State>, query: Query<ListQuery>) -> AppResult
     let rows = select
         .order_by_asc(session::Column::Id)
         .limit(limit + 1)
-        .all(&txn)
+        .rows(&txn)
         .await?;
     let names = facilitator_names(&txn, &rows).await?;
     txn.commit().await?;
-    let mut page = paging::page(
-        rows,
-        limit,
-        |r| r.id,
-        |r| {
+    let (rows, next_cursor) = paging::split(rows, limit, |r| r.id);
+    let items = rows
+        .into_iter()
+        .map(|r| {
             let f = names.iter().find(|f| f.id == r.facilitator_id);
             view(r, f, false)
-        },
-    );
-    page.total = Some(total);
-    Ok(HttpResponse::Ok().json(page))
+        })
+        .collect::<AppResult<_>>()?;
+    Ok(HttpResponse::Ok().json(Page {
+        items,
+        next_cursor,
+        total: Some(total),
+    }))
 }
 
 /// Rows ordered by (`starts_at`, `id`) after the row `after` (the cursor of such a list is
@@ -944,7 +925,7 @@ pub async fn facilitator_names<C: ConnectionTrait>(
     ids.dedup();
     Ok(facilitator::Entity::find()
         .filter(facilitator::Column::Id.is_in(ids))
-        .all(conn)
+        .rows(conn)
         .await?)
 }
 
@@ -959,10 +940,10 @@ pub async fn mine(
     caller.require(Role::Facilitator)?;
     let limit = paging::limit(query.limit)?;
     let after = paging::cursor(query.cursor.as_deref())?;
-    let txn = snapshot(&state.platform.db).await?;
+    let txn = cafeia_platform::db::snapshot(&state.platform.db).await?;
     let me = facilitator::Entity::find()
         .filter(facilitator::Column::Account.eq(caller.account()))
-        .one(&txn)
+        .row(&txn)
         .await?
         .ok_or_else(|| AppError::not_found("aucun profil d'animateur·rice pour ce compte"))?;
     let runs = Condition::any()
@@ -976,7 +957,7 @@ pub async fn mine(
     if let Some(after) = after {
         let after = session::Entity::find_by_id(after)
             .filter(runs)
-            .one(&txn)
+            .row(&txn)
             .await?
             .ok_or_else(unknown_cursor)?;
         select = select.filter(later_than(&after));
@@ -985,10 +966,17 @@ pub async fn mine(
         .order_by_asc(session::Column::StartsAt)
         .order_by_asc(session::Column::Id)
         .limit(limit + 1)
-        .all(&txn)
+        .rows(&txn)
         .await?;
     txn.commit().await?;
-    let mut page = paging::page(rows, limit, |r| r.id, |r| view(r, Some(&me), true));
-    page.total = Some(total);
-    Ok(HttpResponse::Ok().json(page))
+    let (rows, next_cursor) = paging::split(rows, limit, |r| r.id);
+    let items = rows
+        .into_iter()
+        .map(|r| view(r, Some(&me), true))
+        .collect::<AppResult<_>>()?;
+    Ok(HttpResponse::Ok().json(Page {
+        items,
+        next_cursor,
+        total: Some(total),
+    }))
 }

@@ -1,6 +1,20 @@
 //! The events database: the platform's outbox and inbox first, then the replicas of what the
 //! facilitators service publishes (facilitator status, venues), sessions, registrations,
-//! attendance reports and citizens' private calendar feeds.
+//! attendance reports and citizens' private calendar feeds, then the foreign keys between them
+//! ([`foreign_keys`]).
+//!
+//! Columns are typed: statuses, kinds, formats, levels and registration modes are the
+//! contracts' enums (stored as their wire names), lists and counts per category are JSON text
+//! read as their Rust type ([`JsonText`]), a session's time zone is an IANA zone ([`Zone`]). A
+//! stored value the code does not know fails the read with an error naming the table
+//! ([`Rows`], [`unreadable`]) and the column or its enum, never a default.
+
+mod foreign_keys;
+mod zone;
+
+pub use cafeia_platform::columns::JsonText;
+pub use cafeia_platform::stored::{Rows, corrupt, in_table, unreadable};
+pub use zone::Zone;
 
 use cafeia_platform::db::columns::{
     big_int, id, index, int, short, short_null, text, text_null, timestamp, timestamp_null,
@@ -14,12 +28,14 @@ impl MigratorTrait for Migrator {
         let mut migrations = cafeia_platform::db::platform_migrations();
         migrations.push(Box::new(CreateEvents));
         migrations.push(Box::new(SessionVenueIndex));
+        migrations.push(Box::new(foreign_keys::EventsForeignKeys));
         migrations
     }
 }
 
 /// Facilitators as the facilitators service last announced them.
 pub mod facilitator {
+    use cafeia_facilitators_api::{FacilitatorKind, FacilitatorStatus};
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -30,8 +46,8 @@ pub mod facilitator {
         /// `auth::account_key` of the facilitator's account: how a caller is recognised.
         pub account: String,
         pub display_name: String,
-        pub kind: String,
-        pub status: String,
+        pub kind: FacilitatorKind,
+        pub status: FacilitatorStatus,
         /// Time of the message this row reflects; older messages arriving late are ignored.
         pub as_of: DateTimeUtc,
     }
@@ -44,6 +60,7 @@ pub mod facilitator {
 
 /// Venues as the facilitators service last announced them.
 pub mod venue {
+    use super::JsonText;
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
@@ -59,7 +76,8 @@ pub mod venue {
         pub region: String,
         pub lat: f64,
         pub lon: f64,
-        pub accessibility: String,
+        /// Accessibility features, as the facilitators service names them.
+        pub accessibility: JsonText<Vec<String>>,
         pub capacity: Option<i32>,
         pub removed: bool,
         pub as_of: DateTimeUtc,
@@ -72,6 +90,9 @@ pub mod venue {
 }
 
 pub mod session {
+    use super::{JsonText, Zone};
+    use cafeia_api::vocabulary::{Audience, Format, Level};
+    use cafeia_events_api::{Accessibility, RegistrationMode, SessionStatus};
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
@@ -82,17 +103,20 @@ pub mod session {
         pub series_id: Option<Uuid>,
         pub title: String,
         pub description: String,
-        /// JSON arrays.
-        pub modules: String,
-        pub topics: String,
-        pub audiences: String,
-        pub languages: String,
-        pub accessibility: String,
-        pub co_facilitators: String,
+        /// Educational modules of the catalogue used in the session.
+        pub modules: JsonText<Vec<Uuid>>,
+        /// Topics of the shared vocabulary (matched with `LIKE '%"topic"%'`).
+        pub topics: JsonText<Vec<String>>,
+        pub audiences: JsonText<Vec<Audience>>,
+        /// Language codes of the shared vocabulary.
+        pub languages: JsonText<Vec<String>>,
+        pub accessibility: JsonText<Vec<Accessibility>>,
+        /// Facilitators running it with `facilitator_id` (matched with `LIKE '%<id>%'`).
+        pub co_facilitators: JsonText<Vec<Uuid>>,
         pub facilitator_id: Uuid,
-        pub format: String,
-        pub level: String,
-        pub registration_mode: String,
+        pub format: Format,
+        pub level: Level,
+        pub registration_mode: RegistrationMode,
         pub waitlist_enabled: bool,
         pub venue_id: Option<Uuid>,
         /// Copied from the venue when the session is saved, so feeds and filters need no join.
@@ -106,14 +130,15 @@ pub mod session {
         pub online_url: Option<String>,
         pub starts_at: DateTimeUtc,
         pub ends_at: DateTimeUtc,
-        pub timezone: String,
+        /// The zone its local times are in.
+        pub timezone: Zone,
         pub capacity: Option<i32>,
         /// Counters kept in step with the registration rows in the same transaction.
         pub confirmed: i32,
         pub waitlisted: i32,
         /// Registrations ever received: the arrival order of the next one.
         pub arrivals: i64,
-        pub status: String,
+        pub status: SessionStatus,
         pub status_reason: Option<String>,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
@@ -128,6 +153,7 @@ pub mod session {
 }
 
 pub mod registration {
+    use cafeia_events_api::RegistrationStatus;
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -143,7 +169,7 @@ pub mod registration {
         pub email: Option<String>,
         pub name: Option<String>,
         pub consent_at: Option<DateTimeUtc>,
-        pub status: String,
+        pub status: RegistrationStatus,
         /// Arrival order within the session.
         pub position: i64,
         /// SHA-256 of the anonymous registrant's cancellation token.
@@ -160,7 +186,9 @@ pub mod registration {
 }
 
 pub mod attendance {
+    use super::JsonText;
     use sea_orm::entity::prelude::*;
+    use std::collections::BTreeMap;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "attendance_report")]
@@ -173,9 +201,9 @@ pub mod attendance {
         pub no_shows: i32,
         pub walk_ins: i32,
         pub first_timers: i32,
-        /// JSON objects: counts per age band, per occupation.
-        pub age_bands: String,
-        pub occupations: String,
+        /// Counts per age band, per occupation (categories of `domain`).
+        pub age_bands: JsonText<BTreeMap<String, i32>>,
+        pub occupations: JsonText<BTreeMap<String, i32>>,
         pub first_reported_at: DateTimeUtc,
         pub reported_at: DateTimeUtc,
     }

@@ -6,13 +6,13 @@ use crate::{
     domain::{self, Decision, FacilitatorKind, FacilitatorStatus, Problems},
     messages::{self, FacilitatorErased, FacilitatorState},
     proximity::Near,
-    reads,
     storage::{JsonText, area, facilitator, organisation, unreadable, venue},
 };
 use actix_web::{HttpResponse, web};
+use cafeia_api::batch::BatchQuery;
 use cafeia_facilitators_api::{
     AuditEntry, DecisionInput, FacilitatorCount, FacilitatorListQuery, FacilitatorProfileInput,
-    FacilitatorProfileView, FacilitatorView, IdsQuery, paths,
+    FacilitatorProfileView, FacilitatorView, paths,
 };
 use cafeia_platform::paging::{self, Page};
 use cafeia_platform::{
@@ -573,7 +573,7 @@ pub async fn list(
     if let Some(k) = q.kind {
         select = select.filter(facilitator::Column::Kind.eq(k));
     }
-    let txn = reads::snapshot(&state.platform.db).await?;
+    let txn = cafeia_platform::db::snapshot(&state.platform.db).await?;
     let page = if let Some(near) = near {
         let (lat_min, lat_max, lon_min, lon_max) = near.bounds();
         let rows = select
@@ -637,13 +637,16 @@ fn profile_view(
 
 /// GET /v1/facilitators/profiles/batch?ids=… — public profiles, for anyone; erased and
 /// unknown facilitators are absent.
-#[utoipa::path(get, path = paths::FACILITATOR_PROFILES_BATCH, tag = "facilitators", params(IdsQuery), responses((status = 200, body = [FacilitatorProfileView]), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem)))]
-pub async fn profiles(state: web::Data<State>, query: Query<IdsQuery>) -> AppResult<HttpResponse> {
-    let ids = reads::ids(&query)?;
+#[utoipa::path(get, path = paths::FACILITATOR_PROFILES_BATCH, tag = "facilitators", params(BatchQuery), responses((status = 200, body = [FacilitatorProfileView]), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem)))]
+pub async fn profiles(
+    state: web::Data<State>,
+    query: Query<BatchQuery>,
+) -> AppResult<HttpResponse> {
+    let ids = paging::batch(&query)?;
     if ids.is_empty() {
         return Ok(HttpResponse::Ok().json(Vec::<FacilitatorProfileView>::new()));
     }
-    let txn = reads::snapshot(&state.platform.db).await?;
+    let txn = cafeia_platform::db::snapshot(&state.platform.db).await?;
     let rows = facilitator::Entity::find()
         .filter(facilitator::Column::Id.is_in(ids))
         .filter(facilitator::Column::ErasedAt.is_null())

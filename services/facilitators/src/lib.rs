@@ -13,7 +13,6 @@ pub mod messages;
 pub mod openapi;
 pub mod organisations;
 pub mod proximity;
-pub mod reads;
 pub mod routes;
 pub mod storage;
 pub mod territories;

@@ -4,7 +4,6 @@
 use crate::{
     State,
     domain::{self, Problems},
-    reads,
     storage::{organisation, unreadable},
 };
 use actix_web::{HttpResponse, web};
@@ -134,7 +133,7 @@ pub async fn list(
         domain::known_departement(&d)?;
         select = select.filter(organisation::Column::Departement.eq(d));
     }
-    let txn = reads::snapshot(&state.platform.db).await?;
+    let txn = cafeia_platform::db::snapshot(&state.platform.db).await?;
     let total = select.clone().count(&txn).await?;
     let mut select = select.order_by_asc(organisation::Column::Id);
     if let Some(after) = after {

@@ -7,9 +7,8 @@
 //! does not know is a read error ([`unreadable`]), never a default.
 
 mod foreign_keys;
-mod json_text;
 
-pub use json_text::JsonText;
+pub use cafeia_platform::columns::JsonText;
 
 use cafeia_platform::AppError;
 use cafeia_platform::db::columns::{id, text, text_null, timestamp};
@@ -29,15 +28,10 @@ impl MigratorTrait for Migrator {
 
 /// A read of `table` that failed on a stored value the code cannot read back (an unknown enum
 /// name, JSON of the wrong shape): a damaged row, answered as an internal error whose logged
-/// cause names the table and the column (or its enum) and the value. Any other database error
-/// as usual.
+/// cause names the table and the column (or its enum) and the value
+/// ([`cafeia_platform::stored::in_table`]). Any other database error as usual.
 pub fn unreadable(table: &'static str) -> impl Fn(DbErr) -> AppError {
-    move |e| match e {
-        DbErr::Type(_) | DbErr::Json(_) => {
-            AppError::internal(format!("unreadable row in table {table}: {e}"))
-        }
-        other => other.into(),
-    }
+    move |e| cafeia_platform::stored::in_table(table, e).into()
 }
 
 pub mod facilitator {

@@ -8,13 +8,12 @@ use crate::{
     lieux,
     messages::{self, VenueRemoved, VenueState},
     proximity::Near,
-    reads,
     storage::{JsonText, unreadable, venue},
 };
 use actix_web::{HttpRequest, HttpResponse, web};
+use cafeia_api::batch::BatchQuery;
 use cafeia_facilitators_api::{
-    IdsQuery, MyVenuesQuery, VenueFileFormat, VenueFileQuery, VenueInput, VenueListQuery,
-    VenueView, paths,
+    MyVenuesQuery, VenueFileFormat, VenueFileQuery, VenueInput, VenueListQuery, VenueView, paths,
 };
 use cafeia_platform::paging::{self, Page};
 use cafeia_platform::{
@@ -433,13 +432,13 @@ pub async fn get(
 
 /// GET /v1/venues/batch?ids=… — venues by ids, each visible as `GET /v1/venues/{id}` shows
 /// it; unknown and invisible ones are absent.
-#[utoipa::path(get, path = paths::VENUES_BATCH, tag = "venues", params(IdsQuery), responses((status = 200, body = [VenueView]), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem)))]
+#[utoipa::path(get, path = paths::VENUES_BATCH, tag = "venues", params(BatchQuery), responses((status = 200, body = [VenueView]), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem)))]
 pub async fn batch(
     state: web::Data<State>,
     caller: MaybeCaller,
-    query: Query<IdsQuery>,
+    query: Query<BatchQuery>,
 ) -> AppResult<HttpResponse> {
-    let ids = reads::ids(&query)?;
+    let ids = paging::batch(&query)?;
     let rows = if ids.is_empty() {
         Vec::new()
     } else {
@@ -471,7 +470,7 @@ pub async fn mine(
     let limit = paging::limit(q.limit)?;
     let after = paging::cursor(q.cursor.as_deref())?;
     let select = venue::Entity::find().filter(venue::Column::CreatedBy.eq(caller.sub.as_str()));
-    let txn = reads::snapshot(&state.platform.db).await?;
+    let txn = cafeia_platform::db::snapshot(&state.platform.db).await?;
     let page = id_page(select, after, limit, &txn).await?;
     txn.commit().await?;
     Ok(HttpResponse::Ok().json(page))
@@ -527,7 +526,7 @@ pub async fn list(
         select = select.filter(venue::Column::Departement.eq(d.as_str()));
     }
     let near = Near::parse(q.near.as_deref(), q.radius_km)?;
-    let txn = reads::snapshot(&state.platform.db).await?;
+    let txn = cafeia_platform::db::snapshot(&state.platform.db).await?;
     let page = match near {
         Some(near) => {
             let (lat_min, lat_max, lon_min, lon_max) = near.bounds();

@@ -51,7 +51,8 @@ enum Command {
         roles: Vec<Role>,
         #[arg(long)]
         sub: String,
-        /// Coordinator scope, e.g. region:84 or departement:69.
+        /// Coordinator scope, e.g. region:84 or departement:69. Staff without it get the
+        /// explicit national scope (the token says `territory: national`).
         #[arg(long, value_parser = parse_territory)]
         territory: Option<Territory>,
         /// Provider scope: the SIRET the provider acts for.

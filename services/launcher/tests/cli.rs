@@ -258,6 +258,28 @@ fn token_issues_a_verifiable_development_token() {
         Some("region:84")
     );
 
+    // Staff without --territory are national, and the token says so (issue 14, defect 13).
+    let output = cafeia(&dir)
+        .args(["token", "--role", "staff", "--sub", "cnnum"])
+        .output()
+        .expect("run");
+    assert!(output.status.success());
+    let national = String::from_utf8(output.stdout)
+        .expect("utf8")
+        .trim()
+        .to_owned();
+    let caller = rt
+        .block_on(async {
+            let verifier =
+                cafeia_platform::auth::Verifier::from_config(&config, &dir.join(".cafeia-data"))
+                    .await?;
+            verifier.verify(&national).await.map_err(|e| e.to_string())
+        })
+        .expect("token verifies");
+    // Only an explicit `territory: national` claim makes staff national.
+    assert!(caller.is_national_staff());
+    assert_eq!(caller.scope().as_deref(), Some("national"));
+
     let bad = cafeia(&dir)
         .args(["token", "--role", "admin", "--sub", "x"])
         .output()

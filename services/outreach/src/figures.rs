@@ -123,12 +123,7 @@ fn row(m: report::Model) -> Row {
 /// naming the table (sea-orm's message names the enum or column and the value), logged when
 /// answered; the database being away stays what it is.
 fn unreadable(table: &'static str) -> impl Fn(DbErr) -> AppError {
-    move |e| match e {
-        DbErr::Type(_) | DbErr::Json(_) => {
-            AppError::internal(format!("unreadable row in table {table}: {e}"))
-        }
-        other => other.into(),
-    }
+    move |e| cafeia_platform::stored::in_table(table, e).into()
 }
 
 impl Default for Figures {

@@ -10,9 +10,8 @@
 //! the second migration, in `foreign_keys`).
 
 mod foreign_keys;
-mod json_text;
 
-pub use json_text::JsonText;
+pub use cafeia_platform::columns::JsonText;
 
 use cafeia_platform::db::columns::{
     big_int, id, int, short, short_null, text, text_null, timestamp,

@@ -510,13 +510,9 @@ async fn scope_and_bad_input(backend: Backend) {
         )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    h.assert_openapi_matches(include_str!("../src/routes.rs"))
+    h.assert_openapi_matches(&cafeia_outreach_api::paths::ALL)
         .await;
-    // `routes.rs` registers the contract's path consts, which the check above cannot read.
     let (_, doc) = h.call(Method::GET, "/openapi.json", None, None).await;
-    for path in cafeia_outreach_api::paths::ALL {
-        assert!(doc["paths"].get(path).is_some(), "{path} is not documented");
-    }
     // The query parameters are still listed (named by `params(...)`, not found by utoipa in
     // actix's `Query`).
     let parameters = |path: &str, method: &str| -> Vec<String> {

@@ -21,7 +21,7 @@ use std::{
     sync::Arc,
     time::{Duration, Instant},
 };
-use tokio::sync::RwLock;
+use tokio::sync::{Mutex, RwLock};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -61,6 +61,10 @@ impl FromStr for Role {
             })
     }
 }
+
+/// The `territory` claim of staff who act everywhere. National scope is never implied: a staff
+/// token must carry this or a [`Territory`], or it is refused for every staff action.
+pub const NATIONAL: &str = "national";
 
 /// The territory a regional coordinator may act on (INSEE codes).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -120,7 +124,7 @@ pub struct Claims {
     pub iat: Option<u64>,
     #[serde(default)]
     pub roles: Vec<String>,
-    /// Coordinators' scope, e.g. `region:84`.
+    /// Staff scope: [`NATIONAL`], or a coordinator's territory such as `region:84`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub territory: Option<String>,
     /// Providers' scope: the SIRET they publish for.
@@ -132,9 +136,16 @@ pub struct Claims {
 #[derive(Clone)]
 pub struct Caller {
     pub sub: String,
+    /// `Staff` only when the token also says where they act (national or a territory).
     pub roles: Vec<Role>,
+    /// A coordinator's territory; `None` for everyone else, national staff included.
     pub territory: Option<Territory>,
     pub siret: Option<String>,
+    /// The token says `territory: national` (meaningful for staff only).
+    national: bool,
+    /// The token claims the staff role with no scope at all: the role is not granted, and
+    /// staff actions say why.
+    unscoped_staff: bool,
     /// The bearer token, so the gateway can forward it to services.
     token: Arc<str>,
 }
@@ -158,6 +169,8 @@ impl Caller {
     pub fn require(&self, role: Role) -> Result<(), AppError> {
         if self.has(role) {
             Ok(())
+        } else if role == Role::Staff && self.unscoped_staff {
+            Err(unscoped_staff())
         } else {
             Err(AppError::forbidden(format!(
                 "cette action demande le rôle {}",
@@ -169,6 +182,8 @@ impl Caller {
     pub fn require_any(&self, roles: &[Role]) -> Result<(), AppError> {
         if roles.iter().any(|r| self.has(*r)) {
             Ok(())
+        } else if roles.contains(&Role::Staff) && self.unscoped_staff {
+            Err(unscoped_staff())
         } else {
             let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
             Err(AppError::forbidden(format!(
@@ -178,9 +193,20 @@ impl Caller {
         }
     }
 
-    /// Staff with no territory in their token act everywhere.
+    /// Staff whose token says `territory: national`: they act everywhere.
     pub fn is_national_staff(&self) -> bool {
-        self.has(Role::Staff) && self.territory.is_none()
+        self.has(Role::Staff) && self.national
+    }
+
+    /// The staff scope as the token says it: `national`, `region:84`… (`None` for others).
+    pub fn scope(&self) -> Option<String> {
+        if !self.has(Role::Staff) {
+            None
+        } else if self.national {
+            Some(NATIONAL.to_owned())
+        } else {
+            self.territory.as_ref().map(ToString::to_string)
+        }
     }
 
     /// Whether a staff caller may act on something located in (`region`, `departement`).
@@ -189,7 +215,7 @@ impl Caller {
             return false;
         }
         match &self.territory {
-            None => true,
+            None => self.national,
             Some(Territory::Region(r)) => region == Some(r.as_str()),
             Some(Territory::Departement(d)) => departement == Some(d.as_str()),
         }
@@ -203,6 +229,13 @@ impl Caller {
     pub fn account(&self) -> String {
         account_key(&self.sub)
     }
+}
+
+fn unscoped_staff() -> AppError {
+    AppError::forbidden(format!(
+        "jeton staff sans périmètre : le claim territory doit valoir « {NATIONAL} », \
+         « region:<code> » ou « departement:<code> »"
+    ))
 }
 
 /// A one-way digest (SHA-256, hex) of a token subject. Services recognise an account across
@@ -244,18 +277,15 @@ pub enum AuthError {
     BadClaim(String),
     #[error("token is malformed")]
     Malformed,
+    /// The key id is not in the key set, or the set could not be refreshed: either way the
+    /// caller learns no more than that (the log has the fetch error).
     #[error("no key to verify this token")]
     UnknownKey,
-    #[error("cannot reach the key set: {0}")]
-    KeysUnavailable(String),
 }
 
 impl From<AuthError> for AppError {
     fn from(err: AuthError) -> Self {
-        match err {
-            AuthError::KeysUnavailable(_) => AppError::unavailable(err),
-            other => AppError::unauthenticated(other.to_string()),
-        }
+        AppError::unauthenticated(err.to_string())
     }
 }
 
@@ -281,44 +311,61 @@ enum Keys {
     Jwks(JwksKeys),
 }
 
+/// The identity provider's key set, refreshed when a token names a key id it does not hold
+/// (the provider may have rotated its keys). Refreshes are bounded so that tokens with random
+/// `kid`s cannot turn the verifier into an amplifier against the provider, or stall on it:
+/// one fetch at a time (the others wait for it, then look again), and at most one per
+/// `min_interval`, counted from the last attempt whether it worked or not.
 struct JwksKeys {
     url: String,
     http: reqwest::Client,
-    state: RwLock<(JwkSet, Instant)>,
+    set: RwLock<JwkSet>,
+    /// When the last fetch started; held across the fetch, so it is also the single flight.
+    last_fetch: Mutex<Instant>,
+    min_interval: Duration,
 }
 
-/// Minimum time between two JWKS refreshes triggered by unknown key ids.
-const JWKS_REFRESH_EVERY: Duration = Duration::from_secs(60);
-
 impl JwksKeys {
-    async fn fetch(http: &reqwest::Client, url: &str) -> Result<JwkSet, AuthError> {
+    /// The set, or why it could not be had (for the log and start-up errors only: this
+    /// names the URL and the transport error, which a caller must not see).
+    async fn fetch(http: &reqwest::Client, url: &str) -> Result<JwkSet, String> {
         http.get(url)
             .send()
             .await
             .and_then(reqwest::Response::error_for_status)
-            .map_err(|e| AuthError::KeysUnavailable(e.to_string()))?
+            .map_err(|e| e.to_string())?
             .json::<JwkSet>()
             .await
-            .map_err(|e| AuthError::KeysUnavailable(e.to_string()))
+            .map_err(|e| e.to_string())
+    }
+
+    async fn find(&self, kid: &str) -> Option<Result<DecodingKey, AuthError>> {
+        let set = self.set.read().await;
+        set.find(kid)
+            .map(|jwk| DecodingKey::from_jwk(jwk).map_err(|_| AuthError::UnknownKey))
     }
 
     async fn key_for(&self, kid: Option<&str>) -> Result<DecodingKey, AuthError> {
         let kid = kid.ok_or(AuthError::UnknownKey)?;
-        {
-            let state = self.state.read().await;
-            if let Some(jwk) = state.0.find(kid) {
-                return DecodingKey::from_jwk(jwk).map_err(|_| AuthError::UnknownKey);
-            }
-            if state.1.elapsed() < JWKS_REFRESH_EVERY {
-                return Err(AuthError::UnknownKey);
-            }
+        if let Some(key) = self.find(kid).await {
+            return key;
         }
-        // The provider may have rotated its keys.
-        let fresh = Self::fetch(&self.http, &self.url).await?;
-        let mut state = self.state.write().await;
-        *state = (fresh, Instant::now());
-        let jwk = state.0.find(kid).ok_or(AuthError::UnknownKey)?;
-        DecodingKey::from_jwk(jwk).map_err(|_| AuthError::UnknownKey)
+        let mut last_fetch = self.last_fetch.lock().await;
+        // Whoever held the lock before may just have fetched the key this token needs.
+        if let Some(key) = self.find(kid).await {
+            return key;
+        }
+        if last_fetch.elapsed() < self.min_interval {
+            return Err(AuthError::UnknownKey);
+        }
+        *last_fetch = Instant::now();
+        match Self::fetch(&self.http, &self.url).await {
+            Ok(fresh) => *self.set.write().await = fresh,
+            // Keep the keys we have; tokens signed with them still verify.
+            Err(e) => tracing::warn!(error = %e, url = %self.url, "JWKS refresh failed"),
+        }
+        drop(last_fetch);
+        self.find(kid).await.unwrap_or(Err(AuthError::UnknownKey))
     }
 }
 
@@ -359,11 +406,13 @@ impl Verifier {
                 .map_err(|e| format!("auth.jwks_url: {e}"))?;
             let set = JwksKeys::fetch(&http, url)
                 .await
-                .map_err(|e| format!("auth.jwks_url: {e}"))?;
+                .map_err(|e| format!("auth.jwks_url: cannot fetch the key set: {e}"))?;
             Keys::Jwks(JwksKeys {
                 url: url.clone(),
                 http,
-                state: RwLock::new((set, Instant::now())),
+                set: RwLock::new(set),
+                last_fetch: Mutex::new(Instant::now()),
+                min_interval: Duration::from_secs(config.jwks_min_refresh_secs),
             })
         } else {
             return Err("auth.jwks_url: no verification key configured".into());
@@ -405,20 +454,32 @@ impl Verifier {
         if claims.sub.is_empty() || claims.sub.len() > 255 {
             return Err(AuthError::BadClaim("sub".into()));
         }
-        let territory = claims
-            .territory
-            .as_deref()
-            .map(Territory::from_str)
-            .transpose()
-            .map_err(|_| AuthError::BadClaim("territory".into()))?;
+        let (territory, national) = match claims.territory.as_deref() {
+            None => (None, false),
+            Some(NATIONAL) => (None, true),
+            Some(scope) => (
+                Some(
+                    Territory::from_str(scope)
+                        .map_err(|_| AuthError::BadClaim("territory".into()))?,
+                ),
+                false,
+            ),
+        };
         let mut roles: Vec<Role> = claims.roles.iter().filter_map(|r| r.parse().ok()).collect();
         roles.sort();
         roles.dedup();
+        // National scope must be said, never implied by a missing claim (fail closed).
+        let unscoped_staff = roles.contains(&Role::Staff) && territory.is_none() && !national;
+        if unscoped_staff {
+            roles.retain(|r| *r != Role::Staff);
+        }
         Ok(Caller {
             sub: claims.sub,
             roles,
             territory,
             siret: claims.siret,
+            national,
+            unscoped_staff,
             token: Arc::from(token),
         })
     }
@@ -530,7 +591,8 @@ impl DevIssuer {
         })
     }
 
-    /// Signs a token for `sub` with `roles`, valid for `ttl`.
+    /// Signs a token for `sub` with `roles`, valid for `ttl`. Staff without a `territory` get
+    /// the explicit national scope (`territory: national`).
     pub fn issue(
         &self,
         sub: &str,
@@ -559,7 +621,9 @@ impl DevIssuer {
             nbf: Some(now),
             iat: Some(now),
             roles: roles.iter().map(|r| r.as_str().to_owned()).collect(),
-            territory: territory.map(ToString::to_string),
+            territory: territory
+                .map(ToString::to_string)
+                .or_else(|| roles.contains(&Role::Staff).then(|| NATIONAL.to_owned())),
             siret: siret.map(str::to_owned),
         };
         self.sign(&claims)
@@ -614,15 +678,18 @@ mod tests {
 
     #[test]
     fn coordinators_only_cover_their_territory() {
-        let caller = |territory| Caller {
+        let caller = |territory: Option<Territory>| Caller {
             sub: "s".into(),
             roles: vec![Role::Staff],
+            national: territory.is_none(),
             territory,
             siret: None,
+            unscoped_staff: false,
             token: Arc::from(""),
         };
         let national = caller(None);
         assert!(national.covers(Some("84"), Some("69")));
+        assert!(national.is_national_staff());
         let region = caller(Some(Territory::Region("84".into())));
         assert!(region.covers(Some("84"), Some("69")));
         assert!(!region.covers(Some("11"), Some("75")));

@@ -29,8 +29,13 @@ pub trait Cache: Send + Sync + 'static {
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, CacheError>;
     async fn set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), CacheError>;
     async fn delete(&self, key: &str) -> Result<(), CacheError>;
+    /// Adds `n` to the counter `key` in one step, creating it with `ttl` if absent; returns
+    /// the new value. Atomic: concurrent callers never lose a step.
+    async fn increment_by(&self, key: &str, n: u64, ttl: Duration) -> Result<u64, CacheError>;
     /// Adds one to the counter `key`, creating it with `ttl` if absent; returns the new value.
-    async fn increment(&self, key: &str, ttl: Duration) -> Result<u64, CacheError>;
+    async fn increment(&self, key: &str, ttl: Duration) -> Result<u64, CacheError> {
+        self.increment_by(key, 1, ttl).await
+    }
     async fn check(&self) -> Result<(), CacheError>;
     fn kind(&self) -> &'static str;
 }
@@ -106,13 +111,13 @@ impl Cache for RedisCache {
         Ok(())
     }
 
-    async fn increment(&self, key: &str, ttl: Duration) -> Result<u64, CacheError> {
+    async fn increment_by(&self, key: &str, n: u64, ttl: Duration) -> Result<u64, CacheError> {
         let mut conn = self.connection.clone();
         let key = self.key(key);
-        // INCR then PEXPIRE NX in one round trip: the first hit of a window sets its expiry.
+        // INCRBY then PEXPIRE NX in one round trip: the first hit of a window sets its expiry.
         let (count, _): (u64, i64) = redis::pipe()
             .atomic()
-            .incr(&key, 1)
+            .incr(&key, n)
             .cmd("PEXPIRE")
             .arg(&key)
             .arg(ttl_ms(ttl))
@@ -188,7 +193,7 @@ impl Cache for MemoryCache {
         Ok(())
     }
 
-    async fn increment(&self, key: &str, ttl: Duration) -> Result<u64, CacheError> {
+    async fn increment_by(&self, key: &str, n: u64, ttl: Duration) -> Result<u64, CacheError> {
         let mut entries = self.entries();
         let now = Instant::now();
         let entry = entries
@@ -203,7 +208,7 @@ impl Cache for MemoryCache {
             .try_into()
             .map(u64::from_be_bytes)
             .unwrap_or(0)
-            + 1;
+            .saturating_add(n);
         entry.0 = current.to_be_bytes().to_vec();
         Ok(current)
     }
@@ -217,7 +222,9 @@ impl Cache for MemoryCache {
     }
 }
 
-/// Fixed-window rate limiter: at most `limit` hits per `window` for each key.
+/// Fixed-window rate limiter: at most `limit` units per `window` for each key. A unit is
+/// whatever the caller counts: one request ([`hit`](Self::hit)), or what a request costs
+/// ([`hit_n`](Self::hit_n): the gateway spends each GraphQL operation's computed cost).
 #[derive(Clone)]
 pub struct RateLimiter {
     cache: Arc<dyn Cache>,
@@ -243,9 +250,16 @@ impl RateLimiter {
     /// Counts one hit for `key`. The window opens at a key's first hit (its counter is created
     /// with the window as TTL), so a burst can never straddle two windows.
     pub async fn hit(&self, key: &str) -> Result<RateDecision, CacheError> {
+        self.hit_n(key, 1).await
+    }
+
+    /// Spends `n` units of `key`'s budget at once. Allowed while the window's total stays
+    /// within the limit; the units of a refused spend stay counted (the window is spent, the
+    /// caller waits for the next one), so an expensive request cannot be retried for free.
+    pub async fn hit_n(&self, key: &str, n: u64) -> Result<RateDecision, CacheError> {
         let count = self
             .cache
-            .increment(&format!("ratelimit:{key}"), self.window)
+            .increment_by(&format!("ratelimit:{key}"), n, self.window)
             .await?;
         if count <= self.limit {
             Ok(RateDecision::Allowed {

@@ -477,6 +477,10 @@ pub struct AuthConfig {
     pub dev_issuer: bool,
     /// Accepted clock skew for `exp`/`nbf`, in seconds.
     pub leeway_secs: u64,
+    /// Least time between two fetches of the JWKS, in seconds: a token with an unknown key id
+    /// triggers at most one fetch per interval (the first after a rotation), and the others
+    /// within it are refused without an outbound call, whether the fetch worked or not.
+    pub jwks_min_refresh_secs: u64,
 }
 
 impl Default for AuthConfig {
@@ -490,6 +494,7 @@ impl Default for AuthConfig {
             jwks_url: None,
             dev_issuer: false,
             leeway_secs: 30,
+            jwks_min_refresh_secs: 30,
         }
     }
 }
@@ -542,6 +547,11 @@ impl Validate for AuthConfig {
             self.leeway_secs <= 300,
             "auth.leeway_secs",
             "must be at most 300",
+        );
+        v.check(
+            (1..=3600).contains(&self.jwks_min_refresh_secs),
+            "auth.jwks_min_refresh_secs",
+            "must be between 1 and 3600 seconds",
         );
     }
 }

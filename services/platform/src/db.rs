@@ -11,6 +11,10 @@ use sea_orm_migration::{MigrationTrait, prelude::*};
 use secrecy::{ExposeSecret, SecretString};
 use std::time::Duration;
 
+mod foreign_keys;
+
+pub use foreign_keys::{ForeignKey, add_foreign_keys, check_foreign_keys, drop_foreign_keys};
+
 /// Opens a pool on `url`. For SQLite the file (and its folder) is created if missing, WAL is on
 /// so readers never block the writer, and foreign keys are enforced.
 pub async fn connect(
@@ -60,14 +64,20 @@ fn sqlite_path(url: &str) -> Option<&str> {
     (!path.is_empty() && path != ":memory:").then_some(path)
 }
 
-/// Lists of controlled values are stored as JSON text (`["a","b"]`) so both databases hold
-/// them the same way, and a value can be matched with `LIKE '%"a"%'`.
-pub fn list_to_json(list: &[String]) -> String {
-    serde_json::to_string(list).unwrap_or_else(|_| "[]".into())
-}
-
-pub fn list_from_json(text: &str) -> Vec<String> {
-    serde_json::from_str(text).unwrap_or_default()
+/// A read-only transaction whose statements all see the same data, so that a page and the
+/// `COUNT` of its whole list agree even while others write. PostgreSQL needs `REPEATABLE
+/// READ` for that (each statement of a `READ COMMITTED` transaction takes a new snapshot); a
+/// SQLite transaction (WAL) reads one snapshot from its first read on, and takes no lock.
+pub async fn snapshot(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    if is_postgres(db) {
+        db.begin_with_config(
+            Some(sea_orm::IsolationLevel::RepeatableRead),
+            Some(sea_orm::AccessMode::ReadOnly),
+        )
+        .await
+    } else {
+        sea_orm::TransactionTrait::begin(db).await
+    }
 }
 
 pub fn is_postgres(db: &DatabaseConnection) -> bool {

@@ -7,6 +7,13 @@ use uuid::Uuid;
 
 pub use cafeia_api::page::{DEFAULT_LIMIT, MAX_LIMIT, Page};
 
+/// The ids of a batch look-up, each once, checked (at most `MAX_BATCH`).
+pub fn batch(query: &cafeia_api::batch::BatchQuery) -> Result<Vec<Uuid>, AppError> {
+    query
+        .distinct()
+        .map_err(|why| AppError::invalid("ids", why))
+}
+
 /// The page size asked for, checked.
 pub fn limit(requested: Option<u64>) -> Result<u64, AppError> {
     match requested {

@@ -9,7 +9,14 @@ use cafeia_platform::{
 };
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::json;
-use std::{path::PathBuf, time::Duration};
+use std::{
+    path::PathBuf,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
 
 struct Keys {
     dir: PathBuf,
@@ -270,65 +277,298 @@ async fn the_extractor_answers_401_and_403_as_problems() {
     assert_eq!(test::read_body(resp).await, "s1");
 }
 
+/// A local identity provider's JWKS endpoint that counts its hits; it can rotate its keys
+/// (publish a second key id) and go down (answer 500).
+struct JwksServer {
+    url: String,
+    hits: Arc<AtomicUsize>,
+    rotated: Arc<AtomicBool>,
+    down: Arc<AtomicBool>,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl JwksServer {
+    async fn start(k: &Keys) -> Self {
+        use actix_web::HttpServer;
+        use ed25519_dalek::{VerifyingKey, pkcs8::DecodePublicKey};
+        let public = VerifyingKey::from_public_key_pem(&k.issuer.public_pem).expect("public key");
+        let jwk = |kid: &str| {
+            json!({
+                "kty": "OKP", "crv": "Ed25519", "use": "sig", "alg": "EdDSA", "kid": kid,
+                "x": URL_SAFE_NO_PAD.encode(public.to_bytes()),
+            })
+        };
+        let before = json!({"keys": [jwk("cle-2026")]});
+        let after = json!({"keys": [jwk("cle-2026"), jwk("cle-2027")]});
+        let hits = Arc::new(AtomicUsize::new(0));
+        let rotated = Arc::new(AtomicBool::new(false));
+        let down = Arc::new(AtomicBool::new(false));
+        let (h, r, d) = (hits.clone(), rotated.clone(), down.clone());
+        let server = HttpServer::new(move || {
+            let (before, after) = (before.clone(), after.clone());
+            let (h, r, d) = (h.clone(), r.clone(), d.clone());
+            App::new().route(
+                "/certs",
+                web::get().to(move || {
+                    let (before, after) = (before.clone(), after.clone());
+                    let (h, r, d) = (h.clone(), r.clone(), d.clone());
+                    async move {
+                        h.fetch_add(1, Ordering::SeqCst);
+                        if d.load(Ordering::SeqCst) {
+                            HttpResponse::InternalServerError().finish()
+                        } else if r.load(Ordering::SeqCst) {
+                            HttpResponse::Ok().json(after)
+                        } else {
+                            HttpResponse::Ok().json(before)
+                        }
+                    }
+                }),
+            )
+        })
+        .workers(2)
+        .disable_signals()
+        .bind("127.0.0.1:0")
+        .expect("bind");
+        let port = server.addrs()[0].port();
+        let server = server.run();
+        let handle = server.handle();
+        tokio::spawn(server);
+        Self {
+            url: format!("http://127.0.0.1:{port}/certs"),
+            hits,
+            rotated,
+            down,
+            handle,
+        }
+    }
+
+    fn hits(&self) -> usize {
+        self.hits.load(Ordering::SeqCst)
+    }
+
+    async fn verifier(&self, k: &Keys, min_refresh_secs: u64) -> Verifier {
+        let config = AuthConfig {
+            jwks_url: Some(self.url.clone()),
+            jwks_min_refresh_secs: min_refresh_secs,
+            ..AuthConfig::default()
+        };
+        Verifier::from_config(&config, &k.dir)
+            .await
+            .expect("JWKS fetched")
+    }
+}
+
+/// Signs the standard claims with the dev key, naming `kid` in the header.
+fn signed_with_kid(k: &Keys, kid: Option<&str>) -> String {
+    let private = std::fs::read(k.dir.join(DevIssuer::PRIVATE_FILE)).expect("private key");
+    let mut header = Header::new(Algorithm::EdDSA);
+    header.kid = kid.map(str::to_owned);
+    jsonwebtoken::encode(
+        &header,
+        &claims(k),
+        &EncodingKey::from_ed_pem(&private).expect("key"),
+    )
+    .expect("sign")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jwks_keys_are_fetched_and_matched_by_kid() {
-    use actix_web::HttpServer;
-    use ed25519_dalek::{VerifyingKey, pkcs8::DecodePublicKey};
     let k = keys().await;
-    let public = VerifyingKey::from_public_key_pem(&k.issuer.public_pem).expect("public key");
-    let jwks = json!({"keys": [{
-        "kty": "OKP", "crv": "Ed25519", "use": "sig", "alg": "EdDSA", "kid": "cle-2026",
-        "x": URL_SAFE_NO_PAD.encode(public.to_bytes()),
-    }]});
-    let server = HttpServer::new(move || {
-        let jwks = jwks.clone();
-        App::new().route(
-            "/certs",
-            web::get().to(move || {
-                let jwks = jwks.clone();
-                async move { HttpResponse::Ok().json(jwks) }
-            }),
-        )
-    })
-    .workers(1)
-    .disable_signals()
-    .bind("127.0.0.1:0")
-    .expect("bind");
-    let port = server.addrs()[0].port();
-    let server = server.run();
-    let handle = server.handle();
-    tokio::spawn(server);
-
-    let config = AuthConfig {
-        jwks_url: Some(format!("http://127.0.0.1:{port}/certs")),
-        ..AuthConfig::default()
-    };
-    let verifier = Verifier::from_config(&config, &k.dir)
-        .await
-        .expect("JWKS fetched");
-    let private = std::fs::read(k.dir.join(DevIssuer::PRIVATE_FILE)).expect("private key");
-    let sign = |kid: Option<&str>| {
-        let mut header = Header::new(Algorithm::EdDSA);
-        header.kid = kid.map(str::to_owned);
-        jsonwebtoken::encode(
-            &header,
-            &claims(&k),
-            &EncodingKey::from_ed_pem(&private).expect("key"),
-        )
-        .expect("sign")
-    };
+    let idp = JwksServer::start(&k).await;
+    let verifier = idp.verifier(&k, 30).await;
     let caller = verifier
-        .verify(&sign(Some("cle-2026")))
+        .verify(&signed_with_kid(&k, Some("cle-2026")))
         .await
         .expect("kid found in the key set");
     assert_eq!(caller.sub, "citoyen-1");
     assert_eq!(
-        verifier.verify(&sign(Some("cle-inconnue"))).await.err(),
+        verifier
+            .verify(&signed_with_kid(&k, Some("cle-inconnue")))
+            .await
+            .err(),
         Some(AuthError::UnknownKey)
     );
     assert_eq!(
-        verifier.verify(&sign(None)).await.err(),
+        verifier.verify(&signed_with_kid(&k, None)).await.err(),
         Some(AuthError::UnknownKey)
     );
-    handle.stop(false).await;
+    idp.handle.stop(false).await;
+}
+
+/// Issue 14, defect 7: concurrent tokens with unknown key ids each fetched the JWKS.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jwks_refetch_storm_fifty_concurrent_unknown_kids_cost_at_most_one_fetch() {
+    let k = keys().await;
+    let idp = JwksServer::start(&k).await;
+    let verifier = idp.verifier(&k, 1).await;
+    assert_eq!(idp.hits(), 1, "the key set is fetched at start");
+
+    // Within the interval after a fetch, an unknown kid costs nothing.
+    for n in 0..10 {
+        let token = signed_with_kid(&k, Some(&format!("aleatoire-{n}")));
+        assert_eq!(
+            verifier.verify(&token).await.err(),
+            Some(AuthError::UnknownKey)
+        );
+    }
+    assert_eq!(idp.hits(), 1, "no fetch within the minimum interval");
+
+    // The provider rotates; once the interval has passed, 50 tokens arrive at once: half
+    // signed with the new key, half with random key ids.
+    idp.rotated.store(true, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let tokens: Vec<(bool, String)> = (0..50)
+        .map(|n| {
+            if n % 2 == 0 {
+                (true, signed_with_kid(&k, Some("cle-2027")))
+            } else {
+                (false, signed_with_kid(&k, Some(&format!("aleatoire-{n}"))))
+            }
+        })
+        .collect();
+    let outcomes = futures::future::join_all(tokens.iter().map(|(valid, token)| {
+        let verifier = verifier.clone();
+        async move { (*valid, verifier.verify(token).await) }
+    }))
+    .await;
+    assert_eq!(idp.hits(), 2, "one fetch for the whole burst");
+    for (valid, outcome) in outcomes {
+        if valid {
+            assert!(outcome.is_ok(), "the rotated key verifies: {outcome:?}");
+        } else {
+            assert_eq!(outcome.err(), Some(AuthError::UnknownKey));
+        }
+    }
+    idp.handle.stop(false).await;
+}
+
+/// Issue 14, defect 7: with the provider down, every random kid cost a new outbound call, and
+/// the answer (503) echoed the transport error and the JWKS URL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jwks_refetch_storm_provider_down_costs_no_fetch_per_request_and_a_generic_401() {
+    let k = keys().await;
+    let idp = JwksServer::start(&k).await;
+    let verifier = idp.verifier(&k, 1).await;
+    idp.down.store(true, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+
+    let app = test::init_service(
+        App::new()
+            .app_data(web::Data::new(verifier.clone()))
+            .route("/staff", web::get().to(staff_only)),
+    )
+    .await;
+    for n in 0..20 {
+        let token = signed_with_kid(&k, Some(&format!("aleatoire-{n}")));
+        let resp = test::call_service(
+            &app,
+            test::TestRequest::get()
+                .uri("/staff")
+                .insert_header(("authorization", format!("Bearer {token}")))
+                .to_request(),
+        )
+        .await;
+        assert_eq!(resp.status(), 401, "request {n}");
+        let body = String::from_utf8_lossy(&test::read_body(resp).await).into_owned();
+        let problem: Problem = serde_json::from_str(&body).expect("problem json");
+        assert_eq!(problem.code, ErrorCode::Unauthenticated);
+        assert_eq!(problem.detail, "no key to verify this token");
+        for leak in ["127.0.0.1", "/certs", "sending request", "500"] {
+            assert!(!body.contains(leak), "the 401 shows {leak:?}: {body}");
+        }
+    }
+    assert_eq!(
+        idp.hits(),
+        2,
+        "one failed attempt in the interval, not one per request"
+    );
+    // The keys held before the outage still verify, without a fetch.
+    assert!(
+        verifier
+            .verify(&signed_with_kid(&k, Some("cle-2026")))
+            .await
+            .is_ok()
+    );
+    assert_eq!(idp.hits(), 2);
+
+    // The provider is back: the next refresh, one interval later, works again.
+    idp.down.store(false, Ordering::SeqCst);
+    idp.rotated.store(true, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert!(
+        verifier
+            .verify(&signed_with_kid(&k, Some("cle-2027")))
+            .await
+            .is_ok()
+    );
+    assert_eq!(idp.hits(), 3);
+    idp.handle.stop(false).await;
+}
+
+/// Issue 14, defect 13: a staff token with no `territory` acted nationally (fail open).
+#[actix_web::test]
+async fn staff_token_without_territory_is_not_national() {
+    let k = keys().await;
+    let mut unscoped = claims(&k);
+    unscoped["roles"] = json!(["staff"]);
+    let caller = verify(&k, &k.issuer.sign(&unscoped).expect("sign"))
+        .await
+        .expect("a valid token");
+    assert!(!caller.is_national_staff());
+    assert!(!caller.has(Role::Staff), "no staff powers without a scope");
+    assert!(!caller.covers(Some("84"), Some("69")));
+    assert_eq!(caller.scope(), None);
+
+    let app = test::init_service(
+        App::new()
+            .app_data(web::Data::new(k.verifier.clone()))
+            .route("/staff", web::get().to(staff_only)),
+    )
+    .await;
+    let call = |token: String| {
+        test::TestRequest::get()
+            .uri("/staff")
+            .insert_header(("authorization", format!("Bearer {token}")))
+            .to_request()
+    };
+    let resp = test::call_service(&app, call(k.issuer.sign(&unscoped).expect("sign"))).await;
+    assert_eq!(resp.status(), 403);
+    let problem: Problem = serde_json::from_slice(&test::read_body(resp).await).expect("problem");
+    assert_eq!(problem.code, ErrorCode::Forbidden);
+    assert!(
+        problem.detail.contains("national"),
+        "the refusal says what the token lacks: {problem:?}"
+    );
+
+    // National is said explicitly, in the claim or by the dev issuer.
+    let mut national = unscoped.clone();
+    national["territory"] = json!("national");
+    let caller = verify(&k, &k.issuer.sign(&national).expect("sign"))
+        .await
+        .expect("accepted");
+    assert!(caller.is_national_staff());
+    assert!(caller.covers(Some("84"), Some("69")));
+    assert_eq!(caller.scope().as_deref(), Some("national"));
+    let issued = k
+        .issuer
+        .issue("s1", &[Role::Staff], None, Duration::from_secs(60))
+        .expect("token");
+    let caller = verify(&k, &issued).await.expect("accepted");
+    assert!(caller.is_national_staff(), "the dev issuer writes national");
+    let resp = test::call_service(&app, call(issued)).await;
+    assert_eq!(resp.status(), 200);
+
+    // A coordinator is not national; `national` means nothing to other roles.
+    let mut regional = unscoped.clone();
+    regional["territory"] = json!("region:84");
+    let caller = verify(&k, &k.issuer.sign(&regional).expect("sign"))
+        .await
+        .expect("accepted");
+    assert!(caller.has(Role::Staff) && !caller.is_national_staff());
+    let mut citizen = claims(&k);
+    citizen["territory"] = json!("national");
+    let caller = verify(&k, &k.issuer.sign(&citizen).expect("sign"))
+        .await
+        .expect("accepted");
+    assert!(!caller.is_national_staff() && !caller.covers(Some("84"), Some("69")));
 }

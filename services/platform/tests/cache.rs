@@ -47,9 +47,60 @@ async fn rate_limiter_allows_up_to_the_limit(backend: Backend) {
     );
 }
 
+/// Issue 14, defect 3: the limiter counts cost, not requests — one expensive request spends
+/// as much of the budget as many cheap ones, on Redis as in memory.
+async fn alias_amplification_rate_limiter_counts_cost(backend: Backend) {
+    let env = TestEnv::new(backend).await;
+    let cache = cache::connect(&env.config.cache).await.expect("cache");
+    let limiter = RateLimiter::new(cache.clone(), 100, Duration::from_secs(60));
+    let key = "sub:amplifier";
+    assert_eq!(
+        limiter.hit_n(key, 60).await.expect("hit"),
+        RateDecision::Allowed { remaining: 40 }
+    );
+    assert_eq!(
+        limiter.hit(key).await.expect("hit"),
+        RateDecision::Allowed { remaining: 39 },
+        "a plain hit spends one unit of the same budget"
+    );
+    assert_eq!(
+        limiter.hit_n(key, 39).await.expect("hit"),
+        RateDecision::Allowed { remaining: 0 }
+    );
+    assert!(
+        matches!(
+            limiter.hit_n(key, 1).await.expect("hit"),
+            RateDecision::Limited { .. }
+        ),
+        "the budget is spent"
+    );
+    // One request costing more than what is left is refused, even early in the window.
+    let other = "ip:192.0.2.8";
+    assert!(matches!(
+        limiter.hit_n(other, 101).await.expect("hit"),
+        RateDecision::Limited { .. }
+    ));
+    // Concurrent spends are never lost.
+    let fresh = RateLimiter::new(cache, 10_000, Duration::from_secs(60));
+    let spends = (0..20).map(|_| {
+        let fresh = fresh.clone();
+        tokio::spawn(async move { fresh.hit_n("sub:concurrent", 7).await.expect("hit") })
+    });
+    for spend in spends {
+        spend.await.expect("task");
+    }
+    assert_eq!(
+        fresh.hit_n("sub:concurrent", 0).await.expect("hit"),
+        RateDecision::Allowed {
+            remaining: 10_000 - 140
+        }
+    );
+}
+
 backend_matrix!(
     values_expire_and_can_be_deleted,
-    rate_limiter_allows_up_to_the_limit
+    rate_limiter_allows_up_to_the_limit,
+    alias_amplification_rate_limiter_counts_cost
 );
 
 #[tokio::test]

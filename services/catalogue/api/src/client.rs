@@ -1,7 +1,6 @@
 //! Typed calls to the catalogue service, one method per endpoint.
 
 use crate::{
-    batch::{BatchQuery, MAX_BATCH},
     enums::ReviewDecision,
     lheo::LheoImportSummary,
     modules::{ModuleInput, ModuleQuery, ModuleReviewInput, ModuleView},
@@ -11,6 +10,7 @@ use crate::{
 };
 use cafeia_api::{
     ErrorCode, Page,
+    batch::chunks,
     client::{Call, ClientError, ClientResult, Http, Method, RawAnswer, fill},
 };
 use serde::de::DeserializeOwned;
@@ -74,7 +74,7 @@ impl CatalogueClient {
         self.batch(paths::MODULES_BATCH, ids, call).await
     }
 
-    /// One call per [`MAX_BATCH`] ids (none for no ids).
+    /// One call per [`MAX_BATCH`](cafeia_api::batch::MAX_BATCH) ids (none for no ids).
     async fn batch<T: DeserializeOwned>(
         &self,
         path: &str,
@@ -82,10 +82,7 @@ impl CatalogueClient {
         call: &Call,
     ) -> ClientResult<Vec<T>> {
         let mut found = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(MAX_BATCH) {
-            let query = BatchQuery {
-                ids: chunk.to_vec(),
-            };
+        for query in chunks(ids) {
             found.extend(self.http.get::<_, Vec<T>>(path, &query, call).await?);
         }
         Ok(found)

@@ -3,11 +3,10 @@
 //! is a compile error.
 //!
 //! `paths` (route templates), `enums` (controlled values), one module per resource
-//! (`trainings`, `providers`, `modules`), `batch` (look-ups of many at once), `lheo` (the
-//! import's answer), `messages` (what the service publishes) and, with feature `client`, the
-//! typed client.
+//! (`trainings`, `providers`, `modules`), `lheo` (the import's answer), `messages` (what the
+//! service publishes) and, with feature `client`, the typed client. Look-ups of many at once
+//! take the shared `cafeia_api::batch::BatchQuery`.
 
-pub mod batch;
 pub mod enums;
 pub mod lheo;
 pub mod messages;
@@ -19,7 +18,6 @@ pub mod trainings;
 #[cfg(feature = "client")]
 mod client;
 
-pub use batch::{BatchQuery, MAX_BATCH};
 #[cfg(feature = "client")]
 pub use client::CatalogueClient;
 pub use enums::{

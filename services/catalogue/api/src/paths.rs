@@ -40,3 +40,25 @@ pub const MODULES_BATCH: &str = "/v1/modules/batch";
 pub const MODULE: &str = "/v1/modules/{id}";
 /// Staff review of a module (POST).
 pub const MODULE_REVIEW: &str = "/v1/modules/{id}/review";
+
+/// Every `/v1` route above (not the document itself), so tests can check the OpenAPI document
+/// lists each of them.
+pub const ALL: [&str; 17] = [
+    PROVIDERS,
+    PROVIDERS_BATCH,
+    PROVIDER,
+    TRAININGS,
+    TRAININGS_BATCH,
+    TRAININGS_EXPORT,
+    TRAININGS_IMPORT,
+    TRAINING,
+    TRAINING_JSON_LD,
+    TRAINING_AUDIT,
+    TRAINING_PUBLISH,
+    TRAINING_REJECT,
+    TRAINING_WITHDRAW,
+    MODULES,
+    MODULES_BATCH,
+    MODULE,
+    MODULE_REVIEW,
+];

@@ -5,7 +5,7 @@ use crate::{
         AttendanceInput, CancelInput, RegistrationInput, SeriesInput, SessionInput, TokenInput,
     },
     paths,
-    queries::{BatchQuery, CreateQuery, Ids, ListQuery, PageQuery},
+    queries::{CreateQuery, ListQuery, PageQuery},
     views::{
         AttendanceView, MyRegistration, PrivateFeed, RegistrationView, RollEntry, SeriesView,
         SessionGroup, SessionView,
@@ -13,8 +13,10 @@ use crate::{
 };
 use cafeia_api::{
     Page,
+    batch::chunks,
     client::{Call, ClientResult, Http, Method, RawAnswer, fill},
 };
+use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 /// The events service over HTTP.
@@ -28,12 +30,6 @@ const NO_BODY: Option<&()> = None;
 
 fn at(template: &str, id: Uuid) -> String {
     fill(template, &[&id.to_string()])
-}
-
-fn batch(ids: &[Uuid]) -> BatchQuery {
-    BatchQuery {
-        ids: Ids(ids.to_vec()),
-    }
 }
 
 impl EventsClient {
@@ -59,38 +55,48 @@ impl EventsClient {
         self.http.get(paths::SESSIONS, query, call).await
     }
 
-    /// The sessions asked for that the caller may see (at most 100 ids; unknown ones absent).
+    /// A batch look-up at `path`: one call per `MAX_BATCH` ids (none for no ids), the
+    /// answers put together.
+    async fn batch<T: DeserializeOwned>(
+        &self,
+        call: &Call,
+        path: &str,
+        ids: &[Uuid],
+    ) -> ClientResult<Vec<T>> {
+        let mut found = Vec::new();
+        for query in chunks(ids) {
+            found.extend(self.http.get::<_, Vec<T>>(path, &query, call).await?);
+        }
+        Ok(found)
+    }
+
+    /// The sessions asked for that the caller may see (unknown ones absent).
     pub async fn sessions_by_ids(
         &self,
         call: &Call,
         ids: &[Uuid],
     ) -> ClientResult<Vec<SessionView>> {
-        self.http
-            .get(paths::SESSIONS_BATCH, &batch(ids), call)
-            .await
+        self.batch(call, paths::SESSIONS_BATCH, ids).await
     }
 
-    /// The upcoming published sessions of each venue asked for (at most 100), soonest first,
-    /// at most 20 each; venues without any are absent.
+    /// The upcoming published sessions of each venue asked for, soonest first, at most 20
+    /// each; venues without any are absent.
     pub async fn sessions_by_venue(
         &self,
         call: &Call,
         venue_ids: &[Uuid],
     ) -> ClientResult<Vec<SessionGroup>> {
-        let query = batch(venue_ids);
-        self.http.get(paths::SESSIONS_BY_VENUE, &query, call).await
+        self.batch(call, paths::SESSIONS_BY_VENUE, venue_ids).await
     }
 
-    /// The upcoming published sessions each facilitator asked for (at most 100) runs or
-    /// co-runs, soonest first, at most 20 each; facilitators without any are absent.
+    /// The upcoming published sessions each facilitator asked for runs or co-runs, soonest
+    /// first, at most 20 each; facilitators without any are absent.
     pub async fn sessions_by_facilitator(
         &self,
         call: &Call,
         facilitator_ids: &[Uuid],
     ) -> ClientResult<Vec<SessionGroup>> {
-        let query = batch(facilitator_ids);
-        self.http
-            .get(paths::SESSIONS_BY_FACILITATOR, &query, call)
+        self.batch(call, paths::SESSIONS_BY_FACILITATOR, facilitator_ids)
             .await
     }
 

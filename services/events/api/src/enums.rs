@@ -1,6 +1,8 @@
 //! The events service's controlled values, as they travel (snake_case) and as the GraphQL
 //! schema names them. Levels, audiences and formats are the shared vocabulary
-//! (`cafeia_api::vocabulary`).
+//! (`cafeia_api::vocabulary`). Behind the `storage` feature, the enums stored in a column
+//! (statuses, registration mode) derive sea-orm's `DeriveActiveEnum`, stored as their wire
+//! names.
 
 use serde::{Deserialize, Serialize};
 
@@ -33,6 +35,14 @@ pub enum SessionStatus {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "graphql", derive(async_graphql::Enum))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "storage",
+    derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum)
+)]
+#[cfg_attr(
+    feature = "storage",
+    sea_orm(rs_type = "String", db_type = "Text", rename_all = "snake_case")
+)]
 #[serde(rename_all = "snake_case")]
 pub enum RegistrationStatus {
     /// Has a seat.
@@ -51,6 +61,14 @@ pub enum RegistrationStatus {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "graphql", derive(async_graphql::Enum))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "storage",
+    derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum)
+)]
+#[cfg_attr(
+    feature = "storage",
+    sea_orm(rs_type = "String", db_type = "Text", rename_all = "snake_case")
+)]
 #[serde(rename_all = "snake_case")]
 pub enum RegistrationMode {
     /// Registration online, seats counted.

@@ -2,12 +2,13 @@
 
 use crate::{
     AuditEntry, Commune, DecisionInput, FacilitatorCount, FacilitatorListQuery,
-    FacilitatorProfileInput, FacilitatorProfileView, FacilitatorView, IdsQuery, MAX_IDS,
-    MyVenuesQuery, OrganisationInput, OrganisationListQuery, OrganisationView, VenueFileFormat,
-    VenueFileQuery, VenueImportReport, VenueInput, VenueListQuery, VenueView, paths,
+    FacilitatorProfileInput, FacilitatorProfileView, FacilitatorView, MyVenuesQuery,
+    OrganisationInput, OrganisationListQuery, OrganisationView, VenueFileFormat, VenueFileQuery,
+    VenueImportReport, VenueInput, VenueListQuery, VenueView, paths,
 };
 use cafeia_api::{
     Page,
+    batch::chunks,
     client::{Call, ClientResult, Http, Method, RawAnswer, fill},
 };
 use serde::de::DeserializeOwned;
@@ -106,7 +107,7 @@ impl FacilitatorsClient {
     }
 
     /// Public profiles of facilitators by ids (anyone); unknown and erased ones are absent.
-    /// Any number of ids: they are sent [`MAX_IDS`] at a time.
+    /// Any number of ids: they are sent [`MAX_BATCH`](cafeia_api::batch::MAX_BATCH) at a time.
     pub async fn facilitator_profiles(
         &self,
         call: &Call,
@@ -227,12 +228,12 @@ impl FacilitatorsClient {
     }
 
     /// Venues by ids, each visible as [`Self::venue`] shows it; unknown and invisible ones
-    /// are absent. Any number of ids: they are sent [`MAX_IDS`] at a time.
+    /// are absent. Any number of ids: they are sent [`MAX_BATCH`](cafeia_api::batch::MAX_BATCH) at a time.
     pub async fn venues_by_ids(&self, call: &Call, ids: &[Uuid]) -> ClientResult<Vec<VenueView>> {
         self.batch(paths::VENUES_BATCH, call, ids).await
     }
 
-    /// One batch look-up, in calls of at most [`MAX_IDS`] ids (none for no ids).
+    /// One batch look-up, in calls of at most [`MAX_BATCH`](cafeia_api::batch::MAX_BATCH) ids (none for no ids).
     async fn batch<T: DeserializeOwned>(
         &self,
         path: &str,
@@ -240,8 +241,8 @@ impl FacilitatorsClient {
         ids: &[Uuid],
     ) -> ClientResult<Vec<T>> {
         let mut found = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(MAX_IDS) {
-            let page: Vec<T> = self.http.get(path, &IdsQuery::new(chunk), call).await?;
+        for query in chunks(ids) {
+            let page: Vec<T> = self.http.get(path, &query, call).await?;
             found.extend(page);
         }
         Ok(found)

@@ -2,7 +2,6 @@
 //! shapes, the gateway and every consumer of its messages read them, so a drift between them
 //! is a compile error.
 
-pub mod batch;
 pub mod enums;
 pub mod facilitators;
 pub mod messages;
@@ -11,7 +10,6 @@ pub mod paths;
 pub mod territories;
 pub mod venues;
 
-pub use batch::{IdsQuery, MAX_IDS};
 pub use enums::{FacilitatorKind, FacilitatorStatus, OrganisationKind, VenueFileFormat};
 pub use facilitators::{
     AuditEntry, DecisionInput, FacilitatorCount, FacilitatorListQuery, FacilitatorProfileInput,

@@ -45,3 +45,27 @@ pub const VENUE: &str = "/v1/venues/{id}";
 pub const COMMUNE: &str = "/v1/territories/communes/{insee}";
 /// The communes a postcode serves (GET).
 pub const POSTCODE: &str = "/v1/territories/postcodes/{postcode}";
+
+/// Every route above, so tests can check the OpenAPI document lists each of them.
+pub const ALL: [&str; 20] = [
+    FACILITATORS,
+    FACILITATOR_COUNTS,
+    MY_PROFILE,
+    MY_DATA,
+    MY_VENUES,
+    FACILITATOR_PROFILES_BATCH,
+    FACILITATOR,
+    FACILITATOR_AUDIT,
+    VERIFY,
+    SUSPEND,
+    REINSTATE,
+    ORGANISATIONS,
+    ORGANISATION,
+    VENUES,
+    VENUES_EXPORT,
+    VENUES_BATCH,
+    VENUES_IMPORT,
+    VENUE,
+    COMMUNE,
+    POSTCODE,
+];

@@ -9,3 +9,6 @@ pub const RECOMMENDATIONS: &str = "/v1/recommendations";
 pub const DEMAND: &str = "/v1/matching/demand";
 /// `POST`: rebuilds the in-memory index from the read model (national staff; answers 204).
 pub const REBUILD: &str = "/v1/matching/rebuild";
+
+/// Every route above, so tests can check the OpenAPI document lists each of them.
+pub const ALL: [&str; 4] = [SEARCH, RECOMMENDATIONS, DEMAND, REBUILD];

@@ -5,14 +5,10 @@
 //! `ON DELETE RESTRICT`: nothing deletes history rows (a rebuild empties the derived tables and
 //! replays the history), and a history row still behind a figure must not vanish.
 //!
-//! PostgreSQL adds the constraints in place. SQLite cannot add a constraint to an existing
-//! table: each table is rebuilt (created anew with the key, rows copied, old table dropped, new
-//! one renamed, its index recreated), in one transaction.
+//! The keys are added by [`cafeia_platform::db::add_foreign_keys`] (on SQLite, a rebuild of each
+//! table, in one transaction).
 
-use cafeia_platform::db::columns::{
-    big_int, id, int, short, short_null, text, text_null, timestamp,
-};
-use sea_orm::DbBackend;
+use cafeia_platform::db::{ForeignKey, add_foreign_keys};
 use sea_orm_migration::prelude::*;
 
 pub struct DerivedRowsReferenceHistory;
@@ -23,110 +19,28 @@ impl MigrationName for DerivedRowsReferenceHistory {
     }
 }
 
-/// A derived table: its name, its columns in the order the first migration made them, and how
-/// that migration defined them.
-struct Derived {
-    table: &'static str,
-    columns: &'static [&'static str],
-    define: fn(&mut TableCreateStatement),
-}
-
-const TABLES: [Derived; 3] = [
-    Derived {
+/// `seq` of each derived table → `history.seq`. (The clauses are those sea-query wrote when
+/// this migration built them, so the keys stay as first applied.)
+const KEYS: [ForeignKey; 3] = [
+    ForeignKey {
         table: "report",
-        columns: &[
-            "session_id",
-            "version",
-            "facilitator_id",
-            "facilitator_kind",
-            "starts_at",
-            "format",
-            "departement",
-            "region",
-            "topics",
-            "audiences",
-            "age_bands",
-            "occupations",
-            "attended",
-            "first_timers",
-            "walk_ins",
-            "no_shows",
-            "seq",
-        ],
-        define: |t| {
-            t.col(id("session_id"))
-                .col(int("version"))
-                .col(ColumnDef::new("facilitator_id").uuid().not_null())
-                .col(text_null("facilitator_kind"))
-                .col(timestamp("starts_at"))
-                .col(short("format", 20))
-                .col(short_null("departement", 3))
-                .col(short_null("region", 3))
-                .col(text("topics"))
-                .col(text("audiences"))
-                .col(text("age_bands"))
-                .col(text("occupations"))
-                .col(int("attended"))
-                .col(int("first_timers"))
-                .col(int("walk_ins"))
-                .col(int("no_shows"))
-                .col(big_int("seq"));
-        },
+        name: "fk_report_seq",
+        clause: "FOREIGN KEY (\"seq\") REFERENCES \"history\" (\"seq\") \
+                 ON DELETE RESTRICT ON UPDATE RESTRICT",
     },
-    Derived {
+    ForeignKey {
         table: "planned_session",
-        columns: &[
-            "session_id",
-            "revision",
-            "status",
-            "departement",
-            "starts_at",
-            "seq",
-        ],
-        define: |t| {
-            t.col(id("session_id"))
-                .col(int("revision"))
-                .col(short("status", 20))
-                .col(short_null("departement", 3))
-                .col(timestamp("starts_at"))
-                .col(big_int("seq"));
-        },
+        name: "fk_planned_session_seq",
+        clause: "FOREIGN KEY (\"seq\") REFERENCES \"history\" (\"seq\") \
+                 ON DELETE RESTRICT ON UPDATE RESTRICT",
     },
-    Derived {
+    ForeignKey {
         table: "facilitator",
-        columns: &["id", "status", "kind", "as_of", "seq"],
-        define: |t| {
-            t.col(id("id"))
-                .col(short("status", 20))
-                .col(short("kind", 40))
-                .col(timestamp("as_of"))
-                .col(big_int("seq"));
-        },
+        name: "fk_facilitator_seq",
+        clause: "FOREIGN KEY (\"seq\") REFERENCES \"history\" (\"seq\") \
+                 ON DELETE RESTRICT ON UPDATE RESTRICT",
     },
 ];
-
-fn seq_references_history(table: &str) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .name(format!("fk_{table}_seq"))
-        .from(Alias::new(table), Alias::new("seq"))
-        .to(Alias::new("history"), Alias::new("seq"))
-        .on_delete(ForeignKeyAction::Restrict)
-        .on_update(ForeignKeyAction::Restrict)
-        .to_owned()
-}
-
-impl Derived {
-    /// The table as the first migration created it, named `name`, with its foreign key.
-    fn with_key(&self, name: &str) -> TableCreateStatement {
-        let mut create = Table::create();
-        create.table(Alias::new(name));
-        (self.define)(&mut create);
-        let mut key = seq_references_history(self.table);
-        // Inside CREATE TABLE the key belongs to the table being created.
-        key.from_tbl(Alias::new(name));
-        create.foreign_key(&mut key).to_owned()
-    }
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for DerivedRowsReferenceHistory {
@@ -137,36 +51,6 @@ impl MigrationTrait for DerivedRowsReferenceHistory {
     }
 
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        if m.get_database_backend() != DbBackend::Sqlite {
-            for derived in TABLES {
-                m.create_foreign_key(seq_references_history(derived.table))
-                    .await?;
-            }
-            return Ok(());
-        }
-        let db = m.get_connection();
-        for derived in TABLES {
-            let table = derived.table;
-            let rebuilt = format!("{table}_rebuilt");
-            m.create_table(derived.with_key(&rebuilt)).await?;
-            let columns = derived.columns.join(", ");
-            db.execute_unprepared(&format!(
-                "INSERT INTO {rebuilt} ({columns}) SELECT {columns} FROM {table}"
-            ))
-            .await?;
-            m.drop_table(Table::drop().table(Alias::new(table)).to_owned())
-                .await?;
-            db.execute_unprepared(&format!("ALTER TABLE {rebuilt} RENAME TO {table}"))
-                .await?;
-            m.create_index(
-                Index::create()
-                    .name(format!("idx_{table}_seq"))
-                    .table(Alias::new(table))
-                    .col("seq")
-                    .to_owned(),
-            )
-            .await?;
-        }
-        Ok(())
+        add_foreign_keys(m, &KEYS).await
     }
 }
