@@ -52,6 +52,20 @@ pub fn page(first: Option<i32>, child: usize) -> usize {
         .min(CEILING)
 }
 
+/// A list joined from another service that holds at most `max` items (a venue's or a
+/// facilitator's upcoming sessions: 20; a session's facilitators or modules): its selection is
+/// paid once per item it may hold, so nesting such lists costs what it can return.
+pub fn capped_list(max: usize, child: usize) -> usize {
+    LIST.saturating_add(child.saturating_mul(max)).min(CEILING)
+}
+
+/// The most sessions a joined list of upcoming sessions holds.
+pub const UPCOMING: usize = 20;
+/// The most modules a session lists (validated at creation).
+pub const SESSION_MODULES: usize = 20;
+/// The most facilitators a session has (the lead and at most five co-facilitators).
+pub const SESSION_FACILITATORS: usize = 6;
+
 /// A mutation with `child` selected in its answer.
 pub fn mutation(child: usize) -> usize {
     MUTATION.saturating_add(child).min(CEILING)
@@ -104,6 +118,19 @@ pub fn subscription(child: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn joined_lists_cost_what_they_can_return() {
+        assert_eq!(capped_list(UPCOMING, 3), LIST + 20 * 3);
+        // Three levels of a venue's upcoming sessions under a page of 100 exceed the limit.
+        let inner = capped_list(UPCOMING, 1);
+        let nested = capped_list(UPCOMING, 1 + capped_list(UPCOMING, 1 + inner));
+        assert!(
+            page(Some(100), 1 + nested) > 1_000,
+            "{}",
+            page(Some(100), 1 + nested)
+        );
+    }
 
     #[test]
     fn pages_cost_by_their_size() {

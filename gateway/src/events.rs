@@ -64,6 +64,9 @@ impl Session {
 
     /// Who runs it: the lead facilitator first, then the co-facilitators (public profiles;
     /// an erased facilitator is left out).
+    #[graphql(
+        complexity = "crate::cost::capped_list(crate::cost::SESSION_FACILITATORS, child_complexity)"
+    )]
     async fn facilitators(&self, ctx: &Context<'_>) -> Result<Vec<FacilitatorProfile>> {
         let ids: Vec<Uuid> = std::iter::once(self.data.facilitator.id)
             .chain(self.data.co_facilitators.iter().copied())
@@ -77,6 +80,9 @@ impl Session {
 
     /// The educational modules of the catalogue it uses, in the facilitator's order (those
     /// the caller may not see, or withdrawn since, are left out).
+    #[graphql(
+        complexity = "crate::cost::capped_list(crate::cost::SESSION_MODULES, child_complexity)"
+    )]
     async fn modules(&self, ctx: &Context<'_>) -> Result<Vec<EducationalModule>> {
         let mut found = ctx
             .data::<DataLoader<ModuleLoader>>()?

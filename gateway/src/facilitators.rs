@@ -41,6 +41,7 @@ pub struct Facilitator {
 #[ComplexObject]
 impl Facilitator {
     /// The upcoming published sessions they run or co-run, soonest first (at most 20).
+    #[graphql(complexity = "crate::cost::capped_list(crate::cost::UPCOMING, child_complexity)")]
     async fn sessions(&self, ctx: &Context<'_>) -> Result<Vec<Session>> {
         upcoming_of(ctx, self.data.id).await
     }
@@ -71,6 +72,7 @@ pub struct FacilitatorProfile {
 #[ComplexObject]
 impl FacilitatorProfile {
     /// The upcoming published sessions they run or co-run, soonest first (at most 20).
+    #[graphql(complexity = "crate::cost::capped_list(crate::cost::UPCOMING, child_complexity)")]
     async fn sessions(&self, ctx: &Context<'_>) -> Result<Vec<Session>> {
         upcoming_of(ctx, self.data.id).await
     }
@@ -106,6 +108,7 @@ pub struct Venue {
 #[ComplexObject]
 impl Venue {
     /// The upcoming published sessions held here, soonest first (at most 20).
+    #[graphql(complexity = "crate::cost::capped_list(crate::cost::UPCOMING, child_complexity)")]
     async fn upcoming_sessions(&self, ctx: &Context<'_>) -> Result<Vec<Session>> {
         Ok(ctx
             .data::<DataLoader<VenueSessionsLoader>>()?

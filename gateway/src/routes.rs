@@ -110,7 +110,8 @@ async fn execute(
         },
         tokio::spawn,
     );
-    let request = crate::loaders::attach(request, &state.services, &call);
+    let mut request = request;
+    crate::loaders::attach(&mut request.data, &state.services, &call);
     let budget = Budget::new(
         state.budget.clone(),
         &rate_key(caller.as_ref(), state.clients.address(req)),
@@ -194,9 +195,23 @@ async fn subscriptions(
             if let Some(expiry) = caller.as_ref().and_then(|c| TokenExpiry::of(c.token())) {
                 data.insert(expiry);
             }
+            // Operations sent over the connection call the services as its caller, with the
+            // same per-kind batching as over HTTP.
+            let call = CallContext {
+                token: caller.as_ref().map(|c| c.token().into()),
+                request: None,
+            };
+            crate::loaders::attach(&mut data, &services, &call);
+            data.insert(DataLoader::new(
+                ReadinessLoader {
+                    services: services.clone(),
+                    ctx: call.clone(),
+                },
+                tokio::spawn,
+            ));
             data.insert(Viewer(caller));
             data.insert(services.clone());
-            data.insert(CallContext::default());
+            data.insert(call);
             data.insert(seats);
             Ok(data)
         })

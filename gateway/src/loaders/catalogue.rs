@@ -84,41 +84,36 @@ impl Loader<Uuid> for ModuleLoader {
 
 /// Adds the catalogue's loaders to a request, built for its caller. A batch holds at most what
 /// one call to the service takes.
-pub fn attach(
-    request: async_graphql::Request,
-    services: &Services,
-    call: &CallContext,
-) -> async_graphql::Request {
+pub fn attach(data: &mut async_graphql::Data, services: &Services, call: &CallContext) {
     let client = || services.catalogue.clone();
-    request
-        .data(
-            DataLoader::new(
-                TrainingLoader {
-                    client: client(),
-                    call: call.clone(),
-                },
-                tokio::spawn,
-            )
-            .max_batch_size(MAX_BATCH),
+    data.insert(
+        DataLoader::new(
+            TrainingLoader {
+                client: client(),
+                call: call.clone(),
+            },
+            tokio::spawn,
         )
-        .data(
-            DataLoader::new(
-                ProviderLoader {
-                    client: client(),
-                    call: call.clone(),
-                },
-                tokio::spawn,
-            )
-            .max_batch_size(MAX_BATCH),
+        .max_batch_size(MAX_BATCH),
+    );
+    data.insert(
+        DataLoader::new(
+            ProviderLoader {
+                client: client(),
+                call: call.clone(),
+            },
+            tokio::spawn,
         )
-        .data(
-            DataLoader::new(
-                ModuleLoader {
-                    client: client(),
-                    call: call.clone(),
-                },
-                tokio::spawn,
-            )
-            .max_batch_size(MAX_BATCH),
+        .max_batch_size(MAX_BATCH),
+    );
+    data.insert(
+        DataLoader::new(
+            ModuleLoader {
+                client: client(),
+                call: call.clone(),
+            },
+            tokio::spawn,
         )
+        .max_batch_size(MAX_BATCH),
+    );
 }

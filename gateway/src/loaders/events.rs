@@ -96,11 +96,7 @@ fn by_key(keys: &[Uuid], groups: Vec<SessionGroup>) -> HashMap<Uuid, Vec<Session
 
 /// Adds the events loaders to a request about to be executed. Batches never exceed what the
 /// service takes in one call.
-pub fn attach(
-    request: async_graphql::Request,
-    services: &Services,
-    call: &CallContext,
-) -> async_graphql::Request {
+pub fn attach(data: &mut async_graphql::Data, services: &Services, call: &CallContext) {
     let sessions = SessionLoader {
         services: services.clone(),
         call: call.clone(),
@@ -113,10 +109,9 @@ pub fn attach(
         services: services.clone(),
         call: call.clone(),
     };
-    request
-        .data(DataLoader::new(sessions, tokio::spawn).max_batch_size(MAX_BATCH))
-        .data(DataLoader::new(venues, tokio::spawn).max_batch_size(MAX_BATCH))
-        .data(DataLoader::new(facilitators, tokio::spawn).max_batch_size(MAX_BATCH))
+    data.insert(DataLoader::new(sessions, tokio::spawn).max_batch_size(MAX_BATCH));
+    data.insert(DataLoader::new(venues, tokio::spawn).max_batch_size(MAX_BATCH));
+    data.insert(DataLoader::new(facilitators, tokio::spawn).max_batch_size(MAX_BATCH));
 }
 
 #[cfg(test)]

@@ -59,31 +59,26 @@ impl Loader<Uuid> for FacilitatorProfileLoader {
 
 /// Adds the facilitators service's loaders to a request, built for its caller. A batch holds
 /// at most what one call to the service takes.
-pub fn attach(
-    request: async_graphql::Request,
-    services: &Services,
-    call: &CallContext,
-) -> async_graphql::Request {
+pub fn attach(data: &mut async_graphql::Data, services: &Services, call: &CallContext) {
     let client = || services.facilitators.clone();
-    request
-        .data(
-            DataLoader::new(
-                VenueLoader {
-                    client: client(),
-                    call: call.clone(),
-                },
-                tokio::spawn,
-            )
-            .max_batch_size(MAX_BATCH),
+    data.insert(
+        DataLoader::new(
+            VenueLoader {
+                client: client(),
+                call: call.clone(),
+            },
+            tokio::spawn,
         )
-        .data(
-            DataLoader::new(
-                FacilitatorProfileLoader {
-                    client: client(),
-                    call: call.clone(),
-                },
-                tokio::spawn,
-            )
-            .max_batch_size(MAX_BATCH),
+        .max_batch_size(MAX_BATCH),
+    );
+    data.insert(
+        DataLoader::new(
+            FacilitatorProfileLoader {
+                client: client(),
+                call: call.clone(),
+            },
+            tokio::spawn,
         )
+        .max_batch_size(MAX_BATCH),
+    );
 }

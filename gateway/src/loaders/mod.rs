@@ -10,13 +10,10 @@ pub mod facilitators;
 
 use crate::clients::{CallContext, Services};
 
-/// Adds every loader to a request about to be executed.
-pub fn attach(
-    request: async_graphql::Request,
-    services: &Services,
-    call: &CallContext,
-) -> async_graphql::Request {
-    let request = catalogue::attach(request, services, call);
-    let request = events::attach(request, services, call);
-    facilitators::attach(request, services, call)
+/// Adds every loader to the data of a request about to be executed (or of a WebSocket
+/// connection, for the operations sent over it).
+pub fn attach(data: &mut async_graphql::Data, services: &Services, call: &CallContext) {
+    catalogue::attach(data, services, call);
+    events::attach(data, services, call);
+    facilitators::attach(data, services, call);
 }

@@ -635,7 +635,8 @@ fn profile_view(
     }
 }
 
-/// GET /v1/facilitators/profiles/batch?ids=… — public profiles, for anyone; erased and
+/// GET /v1/facilitators/profiles/batch?ids=… — public profiles, for anyone: verified
+/// facilitators only (a pending person's name and a suspension are not public); erased and
 /// unknown facilitators are absent.
 #[utoipa::path(get, path = paths::FACILITATOR_PROFILES_BATCH, tag = "facilitators", params(BatchQuery), responses((status = 200, body = [FacilitatorProfileView]), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem)))]
 pub async fn profiles(
@@ -650,6 +651,7 @@ pub async fn profiles(
     let rows = facilitator::Entity::find()
         .filter(facilitator::Column::Id.is_in(ids))
         .filter(facilitator::Column::ErasedAt.is_null())
+        .filter(facilitator::Column::Status.eq(FacilitatorStatus::Verified))
         .order_by_asc(facilitator::Column::Id)
         .all(&txn)
         .await
