@@ -11,7 +11,7 @@ use crate::{
 };
 use actix_web::HttpRequest;
 use cafeia_platform::{
-    auth::Caller,
+    auth::{AuthError, Caller},
     cache::{Cache, RateDecision, RateLimiter},
     telemetry,
 };
@@ -100,7 +100,31 @@ pub async fn admit(
     quiet: bool,
 ) -> Result<Admitted, Refused> {
     let address = state.clients.address(req);
-    let caller = match state.verifier.from_request(req).await {
+    let verified = state.verifier.from_request(req).await;
+    admit_verified(state, verified, address, quiet).await
+}
+
+/// Admits a caller whose token (if any) is already read: the web app's pages call with the
+/// person's token from their session, as the client at `address`.
+pub async fn admit_token(
+    state: &GatewayState,
+    token: Option<&str>,
+    address: Option<IpAddr>,
+) -> Result<Admitted, Refused> {
+    let verified = match token {
+        Some(token) => state.verifier.verify(token).await.map(Some),
+        None => Ok(None),
+    };
+    admit_verified(state, verified, address, false).await
+}
+
+async fn admit_verified(
+    state: &GatewayState,
+    verified: Result<Option<Caller>, AuthError>,
+    address: Option<IpAddr>,
+    quiet: bool,
+) -> Result<Admitted, Refused> {
+    let caller = match verified {
         Ok(caller) => caller,
         Err(e) => {
             return Err(match state.clients.failed_token(address, quiet).await {

@@ -9,6 +9,8 @@ pub struct GatewayConfig {
     pub graphql: GraphqlConfig,
     pub services: ServiceUrls,
     pub rate_limit: RateLimitConfig,
+    /// The web app the gateway serves beside the API (section `web`).
+    pub web: cafeia_web::WebConfig,
 }
 
 impl GatewayConfig {
@@ -22,6 +24,7 @@ impl GatewayConfig {
             graphql: own.graphql,
             services: own.services,
             rate_limit: own.rate_limit,
+            web: config::load_section(sources, "web")?,
         })
     }
 }

@@ -26,14 +26,31 @@ use async_graphql::{
 };
 use cafeia_events_api::{
     self as api, AttendanceInput, AttendanceView, CancelInput, ListQuery, PageQuery, PrivateFeed,
-    Recurrence, RegistrationInput, RegistrationView, RollEntry, SeriesInput, SessionInput,
-    SessionStatus, SessionView, TokenInput, messages::SeatsChanged,
+    Recurrence, RegisterAnswer, RegistrationInput, RegistrationPending, RegistrationView,
+    RollEntry, SeriesInput, SessionInput, SessionStatus, SessionView, TokenInput,
+    messages::SeatsChanged,
 };
 use cafeia_platform::AppError;
 use chrono::{DateTime, Utc};
-use futures::{Stream, StreamExt};
-use tokio::sync::broadcast::error::RecvError;
+use futures::Stream;
 use uuid::Uuid;
+
+/// What registering answers: the registration of a signed-in citizen, or, with an email, the
+/// same pending answer for every address.
+#[derive(async_graphql::Union)]
+pub enum RegisterResult {
+    Registration(RegistrationView),
+    Pending(RegistrationPending),
+}
+
+impl From<RegisterAnswer> for RegisterResult {
+    fn from(answer: RegisterAnswer) -> Self {
+        match answer {
+            RegisterAnswer::Registered(registration) => Self::Registration(registration),
+            RegisterAnswer::Pending(pending) => Self::Pending(pending),
+        }
+    }
+}
 
 /// An AI Café session ("Café IA"): a short, free gathering, in person or online, where a
 /// facilitator (animateur·rice) helps people discover AI. `startsAt` and `endsAt` are UTC
@@ -407,8 +424,11 @@ impl EventsMutation {
         completed.map(Session::from).map_err(client)
     }
 
-    /// Registers: signed in (nothing else asked), or with an email and explicit consent. A
-    /// seat while some are free, then the waiting list in arrival order.
+    /// Registers. Signed in (nothing else asked): your `Registration`, a seat while some are
+    /// free, then the waiting list in arrival order. With an email and explicit consent:
+    /// `RegistrationPending`, the same answer whoever the address belongs to and whatever it
+    /// holds; a mail to it carries the link whose token `confirmRegistration` takes, and only
+    /// then is the seat decided.
     #[graphql(complexity = "crate::cost::mutation(child_complexity)")]
     async fn register(
         &self,
@@ -423,15 +443,32 @@ impl EventsMutation {
                     without an account)."
         )]
         consent: bool,
-    ) -> Result<RegistrationView> {
+    ) -> Result<RegisterResult> {
         let input = RegistrationInput {
             email,
             name,
             consent,
         };
         let (s, call) = services(ctx)?;
+        let answer = s.events.register(&call, session_id, &input).await;
+        answer.map(RegisterResult::from).map_err(client)
+    }
+
+    /// Confirms a registration made with an email, with the token of the link mailed to it
+    /// (the page the link opens sends it: following a link confirms nothing). The seat, or
+    /// the waiting-list place, is decided now; the answer carries the cancellation token,
+    /// given this once. `NOT_FOUND` for a token unknown, expired or used already;
+    /// `SESSION_FULL` when no seat is left and there is no waiting list (the request may be
+    /// confirmed again until it expires).
+    #[graphql(complexity = "crate::cost::mutation(child_complexity)")]
+    async fn confirm_registration(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The token of the confirmation link (`jeton`).")] token: String,
+    ) -> Result<RegistrationView> {
+        let (s, call) = services(ctx)?;
         s.events
-            .register(&call, session_id, &input)
+            .confirm_registration(&call, &TokenInput { token })
             .await
             .map_err(client)
     }
@@ -557,18 +594,9 @@ impl EventsSubscription {
             confirmed: now.confirmed,
             waitlisted: now.waitlisted,
             seats_left: now.seats_left,
+            // As new as the session's state read: announcements of older states are dropped.
+            revision: SeatsChanged::revision_floor(now.revision),
         };
-        let changes = futures::stream::unfold(updates, move |mut rx| async move {
-            loop {
-                match rx.recv().await {
-                    Ok(seats) if seats.session_id == id => return Some((seats, rx)),
-                    // Another session, or this subscriber fell behind: the next change
-                    // carries the full counts anyway.
-                    Ok(_) | Err(RecvError::Lagged(_)) => continue,
-                    Err(RecvError::Closed) => return None,
-                }
-            }
-        });
-        Ok(futures::stream::once(async move { first }).chain(changes))
+        Ok(crate::seats::follow(first, updates))
     }
 }

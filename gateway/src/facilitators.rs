@@ -422,6 +422,26 @@ impl FacilitatorsQuery {
             .map_err(errors::client)
     }
 
+    /// Communes whose name or postcode starts with `search` (accents, case and hyphens
+    /// ignored), the most populous first: suggestions while a person types.
+    async fn communes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The start of a name (\"saint-et\") or of a postcode (\"690\").")]
+        search: String,
+        #[graphql(desc = "At most this many (8 by default, at most 50).")] first: Option<i32>,
+    ) -> Result<Vec<Commune>> {
+        let (s, call) = services(ctx)?;
+        let query = cafeia_facilitators_api::CommuneSearch {
+            search,
+            limit: first.map(|n| u64::try_from(n).unwrap_or(0)),
+        };
+        s.facilitators
+            .communes(&call, &query)
+            .await
+            .map_err(errors::client)
+    }
+
     /// The communes a postcode (code postal) serves; empty for an unknown postcode.
     async fn communes_by_postcode(
         &self,

@@ -24,6 +24,7 @@ pub mod routes;
 pub mod schema;
 pub mod seats;
 pub mod system;
+pub mod web_app;
 
 use cafeia_platform::{
     auth::Verifier,
@@ -61,6 +62,8 @@ pub struct Shared {
     pub bus: Option<Arc<dyn cafeia_platform::bus::Bus>>,
     pub cache: Option<Arc<dyn Cache>>,
     pub verifier: Option<Verifier>,
+    /// The development issuer, for the web app's demo sign-in (embedded run only).
+    pub dev_issuer: Option<Arc<cafeia_platform::auth::DevIssuer>>,
 }
 
 pub async fn start(
@@ -119,9 +122,64 @@ pub async fn start(
         verifier,
         max_body_bytes: config.platform.http.max_body_bytes,
     };
+    let web = if config.web.enabled {
+        let key = session_key(&config)?;
+        let sign_in = match shared.dev_issuer {
+            Some(issuer) => cafeia_web::SignIn::Development(issuer),
+            None => cafeia_web::SignIn::Unavailable,
+        };
+        let graph = Arc::new(web_app::InProcess {
+            state: state.clone(),
+        });
+        Some(cafeia_web::Web::new(
+            graph,
+            sign_in,
+            config.web.clone(),
+            key,
+        ))
+    } else {
+        None
+    };
     let http = http::serve(listener, http_state, workers, move |cfg| {
-        routes::configure(cfg, state.clone())
+        routes::configure(cfg, state.clone());
+        // Last: the app's pages answer every path the API does not.
+        if let Some(web) = &web {
+            cafeia_web::configure(cfg, web.clone());
+        }
     })?;
     tracing::info!(port = http.port, "gateway started");
     Ok(Gateway { http, stop })
+}
+
+/// The key of the web app's session cookie: configured, or in the embedded run generated once
+/// and kept in the data directory (sessions then survive a restart).
+fn session_key(config: &GatewayConfig) -> Result<actix_web::cookie::Key, StartError> {
+    use secrecy::ExposeSecret;
+    if let Some(key) = &config.web.session_key {
+        return Ok(actix_web::cookie::Key::derive_from(
+            key.expose_secret().as_bytes(),
+        ));
+    }
+    if !config.platform.is_embedded() {
+        return Err(StartError::Service(
+            "web.session_key: required outside the embedded run (64 bytes or more), or set web.enabled = false".into(),
+        ));
+    }
+    let path = config.platform.data_dir.join("web-session.key");
+    let key = match std::fs::read_to_string(&path) {
+        Ok(text) if text.trim().len() >= 64 => text.trim().to_owned(),
+        _ => {
+            let fresh = cafeia_web::csrf::random_token() + &cafeia_web::csrf::random_token();
+            std::fs::create_dir_all(&config.platform.data_dir)
+                .and_then(|_| std::fs::write(&path, &fresh))
+                .map_err(|e| {
+                    StartError::Service(format!(
+                        "web.session_key: cannot keep one in {}: {e}",
+                        path.display()
+                    ))
+                })?;
+            fresh
+        }
+    };
+    Ok(actix_web::cookie::Key::derive_from(key.as_bytes()))
 }

@@ -103,26 +103,8 @@ async fn execute(
                 .json(response);
         }
     };
-    let loader = DataLoader::new(
-        ReadinessLoader {
-            services: state.services.clone(),
-            ctx: call.clone(),
-        },
-        tokio::spawn,
-    );
-    let mut request = request;
-    crate::loaders::attach(&mut request.data, &state.services, &call);
-    let budget = Budget::new(
-        state.budget.clone(),
-        &rate_key(caller.as_ref(), state.clients.address(req)),
-    );
-    let request = request
-        .data(budget)
-        .data(Viewer(caller))
-        .data(call)
-        .data(state.services.clone())
-        .data(state.seats.clone())
-        .data(loader);
+    let address = state.clients.address(req);
+    let request = prepare(state, request, caller, call, address);
     let response = state.schema.execute(request).await;
     if let Some(retry_after) = over_budget(&response) {
         return HttpResponse::TooManyRequests()
@@ -131,6 +113,33 @@ async fn execute(
     }
     let response: GraphQLResponse = response.into();
     actix_web::Responder::respond_to(response, req).map_into_boxed_body()
+}
+
+/// The request with what every resolver needs: the caller, their budget, the service
+/// clients and the per-request loaders.
+pub(crate) fn prepare(
+    state: &GatewayState,
+    mut request: async_graphql::Request,
+    caller: Option<cafeia_platform::auth::Caller>,
+    call: CallContext,
+    address: Option<std::net::IpAddr>,
+) -> async_graphql::Request {
+    let loader = DataLoader::new(
+        ReadinessLoader {
+            services: state.services.clone(),
+            ctx: call.clone(),
+        },
+        tokio::spawn,
+    );
+    crate::loaders::attach(&mut request.data, &state.services, &call);
+    let budget = Budget::new(state.budget.clone(), &rate_key(caller.as_ref(), address));
+    request
+        .data(budget)
+        .data(Viewer(caller))
+        .data(call)
+        .data(state.services.clone())
+        .data(state.seats.clone())
+        .data(loader)
 }
 
 /// A request refused because the caller's cost budget is spent: `retry-after`, in seconds.

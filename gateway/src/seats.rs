@@ -4,9 +4,10 @@
 
 use cafeia_events_api::messages::{SEATS_CHANGED, SeatsChanged};
 use cafeia_platform::bus::{Bus, BusError, Subscription};
+use futures::{Stream, StreamExt};
 use serde::Deserialize;
 use std::sync::Arc;
-use tokio::sync::broadcast;
+use tokio::sync::broadcast::{self, error::RecvError};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -55,4 +56,37 @@ impl SeatsHub {
     pub fn watch(&self) -> broadcast::Receiver<SeatsChanged> {
         self.tx.subscribe()
     }
+}
+
+/// The counts of session `first.session_id`: `first`, then each change heard on `updates`
+/// that is newer than the last sent. Messages are retried and redelivered out of order, so an
+/// older count arriving late is dropped rather than shown over a newer one (each subscriber
+/// keeps its own mark: a hub-wide map would grow with every session ever announced).
+pub fn follow(
+    first: SeatsChanged,
+    updates: broadcast::Receiver<SeatsChanged>,
+) -> impl Stream<Item = SeatsChanged> + Send + 'static {
+    let id = first.session_id;
+    let changes = futures::stream::unfold(
+        (updates, first.revision),
+        move |(mut rx, mut last)| async move {
+            loop {
+                match rx.recv().await {
+                    // Counts without a revision (sent before revisions) go out as they come.
+                    Ok(seats)
+                        if seats.session_id == id
+                            && (seats.revision == 0 || seats.revision > last) =>
+                    {
+                        last = last.max(seats.revision);
+                        return Some((seats, (rx, last)));
+                    }
+                    // Another session, counts no newer than those sent, or this subscriber
+                    // fell behind: the next change carries the full counts anyway.
+                    Ok(_) | Err(RecvError::Lagged(_)) => continue,
+                    Err(RecvError::Closed) => return None,
+                }
+            }
+        },
+    );
+    futures::stream::once(async move { first }).chain(changes)
 }

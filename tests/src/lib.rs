@@ -1,6 +1,8 @@
 //! Drives a whole stack (every service and the gateway, in this process) on a test's own
 //! backends, through the public GraphQL API only.
 
+pub mod browser;
+
 use cafeia::stack::Stack;
 use cafeia_gateway::GatewayConfig;
 use cafeia_platform::auth::{DevIssuer, Role, Territory};
@@ -36,6 +38,8 @@ impl TestStack {
         config.platform = env.config.clone();
         config.platform.http.port = 0;
         config.platform.database.url = None;
+        // The web app's session cookie key (the embedded run keeps one in its data dir).
+        config.web.session_key = Some(SecretString::from("k".repeat(64)));
         let issuer = DevIssuer::load_or_create(&config.platform.data_dir, &config.platform.auth)
             .expect("issuer");
         let stack = Stack::start(config, true, &|service| databases.get(service).cloned())

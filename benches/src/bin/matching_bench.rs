@@ -182,6 +182,9 @@ fn generate(sessions: usize, trainings: usize) -> Vec<Item> {
             seats_left: session.then(|| rng.below(capacity as usize + 1) as i32),
             waitlist_enabled: rng.chance(50),
             revision: 1,
+            seats_revision: 0,
+            as_of: None,
+            timezone: None,
             masks: Default::default(),
         });
     }

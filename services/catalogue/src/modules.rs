@@ -1,10 +1,12 @@
-//! Open educational modules facilitators use to run an AI Café: submitted by staff or
-//! providers, published by staff, versioned.
+//! Open educational modules facilitators use to run an AI Café: submitted by national staff or
+//! providers, published by national staff, versioned. The catalogue is national: coordinators
+//! neither submit, edit nor review modules, as for programmes ([`catalogue_staff`]).
 
 use crate::{
     State,
     domain::{self, ReviewDecision, ReviewStatus},
     messages::{self, ModuleState, Withdrawn},
+    providers::catalogue_staff,
     storage::{Rows, holds, module},
 };
 use actix_web::{HttpResponse, web};
@@ -116,6 +118,7 @@ pub async fn submit(
     input: Json<ModuleInput>,
 ) -> AppResult<HttpResponse> {
     caller.require_any(&[Role::Staff, Role::Provider])?;
+    catalogue_staff(&caller)?;
     let now = Utc::now();
     let mut model = module::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -128,7 +131,7 @@ pub async fn submit(
     validate(&input.0, &mut model)?;
     let txn = cafeia_platform::db::begin(&state.platform.db).await?;
     let model = model.insert(&txn).await?;
-    audit::record(&txn, &caller.sub, "submit", "module", model.id, None).await?;
+    audit::record(&txn, (&caller).into(), "submit", "module", model.id, None).await?;
     txn.commit().await?;
     Ok(HttpResponse::Created().json(view(model)))
 }
@@ -138,9 +141,9 @@ async fn editable(state: &State, caller: &Caller, id: Uuid) -> AppResult<module:
         .row(&state.platform.db)
         .await?
         .ok_or_else(|| AppError::not_found("module introuvable"))?;
-    if !caller.has(Role::Staff) && model.submitted_by != caller.sub {
+    if !catalogue_staff(caller)? && model.submitted_by != caller.sub {
         return Err(AppError::forbidden(
-            "seule l'équipe ou l'auteur·rice modifie ce module",
+            "seule l'équipe nationale ou l'auteur·rice modifie ce module",
         ));
     }
     Ok(model)
@@ -173,7 +176,7 @@ pub async fn edit(
     }
     let txn = cafeia_platform::db::begin(&state.platform.db).await?;
     let model = model.update(&txn).await?;
-    audit::record(&txn, &caller.sub, "edit", "module", model.id, None).await?;
+    audit::record(&txn, (&caller).into(), "edit", "module", model.id, None).await?;
     if published {
         let envelope = Envelope::new(
             messages::MODULE_PUBLISHED,
@@ -196,7 +199,9 @@ pub async fn review(
     id: web::Path<Uuid>,
     input: Json<ModuleReviewInput>,
 ) -> AppResult<HttpResponse> {
+    // Staff without a scope are refused naming the claim; coordinators as for programmes.
     caller.require(Role::Staff)?;
+    catalogue_staff(&caller)?;
     let decision = input.0.decision;
     let reason = input
         .0
@@ -223,7 +228,7 @@ pub async fn review(
     let model = model.update(&txn).await?;
     audit::record(
         &txn,
-        &caller.sub,
+        (&caller).into(),
         decision.as_str(),
         "module",
         model.id,

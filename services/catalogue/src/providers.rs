@@ -34,16 +34,25 @@ pub fn view(m: provider::Model) -> ProviderView {
     }
 }
 
+/// Whether the caller acts as the catalogue's staff: `true` for national staff, `false` for
+/// anyone who is not staff; a coordinator (staff of a région or a département) is refused
+/// (`FORBIDDEN`): the catalogue is national, coordinators neither review nor edit it.
+pub fn catalogue_staff(caller: &Caller) -> AppResult<bool> {
+    if caller.is_national_staff() {
+        Ok(true)
+    } else if caller.has(Role::Staff) {
+        Err(AppError::forbidden(
+            "le catalogue national est géré par l'équipe nationale",
+        ))
+    } else {
+        Ok(false)
+    }
+}
+
 /// National staff act for any provider; a provider only for the SIRET in its token.
 pub fn may_act_for(caller: &Caller, siret: &str) -> AppResult<()> {
-    if caller.is_national_staff() {
+    if catalogue_staff(caller)? {
         return Ok(());
-    }
-    if caller.has(Role::Staff) {
-        // The catalogue is national: regional coordinators do not review or edit it.
-        return Err(AppError::forbidden(
-            "le catalogue national est géré par l'équipe nationale",
-        ));
     }
     caller.require(Role::Provider)?;
     if caller.siret.as_deref() == Some(siret) {

@@ -123,7 +123,7 @@ pub async fn submit(
     store::apply(&mut model, &draft);
     let model = model.insert(&txn).await?;
     store::replace_children(&txn, model.id, &draft).await?;
-    audit::record(&txn, &caller.sub, "submit", "training", model.id, None).await?;
+    audit::record(&txn, (&caller).into(), "submit", "training", model.id, None).await?;
     let full = store::load(&txn, model).await?;
     txn.commit().await?;
     Ok(HttpResponse::Created().json(view(full)))
@@ -181,7 +181,7 @@ pub async fn edit(
     store::replace_children(&txn, model.id, &draft).await?;
     audit::record_change(
         &txn,
-        &caller.sub,
+        (&caller).into(),
         "edit",
         "training",
         model.id,
@@ -241,7 +241,7 @@ async fn review(
     let model = model.update(&txn).await?;
     audit::record(
         &txn,
-        &caller.sub,
+        caller.into(),
         decision.as_str(),
         "training",
         model.id,
@@ -541,5 +541,6 @@ pub async fn audit_trail(
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
     let (model, _) = owned_or_staff(&state.platform.db, &caller, id.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(audit::trail(&state.platform.db, model.id).await?))
+    // A provider reads staff decisions by role: a staff subject identifies a CNNum employee.
+    Ok(HttpResponse::Ok().json(audit::trail_seen_by(&state.platform.db, model.id, &caller).await?))
 }

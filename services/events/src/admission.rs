@@ -9,6 +9,12 @@
 //! session's seats once, and commits once. Alone, a request is a batch of one; under load the
 //! batches grow by themselves. Several replicas stay correct: their batches queue on the same
 //! row lock.
+//!
+//! Two kinds of people ask: signed-in citizens (a new row), and people confirming the
+//! registration they asked for with an email (`Applicant::confirming`, the digest of their
+//! link's token: the batch finds their unconfirmed row, which takes its seat, its waiting-list
+//! place, or stays unconfirmed when the session is full). Neither reads the database before
+//! joining the queue, so a burst of requests costs one transaction per batch.
 
 use crate::{
     domain::RegistrationStatus,
@@ -43,11 +49,15 @@ const ATTEMPTS: usize = 3;
 
 /// A person asking for a place; checked already (who they are, consent, token digest).
 pub struct Applicant {
+    /// Who they are within the session (empty for a confirmation: its row says).
     pub identity: String,
     pub account: Option<String>,
     pub email: Option<String>,
     pub name: Option<String>,
     pub token_hash: Option<String>,
+    /// The digest of the confirmation token of the unconfirmed registration this person
+    /// confirms (its row is updated, not inserted); `None` for a new registration.
+    pub confirming: Option<String>,
 }
 
 /// A registration taken: the row, and the place in the waiting list when waitlisted.
@@ -234,10 +244,12 @@ async fn decide(
     attempts: usize,
 ) -> AppResult<Vec<AppResult<Admitted>>> {
     let mut registered = HashSet::new();
+    let mut gone = HashSet::new();
     for _ in 0..attempts {
-        match attempt(db, session_id, batch, &registered).await? {
+        match attempt(db, session_id, batch, &registered, &gone).await? {
             Attempt::Decided(outcomes) => return Ok(outcomes),
             Attempt::AlreadyRegistered(found) => registered.extend(found),
+            Attempt::Gone(found) => gone.extend(found),
         }
     }
     Err(AppError::new(
@@ -253,10 +265,30 @@ fn already_registered() -> AppError {
     )
 }
 
+/// What a confirmation meets when its registration was confirmed (a second click) or erased
+/// (expired) in the meantime.
+pub fn confirmation_unknown() -> AppError {
+    AppError::not_found("lien de confirmation inconnu, expiré ou déjà utilisé")
+}
+
 enum Attempt {
     Decided(Vec<AppResult<Admitted>>),
     /// These identities hold a registration already; nothing was written.
     AlreadyRegistered(Vec<String>),
+    /// These registrations are no longer waiting for confirmation; nothing was written.
+    Gone(Vec<Uuid>),
+}
+
+/// A confirmation decided in a batch, written once the new rows are in.
+struct Confirming {
+    /// Its place among the batch's outcomes.
+    index: usize,
+    id: Uuid,
+    status: RegistrationStatus,
+    arrival: i64,
+    waitlist_position: Option<i64>,
+    token_hash: Option<String>,
+    context: Option<RequestContext>,
 }
 
 /// One transaction for the whole batch.
@@ -265,6 +297,7 @@ async fn attempt(
     session_id: Uuid,
     batch: &[Pending],
     registered: &HashSet<String>,
+    gone: &HashSet<Uuid>,
 ) -> AppResult<Attempt> {
     let now = Utc::now();
     let txn = cafeia_platform::db::begin(db).await?;
@@ -291,16 +324,55 @@ async fn attempt(
             return Ok(Attempt::Decided(everyone(batch, why)));
         }
     };
+    // The registrations the confirmations' tokens name, if they still wait, read under the
+    // lock: nothing else confirms one meanwhile (a second click waits for this batch), so a
+    // link used already (or expired, or forged) is told so rather than anything about seats.
+    let asked: Vec<&str> = batch
+        .iter()
+        .filter_map(|p| p.applicant.confirming.as_deref())
+        .collect();
+    let waiting: HashMap<String, (Uuid, String)> = if asked.is_empty() {
+        HashMap::new()
+    } else {
+        registration::Entity::find()
+            .select_only()
+            .column(registration::Column::ConfirmHash)
+            .column(registration::Column::Id)
+            .column(registration::Column::Identity)
+            .filter(registration::Column::ConfirmHash.is_in(asked))
+            .filter(registration::Column::SessionId.eq(session_id))
+            .filter(registration::Column::Status.eq(RegistrationStatus::Unconfirmed))
+            .filter(registration::Column::ConfirmBy.gt(now))
+            .into_tuple::<(String, Uuid, String)>()
+            .all(&txn)
+            .await?
+            .into_iter()
+            .filter(|(_, id, _)| !gone.contains(id))
+            .map(|(hash, id, identity)| (hash, (id, identity)))
+            .collect()
+    };
     let mut known = registered.clone();
     let mut refused = Vec::new();
     let mut rows = Vec::new();
+    let mut confirmations: Vec<Confirming> = Vec::new();
     let mut messages = Vec::new();
     let mut outcomes = Vec::with_capacity(batch.len());
     for Pending {
         applicant, context, ..
     } in batch
     {
-        if known.contains(&applicant.identity) {
+        let (identity, confirming) = match applicant.confirming.as_deref() {
+            None => (applicant.identity.as_str(), None),
+            // Used already (by this batch too: the same link twice), expired, or unknown.
+            Some(hash) => match waiting.get(hash) {
+                Some((id, identity)) if !known.contains(identity) => (identity.as_str(), Some(*id)),
+                _ => {
+                    outcomes.push(Err(confirmation_unknown()));
+                    continue;
+                }
+            },
+        };
+        if known.contains(identity) {
             outcomes.push(Err(already_registered()));
             continue;
         }
@@ -316,15 +388,35 @@ async fn attempt(
             session.waitlisted += 1;
             RegistrationStatus::Waitlisted
         } else {
-            refused.push((outcomes.len(), applicant.identity.as_str()));
+            // A confirmation holds its own identity: being full is its whole answer (it stays
+            // unconfirmed, and may be confirmed again until it expires).
+            if confirming.is_none() {
+                refused.push((outcomes.len(), identity));
+            }
             outcomes.push(Err(AppError::new(
                 ErrorCode::SessionFull,
                 "session complète (pas de liste d'attente)",
             )));
             continue;
         };
-        known.insert(applicant.identity.clone());
+        known.insert(identity.to_owned());
         session.arrivals += 1;
+        let waitlist_position =
+            (status == RegistrationStatus::Waitlisted).then_some(i64::from(session.waitlisted));
+        if let Some(id) = confirming {
+            confirmations.push(Confirming {
+                index: outcomes.len(),
+                id,
+                status,
+                arrival: session.arrivals,
+                waitlist_position,
+                token_hash: applicant.token_hash.clone(),
+                context: context.clone(),
+            });
+            // Filled in once the row is updated.
+            outcomes.push(Err(lost()));
+            continue;
+        }
         let model = registration::Model {
             id: Uuid::now_v7(),
             session_id,
@@ -339,9 +431,9 @@ async fn attempt(
             created_at: now,
             updated_at: now,
             erased_at: None,
+            confirm_hash: None,
+            confirm_by: None,
         };
-        let waitlist_position =
-            (status == RegistrationStatus::Waitlisted).then_some(i64::from(session.waitlisted));
         let kind = registrations::kind_of(status);
         messages.push(telemetry::with_context(context.clone(), || {
             registrations::change_envelope(kind, &model, waitlist_position, None)
@@ -371,34 +463,86 @@ async fn attempt(
             }
         }
     }
-    if rows.is_empty() {
+    if rows.is_empty() && confirmations.is_empty() {
         // Nobody taken: the transaction ends without a change.
         return Ok(Attempt::Decided(outcomes));
     }
     let count = rows.len();
-    let inserted: HashSet<Uuid> = registration::Entity::insert_many(rows)
-        .on_conflict(
-            OnConflict::columns([
-                registration::Column::SessionId,
-                registration::Column::Identity,
-            ])
-            .do_nothing()
-            .to_owned(),
-        )
-        .exec_with_returning_keys(&txn)
-        .await?
-        .into_iter()
-        .collect();
-    if inserted.len() < count {
+    if count > 0 {
+        let inserted: HashSet<Uuid> = registration::Entity::insert_many(rows)
+            .on_conflict(
+                OnConflict::columns([
+                    registration::Column::SessionId,
+                    registration::Column::Identity,
+                ])
+                .do_nothing()
+                .to_owned(),
+            )
+            .exec_with_returning_keys(&txn)
+            .await?
+            .into_iter()
+            .collect();
+        if inserted.len() < count {
+            drop(txn);
+            return Ok(Attempt::AlreadyRegistered(
+                outcomes
+                    .into_iter()
+                    .flatten()
+                    .filter(|a| !inserted.contains(&a.model.id))
+                    .map(|a| a.model.identity)
+                    .collect(),
+            ));
+        }
+    }
+    let mut missing = Vec::new();
+    for Confirming {
+        index,
+        id,
+        status,
+        arrival,
+        waitlist_position,
+        token_hash,
+        context,
+    } in confirmations
+    {
+        // Still unconfirmed and in time, or someone clicked twice, or it expired meanwhile.
+        let confirmed = registration::Entity::update_many()
+            .col_expr(registration::Column::Status, Expr::value(status))
+            .col_expr(registration::Column::Position, Expr::value(arrival))
+            .col_expr(registration::Column::TokenHash, Expr::value(token_hash))
+            .col_expr(
+                registration::Column::ConfirmHash,
+                Expr::value(None::<String>),
+            )
+            .col_expr(
+                registration::Column::ConfirmBy,
+                Expr::value(None::<chrono::DateTime<Utc>>),
+            )
+            .col_expr(registration::Column::UpdatedAt, Expr::value(now))
+            .filter(registration::Column::Id.eq(id))
+            .filter(registration::Column::SessionId.eq(session_id))
+            .filter(registration::Column::Status.eq(RegistrationStatus::Unconfirmed))
+            .filter(registration::Column::ConfirmBy.gt(now))
+            .exec_with_returning(&txn)
+            .await
+            .map_err(unreadable::<registration::Entity>)?
+            .pop();
+        let Some(model) = confirmed else {
+            missing.push(id);
+            continue;
+        };
+        let kind = registrations::kind_of(status);
+        messages.push(telemetry::with_context(context, || {
+            registrations::change_envelope(kind, &model, waitlist_position, None)
+        })?);
+        outcomes[index] = Ok(Admitted {
+            model,
+            waitlist_position,
+        });
+    }
+    if !missing.is_empty() {
         drop(txn);
-        return Ok(Attempt::AlreadyRegistered(
-            outcomes
-                .into_iter()
-                .flatten()
-                .filter(|a| !inserted.contains(&a.model.id))
-                .map(|a| a.model.identity)
-                .collect(),
-        ));
+        return Ok(Attempt::Gone(missing));
     }
     let session = session::Entity::update_many()
         .col_expr(session::Column::Arrivals, Expr::value(session.arrivals))
@@ -438,6 +582,7 @@ mod tests {
             email: Some("ana@example.org".into()),
             name: None,
             token_hash: None,
+            confirming: None,
         };
         let pending = Pending {
             applicant,
@@ -532,6 +677,8 @@ mod tests {
             created_at: now,
             updated_at: now,
             erased_at: None,
+            confirm_hash: None,
+            confirm_by: None,
         }
         .into_active_model()
         .reset_all()

@@ -5,7 +5,7 @@
 
 use crate::{
     State,
-    domain::{self, AttendanceInput, CORRECTION_WINDOW_DAYS, RegistrationStatus, SessionAction},
+    domain::{self, AttendanceInput, RegistrationStatus, SessionAction},
     messages::{self, AttendanceRecorded},
     registrations::HELD,
     sessions,
@@ -17,7 +17,7 @@ use cafeia_platform::{
     AppError, auth::Caller, envelope::Envelope, errors::AppResult, http::Json, outbox,
     validation::Problems,
 };
-use chrono::{Duration, Utc};
+use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
     QueryFilter,
@@ -37,7 +37,7 @@ fn view(model: &attendance::Model, session: &session::Model) -> AttendanceView {
         age_bands: model.age_bands.0.clone(),
         occupations: model.occupations.0.clone(),
         reported_at: model.reported_at,
-        correctable_until: session.ends_at + Duration::days(CORRECTION_WINDOW_DAYS),
+        correctable_until: domain::correctable_until(session.ends_at),
     }
 }
 
@@ -185,10 +185,9 @@ pub async fn get(
 ) -> AppResult<HttpResponse> {
     let db = &state.platform.db;
     let session = sessions::find(db, *id).await?;
-    if !sessions::insider(db, Some(&caller), &session).await?
-        || !(sessions::staff_covers(&caller, &session)
-            || caller.has(cafeia_platform::auth::Role::Facilitator))
-    {
+    // Its team only: a registrant who is also a facilitator elsewhere is not of it, and a
+    // suspended facilitator is refused like any action of theirs.
+    if !sessions::on_team(db, &caller, &session).await? {
         return Err(AppError::forbidden(
             "le rapport de présence est réservé aux animateur·rices de la session et à l'équipe",
         ));

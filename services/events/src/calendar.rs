@@ -2,9 +2,13 @@
 //! (secret URL), and the public feed by département and topic.
 //!
 //! Times are written as UTC instants (`DTSTART:20270318T170000Z`), computed from the session's
-//! local time in its IANA zone: every client places them right, on either side of a DST change,
-//! without depending on a VTIMEZONE definition. `X-WR-TIMEZONE` tells clients which zone to
-//! show. Cancelled sessions stay in feeds with `STATUS:CANCELLED` so calendars remove them.
+//! local time in its IANA zone: every client places them right, on either side of a DST change
+//! and in every zone (Cayenne, Saint-Denis de La Réunion, Nouméa…), without depending on a
+//! VTIMEZONE definition. `X-WR-TIMEZONE` tells clients which zone to show: a session's own zone,
+//! or the zone every session of a feed shares; a feed mixing zones (or empty) claims none rather
+//! than a wrong one. Cancelled sessions stay in feeds with `STATUS:CANCELLED` so calendars
+//! remove them. Online links appear only in a private feed, for the sessions where its holder
+//! has a seat or is a facilitator ([`sessions::Viewer`]): never for a waiting-list place.
 
 use crate::{
     State,
@@ -75,25 +79,50 @@ fn event(model: &session::Model, with_link: bool) -> AppResult<icalendar::Event>
 /// Who wrote the feeds (RFC 5545 §3.7.3): exactly one per calendar.
 pub const PRODID: &str = "-//CNNum//Cafe IA//FR";
 
-/// The iCalendar text of a feed. `Calendar::new()` would add the crate's own `PRODID` beside
-/// ours (two are invalid), so the calendar starts empty and gets its required properties here.
-fn document(name: &str, sessions: &[session::Model], with_link: bool) -> AppResult<String> {
+/// The zone every session of a feed is in, if they share one.
+fn shared_zone(sessions: &[session::Model]) -> Option<&'static str> {
+    let first = sessions.first()?.timezone.name();
+    sessions
+        .iter()
+        .all(|s| s.timezone.name() == first)
+        .then_some(first)
+}
+
+/// The iCalendar text of a feed; `reveal` says which sessions show their online link.
+/// `Calendar::new()` would add the crate's own `PRODID` beside ours (two are invalid), so the
+/// calendar starts empty and gets its required properties here.
+fn document(
+    name: &str,
+    sessions: &[session::Model],
+    reveal: impl Fn(&session::Model) -> bool,
+) -> AppResult<String> {
     let mut cal = Calendar::empty();
     cal.append_property(("VERSION", "2.0"));
     cal.append_property(("PRODID", PRODID));
     cal.append_property(("CALSCALE", "GREGORIAN"));
     cal.name(name);
-    cal.append_property(("X-WR-TIMEZONE", "Europe/Paris"));
+    if let Some(zone) = shared_zone(sessions) {
+        cal.append_property(("X-WR-TIMEZONE", zone));
+    }
     for s in sessions {
-        cal.push(event(s, with_link)?);
+        cal.push(event(s, reveal(s))?);
     }
     Ok(cal.done().to_string())
 }
 
-fn calendar(name: &str, sessions: &[session::Model], with_link: bool) -> AppResult<HttpResponse> {
+fn calendar(
+    name: &str,
+    sessions: &[session::Model],
+    reveal: impl Fn(&session::Model) -> bool,
+) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok()
         .content_type("text/calendar; charset=utf-8")
-        .body(document(name, sessions, with_link)?))
+        .body(document(name, sessions, reveal)?))
+}
+
+/// Public feeds show no link.
+fn public(_: &session::Model) -> bool {
+    false
 }
 
 /// GET /v1/sessions/{id}/calendar.ics
@@ -103,7 +132,7 @@ pub async fn session(state: web::Data<State>, id: web::Path<Uuid>) -> AppResult<
     if model.status == SessionStatus::Draft {
         return Err(AppError::not_found("session inconnue"));
     }
-    calendar(&model.title.clone(), &[model], false)
+    calendar(&model.title.clone(), &[model], public)
 }
 
 /// Every status but drafts.
@@ -143,7 +172,7 @@ pub async fn facilitator_feed(
         .limit(FEED_LIMIT)
         .rows(db)
         .await?;
-    calendar(&format!("Cafés IA — {}", who.display_name), &rows, false)
+    calendar(&format!("Cafés IA — {}", who.display_name), &rows, public)
 }
 
 /// GET /v1/calendars/public.ics — published (and cancelled) sessions, by département and topic.
@@ -176,7 +205,7 @@ pub async fn public_feed(
         (Some(d), _) => format!("Cafés IA — {d}"),
         _ => "Cafés IA".to_owned(),
     };
-    calendar(&name, &rows, false)
+    calendar(&name, &rows, public)
 }
 
 /// POST /v1/me/calendar — creates or replaces the signed-in citizen's private feed URL.
@@ -207,7 +236,8 @@ pub async fn create_private_feed(
     }))
 }
 
-/// GET /v1/calendars/private/{token}/feed.ics — the citizen's sessions, with online links.
+/// GET /v1/calendars/private/{token}/feed.ics — the citizen's sessions, with the online links
+/// of those where they hold a seat (a waiting-list place shows the session, not its link).
 #[utoipa::path(get, path = paths::PRIVATE_CALENDAR, tag = "calendars", responses((status = 200, content_type = "text/calendar", body = String), (status = 404, body = cafeia_platform::errors::Problem)))]
 pub async fn private_feed(
     state: web::Data<State>,
@@ -226,7 +256,7 @@ pub async fn private_feed(
     // Sessions the person is registered to, and those cancelled under them (a cancellation
     // by the facilitator keeps the registration's identity; the person's own does not).
     let ids: Vec<Uuid> = registration::Entity::find()
-        .filter(registration::Column::Account.eq(feed.account))
+        .filter(registration::Column::Account.eq(feed.account.as_str()))
         .filter(
             Condition::any()
                 .add(registration::Column::Status.is_in([
@@ -253,7 +283,9 @@ pub async fn private_feed(
         .limit(FEED_LIMIT)
         .rows(db)
         .await?;
-    calendar("Mes Cafés IA", &rows, true)
+    // The link by the rule of every other view, for the feed's account.
+    let viewer = sessions::Viewer::of_account(db, &feed.account, &rows).await?;
+    calendar("Mes Cafés IA", &rows, |s| viewer.insider(s))
 }
 
 #[cfg(test)]
@@ -314,7 +346,7 @@ mod tests {
     fn a_feed_has_one_prodid_and_stable_utc_events() {
         let held = session("Café IA : premiers pas", SessionStatus::Published);
         let cancelled = session("Café IA : annulé", SessionStatus::Cancelled);
-        let text = document("Cafés IA", &[held.clone(), cancelled.clone()], false).expect("ics");
+        let text = document("Cafés IA", &[held.clone(), cancelled.clone()], public).expect("ics");
         let unfolded = unfold(&text);
         let cal = read_calendar(&unfolded).expect("valid iCalendar");
         let count = |key: &str| {
@@ -353,14 +385,35 @@ mod tests {
         assert_eq!(status(1).as_deref(), Some("CANCELLED"));
         // Fetched again, the document is the same (no generated UID or DTSTAMP).
         assert_eq!(
-            document("Cafés IA", &[held, cancelled], false).expect("ics"),
+            document("Cafés IA", &[held, cancelled], public).expect("ics"),
             text
         );
     }
 
     #[test]
+    fn a_feed_names_the_zone_its_sessions_share_and_none_when_they_differ() {
+        let paris = session("Café IA à Lyon", SessionStatus::Published);
+        let mut reunion = session("Café IA à Saint-Denis", SessionStatus::Published);
+        reunion.timezone = Zone(chrono_tz::Indian::Reunion);
+        let zones = |sessions: &[session::Model]| -> Vec<String> {
+            let text = document("Cafés IA", sessions, public).expect("ics");
+            text.lines()
+                .filter_map(|l| l.strip_prefix("X-WR-TIMEZONE:"))
+                .map(str::to_owned)
+                .collect()
+        };
+        assert_eq!(
+            zones(std::slice::from_ref(&reunion)),
+            vec!["Indian/Reunion"]
+        );
+        assert_eq!(zones(&[paris.clone(), paris.clone()]), vec!["Europe/Paris"]);
+        assert!(zones(&[paris, reunion]).is_empty());
+        assert!(zones(&[]).is_empty());
+    }
+
+    #[test]
     fn an_empty_feed_is_still_a_valid_calendar() {
-        let text = document("Cafés IA", &[], false).expect("ics");
+        let text = document("Cafés IA", &[], public).expect("ics");
         assert_eq!(text.matches("PRODID").count(), 1, "{text}");
         assert!(text.contains(&format!("PRODID:{PRODID}\r\n")), "{text}");
         assert!(

@@ -1,6 +1,7 @@
 //! Settings of the events service, under `[events]` (`CAFEIA_EVENTS__<KEY>` in the environment),
 //! read from the same layers as the platform's (`PlatformConfig::section`) and checked before the
-//! process starts (`Service::check_config`: a bad value exits 2, naming the key).
+//! process starts (`Service::check_config`: a bad value exits 2, naming the key). Where mail
+//! goes is the platform's `[mail]` (`mail.url`, `mail.from`).
 
 /// The section's name.
 pub const SECTION: &str = "events";
@@ -16,6 +17,20 @@ pub struct EventsConfig {
     pub retention_days: u32,
     /// How often the erasure runs, in seconds.
     pub retention_sweep_seconds: u64,
+    /// Where the web pages are, as people open them (`https://cafe-ia.example.org`): mailed
+    /// links point there (`/inscriptions/confirmer?jeton=…`, `/annuler?jeton=…`). `cafeia up`
+    /// sets the gateway's address.
+    pub web_base_url: String,
+    /// Hours a registration made with an email waits for its owner to confirm before it is
+    /// erased (never later than the session's start).
+    pub confirmation_hours: u32,
+    /// Least minutes between two mails about one registration (asking again sooner sends
+    /// nothing more).
+    pub mail_resend_minutes: u32,
+    /// Days sent or parked mail rows are kept (their content is blanked once sent).
+    pub mail_retention_days: u32,
+    /// How often the mail sender looks for due mail when nothing wakes it, in milliseconds.
+    pub mail_poll_ms: u64,
 }
 
 impl Default for EventsConfig {
@@ -23,6 +38,11 @@ impl Default for EventsConfig {
         Self {
             retention_days: 92,
             retention_sweep_seconds: 3_600,
+            web_base_url: "http://127.0.0.1:8080".into(),
+            confirmation_hours: 24,
+            mail_resend_minutes: 10,
+            mail_retention_days: 7,
+            mail_poll_ms: 1_000,
         }
     }
 }
@@ -39,11 +59,54 @@ impl Validate for EventsConfig {
             "events.retention_sweep_seconds",
             "between 10 and 86400 seconds",
         );
+        let url = self.web_base_url.as_str();
+        v.check(
+            (url.starts_with("https://") || url.starts_with("http://"))
+                && !url.ends_with('/')
+                && !url.contains(['?', '#', ' ', '"', '<', '>']),
+            "events.web_base_url",
+            "an http:// or https:// address without a trailing slash, query or fragment",
+        );
+        v.check(
+            (1..=168).contains(&self.confirmation_hours),
+            "events.confirmation_hours",
+            "between 1 and 168 hours",
+        );
+        v.check(
+            (1..=1_440).contains(&self.mail_resend_minutes),
+            "events.mail_resend_minutes",
+            "between 1 and 1440 minutes",
+        );
+        v.check(
+            (1..=365).contains(&self.mail_retention_days),
+            "events.mail_retention_days",
+            "between 1 and 365 days",
+        );
+        v.check(
+            (10..=60_000).contains(&self.mail_poll_ms),
+            "events.mail_poll_ms",
+            "between 10 and 60000 milliseconds",
+        );
     }
 }
 
 impl EventsConfig {
     pub fn sweep_every(&self) -> Duration {
         Duration::from_secs(self.retention_sweep_seconds)
+    }
+
+    /// How long an unconfirmed registration may wait.
+    pub fn confirmation_window(&self) -> chrono::Duration {
+        chrono::Duration::hours(i64::from(self.confirmation_hours))
+    }
+
+    /// The least time between two mails about one registration.
+    pub fn resend_after(&self) -> chrono::Duration {
+        chrono::Duration::minutes(i64::from(self.mail_resend_minutes))
+    }
+
+    /// How long sent and parked mail rows are kept.
+    pub fn mail_retention(&self) -> chrono::Duration {
+        chrono::Duration::days(i64::from(self.mail_retention_days))
     }
 }

@@ -272,6 +272,8 @@ async fn register<C: sea_orm::ConnectionTrait>(
             created_at: Set(Utc::now()),
             updated_at: Set(Utc::now()),
             erased_at: Set(None),
+            confirm_hash: Set(None),
+            confirm_by: Set(None),
         }
         .insert(conn)
         .await?;

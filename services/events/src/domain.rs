@@ -26,6 +26,10 @@ pub const MAX_DURATION_HOURS: i64 = 12;
 pub const MAX_CAPACITY: i32 = 5_000;
 /// Longest series created in one call.
 pub const MAX_OCCURRENCES: u32 = 52;
+/// How far ahead a session may start, in months (five years): far enough for any plan, and
+/// far from the end of chrono's calendar (year 262142), which no arithmetic on a session's
+/// dates (a zone's offset, a series' steps, the correction window) may reach.
+pub const MAX_MONTHS_AHEAD: u32 = 60;
 /// How long after its end a session's attendance report may still be corrected.
 pub const CORRECTION_WINDOW_DAYS: i64 = 7;
 
@@ -57,6 +61,35 @@ pub struct Plan {
     pub accessibility: Vec<Accessibility>,
     pub registration_mode: RegistrationMode,
     pub waitlist: bool,
+}
+
+/// The latest instant a session may start at, seen from `now`.
+pub fn latest_start(now: DateTime<Utc>) -> DateTime<Utc> {
+    now.checked_add_months(Months::new(MAX_MONTHS_AHEAD))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+/// Why a local time is refused before any arithmetic on it, if it is: further than a day
+/// (more than any zone's offset) outside today to [`latest_start`].
+fn out_of_reach(local: NaiveDateTime, now: DateTime<Utc>) -> Option<String> {
+    let day = Duration::days(1);
+    let earliest = now.naive_utc().checked_sub_signed(day);
+    let latest = latest_start(now).naive_utc().checked_add_signed(day);
+    let inside = earliest.is_none_or(|e| local >= e) && latest.is_none_or(|l| local <= l);
+    (!inside).then(|| {
+        format!(
+            "date hors des limites : une session a lieu entre aujourd'hui et dans {} ans",
+            MAX_MONTHS_AHEAD / 12
+        )
+    })
+}
+
+/// When a session ending at `ends_at` stops taking attendance corrections (the end of the
+/// calendar if the window would run past it).
+pub fn correctable_until(ends_at: DateTime<Utc>) -> DateTime<Utc> {
+    ends_at
+        .checked_add_signed(Duration::days(CORRECTION_WINDOW_DAYS))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 /// The instant of a local time in `tz`, refusing times that do not exist (skipped by a DST
@@ -116,13 +149,18 @@ pub async fn plan<C: ConnectionTrait>(
     let mut starts_at = None;
     let mut ends_at = None;
     if let Some(tz) = timezone {
-        match instant(tz, input.starts_at) {
-            Ok(t) => starts_at = Some(t),
-            Err(why) => p.add("starts_at", why),
-        }
-        match instant(tz, input.ends_at) {
-            Ok(t) => ends_at = Some(t),
-            Err(why) => p.add("ends_at", why),
+        for (field, local, instant_of) in [
+            ("starts_at", input.starts_at, &mut starts_at),
+            ("ends_at", input.ends_at, &mut ends_at),
+        ] {
+            if let Some(why) = out_of_reach(local, now) {
+                p.add(field, why);
+                continue;
+            }
+            match instant(tz, local) {
+                Ok(t) => *instant_of = Some(t),
+                Err(why) => p.add(field, why),
+            }
         }
     }
     if let (Some(s), Some(e)) = (starts_at, ends_at) {
@@ -138,6 +176,14 @@ pub async fn plan<C: ConnectionTrait>(
             s > now,
             "starts_at",
             "la session ne peut pas commencer dans le passé",
+        );
+        p.check(
+            s <= latest_start(now),
+            "starts_at",
+            &format!(
+                "une session commence au plus {} ans à l'avance",
+                MAX_MONTHS_AHEAD / 12
+            ),
         );
     }
     let in_person = input.format != Format::Online;
@@ -219,11 +265,14 @@ pub async fn plan<C: ConnectionTrait>(
 
 /// The local start and end of each occurrence. Wall-clock times are kept across DST changes
 /// (a café at 18:00 stays at 18:00); a monthly series on the 31st falls on the last day of
-/// shorter months.
+/// shorter months. The first occurrence's times (`session.*`) must be within reach of `now`
+/// (each occurrence is then checked as a session, [`plan`]); an occurrence beyond the
+/// calendar is refused, never dropped.
 pub fn occurrences(
     recurrence: Recurrence,
     start: NaiveDateTime,
     end: NaiveDateTime,
+    now: DateTime<Utc>,
 ) -> AppResult<Vec<(NaiveDateTime, NaiveDateTime)>> {
     let mut p = Problems::default();
     p.check(
@@ -236,18 +285,29 @@ pub fn occurrences(
         "recurrence.interval",
         "entre 1 et 12",
     );
+    for (field, local) in [("session.starts_at", start), ("session.ends_at", end)] {
+        if let Some(why) = out_of_reach(local, now) {
+            p.add(field, why);
+        }
+    }
     p.into_result()?;
-    let length = end - start;
-    Ok((0..recurrence.count)
-        .filter_map(|i| {
+    let length = end.signed_duration_since(start);
+    (0..recurrence.count)
+        .map(|i| {
             let step = i * recurrence.interval;
             let s = match recurrence.frequency {
                 Frequency::Weekly => start.checked_add_signed(Duration::weeks(i64::from(step))),
                 Frequency::Monthly => start.checked_add_months(Months::new(step)),
-            }?;
-            Some((s, s + length))
+            };
+            s.and_then(|s| Some((s, s.checked_add_signed(length)?)))
+                .ok_or_else(|| {
+                    AppError::invalid(
+                        "recurrence.count",
+                        format!("l'occurrence {} tomberait au-delà du calendrier", i + 1),
+                    )
+                })
         })
-        .collect())
+        .collect()
 }
 
 /// Checks the anonymous aggregates against the head count; they may cover fewer people than
@@ -337,7 +397,7 @@ impl Moment {
             Moment::Upcoming
         } else if now < ends_at {
             Moment::Underway
-        } else if now <= ends_at + Duration::days(CORRECTION_WINDOW_DAYS) {
+        } else if now <= correctable_until(ends_at) {
             Moment::Ended
         } else {
             Moment::Archived
@@ -519,6 +579,50 @@ mod tests {
             .expect("date")
     }
 
+    /// The day these tests are written from.
+    fn today() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap()
+    }
+
+    fn field(error: &AppError) -> &str {
+        error.errors.first().map_or("", |e| e.field.as_str())
+    }
+
+    #[test]
+    fn dates_at_the_end_of_the_calendar_are_refused_with_their_field_not_a_panic() {
+        let weekly = Recurrence {
+            frequency: Frequency::Weekly,
+            count: 2,
+            interval: 1,
+        };
+        // The second occurrence would end past the last day chrono knows.
+        let last = NaiveDate::MAX.and_hms_opt(23, 0, 0).expect("time");
+        let start = last.checked_sub_signed(Duration::weeks(1)).expect("start");
+        let end = start.checked_add_signed(Duration::hours(11)).expect("end");
+        let refused = occurrences(weekly, start, end, today()).expect_err("refused");
+        assert_eq!(field(&refused), "session.starts_at");
+        // Within reach, the steps are checked too (they cannot fail there, but never panic).
+        let fine = occurrences(weekly, at(2027, 3, 1, 10), at(2027, 3, 1, 12), today());
+        assert_eq!(fine.map(|d| d.len()).ok(), Some(2));
+        let far = at(2032, 12, 3, 10);
+        assert!(out_of_reach(far, today()).is_some());
+        assert!(out_of_reach(at(2031, 11, 30, 10), today()).is_none());
+        // The correction window and the moments saturate at the end of the calendar.
+        let end_of_time = DateTime::<Utc>::MAX_UTC;
+        assert_eq!(correctable_until(end_of_time), end_of_time);
+        let hour_before = end_of_time
+            .checked_sub_signed(Duration::hours(1))
+            .expect("instant");
+        assert_eq!(
+            Moment::at(hour_before, end_of_time, end_of_time),
+            Moment::Ended
+        );
+        assert_eq!(
+            Moment::at(hour_before, end_of_time, today()),
+            Moment::Upcoming
+        );
+    }
+
     #[test]
     fn every_action_on_every_status_at_every_moment() {
         use ErrorCode::{
@@ -671,7 +775,13 @@ mod tests {
             count: 3,
             interval: 1,
         };
-        let dates = occurrences(recurrence, at(2027, 3, 21, 18), at(2027, 3, 21, 20)).expect("ok");
+        let dates = occurrences(
+            recurrence,
+            at(2027, 3, 21, 18),
+            at(2027, 3, 21, 20),
+            today(),
+        )
+        .expect("ok");
         let paris: Tz = "Europe/Paris".parse().expect("tz");
         let utc: Vec<u32> = dates
             .iter()
@@ -691,7 +801,13 @@ mod tests {
             count: 2,
             interval: 1,
         };
-        let dates = occurrences(recurrence, at(2027, 1, 31, 10), at(2027, 1, 31, 12)).expect("ok");
+        let dates = occurrences(
+            recurrence,
+            at(2027, 1, 31, 10),
+            at(2027, 1, 31, 12),
+            today(),
+        )
+        .expect("ok");
         assert_eq!(dates[1].0, at(2027, 2, 28, 10));
     }
 

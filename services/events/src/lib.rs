@@ -4,7 +4,8 @@
 //! Shape shared by every service: `config`, `storage` (tables and migrations), `domain`
 //! (rules), `messages` (what it publishes), `routes` (REST) and one module per resource
 //! (`sessions`, `registrations` with `admission` deciding seats in batches, `attendance`, `calendar`, `jsonld`); `replicas` keeps the
-//! facilitators' announcements; `demo` loads the embedded demo data.
+//! facilitators' announcements; `mail` queues mail in the transaction that causes it and
+//! sends it (`mail_text` says what it says); `demo` loads the embedded demo data.
 
 pub mod admission;
 pub mod attendance;
@@ -13,6 +14,8 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod jsonld;
+pub mod mail;
+pub mod mail_text;
 pub mod messages;
 pub mod openapi;
 pub mod registrations;
@@ -30,6 +33,9 @@ use sea_orm_migration::MigratorTrait;
 pub struct State {
     pub platform: Platform,
     pub admissions: admission::Admissions,
+    pub settings: config::EventsConfig,
+    /// Wakes the mail sender after a commit that queued mail.
+    pub mail: mail::Waker,
 }
 
 #[derive(Clone)]
@@ -55,8 +61,27 @@ impl Service for Events {
 
     async fn start(platform: &Platform) -> Result<Self, StartError> {
         let settings: config::EventsConfig = platform.config.section(config::SECTION)?;
+        let transport = cafeia_platform::mail::Transport::from_config(
+            &platform.config.mail,
+            &platform.config.data_dir,
+        )
+        .map_err(StartError::Service)?;
+        if transport.is_file() && !platform.config.is_embedded() {
+            tracing::warn!(
+                "mail.url is not set: mail is written to files in the data directory, not sent"
+            );
+        }
+        let waker = mail::Waker::default();
+        let sender = mail::Sender::new(
+            platform.db.clone(),
+            transport,
+            cafeia_platform::mail::MailMetrics::register(&platform.metrics),
+            waker.clone(),
+            std::time::Duration::from_millis(settings.mail_poll_ms),
+        );
+        platform.spawn(sender.run(platform.shutdown.clone()));
         replicas::start(platform).await?;
-        platform.spawn(retention(platform.clone(), settings));
+        platform.spawn(retention(platform.clone(), settings.clone()));
         Ok(Self {
             state: actix_web::web::Data::new(State {
                 platform: platform.clone(),
@@ -64,6 +89,8 @@ impl Service for Events {
                     platform.db.clone(),
                     platform.outbox.clone(),
                 ),
+                settings,
+                mail: waker,
             }),
         })
     }
@@ -90,13 +117,30 @@ impl Service for Events {
     }
 }
 
-/// Erases registrants' personal data `retention_days` after their session, periodically.
+/// Erases registrants' personal data `retention_days` after their session, the requests
+/// nobody confirmed in time, and the mail sent or parked `mail_retention_days` ago,
+/// periodically.
 async fn retention(platform: Platform, settings: config::EventsConfig) {
     let mut every = tokio::time::interval(settings.sweep_every());
     loop {
         tokio::select! {
             _ = platform.shutdown.cancelled() => return,
             _ = every.tick() => {}
+        }
+        // First: the bulk erasure below expects no unconfirmed row left in ended sessions.
+        match expire(&platform.db).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                erased = n,
+                "unconfirmed registrations erased at their deadline"
+            ),
+            Err(e) => {
+                tracing::warn!(error = %e, "unconfirmed registrations sweep failed; next sweep retries")
+            }
+        }
+        let sent_before = chrono::Utc::now() - settings.mail_retention();
+        if let Err(e) = mail::purge_before(&platform.db, sent_before).await {
+            tracing::warn!(error = %e, "mail outbox purge failed; next sweep retries");
         }
         let cutoff =
             chrono::Utc::now() - chrono::Duration::days(i64::from(settings.retention_days));
@@ -109,4 +153,12 @@ async fn retention(platform: Platform, settings: config::EventsConfig) {
             Err(e) => tracing::warn!(error = %e, "retention sweep failed; next sweep retries"),
         }
     }
+}
+
+/// [`registrations::expire_unconfirmed`] in one transaction (the mail and the rows together).
+async fn expire(db: &DatabaseConnection) -> Result<u64, cafeia_platform::AppError> {
+    let txn = cafeia_platform::db::begin(db).await?;
+    let erased = registrations::expire_unconfirmed(&txn, chrono::Utc::now()).await?;
+    txn.commit().await?;
+    Ok(erased)
 }

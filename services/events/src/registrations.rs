@@ -2,6 +2,17 @@
 //! cancellation tokens for people who registered without an account, and erasure of personal
 //! data (on request, and automatically some time after the session).
 //!
+//! Registering with an email holds nothing until the owner of the address confirms: the
+//! request is an `unconfirmed` row and a mail with a confirmation link, written in one
+//! transaction ([`ask`]); the answer is the same whether the address was new, waiting for
+//! confirmation (the link is mailed again, at most once per `events.mail_resend_minutes`) or
+//! registered already (its owner is mailed a new cancellation link), so it tells nobody which.
+//! Confirming ([`confirm`], a POST: a mail scanner following the link confirms nothing) goes
+//! through admission like a signed-in registration and gives the cancellation token. Requests
+//! nobody confirms are erased at their deadline ([`expire_unconfirmed`]). Signed-in citizens
+//! register directly: their account is who they are, and the address their identity provider
+//! verified (if it says one) is kept for the mail about their registration.
+//!
 //! Every seat decision runs in one transaction holding the session's row lock (the first
 //! statement is an `UPDATE … RETURNING` on it), so counters and rows always agree: on
 //! PostgreSQL concurrent writers queue on that lock, on SQLite on the write lock. New
@@ -9,20 +20,23 @@
 
 use crate::{
     State,
-    admission::Applicant,
+    admission::{Applicant, confirmation_unknown},
+    config::EventsConfig,
     domain::{RegistrationStatus, SessionAction},
+    mail::{self, Outgoing},
+    mail_text,
     messages::{self, RegistrationChange},
     sessions,
-    storage::{Rows, facilitator, in_table, registration, session, unreadable},
+    storage::{Rows, in_table, mail_message::MailKind, registration, session, unreadable},
 };
 use actix_web::{HttpResponse, web};
 use cafeia_events_api::{
-    CancellationCause, MyRegistration, PageQuery, RegistrationInput, RegistrationView, RollEntry,
-    TokenInput, paths,
+    CancellationCause, MyRegistration, PageQuery, RegistrationInput, RegistrationPending,
+    RegistrationView, RollEntry, TokenInput, paths,
 };
 use cafeia_platform::{
     AppError, ErrorCode,
-    auth::{Caller, MaybeCaller, Role},
+    auth::{Caller, MaybeCaller},
     envelope::{Envelope, MessageType},
     errors::AppResult,
     http::{Json, Query},
@@ -36,11 +50,11 @@ use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, JoinType,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
-    sea_query::{Expr, ExprTrait},
+    sea_query::{Expr, ExprTrait, OnConflict},
 };
 use uuid::Uuid;
 
-use RegistrationStatus::{Attended, Cancelled, Confirmed, NoShow, Waitlisted};
+use RegistrationStatus::{Attended, Cancelled, Confirmed, NoShow, Unconfirmed, Waitlisted};
 
 /// Holding a seat or a place in the waiting list.
 pub(crate) const ACTIVE: [RegistrationStatus; 2] = [Confirmed, Waitlisted];
@@ -121,31 +135,43 @@ async fn announce<C: ConnectionTrait>(
     Ok(())
 }
 
-struct Who {
-    identity: String,
-    account: Option<String>,
-    email: Option<String>,
-    name: Option<String>,
+/// A signed-in citizen asking for a place: their account is who they are.
+fn signed_in(caller: &Caller, input: &RegistrationInput) -> AppResult<Applicant> {
+    // The account identifies the person: no email or name is collected.
+    let mut p = Problems::default();
+    p.check(
+        input.email.is_none() && input.name.is_none(),
+        "email",
+        "inutile avec un compte : ne l'envoyez pas",
+    );
+    p.into_result()?;
+    let account = caller.account();
+    Ok(Applicant {
+        identity: format!("account:{account}"),
+        account: Some(account),
+        // Only an address the identity provider verified: the mail about this registration
+        // goes there. An unverified one is never kept.
+        email: caller.verified_email().map(str::to_owned),
+        name: None,
+        token_hash: None,
+        confirming: None,
+    })
 }
 
-fn who(caller: Option<&Caller>, input: RegistrationInput) -> AppResult<Who> {
-    if let Some(caller) = caller {
-        // The account identifies the person: no email or name is collected.
-        let mut p = Problems::default();
-        p.check(
-            input.email.is_none() && input.name.is_none(),
-            "email",
-            "inutile avec un compte : ne l'envoyez pas",
-        );
-        p.into_result()?;
-        let account = caller.account();
-        return Ok(Who {
-            identity: format!("account:{account}"),
-            account: Some(account),
-            email: None,
-            name: None,
-        });
+/// Someone registering with an email: what they gave, checked.
+pub struct Request {
+    pub email: String,
+    pub name: Option<String>,
+}
+
+impl Request {
+    /// Who the registration is, within its session: the folded address.
+    fn identity(&self) -> String {
+        format!("email:{}", self.email.to_lowercase())
     }
+}
+
+fn anonymous(input: RegistrationInput) -> AppResult<Request> {
     let mut p = Problems::default();
     let email = match &input.email {
         Some(e) => cafeia_platform::validation::email(e, &mut p),
@@ -165,38 +191,269 @@ fn who(caller: Option<&Caller>, input: RegistrationInput) -> AppResult<Who> {
         "le consentement à la conservation de l'adresse jusqu'à la session est requis",
     );
     p.into_result()?;
-    Ok(Who {
-        identity: format!("email:{}", email.to_lowercase()),
-        account: None,
-        email: Some(email),
-        name,
-    })
+    Ok(Request { email, name })
 }
 
-/// POST /v1/sessions/{id}/registrations — signed in (any role) or anonymously with an email
-/// and consent. Confirmed while seats remain, then waitlisted in arrival order.
-#[utoipa::path(post, path = paths::SESSION_REGISTRATIONS, params(("id" = Uuid, Path, description = "The session.")), tag = "registrations", request_body = RegistrationInput, responses((status = 201, body = RegistrationView), (status = 400, body = cafeia_platform::errors::Problem), (status = 404, body = cafeia_platform::errors::Problem), (status = 409, description = "Déjà inscrit·e, session complète, annulée, commencée", body = cafeia_platform::errors::Problem)))]
+/// POST /v1/sessions/{id}/registrations — signed in (any role): confirmed while seats remain,
+/// then waitlisted in arrival order (201). With an email and consent: 202 and the same answer
+/// whatever the address holds; a mail to it carries the link that confirms (see [`ask`]).
+#[utoipa::path(post, path = paths::SESSION_REGISTRATIONS, params(("id" = Uuid, Path, description = "The session.")), tag = "registrations", request_body = RegistrationInput, responses((status = 201, description = "Signed in: the registration", body = RegistrationView), (status = 202, description = "With an email: the same answer for every address; the owner confirms by mail", body = RegistrationPending), (status = 400, body = cafeia_platform::errors::Problem), (status = 404, body = cafeia_platform::errors::Problem), (status = 409, description = "Signed in and registered already; session full, cancelled, started", body = cafeia_platform::errors::Problem)))]
 pub async fn register(
     state: web::Data<State>,
     caller: MaybeCaller,
     id: web::Path<Uuid>,
     input: Json<RegistrationInput>,
 ) -> AppResult<HttpResponse> {
-    let who = who(caller.0.as_ref(), input.0)?;
-    let token = if who.account.is_none() {
-        Some(secret()?)
-    } else {
-        None
+    if let Some(caller) = caller.0.as_ref() {
+        let applicant = signed_in(caller, &input.0)?;
+        let taken = state.admissions.admit(*id, applicant).await?;
+        return Ok(HttpResponse::Created().json(view(&taken.model, taken.waitlist_position, None)));
+    }
+    let request = anonymous(input.0)?;
+    let db = &state.platform.db;
+    let txn = cafeia_platform::db::begin(db).await?;
+    ask(&txn, &state.settings, *id, &request, Utc::now()).await?;
+    txn.commit().await?;
+    state.mail.wake();
+    Ok(HttpResponse::Accepted().json(RegistrationPending::for_session(*id)))
+}
+
+/// What a request with an email did. The HTTP answer is the same for all of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Asked {
+    /// A new unconfirmed registration, and its confirmation mail.
+    New(Uuid),
+    /// The registration was waiting already: the confirmation mail again, with a new link.
+    Resent(Uuid),
+    /// The address holds a seat or a waiting-list place: its owner is told, with a new
+    /// cancellation link.
+    Reminded(Uuid),
+    /// Nothing sent: a mail about this registration is queued already, or went moments ago.
+    Quiet(Uuid),
+}
+
+/// A registration with an email to `session_id`, decided in the caller's transaction: the
+/// unconfirmed row and its mail, both or neither. Refusals depend on the session only (not
+/// open, full without a waiting list), never on the address.
+pub async fn ask<C: ConnectionTrait>(
+    conn: &C,
+    settings: &EventsConfig,
+    session_id: Uuid,
+    request: &Request,
+    now: DateTime<Utc>,
+) -> AppResult<Asked> {
+    let session = sessions::find(conn, session_id).await?;
+    sessions::admission(&session, now)?;
+    let full = session.capacity.is_some_and(|c| session.confirmed >= c);
+    if full && !session.waitlist_enabled {
+        return Err(AppError::new(
+            ErrorCode::SessionFull,
+            "session complète (pas de liste d'attente)",
+        ));
+    }
+    // The deadline never passes the start: nobody takes a seat once the session has begun.
+    let confirm_by = std::cmp::min(now + settings.confirmation_window(), session.starts_at);
+    let identity = request.identity();
+    let existing = match held(conn, session_id, &identity).await? {
+        Some(existing) => existing,
+        None => {
+            let token = confirmation_token(session_id)?;
+            let model = registration::Model {
+                id: Uuid::now_v7(),
+                session_id,
+                identity: identity.clone(),
+                account: None,
+                email: Some(request.email.clone()),
+                name: request.name.clone(),
+                consent_at: Some(now),
+                status: Unconfirmed,
+                // Arrival order is given at confirmation, when the seat is decided.
+                position: 0,
+                token_hash: None,
+                created_at: now,
+                updated_at: now,
+                erased_at: None,
+                confirm_hash: Some(digest(&token)),
+                confirm_by: Some(confirm_by),
+            };
+            let inserted = registration::Entity::insert(model.clone().into_active_model())
+                .on_conflict(
+                    OnConflict::columns([
+                        registration::Column::SessionId,
+                        registration::Column::Identity,
+                    ])
+                    .do_nothing()
+                    .to_owned(),
+                )
+                .exec_without_returning(conn)
+                .await?;
+            if inserted == 1 {
+                let mail = confirmation_mail(settings, &session, &model, &token, confirm_by);
+                mail::queue(conn, mail, now, settings.resend_after()).await?;
+                return Ok(Asked::New(model.id));
+            }
+            // Someone asked for the same address at the same moment: theirs is the row.
+            held(conn, session_id, &identity).await?.ok_or_else(|| {
+                AppError::new(
+                    ErrorCode::RetryableConflict,
+                    "la session vient de changer : réessayez",
+                )
+            })?
+        }
     };
+    match existing.status {
+        Unconfirmed => {
+            let token = confirmation_token(session_id)?;
+            let mail = confirmation_mail(settings, &session, &existing, &token, confirm_by);
+            if !mail::queue(conn, mail, now, settings.resend_after()).await? {
+                return Ok(Asked::Quiet(existing.id));
+            }
+            // The new link replaces the old one; the name is the latest request's, the one
+            // whose link will be followed.
+            let mut model = existing.into_active_model();
+            model.confirm_hash = Set(Some(digest(&token)));
+            model.confirm_by = Set(Some(confirm_by));
+            model.name = Set(request.name.clone());
+            model.updated_at = Set(now);
+            let model = model.update(conn).await?;
+            Ok(Asked::Resent(model.id))
+        }
+        Confirmed | Waitlisted => {
+            let token = secret()?;
+            let link = format!("{}/annuler?jeton={token}", settings.web_base_url);
+            let to = existing.email.clone().unwrap_or_default();
+            let mail = Outgoing {
+                kind: MailKind::AlreadyRegistered,
+                dedupe_key: mail::registration_key(existing.id, MailKind::AlreadyRegistered),
+                registration_id: Some(existing.id),
+                mail: mail_text::already_registered(&to, &session, existing.status, &link),
+            };
+            if !mail::queue(conn, mail, now, settings.resend_after()).await? {
+                return Ok(Asked::Quiet(existing.id));
+            }
+            // Only the owner of the mailbox gets the new link: the one given before stops.
+            let mut model = existing.into_active_model();
+            model.token_hash = Set(Some(digest(&token)));
+            model.updated_at = Set(now);
+            let model = model.update(conn).await?;
+            Ok(Asked::Reminded(model.id))
+        }
+        // Marked at the roll call: the session has started, refused above already.
+        Cancelled | Attended | NoShow => Ok(Asked::Quiet(existing.id)),
+    }
+}
+
+/// A confirmation link's token: the session (32 hex digits), so a confirmation joins its
+/// session's admission queue without a query, then 32 random bytes (64 hex digits). Only its
+/// digest is kept.
+fn confirmation_token(session_id: Uuid) -> AppResult<String> {
+    Ok(format!("{}{}", session_id.simple(), secret()?))
+}
+
+/// The session a confirmation token names, if it is shaped like one.
+fn token_session(token: &str) -> Option<Uuid> {
+    let well_formed = token.len() == 96 && token.bytes().all(|b| b.is_ascii_hexdigit());
+    well_formed
+        .then(|| Uuid::try_parse(&token[..32]).ok())
+        .flatten()
+}
+
+/// The registration of `identity` to `session_id`, whatever its status.
+async fn held<C: ConnectionTrait>(
+    conn: &C,
+    session_id: Uuid,
+    identity: &str,
+) -> AppResult<Option<registration::Model>> {
+    Ok(registration::Entity::find()
+        .filter(registration::Column::SessionId.eq(session_id))
+        .filter(registration::Column::Identity.eq(identity))
+        .row(conn)
+        .await?)
+}
+
+/// The mail with the link confirming `model`, valid until `confirm_by`.
+fn confirmation_mail(
+    settings: &EventsConfig,
+    session: &session::Model,
+    model: &registration::Model,
+    token: &str,
+    confirm_by: DateTime<Utc>,
+) -> Outgoing {
+    let link = format!(
+        "{}/inscriptions/confirmer?jeton={token}",
+        settings.web_base_url
+    );
+    let to = model.email.clone().unwrap_or_default();
+    Outgoing {
+        kind: MailKind::RegistrationConfirmation,
+        dedupe_key: mail::registration_key(model.id, MailKind::RegistrationConfirmation),
+        registration_id: Some(model.id),
+        mail: mail_text::confirmation(&to, session, &link, confirm_by),
+    }
+}
+
+/// POST /v1/registrations/confirm — the owner of an email confirms the registration asked for
+/// with it, with the token of the mailed link: the seat (or the waiting-list place) is decided
+/// now, and the answer carries the cancellation token, given this once.
+#[utoipa::path(post, path = paths::REGISTRATIONS_CONFIRM, tag = "registrations", request_body = TokenInput, responses((status = 200, description = "The registration, with its cancellation token", body = RegistrationView), (status = 404, description = "Lien inconnu, expiré ou déjà utilisé", body = cafeia_platform::errors::Problem), (status = 409, description = "Session complète, annulée, commencée", body = cafeia_platform::errors::Problem)))]
+pub async fn confirm(state: web::Data<State>, input: Json<TokenInput>) -> AppResult<HttpResponse> {
+    let token = input.0.token.trim().to_ascii_lowercase();
+    let session_id = token_session(&token).ok_or_else(confirmation_unknown)?;
+    let cancellation = secret()?;
+    // The batch finds the registration by the token's digest, under the session's lock.
     let applicant = Applicant {
-        identity: who.identity,
-        account: who.account,
-        email: who.email,
-        name: who.name,
-        token_hash: token.as_deref().map(digest),
+        identity: String::new(),
+        account: None,
+        email: None,
+        name: None,
+        token_hash: Some(digest(&cancellation)),
+        confirming: Some(digest(&token)),
     };
-    let taken = state.admissions.admit(*id, applicant).await?;
-    Ok(HttpResponse::Created().json(view(&taken.model, taken.waitlist_position, token)))
+    let taken = state
+        .admissions
+        .admit(session_id, applicant)
+        .await
+        .map_err(|e| {
+            // A token naming no session is as unknown as any other.
+            if e.code == ErrorCode::NotFound {
+                confirmation_unknown()
+            } else {
+                e
+            }
+        })?;
+    Ok(HttpResponse::Ok().json(view(
+        &taken.model,
+        taken.waitlist_position,
+        Some(cancellation),
+    )))
+}
+
+/// Erases the registrations made with an email that nobody confirmed by their deadline, with
+/// their mail. They held nothing and were never announced: their rows go. Returns how many.
+pub async fn expire_unconfirmed<C: ConnectionTrait>(
+    conn: &C,
+    now: DateTime<Utc>,
+) -> AppResult<u64> {
+    let expired: Vec<Uuid> = registration::Entity::find()
+        .select_only()
+        .column(registration::Column::Id)
+        .filter(registration::Column::Status.eq(Unconfirmed))
+        .filter(registration::Column::ConfirmBy.lte(now))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let mut erased = 0;
+    for chunk in expired.chunks(500) {
+        mail::forget(conn, chunk).await?;
+        erased += registration::Entity::delete_many()
+            .filter(registration::Column::Id.is_in(chunk.iter().copied()))
+            .filter(registration::Column::Status.eq(Unconfirmed))
+            .filter(registration::Column::ConfirmBy.lte(now))
+            .exec(conn)
+            .await?
+            .rows_affected;
+    }
+    Ok(erased)
 }
 
 /// The message announcing a new registration in `status`.
@@ -427,8 +684,12 @@ async fn erase<C: ConnectionTrait>(conn: &C, reg: registration::Model) -> AppRes
     model.email = Set(None);
     model.name = Set(None);
     model.token_hash = Set(None);
+    model.confirm_hash = Set(None);
+    model.confirm_by = Set(None);
     model.erased_at = Set(Some(Utc::now()));
     model.update(conn).await?;
+    // The mail about it held the address too.
+    mail::forget(conn, &[id]).await?;
     Ok(())
 }
 
@@ -485,11 +746,23 @@ pub async fn erase_before<C: ConnectionTrait + TransactionTrait>(
         .await?;
     let mut erased = 0;
     for chunk in ended.chunks(500) {
+        let held: Vec<Uuid> = registration::Entity::find()
+            .select_only()
+            .column(registration::Column::Id)
+            .filter(registration::Column::SessionId.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        mail::forget(db, &held).await?;
         let result = registration::Entity::update_many()
             .col_expr(registration::Column::Account, Expr::value(None::<String>))
             .col_expr(registration::Column::Email, Expr::value(None::<String>))
             .col_expr(registration::Column::Name, Expr::value(None::<String>))
             .col_expr(registration::Column::TokenHash, Expr::value(None::<String>))
+            .col_expr(
+                registration::Column::ConfirmHash,
+                Expr::value(None::<String>),
+            )
             .col_expr(
                 registration::Column::Identity,
                 Expr::cust("'erased:' || CAST(position AS TEXT)"),
@@ -586,21 +859,19 @@ pub async fn roll(
     let after = paging::cursor(query.cursor.as_deref())?;
     let db = &state.platform.db;
     let session = sessions::find(db, *id).await?;
-    let allowed = sessions::staff_covers(&caller, &session)
-        || (caller.has(Role::Facilitator)
-            && facilitator::Entity::find()
-                .filter(facilitator::Column::Account.eq(caller.account()))
-                .row(db)
-                .await?
-                .is_some_and(|me| sessions::runs(&session, &me)));
-    if !allowed {
+    // Names and emails: a suspended facilitator is refused like any action of theirs.
+    if !sessions::on_team(db, &caller, &session).await? {
         return Err(AppError::forbidden(
             "la liste des inscrit·es est réservée aux animateur·rices de la session",
         ));
     }
     let txn = cafeia_platform::db::snapshot(db).await?;
-    let of_session =
-        || registration::Entity::find().filter(registration::Column::SessionId.eq(session.id));
+    // A registration waiting for confirmation is nobody's yet (the address may not be theirs).
+    let of_session = || {
+        registration::Entity::find()
+            .filter(registration::Column::SessionId.eq(session.id))
+            .filter(registration::Column::Status.ne(Unconfirmed))
+    };
     let total = of_session().count(&txn).await?;
     let mut select = of_session();
     // Waiting-list places count the people waiting ahead, on earlier pages too.
@@ -637,7 +908,9 @@ pub async fn roll(
                 status: r.status,
                 waitlist_position: position,
                 name: r.name,
-                email: r.email,
+                // A signed-in citizen's address came from their identity provider, for the
+                // service's mail only.
+                email: r.email.filter(|_| r.account.is_none()),
                 signed_in: r.account.is_some(),
                 created_at: r.created_at,
             }

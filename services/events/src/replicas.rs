@@ -2,6 +2,13 @@
 //! account key) and where sessions can take place (venues). Kept from the bus, once per message
 //! (inbox), never by calling the facilitators service. A suspension unpublishes the
 //! facilitator's future sessions; a venue change is copied into its future sessions.
+//!
+//! A venue's removal is final. The facilitators service deletes the venue and never gives its
+//! id to another (new venues, imported ones included, get a fresh `now_v7` id), so any state of
+//! a removed id is from before the removal, whatever its `time` says (clocks of its replicas
+//! may differ): the row stays as a tombstone (`removed`, `as_of` the removal's time), and an
+//! upsert of that id changes nothing, late or not. A removal arriving before the venue's first
+//! state leaves a tombstone too, so that state, arriving next, is ignored.
 
 use crate::{
     domain::{SessionAction, SessionStatus},
@@ -81,11 +88,7 @@ pub async fn apply(txn: &DatabaseTransaction, envelope: Arc<Envelope>) -> Result
         upsert_venue(txn, state, at).await?;
     } else if is(&envelope, VENUE_REMOVED) {
         let removed: VenueRemoved = serde_json::from_value(envelope.data.clone())?;
-        venue::Entity::update_many()
-            .col_expr(venue::Column::Removed, true.into())
-            .filter(venue::Column::Id.eq(removed.id))
-            .exec(txn)
-            .await?;
+        remove_venue(txn, removed.id, at).await?;
     }
     // Other facilitators messages are not this service's business.
     Ok(())
@@ -162,13 +165,64 @@ async fn unpublish_future<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Marks the venue removed for good, as of `at` (the later of the two when it already was),
+/// keeping its row: sessions held there still point at it, and it is the tombstone that makes
+/// every later upsert of the id a no-op.
+async fn remove_venue(
+    txn: &DatabaseTransaction,
+    id: Uuid,
+    at: DateTime<Utc>,
+) -> Result<(), HandlerError> {
+    match venue::Entity::find_by_id(id).row(txn).await? {
+        Some(previous) => {
+            let as_of = previous.as_of.max(at);
+            let mut model = previous.into_active_model();
+            model.removed = Set(true);
+            model.as_of = Set(as_of);
+            model.update(txn).await?;
+        }
+        None => {
+            // Never seen: a row with nothing of the venue but its id and its end.
+            venue::Entity::insert(
+                venue::Model {
+                    id,
+                    name: String::new(),
+                    address: String::new(),
+                    postcode: String::new(),
+                    insee: String::new(),
+                    departement: String::new(),
+                    region: String::new(),
+                    lat: 0.0,
+                    lon: 0.0,
+                    accessibility: JsonText(Vec::new()),
+                    capacity: None,
+                    removed: true,
+                    as_of: at,
+                }
+                .into_active_model(),
+            )
+            // Another delivery's insert may have won between the read and here.
+            .on_conflict(
+                OnConflict::column(venue::Column::Id)
+                    .update_column(venue::Column::Removed)
+                    .to_owned(),
+            )
+            .exec_without_returning(txn)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
 async fn upsert_venue(
     txn: &DatabaseTransaction,
     state: VenueState,
     at: DateTime<Utc>,
 ) -> Result<(), HandlerError> {
     let previous = venue::Entity::find_by_id(state.id).row(txn).await?;
-    if previous.as_ref().is_some_and(|p| p.as_of > at) {
+    // Removed (see the module's note): nothing brings it back. Otherwise a newer state is
+    // already here when this one is older: it arrived late.
+    if previous.as_ref().is_some_and(|p| p.removed || p.as_of > at) {
         return Ok(());
     }
     let model = venue::Model {

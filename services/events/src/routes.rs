@@ -35,6 +35,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(paths::SESSION_ATTENDANCE, web::put().to(attendance::report))
         .route(paths::SESSION_ATTENDANCE, web::get().to(attendance::get))
         .route(
+            paths::REGISTRATIONS_CONFIRM,
+            web::post().to(registrations::confirm),
+        )
+        .route(
             paths::REGISTRATIONS_CANCEL,
             web::post().to(registrations::cancel_with_token),
         )

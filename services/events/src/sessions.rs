@@ -213,6 +213,13 @@ pub fn seats_envelope(
         confirmed: model.confirmed,
         waitlisted: model.waitlisted,
         seats_left: seats_left(model),
+        // From the row as it stands under the lock: consumers order the counts by it.
+        revision: SeatsChanged::revision_of(
+            model.revision,
+            model.arrivals,
+            model.confirmed,
+            model.waitlisted,
+        ),
     };
     let kind = messages::SEATS_CHANGED;
     let data = serde_json::to_value(seats).map_err(AppError::internal)?;
@@ -244,12 +251,56 @@ pub async fn acting<C: ConnectionTrait>(
             )
         })?;
     if me.status == FacilitatorStatus::Suspended {
-        return Err(AppError::new(
-            ErrorCode::FacilitatorSuspended,
-            "compte d'animateur·rice suspendu : action impossible",
-        ));
+        return Err(suspended());
     }
     Ok(me)
+}
+
+/// The refusal of everything a facilitator does or reads as one while suspended.
+fn suspended() -> AppError {
+    AppError::new(
+        ErrorCode::FacilitatorSuspended,
+        "compte d'animateur·rice suspendu : action impossible",
+    )
+}
+
+/// The calling facilitator's profile, when the caller is one (by account) and not suspended:
+/// what makes a caller one of a session's facilitators. A suspended facilitator is nobody's
+/// facilitator until reinstated: they see what the public sees.
+async fn facilitating<C: ConnectionTrait>(
+    conn: &C,
+    account: &str,
+) -> AppResult<Option<facilitator::Model>> {
+    Ok(facilitator::Entity::find()
+        .filter(facilitator::Column::Account.eq(account))
+        .row(conn)
+        .await?
+        .filter(|me| me.status != FacilitatorStatus::Suspended))
+}
+
+/// Whether `caller` reads what only a session's team reads (its roll with names and emails,
+/// its attendance report): staff covering it, or one of its facilitators. A suspended
+/// facilitator is refused as [`acting`] refuses them (`FACILITATOR_SUSPENDED`).
+pub async fn on_team<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    model: &session::Model,
+) -> AppResult<bool> {
+    if staff_covers(caller, model) {
+        return Ok(true);
+    }
+    if !caller.has(Role::Facilitator) {
+        return Ok(false);
+    }
+    let me = facilitator::Entity::find()
+        .filter(facilitator::Column::Account.eq(caller.account()))
+        .row(conn)
+        .await?;
+    match me {
+        Some(me) if me.status == FacilitatorStatus::Suspended => Err(suspended()),
+        Some(me) => Ok(runs(model, &me)),
+        None => Ok(false),
+    }
 }
 
 fn require_verified(me: &facilitator::Model) -> AppResult<()> {
@@ -404,13 +455,14 @@ pub async fn create_series(
     if input.publish {
         require_verified(&me)?;
     }
+    let now = Utc::now();
     let dates = domain::occurrences(
         input.recurrence,
         input.session.starts_at,
         input.session.ends_at,
+        now,
     )?;
     let mut plans = Vec::with_capacity(dates.len());
-    let now = Utc::now();
     for (i, (start, end)) in dates.into_iter().enumerate() {
         let mut occurrence = input.session.clone();
         occurrence.starts_at = start;
@@ -603,9 +655,10 @@ pub async fn mark_completed<C: ConnectionTrait>(
 }
 
 /// What one caller may see of some sessions. Insiders — staff covering a session, its
-/// facilitators, the people holding a seat — see its online link, and its draft; everyone
-/// else sees published, cancelled and completed sessions without the link. Built once for a
-/// whole batch: one look-up of the caller's facilitator profile, one of their seats.
+/// facilitators (not while suspended), the people holding a seat (confirmed or attended, not
+/// waitlisted) — see its online link, and its draft; everyone else sees published, cancelled
+/// and completed sessions without the link. Built once for a whole batch: one look-up of the
+/// caller's facilitator profile, one of their seats.
 pub struct Viewer<'a> {
     caller: Option<&'a Caller>,
     facilitator: Option<Uuid>,
@@ -618,21 +671,41 @@ impl<'a> Viewer<'a> {
         caller: Option<&'a Caller>,
         sessions: &[session::Model],
     ) -> AppResult<Viewer<'a>> {
+        let Some(caller) = caller else {
+            return Ok(Viewer {
+                caller,
+                facilitator: None,
+                seats: HashSet::new(),
+            });
+        };
+        let facilitates = caller.has(Role::Facilitator);
+        Self::build(conn, Some(caller), &caller.account(), facilitates, sessions).await
+    }
+
+    /// The holder of `account` with no token at hand (a private calendar feed, whose secret
+    /// URL stands for the account): their seats and the sessions they run, no staff scope.
+    pub async fn of_account<C: ConnectionTrait>(
+        conn: &C,
+        account: &str,
+        sessions: &[session::Model],
+    ) -> AppResult<Viewer<'a>> {
+        Self::build(conn, None, account, true, sessions).await
+    }
+
+    async fn build<C: ConnectionTrait>(
+        conn: &C,
+        caller: Option<&'a Caller>,
+        account: &str,
+        facilitates: bool,
+        sessions: &[session::Model],
+    ) -> AppResult<Viewer<'a>> {
         let mut viewer = Viewer {
             caller,
             facilitator: None,
             seats: HashSet::new(),
         };
-        let Some(caller) = caller else {
-            return Ok(viewer);
-        };
-        let account = caller.account();
-        if caller.has(Role::Facilitator) {
-            viewer.facilitator = facilitator::Entity::find()
-                .filter(facilitator::Column::Account.eq(account.as_str()))
-                .row(conn)
-                .await?
-                .map(|me| me.id);
+        if facilitates {
+            viewer.facilitator = facilitating(conn, account).await?.map(|me| me.id);
         }
         // Only sessions the caller does not run or cover need their seat looked up.
         let ask: Vec<Uuid> = sessions
@@ -675,7 +748,7 @@ impl<'a> Viewer<'a> {
     }
 }
 
-/// Whether `caller` may see the online link (and the registrations) of `model`.
+/// Whether `caller` may see the online link (and the draft) of `model`.
 pub async fn insider<C: ConnectionTrait>(
     conn: &C,
     caller: Option<&Caller>,
@@ -970,9 +1043,12 @@ pub async fn mine(
         .await?;
     txn.commit().await?;
     let (rows, next_cursor) = paging::split(rows, limit, |r| r.id);
+    // Suspended, they still see what they had planned, not the links of sessions they may
+    // not run (as in every other view).
+    let reveal = me.status != FacilitatorStatus::Suspended;
     let items = rows
         .into_iter()
-        .map(|r| view(r, Some(&me), true))
+        .map(|r| view(r, Some(&me), reveal))
         .collect::<AppResult<_>>()?;
     Ok(HttpResponse::Ok().json(Page {
         items,

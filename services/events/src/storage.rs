@@ -1,7 +1,8 @@
 //! The events database: the platform's outbox and inbox first, then the replicas of what the
 //! facilitators service publishes (facilitator status, venues), sessions, registrations,
 //! attendance reports and citizens' private calendar feeds, then the foreign keys between them
-//! ([`foreign_keys`]).
+//! ([`foreign_keys`]), then the mail outbox and what registering with an email needs to be
+//! confirmed ([`mail_outbox`]).
 //!
 //! Columns are typed: statuses, kinds, formats, levels and registration modes are the
 //! contracts' enums (stored as their wire names), lists and counts per category are JSON text
@@ -10,6 +11,7 @@
 //! ([`Rows`], [`unreadable`]) and the column or its enum, never a default.
 
 mod foreign_keys;
+mod mail_outbox;
 mod zone;
 
 pub use cafeia_platform::columns::JsonText;
@@ -29,6 +31,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(CreateEvents));
         migrations.push(Box::new(SessionVenueIndex));
         migrations.push(Box::new(foreign_keys::EventsForeignKeys));
+        migrations.push(Box::new(mail_outbox::MailOutbox));
         migrations
     }
 }
@@ -177,6 +180,12 @@ pub mod registration {
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
         pub erased_at: Option<DateTimeUtc>,
+        /// While unconfirmed: SHA-256 of the token of the confirmation link mailed (the
+        /// latest one; each mail carries a new token).
+        pub confirm_hash: Option<String>,
+        /// While unconfirmed: when the request is erased if nobody confirmed it (never after
+        /// the session starts).
+        pub confirm_by: Option<DateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -206,6 +215,79 @@ pub mod attendance {
         pub occupations: JsonText<BTreeMap<String, i32>>,
         pub first_reported_at: DateTimeUtc,
         pub reported_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Mail waiting to be sent, written in the transaction of the change it tells about
+/// ([`crate::mail`]). Once sent, its recipient and content are blanked.
+pub mod mail_message {
+    use super::JsonText;
+    use cafeia_platform::mail::Attachment;
+    use sea_orm::entity::prelude::*;
+
+    /// What a mail is about (its templates, its metrics label).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+    #[sea_orm(rs_type = "String", db_type = "Text", rename_all = "snake_case")]
+    pub enum MailKind {
+        /// The link confirming a registration made with an email.
+        RegistrationConfirmation,
+        /// To the owner of an email registered already who asked again: a new cancellation
+        /// link.
+        AlreadyRegistered,
+    }
+
+    impl MailKind {
+        /// The stored name, also the metrics label.
+        pub fn as_str(self) -> &'static str {
+            match self {
+                MailKind::RegistrationConfirmation => "registration_confirmation",
+                MailKind::AlreadyRegistered => "already_registered",
+            }
+        }
+    }
+
+    /// Where a mail stands.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+    #[sea_orm(rs_type = "String", db_type = "Text", rename_all = "snake_case")]
+    pub enum MailStatus {
+        /// To send at `next_attempt_at`.
+        Queued,
+        /// Handed to the transport; recipient and content blanked.
+        Sent,
+        /// Given up on (refused for good, or deferred too many times); kept for operators
+        /// until the retention sweep.
+        Parked,
+    }
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "mail_outbox")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub kind: MailKind,
+        /// What makes the mail one of a kind: at most one row per key (one per registration
+        /// and kind), so asking again re-queues that row instead of adding mail.
+        pub dedupe_key: String,
+        pub recipient: String,
+        pub subject: String,
+        pub text: String,
+        pub html: Option<String>,
+        pub attachments: JsonText<Vec<Attachment>>,
+        /// The registration it tells about: its mail goes when it is erased.
+        pub registration_id: Option<Uuid>,
+        pub status: MailStatus,
+        /// Sending attempts that the server refused for now (4xx).
+        pub attempts: i32,
+        pub next_attempt_at: DateTimeUtc,
+        /// Why the last attempt failed: a category and an SMTP code, never personal data.
+        pub last_error: Option<String>,
+        pub created_at: DateTimeUtc,
+        pub sent_at: Option<DateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -73,7 +73,8 @@ fn state(model: &facilitator::Model) -> FacilitatorState {
     FacilitatorState {
         id: model.id,
         account: cafeia_platform::auth::account_key(&model.sub),
-        display_name: model.display_name.clone(),
+        // Names stay off the bus: consumers read them from the public profiles.
+        display_name: String::new(),
         kind: model.kind,
         status: model.status,
         departements,
@@ -367,17 +368,18 @@ pub async fn audit_trail(
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
     let model = for_staff(&state.platform.db, &caller, id.into_inner()).await?;
-    let trail: Vec<AuditEntry> = cafeia_platform::audit::trail(&state.platform.db, model.id)
-        .await?
-        .into_iter()
-        .map(|e| AuditEntry {
-            at: e.at,
-            actor: e.actor,
-            action: e.action,
-            reason: e.reason,
-            detail: e.detail,
-        })
-        .collect();
+    let trail: Vec<AuditEntry> =
+        cafeia_platform::audit::trail_seen_by(&state.platform.db, model.id, &caller)
+            .await?
+            .into_iter()
+            .map(|e| AuditEntry {
+                at: e.at,
+                actor: e.actor,
+                action: e.action,
+                reason: e.reason,
+                detail: e.detail,
+            })
+            .collect();
     Ok(HttpResponse::Ok().json(trail))
 }
 
@@ -423,7 +425,7 @@ async fn decide(
     let model = model.update(&txn).await?;
     cafeia_platform::audit::record(
         &txn,
-        &caller.sub,
+        caller.into(),
         decision.as_str(),
         "facilitator",
         model.id,
@@ -741,7 +743,8 @@ pub async fn export_me(state: web::Data<State>, caller: Caller) -> AppResult<Htt
         .all(db)
         .await
         .map_err(unreadable("venue"))?;
-    let trail = cafeia_platform::audit::trail(db, me.id).await?;
+    // Decisions about the person name the staff role, not the staff member's account.
+    let trail = cafeia_platform::audit::trail_seen_by(db, me.id, &caller).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("content-disposition", "attachment; filename=\"mes-donnees-cafe-ia.json\""))
         .json(serde_json::json!({

@@ -312,7 +312,7 @@ pub async fn import(
                 let model = model.update(&txn).await?;
                 cafeia_platform::audit::record(
                     &txn,
-                    actor,
+                    cafeia_platform::audit::Actor::staff(actor),
                     "venue_imported",
                     "venue",
                     model.id,
@@ -346,7 +346,7 @@ pub async fn import(
                 })?;
                 cafeia_platform::audit::record(
                     &txn,
-                    actor,
+                    cafeia_platform::audit::Actor::staff(actor),
                     "venue_imported",
                     "venue",
                     model.id,

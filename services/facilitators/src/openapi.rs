@@ -32,6 +32,7 @@ use utoipa::OpenApi;
         crate::venues::remove,
         crate::venues::import,
         crate::venues::export,
+        crate::territories::search,
         crate::territories::commune,
         crate::territories::postcode,
     ),

@@ -51,6 +51,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(paths::VENUE, web::get().to(venues::get))
         .route(paths::VENUE, web::put().to(venues::update))
         .route(paths::VENUE, web::delete().to(venues::remove))
+        .route(paths::COMMUNES, web::get().to(territories::search))
         .route(paths::COMMUNE, web::get().to(territories::commune))
         .route(paths::POSTCODE, web::get().to(territories::postcode));
 }

@@ -1,12 +1,13 @@
 //! The facilitators database: the platform's outbox and inbox first, then facilitators, their
 //! areas, organisations and venues (the audit log is the platform's), then the foreign keys
-//! between them ([`foreign_keys`]).
+//! between them ([`foreign_keys`]), then names out of the outbox rows ([`names_off_the_bus`]).
 //!
 //! Columns are typed: kinds and statuses are the contract's enums (stored as their wire
 //! names), lists are JSON text read as their Rust type ([`JsonText`]). A stored value the code
 //! does not know is a read error ([`unreadable`]), never a default.
 
 mod foreign_keys;
+mod names_off_the_bus;
 
 pub use cafeia_platform::columns::JsonText;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
         let mut migrations = cafeia_platform::db::platform_migrations();
         migrations.push(Box::new(CreateNetwork));
         migrations.push(Box::new(foreign_keys::NetworkForeignKeys));
+        migrations.push(Box::new(names_off_the_bus::NamesOffTheBus));
         migrations
     }
 }

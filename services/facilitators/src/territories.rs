@@ -1,10 +1,11 @@
 //! Gazetteer look-ups over REST: a commune by INSEE code, the communes of a postcode.
 
 use actix_web::{HttpResponse, web};
-use cafeia_facilitators_api::{Commune, paths};
+use cafeia_facilitators_api::{Commune, CommuneSearch, paths};
 use cafeia_platform::{
     AppError,
     errors::AppResult,
+    http::Query,
     territory::{self, CommuneKind, Gazetteer},
 };
 
@@ -30,6 +31,22 @@ pub fn view(c: &territory::Commune) -> Commune {
         longitude: c.lon,
         arrondissement: c.kind == CommuneKind::Arrondissement,
     }
+}
+
+#[utoipa::path(get, path = paths::COMMUNES, tag = "territories", params(CommuneSearch), responses((status = 200, body = [Commune]), (status = 400, body = cafeia_platform::errors::Problem)))]
+pub async fn search(query: Query<CommuneSearch>) -> AppResult<HttpResponse> {
+    let query = query.into_inner();
+    let length = query.search.trim().chars().count();
+    if !(1..=100).contains(&length) {
+        return Err(AppError::invalid("search", "de 1 à 100 caractères"));
+    }
+    let limit = match query.limit {
+        None => 8,
+        Some(n @ 1..=50) => n as usize,
+        Some(_) => return Err(AppError::invalid("limit", "entre 1 et 50")),
+    };
+    let found = Gazetteer::get().search(&query.search, limit);
+    Ok(HttpResponse::Ok().json(found.into_iter().map(view).collect::<Vec<_>>()))
 }
 
 #[utoipa::path(get, path = paths::COMMUNE, tag = "territories", params(("insee" = String, Path, description = "Code INSEE")), responses((status = 200, body = Commune), (status = 404, body = cafeia_platform::errors::Problem)))]

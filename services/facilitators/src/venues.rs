@@ -319,8 +319,15 @@ pub async fn create(
     };
     apply(&mut model, &valid);
     let model = model.insert(&txn).await?;
-    cafeia_platform::audit::record(&txn, &caller.sub, "venue_created", "venue", model.id, None)
-        .await?;
+    cafeia_platform::audit::record(
+        &txn,
+        (&caller).into(),
+        "venue_created",
+        "venue",
+        model.id,
+        None,
+    )
+    .await?;
     announce_upsert(&txn, &model).await?;
     txn.commit().await?;
     state.platform.outbox.wake();
@@ -368,8 +375,15 @@ pub async fn update(
     apply(&mut model, &valid);
     model.organisation_id = Set(input.0.organisation_id);
     let model = model.update(&txn).await?;
-    cafeia_platform::audit::record(&txn, &caller.sub, "venue_updated", "venue", model.id, None)
-        .await?;
+    cafeia_platform::audit::record(
+        &txn,
+        (&caller).into(),
+        "venue_updated",
+        "venue",
+        model.id,
+        None,
+    )
+    .await?;
     announce_upsert(&txn, &model).await?;
     txn.commit().await?;
     state.platform.outbox.wake();
@@ -388,7 +402,7 @@ pub async fn remove(
     venue::Entity::delete_by_id(current.id).exec(&txn).await?;
     cafeia_platform::audit::record(
         &txn,
-        &caller.sub,
+        (&caller).into(),
         "venue_removed",
         "venue",
         current.id,

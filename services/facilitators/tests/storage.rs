@@ -7,7 +7,7 @@ use cafeia_facilitators::{
     domain::{Accessibility, FacilitatorKind, FacilitatorStatus, OrganisationKind},
     storage::{JsonText, Migrator, area, facilitator, organisation, unreadable, venue},
 };
-use cafeia_platform::auth::Role;
+use cafeia_platform::{audit::Actor, auth::Role};
 use cafeia_testkit::{Backend, TestEnv, backend_matrix, service::ServiceHarness};
 use chrono::Utc;
 use reqwest::{Method, StatusCode};
@@ -339,13 +339,27 @@ async fn references_to_missing_rows_are_refused(backend: Backend) {
         "a venue of no organisation",
     );
     refused(
-        cafeia_platform::audit::record(&db, "cnnum", "verify", "facilitator", Uuid::now_v7(), None)
-            .await,
+        cafeia_platform::audit::record(
+            &db,
+            Actor::staff("cnnum"),
+            "verify",
+            "facilitator",
+            Uuid::now_v7(),
+            None,
+        )
+        .await,
         "a decision on no facilitator",
     );
-    cafeia_platform::audit::record(&db, "cnnum", "venue_removed", "venue", Uuid::now_v7(), None)
-        .await
-        .expect("the log outlives the venues it names");
+    cafeia_platform::audit::record(
+        &db,
+        Actor::staff("cnnum"),
+        "venue_removed",
+        "venue",
+        Uuid::now_v7(),
+        None,
+    )
+    .await
+    .expect("the log outlives the venues it names");
     refused(
         organisation::Entity::delete_by_id(org)
             .exec(&db)
@@ -472,13 +486,22 @@ async fn index_exists(db: &DatabaseConnection, name: &str) -> bool {
         .is_some()
 }
 
+/// How many migrations come before the one named `name`.
+fn migrations_before(name: &str) -> u32 {
+    let position = Migrator::migrations()
+        .iter()
+        .position(|m| m.name() == name)
+        .unwrap_or_else(|| panic!("no migration {name}"));
+    u32::try_from(position).expect("few migrations")
+}
+
 async fn the_foreign_keys_migration_keeps_the_rows_already_there(backend: Backend) {
     let env = TestEnv::new(backend).await;
     let db = cafeia_platform::db::connect(&env.database_url(), 2)
         .await
         .expect("database");
     // The database as it stood before the foreign keys, holding rows of every table.
-    let before_keys = u32::try_from(Migrator::migrations().len() - 1).expect("few migrations");
+    let before_keys = migrations_before("m20261126_000102_facilitator_network_foreign_keys");
     Migrator::up(&db, Some(before_keys))
         .await
         .expect("earlier migrations");
@@ -518,12 +541,26 @@ async fn the_foreign_keys_migration_keeps_the_rows_already_there(backend: Backen
     let mut stray_row = venue_row(stray, Some(Uuid::now_v7()));
     stray_row.source_id = Set(Some("import-1".into()));
     stray_row.insert(&db).await.expect("stray venue");
-    cafeia_platform::audit::record(&db, "cnnum", "verify", "facilitator", member, None)
-        .await
-        .expect("decision logged");
-    cafeia_platform::audit::record(&db, "cnnum", "venue_removed", "venue", Uuid::now_v7(), None)
-        .await
-        .expect("removal logged");
+    cafeia_platform::audit::record(
+        &db,
+        Actor::staff("cnnum"),
+        "verify",
+        "facilitator",
+        member,
+        None,
+    )
+    .await
+    .expect("decision logged");
+    cafeia_platform::audit::record(
+        &db,
+        Actor::staff("cnnum"),
+        "venue_removed",
+        "venue",
+        Uuid::now_v7(),
+        None,
+    )
+    .await
+    .expect("removal logged");
 
     Migrator::up(&db, None).await.expect("the foreign keys");
 

@@ -110,6 +110,13 @@ impl Stack {
                 bus: shared.bus.clone(),
                 cache: shared.cache.clone(),
                 verifier: Some(verifier),
+                // The web app's demo sign-in, where the development issuer is on.
+                dev_issuer: platform
+                    .auth
+                    .dev_issuer
+                    .then(|| DevIssuer::load_or_create(&platform.data_dir, &platform.auth).ok())
+                    .flatten()
+                    .map(Arc::new),
             },
             listener,
             2,
@@ -150,6 +157,9 @@ pub async fn up(port: u16, data_dir: PathBuf, demo: bool) -> Result<(), Failure>
         .with_default("auth.dev_issuer", "true")
         .with_default("graphql.graphiql", "true")
         .with_default("telemetry.log_format", "pretty")
+        // Mailed links open the pages behind this gateway (mail goes to `.eml` files in
+        // `<data dir>/mail` unless `mail.url` says otherwise).
+        .with_default("events.web_base_url", format!("http://127.0.0.1:{port}"))
         .with("data_dir", data_dir.display().to_string())
         .with("http.port", port.to_string());
     let config = GatewayConfig::load(&sources)?;
@@ -249,6 +259,9 @@ fn announce(stack: &Stack) -> Result<(), Failure> {
         "Café IA est démarré (mode embarqué, données dans {})",
         platform.data_dir.display()
     );
+    if config.web.enabled {
+        println!("  Site web  http://{host}:{port}/   (connexion de démonstration : /connexion)");
+    }
     println!("  GraphQL   http://{host}:{port}/graphql");
     if config.graphql.graphiql {
         println!("  GraphiQL  http://{host}:{port}/graphiql");

@@ -116,6 +116,29 @@ async fn load(txn: &DatabaseTransaction, id: Uuid) -> Result<Option<Item>, Handl
     }
 }
 
+/// Whether a catalogue message sent at `at` is newer than the state `old` holds. Trainings
+/// carry no revision: the message's time orders them (the catalogue writes a programme's
+/// changes one after the other, each message stamped as it is written). A state stored
+/// before times were kept is replaced.
+fn newer_training(old: &Item, at: chrono::DateTime<chrono::Utc>) -> bool {
+    old.as_of.is_none_or(|held| at >= held)
+}
+
+/// The stored offer, for a message that replaces it whole: one that does not read is
+/// replaced (the message mends it) rather than dead-lettering the message.
+async fn load_replaceable(
+    txn: &DatabaseTransaction,
+    id: Uuid,
+) -> Result<Option<Item>, HandlerError> {
+    match load(txn, id).await {
+        Err(HandlerError::Permanent(unreadable)) => {
+            tracing::warn!(%id, error = %unreadable, "unreadable offer replaced by its announcement");
+            Ok(None)
+        }
+        other => other,
+    }
+}
+
 pub async fn apply(txn: &DatabaseTransaction, envelope: Arc<Envelope>) -> Result<(), HandlerError> {
     let is = |types: &[cafeia_api::MessageType]| {
         types.iter().any(|t| envelope.event_type == t.type_name())
@@ -128,21 +151,30 @@ pub async fn apply(txn: &DatabaseTransaction, envelope: Arc<Envelope>) -> Result
         SESSION_COMPLETED,
     ]) {
         let message: SessionState = serde_json::from_value(data)?;
-        let doc = Item::from(message);
-        if load(txn, doc.id)
-            .await?
-            .is_some_and(|old| old.revision > doc.revision)
-        {
-            return Ok(());
+        let mut doc = Item::from(message);
+        if let Some(old) = load(txn, doc.id).await? {
+            if old.revision > doc.revision {
+                return Ok(());
+            }
+            // Counts heard at this revision or later are newer than the ones in the state.
+            if old.seats_revision >= doc.seats_revision {
+                doc.capacity = old.capacity;
+                doc.seats_left = old.seats_left;
+                doc.seats_revision = old.seats_revision;
+            }
         }
         save(txn, doc).await?;
     } else if is(&[SEATS_CHANGED]) {
         let seats: SeatsChanged = serde_json::from_value(data)?;
         if let Some(mut doc) = load(txn, seats.session_id).await?
             && doc.capacity.is_some()
+            // Older counts than those held (a retry or redelivery overtaken): nothing to do.
+            // Counts without a revision (sent before revisions) are taken as they come.
+            && (seats.revision == 0 || seats.revision >= doc.seats_revision)
         {
             doc.capacity = seats.capacity;
             doc.seats_left = seats.seats_left;
+            doc.seats_revision = doc.seats_revision.max(seats.revision);
             save(txn, doc).await?;
         }
     } else if is(&[ATTENDANCE_RECORDED]) {
@@ -172,13 +204,30 @@ pub async fn apply(txn: &DatabaseTransaction, envelope: Arc<Envelope>) -> Result
         .await?;
     } else if is(&[TRAINING_WITHDRAWN]) {
         let w: Withdrawn = serde_json::from_value(data)?;
-        if let Some(mut doc) = load(txn, w.id).await? {
-            doc.active = false;
-            save(txn, doc).await?;
+        let at = envelope.time;
+        match load_replaceable(txn, w.id).await? {
+            Some(old) if newer_training(&old, at) => {
+                let mut doc = old;
+                doc.active = false;
+                doc.as_of = Some(at);
+                save(txn, doc).await?;
+            }
+            Some(_) => {}
+            // Withdrawn before its announcement arrived: remember it, so that announcement
+            // (older) does not bring it back when it does.
+            None => save(txn, Item::withdrawn_training(w.id, at)).await?,
         }
     } else if is(&[TRAINING_PUBLISHED, TRAINING_UPDATED]) {
         let message: TrainingState = serde_json::from_value(data)?;
-        save(txn, Item::from(message)).await?;
+        let at = envelope.time;
+        if load_replaceable(txn, message.id)
+            .await?
+            .is_none_or(|old| newer_training(&old, at))
+        {
+            let mut doc = Item::from(message);
+            doc.as_of = Some(at);
+            save(txn, doc).await?;
+        }
     }
     Ok(())
 }

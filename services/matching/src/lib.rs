@@ -26,6 +26,7 @@ use std::sync::Arc;
 pub struct State {
     pub platform: Platform,
     pub engine: Arc<engine::Engine>,
+    pub demand: demand::Recorder,
 }
 
 #[derive(Clone)]
@@ -61,6 +62,7 @@ impl Service for Matching {
             state: actix_web::web::Data::new(State {
                 platform: platform.clone(),
                 engine,
+                demand: demand::Recorder::start(platform),
             }),
         })
     }

@@ -9,6 +9,7 @@ use cafeia_events_api::{
     Accessibility as SessionAccessibility, RegistrationMode, SessionStatus, messages::SessionState,
 };
 use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -50,6 +51,21 @@ pub struct Item {
     pub seats_left: Option<i32>,
     pub waitlist_enabled: bool,
     pub revision: i32,
+    /// The revision of `capacity` and `seats_left` (`SeatsChanged::revision`): counts older
+    /// than these are ignored. 0 in documents stored before it existed.
+    #[serde(default)]
+    pub seats_revision: i64,
+    /// When the catalogue announced the state held (its message's `time`): trainings carry no
+    /// revision, so a late announcement is told by its time. `None` for sessions (they have
+    /// `revision`) and in documents stored before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<DateTime<Utc>>,
+    /// The IANA zone a session's times are in: its weekday and hour (availability windows)
+    /// are read there. `None` for trainings and in documents stored before it existed (read
+    /// as `Europe/Paris`, the only zone matching knew then). A stored name that is no zone
+    /// does not read ([`crate::storage::Unreadable`]).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "zone")]
+    pub timezone: Option<Tz>,
     /// Accessibility and languages as bits, for the hard constraints (computed on load).
     #[serde(skip)]
     pub masks: Masks,
@@ -99,6 +115,42 @@ impl Item {
 
     pub fn online(&self) -> bool {
         self.format != Format::InPerson
+    }
+
+    /// The zone the offer's local times are read in.
+    pub fn zone(&self) -> Tz {
+        self.timezone.unwrap_or(chrono_tz::Europe::Paris)
+    }
+
+    /// A programme withdrawn before matching heard of it (messages arrive out of order): held
+    /// inactive with the time of its withdrawal, so an older announcement arriving later does
+    /// not bring it back. Nothing else of it is known; an inactive item is never indexed.
+    pub fn withdrawn_training(id: Uuid, as_of: DateTime<Utc>) -> Self {
+        Item {
+            id,
+            kind: OfferKind::Training,
+            active: false,
+            title: String::new(),
+            text: String::new(),
+            topics: Vec::new(),
+            level: Level::Discovery,
+            audiences: Vec::new(),
+            languages: Vec::new(),
+            accessibility: Vec::new(),
+            format: Format::Online,
+            free: true,
+            places: Vec::new(),
+            starts_at: None,
+            dates: Vec::new(),
+            capacity: None,
+            seats_left: None,
+            waitlist_enabled: false,
+            revision: 0,
+            seats_revision: 0,
+            as_of: Some(as_of),
+            timezone: None,
+            masks: Masks::default(),
+        }
     }
 
     pub fn has_seats(&self) -> bool {
@@ -163,6 +215,12 @@ impl From<SessionState> for Item {
             seats_left: s.seats_left.filter(|_| open),
             waitlist_enabled: s.waitlist_enabled,
             revision: s.revision,
+            // The counts are those of the session's state at its revision.
+            seats_revision: cafeia_events_api::messages::SeatsChanged::revision_floor(s.revision),
+            as_of: None,
+            // Events only announces zones it knows; one this build does not know is read as
+            // Paris rather than refusing the whole session.
+            timezone: s.timezone.parse().ok(),
             masks: Masks::default(),
         }
     }
@@ -214,7 +272,33 @@ impl From<TrainingState> for Item {
             seats_left: None,
             waitlist_enabled: false,
             revision: 0,
+            seats_revision: 0,
+            // Set from the message's time by the consumer.
+            as_of: None,
+            timezone: None,
             masks: Masks::default(),
         }
+    }
+}
+
+/// An IANA zone stored by its name.
+mod zone {
+    use chrono_tz::Tz;
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub fn serialize<S: Serializer>(zone: &Option<Tz>, s: S) -> Result<S::Ok, S::Error> {
+        match zone {
+            Some(z) => s.serialize_some(z.name()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Tz>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|name| {
+                name.parse::<Tz>()
+                    .map_err(|_| D::Error::custom(format!("unknown time zone {name:?}")))
+            })
+            .transpose()
     }
 }

@@ -22,7 +22,7 @@ use crate::{
     model::{AccessibilityNeed, Item, Masks, OfferKind},
     search::{self, Origin},
 };
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use cafeia_api::vocabulary::Level;
 use cafeia_matching_api::{
     paths,
@@ -89,9 +89,10 @@ fn km_fr(d: f64) -> String {
     format!("à {:.1} km", d).replace('.', ",")
 }
 
-/// The availability window a session falls in, in metropolitan French time.
-fn window_of(at: DateTime<Utc>) -> AvailabilityWindow {
-    let local = at.with_timezone(&chrono_tz::Europe::Paris);
+/// The availability window a session falls in, in its own zone: 19:00 in Pointe-à-Pitre is
+/// an evening there, whatever the hour in Paris.
+fn window_of(at: DateTime<Utc>, zone: chrono_tz::Tz) -> AvailabilityWindow {
+    let local = at.with_timezone(&zone);
     if local.weekday().number_from_monday() >= 6 {
         AvailabilityWindow::Weekend
     } else if local.hour() >= 17 {
@@ -211,10 +212,11 @@ pub fn score(
             score += Weights::SOON;
             reasons.add(|| "bientôt".into());
         }
-        if p.availability.contains(&window_of(at)) {
+        let window = window_of(at, item.zone());
+        if p.availability.contains(&window) {
             score += Weights::AVAILABILITY;
             reasons.add(|| {
-                match window_of(at) {
+                match window {
                     AvailabilityWindow::WeekdayEvening => "en soirée, en semaine",
                     AvailabilityWindow::WeekdayDaytime => "en journée, en semaine",
                     AvailabilityWindow::Weekend => "le week-end",
@@ -480,28 +482,37 @@ impl Ord for Score {
 
 /// POST /v1/recommendations
 #[utoipa::path(post, path = paths::RECOMMENDATIONS, tag = "matching", request_body = Profile, responses((status = 200, body = Vec<Recommendation>), (status = 400, body = cafeia_platform::errors::Problem)))]
-pub async fn recommend(state: web::Data<State>, profile: Json<Profile>) -> AppResult<HttpResponse> {
+pub async fn recommend(
+    state: web::Data<State>,
+    profile: Json<Profile>,
+    req: HttpRequest,
+) -> AppResult<HttpResponse> {
     let p = profile.0;
     let (origin, radius_km, limit) = check(&p)?;
     state.engine.refresh(&state.platform.db).await?;
     let key = crate::cache::key("recommend", &p, &state.engine);
-    if let Some(hit) = crate::cache::get::<Vec<Recommendation>>(&state.platform, &key).await {
-        return Ok(HttpResponse::Ok().json(hit));
-    }
-    let list = rank(
-        &state.engine,
-        &p,
-        origin.as_ref(),
-        radius_km,
-        limit,
-        Utc::now(),
-    );
+    let list = match crate::cache::get::<Vec<Recommendation>>(&state.platform, &key).await {
+        Some(hit) => hit,
+        None => {
+            let list = rank(
+                &state.engine,
+                &p,
+                origin.as_ref(),
+                radius_km,
+                limit,
+                Utc::now(),
+            );
+            crate::cache::put(&state.platform, &key, &list).await;
+            list
+        }
+    };
+    // Counted from cached answers too: each person asking counts, not each computation.
     if let Some(o) = &origin
         && !list.iter().any(|r| r.distance_km.is_some())
+        && let Some(caller) = crate::demand::caller_of(&state, &req).await
     {
-        crate::demand::record(&state.platform, o);
+        state.demand.record(o, caller);
     }
-    crate::cache::put(&state.platform, &key, &list).await;
     Ok(HttpResponse::Ok().json(list))
 }
 

@@ -7,7 +7,7 @@ use crate::{
     engine::{self, Engine},
     model::{Item, OfferKind},
 };
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use cafeia_api::Page;
 use cafeia_matching_api::{
     FacetCount, Facets, SearchHit, SearchQuery, SearchResults, SearchSort, paths,
@@ -299,7 +299,11 @@ pub fn run(
 
 /// GET /v1/search
 #[utoipa::path(get, path = paths::SEARCH, tag = "matching", params(SearchQuery), responses((status = 200, body = SearchResults), (status = 400, body = cafeia_platform::errors::Problem)))]
-pub async fn search(state: web::Data<State>, query: Query<SearchQuery>) -> AppResult<HttpResponse> {
+pub async fn search(
+    state: web::Data<State>,
+    query: Query<SearchQuery>,
+    req: HttpRequest,
+) -> AppResult<HttpResponse> {
     let q = query.into_inner();
     let mut p = Problems::default();
     check(&q, &mut p);
@@ -323,15 +327,20 @@ pub async fn search(state: web::Data<State>, query: Query<SearchQuery>) -> AppRe
     p.into_result()?;
     state.engine.refresh(&state.platform.db).await?;
     let key = crate::cache::key("search", &q, &state.engine);
-    if let Some(hit) = crate::cache::get::<SearchResults>(&state.platform, &key).await {
-        return Ok(HttpResponse::Ok().json(hit));
-    }
-    let results = run(&state.engine, &q, origin.as_ref(), radius_km, Utc::now())?;
+    let results = match crate::cache::get::<SearchResults>(&state.platform, &key).await {
+        Some(hit) => hit,
+        None => {
+            let results = run(&state.engine, &q, origin.as_ref(), radius_km, Utc::now())?;
+            crate::cache::put(&state.platform, &key, &results).await;
+            results
+        }
+    };
+    // Counted from cached answers too: each person asking counts, not each computation.
     if results.page.total == Some(0)
         && let Some(o) = &origin
+        && let Some(caller) = crate::demand::caller_of(&state, &req).await
     {
-        crate::demand::record(&state.platform, o);
+        state.demand.record(o, caller);
     }
-    crate::cache::put(&state.platform, &key, &results).await;
     Ok(HttpResponse::Ok().json(results))
 }

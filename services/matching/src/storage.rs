@@ -21,6 +21,7 @@ impl MigratorTrait for Migrator {
         let mut migrations = cafeia_platform::db::platform_migrations();
         migrations.push(Box::new(CreateReadModel));
         migrations.push(Box::new(TypedDocument));
+        migrations.push(Box::new(DemandPerCaller));
         migrations
     }
 }
@@ -113,18 +114,43 @@ pub mod reached {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-/// A search or recommendation that found nothing nearby.
+/// Someone's searches or recommendations that found nothing near a place, on one day: one
+/// row per (caller, place, day), however often they asked. The caller is not stored, only in
+/// the digest that keeps the row unique, salted with that day's [`demand_salt`].
 pub mod demand {
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "unmet_demand")]
+    #[sea_orm(table_name = "unmet_demand_per_caller")]
     pub struct Model {
+        /// SHA-256 (hex) of the day's salt, the caller, the place and the day.
         #[sea_orm(primary_key, auto_increment = false)]
-        pub id: Uuid,
+        pub digest: String,
         pub departement: String,
         pub insee: Option<String>,
-        pub at: DateTimeUtc,
+        /// The day (UTC) the request was made.
+        pub day: Date,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// One random salt per day for the digests of [`demand`], shared by the replicas through the
+/// database and deleted once its day is over: afterwards no digest can be traced back to a
+/// caller, not even by someone who reads the database.
+pub mod demand_salt {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "demand_salt")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub day: Date,
+        /// Random, hex.
+        pub salt: String,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -258,5 +284,72 @@ impl MigrationTrait for TypedDocument {
                 .await?;
         }
         Ok(())
+    }
+}
+
+/// Unmet demand counted once per caller, place and day (it was one row per request, so anyone
+/// could inflate a commune's figure by repeating a query), with a salt per day. The rows
+/// counted before cannot be told apart by caller: each place and day they name is kept once.
+struct DemandPerCaller;
+
+impl MigrationName for DemandPerCaller {
+    fn name(&self) -> &str {
+        "m20261210_000303_matching_demand_per_caller"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for DemandPerCaller {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("unmet_demand_per_caller")
+                .col(
+                    ColumnDef::new("digest")
+                        .string_len(80)
+                        .not_null()
+                        .primary_key(),
+                )
+                .col(ColumnDef::new("departement").string_len(3).not_null())
+                .col(text_null("insee"))
+                .col(ColumnDef::new("day").date().not_null())
+                .to_owned(),
+        )
+        .await?;
+        // The day of each old row, as a date and as text (for its digest).
+        let (day, day_text) = match m.get_database_backend() {
+            sea_orm::DatabaseBackend::Postgres => (
+                "CAST(at AT TIME ZONE 'UTC' AS DATE)",
+                "to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
+            ),
+            // Stored as RFC 3339 text in UTC.
+            _ => ("substr(at, 1, 10)", "substr(at, 1, 10)"),
+        };
+        m.get_connection()
+            .execute_unprepared(&format!(
+                "INSERT INTO unmet_demand_per_caller (digest, departement, insee, day) \
+                 SELECT DISTINCT 'before:' || departement || ':' || COALESCE(insee, '') || ':' || {day_text}, \
+                 departement, insee, {day} FROM unmet_demand"
+            ))
+            .await?;
+        m.drop_table(Table::drop().table("unmet_demand").to_owned())
+            .await?;
+        m.create_index(
+            Index::create()
+                .name("idx_demand_departement_day")
+                .table("unmet_demand_per_caller")
+                .col("departement")
+                .col("day")
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("demand_salt")
+                .col(ColumnDef::new("day").date().not_null().primary_key())
+                .col(text("salt"))
+                .to_owned(),
+        )
+        .await
     }
 }

@@ -1002,7 +1002,10 @@ async fn migration_keeps_stored_rows(backend: Backend) {
     let db = cafeia_platform::db::connect(&env.database_url(), 2)
         .await
         .expect("database");
-    let before = Migrator::migrations().len() - 1;
+    let before = Migrator::migrations()
+        .iter()
+        .position(|m| m.name() == "m20261203_000302_matching_typed_document")
+        .expect("the typed-document migration");
     Migrator::up(&db, Some(u32::try_from(before).expect("few")))
         .await
         .expect("before");
@@ -1031,6 +1034,9 @@ async fn migration_keeps_stored_rows(backend: Backend) {
         seats_left: None,
         waitlist_enabled: false,
         revision: 0,
+        seats_revision: 0,
+        as_of: None,
+        timezone: None,
         masks: Default::default(),
     };
     // As the code before the migration wrote it: the kind and the document as text.
@@ -1070,7 +1076,496 @@ async fn migration_keeps_stored_rows(backend: Backend) {
     assert_eq!((row.kind, row.doc), (OfferKind::Training, item));
 }
 
+/// Waits until the read model's consumer has handled `message` (its inbox row), so what a
+/// test asserts next follows from it, however late it came.
+async fn until_processed(db: &DatabaseConnection, message: &Message) {
+    use cafeia_platform::inbox::entity;
+    use sea_orm::{ColumnTrait, QueryFilter};
+    for _ in 0..400 {
+        let seen = entity::Entity::find()
+            .filter(entity::Column::MessageId.eq(message.message_id.as_str()))
+            .one(db)
+            .await
+            .expect("inbox");
+        if seen.is_some() {
+            return;
+        }
+        tokio::time::sleep(StdDuration::from_millis(25)).await;
+    }
+    panic!("message {} never handled", message.message_id);
+}
+
+/// Publishes `kind` with `data` as sent at `time` (a message retried or redelivered keeps
+/// the time it was written at).
+async fn publish_at(
+    h: &ServiceHarness,
+    kind: MessageType,
+    data: Value,
+    time: chrono::DateTime<Utc>,
+) -> Message {
+    let mut envelope = Envelope::new(kind, "test", data);
+    envelope.time = time;
+    let m = Message::event(kind.routing_key(), &envelope).expect("message");
+    h.bus.publish(&m).await.expect("published");
+    m
+}
+
+async fn database(h: &ServiceHarness) -> DatabaseConnection {
+    cafeia_platform::db::connect(&h.env.database_url(), 2)
+        .await
+        .expect("database")
+}
+
+/// A programme updated, then withdrawn: the `updated` message retried after the withdrawal
+/// (older, delivered last) leaves it withdrawn. Also when the withdrawal overtakes the
+/// programme's very announcement.
+async fn late_training_updated_after_withdrawn_does_not_resurrect(backend: Backend) {
+    const UPDATED: MessageType = MessageType::new("catalogue", "training", "updated", 1);
+    const WITHDRAWN: MessageType = MessageType::new("catalogue", "training", "withdrawn", 1);
+    let h = ServiceHarness::start::<Matching>(backend, &["matching.#"]).await;
+    let db = database(&h).await;
+    let t0 = Utc::now() - Duration::minutes(10);
+    let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+    publish_at(
+        &h,
+        TRAINING,
+        training(a, "Formation IA", "beginner", LYON),
+        t0,
+    )
+    .await;
+    until_total(&h, "kind=training", 1).await;
+    let withdrawn = publish_at(&h, WITHDRAWN, json!({"id": a}), t0 + Duration::minutes(2)).await;
+    until_processed(&db, &withdrawn).await;
+    until_total(&h, "kind=training", 0).await;
+    let late = publish_at(
+        &h,
+        UPDATED,
+        training(a, "Formation IA (modifiée)", "beginner", LYON),
+        t0 + Duration::minutes(1),
+    )
+    .await;
+    until_processed(&db, &late).await;
+    let (_, body) = search(&h, "kind=training").await;
+    assert_eq!(body["total"], 0, "withdrawn programme back: {body}");
+
+    // The withdrawal of `b` arrives before its announcement.
+    let first = publish_at(&h, WITHDRAWN, json!({"id": b}), t0 + Duration::minutes(5)).await;
+    until_processed(&db, &first).await;
+    let late = publish_at(
+        &h,
+        TRAINING,
+        training(b, "Autre formation", "beginner", LYON),
+        t0,
+    )
+    .await;
+    until_processed(&db, &late).await;
+    let (_, body) = search(&h, "kind=training").await;
+    assert_eq!(
+        body["total"], 0,
+        "withdrawn programme announced late: {body}"
+    );
+    // A later announcement (republished) is taken.
+    publish_at(
+        &h,
+        TRAINING,
+        training(b, "Autre formation", "beginner", LYON),
+        t0 + Duration::minutes(6),
+    )
+    .await;
+    until_total(&h, "kind=training", 1).await;
+    h.stop().await;
+}
+
+/// Counts of one session delivered out of order: the older, arriving last, changes nothing;
+/// nor does the session's state (older than the counts) delivered again.
+async fn older_seats_changed_after_newer_keeps_newer_count(backend: Backend) {
+    use cafeia_events_api::messages::SeatsChanged;
+    let h = ServiceHarness::start::<Matching>(backend, &["matching.#"]).await;
+    let db = database(&h).await;
+    let id = Uuid::now_v7();
+    let state = session(id, &S::default());
+    publish(&h, SESSION, state.clone()).await;
+    until_total(&h, "kind=session", 1).await;
+    let seats = |arrivals: i64, confirmed: i32| {
+        json!({
+            "session_id": id, "capacity": 20, "confirmed": confirmed, "waitlisted": 0,
+            "seats_left": 20 - confirmed,
+            "revision": SeatsChanged::revision_of(1, arrivals, confirmed, 0),
+        })
+    };
+    let newer = publish(&h, SEATS, seats(5, 5)).await;
+    until_processed(&db, &newer).await;
+    let older = publish(&h, SEATS, seats(2, 2)).await;
+    until_processed(&db, &older).await;
+    let again = publish(&h, SESSION, state).await;
+    until_processed(&db, &again).await;
+    let (_, body) = search(&h, "kind=session").await;
+    assert_eq!(
+        body["items"][0]["seats_left"], 15,
+        "older count won: {body}"
+    );
+    // Newer counts still replace them.
+    let newest = publish(&h, SEATS, seats(6, 6)).await;
+    until_processed(&db, &newest).await;
+    let (_, body) = search(&h, "kind=session").await;
+    assert_eq!(body["items"][0]["seats_left"], 14, "{body}");
+    h.stop().await;
+}
+
+/// The unmet-demand figure of one commune for staff of its département.
+async fn unmet_in(h: &ServiceHarness, departement: &str, insee: &str) -> u64 {
+    let staff = h.token(
+        "staff",
+        Role::Staff,
+        Some(Territory::Departement(departement.into())),
+    );
+    let (status, demand) = h
+        .call(
+            Method::GET,
+            &format!("/v1/matching/demand?departement={departement}"),
+            Some(&staff),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{demand}");
+    demand["communes"]
+        .as_array()
+        .expect("communes")
+        .iter()
+        .find(|c| c["insee"] == insee)
+        .and_then(|c| c["unmet"].as_u64())
+        .unwrap_or(0)
+}
+
+/// Polls until commune `insee` shows `expected` (the recorder works off the answers' path).
+async fn until_unmet(h: &ServiceHarness, departement: &str, insee: &str, expected: u64) {
+    let mut last = 0;
+    for _ in 0..400 {
+        last = unmet_in(h, departement, insee).await;
+        if last == expected {
+            return;
+        }
+        tokio::time::sleep(StdDuration::from_millis(25)).await;
+    }
+    panic!("{insee}: unmet never became {expected} (last {last})");
+}
+
+const GUERET: &str = "23096";
+const AUBUSSON: &str = "23008";
+
+/// The same person searching near Guéret 50 times (each query different, so none is answered
+/// from the cache) counts once.
+async fn repeated_unmet_search_from_one_caller_counts_once(backend: Backend) {
+    let h = ServiceHarness::start::<Matching>(backend, &["matching.#"]).await;
+    for i in 0..50 {
+        let (status, body) = search(&h, &format!("commune={GUERET}&q=atelier{i}")).await;
+        assert_eq!(
+            (status, &body["total"]),
+            (StatusCode::OK, &json!(0)),
+            "{body}"
+        );
+    }
+    // The recorder takes requests in order: once a later one is counted, these were too.
+    let later = h.token("someone-else", Role::Citizen, None);
+    let (status, _) = h
+        .call(
+            Method::GET,
+            &format!("/v1/search?commune={AUBUSSON}"),
+            Some(&later),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    until_unmet(&h, "23", AUBUSSON, 1).await;
+    assert_eq!(unmet_in(&h, "23", GUERET).await, 1);
+    // Signed in, a person is one caller: five recommendations near Guéret count once…
+    let token = h.token("citizen-1", Role::Citizen, None);
+    for i in 0..5 {
+        let (status, _) = h
+            .call(
+                Method::POST,
+                "/v1/recommendations",
+                Some(&token),
+                Some(json!({"commune": GUERET, "radius_km": 5 + i})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    until_unmet(&h, "23", GUERET, 2).await;
+    let (status, _) = h
+        .call(
+            Method::GET,
+            &format!("/v1/search?commune={AUBUSSON}"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    until_unmet(&h, "23", AUBUSSON, 2).await;
+    assert_eq!(unmet_in(&h, "23", GUERET).await, 2);
+    // …and nothing stored names them: no address, no subject.
+    let db = database(&h).await;
+    let rows = cafeia_matching::storage::demand::Entity::find()
+        .all(&db)
+        .await
+        .expect("rows");
+    assert_eq!(rows.len(), 4);
+    for r in &rows {
+        let stored = format!("{r:?}");
+        for secret in ["127.0.0.1", "citizen-1", "someone-else"] {
+            assert!(!stored.contains(secret), "{stored}");
+        }
+    }
+    h.stop().await;
+}
+
+/// N people asking the same (answered from the cache after the first) count N.
+async fn distinct_unmet_callers_each_count(backend: Backend) {
+    let h = ServiceHarness::start::<Matching>(backend, &["matching.#"]).await;
+    for n in 0..7 {
+        let token = h.token(&format!("person-{n}"), Role::Citizen, None);
+        for _ in 0..2 {
+            let (status, body) = h
+                .call(
+                    Method::GET,
+                    &format!("/v1/search?commune={GUERET}"),
+                    Some(&token),
+                    None,
+                )
+                .await;
+            assert_eq!(
+                (status, &body["total"]),
+                (StatusCode::OK, &json!(0)),
+                "{body}"
+            );
+        }
+    }
+    until_unmet(&h, "23", GUERET, 7).await;
+    h.stop().await;
+}
+
+/// Rows older than the retention are deleted by the sweep (each replica sweeps as it
+/// starts, then hourly), with the salts of days over; recent rows stay.
+async fn unmet_demand_older_than_retention_is_purged(backend: Backend) {
+    use cafeia_matching::storage::{demand, demand_salt};
+    use sea_orm::ActiveValue::Set;
+    let mut h = ServiceHarness::start::<Matching>(backend, &["matching.#"]).await;
+    let db = database(&h).await;
+    let today = Utc::now().date_naive();
+    let retention = cafeia_matching::demand::RETENTION_DAYS;
+    for (digest, days_ago) in [("old", retention + 1), ("limit", retention), ("recent", 3)] {
+        demand::Entity::insert(demand::ActiveModel {
+            digest: Set(digest.into()),
+            departement: Set("23".into()),
+            insee: Set(Some(GUERET.into())),
+            day: Set(today - Duration::days(days_ago)),
+        })
+        .exec_without_returning(&db)
+        .await
+        .expect("row");
+    }
+    demand_salt::Entity::insert(demand_salt::ActiveModel {
+        day: Set(today - Duration::days(5)),
+        salt: Set("spent".into()),
+    })
+    .exec_without_returning(&db)
+    .await
+    .expect("salt");
+    h.replica::<Matching>().await;
+    let mut left = Vec::new();
+    for _ in 0..400 {
+        left = demand::Entity::find()
+            .all(&db)
+            .await
+            .expect("rows")
+            .into_iter()
+            .map(|r| r.digest)
+            .collect::<Vec<_>>();
+        if left.len() == 1 {
+            break;
+        }
+        tokio::time::sleep(StdDuration::from_millis(25)).await;
+    }
+    assert_eq!(left, vec!["recent".to_owned()]);
+    assert!(
+        demand_salt::Entity::find_by_id(today - Duration::days(5))
+            .one(&db)
+            .await
+            .expect("salt")
+            .is_none()
+    );
+    assert_eq!(unmet_in(&h, "23", GUERET).await, 1);
+    h.stop().await;
+}
+
+/// Unmet searches leave no task behind: the platform's list of background tasks (kept until
+/// stop) does not grow with them.
+async fn unmet_searches_keep_no_task_per_request(backend: Backend) {
+    use cafeia_platform::runtime::{self, Launch, Shared};
+    let env = TestEnv::new(backend).await;
+    let running = runtime::start::<Matching>(Launch {
+        config: env.config.clone(),
+        shared: Shared::default(),
+        listener: runtime::bind("127.0.0.1", 0).expect("bind"),
+        demo_data: false,
+        workers: 1,
+    })
+    .await
+    .expect("matching starts");
+    for queue in running.platform.queues() {
+        env.adopt_queue(queue);
+    }
+    let base = format!("http://127.0.0.1:{}", running.port());
+    let before = running.platform.background_tasks();
+    let http = reqwest::Client::new();
+    for i in 0..100 {
+        let answer = http
+            .get(format!("{base}/v1/search?commune={GUERET}&q=atelier{i}"))
+            .send()
+            .await
+            .expect("search");
+        assert_eq!(answer.status(), StatusCode::OK);
+    }
+    assert_eq!(running.platform.background_tasks(), before);
+    running.stop().await;
+}
+
+/// A session at 19:00 on a Friday in Guadeloupe (01:00 or 00:00 on Saturday in Paris) is a
+/// weekday evening: windows are read in the session's own zone.
+async fn evening_window_uses_the_sessions_own_zone(backend: Backend) {
+    use chrono::{Datelike, TimeZone, Weekday};
+    let h = ServiceHarness::start::<Matching>(backend, &["matching.#"]).await;
+    let zone = chrono_tz::America::Guadeloupe;
+    let mut day = Utc::now().with_timezone(&zone).date_naive() + Duration::days(2);
+    while day.weekday() != Weekday::Fri {
+        day += Duration::days(1);
+    }
+    let starts = zone
+        .from_local_datetime(&day.and_hms_opt(19, 0, 0).expect("time"))
+        .single()
+        .expect("no DST in Guadeloupe")
+        .with_timezone(&Utc);
+    assert_eq!(
+        starts.with_timezone(&chrono_tz::Europe::Paris).weekday(),
+        Weekday::Sat
+    );
+    let id = Uuid::now_v7();
+    let mut state = session(
+        id,
+        &S {
+            place: None,
+            ..S::default()
+        },
+    );
+    state["timezone"] = json!("America/Guadeloupe");
+    state["starts_at"] = json!(starts.to_rfc3339());
+    state["ends_at"] = json!((starts + Duration::hours(2)).to_rfc3339());
+    publish(&h, SESSION, state).await;
+    until_total(&h, "kind=session", 1).await;
+    let reasons = |body: &Value| -> Vec<String> {
+        body[0]["reasons"]
+            .as_array()
+            .map(|r| {
+                r.iter()
+                    .filter_map(|x| x.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (status, body) = recommend(
+        &h,
+        json!({"online_only": true, "availability": ["weekday_evening"]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body[0]["id"], id.to_string(), "{body}");
+    assert!(
+        reasons(&body).iter().any(|r| r == "en soirée, en semaine"),
+        "{body}"
+    );
+    let (_, body) = recommend(
+        &h,
+        json!({"online_only": true, "availability": ["weekend"]}),
+    )
+    .await;
+    assert_eq!(body[0]["id"], id.to_string(), "{body}");
+    assert!(!reasons(&body).iter().any(|r| r == "le week-end"), "{body}");
+    h.stop().await;
+}
+
+/// Unmet demand counted per request before it was counted per caller: the migration keeps
+/// each place and day those rows name once (their callers cannot be told apart).
+async fn migration_keeps_old_unmet_demand_once_per_place_and_day(backend: Backend) {
+    let env = TestEnv::new(backend).await;
+    let db = cafeia_platform::db::connect(&env.database_url(), 2)
+        .await
+        .expect("database");
+    let before = Migrator::migrations()
+        .iter()
+        .position(|m| m.name() == "m20261210_000303_matching_demand_per_caller")
+        .expect("the demand-per-caller migration");
+    Migrator::up(&db, Some(u32::try_from(before).expect("few")))
+        .await
+        .expect("before");
+    let today = Utc::now();
+    for (insee, at) in [
+        (Some(GUERET), today),
+        (Some(GUERET), today),
+        (Some(GUERET), today - Duration::minutes(1)),
+        (Some(GUERET), today - Duration::days(2)),
+        (Some(AUBUSSON), today),
+        (None, today),
+        (None, today),
+    ] {
+        let insert = Query::insert()
+            .into_table("unmet_demand")
+            .columns(["id", "departement", "insee", "at"])
+            .values_panic([
+                Uuid::now_v7().into(),
+                "23".into(),
+                insee.map(str::to_owned).into(),
+                at.into(),
+            ])
+            .to_owned();
+        db.execute_raw(db.get_database_backend().build(&insert))
+            .await
+            .expect("old row");
+    }
+    Migrator::up(&db, None).await.expect("migrated");
+    let mut rows: Vec<(Option<String>, chrono::NaiveDate)> =
+        cafeia_matching::storage::demand::Entity::find()
+            .all(&db)
+            .await
+            .expect("rows")
+            .into_iter()
+            .map(|r| (r.insee, r.day))
+            .collect();
+    rows.sort();
+    // A request a minute ago may have been yesterday (UTC): count the days the rows name.
+    let mut expected: Vec<(Option<String>, chrono::NaiveDate)> = [
+        (Some(GUERET), today),
+        (Some(GUERET), today - Duration::minutes(1)),
+        (Some(GUERET), today - Duration::days(2)),
+        (Some(AUBUSSON), today),
+        (None, today),
+    ]
+    .into_iter()
+    .map(|(insee, at)| (insee.map(str::to_owned), at.date_naive()))
+    .collect();
+    expected.sort();
+    expected.dedup();
+    assert_eq!(rows, expected);
+}
+
 backend_matrix!(
+    migration_keeps_old_unmet_demand_once_per_place_and_day,
+    late_training_updated_after_withdrawn_does_not_resurrect,
+    older_seats_changed_after_newer_keeps_newer_count,
+    repeated_unmet_search_from_one_caller_counts_once,
+    distinct_unmet_callers_each_count,
+    unmet_demand_older_than_retention_is_purged,
+    unmet_searches_keep_no_task_per_request,
+    evening_window_uses_the_sessions_own_zone,
     search_text_geo_and_freshness,
     hard_constraints_reasons_and_ranking,
     goal_aware_ranking,

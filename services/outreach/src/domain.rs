@@ -7,6 +7,8 @@
 //! - A session with several audiences or topics counts in each of them in those breakdowns.
 //! - **Active facilitators**: those who held a reported session in the last 90 days.
 //! - Coordinators see their territory, with the goal's share of its population.
+//! - A session counts on its **local** date (day, week, month), in the zone of its
+//!   département: an evening café in Guadeloupe is on the evening's date, not the next UTC day.
 
 use cafeia_platform::{
     AppError,
@@ -15,7 +17,8 @@ use cafeia_platform::{
     territory::Gazetteer,
     validation::{Problems, known_departement, known_region},
 };
-use chrono::{Datelike, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono_tz::Tz;
 
 /// The query shapes are the contract's (re-exported: the benchmark names `domain::Dimension`).
 pub use cafeia_outreach_api::{Dimension, Filter};
@@ -28,6 +31,31 @@ pub fn deadline() -> NaiveDate {
 
 /// Counts under this are hidden in the public open data.
 pub const SMALL_CELL: i64 = 11;
+
+/// The time zone of sessions held in `departement`. Attendance reports carry the venue's
+/// département, not the session's zone; online sessions (no département) count on the date in
+/// metropolitan France, where the programme is run.
+pub fn zone_of(departement: Option<&str>) -> Tz {
+    match departement {
+        Some("971") => Tz::America__Guadeloupe,
+        Some("972") => Tz::America__Martinique,
+        Some("973") => Tz::America__Cayenne,
+        Some("974") => Tz::Indian__Reunion,
+        Some("975") => Tz::America__Miquelon,
+        Some("976") => Tz::Indian__Mayotte,
+        Some("977") => Tz::America__St_Barthelemy,
+        Some("978") => Tz::America__Marigot,
+        Some("986") => Tz::Pacific__Wallis,
+        Some("987") => Tz::Pacific__Tahiti,
+        Some("988") => Tz::Pacific__Noumea,
+        _ => Tz::Europe__Paris,
+    }
+}
+
+/// The date a session starting at `starts_at` in `departement` counts on: its local date.
+pub fn local_day(starts_at: DateTime<Utc>, departement: Option<&str>) -> NaiveDate {
+    starts_at.with_timezone(&zone_of(departement)).date_naive()
+}
 
 /// Which part of France a request is about, once rights are checked.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -156,4 +184,26 @@ pub fn window(caller: &Caller, filter: &Filter) -> AppResult<Window> {
         from: filter.from,
         to,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_day;
+    use chrono::NaiveDate;
+
+    #[test]
+    fn sessions_count_on_their_local_date() {
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("date");
+        // 20:00 on 31 January in Guadeloupe (UTC−4) is 00:00 UTC on 1 February.
+        let evening = "2027-02-01T00:00:00Z".parse().expect("instant");
+        assert_eq!(local_day(evening, Some("971")), day(2027, 1, 31));
+        assert_eq!(local_day(evening, Some("973")), day(2027, 1, 31));
+        // 01:00 on 1 February in Paris, and online sessions count there too.
+        assert_eq!(local_day(evening, Some("69")), day(2027, 2, 1));
+        assert_eq!(local_day(evening, None), day(2027, 2, 1));
+        // La Réunion is ahead (UTC+4): 22:00 UTC on 31 January is 1 February there.
+        let late = "2027-01-31T22:00:00Z".parse().expect("instant");
+        assert_eq!(local_day(late, Some("974")), day(2027, 2, 1));
+        assert_eq!(local_day(late, Some("75")), day(2027, 1, 31));
+    }
 }

@@ -61,6 +61,8 @@ impl std::fmt::Debug for Code {
 #[derive(Clone, Debug)]
 pub struct Row {
     pub starts_at: DateTime<Utc>,
+    /// The session's local date ([`crate::domain::local_day`]): what days, weeks and months
+    /// count it on.
     pub day: NaiveDate,
     pub facilitator_id: Uuid,
     pub facilitator_kind: Option<Code>,
@@ -103,7 +105,7 @@ fn pairs(counts: std::collections::BTreeMap<String, i32>) -> Vec<(String, i64)> 
 
 fn row(m: report::Model) -> Row {
     Row {
-        day: m.starts_at.date_naive(),
+        day: crate::domain::local_day(m.starts_at, m.departement.as_deref()),
         starts_at: m.starts_at,
         facilitator_id: m.facilitator_id,
         facilitator_kind: m.facilitator_kind.map(|k| Code::new(&wire_name(&k))),

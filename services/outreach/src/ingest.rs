@@ -6,6 +6,11 @@
 //!
 //! Payloads are read as their producers' contracts declare them (`cafeia-events-api`,
 //! `cafeia-facilitators-api`) and stored with their enums (whose wire names are the stored text).
+//!
+//! The history outlives any person's erasure, so it keeps nothing that identifies one: a
+//! facilitator's state is kept as the contract declares it (a field the contract does not
+//! declare, such as the name older producers sent, is dropped) and without the account link,
+//! which no figure needs ([`kept`]).
 
 use crate::storage::{JsonText, facilitator, history, planned, report};
 use cafeia_api::vocabulary::from_wire;
@@ -79,6 +84,7 @@ pub async fn ingest(
 ) -> Result<usize, HandlerError> {
     let txn = cafeia_platform::db::begin(db).await?;
     let mut seen = std::collections::HashSet::new();
+    let facilitator_states = FACILITATOR_STATES.map(|t| t.type_name());
     let rows: Vec<history::ActiveModel> = envelopes
         .iter()
         .filter(|e| seen.insert(e.id))
@@ -86,7 +92,7 @@ pub async fn ingest(
             message_id: Set(e.id.to_string()),
             kind: Set(e.event_type.clone()),
             time: Set(e.time),
-            data: Set(e.data.to_string()),
+            data: Set(kept(&facilitator_states, e)),
             ..Default::default()
         })
         .collect();
@@ -107,6 +113,29 @@ pub async fn ingest(
     derive(&txn, &inserted).await?;
     txn.commit().await?;
     Ok(n)
+}
+
+/// What the history keeps of a message's payload: a facilitator's state as its contract
+/// declares it, without the account link; any other payload as it came. A payload that does
+/// not read is kept as it came: applying it fails, and the batch with it.
+fn kept(facilitator_states: &[String], envelope: &Envelope) -> String {
+    if facilitator_states.contains(&envelope.event_type)
+        && let Ok(state) = serde_json::from_value::<FacilitatorState>(envelope.data.clone())
+        && let Ok(text) = serde_json::to_string(&anonymous(state))
+    {
+        return text;
+    }
+    envelope.data.to_string()
+}
+
+/// A facilitator's state with nothing that leads to the person: figures count by id, kind and
+/// status only.
+fn anonymous(state: FacilitatorState) -> FacilitatorState {
+    FacilitatorState {
+        account: String::new(),
+        display_name: String::new(),
+        ..state
+    }
 }
 
 /// Applies history rows (in `seq` order) to the derived tables.

@@ -7,8 +7,10 @@
 //! enums (their wire names are the stored text); lists and counts are JSON text read as their
 //! types ([`JsonText`]). A stored value the code does not know is a read error, never a default.
 //! Every derived row references the history row that last changed it (foreign keys, added by
-//! the second migration, in `foreign_keys`).
+//! the second migration, in `foreign_keys`). The history keeps nothing that leads to a person
+//! (the third migration, `anonymous_history`, cleared the rows kept before).
 
+mod anonymous_history;
 mod foreign_keys;
 
 pub use cafeia_platform::columns::JsonText;
@@ -25,6 +27,7 @@ impl MigratorTrait for Migrator {
         let mut migrations = cafeia_platform::db::platform_migrations();
         migrations.push(Box::new(CreateOutreach));
         migrations.push(Box::new(foreign_keys::DerivedRowsReferenceHistory));
+        migrations.push(Box::new(anonymous_history::AnonymousHistory));
         migrations
     }
 }

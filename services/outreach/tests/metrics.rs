@@ -549,4 +549,107 @@ async fn scope_and_bad_input(backend: Backend) {
     h.stop().await;
 }
 
-backend_matrix!(known_history, scope_and_bad_input);
+/// 20:00 on Sunday 31 January 2027 in Guadeloupe is 01:00 on Monday 1 February in UTC: the
+/// café counts in January and in the week of Monday 25 January, not in February's.
+async fn an_evening_cafe_in_guadeloupe_counts_on_its_local_date(backend: Backend) {
+    let h = ServiceHarness::start::<Outreach>(backend, &["outreach.#"]).await;
+    let staff = h.token("staff", Role::Staff, None);
+    let mut evening = report(
+        Uuid::now_v7(),
+        1,
+        Uuid::now_v7(),
+        "2027-01-31",
+        Some(("971", "01")),
+        "in_person",
+        &["general_public"],
+        14,
+        12,
+        json!({}),
+    );
+    // 20:00 in Guadeloupe (UTC−4).
+    evening["starts_at"] = json!("2027-02-01T00:00:00Z");
+    h.bus
+        .publish(&message(ATTENDANCE, evening))
+        .await
+        .expect("published");
+    until_reached(&h, &staff, 12).await;
+
+    let keys = |rows: &Value| -> Vec<(String, i64)> {
+        rows.as_array()
+            .expect("rows")
+            .iter()
+            .map(|r| {
+                (
+                    r["key"].as_str().unwrap_or_default().to_owned(),
+                    r["reached"].as_i64().unwrap_or_default(),
+                )
+            })
+            .collect()
+    };
+    let (status, months) = h
+        .call(
+            Method::GET,
+            &format!("/v1/outreach/breakdown?by=month&{AS_OF}"),
+            Some(&staff),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{months}");
+    assert_eq!(keys(&months), vec![("2027-01".to_owned(), 12)], "{months}");
+    let (_, weeks) = h
+        .call(
+            Method::GET,
+            &format!("/v1/outreach/breakdown?by=week&{AS_OF}"),
+            Some(&staff),
+            None,
+        )
+        .await;
+    assert_eq!(
+        keys(&weeks),
+        vec![("2027-01-25".to_owned(), 12)],
+        "the week of Sunday 31 January: {weeks}"
+    );
+    // A period ending on 31 January holds it; one starting on 1 February does not.
+    let (_, january) = headline(&h, &staff, "to=2027-01-31").await;
+    assert_eq!(january["reached"], 12, "{january}");
+    let (_, february) = headline(&h, &staff, "from=2027-02-01&to=2027-02-28").await;
+    assert_eq!(february["reached"], 0, "{february}");
+    let (status, cells) = h
+        .call(
+            Method::GET,
+            "/v1/outreach/export?format=json&to=2027-12-31",
+            Some(&staff),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let months: Vec<(&str, &str)> = cells
+        .as_array()
+        .expect("cells")
+        .iter()
+        .map(|c| {
+            (
+                c["departement"].as_str().unwrap_or_default(),
+                c["month"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(months, vec![("971", "2027-01")]);
+    let (_, series) = h
+        .call(
+            Method::GET,
+            &format!("/v1/outreach/weekly?{AS_OF}"),
+            Some(&staff),
+            None,
+        )
+        .await;
+    assert_eq!(series[0]["week"], "2027-01-25", "{series}");
+    assert_eq!(series[0]["reached"], 12, "{series}");
+    h.stop().await;
+}
+
+backend_matrix!(
+    known_history,
+    scope_and_bad_input,
+    an_evening_cafe_in_guadeloupe_counts_on_its_local_date
+);

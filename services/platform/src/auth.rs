@@ -130,6 +130,40 @@ pub struct Claims {
     /// Providers' scope: the SIRET they publish for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub siret: Option<String>,
+    /// The account's email address (OpenID Connect `email`), trusted only with
+    /// `email_verified: true`. A value of another type is ignored rather than refusing the
+    /// token: it only ever withholds the address.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient_string"
+    )]
+    pub email: Option<String>,
+    /// Whether the identity provider checked that the account owns `email` (OpenID Connect
+    /// `email_verified`; some providers send `"true"`, which counts too).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient_bool"
+    )]
+    pub email_verified: Option<bool>,
+}
+
+fn lenient_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let value = Option::<serde_json::Value>::deserialize(d)?;
+    Ok(match value {
+        Some(serde_json::Value::String(s)) => Some(s),
+        _ => None,
+    })
+}
+
+fn lenient_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    let value = Option::<serde_json::Value>::deserialize(d)?;
+    Ok(match value {
+        Some(serde_json::Value::Bool(b)) => Some(b),
+        Some(serde_json::Value::String(s)) => Some(s == "true"),
+        _ => None,
+    })
 }
 
 /// The authenticated caller handed to handlers.
@@ -146,6 +180,8 @@ pub struct Caller {
     /// The token claims the staff role with no scope at all: the role is not granted, and
     /// staff actions say why.
     unscoped_staff: bool,
+    /// The address the identity provider verified (`email` with `email_verified: true`).
+    verified_email: Option<String>,
     /// The bearer token, so the gateway can forward it to services.
     token: Arc<str>,
 }
@@ -228,6 +264,12 @@ impl Caller {
     /// This caller's [`account_key`].
     pub fn account(&self) -> String {
         account_key(&self.sub)
+    }
+
+    /// The email address the identity provider verified for this account, if it says one
+    /// (`email` with `email_verified: true`); an unverified address is never given.
+    pub fn verified_email(&self) -> Option<&str> {
+        self.verified_email.as_deref()
     }
 }
 
@@ -473,6 +515,9 @@ impl Verifier {
         if unscoped_staff {
             roles.retain(|r| *r != Role::Staff);
         }
+        let verified_email = claims
+            .email
+            .filter(|e| claims.email_verified == Some(true) && !e.trim().is_empty());
         Ok(Caller {
             sub: claims.sub,
             roles,
@@ -480,6 +525,7 @@ impl Verifier {
             siret: claims.siret,
             national,
             unscoped_staff,
+            verified_email,
             token: Arc::from(token),
         })
     }
@@ -625,6 +671,34 @@ impl DevIssuer {
                 .map(ToString::to_string)
                 .or_else(|| roles.contains(&Role::Staff).then(|| NATIONAL.to_owned())),
             siret: siret.map(str::to_owned),
+            email: None,
+            email_verified: None,
+        };
+        self.sign(&claims)
+    }
+
+    /// Like [`issue`](Self::issue), for an account whose email the provider verified
+    /// (`email`, `email_verified: true`), as an OpenID Connect provider would say it.
+    pub fn issue_with_email(
+        &self,
+        sub: &str,
+        roles: &[Role],
+        email: &str,
+        ttl: Duration,
+    ) -> Result<String, String> {
+        let now = jsonwebtoken::get_current_timestamp();
+        let claims = Claims {
+            sub: sub.to_owned(),
+            iss: self.issuer.clone(),
+            aud: Audience::One(self.audience.clone()),
+            exp: now + ttl.as_secs(),
+            nbf: Some(now),
+            iat: Some(now),
+            roles: roles.iter().map(|r| r.as_str().to_owned()).collect(),
+            territory: roles.contains(&Role::Staff).then(|| NATIONAL.to_owned()),
+            siret: None,
+            email: Some(email.to_owned()),
+            email_verified: Some(true),
         };
         self.sign(&claims)
     }
@@ -662,6 +736,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_email_counts_only_when_verified_and_odd_types_never_refuse_the_token() {
+        let claims = |extra: serde_json::Value| -> Claims {
+            let mut base = serde_json::json!({
+                "sub": "s", "iss": "i", "aud": "a", "exp": 1,
+            });
+            if let (Some(base), Some(extra)) = (base.as_object_mut(), extra.as_object()) {
+                base.extend(extra.clone());
+            }
+            serde_json::from_value(base).expect("claims read")
+        };
+        let verified =
+            claims(serde_json::json!({"email": "ana@example.org", "email_verified": true}));
+        assert_eq!(verified.email_verified, Some(true));
+        let as_text =
+            claims(serde_json::json!({"email": "ana@example.org", "email_verified": "true"}));
+        assert_eq!(as_text.email_verified, Some(true));
+        let odd = claims(serde_json::json!({"email": 3, "email_verified": {"x": 1}}));
+        assert_eq!((odd.email, odd.email_verified), (None, None));
+    }
+
+    #[test]
     fn territories_parse_and_print() {
         assert_eq!("region:84".parse(), Ok(Territory::Region("84".into())));
         assert_eq!(
@@ -685,6 +780,7 @@ mod tests {
             territory,
             siret: None,
             unscoped_staff: false,
+            verified_email: None,
             token: Arc::from(""),
         };
         let national = caller(None);

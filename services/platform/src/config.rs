@@ -218,6 +218,8 @@ pub struct PlatformConfig {
     pub cache: CacheConfig,
     pub auth: AuthConfig,
     pub telemetry: TelemetryConfig,
+    /// Where mail goes (`[mail]`; a directory of `.eml` files in `data_dir` when unset).
+    pub mail: crate::mail::MailConfig,
     /// Where embedded-mode files live (SQLite databases, the dev issuer key).
     pub data_dir: PathBuf,
     /// The layers this configuration was read from, so a service reads its own section
@@ -235,6 +237,7 @@ impl Default for PlatformConfig {
             cache: CacheConfig::default(),
             auth: AuthConfig::default(),
             telemetry: TelemetryConfig::default(),
+            mail: crate::mail::MailConfig::default(),
             data_dir: PathBuf::from(".cafeia-data"),
             sources: Sources::default(),
         }
@@ -249,6 +252,7 @@ impl Validate for PlatformConfig {
         self.cache.validate(v);
         self.auth.validate(v);
         self.telemetry.validate(v);
+        self.mail.validate(v);
     }
 }
 
@@ -382,6 +386,23 @@ pub struct BusConfig {
     pub max_attempts: u32,
     /// First retry delay; each further attempt doubles it.
     pub retry_delay_ms: u64,
+    /// Days a consumer remembers the ids of the messages it processed (the inbox's
+    /// `processed_message`), then forgets them: longer than any redelivery (retries, a lost
+    /// consumer's unacknowledged messages), so a duplicate still has no second effect.
+    pub inbox_retention_days: u32,
+}
+
+impl BusConfig {
+    /// [`BusConfig::inbox_retention_days`] as a duration.
+    pub fn inbox_retention(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(u64::from(self.inbox_retention_days) * 24 * 3600)
+    }
+
+    /// The longest a failing message keeps being retried: every delay before its last attempt.
+    fn retry_window_ms(&self) -> u128 {
+        let doublings = self.max_attempts.saturating_sub(1).min(100);
+        u128::from(self.retry_delay_ms) * ((1u128 << doublings) - 1)
+    }
 }
 
 impl Default for BusConfig {
@@ -393,6 +414,7 @@ impl Default for BusConfig {
             prefetch: 32,
             max_attempts: 5,
             retry_delay_ms: 1000,
+            inbox_retention_days: 30,
         }
     }
 }
@@ -426,6 +448,19 @@ impl Validate for BusConfig {
             "bus.retry_delay_ms",
             "must be between 1 ms and one hour",
         );
+        if (1..=3650).contains(&self.inbox_retention_days) {
+            // A message id forgotten while the message is still being retried would apply twice.
+            v.check(
+                u128::from(self.inbox_retention_days) * 24 * 3600 * 1000 > self.retry_window_ms(),
+                "bus.inbox_retention_days",
+                "must be longer than the retries of a message (retry_delay_ms × 2^(max_attempts − 1))",
+            );
+        } else {
+            v.add(
+                "bus.inbox_retention_days",
+                "must be between 1 and 3650 days",
+            );
+        }
     }
 }
 
@@ -665,6 +700,24 @@ mod tests {
         let err = load::<PlatformConfig>(&base().with("bus.url", "kafka://broker"))
             .expect_err("must fail");
         assert_eq!(err.keys(), vec!["bus.url"]);
+    }
+
+    #[test]
+    fn the_inbox_retention_outlasts_the_retries() {
+        let config = load::<PlatformConfig>(&base()).expect("defaults");
+        assert_eq!(config.bus.inbox_retention_days, 30);
+        let err = load::<PlatformConfig>(&base().with("bus.inbox_retention_days", "0"))
+            .expect_err("must fail");
+        assert_eq!(err.keys(), vec!["bus.inbox_retention_days"]);
+        // An hour doubled 29 times is far beyond a day: ids would be forgotten mid-retries.
+        let err = load::<PlatformConfig>(
+            &base()
+                .with("bus.inbox_retention_days", "1")
+                .with("bus.retry_delay_ms", "3600000")
+                .with("bus.max_attempts", "30"),
+        )
+        .expect_err("must fail");
+        assert_eq!(err.keys(), vec!["bus.inbox_retention_days"]);
     }
 
     #[test]

@@ -87,7 +87,11 @@ pub fn is_postgres(db: &DatabaseConnection) -> bool {
 /// Migrations every service database carries: the outbox and the processed-message table.
 /// Services put these first in their own `Migrator::migrations()`.
 pub fn platform_migrations() -> Vec<Box<dyn MigrationTrait>> {
-    vec![Box::new(CreateOutboxAndInbox), Box::new(CreateAuditLog)]
+    vec![
+        Box::new(CreateOutboxAndInbox),
+        Box::new(CreateAuditLog),
+        Box::new(crate::audit::AddActorRole),
+    ]
 }
 
 struct CreateAuditLog;

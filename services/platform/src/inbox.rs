@@ -1,11 +1,15 @@
 //! Idempotent consumption: the id of each processed message is recorded in the same
 //! transaction as the handler's effect, so a redelivered message has no second effect.
+//! The record is kept for `bus.inbox_retention_days` (far longer than any redelivery: retries
+//! and a lost consumer's redeliveries come within minutes), then purged by the outbox relay's
+//! sweep ([`purge_before`]), so the table does not grow with every message ever consumed.
 
 use crate::bus::HandlerError;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use sea_orm::{
-    ActiveValue::Set, DatabaseConnection, DatabaseTransaction, EntityTrait, TryInsertResult,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
+    EntityTrait, QueryFilter, TryInsertResult,
 };
 
 pub mod entity {
@@ -68,4 +72,16 @@ where
     effect(&txn).await?;
     txn.commit().await?;
     Ok(Outcome::Applied)
+}
+
+/// Forgets the messages processed before `cutoff` (every consumer's); returns how many.
+pub async fn purge_before<C: ConnectionTrait>(
+    conn: &C,
+    cutoff: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    let result = Entity::delete_many()
+        .filter(Column::ProcessedAt.lt(cutoff))
+        .exec(conn)
+        .await?;
+    Ok(result.rows_affected)
 }

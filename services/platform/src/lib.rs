@@ -15,6 +15,7 @@ pub mod errors;
 pub mod health;
 pub mod http;
 pub mod inbox;
+pub mod mail;
 pub mod metrics;
 pub mod openapi;
 pub mod outbox;

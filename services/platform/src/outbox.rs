@@ -147,6 +147,9 @@ pub struct Relay {
     pub batch_size: u64,
     pub poll_interval: Duration,
     pub retention: Duration,
+    /// How long processed message ids are kept ([`crate::inbox::purge_before`]); the runtime
+    /// sets it from `bus.inbox_retention_days`.
+    pub inbox_retention: Duration,
     metrics: Option<crate::metrics::Metrics>,
 }
 
@@ -159,6 +162,7 @@ impl Relay {
             batch_size: 200,
             poll_interval: Duration::from_millis(200),
             retention: Duration::from_secs(7 * 24 * 3600),
+            inbox_retention: Duration::from_secs(30 * 24 * 3600),
             metrics: None,
         }
     }
@@ -204,6 +208,9 @@ impl Relay {
                         last_purge = tokio::time::Instant::now();
                         if let Err(e) = self.purge_published().await {
                             tracing::warn!(error = %e, "outbox purge failed");
+                        }
+                        if let Err(e) = self.purge_processed().await {
+                            tracing::warn!(error = %e, "processed messages purge failed");
                         }
                     }
                     self.poll_interval
@@ -319,5 +326,13 @@ impl Relay {
             .exec(&self.db)
             .await?;
         Ok(result.rows_affected)
+    }
+
+    /// Deletes the ids of messages processed longer ago than the inbox retention period.
+    pub async fn purge_processed(&self) -> Result<u64, DbErr> {
+        let cutoff = Utc::now()
+            - chrono::Duration::from_std(self.inbox_retention)
+                .unwrap_or(chrono::Duration::days(30));
+        crate::inbox::purge_before(&self.db, cutoff).await
     }
 }

@@ -45,6 +45,12 @@ impl Platform {
             .clone()
     }
 
+    /// How many background tasks this instance holds (each kept until `stop`): it grows with
+    /// each [`Platform::spawn`], so work started per request must not go through `spawn`.
+    pub fn background_tasks(&self) -> usize {
+        self.tasks.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
     /// Runs `task` in the background until shutdown; `stop` waits for it.
     pub fn spawn<F>(&self, task: F)
     where
@@ -263,8 +269,9 @@ pub async fn start<S: Service>(launch: Launch) -> Result<Running, StartError> {
         tasks: Arc::default(),
         queues: Arc::default(),
     };
-    let relay = outbox::Relay::new(db.clone(), bus.clone(), platform.outbox.clone())
+    let mut relay = outbox::Relay::new(db.clone(), bus.clone(), platform.outbox.clone())
         .with_metrics(platform.metrics.clone());
+    relay.inbox_retention = platform.config.bus.inbox_retention();
     platform.spawn(relay.run(platform.shutdown.clone()));
     let service = S::start(&platform).await?;
     if demo_data {

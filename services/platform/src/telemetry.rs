@@ -16,6 +16,12 @@ pub const REQUEST_ID: &str = "x-request-id";
 /// keep the first one.
 pub fn init(config: &TelemetryConfig) {
     let filter = EnvFilter::try_new(&config.log_filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    // lettre's debug events quote the SMTP dialogue (recipients, whole messages with their
+    // private links): never below warnings, whatever the filter asks.
+    let filter = match "lettre=warn".parse() {
+        Ok(directive) => filter.add_directive(directive),
+        Err(_) => filter,
+    };
     let registry = tracing_subscriber::registry().with(filter);
     let result = match config.log_format {
         LogFormat::Json => registry

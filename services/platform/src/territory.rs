@@ -58,6 +58,8 @@ pub struct Area {
 
 pub struct Gazetteer {
     communes: Vec<Commune>,
+    /// Each commune's name folded for search (lower case, no accents, `-'` as spaces).
+    folded: Vec<String>,
     by_insee: HashMap<String, usize>,
     by_postcode: HashMap<String, Vec<usize>>,
     departements: HashMap<String, Departement>,
@@ -170,6 +172,7 @@ impl Gazetteer {
             }
         }
         Self {
+            folded: list.iter().map(|c| fold(&c.name)).collect(),
             communes: list,
             by_insee,
             by_postcode,
@@ -180,6 +183,38 @@ impl Gazetteer {
 
     pub fn commune(&self, insee: &str) -> Option<&Commune> {
         self.by_insee.get(insee).map(|&i| &self.communes[i])
+    }
+
+    /// Communes whose name starts with `text` (accents, case and hyphens ignored: "saint et"
+    /// finds Saint-Étienne) or, for digits, whose postcode does; the most populous first,
+    /// at most `limit`.
+    pub fn search(&self, text: &str, limit: usize) -> Vec<&Commune> {
+        let text = text.trim();
+        if text.is_empty() || limit == 0 {
+            return Vec::new();
+        }
+        let mut found: Vec<&Commune> = if text.bytes().all(|b| b.is_ascii_digit()) {
+            self.communes
+                .iter()
+                .filter(|c| c.postcodes.iter().any(|p| p.starts_with(text)))
+                .collect()
+        } else {
+            let wanted = fold(text);
+            self.folded
+                .iter()
+                .zip(&self.communes)
+                .filter(|(name, _)| name.starts_with(&wanted))
+                .map(|(_, c)| c)
+                .collect()
+        };
+        // Paris, Lyon and Marseille's arrondissements come after the communes themselves.
+        found.sort_by(|a, b| {
+            (a.kind != CommuneKind::Commune)
+                .cmp(&(b.kind != CommuneKind::Commune))
+                .then(b.population.cmp(&a.population))
+        });
+        found.truncate(limit);
+        found
     }
 
     /// Communes (and arrondissements) served by a postcode.
@@ -251,6 +286,38 @@ const FRANCE_BOXES: [(f64, f64, f64, f64); 12] = [
 ];
 
 /// Whether a point lies in France (metropolitan or overseas).
+/// A name as search compares it: lower case, without diacritics, hyphens and apostrophes as
+/// spaces ("Saint-Étienne" → "saint etienne", "L'Haÿ-les-Roses" → "l hay les roses").
+pub fn fold(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for ch in name.chars().flat_map(char::to_lowercase) {
+        let plain = match ch {
+            'à' | 'â' | 'ä' | 'á' | 'ã' => 'a',
+            'ç' => 'c',
+            'é' | 'è' | 'ê' | 'ë' => 'e',
+            'î' | 'ï' | 'í' | 'ì' => 'i',
+            'ô' | 'ö' | 'ó' | 'ò' | 'õ' => 'o',
+            'ù' | 'û' | 'ü' | 'ú' => 'u',
+            'ÿ' | 'ý' => 'y',
+            'œ' => {
+                out.push_str("oe");
+                continue;
+            }
+            'æ' => {
+                out.push_str("ae");
+                continue;
+            }
+            '-' | '\'' | '’' | ' ' => ' ',
+            other => other,
+        };
+        if plain == ' ' && (out.is_empty() || out.ends_with(' ')) {
+            continue;
+        }
+        out.push(plain);
+    }
+    out
+}
+
 pub fn in_france(lat: f64, lon: f64) -> bool {
     lat.is_finite()
         && lon.is_finite()
@@ -297,6 +364,25 @@ mod tests {
         assert!(!in_france(51.5, -0.12)); // London
         assert!(!in_france(40.4, -3.7)); // Madrid
         assert!(!in_france(f64::NAN, 2.0));
+    }
+
+    #[test]
+    fn communes_are_found_by_the_start_of_their_name_or_postcode() {
+        let g = Gazetteer::get();
+        let names = |text: &str| -> Vec<String> {
+            g.search(text, 3).iter().map(|c| c.name.clone()).collect()
+        };
+        assert_eq!(names("saint etienne")[0], "Saint-Étienne");
+        assert_eq!(names("SAINT-ÉTIENNE")[0], "Saint-Étienne");
+        assert_eq!(names("lyon")[0], "Lyon");
+        assert!(
+            g.search("690", 50)
+                .iter()
+                .all(|c| c.postcodes.iter().any(|p| p.starts_with("690")))
+        );
+        assert!(g.search("   ", 5).is_empty());
+        assert!(g.search("zzzzqx", 5).is_empty());
+        assert_eq!(fold("L'Haÿ-les-Roses"), "l hay les roses");
     }
 
     #[test]

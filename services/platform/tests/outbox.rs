@@ -283,7 +283,62 @@ async fn a_poison_row_is_parked_and_does_not_block_the_rest(backend: Backend) {
     );
 }
 
+/// Processed message ids are kept for `bus.inbox_retention_days` (30 by default), then the
+/// relay's sweep forgets them; a redelivery within the period is still a duplicate.
+async fn processed_messages_older_than_the_retention_are_purged(backend: Backend) {
+    let env = TestEnv::new(backend).await;
+    let conn = database(&env).await;
+    let bus = bus::connect(&env.config.bus).await.expect("bus");
+    for id in ["old", "recent", "new"] {
+        let outcome = inbox::handle_once(&conn, "seats", id, |txn| Box::pin(bump(txn)))
+            .await
+            .expect("handled");
+        assert_eq!(outcome, Outcome::Applied);
+    }
+    let processed_days_ago = |id: &'static str, days: i64| {
+        let conn = conn.clone();
+        async move {
+            use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+            inbox::entity::ActiveModel {
+                consumer: Set("seats".into()),
+                message_id: Set(id.into()),
+                processed_at: Set(chrono::Utc::now() - chrono::Duration::days(days)),
+            }
+            .update(&conn)
+            .await
+            .expect("processed_at");
+        }
+    };
+    processed_days_ago("old", 31).await;
+    processed_days_ago("recent", 29).await;
+
+    let mut relay = Relay::new(conn.clone(), bus, outbox::Waker::default());
+    relay.inbox_retention = env.config.bus.inbox_retention();
+    assert_eq!(
+        relay.inbox_retention,
+        Duration::from_secs(30 * 24 * 3600),
+        "30 days unless configured"
+    );
+    assert_eq!(relay.purge_processed().await.expect("purged"), 1);
+    use sea_orm::{EntityTrait, QueryOrder};
+    let kept: Vec<String> = inbox::entity::Entity::find()
+        .order_by_asc(inbox::entity::Column::MessageId)
+        .all(&conn)
+        .await
+        .expect("processed")
+        .into_iter()
+        .map(|m| m.message_id)
+        .collect();
+    assert_eq!(kept, ["new", "recent"]);
+    let again = inbox::handle_once(&conn, "seats", "recent", |txn| Box::pin(bump(txn)))
+        .await
+        .expect("handled");
+    assert_eq!(again, Outcome::Duplicate, "still known within the period");
+    assert_eq!(hits(&conn).await, 3);
+}
+
 backend_matrix!(
+    processed_messages_older_than_the_retention_are_purged,
     a_poison_row_is_parked_and_does_not_block_the_rest,
     a_write_transaction_that_reads_first_is_not_refused,
     a_batch_is_published_whole_and_in_order,

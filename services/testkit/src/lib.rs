@@ -11,6 +11,7 @@
 
 pub mod contracts;
 mod endpoints;
+pub mod mail;
 mod proxy;
 pub mod service;
 

@@ -48,7 +48,8 @@ struct Pending {
 }
 
 /// Imports an LHEO stream in one transaction. Offers become published programmes (the import is
-/// staff's review); an identical offer changes nothing and publishes nothing.
+/// staff's review, so `actor` — national staff's subject or an operator's name — is audited in
+/// the staff role); an identical offer changes nothing and publishes nothing.
 pub async fn import<R: AsyncBufRead + Unpin>(
     db: &DatabaseConnection,
     actor: &str,
@@ -225,7 +226,7 @@ async fn write_batch(
                 store::replace_children(txn, model.id, &draft).await?;
                 audit::record_change(
                     txn,
-                    actor,
+                    audit::Actor::staff(actor),
                     "import",
                     "training",
                     model.id,
@@ -285,7 +286,7 @@ async fn write_batch(
     }
     store::insert_children(txn, new_places, new_sessions).await?;
     for chunk in created_ids.chunks(2000) {
-        audit::record_many(txn, actor, "import", "training", chunk).await?;
+        audit::record_many(txn, audit::Actor::staff(actor), "import", "training", chunk).await?;
     }
     for chunk in announcements.chunks(2000) {
         cafeia_platform::outbox::enqueue_many(txn, chunk).await?;

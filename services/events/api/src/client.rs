@@ -7,8 +7,8 @@ use crate::{
     paths,
     queries::{CreateQuery, ListQuery, PageQuery},
     views::{
-        AttendanceView, MyRegistration, PrivateFeed, RegistrationView, RollEntry, SeriesView,
-        SessionGroup, SessionView,
+        AttendanceView, MyRegistration, PrivateFeed, RegisterAnswer, RegistrationView, RollEntry,
+        SeriesView, SessionGroup, SessionView,
     },
 };
 use cafeia_api::{
@@ -190,16 +190,35 @@ impl EventsClient {
             .await
     }
 
-    /// Registers to a session (signed in, or with an email and consent).
+    /// Registers to a session: signed in, the registration; with an email and consent, the
+    /// same pending answer whatever the address holds (its owner confirms by mail).
     pub async fn register(
         &self,
         call: &Call,
         session_id: Uuid,
         input: &RegistrationInput,
-    ) -> ClientResult<RegistrationView> {
+    ) -> ClientResult<RegisterAnswer> {
         let path = at(paths::SESSION_REGISTRATIONS, session_id);
         self.http
             .change(Method::POST, &path, &(), Some(input), call)
+            .await
+    }
+
+    /// Confirms a registration made with an email, with the token of the mailed link: the
+    /// registration, with its cancellation token.
+    pub async fn confirm_registration(
+        &self,
+        call: &Call,
+        input: &TokenInput,
+    ) -> ClientResult<RegistrationView> {
+        self.http
+            .change(
+                Method::POST,
+                paths::REGISTRATIONS_CONFIRM,
+                &(),
+                Some(input),
+                call,
+            )
             .await
     }
 

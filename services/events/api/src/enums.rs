@@ -45,6 +45,10 @@ pub enum SessionStatus {
 )]
 #[serde(rename_all = "snake_case")]
 pub enum RegistrationStatus {
+    /// Asked for without an account, waiting for the owner of the email to confirm through
+    /// the link mailed to them: holds no seat and no place in the waiting list, and is erased
+    /// when not confirmed in time.
+    Unconfirmed,
     /// Has a seat.
     Confirmed,
     /// On the waiting list; promoted in arrival order when a seat frees up.

@@ -175,7 +175,8 @@ pub struct RegistrationInput {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TokenInput {
-    /// The token, as given at registration.
+    /// The token, as given at registration (to cancel or erase) or in the link mailed to
+    /// confirm one.
     pub token: String,
 }
 

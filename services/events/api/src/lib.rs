@@ -31,6 +31,7 @@ pub use inputs::{
 };
 pub use queries::{CreateQuery, ListQuery, PageQuery};
 pub use views::{
-    AttendanceView, FacilitatorRef, MyRegistration, PrivateFeed, RegistrationView, RollEntry,
-    SeriesView, SessionGroup, SessionPlace, SessionView,
+    AttendanceView, FacilitatorRef, MyRegistration, PrivateFeed, RegisterAnswer,
+    RegistrationPending, RegistrationView, RollEntry, SeriesView, SessionGroup, SessionPlace,
+    SessionView,
 };

@@ -147,6 +147,44 @@ pub struct SeatsChanged {
     pub waitlisted: i32,
     /// Seats still free, when counted.
     pub seats_left: Option<i32>,
+    /// Orders the counts of one session: a higher revision is newer, and a consumer ignores
+    /// counts older than those it holds (messages are retried and redelivered out of order).
+    /// See [`SeatsChanged::revision_of`]. Absent (0) in messages sent before it existed:
+    /// those cannot be ordered and are applied as they come, as they were then.
+    #[serde(default)]
+    #[cfg_attr(feature = "graphql", graphql(skip))]
+    pub revision: i64,
+}
+
+impl SeatsChanged {
+    /// The revision of a session's counts, from its row: the session's revision (as in
+    /// [`SessionState::revision`]) in the high 32 bits, then `3 × arrivals − confirmed −
+    /// 2 × waitlisted`. Every seat decision runs under the session's row lock and changes
+    /// that number upwards: a new registration adds 2 (seat) or 1 (waiting list), a
+    /// cancellation adds 1 (seat) or 2 (waiting list), a promotion adds 1; anything else that
+    /// moves the counters (capacity, cancelling the session) raises the session's revision.
+    /// So the revision grows with every change, on every replica, without a counter of its
+    /// own. The low part is never negative (active registrations never outnumber arrivals).
+    pub fn revision_of(
+        session_revision: i32,
+        arrivals: i64,
+        confirmed: i32,
+        waitlisted: i32,
+    ) -> i64 {
+        let history = 3 * arrivals - i64::from(confirmed) - 2 * i64::from(waitlisted);
+        Self::revision_floor(session_revision) | history.clamp(0, i64::from(u32::MAX))
+    }
+
+    /// The lowest revision of counts taken at `session_revision`: what counts read with a
+    /// session's state (a [`SessionState`] or its view) are as new as.
+    pub fn revision_floor(session_revision: i32) -> i64 {
+        i64::from(session_revision.max(0)) << 32
+    }
+
+    /// The session's revision these counts were taken at.
+    pub fn session_revision(&self) -> i32 {
+        i32::try_from(self.revision >> 32).unwrap_or(i32::MAX)
+    }
 }
 
 /// An attendance report (or a correction, which replaces the earlier version in the metrics):
@@ -191,4 +229,51 @@ pub struct AttendanceRecorded {
     pub age_bands: BTreeMap<String, i32>,
     /// Attendees per occupation (`student`, `employee`, …).
     pub occupations: BTreeMap<String, i32>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SeatsChanged;
+
+    /// (arrivals, confirmed, waitlisted) after each kind of seat decision: the revision grows.
+    #[test]
+    fn seats_revision_grows_with_every_seat_decision() {
+        let rev = |a, c, w| SeatsChanged::revision_of(3, a, c, w);
+        let steps = [
+            (0, 0, 0),
+            (1, 1, 0), // a seat
+            (2, 1, 1), // the waiting list
+            (3, 1, 2), // the waiting list again
+            (3, 1, 1), // a waitlisted person cancels
+            (3, 0, 1), // a seated person cancels…
+            (3, 1, 0), // …and the next one is promoted
+            (4, 2, 0), // a seat
+            (4, 0, 0), // the session is cancelled (everyone at once)
+        ];
+        for pair in steps.windows(2) {
+            let ((a0, c0, w0), (a1, c1, w1)) = (pair[0], pair[1]);
+            assert!(
+                rev(a1, c1, w1) > rev(a0, c0, w0),
+                "{:?} → {:?}",
+                pair[0],
+                pair[1]
+            );
+        }
+        // A new revision of the session (capacity, status) outranks any count before it.
+        assert!(SeatsChanged::revision_of(4, 0, 0, 0) > rev(1_000_000, 0, 0));
+        assert_eq!(
+            SeatsChanged::revision_of(4, 7, 1, 2).checked_shr(32),
+            Some(4)
+        );
+        let seats = SeatsChanged {
+            session_id: uuid::Uuid::nil(),
+            capacity: None,
+            confirmed: 0,
+            waitlisted: 0,
+            seats_left: None,
+            revision: SeatsChanged::revision_of(9, 5, 1, 1),
+        };
+        assert_eq!(seats.session_revision(), 9);
+        assert_eq!(SeatsChanged::revision_floor(9) >> 32, 9);
+    }
 }

@@ -30,6 +30,9 @@ pub const SESSION_CALENDAR: &str = "/v1/sessions/{id}/calendar.ics";
 pub const SESSION_REGISTRATIONS: &str = "/v1/sessions/{id}/registrations";
 /// PUT: reports (or corrects) attendance; GET: the report.
 pub const SESSION_ATTENDANCE: &str = "/v1/sessions/{id}/attendance";
+/// POST: confirms a registration made without an account, with the token of the link mailed
+/// to its email; the seat (or waiting-list place) is decided then.
+pub const REGISTRATIONS_CONFIRM: &str = "/v1/registrations/confirm";
 /// POST: cancels a registration made without an account, with its private token.
 pub const REGISTRATIONS_CANCEL: &str = "/v1/registrations/cancel";
 /// POST: erases the personal data of a registration made without an account, with its token.
@@ -50,7 +53,7 @@ pub const FACILITATOR_CALENDAR: &str = "/v1/calendars/facilitators/{id}/feed.ics
 pub const PRIVATE_CALENDAR: &str = "/v1/calendars/private/{token}/feed.ics";
 
 /// Every route above, so tests can check the OpenAPI document lists each of them.
-pub const ALL: [&str; 22] = [
+pub const ALL: [&str; 23] = [
     SESSIONS,
     SESSIONS_BATCH,
     SESSIONS_BY_VENUE,
@@ -64,6 +67,7 @@ pub const ALL: [&str; 22] = [
     SESSION_CALENDAR,
     SESSION_REGISTRATIONS,
     SESSION_ATTENDANCE,
+    REGISTRATIONS_CONFIRM,
     REGISTRATIONS_CANCEL,
     REGISTRATIONS_ERASE,
     REGISTRATION,

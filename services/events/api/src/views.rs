@@ -149,11 +149,53 @@ pub struct RegistrationView {
     pub status: RegistrationStatus,
     /// Place in the waiting list (1 = next to get a seat).
     pub waitlist_position: Option<i64>,
-    /// Given once, to people registering without an account: keep it to cancel.
+    /// Given once, to people registering without an account, when they confirm: keep it to
+    /// cancel.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancellation_token: Option<String>,
     /// When the person registered.
     pub created_at: DateTime<Utc>,
+}
+
+/// What registering without an account answers, whoever the email belongs to and whatever it
+/// holds already (nothing, a registration waiting for confirmation, a seat): a mail goes to
+/// the address, and only its owner can act on it. The answer is the same in every case, so it
+/// tells nobody whether an address is registered.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "graphql", derive(async_graphql::SimpleObject))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RegistrationPending {
+    /// The session asked for.
+    pub session_id: Uuid,
+    /// What to do next, to show as it is.
+    pub message: String,
+}
+
+impl RegistrationPending {
+    /// The one answer to an anonymous registration to `session_id`.
+    pub fn for_session(session_id: Uuid) -> Self {
+        Self {
+            session_id,
+            message: PENDING_MESSAGE.into(),
+        }
+    }
+}
+
+/// The text of every [`RegistrationPending`].
+pub const PENDING_MESSAGE: &str = "Un courriel vient d'être envoyé à l'adresse indiquée : \
+     ouvrez le lien qu'il contient pour confirmer votre inscription. Sans confirmation, \
+     la demande est effacée.";
+
+/// What registering answers: the registration of a signed-in citizen (201), or the same
+/// pending answer for everyone registering with an email (202).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(untagged)]
+pub enum RegisterAnswer {
+    /// Signed in: decided at once.
+    Registered(RegistrationView),
+    /// With an email: decided once its owner confirms.
+    Pending(RegistrationPending),
 }
 
 /// A citizen's registration with its session.

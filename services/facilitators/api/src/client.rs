@@ -1,7 +1,7 @@
 //! Typed calls to the facilitators service, one method per endpoint.
 
 use crate::{
-    AuditEntry, Commune, DecisionInput, FacilitatorCount, FacilitatorListQuery,
+    AuditEntry, Commune, CommuneSearch, DecisionInput, FacilitatorCount, FacilitatorListQuery,
     FacilitatorProfileInput, FacilitatorProfileView, FacilitatorView, MyVenuesQuery,
     OrganisationInput, OrganisationListQuery, OrganisationView, VenueFileFormat, VenueFileQuery,
     VenueImportReport, VenueInput, VenueListQuery, VenueView, paths,
@@ -321,6 +321,11 @@ impl FacilitatorsClient {
     pub async fn commune(&self, call: &Call, insee: &str) -> ClientResult<Option<Commune>> {
         let path = fill(paths::COMMUNE, &[insee]);
         self.http.find(&path, NO_QUERY, call).await
+    }
+
+    /// Communes whose name or postcode starts with what a person typed.
+    pub async fn communes(&self, call: &Call, query: &CommuneSearch) -> ClientResult<Vec<Commune>> {
+        self.http.get(paths::COMMUNES, query, call).await
     }
 
     /// The communes a postcode serves; none for an unknown postcode.

@@ -16,7 +16,7 @@ pub use facilitators::{
     FacilitatorProfileView, FacilitatorView,
 };
 pub use organisations::{OrganisationInput, OrganisationListQuery, OrganisationView};
-pub use territories::{Commune, GeoPoint};
+pub use territories::{Commune, CommuneSearch, GeoPoint};
 pub use venues::{
     MyVenuesQuery, VenueFileQuery, VenueImportError, VenueImportReport, VenueInput, VenueListQuery,
     VenueView,

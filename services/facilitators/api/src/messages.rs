@@ -1,7 +1,10 @@
 //! What the facilitators service tells the others, through its outbox. Payloads carry what the
-//! consumers keep as replicas (status, areas, public profile, venues) and no private data
-//! (no email, no suspension reason). The JSON Schemas under `schema/events/` describe the same
-//! shapes.
+//! consumers keep as replicas (status, areas, kind, topics, languages, venues) and no personal
+//! data: no name, no email, no suspension reason. Messages stay in places erasure cannot reach
+//! (sent outbox rows for 7 days, dead-letter queues, consumers' histories), so a person's
+//! name never travels: a consumer that shows one asks this service at read time (the public
+//! profiles, `GET /v1/facilitators/profiles/batch`, which an erased person leaves). The JSON
+//! Schemas under `schema/events/` describe the same shapes.
 
 use crate::enums::{FacilitatorKind, FacilitatorStatus};
 use cafeia_api::MessageType;
@@ -61,6 +64,10 @@ pub struct FacilitatorState {
     /// lets other services recognise the facilitator's own calls without the identifier
     /// travelling.
     pub account: String,
+    /// Never on the bus (not serialised, ignored when read: always empty). Kept only until
+    /// the consumers that still read it (the events replica) ask the facilitators service
+    /// for names instead; then removed.
+    #[serde(skip)]
     pub display_name: String,
     pub kind: FacilitatorKind,
     pub status: FacilitatorStatus,
@@ -75,7 +82,8 @@ pub struct FacilitatorState {
     pub organisation_id: Option<Uuid>,
 }
 
-/// A facilitator whose personal data was erased: replicas drop the name and account link.
+/// A facilitator whose personal data was erased: replicas drop what they keep of the person
+/// (the account link).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct FacilitatorErased {
     pub id: Uuid,

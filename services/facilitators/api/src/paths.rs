@@ -41,13 +41,15 @@ pub const VENUES_IMPORT: &str = "/v1/venues/import";
 /// One venue: read (GET), replace (PUT), remove (DELETE).
 pub const VENUE: &str = "/v1/venues/{id}";
 
+/// Communes whose name or postcode starts with `search` (GET; suggestions while typing).
+pub const COMMUNES: &str = "/v1/territories/communes";
 /// A commune by INSEE code (GET).
 pub const COMMUNE: &str = "/v1/territories/communes/{insee}";
 /// The communes a postcode serves (GET).
 pub const POSTCODE: &str = "/v1/territories/postcodes/{postcode}";
 
 /// Every route above, so tests can check the OpenAPI document lists each of them.
-pub const ALL: [&str; 20] = [
+pub const ALL: [&str; 21] = [
     FACILITATORS,
     FACILITATOR_COUNTS,
     MY_PROFILE,
@@ -66,6 +68,7 @@ pub const ALL: [&str; 20] = [
     VENUES_BATCH,
     VENUES_IMPORT,
     VENUE,
+    COMMUNES,
     COMMUNE,
     POSTCODE,
 ];

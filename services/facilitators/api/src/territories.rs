@@ -3,6 +3,18 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Suggestions of communes while a person types (`?search=saint-et&limit=8`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
+#[serde(deny_unknown_fields)]
+pub struct CommuneSearch {
+    /// The start of a name (accents, case and hyphens ignored) or of a postcode; 1 to 100
+    /// characters.
+    pub search: String,
+    /// At most this many, the most populous first (8 by default, at most 50).
+    pub limit: Option<u64>,
+}
+
 /// A commune (municipality), or a municipal arrondissement of Paris, Lyon or Marseille.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "graphql", derive(async_graphql::SimpleObject))]

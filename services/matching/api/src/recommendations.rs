@@ -14,8 +14,8 @@ pub const DEFAULT_RECOMMENDATIONS: u32 = 10;
 /// Most recommendations answered at once.
 pub const MAX_RECOMMENDATIONS: u32 = 50;
 
-/// When in the week a person is free. A session falls in the window of its start in Paris
-/// time (`Europe/Paris`, metropolitan France).
+/// When in the week a person is free. A session falls in the window of its start in its own
+/// time zone (19:00 in Pointe-à-Pitre is an evening, whatever the hour in Paris).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "graphql", derive(async_graphql::Enum))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -1,0 +1,219 @@
+//! A real browser for the web app's tests: Debian's Chromium driven through chromedriver
+//! (WebDriver), headless, each browser with its own empty profile. Accessibility is checked
+//! with axe-core (vendored in `web/assets/vendor/axe`), WCAG 2.1 A and AA rules.
+
+use fantoccini::{Client, ClientBuilder, Locator, key::Key};
+use serde_json::{Value, json};
+use std::{
+    net::TcpListener,
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+
+const INSTALL: &str = "apt-get install -y chromium chromium-driver";
+
+/// A chromedriver process and the browsers it drives.
+pub struct Driver {
+    process: Child,
+    url: String,
+    _profiles: Vec<tempfile_dir::Dir>,
+}
+
+mod tempfile_dir {
+    /// A directory removed when dropped.
+    pub struct Dir(pub std::path::PathBuf);
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+pub struct Options {
+    pub javascript: bool,
+    /// Window width in CSS pixels (phone: 390).
+    pub width: u32,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            javascript: true,
+            width: 1280,
+        }
+    }
+}
+
+impl Driver {
+    /// Starts chromedriver; fails naming the install command when Chromium is missing.
+    pub async fn start() -> Self {
+        // Several TLS providers are linked in; the WebDriver client needs one chosen.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        for binary in ["/usr/bin/chromium", "/usr/bin/chromedriver"] {
+            assert!(
+                std::path::Path::new(binary).exists(),
+                "{binary} is missing: the browser tests need Debian's Chromium (`{INSTALL}`)"
+            );
+        }
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port");
+        let process = Command::new("/usr/bin/chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("chromedriver does not start ({e}); install it with `{INSTALL}`")
+            });
+        let url = format!("http://127.0.0.1:{port}");
+        for _ in 0..100 {
+            if reqwest::get(format!("{url}/status")).await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Self {
+            process,
+            url,
+            _profiles: Vec::new(),
+        }
+    }
+
+    /// A new headless browser with an empty profile.
+    pub async fn browser(&mut self, options: Options) -> Client {
+        let profile =
+            std::env::temp_dir().join(format!("cafeia-chromium-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&profile).expect("profile dir");
+        let mut prefs = json!({});
+        if !options.javascript {
+            prefs = json!({ "profile.managed_default_content_settings.javascript": 2 });
+        }
+        let chrome = json!({
+            "binary": "/usr/bin/chromium",
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-first-run", "--disable-quic",
+                format!("--window-size={},900", options.width),
+                format!("--user-data-dir={}", profile.display()),
+            ],
+            "prefs": prefs,
+        });
+        let mut caps = serde_json::Map::new();
+        caps.insert("goog:chromeOptions".into(), chrome);
+        caps.insert("acceptInsecureCerts".into(), json!(true));
+        self._profiles.push(tempfile_dir::Dir(profile));
+        ClientBuilder::rustls()
+            .expect("rustls")
+            .capabilities(caps)
+            .connect(&self.url)
+            .await
+            .unwrap_or_else(|e| {
+                panic!("Chromium does not start through chromedriver: {e} (`{INSTALL}`)")
+            })
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+/// axe-core's violations of WCAG 2.1 A/AA on the current page, as "rule: target" lines.
+pub async fn axe_violations(client: &Client) -> Vec<String> {
+    let axe = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../web/assets/vendor/axe/axe.min.js"
+    ))
+    .expect("web/assets/vendor/axe/axe.min.js (scripts/vendor-dsfr)");
+    // Injected as the page's own script would be blocked by its CSP: run in the driver's context.
+    client.execute(&axe, vec![]).await.expect("axe loads");
+    let result = client
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+               axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+                  .then(r => done(r.violations.map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))))
+                  .catch(e => done(['axe failed: ' + e]));"#,
+            vec![],
+        )
+        .await
+        .expect("axe runs");
+    result
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Asserts the current page has no axe violation, naming the page.
+pub async fn assert_accessible(client: &Client, page: &str) {
+    let violations = axe_violations(client).await;
+    assert!(
+        violations.is_empty(),
+        "{page}: axe violations {violations:#?}"
+    );
+}
+
+/// Presses Tab until the focused element matches `css` (at most `limit` times): reaching it
+/// with the keyboard alone. Panics naming the element when it cannot be reached.
+pub async fn tab_to(client: &Client, css: &str, limit: usize) {
+    for _ in 0..limit {
+        let matched = client
+            .execute(
+                "return document.activeElement && document.activeElement.matches(arguments[0]);",
+                vec![json!(css)],
+            )
+            .await
+            .expect("script runs");
+        if matched == json!(true) {
+            return;
+        }
+        client
+            .active_element()
+            .await
+            .expect("focus")
+            .send_keys(&Key::Tab.to_string())
+            .await
+            .expect("Tab");
+    }
+    panic!("{css} cannot be reached with Tab in {limit} presses");
+}
+
+/// Types into the focused element.
+pub async fn type_text(client: &Client, text: &str) {
+    client
+        .active_element()
+        .await
+        .expect("focus")
+        .send_keys(text)
+        .await
+        .expect("typing");
+}
+
+pub async fn press(client: &Client, key: Key) {
+    client
+        .active_element()
+        .await
+        .expect("focus")
+        .send_keys(&key.to_string())
+        .await
+        .expect("key");
+}
+
+pub async fn text_of(client: &Client, css: &str) -> String {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .text()
+        .await
+        .expect("text")
+}

@@ -1,0 +1,134 @@
+//! French formatting: dates as people say them ("mardi 3 mars 2027 à 18 h"), in the session's
+//! own time zone, and numbers with a narrow no-break space between thousands.
+
+use chrono::{DateTime, Datelike, Timelike, Utc};
+use chrono_tz::Tz;
+
+const WEEKDAYS: [&str; 7] = [
+    "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
+];
+const MONTHS: [&str; 12] = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+];
+
+/// `instant` in `zone` (an IANA name; Paris when unknown).
+pub fn local(instant: DateTime<Utc>, zone: &str) -> DateTime<Tz> {
+    instant.with_timezone(&zone.parse::<Tz>().unwrap_or(chrono_tz::Europe::Paris))
+}
+
+/// "mardi 3 mars 2027"
+pub fn day<T: Datelike>(date: &T) -> String {
+    let weekday = WEEKDAYS[date.weekday().num_days_from_monday() as usize];
+    let month = MONTHS[date.month0() as usize];
+    let first = if date.day() == 1 {
+        "1er".to_owned()
+    } else {
+        date.day().to_string()
+    };
+    format!("{weekday} {first} {month} {}", date.year())
+}
+
+/// "18 h", "18 h 30"
+pub fn time<T: Timelike>(time: &T) -> String {
+    match time.minute() {
+        0 => format!("{} h", time.hour()),
+        m => format!("{} h {m:02}", time.hour()),
+    }
+}
+
+/// "mardi 3 mars 2027 à 18 h", in the session's zone.
+pub fn when(instant: DateTime<Utc>, zone: &str) -> String {
+    let at = local(instant, zone);
+    format!("{} à {}", day(&at), time(&at))
+}
+
+/// "mardi 3 mars 2027, de 18 h à 20 h" (or across days, both ends in full).
+pub fn span(starts: DateTime<Utc>, ends: DateTime<Utc>, zone: &str) -> String {
+    let (a, b) = (local(starts, zone), local(ends, zone));
+    if a.date_naive() == b.date_naive() {
+        format!("{}, de {} à {}", day(&a), time(&a), time(&b))
+    } else {
+        format!(
+            "du {} à {} au {} à {}",
+            day(&a),
+            time(&a),
+            day(&b),
+            time(&b)
+        )
+    }
+}
+
+/// The zone as people read it, when it is not metropolitan France's.
+pub fn zone_note(zone: &str) -> Option<String> {
+    (zone != "Europe/Paris").then(|| format!("heure locale ({zone})"))
+}
+
+/// 1234567 → "1 234 567" (narrow no-break spaces).
+pub fn number(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push('\u{202f}');
+        }
+        out.push(ch);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+/// 2.54 → "2,5 km"
+pub fn km(distance: f64) -> String {
+    if distance < 10.0 {
+        format!("{:.1} km", distance).replace('.', ",")
+    } else {
+        format!("{} km", distance.round() as i64)
+    }
+}
+
+/// "1 place", "12 places", "complet"
+pub fn seats(left: Option<i64>) -> String {
+    match left {
+        None => "entrée libre".into(),
+        Some(0) => "complet".into(),
+        Some(1) => "1 place restante".into(),
+        Some(n) => format!("{} places restantes", number(n)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn dates_read_as_people_say_them() {
+        let at = Utc.with_ymd_and_hms(2027, 3, 2, 17, 0, 0).unwrap();
+        assert_eq!(when(at, "Europe/Paris"), "mardi 2 mars 2027 à 18 h");
+        let evening = Utc.with_ymd_and_hms(2027, 2, 1, 0, 30, 0).unwrap();
+        assert_eq!(
+            when(evening, "America/Guadeloupe"),
+            "dimanche 31 janvier 2027 à 20 h 30"
+        );
+        let first = Utc.with_ymd_and_hms(2027, 4, 1, 8, 0, 0).unwrap();
+        assert_eq!(day(&local(first, "Europe/Paris")), "jeudi 1er avril 2027");
+    }
+
+    #[test]
+    fn numbers_group_thousands() {
+        assert_eq!(number(2_000_000), "2\u{202f}000\u{202f}000");
+        assert_eq!(number(999), "999");
+        assert_eq!(km(2.54), "2,5 km");
+        assert_eq!(seats(Some(0)), "complet");
+    }
+}

@@ -1,0 +1,74 @@
+//! The web app citizens, facilitators and staff open: server-rendered HTML (askama) in the
+//! French State design system (DSFR), over the public GraphQL API only.
+//!
+//! Every page is a real URL and every action a plain form (POST, redirect, errors shown next to
+//! their field), so everything works with JavaScript off; scripts only enhance (live seats).
+//! Data comes from typed operations ([`operations`]) checked at compile time against the
+//! committed `schema/schema.graphql`, run through a [`Graph`]: in process when the gateway
+//! mounts the app, over HTTP when it runs alone (`cafeia serve web`).
+
+pub mod assets;
+pub mod config;
+pub mod csrf;
+pub mod format;
+pub mod forms;
+pub mod graph;
+pub mod labels;
+pub mod operations;
+pub mod pages;
+pub mod render;
+pub mod session;
+pub mod signin;
+
+use actix_session::{
+    SessionMiddleware, config::CookieContentSecurity, storage::CookieSessionStore,
+};
+use actix_web::{cookie::Key, web};
+use std::sync::Arc;
+
+pub use config::WebConfig;
+pub use graph::{Graph, HttpGraph, Operation};
+pub use signin::SignIn;
+
+/// Everything the pages share: how to reach the graph, how people sign in, the settings.
+#[derive(Clone)]
+pub struct Web {
+    pub graph: Arc<dyn Graph>,
+    pub sign_in: Arc<SignIn>,
+    pub config: Arc<WebConfig>,
+    key: Key,
+}
+
+impl Web {
+    /// `key` signs and encrypts the session cookie (64 bytes or more).
+    pub fn new(graph: Arc<dyn Graph>, sign_in: SignIn, config: WebConfig, key: Key) -> Self {
+        Self {
+            graph,
+            sign_in: Arc::new(sign_in),
+            config: Arc::new(config),
+            key,
+        }
+    }
+}
+
+/// Mounts the app: the hashed static files (no session), then every page under one session
+/// middleware. Register it after the API's routes: its scope matches every other path.
+pub fn configure(cfg: &mut web::ServiceConfig, app: Web) {
+    let session = SessionMiddleware::builder(CookieSessionStore::default(), app.key.clone())
+        .cookie_name("cafeia_session".into())
+        .cookie_http_only(true)
+        // Secure on localhost too: browsers treat http://localhost as a secure context.
+        .cookie_secure(true)
+        .cookie_same_site(actix_web::cookie::SameSite::Lax)
+        // Encrypted, not only signed: the cookie carries the person's access token.
+        .cookie_content_security(CookieContentSecurity::Private)
+        .build();
+    cfg.app_data(web::Data::new(app.clone()))
+        .configure(assets::configure)
+        .service(
+            web::scope("")
+                .wrap(session)
+                .configure(pages::configure)
+                .default_service(web::to(pages::not_found)),
+        );
+}
