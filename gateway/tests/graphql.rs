@@ -483,7 +483,8 @@ const SESSION_ID: &str = "0193f3a0-0000-7000-8000-000000000001";
 async fn alias_amplification_too_many_mutations_are_refused() {
     let gw = TestGateway::start(GraphqlConfig::default()).await;
     let token = gw.token(&[Role::Citizen]);
-    let register = format!("register(sessionId: \"{SESSION_ID}\") {{ status }}");
+    let register =
+        format!("register(sessionId: \"{SESSION_ID}\") {{ ... on Registration {{ status }} }}");
     for count in [6, 500] {
         let (_, body) = gw
             .post(

@@ -171,21 +171,6 @@ pub async fn require_smtp() -> String {
     url
 }
 
-#[cfg(test)]
-mod tests {
-    use super::link_token;
-
-    #[test]
-    fn a_link_token_is_read_up_to_the_end_of_the_token() {
-        let text = "Ouvrez : https://x.org/inscriptions/confirmer?jeton=ab12cd\nMerci";
-        assert_eq!(
-            link_token(text, "/inscriptions/confirmer").as_deref(),
-            Some("ab12cd")
-        );
-        assert_eq!(link_token(text, "/annuler"), None);
-    }
-}
-
 /// The path of the page a confirmation link opens.
 pub const CONFIRM_PATH: &str = "/inscriptions/confirmer";
 
@@ -274,4 +259,19 @@ pub async fn register_by_mail(
         Some(serde_json::json!({ "token": token })),
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::link_token;
+
+    #[test]
+    fn a_link_token_is_read_up_to_the_end_of_the_token() {
+        let text = "Ouvrez : https://x.org/inscriptions/confirmer?jeton=ab12cd\nMerci";
+        assert_eq!(
+            link_token(text, "/inscriptions/confirmer").as_deref(),
+            Some("ab12cd")
+        );
+        assert_eq!(link_token(text, "/annuler"), None);
+    }
 }
