@@ -95,6 +95,43 @@ impl TestStack {
             .expect("JSON body")
     }
 
+    /// Registers `email` (and `name`) to `session` without an account through the real path:
+    /// `register` (its pending answer checked), the confirmation mail the events service wrote
+    /// (`.eml` files in the data directory, its default transport), `confirmRegistration` with
+    /// the token of the mail's link. Returns the confirmation's whole response: its
+    /// `data.confirmRegistration` holds `id sessionId status waitlistPosition
+    /// cancellationToken`, or its `errors` say why not.
+    pub async fn register_by_mail(&self, session: &str, email: &str, name: Option<&str>) -> Value {
+        use cafeia_testkit::mail::{CONFIRM_PATH, link_token, mail_dir, wait_for_mail, written_to};
+        let dir = mail_dir(&self.env.config.data_dir);
+        let before = written_to(&dir, email).len();
+        let asked = self
+            .graphql(
+                "mutation($id: UUID!, $email: String, $name: String) { register(sessionId: $id, \
+                 email: $email, name: $name, consent: true) { __typename \
+                 ... on RegistrationPending { sessionId message } } }",
+                json!({"id": session, "email": email, "name": name}),
+                None,
+            )
+            .await;
+        assert_eq!(
+            asked["data"]["register"]["__typename"], "RegistrationPending",
+            "{asked}"
+        );
+        let mails = wait_for_mail(&dir, email, before + 1).await;
+        let token = mails
+            .last()
+            .and_then(|m| link_token(&m.text, CONFIRM_PATH))
+            .unwrap_or_else(|| panic!("no confirmation link in the mail to {email}"));
+        self.graphql(
+            "mutation($t: String!) { confirmRegistration(token: $t) { id sessionId status \
+             waitlistPosition cancellationToken } }",
+            json!({ "t": token }),
+            None,
+        )
+        .await
+    }
+
     /// How many requests the services have answered so far, per service (their own
     /// `http_requests_total`, not counting the scrapes of `/metrics` themselves).
     pub async fn service_calls(&self) -> HashMap<&'static str, u64> {

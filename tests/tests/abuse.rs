@@ -91,7 +91,7 @@ async fn alias_amplification_500_registers_make_no_registration(backend: Backend
     let id = open["id"].as_str().expect("id").to_owned();
     let before = confirmed(&stack, &id).await;
     let citizen = stack.token("citizen-amplifier", &[Role::Citizen], None);
-    let register = format!("register(sessionId: \"{id}\") {{ status }}");
+    let register = format!("register(sessionId: \"{id}\") {{ ... on Registration {{ status }} }}");
     for count in [500, 6] {
         let (_, answer) = post(
             &stack,

@@ -238,7 +238,9 @@ async fn feeds_and_documents(backend: Backend) {
     for id in [&held, &cancelled] {
         let reg = stack
             .graphql(
-                &format!("mutation {{ register(sessionId: \"{id}\") {{ status }} }}"),
+                &format!(
+                    "mutation {{ register(sessionId: \"{id}\") {{ ... on Registration {{ status }} }} }}"
+                ),
                 json!({}),
                 Some(&citizen),
             )

@@ -162,23 +162,16 @@ async fn sessions_end_to_end(backend: Backend) {
     let first = next_json(&mut ws).await;
     assert_eq!(first["payload"]["data"]["seats"]["seatsLeft"], 2, "{first}");
 
-    // Three people register through the first gateway: two seats, then the waiting list.
+    // Three people register through the first gateway (each confirming the mailed link):
+    // two seats, then the waiting list.
     let mut tokens = Vec::new();
     for (i, expected) in ["CONFIRMED", "CONFIRMED", "WAITLISTED"].iter().enumerate() {
         let reg = stack
-            .graphql(
-                "mutation($id: UUID!, $email: String) { register(sessionId: $id, email: $email, consent: true) { status waitlistPosition cancellationToken } }",
-                json!({"id": id, "email": format!("e2e{i}@example.org")}),
-                None,
-            )
+            .register_by_mail(&id, &format!("e2e{i}@example.org"), None)
             .await;
-        assert_eq!(reg["data"]["register"]["status"], *expected, "{reg}");
-        tokens.push(
-            reg["data"]["register"]["cancellationToken"]
-                .as_str()
-                .expect("token")
-                .to_owned(),
-        );
+        let reg = &reg["data"]["confirmRegistration"];
+        assert_eq!(reg["status"], *expected, "{reg}");
+        tokens.push(reg["cancellationToken"].as_str().expect("token").to_owned());
         let update = next_json(&mut ws).await;
         let seats = &update["payload"]["data"]["seats"];
         assert_eq!(seats["confirmed"], (i.min(1) + 1) as i64, "{update}");
@@ -207,7 +200,7 @@ async fn sessions_end_to_end(backend: Backend) {
     // Bad input gets a field and a code, not a 500.
     let bad = stack
         .graphql(
-            "mutation($id: UUID!) { register(sessionId: $id, email: \"not-an-email\", consent: true) { status } }",
+            "mutation($id: UUID!) { register(sessionId: $id, email: \"not-an-email\", consent: true) { __typename } }",
             json!({"id": id}),
             None,
         )
@@ -346,7 +339,8 @@ fn utc_in(seconds: u64) -> String {
 }
 
 const CREATE: &str = "mutation($input: SessionInput!, $publish: Boolean!) { createSession(input: $input, publish: $publish) { id status startsAt timezone registrationOpen } }";
-const REGISTER: &str = "mutation($id: UUID!, $email: String, $name: String) { register(sessionId: $id, email: $email, name: $name, consent: true) { id status cancellationToken } }";
+/// Signed in: the registration; with an email: the pending answer (the same for everyone).
+const REGISTER: &str = "mutation($id: UUID!, $email: String, $name: String) { register(sessionId: $id, email: $email, name: $name, consent: true) { __typename ... on Registration { id status cancellationToken } ... on RegistrationPending { message } } }";
 const ROLL: &str = "query($id: UUID!) { sessionRoll(sessionId: $id, first: 100) { totalCount edges { node { id status name email signedIn } } } }";
 
 /// Creates a session, published or not; answers its id.
@@ -425,17 +419,12 @@ async fn lifecycle_refusals_and_erasure(backend: Backend) {
     let full = create(&stack, &facilitator, &session("Deux places", 2), true).await;
     let mut tokens = Vec::new();
     for email in ["ana@example.org", "ben@example.org"] {
-        let reg = stack
-            .graphql(REGISTER, json!({"id": full, "email": email}), None)
-            .await;
-        assert_eq!(reg["data"]["register"]["status"], "CONFIRMED", "{reg}");
-        tokens.push(
-            reg["data"]["register"]["cancellationToken"]
-                .as_str()
-                .expect("token")
-                .to_owned(),
-        );
+        let reg = stack.register_by_mail(&full, email, None).await;
+        let reg = &reg["data"]["confirmRegistration"];
+        assert_eq!(reg["status"], "CONFIRMED", "{reg}");
+        tokens.push(reg["cancellationToken"].as_str().expect("token").to_owned());
     }
+    // Ana again: the answer anyone gets, nothing told about her address.
     let again = stack
         .graphql(
             REGISTER,
@@ -443,7 +432,10 @@ async fn lifecycle_refusals_and_erasure(backend: Backend) {
             None,
         )
         .await;
-    assert_eq!(code(&again), "ALREADY_REGISTERED", "{again}");
+    assert_eq!(
+        again["data"]["register"]["__typename"], "RegistrationPending",
+        "{again}"
+    );
     let third = stack
         .graphql(
             REGISTER,
@@ -565,13 +557,9 @@ async fn lifecycle_refusals_and_erasure(backend: Backend) {
         "{feed}"
     );
     let zoe = stack
-        .graphql(
-            REGISTER,
-            json!({"id": open, "email": "zoe@example.org", "name": "Zoé Lambert"}),
-            None,
-        )
+        .register_by_mail(&open, "zoe@example.org", Some("Zoé Lambert"))
         .await;
-    let zoe_token = zoe["data"]["register"]["cancellationToken"]
+    let zoe_token = zoe["data"]["confirmRegistration"]["cancellationToken"]
         .as_str()
         .unwrap_or_else(|| panic!("registered: {zoe}"))
         .to_owned();
@@ -630,27 +618,24 @@ async fn lifecycle_refusals_and_erasure(backend: Backend) {
     let soon = |title: &str| {
         json!({
             "title": title, "format": "IN_PERSON", "venueId": venue, "timezone": "UTC",
-            "startsAt": utc_in(4), "endsAt": utc_in(3_600), "capacity": 5,
+            "startsAt": utc_in(6), "endsAt": utc_in(3_600), "capacity": 5,
         })
     };
     let started = create(&stack, &facilitator, &soon("Tout de suite"), true).await;
     let draft = create(&stack, &facilitator, &soon("Brouillon"), false).await;
+    // Confirmed before the start (a request is never confirmed after it).
     let early = stack
-        .graphql(
-            REGISTER,
-            json!({"id": started, "email": "eve@example.org"}),
-            None,
-        )
+        .register_by_mail(&started, "eve@example.org", None)
         .await;
-    let eve = early["data"]["register"]["cancellationToken"]
+    let eve = early["data"]["confirmRegistration"]["cancellationToken"]
         .as_str()
         .unwrap_or_else(|| panic!("registered: {early}"))
         .to_owned();
-    let eve_id = early["data"]["register"]["id"]
+    let eve_id = early["data"]["confirmRegistration"]["id"]
         .as_str()
         .expect("id")
         .to_owned();
-    tokio::time::sleep(Duration::from_secs(5)).await;
+    tokio::time::sleep(Duration::from_secs(7)).await;
     let edit = stack
         .graphql(
             "mutation($id: UUID!, $input: SessionInput!) { updateSession(id: $id, input: $input) { id } }",
@@ -759,6 +744,75 @@ async fn lifecycle_refusals_and_erasure(backend: Backend) {
         .await;
     assert_eq!(code(&too_late), "CORRECTION_WINDOW_CLOSED", "{too_late}");
     stack.stop().await;
+}
+
+/// Review issue, item 11, through the graph: registering with an email answers the same
+/// whether the address is new or registered already (no « déjà inscrit·e » to anyone), holds
+/// no seat, and only the link mailed to the address confirms it (`confirmRegistration`).
+async fn registering_another_persons_email_reveals_and_holds_nothing(backend: Backend) {
+    use cafeia_testkit::mail::{CONFIRM_PATH, link_token, mail_dir, wait_for_mail};
+    let stack = TestStack::start(backend).await;
+    let demo = demo_sessions(&stack).await;
+    let venue = demo
+        .iter()
+        .find_map(|s| s["place"]["venueId"].as_str())
+        .expect("a demo venue")
+        .to_owned();
+    let facilitator = stack.token("demo-animatrice", &[Role::Facilitator], None);
+    let input = json!({
+        "title": "Une place", "format": "IN_PERSON", "venueId": venue,
+        "startsAt": "2027-06-02T18:00:00", "endsAt": "2027-06-02T20:00:00",
+        "capacity": 1, "waitlist": false,
+    });
+    let id = create(&stack, &facilitator, &input, true).await;
+    let ask = "mutation($id: UUID!, $email: String) { register(sessionId: $id, email: $email, consent: true) { __typename ... on RegistrationPending { sessionId message } ... on Registration { id status } } }";
+    // Someone asks with Inès's address: the same answer as for any address; no seat taken.
+    let by_someone = stack
+        .graphql(ask, json!({"id": id, "email": "ines@example.org"}), None)
+        .await;
+    assert_eq!(
+        by_someone["data"]["register"]["__typename"], "RegistrationPending",
+        "{by_someone}"
+    );
+    let seats = "query($id: UUID!) { session(id: $id) { seatsLeft confirmed } }";
+    let before = stack.graphql(seats, json!({"id": id}), None).await;
+    assert_eq!(before["data"]["session"]["seatsLeft"], 1, "{before}");
+    // Inès confirms with the link in her mailbox.
+    let mails = wait_for_mail(&mail_dir(&stack.env.config.data_dir), "ines@example.org", 1).await;
+    let token = link_token(&mails[0].text, CONFIRM_PATH).expect("a confirmation link");
+    let confirm = "mutation($t: String!) { confirmRegistration(token: $t) { sessionId status cancellationToken } }";
+    let confirmed = stack.graphql(confirm, json!({"t": token}), None).await;
+    assert_eq!(
+        confirmed["data"]["confirmRegistration"]["status"], "CONFIRMED",
+        "{confirmed}"
+    );
+    assert!(
+        confirmed["data"]["confirmRegistration"]["cancellationToken"].is_string(),
+        "{confirmed}"
+    );
+    // Asked again, registered or not, the answer is the same: nothing about the address.
+    let again = stack
+        .graphql(ask, json!({"id": id, "email": "ines@example.org"}), None)
+        .await;
+    let fresh = stack
+        .graphql(ask, json!({"id": id, "email": "jules@example.org"}), None)
+        .await;
+    assert_eq!(again, fresh);
+    assert!(again["errors"].is_null(), "{again}");
+    // The link works once.
+    let twice = stack.graphql(confirm, json!({"t": token}), None).await;
+    assert_eq!(code(&twice), "NOT_FOUND", "{twice}");
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registering_another_persons_email_reveals_and_holds_nothing_embedded() {
+    registering_another_persons_email_reveals_and_holds_nothing(Backend::Embedded).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registering_another_persons_email_reveals_and_holds_nothing_real() {
+    registering_another_persons_email_reveals_and_holds_nothing(Backend::Real).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
