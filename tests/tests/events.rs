@@ -424,7 +424,7 @@ async fn lifecycle_refusals_and_erasure(backend: Backend) {
         assert_eq!(reg["status"], "CONFIRMED", "{reg}");
         tokens.push(reg["cancellationToken"].as_str().expect("token").to_owned());
     }
-    // Ana again: the answer anyone gets, nothing told about her address.
+    // Ana again: the refusal anyone gets (the session is full), nothing about her address.
     let again = stack
         .graphql(
             REGISTER,
@@ -432,10 +432,7 @@ async fn lifecycle_refusals_and_erasure(backend: Backend) {
             None,
         )
         .await;
-    assert_eq!(
-        again["data"]["register"]["__typename"], "RegistrationPending",
-        "{again}"
-    );
+    assert_eq!(code(&again), "SESSION_FULL", "{again}");
     let third = stack
         .graphql(
             REGISTER,
@@ -762,7 +759,7 @@ async fn registering_another_persons_email_reveals_and_holds_nothing(backend: Ba
     let input = json!({
         "title": "Une place", "format": "IN_PERSON", "venueId": venue,
         "startsAt": "2027-06-02T18:00:00", "endsAt": "2027-06-02T20:00:00",
-        "capacity": 1, "waitlist": false,
+        "capacity": 2, "waitlist": false,
     });
     let id = create(&stack, &facilitator, &input, true).await;
     let ask = "mutation($id: UUID!, $email: String) { register(sessionId: $id, email: $email, consent: true) { __typename ... on RegistrationPending { sessionId message } ... on Registration { id status } } }";
@@ -776,7 +773,7 @@ async fn registering_another_persons_email_reveals_and_holds_nothing(backend: Ba
     );
     let seats = "query($id: UUID!) { session(id: $id) { seatsLeft confirmed } }";
     let before = stack.graphql(seats, json!({"id": id}), None).await;
-    assert_eq!(before["data"]["session"]["seatsLeft"], 1, "{before}");
+    assert_eq!(before["data"]["session"]["seatsLeft"], 2, "{before}");
     // Inès confirms with the link in her mailbox.
     let mails = wait_for_mail(&mail_dir(&stack.env.config.data_dir), "ines@example.org", 1).await;
     let token = link_token(&mails[0].text, CONFIRM_PATH).expect("a confirmation link");
