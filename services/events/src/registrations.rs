@@ -576,12 +576,28 @@ async fn cancel_one<C: ConnectionTrait>(
 }
 
 /// Cancels every active registration of a cancelled session, one message each so everyone
-/// registered can be told.
+/// registered can be told. Requests still waiting for confirmation go, with their mail: there
+/// is nothing left to confirm.
 pub async fn cancel_all<C: ConnectionTrait>(
     conn: &C,
     session: &mut session::Model,
     cause: CancellationCause,
 ) -> AppResult<()> {
+    let waiting: Vec<Uuid> = registration::Entity::find()
+        .select_only()
+        .column(registration::Column::Id)
+        .filter(registration::Column::SessionId.eq(session.id))
+        .filter(registration::Column::Status.eq(Unconfirmed))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    for chunk in waiting.chunks(500) {
+        mail::forget(conn, chunk).await?;
+        registration::Entity::delete_many()
+            .filter(registration::Column::Id.is_in(chunk.iter().copied()))
+            .exec(conn)
+            .await?;
+    }
     let active = registration::Entity::find()
         .filter(registration::Column::SessionId.eq(session.id))
         .filter(registration::Column::Status.is_in(ACTIVE))
@@ -770,6 +786,8 @@ pub async fn erase_before<C: ConnectionTrait + TransactionTrait>(
             .col_expr(registration::Column::ErasedAt, Expr::value(Utc::now()))
             .filter(registration::Column::SessionId.is_in(chunk.iter().copied()))
             .filter(registration::Column::ErasedAt.is_null())
+            // Requests never confirmed are deleted at their deadline, before the start.
+            .filter(registration::Column::Status.ne(Unconfirmed))
             .exec(db)
             .await?;
         erased += result.rows_affected;

@@ -186,8 +186,9 @@ mod tests {
         }
     }
 
-    #[test]
-    fn the_url_picks_the_transport_and_a_bad_one_names_the_key_not_the_password() {
+    // The SMTP pool starts its clean-up task on the runtime.
+    #[tokio::test]
+    async fn the_url_picks_the_transport_and_a_bad_one_names_the_key_not_the_password() {
         let dir = std::env::temp_dir().join(format!("cafeia-mail-{}", uuid::Uuid::now_v7()));
         let config = |url: Option<&str>| MailConfig {
             url: url.map(|u| secrecy::SecretString::from(u.to_owned())),
