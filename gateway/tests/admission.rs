@@ -41,6 +41,8 @@ impl Gw {
             platform: env.config.clone(),
             ..GatewayConfig::default()
         };
+        // The web app's cookie key, required outside the embedded run.
+        config.web.session_key = Some(secrecy::SecretString::from("k".repeat(64)));
         tune(&mut config);
         let issuer = DevIssuer::load_or_create(&config.platform.data_dir, &config.platform.auth)
             .expect("issuer");
