@@ -79,6 +79,18 @@ async fn mailed_link(mail_dir: &Path, to: &str, marker: &str) -> String {
     );
 }
 
+/// Opens, on the test's stack, the path of `link` from `path` on (mails and pages give links
+/// with the configured public address).
+async fn open_here(client: &Client, base: &str, link: &str, path: &str) {
+    let at = link
+        .find(path)
+        .unwrap_or_else(|| panic!("{link} has no {path}"));
+    client
+        .goto(&format!("{base}{}", &link[at..]))
+        .await
+        .unwrap_or_else(|e| panic!("{link}: {e}"));
+}
+
 /// From the home page to the first café with seats left near Lyon, keyboard only.
 /// `axe`: check each page (axe needs scripts on).
 async fn find_a_cafe(client: &Client, base: &str, axe: bool) -> String {
@@ -163,14 +175,7 @@ async fn citizen_registers_confirms_and_cancels_keyboard_only(backend: Backend) 
     );
 
     let confirm = mailed_link(&mail_dir, &email, "/inscriptions/confirmer?jeton=").await;
-    citizen
-        .goto(&format!(
-            "{}{}",
-            stack.base,
-            &confirm[confirm.find("/inscriptions").unwrap()..]
-        ))
-        .await
-        .expect("confirm page");
+    open_here(&citizen, &stack.base, &confirm, "/inscriptions").await;
     assert_accessible(&citizen, "confirmer").await;
     tab_to(&citizen, "main form button", 60).await;
     press(&citizen, Key::Enter).await;
@@ -191,14 +196,7 @@ async fn citizen_registers_confirms_and_cancels_keyboard_only(backend: Backend) 
         .await
         .unwrap()
         .expect("link");
-    citizen
-        .goto(&format!(
-            "{}{}",
-            stack.base,
-            &cancel[cancel.find("/annuler").unwrap()..]
-        ))
-        .await
-        .expect("cancel page");
+    open_here(&citizen, &stack.base, &cancel, "/annuler").await;
     assert_accessible(&citizen, "annuler").await;
     tab_to(&citizen, "main form button", 60).await;
     press(&citizen, Key::Enter).await;
@@ -263,6 +261,22 @@ async fn registration_works_without_javascript_and_keeps_what_was_typed(backend:
     // (axe needs scripts; the same error state is checked with them on above.)
 
     let email = format!("noe.{}@example.fr", uuid::Uuid::now_v7().simple());
+    let hidden = |name: &'static str| {
+        let client = client.clone();
+        async move {
+            client
+                .find(Locator::Css(&format!(
+                    "form.cafeia-register input[name={name}]"
+                )))
+                .await
+                .unwrap()
+                .prop("value")
+                .await
+                .unwrap()
+                .unwrap_or_default()
+        }
+    };
+    let (form_csrf, form_key) = (hidden("csrf").await, hidden("cle").await);
     client
         .find(Locator::Css("#email"))
         .await
@@ -285,17 +299,61 @@ async fn registration_works_without_javascript_and_keeps_what_was_typed(backend:
         .await
         .unwrap();
     wait_for(&client, ".fr-alert--info").await;
-    // A second submit of the same form (the back button, a double click) registers once.
-    client.back().await.unwrap();
-    let confirm = mailed_link(&mail_dir, &email, "/inscriptions/confirmer?jeton=").await;
-    client
-        .goto(&format!(
-            "{}{}",
+    let first = client.current_url().await.unwrap();
+    // The same form sent again (a double click, the back button and resend) registers once:
+    // the same fields with the browser's own session cookie land on the first answer.
+    let cookie = client
+        .get_all_cookies()
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| format!("{}={}", c.name(), c.value()))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let events_calls = stack.service_calls().await["events"];
+    let again = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(format!(
+            "{}{}/inscription",
             stack.base,
-            &confirm[confirm.find("/inscriptions").unwrap()..]
+            &session_url[session_url.find("/sessions").unwrap()..]
         ))
+        .header("cookie", cookie)
+        .form(&[
+            ("csrf", form_csrf.as_str()),
+            ("cle", form_key.as_str()),
+            ("email", email.as_str()),
+            ("consentement", "oui"),
+        ])
+        .send()
         .await
         .unwrap();
+    assert_eq!(again.status(), 303);
+    assert_eq!(
+        again.headers()["location"].to_str().unwrap(),
+        first.path(),
+        "a second submit of one form shows the first answer"
+    );
+    assert_eq!(
+        stack.service_calls().await["events"],
+        events_calls,
+        "a second submit of one form registers again"
+    );
+    let mails_to = |dir: &Path| {
+        std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .filter(|e| std::fs::read_to_string(e.path()).is_ok_and(|t| t.contains(&email)))
+                    .count()
+            })
+            .unwrap_or(0)
+    };
+    let confirm = mailed_link(&mail_dir, &email, "/inscriptions/confirmer?jeton=").await;
+    assert_eq!(mails_to(&mail_dir), 1, "one confirmation mail for one form");
+    open_here(&client, &stack.base, &confirm, "/inscriptions").await;
     client
         .find(Locator::Css("main form button"))
         .await

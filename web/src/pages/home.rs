@@ -327,36 +327,18 @@ fn next_url(filters: &Filters, cursor: &str) -> String {
 }
 
 fn page_url(filters: &Filters) -> String {
-    let cursor = filters.apres.as_str();
-    let pairs = [
-        ("lieu", filters.lieu.as_str()),
-        ("commune", filters.commune.as_str()),
-        ("date", filters.date.as_str()),
-        ("format", filters.format.as_str()),
-        ("rayon", filters.rayon.as_str()),
-        ("places", filters.places.as_str()),
-        ("apres", cursor),
-    ];
-    let query: Vec<String> = pairs
-        .iter()
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| format!("{k}={}", encode(v)))
-        .collect();
-    format!("/?{}", query.join("&"))
-}
-
-/// Percent-encoding for a query-string value.
-pub fn encode(value: &str) -> String {
-    let mut out = String::new();
-    for b in value.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
+    super::link(
+        "/",
+        &[
+            ("lieu", &filters.lieu),
+            ("commune", &filters.commune),
+            ("date", &filters.date),
+            ("format", &filters.format),
+            ("rayon", &filters.rayon),
+            ("places", &filters.places),
+            ("apres", &filters.apres),
+        ],
+    )
 }
 
 fn hit(node: search_offers::SearchOffersSearchHitsNodes) -> Hit {

@@ -99,6 +99,15 @@ pub fn not_found_page(visitor: &Visitor) -> HttpResponse {
     )
 }
 
+/// A link to `path` with `pairs` as its query string, the empty values left out.
+pub fn link(path: &str, pairs: &[(&str, &str)]) -> String {
+    let kept: Vec<_> = pairs.iter().filter(|(_, v)| !v.is_empty()).collect();
+    match serde_urlencoded::to_string(kept) {
+        Ok(query) if !query.is_empty() => format!("{path}?{query}"),
+        _ => path.to_owned(),
+    }
+}
+
 /// Unknown paths: an HTML page for browsers, the API's JSON for everyone else.
 pub async fn not_found(req: HttpRequest, visitor: Visitor) -> HttpResponse {
     let wants_html = req
@@ -109,9 +118,9 @@ pub async fn not_found(req: HttpRequest, visitor: Visitor) -> HttpResponse {
     if wants_html {
         not_found_page(&visitor)
     } else {
-        HttpResponse::NotFound()
-            .content_type("application/problem+json")
-            .body(r#"{"type":"about:blank","title":"Introuvable","status":404,"code":"NOT_FOUND","detail":"aucune ressource à cette adresse"}"#)
+        actix_web::ResponseError::error_response(&cafeia_platform::AppError::not_found(
+            "aucune ressource à cette adresse",
+        ))
     }
 }
 

@@ -183,7 +183,7 @@ async fn done(app: web::Data<Web>, visitor: Visitor, key: web::Path<String>) -> 
         position: outcome.position,
         cancel_url: outcome
             .token
-            .map(|t| format!("{base}/annuler?jeton={}", super::home::encode(&t))),
+            .map(|t| format!("{base}{}", super::link("/annuler", &[("jeton", &t)]))),
     })
 }
 

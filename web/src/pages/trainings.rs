@@ -180,20 +180,17 @@ async fn list(
 }
 
 fn next_url(f: &Filters, cursor: &str) -> String {
-    let pairs = [
-        ("niveau", f.niveau.as_str()),
-        ("public", f.public.as_str()),
-        ("format", f.format.as_str()),
-        ("gratuit", f.gratuit.as_str()),
-        ("accessibilite", f.accessibilite.as_str()),
-        ("apres", cursor),
-    ];
-    let query: Vec<String> = pairs
-        .iter()
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| format!("{k}={}", super::home::encode(v)))
-        .collect();
-    format!("/formations?{}", query.join("&"))
+    super::link(
+        "/formations",
+        &[
+            ("niveau", &f.niveau),
+            ("public", &f.public),
+            ("format", &f.format),
+            ("gratuit", &f.gratuit),
+            ("accessibilite", &f.accessibilite),
+            ("apres", cursor),
+        ],
+    )
 }
 
 pub struct Training {
