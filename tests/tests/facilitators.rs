@@ -482,6 +482,27 @@ async fn bad_input_names_the_graphql_field(backend: Backend) {
     assert_eq!(body["data"]["bordeaux"]["name"], "Bordeaux", "{body}");
     assert_eq!(body["data"]["bordeaux"]["regionName"], "Nouvelle-Aquitaine");
     assert_eq!(body["data"]["unknown"], Value::Null);
+    // Suggestions while typing: accents, case and hyphens ignored, the most populous first.
+    let body = stack
+        .graphql(
+            "{ communes(search: \"SAINT ETIEN\", first: 3) { insee name } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        body["data"]["communes"][0]["name"], "Saint-Étienne",
+        "{body}"
+    );
+    assert!(
+        body["data"]["communes"]
+            .as_array()
+            .is_some_and(|c| c.len() <= 3)
+    );
+    let body = stack
+        .graphql("{ communes(search: \"  \") { name } }", json!({}), None)
+        .await;
+    assert_eq!(body["errors"][0]["extensions"]["field"], "search", "{body}");
     stack.stop().await;
 }
 
