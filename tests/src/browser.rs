@@ -6,6 +6,7 @@ use fantoccini::{Client, ClientBuilder, Locator, key::Key};
 use serde_json::{Value, json};
 use std::{
     net::TcpListener,
+    path::Path,
     process::{Child, Command, Stdio},
     time::Duration,
 };
@@ -216,4 +217,83 @@ pub async fn text_of(client: &Client, css: &str) -> String {
         .text()
         .await
         .expect("text")
+}
+
+/// Waits (at most 40 s: a loaded CI machine) for the page to show an element matching `css`.
+pub async fn wait_for(client: &Client, css: &str) {
+    client
+        .wait()
+        .at_most(Duration::from_secs(40))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css} never appeared: {e}"));
+}
+
+/// The seat count a session page shows (its `data-seats`), as the live script updates it.
+pub async fn seats(client: &Client) -> Option<i64> {
+    let value = client
+        .execute(
+            "return document.querySelector('[data-seats]').dataset.seats;",
+            vec![],
+        )
+        .await
+        .expect("script");
+    value.as_str().and_then(|s| s.parse().ok())
+}
+
+pub async fn wait_seats(client: &Client, wanted: i64) {
+    for _ in 0..150 {
+        if seats(client).await == Some(wanted) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "the seat count never became {wanted} (it is {:?})",
+        seats(client).await
+    );
+}
+
+/// The link of the newest mail to `to` that contains `marker`, as a path of the app.
+pub async fn mailed_link(mail_dir: &Path, to: &str, marker: &str) -> String {
+    for _ in 0..150 {
+        if let Ok(entries) = std::fs::read_dir(mail_dir) {
+            for entry in entries.flatten() {
+                let bytes = std::fs::read(entry.path()).unwrap_or_default();
+                let Some(message) = mail_parser::MessageParser::default().parse(&bytes) else {
+                    continue;
+                };
+                let addressed = message
+                    .to()
+                    .and_then(|a| a.first())
+                    .and_then(|a| a.address())
+                    .is_some_and(|a| a == to);
+                let text = message.body_text(0).unwrap_or_default().to_string();
+                if addressed && let Some(at) = text.find(marker) {
+                    let link: String = text[at..]
+                        .chars()
+                        .take_while(|c| !c.is_whitespace())
+                        .collect();
+                    return link;
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "no mail to {to} with a link containing {marker} in {}",
+        mail_dir.display()
+    );
+}
+
+/// Opens, on the test's stack, the path of `link` from `path` on (mails and pages give links
+/// with the configured public address).
+pub async fn open_here(client: &Client, base: &str, link: &str, path: &str) {
+    let at = link
+        .find(path)
+        .unwrap_or_else(|| panic!("{link} has no {path}"));
+    client
+        .goto(&format!("{base}{}", &link[at..]))
+        .await
+        .unwrap_or_else(|e| panic!("{link}: {e}"));
 }

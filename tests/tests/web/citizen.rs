@@ -1,95 +1,18 @@
-//! The web app in a real browser (headless Chromium), on the whole stack with its demo data:
-//! a citizen finds a café, registers, confirms through the mailed link and cancels — by
+//! A citizen finds a café, registers, confirms through the mailed link and cancels — by
 //! keyboard alone with scripts on (the seat count dropping live in a second browser), and
 //! with scripts off; axe-core finds no WCAG 2.1 A/AA violation on any page, error states
 //! included.
 
 use cafeia_e2e::{
     TestStack,
-    browser::{Driver, Options, assert_accessible, press, tab_to, text_of, type_text},
+    browser::{
+        Driver, Options, assert_accessible, mailed_link, open_here, press, seats, tab_to, text_of,
+        type_text, wait_for, wait_seats,
+    },
 };
 use cafeia_testkit::Backend;
 use fantoccini::{Client, Locator, key::Key};
 use std::{path::Path, time::Duration};
-
-/// Waits (at most 40 s: a loaded CI machine) for the page to show an element matching `css`.
-async fn wait_for(client: &Client, css: &str) {
-    client
-        .wait()
-        .at_most(Duration::from_secs(40))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css} never appeared: {e}"));
-}
-
-/// The seat count a session page shows (its `data-seats`), as the live script updates it.
-async fn seats(client: &Client) -> Option<i64> {
-    let value = client
-        .execute(
-            "return document.querySelector('[data-seats]').dataset.seats;",
-            vec![],
-        )
-        .await
-        .expect("script");
-    value.as_str().and_then(|s| s.parse().ok())
-}
-
-async fn wait_seats(client: &Client, wanted: i64) {
-    for _ in 0..150 {
-        if seats(client).await == Some(wanted) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!(
-        "the seat count never became {wanted} (it is {:?})",
-        seats(client).await
-    );
-}
-
-/// The link of the newest mail to `to` that contains `marker`, as a path of the app.
-async fn mailed_link(mail_dir: &Path, to: &str, marker: &str) -> String {
-    for _ in 0..150 {
-        if let Ok(entries) = std::fs::read_dir(mail_dir) {
-            for entry in entries.flatten() {
-                let bytes = std::fs::read(entry.path()).unwrap_or_default();
-                let Some(message) = mail_parser::MessageParser::default().parse(&bytes) else {
-                    continue;
-                };
-                let addressed = message
-                    .to()
-                    .and_then(|a| a.first())
-                    .and_then(|a| a.address())
-                    .is_some_and(|a| a == to);
-                let text = message.body_text(0).unwrap_or_default().to_string();
-                if addressed && let Some(at) = text.find(marker) {
-                    let link: String = text[at..]
-                        .chars()
-                        .take_while(|c| !c.is_whitespace())
-                        .collect();
-                    return link;
-                }
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!(
-        "no mail to {to} with a link containing {marker} in {}",
-        mail_dir.display()
-    );
-}
-
-/// Opens, on the test's stack, the path of `link` from `path` on (mails and pages give links
-/// with the configured public address).
-async fn open_here(client: &Client, base: &str, link: &str, path: &str) {
-    let at = link
-        .find(path)
-        .unwrap_or_else(|| panic!("{link} has no {path}"));
-    client
-        .goto(&format!("{base}{}", &link[at..]))
-        .await
-        .unwrap_or_else(|e| panic!("{link}: {e}"));
-}
 
 /// From the home page to the first café with seats left near Lyon, keyboard only.
 /// `axe`: check each page (axe needs scripts on).
