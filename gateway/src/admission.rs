@@ -144,6 +144,7 @@ async fn admit_verified(
     let call = CallContext {
         token: caller.as_ref().map(|c| c.token().into()),
         request: telemetry::current(),
+        client: address,
     };
     Ok(Admitted { caller, call })
 }

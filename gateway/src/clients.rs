@@ -1,6 +1,7 @@
 //! The gateway's clients of the services (each service's typed client from its contract,
 //! sharing one connection pool) and what every call carries: the caller's token, the request
-//! id and a child trace context.
+//! id and a child trace context — and, to matching only, the anonymous client's address,
+//! sealed ([`Services::for_matching`]).
 
 use crate::config::ServiceUrls;
 use async_graphql::dataloader::Loader;
@@ -8,16 +9,21 @@ use cafeia_api::client::{Call, Http};
 use cafeia_catalogue_api::CatalogueClient;
 use cafeia_events_api::EventsClient;
 use cafeia_facilitators_api::FacilitatorsClient;
-use cafeia_matching_api::MatchingClient;
+use cafeia_matching_api::{
+    MatchingClient,
+    client_address::{self, AddressSeal},
+};
 use cafeia_outreach_api::OutreachClient;
 use cafeia_platform::{AppError, health::ReadinessReport, telemetry::RequestContext};
-use std::{collections::HashMap, sync::Arc};
+use std::{collections::HashMap, net::IpAddr, sync::Arc};
 
 /// Who a call is made for: the caller's token and the request it belongs to.
 #[derive(Clone, Default)]
 pub struct CallContext {
     pub token: Option<Arc<str>>,
     pub request: Option<RequestContext>,
+    /// The client's address, as admission found it (behind trusted proxies).
+    pub client: Option<IpAddr>,
 }
 
 impl CallContext {
@@ -43,6 +49,8 @@ pub struct Services {
     pub events: EventsClient,
     pub matching: MatchingClient,
     pub outreach: OutreachClient,
+    /// Seals the client address for matching (`client_address.key`); `None` without a key.
+    pub client_seal: Option<AddressSeal>,
 }
 
 impl Services {
@@ -55,7 +63,25 @@ impl Services {
             events: EventsClient::new(http(&urls.events)),
             matching: MatchingClient::new(http(&urls.matching)),
             outreach: OutreachClient::new(http(&urls.outreach)),
+            client_seal: None,
         })
+    }
+
+    /// With the seal of the client addresses forwarded to matching.
+    pub fn sealing_addresses(mut self, seal: Option<AddressSeal>) -> Self {
+        self.client_seal = seal;
+        self
+    }
+
+    /// What a search or a recommendation carries: the call of `ctx`, plus, for an anonymous
+    /// caller, their address sealed for matching's unmet-demand count (which tells people
+    /// apart by it; a signed-in caller counts by their token). Nothing without a key.
+    pub fn for_matching(&self, ctx: &CallContext) -> Call {
+        let mut call = ctx.call();
+        if let (None, Some(seal), Some(ip)) = (&ctx.token, &self.client_seal, ctx.client) {
+            call.headers.push((client_address::HEADER, seal.seal(ip)));
+        }
+        call
     }
 }
 

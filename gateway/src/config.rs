@@ -1,5 +1,6 @@
 //! Gateway configuration: the platform's, plus GraphQL limits and where the services are.
 
+use cafeia_matching_api::client_address::ClientAddressConfig;
 use cafeia_platform::config::{self, ConfigError, PlatformConfig, Sources, Validate, Violations};
 use serde::Deserialize;
 
@@ -9,6 +10,9 @@ pub struct GatewayConfig {
     pub graphql: GraphqlConfig,
     pub services: ServiceUrls,
     pub rate_limit: RateLimitConfig,
+    /// The key the client address forwarded to matching is sealed with (section
+    /// `client_address`, shared with matching).
+    pub client_address: ClientAddressConfig,
     /// The web app the gateway serves beside the API (section `web`).
     pub web: cafeia_web::WebConfig,
 }
@@ -24,6 +28,7 @@ impl GatewayConfig {
             graphql: own.graphql,
             services: own.services,
             rate_limit: own.rate_limit,
+            client_address: own.client_address,
             web: config::load_section(sources, "web")?,
         })
     }
@@ -36,6 +41,7 @@ struct GatewaySettings {
     graphql: GraphqlConfig,
     services: ServiceUrls,
     rate_limit: RateLimitConfig,
+    client_address: ClientAddressConfig,
 }
 
 impl Validate for GatewaySettings {
@@ -43,6 +49,9 @@ impl Validate for GatewaySettings {
         self.graphql.validate(v);
         self.services.validate(v);
         self.rate_limit.validate(v);
+        if let Some(why) = self.client_address.problem() {
+            v.add("client_address.key", why);
+        }
         v.check(
             self.rate_limit.requests_per_minute >= 1,
             "rate_limit.requests_per_minute",

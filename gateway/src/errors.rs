@@ -14,10 +14,31 @@ pub fn gql(err: AppError) -> async_graphql::Error {
     let code = err.code.as_str();
     // Services name REST fields (snake_case); GraphQL clients know them in camelCase.
     let field = err.field().map(camel_case);
+    // Every bad field with its own message, so a form shows them all at once next to their
+    // fields (`field` keeps naming the first, for clients that read one).
+    let fields: Vec<async_graphql::Value> = err
+        .errors
+        .iter()
+        .map(|e| {
+            let mut item = async_graphql::indexmap::IndexMap::new();
+            item.insert(
+                async_graphql::Name::new("field"),
+                async_graphql::Value::from(camel_case(&e.field)),
+            );
+            item.insert(
+                async_graphql::Name::new("message"),
+                async_graphql::Value::from(e.message.as_str()),
+            );
+            async_graphql::Value::Object(item)
+        })
+        .collect();
     async_graphql::Error::new(err.detail).extend_with(|_, ext| {
         ext.set("code", code);
         if let Some(field) = &field {
             ext.set("field", field.as_str());
+        }
+        if !fields.is_empty() {
+            ext.set("fields", async_graphql::Value::List(fields.clone()));
         }
     })
 }
@@ -71,5 +92,32 @@ mod tests {
         assert_eq!(camel_case("training_completed_on"), "trainingCompletedOn");
         assert_eq!(camel_case("territories[0]"), "territories[0]");
         assert_eq!(camel_case("sessions[2].start_at"), "sessions[2].startAt");
+    }
+
+    #[test]
+    fn every_bad_field_is_named_with_its_own_message() {
+        let err = super::gql(cafeia_platform::AppError::invalid_fields(vec![
+            cafeia_platform::errors::FieldError {
+                field: "starts_at".into(),
+                message: "dans le passé".into(),
+            },
+            cafeia_platform::errors::FieldError {
+                field: "capacity".into(),
+                message: "doit être au moins 1".into(),
+            },
+        ]));
+        let ext = err.extensions.expect("extensions");
+        assert_eq!(
+            ext.get("field"),
+            Some(&async_graphql::Value::from("startsAt"))
+        );
+        let fields = serde_json::to_value(ext.get("fields").expect("fields")).expect("json");
+        assert_eq!(
+            fields,
+            serde_json::json!([
+                {"field": "startsAt", "message": "dans le passé"},
+                {"field": "capacity", "message": "doit être au moins 1"},
+            ])
+        );
     }
 }

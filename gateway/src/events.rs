@@ -23,6 +23,7 @@ use crate::{
 };
 use async_graphql::{
     ComplexObject, Context, Object, Result, SimpleObject, Subscription, dataloader::DataLoader,
+    types::Json,
 };
 use cafeia_events_api::{
     self as api, AttendanceInput, AttendanceView, CancelInput, ListQuery, PageQuery, PrivateFeed,
@@ -121,6 +122,21 @@ impl Session {
     /// Its schema.org `Event` as JSON-LD, for search engines: a path on this API's host.
     async fn json_ld_url(&self) -> String {
         documents::session_jsonld_path(self.data.id)
+    }
+
+    /// Its schema.org `Event` itself (the document at `jsonLdUrl`), for a page to embed; null
+    /// when the session is not public. One call to the events service per session.
+    #[graphql(complexity = "crate::cost::LIST + child_complexity")]
+    async fn json_ld(&self, ctx: &Context<'_>) -> Result<Option<Json<serde_json::Value>>> {
+        let (s, call) = services(ctx)?;
+        let answer = match s.events.session_jsonld(&call, self.data.id).await {
+            Ok(answer) => answer,
+            Err(e) if e.code() == cafeia_platform::ErrorCode::NotFound => return Ok(None),
+            Err(e) => return Err(client(e)),
+        };
+        let document =
+            serde_json::from_slice(&answer.body).map_err(|e| gql(AppError::internal(e)))?;
+        Ok(Some(Json(document)))
     }
 }
 

@@ -96,7 +96,8 @@ pub async fn start(
         schema,
         verifier: verifier.clone(),
         services: clients::Services::new(&config.services)
-            .map_err(|e| StartError::Service(e.to_string()))?,
+            .map_err(|e| StartError::Service(e.to_string()))?
+            .sealing_addresses(config.client_address.seal()),
         limiter: RateLimiter::new(
             cache.clone(),
             config.rate_limit.requests_per_minute,
@@ -124,10 +125,8 @@ pub async fn start(
     };
     let web = if config.web.enabled {
         let key = session_key(&config)?;
-        let sign_in = match shared.dev_issuer {
-            Some(issuer) => cafeia_web::SignIn::Development(issuer),
-            None => cafeia_web::SignIn::Unavailable,
-        };
+        let sign_in = cafeia_web::SignIn::from_config(&config.web, shared.dev_issuer)
+            .map_err(StartError::Service)?;
         let graph = Arc::new(web_app::InProcess {
             state: state.clone(),
         });

@@ -9,11 +9,13 @@ use crate::{
     loaders::{catalogue::TrainingLoader, events::SessionLoader},
 };
 use crate::{
+    clients::{CallContext, Services},
     connection::{self, Page},
     errors,
     rest::services,
 };
 use async_graphql::{ComplexObject, Context, Object, Result, SimpleObject, dataloader::DataLoader};
+use cafeia_api::client::Call;
 use cafeia_matching_api::OfferKind;
 use cafeia_matching_api::{
     self as api, Demand, DemandQuery, Facets, Profile, SearchQuery,
@@ -94,6 +96,14 @@ impl Recommendation {
     }
 }
 
+/// The services and what a search or recommendation carries: the client's address too, sealed,
+/// so the unmet demand they may record counts people, not the gateway
+/// ([`Services::for_matching`]).
+fn matching_call<'a>(ctx: &'a Context<'_>) -> Result<(&'a Services, Call)> {
+    let services = ctx.data::<Services>()?;
+    Ok((services, services.for_matching(ctx.data::<CallContext>()?)))
+}
+
 #[derive(Default)]
 pub struct MatchingQuery;
 
@@ -123,7 +133,7 @@ impl MatchingQuery {
             cursor: after.clone(),
             ..input.unwrap_or_default()
         };
-        let (s, call) = services(ctx)?;
+        let (s, call) = matching_call(ctx)?;
         let results = s
             .matching
             .search(&call, &query)
@@ -150,7 +160,7 @@ impl MatchingQuery {
         #[graphql(desc = "Who asks and what they need; a place is required unless `onlineOnly`.")]
         profile: Profile,
     ) -> Result<Vec<Recommendation>> {
-        let (s, call) = services(ctx)?;
+        let (s, call) = matching_call(ctx)?;
         let list = s
             .matching
             .recommendations(&call, &profile)

@@ -209,6 +209,7 @@ async fn subscriptions(
             let call = CallContext {
                 token: caller.as_ref().map(|c| c.token().into()),
                 request: None,
+                client: address,
             };
             crate::loaders::attach(&mut data, &services, &call);
             data.insert(DataLoader::new(

@@ -160,7 +160,7 @@ impl SystemSubscription {
         let services = ctx.data::<Services>()?.clone();
         let call = CallContext {
             token: Some(caller.token().into()),
-            request: None,
+            ..CallContext::default()
         }
         .call();
         let period = Duration::from_secs(u64::try_from(every_seconds).unwrap_or(5));

@@ -2,6 +2,7 @@
 //! backends, through the public GraphQL API only.
 
 pub mod browser;
+pub mod oidc;
 
 use cafeia::stack::Stack;
 use cafeia_gateway::GatewayConfig;
@@ -29,6 +30,12 @@ pub struct TestStack {
 
 impl TestStack {
     pub async fn start(backend: Backend) -> Self {
+        Self::start_with(backend, |_| {}).await
+    }
+
+    /// Like [`start`](Self::start), with `configure` changing the configuration last (the
+    /// sign-in tests point it at their identity provider).
+    pub async fn start_with(backend: Backend, configure: impl FnOnce(&mut GatewayConfig)) -> Self {
         let env = TestEnv::new(backend).await;
         let mut databases: HashMap<String, SecretString> = HashMap::new();
         for service in SERVICES {
@@ -40,6 +47,7 @@ impl TestStack {
         config.platform.database.url = None;
         // The web app's session cookie key (the embedded run keeps one in its data dir).
         config.web.session_key = Some(SecretString::from("k".repeat(64)));
+        configure(&mut config);
         let issuer = DevIssuer::load_or_create(&config.platform.data_dir, &config.platform.auth)
             .expect("issuer");
         let stack = Stack::start(config, true, &|service| databases.get(service).cloned())

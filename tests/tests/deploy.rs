@@ -149,26 +149,26 @@ fn every_overlay_renders_hardened_deployments_for_every_part() {
             .iter()
             .find(|o| kind(o) == "Ingress")
             .expect("ingress");
-        let paths = ingress["spec"]["rules"][0]["http"]["paths"]
-            .as_sequence()
-            .expect("paths");
-        let exposed: BTreeSet<(&str, &str)> = paths
-            .iter()
-            .filter_map(|p| {
-                Some((
-                    p["path"].as_str()?,
-                    p["backend"]["service"]["name"].as_str()?,
-                ))
-            })
-            .collect();
+        // Per host, the paths exposed and where they go.
+        let mut hosts: BTreeMap<&str, BTreeSet<(&str, &str)>> = BTreeMap::new();
+        for (host, path, service) in routes(ingress) {
+            hosts.entry(host).or_default().insert((path, service));
+        }
+        let mut exposed: Vec<&BTreeSet<(&str, &str)>> = hosts.values().collect();
+        exposed.sort();
         assert_eq!(
             exposed,
-            BTreeSet::from([
-                ("/graphql", "gateway"),
-                ("/calendars", "gateway"),
-                ("/jsonld", "gateway"),
-            ]),
-            "only the gateway is exposed, with the API, the calendars and JSON-LD"
+            vec![
+                &BTreeSet::from([("/", "gateway")]),
+                &BTreeSet::from([
+                    ("/calendars", "gateway"),
+                    ("/graphql", "gateway"),
+                    ("/jsonld", "gateway"),
+                ]),
+            ],
+            "{}: only the gateway is exposed: the API, the calendars and JSON-LD on the API \
+             host, the web app on the site's",
+            overlay.display()
         );
         assert!(
             objects.iter().any(|o| kind(o) == "NetworkPolicy"
@@ -177,6 +177,29 @@ fn every_overlay_renders_hardened_deployments_for_every_part() {
             overlay.display()
         );
     }
+}
+
+/// (host, path, service) of every path an Ingress routes.
+fn routes(ingress: &Value) -> Vec<(&str, &str, &str)> {
+    ingress["spec"]["rules"]
+        .as_sequence()
+        .into_iter()
+        .flatten()
+        .flat_map(|rule| {
+            let host = rule["host"].as_str().unwrap_or_default();
+            rule["http"]["paths"]
+                .as_sequence()
+                .into_iter()
+                .flatten()
+                .filter_map(move |p| {
+                    Some((
+                        host,
+                        p["path"].as_str()?,
+                        p["backend"]["service"]["name"].as_str()?,
+                    ))
+                })
+        })
+        .collect()
 }
 
 #[test]
@@ -196,6 +219,128 @@ fn no_secret_carries_a_real_value() {
                     "{}: Secret {} holds a value other than the placeholder",
                     overlay.display(),
                     name(secret)
+                );
+            }
+        }
+    }
+}
+
+/// The `env` entry `var` of the first container of Deployment `part`.
+fn env_var<'a>(objects: &'a [Value], part: &str, var: &str) -> Option<&'a Value> {
+    objects
+        .iter()
+        .filter(|o| kind(o) == "Deployment" && name(o) == part)
+        .flat_map(|d| {
+            d["spec"]["template"]["spec"]["containers"]
+                .as_sequence()
+                .into_iter()
+                .flatten()
+        })
+        .flat_map(|c| c["env"].as_sequence().into_iter().flatten())
+        .find(|e| e["name"] == var)
+}
+
+/// Issue 14's mail and web app in production: events sends mail through an SMTP server whose
+/// URL (credentials) comes from a Secret, from a sender, with links to the site the Ingress
+/// serves; the gateway's web app has its cookie key from a Secret; the gateway and matching
+/// share the key that seals client addresses. Secrets stay out of ConfigMaps and away from the
+/// parts that do not need them.
+#[test]
+fn mail_and_web_settings_reach_the_parts_that_need_them() {
+    for overlay in overlays() {
+        let objects = render(&overlay);
+        let at = overlay.display().to_string();
+        let secret_keys: BTreeSet<String> = objects
+            .iter()
+            .filter(|o| kind(o) == "Secret" && name(o) == "cafeia-secrets")
+            .flat_map(|s| {
+                ["stringData", "data"]
+                    .into_iter()
+                    .filter_map(|k| s[k].as_mapping())
+                    .flat_map(|m| m.keys())
+                    .filter_map(|k| k.as_str().map(str::to_owned))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let from_secret = |part: &str, var: &str| -> String {
+            let entry =
+                env_var(&objects, part, var).unwrap_or_else(|| panic!("{at}: {part} gets {var}"));
+            let reference = &entry["valueFrom"]["secretKeyRef"];
+            assert_eq!(
+                reference["name"], "cafeia-secrets",
+                "{at}: {part} {var} from the Secret"
+            );
+            let key = reference["key"].as_str().expect("a secret key").to_owned();
+            assert!(
+                secret_keys.contains(&key),
+                "{at}: the Secret template has {key}"
+            );
+            key
+        };
+        let plain = |part: &str, var: &str| -> String {
+            env_var(&objects, part, var)
+                .and_then(|e| e["value"].as_str())
+                .unwrap_or_else(|| panic!("{at}: {part} gets {var} as a value"))
+                .to_owned()
+        };
+
+        from_secret("events", "CAFEIA_MAIL__URL");
+        let sender = plain("events", "CAFEIA_MAIL__FROM");
+        assert!(
+            sender.contains('@'),
+            "{at}: mail.from is an address: {sender}"
+        );
+        let base = plain("events", "CAFEIA_EVENTS__WEB_BASE_URL");
+        let host = base
+            .strip_prefix("https://")
+            .filter(|rest| !rest.contains('/'))
+            .unwrap_or_else(|| panic!("{at}: web_base_url is https://<host>: {base}"));
+        let ingress = objects
+            .iter()
+            .find(|o| kind(o) == "Ingress")
+            .expect("ingress");
+        assert!(
+            routes(ingress).contains(&(host, "/", "gateway")),
+            "{at}: mailed links ({base}/inscriptions/…) open pages the Ingress routes to the gateway"
+        );
+        let tls: Vec<&str> = ingress["spec"]["tls"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+            .flat_map(|t| t["hosts"].as_sequence().into_iter().flatten())
+            .filter_map(Value::as_str)
+            .collect();
+        assert!(tls.contains(&host), "{at}: {host} is served over TLS");
+        assert_eq!(
+            plain("gateway", "CAFEIA_WEB__PUBLIC_URL"),
+            base,
+            "{at}: the web app and the mail name one site"
+        );
+
+        from_secret("gateway", "CAFEIA_WEB__SESSION_KEY");
+        assert_eq!(
+            from_secret("gateway", "CAFEIA_CLIENT_ADDRESS__KEY"),
+            from_secret("matching", "CAFEIA_CLIENT_ADDRESS__KEY"),
+            "{at}: the gateway and matching hold the same client-address key"
+        );
+
+        for (var, holders) in [
+            ("CAFEIA_MAIL__URL", &["events"][..]),
+            ("CAFEIA_WEB__SESSION_KEY", &["gateway"][..]),
+            ("CAFEIA_CLIENT_ADDRESS__KEY", &["gateway", "matching"][..]),
+        ] {
+            for part in deployable_parts() {
+                assert_eq!(
+                    env_var(&objects, &part, var).is_some(),
+                    holders.contains(&part.as_str()),
+                    "{at}: {part} and {var}"
+                );
+            }
+            for config in objects.iter().filter(|o| kind(o) == "ConfigMap") {
+                assert!(
+                    config["data"][var].is_null(),
+                    "{at}: {var} is a secret, not in ConfigMap {}",
+                    name(config)
                 );
             }
         }
@@ -335,6 +480,15 @@ fn peer_allows(objects: &[Value], policy_namespace: &str, peer: &Value, to: &Des
     }
 }
 
+/// Which way a connection crosses the policies of the pod they select.
+#[derive(Clone, Copy)]
+enum Direction {
+    /// Connections the pod opens (`egress`, peers in `to`).
+    Egress,
+    /// Connections the pod accepts (`ingress`, peers in `from`).
+    Ingress,
+}
+
 /// Whether the rendered policies let `from` open `protocol`/`port` to `to` (Kubernetes'
 /// semantics: a pod no egress policy selects may go anywhere; a selected one only where one of
 /// their rules says).
@@ -345,15 +499,44 @@ fn egress_allowed(
     protocol: &str,
     port: u16,
 ) -> bool {
+    allowed(objects, Direction::Egress, from, to, protocol, port)
+}
+
+/// Whether the rendered policies let pod `to` accept `protocol`/`port` from `from` (a pod no
+/// ingress policy selects accepts anything).
+fn ingress_allowed(
+    objects: &[Value],
+    to: &PodRef,
+    from: &Destination,
+    protocol: &str,
+    port: u16,
+) -> bool {
+    allowed(objects, Direction::Ingress, to, from, protocol, port)
+}
+
+/// [`egress_allowed`] and [`ingress_allowed`]: `pod` is the one the policies select, `peer`
+/// the other end.
+fn allowed(
+    objects: &[Value],
+    direction: Direction,
+    pod: &PodRef,
+    peer: &Destination,
+    protocol: &str,
+    port: u16,
+) -> bool {
+    let (policy_type, rules_key, peers_key) = match direction {
+        Direction::Egress => ("Egress", "egress", "to"),
+        Direction::Ingress => ("Ingress", "ingress", "from"),
+    };
     let policies: Vec<&Value> = objects
         .iter()
         .filter(|o| kind(o) == "NetworkPolicy")
-        .filter(|p| p["metadata"]["namespace"].as_str().unwrap_or_default() == from.namespace)
-        .filter(|p| selects(&p["spec"]["podSelector"], &from.labels))
+        .filter(|p| p["metadata"]["namespace"].as_str().unwrap_or_default() == pod.namespace)
+        .filter(|p| selects(&p["spec"]["podSelector"], &pod.labels))
         .filter(|p| {
             p["spec"]["policyTypes"]
                 .as_sequence()
-                .is_some_and(|t| t.iter().any(|t| t == "Egress"))
+                .is_some_and(|t| t.iter().any(|t| t == policy_type))
         })
         .collect();
     if policies.is_empty() {
@@ -361,17 +544,17 @@ fn egress_allowed(
     }
     policies.iter().any(|policy| {
         let namespace = policy["metadata"]["namespace"].as_str().unwrap_or_default();
-        policy["spec"]["egress"]
+        policy["spec"][rules_key]
             .as_sequence()
             .into_iter()
             .flatten()
             .any(|rule| {
-                let to_ok = match rule["to"].as_sequence() {
+                let peer_ok = match rule[peers_key].as_sequence() {
                     None => true,
                     Some(peers) if peers.is_empty() => true,
                     Some(peers) => peers
                         .iter()
-                        .any(|peer| peer_allows(objects, namespace, peer, to)),
+                        .any(|p| peer_allows(objects, namespace, p, peer)),
                 };
                 let port_ok = match rule["ports"].as_sequence() {
                     None => true,
@@ -385,7 +568,7 @@ fn egress_allowed(
                                 .is_none_or(|f| (f..=last.unwrap_or(f)).contains(&u64::from(port)))
                     }),
                 };
-                to_ok && port_ok
+                peer_ok && port_ok
             })
     })
 }
@@ -412,9 +595,16 @@ fn env_names(pod: &Value) -> BTreeSet<String> {
         .collect()
 }
 
+/// Which services each part calls over HTTP: the gateway all of them; events the facilitators
+/// service, for names (issue 14, defect 4: they are read when shown, never carried on the bus).
+fn calls(part: &str, service: &str) -> bool {
+    part == "gateway" || (part == "events" && service == "facilitators")
+}
+
 /// Issue 14, defect 1: the default-deny policies allowed no JWKS egress (start aborts), the
 /// gateway had no bus URL nor broker egress (live seats never arrived). Each part must be
-/// allowed exactly what its configuration makes it reach.
+/// allowed exactly what its configuration makes it reach: its calls to services (accepted on
+/// the other side too) and, for events alone, an SMTP server.
 #[test]
 fn network_policies_allow_each_part_exactly_what_it_needs() {
     for overlay in overlays() {
@@ -449,6 +639,18 @@ fn network_policies_allow_each_part_exactly_what_it_needs() {
             })
             .collect();
         workloads.sort_by(|a, b| a.0.cmp(&b.0));
+        let services: Vec<(String, PodRef)> = workloads
+            .iter()
+            .filter(|(part, _, _)| part != "gateway" && part != "cafeia-migrate")
+            .map(|(part, template, namespace)| {
+                let pod = PodRef {
+                    namespace: namespace.as_str().expect("namespaced").to_owned(),
+                    labels: labels_of(&template["metadata"]["labels"]),
+                };
+                (part.clone(), pod)
+            })
+            .collect();
+        assert_eq!(services.len(), deployable_parts().len() - 1, "{at}");
         let mut bus_users = BTreeSet::new();
         for (part, template, namespace) in workloads {
             let at = format!("{at}: {part}");
@@ -508,6 +710,47 @@ fn network_policies_allow_each_part_exactly_what_it_needs() {
                 };
                 assert_eq!(may(&db, "TCP", 5432), needs, "{at}: database {db_name}");
             }
+
+            for (service, target) in &services {
+                let to = Destination::Pod {
+                    namespace: target.namespace.clone(),
+                    labels: target.labels.clone(),
+                };
+                let from = Destination::Pod {
+                    namespace: pod.namespace.clone(),
+                    labels: pod.labels.clone(),
+                };
+                let expected = calls(&part, service);
+                assert_eq!(may(&to, "TCP", 8080), expected, "{at}: calls {service}");
+                assert_eq!(
+                    ingress_allowed(&objects, target, &from, "TCP", 8080),
+                    expected,
+                    "{at}: {service} accepts its calls"
+                );
+            }
+
+            // Mail leaves from events only, on the submission ports (587 STARTTLS, 465 TLS),
+            // to addresses outside the cluster.
+            let sends_mail = part == "events";
+            for port in [587, 465] {
+                for ip in ["203.0.113.25", "2001:db8::25"] {
+                    assert_eq!(
+                        may(&outside(ip), "TCP", port),
+                        sends_mail,
+                        "{at}: SMTP egress to {ip} on {port}"
+                    );
+                }
+                for private in ["10.1.2.3", "169.254.169.254"] {
+                    assert!(
+                        !may(&outside(private), "TCP", port),
+                        "{at}: the SMTP rule opens no private or metadata address ({private})"
+                    );
+                }
+            }
+            assert!(
+                !may(&outside("203.0.113.25"), "TCP", 25),
+                "{at}: port 25 stays closed"
+            );
         }
         assert!(
             bus_users.contains("gateway"),

@@ -333,6 +333,82 @@ async fn unmet_demand(backend: Backend) {
     stack.stop().await;
 }
 
+/// An anonymous search through the gateway by the client at `from`: the connection leaves from
+/// that loopback address, so the gateway sees that client.
+async fn search_from(stack: &TestStack, from: &str, input: Value) -> Value {
+    let address: std::net::IpAddr = from.parse().expect("an address");
+    reqwest::Client::builder()
+        .local_address(address)
+        .build()
+        .expect("client")
+        .post(format!("{}/graphql", stack.base))
+        .json(&json!({"query": SEARCH, "variables": {"input": input}}))
+        .send()
+        .await
+        .expect("gateway answers")
+        .json()
+        .await
+        .expect("JSON body")
+}
+
+/// The unmet demand staff see in commune `insee` of the Creuse.
+async fn unmet_in_creuse(stack: &TestStack, staff: &str, insee: &str) -> u64 {
+    let demand = stack.graphql(DEMAND, json!({"d": "23"}), Some(staff)).await;
+    demand["data"]["unmetDemand"]["communes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{demand}"))
+        .iter()
+        .find(|c| c["insee"] == insee)
+        .and_then(|c| c["unmet"].as_u64())
+        .unwrap_or(0)
+}
+
+/// Issue 14, defect 2, through the gateway: every anonymous search reached matching from the
+/// gateway's address, so distinct people counted as one caller. The gateway now forwards the
+/// client's address, sealed with the key it shares with matching: two clients count twice,
+/// one client asking twice once.
+async fn unmet_demand_counts_each_anonymous_client_behind_the_gateway(backend: Backend) {
+    let stack = TestStack::start(backend).await;
+    let staff = stack.token("staff-national", &[Role::Staff], None);
+    let nothing = |commune: &str, q: &str| json!({"q": q, "commune": commune});
+    // One client, twice, near Guéret.
+    for q in ["zyxwvutsrq", "qrstuvwxyz"] {
+        let answer = search_from(&stack, "127.0.0.2", nothing("23096", q)).await;
+        assert_eq!(total(&answer), Some(0), "{answer}");
+    }
+    // Two clients near Aubusson.
+    for from in ["127.0.0.3", "127.0.0.4"] {
+        let answer = search_from(&stack, from, nothing("23008", "zyxwvutsrq")).await;
+        assert_eq!(total(&answer), Some(0), "{answer}");
+    }
+    // The recorder takes requests in order: once Aubusson's are counted, Guéret's were too.
+    let mut aubusson = 0;
+    for _ in 0..200 {
+        aubusson = unmet_in_creuse(&stack, &staff, "23008").await;
+        if aubusson == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(aubusson, 2, "two clients near Aubusson");
+    assert_eq!(
+        unmet_in_creuse(&stack, &staff, "23096").await,
+        1,
+        "one client near Guéret"
+    );
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unmet_demand_counts_each_anonymous_client_behind_the_gateway_embedded() {
+    unmet_demand_counts_each_anonymous_client_behind_the_gateway(Backend::Embedded).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unmet_demand_counts_each_anonymous_client_behind_the_gateway_real() {
+    unmet_demand_counts_each_anonymous_client_behind_the_gateway(Backend::Real).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn search_and_recommend_embedded() {
     search_and_recommend(Backend::Embedded).await;

@@ -106,6 +106,25 @@ pub fn seats(left: Option<i64>) -> String {
     }
 }
 
+/// JSON to put inside a `<script>` element: `<`, `>` and `&` escaped as JSON escapes, so that
+/// no text in it (a title with `</script>`) can end the element or start markup.
+pub fn script_json(value: &serde_json::Value) -> String {
+    value
+        .to_string()
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+}
+
+/// 90 → "1 h 30", 45 → "45 min", 120 → "2 h"
+pub fn minutes(total: i64) -> String {
+    match (total / 60, total % 60) {
+        (0, m) => format!("{m} min"),
+        (h, 0) => format!("{h} h"),
+        (h, m) => format!("{h} h {m:02}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,5 +149,19 @@ mod tests {
         assert_eq!(number(999), "999");
         assert_eq!(km(2.54), "2,5 km");
         assert_eq!(seats(Some(0)), "complet");
+        assert_eq!(minutes(90), "1 h 30");
+        assert_eq!(minutes(45), "45 min");
+        assert_eq!(minutes(120), "2 h");
+    }
+
+    #[test]
+    fn json_in_a_script_cannot_close_it() {
+        let doc = serde_json::json!({ "name": "</script><b>café & thé</b>" });
+        let text = script_json(&doc);
+        assert!(!text.contains('<') && !text.contains('>') && !text.contains('&'));
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&text).unwrap(),
+            doc
+        );
     }
 }

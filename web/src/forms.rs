@@ -74,3 +74,131 @@ pub fn general_message(e: &GraphError) -> String {
         _ => e.message.clone(),
     }
 }
+
+impl FormErrors {
+    /// The API's errors moved onto the form's own fields: `names` pairs the API's input
+    /// name (`siret`, `territories` for `territories[2]`) with the form field showing it;
+    /// errors about any other field, or none, are said above the form.
+    pub fn from_api_renamed(errors: &[GraphError], names: &[(&str, &str)]) -> Self {
+        let mut out = Self::default();
+        for e in errors {
+            let shown = e.field.as_deref().and_then(|field| {
+                let last = field.rsplit('.').next().unwrap_or(field);
+                let name = last.split('[').next().unwrap_or(last);
+                names.iter().find(|(api, _)| *api == name).map(|(_, f)| *f)
+            });
+            match shown {
+                Some(field) => out.add(field, sentence(&e.message)),
+                None => out.general.push(sentence(&general_message(e))),
+            }
+        }
+        out
+    }
+
+    /// Adds every error of `other` to these.
+    pub fn merge(&mut self, other: FormErrors) {
+        for (field, message) in other.fields {
+            self.add(&field, message);
+        }
+        self.general.extend(other.general);
+    }
+}
+
+/// A service's message ("ne doit pas être vide") as a sentence a person reads.
+fn sentence(message: &str) -> String {
+    let mut chars = message.trim().chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// A submitted form as its name/value pairs in order: checkboxes and repeated fields give one
+/// name several values, which a struct read by `web::Form` cannot hold.
+pub struct Submitted(Vec<(String, String)>);
+
+impl Submitted {
+    /// An unreadable body reads as an empty form (its CSRF check then fails).
+    pub fn parse(body: &[u8]) -> Self {
+        Self(serde_urlencoded::from_bytes(body).unwrap_or_default())
+    }
+
+    /// The first value sent under `name`, or empty.
+    pub fn one(&self, name: &str) -> String {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    }
+
+    /// Every value sent under `name`, empty ones left out.
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, v)| k == name && !v.is_empty())
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+}
+
+/// One option of a select, a radio or a checkbox group (the `select` and `choices` macros).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+impl Choice {
+    /// `options` as (value, label), those among `chosen` selected.
+    pub fn list<V: Into<String>, L: Into<String>>(
+        options: impl IntoIterator<Item = (V, L)>,
+        chosen: &[String],
+    ) -> Vec<Choice> {
+        options
+            .into_iter()
+            .map(|(value, label)| {
+                let value = value.into();
+                Choice {
+                    selected: chosen.contains(&value),
+                    label: label.into(),
+                    value,
+                }
+            })
+            .collect()
+    }
+}
+
+/// How many acted-on form keys a session remembers (the cookie must stay small).
+const SENT_KEPT: usize = 5;
+
+/// Whether the form rendered with key `key` (its hidden `cle`, from `csrf::random_token`)
+/// was acted on already in this session, under `bucket`: sent twice (back and resend, a
+/// second click after the first answer), one rendering acts once.
+pub fn sent_before(session: &actix_session::Session, bucket: &str, key: &str) -> bool {
+    one_time_key(key) && sent_keys(session, bucket).iter().any(|k| k == key)
+}
+
+/// Remembers that the form rendered with key `key` was acted on.
+pub fn mark_sent(session: &actix_session::Session, bucket: &str, key: &str) {
+    if !one_time_key(key) {
+        return;
+    }
+    let mut keys = sent_keys(session, bucket);
+    keys.retain(|k| k != key);
+    keys.push(key.to_owned());
+    if keys.len() > SENT_KEPT {
+        keys.remove(0);
+    }
+    // A cookie that cannot be written only loses the protection against a second send.
+    let _ = session.insert(bucket, keys);
+}
+
+fn sent_keys(session: &actix_session::Session, bucket: &str) -> Vec<String> {
+    session.get(bucket).ok().flatten().unwrap_or_default()
+}
+
+fn one_time_key(key: &str) -> bool {
+    key.len() == 64 && key.bytes().all(|b| b.is_ascii_hexdigit())
+}

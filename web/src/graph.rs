@@ -46,6 +46,29 @@ impl GraphError {
         }
     }
 
+    /// One error per bad field when the API lists them (`extensions.fields`), so a form
+    /// shows each next to its field; otherwise the error as it is.
+    fn all_from_response(error: &graphql_client::Error) -> Vec<Self> {
+        let first = Self::from_response(error);
+        let listed = error
+            .extensions
+            .as_ref()
+            .and_then(|e| e.get("fields"))
+            .and_then(Value::as_array);
+        let each: Vec<Self> = listed
+            .into_iter()
+            .flatten()
+            .filter_map(|item| {
+                Some(Self {
+                    code: first.code.clone(),
+                    field: Some(item.get("field")?.as_str()?.to_owned()),
+                    message: item.get("message")?.as_str()?.to_owned(),
+                })
+            })
+            .collect();
+        if each.is_empty() { vec![first] } else { each }
+    }
+
     pub fn unavailable(why: impl Into<String>) -> Self {
         Self {
             code: "UNAVAILABLE".into(),
@@ -91,9 +114,10 @@ pub async fn run<Q: GraphQLQuery>(
     match (response.data, response.errors) {
         (Some(data), None) => Ok(data),
         (Some(data), Some(errors)) if errors.is_empty() => Ok(data),
-        (_, Some(errors)) if !errors.is_empty() => {
-            Err(errors.iter().map(GraphError::from_response).collect())
-        }
+        (_, Some(errors)) if !errors.is_empty() => Err(errors
+            .iter()
+            .flat_map(GraphError::all_from_response)
+            .collect()),
         _ => Err(vec![GraphError::unavailable("réponse vide du service")]),
     }
 }

@@ -13,9 +13,12 @@ pub mod csrf;
 pub mod format;
 pub mod forms;
 pub mod graph;
+pub mod hours;
 pub mod labels;
+pub mod oidc;
 pub mod operations;
 pub mod pages;
+pub mod picker;
 pub mod render;
 pub mod session;
 pub mod signin;
@@ -73,6 +76,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, app: Web) {
             .service(
                 web::scope("")
                     .wrap(session)
+                    .wrap(middleware::from_fn(oidc::allow_provider_forms))
                     .configure(pages::configure)
                     .default_service(web::to(pages::not_found)),
             ),

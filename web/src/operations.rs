@@ -10,6 +10,9 @@ use graphql_client::GraphQLQuery;
 pub type DateTime = chrono::DateTime<chrono::Utc>;
 pub type NaiveDate = chrono::NaiveDate;
 pub type UUID = uuid::Uuid;
+pub type JSON = serde_json::Value;
+pub type NaiveDateTime = chrono::NaiveDateTime;
+pub type JSONObject = serde_json::Map<String, serde_json::Value>;
 
 #[derive(GraphQLQuery)]
 #[graphql(
@@ -37,6 +40,15 @@ pub struct CommuneSuggestions;
     variables_derives = "Debug, Clone"
 )]
 pub struct SessionPage;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema/schema.graphql",
+    query_path = "graphql/recommendations.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone"
+)]
+pub struct ForYou;
 
 #[derive(GraphQLQuery)]
 #[graphql(
@@ -100,3 +112,233 @@ pub struct TrainingPage;
     variables_derives = "Debug, Clone"
 )]
 pub struct EraseMine;
+
+// A facilitator's own space (`pages::facilitator`) and venues (`pages::venues`).
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema/schema.graphql",
+    query_path = "graphql/facilitator.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone"
+)]
+pub struct MyFacilitator;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema/schema.graphql",
+    query_path = "graphql/facilitator.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone"
+)]
+pub struct FacilitatorOrganisation;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema/schema.graphql",
+    query_path = "graphql/facilitator.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone"
+)]
+pub struct OrganisationsIn;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema/schema.graphql",
+    query_path = "graphql/facilitator.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone"
+)]
+pub struct CommuneNamed;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema/schema.graphql",
+    query_path = "graphql/facilitator.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone"
+)]
+pub struct RegisterAsFacilitator;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema/schema.graphql",
+    query_path = "graphql/facilitator.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone"
+)]
+pub struct UpdateMyFacilitatorProfile;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema/schema.graphql",
+    query_path = "graphql/facilitator.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone"
+)]
+pub struct CreateOrganisation;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema/schema.graphql",
+    query_path = "graphql/venues.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone"
+)]
+pub struct MyVenues;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema/schema.graphql",
+    query_path = "graphql/venues.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone"
+)]
+pub struct VenueToEdit;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema/schema.graphql",
+    query_path = "graphql/venues.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone"
+)]
+pub struct PostcodeCommunes;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema/schema.graphql",
+    query_path = "graphql/venues.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone"
+)]
+pub struct CreateVenue;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema/schema.graphql",
+    query_path = "graphql/venues.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone"
+)]
+pub struct UpdateVenue;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema/schema.graphql",
+    query_path = "graphql/venues.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone"
+)]
+pub struct RemoveVenue;
+
+// A facilitator's sessions (`pages::my_sessions`), their roll (`pages::roll`) and attendance
+// (`pages::attendance`).
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema/schema.graphql",
+    query_path = "graphql/my_sessions.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone"
+)]
+pub struct MySessions;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema/schema.graphql",
+    query_path = "graphql/my_sessions.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone"
+)]
+pub struct SessionFormChoices;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema/schema.graphql",
+    query_path = "graphql/my_sessions.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone"
+)]
+pub struct ManagedSession;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema/schema.graphql",
+    query_path = "graphql/my_sessions.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone"
+)]
+pub struct CreateSession;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema/schema.graphql",
+    query_path = "graphql/my_sessions.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone"
+)]
+pub struct CreateSeries;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema/schema.graphql",
+    query_path = "graphql/my_sessions.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone"
+)]
+pub struct UpdateSession;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema/schema.graphql",
+    query_path = "graphql/my_sessions.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone"
+)]
+pub struct PublishSession;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema/schema.graphql",
+    query_path = "graphql/my_sessions.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone"
+)]
+pub struct CancelSession;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema/schema.graphql",
+    query_path = "graphql/roll.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone"
+)]
+pub struct SessionRoll;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema/schema.graphql",
+    query_path = "graphql/roll.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone"
+)]
+pub struct AttendanceReport;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema/schema.graphql",
+    query_path = "graphql/roll.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone"
+)]
+pub struct ReportAttendance;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema/schema.graphql",
+    query_path = "graphql/me.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone"
+)]
+pub struct WhoAmI;

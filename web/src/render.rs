@@ -21,6 +21,7 @@ pub struct Layout {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Section {
     Cafes,
+    ForYou,
     Trainings,
     Facilitators,
     Mine,

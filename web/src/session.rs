@@ -18,6 +18,9 @@ pub struct SignedIn {
     pub roles: Vec<String>,
     /// Unix seconds; past it the person is signed out.
     pub expires_at: i64,
+    /// The identity provider's ID token, the hint of its sign-out (development sign-in: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
 }
 
 impl SignedIn {

@@ -605,7 +605,6 @@ mod tests {
         let facilitator = crate::storage::facilitator::Model {
             id: Uuid::now_v7(),
             account: "account".into(),
-            display_name: "Alice".into(),
             kind: cafeia_facilitators_api::FacilitatorKind::MediateurNumerique,
             status: cafeia_facilitators_api::FacilitatorStatus::Verified,
             as_of: now,

@@ -53,6 +53,7 @@ pub fn recorded(
         facilitator_id: session.facilitator_id,
         facilitator_kind,
         starts_at: session.starts_at,
+        timezone: Some(session.timezone.name().to_owned()),
         format: session.format,
         insee: session.insee.clone(),
         departement: session.departement.clone(),

@@ -9,10 +9,14 @@
 //! than a wrong one. Cancelled sessions stay in feeds with `STATUS:CANCELLED` so calendars
 //! remove them. Online links appear only in a private feed, for the sessions where its holder
 //! has a seat or is a facilitator ([`sessions::Viewer`]): never for a waiting-list place.
+//! Each event's description ends with who runs it (`Animé par …`), and a facilitator's feed is
+//! titled with them: their current public name ([`crate::names`]), asked once per feed; none
+//! when they have no public profile (erased) or it cannot be read now.
 
 use crate::{
     State,
     domain::{RegistrationStatus, SessionStatus},
+    names::Names,
     registrations::{digest, secret},
     sessions,
     storage::{Rows, calendar_feed, corrupt, facilitator, registration, session},
@@ -31,7 +35,11 @@ use uuid::Uuid;
 /// Most events in one feed.
 const FEED_LIMIT: u64 = 1_000;
 
-fn event(model: &session::Model, with_link: bool) -> AppResult<icalendar::Event> {
+fn event(
+    model: &session::Model,
+    with_link: bool,
+    organizer: Option<&str>,
+) -> AppResult<icalendar::Event> {
     // Revisions only ever grow from 0.
     let sequence = u32::try_from(model.revision)
         .map_err(|_| corrupt("session", model.id, "negative revision"))?;
@@ -55,6 +63,9 @@ fn event(model: &session::Model, with_link: bool) -> AppResult<icalendar::Event>
         .filter(|_| model.status == SessionStatus::Cancelled)
     {
         description = format!("ANNULÉE : {reason}\n\n{description}");
+    }
+    if let Some(name) = organizer {
+        description = format!("{description}\n\nAnimé par {name}");
     }
     match (sessions::place(model)?, with_link, &model.online_url) {
         (Some(place), _, _) => {
@@ -94,6 +105,7 @@ fn shared_zone(sessions: &[session::Model]) -> Option<&'static str> {
 fn document(
     name: &str,
     sessions: &[session::Model],
+    names: &Names,
     reveal: impl Fn(&session::Model) -> bool,
 ) -> AppResult<String> {
     let mut cal = Calendar::empty();
@@ -105,19 +117,26 @@ fn document(
         cal.append_property(("X-WR-TIMEZONE", zone));
     }
     for s in sessions {
-        cal.push(event(s, reveal(s))?);
+        let organizer = names.of(s.facilitator_id);
+        cal.push(event(s, reveal(s), organizer.as_deref())?);
     }
     Ok(cal.done().to_string())
 }
 
-fn calendar(
+/// The feed of `sessions`, with their facilitators' current names.
+async fn calendar(
+    state: &State,
     name: &str,
     sessions: &[session::Model],
     reveal: impl Fn(&session::Model) -> bool,
 ) -> AppResult<HttpResponse> {
+    let names = state
+        .names
+        .names(sessions.iter().map(|s| s.facilitator_id))
+        .await;
     Ok(HttpResponse::Ok()
         .content_type("text/calendar; charset=utf-8")
-        .body(document(name, sessions, reveal)?))
+        .body(document(name, sessions, &names, reveal)?))
 }
 
 /// Public feeds show no link.
@@ -132,7 +151,7 @@ pub async fn session(state: web::Data<State>, id: web::Path<Uuid>) -> AppResult<
     if model.status == SessionStatus::Draft {
         return Err(AppError::not_found("session inconnue"));
     }
-    calendar(&model.title.clone(), &[model], public)
+    calendar(&state, &model.title.clone(), &[model], public).await
 }
 
 /// Every status but drafts.
@@ -172,7 +191,11 @@ pub async fn facilitator_feed(
         .limit(FEED_LIMIT)
         .rows(db)
         .await?;
-    calendar(&format!("Cafés IA — {}", who.display_name), &rows, public)
+    let title = match state.names.name(who.id).await {
+        Some(name) => format!("Cafés IA — {name}"),
+        None => "Cafés IA".to_owned(),
+    };
+    calendar(&state, &title, &rows, public).await
 }
 
 /// GET /v1/calendars/public.ics — published (and cancelled) sessions, by département and topic.
@@ -205,7 +228,7 @@ pub async fn public_feed(
         (Some(d), _) => format!("Cafés IA — {d}"),
         _ => "Cafés IA".to_owned(),
     };
-    calendar(&name, &rows, public)
+    calendar(&state, &name, &rows, public).await
 }
 
 /// POST /v1/me/calendar — creates or replaces the signed-in citizen's private feed URL.
@@ -285,7 +308,7 @@ pub async fn private_feed(
         .await?;
     // The link by the rule of every other view, for the feed's account.
     let viewer = sessions::Viewer::of_account(db, &feed.account, &rows).await?;
-    calendar("Mes Cafés IA", &rows, |s| viewer.insider(s))
+    calendar(&state, "Mes Cafés IA", &rows, |s| viewer.insider(s)).await
 }
 
 #[cfg(test)]
@@ -346,7 +369,13 @@ mod tests {
     fn a_feed_has_one_prodid_and_stable_utc_events() {
         let held = session("Café IA : premiers pas", SessionStatus::Published);
         let cancelled = session("Café IA : annulé", SessionStatus::Cancelled);
-        let text = document("Cafés IA", &[held.clone(), cancelled.clone()], public).expect("ics");
+        let text = document(
+            "Cafés IA",
+            &[held.clone(), cancelled.clone()],
+            &Names::default(),
+            public,
+        )
+        .expect("ics");
         let unfolded = unfold(&text);
         let cal = read_calendar(&unfolded).expect("valid iCalendar");
         let count = |key: &str| {
@@ -385,7 +414,7 @@ mod tests {
         assert_eq!(status(1).as_deref(), Some("CANCELLED"));
         // Fetched again, the document is the same (no generated UID or DTSTAMP).
         assert_eq!(
-            document("Cafés IA", &[held, cancelled], public).expect("ics"),
+            document("Cafés IA", &[held, cancelled], &Names::default(), public).expect("ics"),
             text
         );
     }
@@ -396,7 +425,7 @@ mod tests {
         let mut reunion = session("Café IA à Saint-Denis", SessionStatus::Published);
         reunion.timezone = Zone(chrono_tz::Indian::Reunion);
         let zones = |sessions: &[session::Model]| -> Vec<String> {
-            let text = document("Cafés IA", sessions, public).expect("ics");
+            let text = document("Cafés IA", sessions, &Names::default(), public).expect("ics");
             text.lines()
                 .filter_map(|l| l.strip_prefix("X-WR-TIMEZONE:"))
                 .map(str::to_owned)
@@ -412,8 +441,37 @@ mod tests {
     }
 
     #[test]
+    fn each_event_names_who_runs_it_when_the_name_is_known() {
+        let named = session("Café IA à Lyon", SessionStatus::Published);
+        let unnamed = session("Café IA à Villeurbanne", SessionStatus::Published);
+        let names: Names = [(named.facilitator_id, "Camille Martin".to_owned())]
+            .into_iter()
+            .collect();
+        let text = document(
+            "Cafés IA",
+            &[named.clone(), unnamed.clone()],
+            &names,
+            public,
+        )
+        .expect("ics");
+        let cal_text = unfold(&text);
+        let cal = read_calendar(&cal_text).expect("valid iCalendar");
+        let description = |i: usize| {
+            cal.components[i]
+                .find_prop("DESCRIPTION")
+                .map(|p| p.val.as_str().to_owned())
+                .unwrap_or_default()
+        };
+        assert!(
+            description(0).ends_with("Animé par Camille Martin"),
+            "{text}"
+        );
+        assert!(!description(1).contains("Animé par"), "{text}");
+    }
+
+    #[test]
     fn an_empty_feed_is_still_a_valid_calendar() {
-        let text = document("Cafés IA", &[], public).expect("ics");
+        let text = document("Cafés IA", &[], &Names::default(), public).expect("ics");
         assert_eq!(text.matches("PRODID").count(), 1, "{text}");
         assert!(text.contains(&format!("PRODID:{PRODID}\r\n")), "{text}");
         assert!(

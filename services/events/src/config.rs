@@ -1,10 +1,13 @@
 //! Settings of the events service, under `[events]` (`CAFEIA_EVENTS__<KEY>` in the environment),
 //! read from the same layers as the platform's (`PlatformConfig::section`) and checked before the
 //! process starts (`Service::check_config`: a bad value exits 2, naming the key). Where mail
-//! goes is the platform's `[mail]` (`mail.url`, `mail.from`).
+//! goes is the platform's `[mail]` (`mail.url`, `mail.from`); where the facilitators service is
+//! (for names, [`crate::names`]) is `services.facilitators`, the key the gateway reads too.
 
 /// The section's name.
 pub const SECTION: &str = "events";
+/// The section naming the services' addresses, shared with the gateway.
+pub const SERVICES: &str = "services";
 
 use cafeia_platform::config::{Validate, Violations};
 use serde::Deserialize;
@@ -86,6 +89,35 @@ impl Validate for EventsConfig {
             (10..=60_000).contains(&self.mail_poll_ms),
             "events.mail_poll_ms",
             "between 10 and 60000 milliseconds",
+        );
+    }
+}
+
+/// The services events calls, under `[services]` (`CAFEIA_SERVICES__FACILITATORS`). The
+/// section holds the gateway's other addresses too: only this one is read here.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct ServiceUrls {
+    /// The facilitators service's base URL (`http://facilitators:8080`); `cafeia up` sets the
+    /// address it started it on.
+    pub facilitators: String,
+}
+
+impl Default for ServiceUrls {
+    fn default() -> Self {
+        Self {
+            facilitators: "http://127.0.0.1:8082".into(),
+        }
+    }
+}
+
+impl Validate for ServiceUrls {
+    fn validate(&self, v: &mut Violations) {
+        let url = self.facilitators.as_str();
+        v.check(
+            url.starts_with("http://") || url.starts_with("https://"),
+            "services.facilitators",
+            "must be an http(s) URL",
         );
     }
 }

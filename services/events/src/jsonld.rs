@@ -1,20 +1,21 @@
 //! schema.org `EducationEvent` as JSON-LD, so search engines and partner sites can list
-//! sessions with their live seat count.
+//! sessions with their live seat count. The `organizer` is the facilitator's current public
+//! name ([`crate::names`]), left out when there is none to show.
 
 use crate::{
     State,
     domain::SessionStatus,
     sessions::{self, local, seats_left},
-    storage::{Rows, facilitator, session},
+    storage::session,
 };
 use actix_web::{HttpResponse, web};
 use cafeia_events_api::paths;
 use cafeia_platform::{AppError, errors::AppResult, territory::Gazetteer, vocabulary::Format};
-use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-pub fn event(model: &session::Model, facilitator: Option<&facilitator::Model>) -> AppResult<Value> {
+/// The document of `model`; `organizer` is its lead facilitator's public name, when known.
+pub fn event(model: &session::Model, organizer: Option<&str>) -> AppResult<Value> {
     let mode = match model.format {
         Format::Online => "https://schema.org/OnlineEventAttendanceMode",
         Format::Hybrid => "https://schema.org/MixedEventAttendanceMode",
@@ -70,8 +71,8 @@ pub fn event(model: &session::Model, facilitator: Option<&facilitator::Model>) -
         doc["maximumAttendeeCapacity"] = json!(capacity);
         doc["remainingAttendeeCapacity"] = json!(seats_left(model));
     }
-    if let Some(f) = facilitator {
-        doc["organizer"] = json!({"@type": "Person", "name": f.display_name});
+    if let Some(name) = organizer {
+        doc["organizer"] = json!({"@type": "Person", "name": name});
     }
     Ok(doc)
 }
@@ -84,10 +85,8 @@ pub async fn get(state: web::Data<State>, id: web::Path<Uuid>) -> AppResult<Http
     if model.status == SessionStatus::Draft {
         return Err(AppError::not_found("session inconnue"));
     }
-    let f = facilitator::Entity::find_by_id(model.facilitator_id)
-        .row(db)
-        .await?;
+    let organizer = state.names.name(model.facilitator_id).await;
     Ok(HttpResponse::Ok()
         .content_type("application/ld+json")
-        .json(event(&model, f.as_ref())?))
+        .json(event(&model, organizer.as_deref())?))
 }

@@ -4,7 +4,7 @@
 //! Shape shared by every service: `config`, `storage` (tables and migrations), `domain`
 //! (rules), `messages` (what it publishes), `routes` (REST) and one module per resource
 //! (`sessions`, `registrations` with `admission` deciding seats in batches, `attendance`, `calendar`, `jsonld`); `replicas` keeps the
-//! facilitators' announcements; `mail` queues mail in the transaction that causes it and
+//! facilitators' announcements, `names` reads their names when a view shows them; `mail` queues mail in the transaction that causes it and
 //! sends it (`mail_text` says what it says); `demo` loads the embedded demo data.
 
 pub mod admission;
@@ -17,6 +17,7 @@ pub mod jsonld;
 pub mod mail;
 pub mod mail_text;
 pub mod messages;
+pub mod names;
 pub mod openapi;
 pub mod registrations;
 pub mod replicas;
@@ -34,6 +35,8 @@ pub struct State {
     pub platform: Platform,
     pub admissions: admission::Admissions,
     pub settings: config::EventsConfig,
+    /// Where facilitators' names are read.
+    pub names: names::Directory,
     /// Wakes the mail sender after a commit that queued mail.
     pub mail: mail::Waker,
 }
@@ -56,11 +59,17 @@ impl Service for Events {
     ) -> Result<(), cafeia_platform::config::ConfigError> {
         config
             .section::<config::EventsConfig>(config::SECTION)
+            .map(drop)?;
+        config
+            .section::<config::ServiceUrls>(config::SERVICES)
             .map(drop)
     }
 
     async fn start(platform: &Platform) -> Result<Self, StartError> {
         let settings: config::EventsConfig = platform.config.section(config::SECTION)?;
+        let services: config::ServiceUrls = platform.config.section(config::SERVICES)?;
+        let names = names::Directory::new(&services.facilitators)
+            .map_err(|e| StartError::Service(format!("facilitators client: {e}")))?;
         let transport = cafeia_platform::mail::Transport::from_config(
             &platform.config.mail,
             &platform.config.data_dir,
@@ -90,6 +99,7 @@ impl Service for Events {
                     platform.outbox.clone(),
                 ),
                 settings,
+                names,
                 mail: waker,
             }),
         })

@@ -842,20 +842,27 @@ pub async fn mine(
         .await
         .map_err(|e| in_table("registration (with its session)", e))?;
     let (rows, next_cursor) = paging::split(rows, limit, |(r, _)| r.id);
-    let held: Vec<session::Model> = rows.iter().filter_map(|(_, s)| s.clone()).collect();
-    let names = sessions::facilitator_names(&txn, &held).await?;
-    let mut items = Vec::with_capacity(rows.len());
+    let mut held = Vec::with_capacity(rows.len());
     for (reg, s) in rows {
         let Some(s) = s else { continue };
-        let revealed = matches!(reg.status, Confirmed | Attended);
         let position = waitlist_position(&txn, &reg).await?;
-        let f = names.iter().find(|f| f.id == s.facilitator_id);
-        items.push(MyRegistration {
-            registration: view(&reg, position, None),
-            session: sessions::view(s, f, revealed)?,
-        });
+        held.push((reg, position, s));
     }
     txn.commit().await?;
+    // Names come from the facilitators service: asked once the snapshot is released.
+    let names = state
+        .names
+        .names(held.iter().map(|(_, _, s)| s.facilitator_id))
+        .await;
+    let mut items = Vec::with_capacity(held.len());
+    for (reg, position, s) in held {
+        let revealed = matches!(reg.status, Confirmed | Attended);
+        let name = names.of(s.facilitator_id);
+        items.push(MyRegistration {
+            registration: view(&reg, position, None),
+            session: sessions::view(s, name, revealed)?,
+        });
+    }
     Ok(HttpResponse::Ok().json(Page {
         items,
         next_cursor,

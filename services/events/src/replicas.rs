@@ -1,7 +1,8 @@
 //! The local replica of what the facilitators service announces: who may publish (status,
 //! account key) and where sessions can take place (venues). Kept from the bus, once per message
-//! (inbox), never by calling the facilitators service. A suspension unpublishes the
-//! facilitator's future sessions; a venue change is copied into its future sessions.
+//! (inbox), never by calling the facilitators service. Names are not announced: views ask for
+//! them when they show one ([`crate::names`]). A suspension unpublishes the facilitator's
+//! future sessions; a venue change is copied into its future sessions.
 //!
 //! A venue's removal is final. The facilitators service deletes the venue and never gives its
 //! id to another (new venues, imported ones included, get a fresh `now_v7` id), so any state of
@@ -78,7 +79,6 @@ pub async fn apply(txn: &DatabaseTransaction, envelope: Arc<Envelope>) -> Result
         let erased: FacilitatorErased = serde_json::from_value(envelope.data.clone())?;
         if let Some(f) = facilitator::Entity::find_by_id(erased.id).row(txn).await? {
             let mut model = f.into_active_model();
-            model.display_name = Set("Animateur·rice".into());
             model.account = Set(String::new());
             model.as_of = Set(at);
             model.update(txn).await?;
@@ -111,7 +111,6 @@ async fn upsert_facilitator(
     facilitator::Entity::insert(facilitator::ActiveModel {
         id: Set(state.id),
         account: Set(state.account),
-        display_name: Set(state.display_name),
         kind: Set(state.kind),
         status: Set(state.status),
         as_of: Set(at),
@@ -120,7 +119,6 @@ async fn upsert_facilitator(
         OnConflict::column(facilitator::Column::Id)
             .update_columns([
                 facilitator::Column::Account,
-                facilitator::Column::DisplayName,
                 facilitator::Column::Kind,
                 facilitator::Column::Status,
                 facilitator::Column::AsOf,

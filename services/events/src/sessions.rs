@@ -28,9 +28,8 @@ use cafeia_platform::{
 };
 use chrono::{DateTime, FixedOffset, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, sea_query::Expr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
 };
 use std::collections::HashSet;
 use uuid::Uuid;
@@ -103,9 +102,11 @@ pub fn place(model: &session::Model) -> AppResult<Option<SessionPlace>> {
     }))
 }
 
+/// The view of `model`; `name` is its lead facilitator's public name, when known
+/// ([`crate::names`]).
 pub fn view(
     model: session::Model,
-    facilitator: Option<&facilitator::Model>,
+    name: Option<String>,
     reveal_link: bool,
 ) -> AppResult<SessionView> {
     let place = place(&model)?;
@@ -120,7 +121,7 @@ pub fn view(
         status_reason: model.status_reason,
         facilitator: FacilitatorRef {
             id: model.facilitator_id,
-            display_name: facilitator.map(|f| f.display_name.clone()),
+            display_name: name,
         },
         co_facilitators: model.co_facilitators.0,
         modules: model.modules.0,
@@ -144,6 +145,36 @@ pub fn view(
         accessibility: model.accessibility.0,
         revision: model.revision,
     })
+}
+
+/// The view of one session, with its facilitator's current name.
+pub async fn named_view(
+    state: &State,
+    model: session::Model,
+    reveal_link: bool,
+) -> AppResult<SessionView> {
+    let name = state.names.name(model.facilitator_id).await;
+    view(model, name, reveal_link)
+}
+
+/// The views of `rows` (`reveal` says which show their online link), with their facilitators'
+/// current names, asked once for all of them.
+pub async fn named_views(
+    state: &State,
+    rows: Vec<session::Model>,
+    reveal: impl Fn(&session::Model) -> bool,
+) -> AppResult<Vec<SessionView>> {
+    let names = state
+        .names
+        .names(rows.iter().map(|r| r.facilitator_id))
+        .await;
+    rows.into_iter()
+        .map(|r| {
+            let reveal_link = reveal(&r);
+            let name = names.of(r.facilitator_id);
+            view(r, name, reveal_link)
+        })
+        .collect()
 }
 
 pub fn state(model: &session::Model, facilitator_kind: Option<String>) -> AppResult<SessionState> {
@@ -420,7 +451,7 @@ pub async fn create(
     let model = insert(&txn, &plan, me.id, None, query.publish).await?;
     txn.commit().await?;
     state.platform.outbox.wake();
-    Ok(HttpResponse::Created().json(view(model, Some(&me), true)?))
+    Ok(HttpResponse::Created().json(named_view(&state, model, true).await?))
 }
 
 async fn insert<C: ConnectionTrait>(
@@ -475,13 +506,13 @@ pub async fn create_series(
     }
     let series_id = Uuid::now_v7();
     let txn = cafeia_platform::db::begin(db).await?;
-    let mut sessions = Vec::with_capacity(plans.len());
+    let mut models = Vec::with_capacity(plans.len());
     for plan in &plans {
-        let model = insert(&txn, plan, me.id, Some(series_id), input.publish).await?;
-        sessions.push(view(model, Some(&me), true)?);
+        models.push(insert(&txn, plan, me.id, Some(series_id), input.publish).await?);
     }
     txn.commit().await?;
     state.platform.outbox.wake();
+    let sessions = named_views(&state, models, |_| true).await?;
     Ok(HttpResponse::Created().json(SeriesView {
         series_id,
         sessions,
@@ -537,7 +568,7 @@ pub async fn update(
     }
     txn.commit().await?;
     state.platform.outbox.wake();
-    Ok(HttpResponse::Ok().json(view(model, Some(&me), true)?))
+    Ok(HttpResponse::Ok().json(named_view(&state, model, true).await?))
 }
 
 /// POST /v1/sessions/{id}/publish
@@ -568,7 +599,7 @@ pub async fn publish(
     announce(&txn, messages::SESSION_PUBLISHED, &model).await?;
     txn.commit().await?;
     state.platform.outbox.wake();
-    Ok(HttpResponse::Ok().json(view(model, Some(&me), true)?))
+    Ok(HttpResponse::Ok().json(named_view(&state, model, true).await?))
 }
 
 /// POST /v1/sessions/{id}/cancel — by its facilitator, or by staff covering its territory
@@ -610,7 +641,7 @@ pub async fn cancel(
     }
     txn.commit().await?;
     state.platform.outbox.wake();
-    Ok(HttpResponse::Ok().json(view(model, None, false)?))
+    Ok(HttpResponse::Ok().json(named_view(&state, model, false).await?))
 }
 
 /// POST /v1/sessions/{id}/complete — once it has started.
@@ -632,7 +663,7 @@ pub async fn complete(
     let model = mark_completed(&txn, current).await?;
     txn.commit().await?;
     state.platform.outbox.wake();
-    Ok(HttpResponse::Ok().json(view(model, Some(&me), true)?))
+    Ok(HttpResponse::Ok().json(named_view(&state, model, true).await?))
 }
 
 /// Published → completed, once started; already completed stays as is.
@@ -772,28 +803,18 @@ pub async fn get(
         return Err(AppError::not_found("session inconnue"));
     }
     let insider = viewer.insider(&model);
-    let facilitator = facilitator::Entity::find_by_id(model.facilitator_id)
-        .row(db)
-        .await?;
-    Ok(HttpResponse::Ok().json(view(model, facilitator.as_ref(), insider)?))
+    Ok(HttpResponse::Ok().json(named_view(&state, model, insider).await?))
 }
 
 /// Views of `rows` for `viewer`, with their facilitators' names; rows it may not see are left
 /// out.
-async fn views_for<C: ConnectionTrait>(
-    conn: &C,
+async fn views_for(
+    state: &State,
     viewer: &Viewer<'_>,
     rows: Vec<session::Model>,
 ) -> AppResult<Vec<SessionView>> {
-    let names = facilitator_names(conn, &rows).await?;
-    rows.into_iter()
-        .filter(|r| viewer.sees(r))
-        .map(|r| {
-            let insider = viewer.insider(&r);
-            let f = names.iter().find(|f| f.id == r.facilitator_id);
-            view(r, f, insider)
-        })
-        .collect()
+    let seen: Vec<session::Model> = rows.into_iter().filter(|r| viewer.sees(r)).collect();
+    named_views(state, seen, |r| viewer.insider(r)).await
 }
 
 /// GET /v1/sessions/batch?ids=… — the sessions asked for, as one look-up of each would
@@ -815,13 +836,13 @@ pub async fn batch(
         .rows(db)
         .await?;
     let viewer = Viewer::of(db, caller.0.as_ref(), &rows).await?;
-    Ok(HttpResponse::Ok().json(views_for(db, &viewer, rows).await?))
+    Ok(HttpResponse::Ok().json(views_for(&state, &viewer, rows).await?))
 }
 
 /// The upcoming published sessions matching `owned`, soonest first, grouped by the ids they
 /// belong to (`belongs`), at most [`UPCOMING_PER_GROUP`] each; ids without any are left out.
 async fn upcoming_groups(
-    db: &DatabaseConnection,
+    state: &State,
     caller: Option<&Caller>,
     ids: &[Uuid],
     owned: Condition,
@@ -832,6 +853,7 @@ async fn upcoming_groups(
     }
     // Upcoming published sessions are few per venue or facilitator (a weekly series adds at
     // most 52), so they are read in one query and cut per group here.
+    let db = &state.platform.db;
     let rows = session::Entity::find()
         .filter(owned)
         .filter(session::Column::Status.eq(SessionStatus::Published))
@@ -841,7 +863,7 @@ async fn upcoming_groups(
         .rows(db)
         .await?;
     let viewer = Viewer::of(db, caller, &rows).await?;
-    let views = views_for(db, &viewer, rows.clone()).await?;
+    let views = views_for(state, &viewer, rows.clone()).await?;
     Ok(ids
         .iter()
         .filter_map(|&id| {
@@ -867,13 +889,9 @@ pub async fn by_venue(
 ) -> AppResult<HttpResponse> {
     let ids = paging::batch(&query)?;
     let owned = Condition::all().add(session::Column::VenueId.is_in(ids.clone()));
-    let groups = upcoming_groups(
-        &state.platform.db,
-        caller.0.as_ref(),
-        &ids,
-        owned,
-        |s, id| s.venue_id == Some(id),
-    )
+    let groups = upcoming_groups(&state, caller.0.as_ref(), &ids, owned, |s, id| {
+        s.venue_id == Some(id)
+    })
     .await?;
     Ok(HttpResponse::Ok().json(groups))
 }
@@ -891,8 +909,7 @@ pub async fn by_facilitator(
         Condition::any().add(session::Column::FacilitatorId.is_in(ids.clone())),
         |any, id| any.add(session::Column::CoFacilitators.contains(id.to_string())),
     );
-    let groups =
-        upcoming_groups(&state.platform.db, caller.0.as_ref(), &ids, owned, runs_as).await?;
+    let groups = upcoming_groups(&state, caller.0.as_ref(), &ids, owned, runs_as).await?;
     Ok(HttpResponse::Ok().json(groups))
 }
 
@@ -955,16 +972,9 @@ pub async fn list(state: web::Data<State>, query: Query<ListQuery>) -> AppResult
         .limit(limit + 1)
         .rows(&txn)
         .await?;
-    let names = facilitator_names(&txn, &rows).await?;
     txn.commit().await?;
     let (rows, next_cursor) = paging::split(rows, limit, |r| r.id);
-    let items = rows
-        .into_iter()
-        .map(|r| {
-            let f = names.iter().find(|f| f.id == r.facilitator_id);
-            view(r, f, false)
-        })
-        .collect::<AppResult<_>>()?;
+    let items = named_views(&state, rows, |_| false).await?;
     Ok(HttpResponse::Ok().json(Page {
         items,
         next_cursor,
@@ -987,19 +997,6 @@ pub fn later_than(after: &session::Model) -> Condition {
 /// The cursor of a page that did not come from this list.
 pub fn unknown_cursor() -> AppError {
     AppError::invalid("cursor", "curseur invalide")
-}
-
-pub async fn facilitator_names<C: ConnectionTrait>(
-    conn: &C,
-    rows: &[session::Model],
-) -> AppResult<Vec<facilitator::Model>> {
-    let mut ids: Vec<Uuid> = rows.iter().map(|r| r.facilitator_id).collect();
-    ids.sort();
-    ids.dedup();
-    Ok(facilitator::Entity::find()
-        .filter(facilitator::Column::Id.is_in(ids))
-        .rows(conn)
-        .await?)
 }
 
 /// GET /v1/me/sessions — the sessions the calling facilitator runs or co-runs, drafts
@@ -1046,10 +1043,7 @@ pub async fn mine(
     // Suspended, they still see what they had planned, not the links of sessions they may
     // not run (as in every other view).
     let reveal = me.status != FacilitatorStatus::Suspended;
-    let items = rows
-        .into_iter()
-        .map(|r| view(r, Some(&me), reveal))
-        .collect::<AppResult<_>>()?;
+    let items = named_views(&state, rows, |_| reveal).await?;
     Ok(HttpResponse::Ok().json(Page {
         items,
         next_cursor,

@@ -2,7 +2,8 @@
 //! facilitators service publishes (facilitator status, venues), sessions, registrations,
 //! attendance reports and citizens' private calendar feeds, then the foreign keys between them
 //! ([`foreign_keys`]), then the mail outbox and what registering with an email needs to be
-//! confirmed ([`mail_outbox`]).
+//! confirmed ([`mail_outbox`]), then the replica without facilitators' names
+//! ([`replica_without_names`]: they are read from the facilitators service when shown).
 //!
 //! Columns are typed: statuses, kinds, formats, levels and registration modes are the
 //! contracts' enums (stored as their wire names), lists and counts per category are JSON text
@@ -12,6 +13,7 @@
 
 mod foreign_keys;
 mod mail_outbox;
+mod replica_without_names;
 mod zone;
 
 pub use cafeia_platform::columns::JsonText;
@@ -32,11 +34,13 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(SessionVenueIndex));
         migrations.push(Box::new(foreign_keys::EventsForeignKeys));
         migrations.push(Box::new(mail_outbox::MailOutbox));
+        migrations.push(Box::new(replica_without_names::ReplicaWithoutNames));
         migrations
     }
 }
 
-/// Facilitators as the facilitators service last announced them.
+/// Facilitators as the facilitators service last announced them (no name: see
+/// [`crate::names`]).
 pub mod facilitator {
     use cafeia_facilitators_api::{FacilitatorKind, FacilitatorStatus};
     use sea_orm::entity::prelude::*;
@@ -48,7 +52,6 @@ pub mod facilitator {
         pub id: Uuid,
         /// `auth::account_key` of the facilitator's account: how a caller is recognised.
         pub account: String,
-        pub display_name: String,
         pub kind: FacilitatorKind,
         pub status: FacilitatorStatus,
         /// Time of the message this row reflects; older messages arriving late are ignored.

@@ -49,42 +49,42 @@ const ORGS: [Org; 6] = [
         OrganisationKind::Mediatheque,
         "69266",
         "2 rue Jean-Jaurès",
-        "2136900810001",
+        "2136900840001",
     ),
     Org(
         "France Services de Guéret",
         OrganisationKind::FranceServices,
         "23096",
         "1 place Bonnyaud",
-        "2123009600001",
+        "2123009660001",
     ),
     Org(
         "Association Numérique en Commun Bretagne",
         OrganisationKind::Association,
         "35238",
         "14 rue de Brest",
-        "4411223340001",
+        "4411223300001",
     ),
     Org(
         "Tiers-lieu La Fabrique",
         OrganisationKind::TiersLieu,
         "59350",
         "58 rue Gambetta",
-        "5123456780001",
+        "5123456790001",
     ),
     Org(
         "Maison France Services de Saint-Denis",
         OrganisationKind::FranceServices,
         "97411",
         "30 rue de Paris",
-        "2197441100001",
+        "2197441170001",
     ),
     Org(
         "Cyber-base de Cayenne",
         OrganisationKind::Collectivite,
         "97302",
         "12 avenue du Général-de-Gaulle",
-        "2197330200001",
+        "2197330290001",
     ),
 ];
 
@@ -404,7 +404,7 @@ mod tests {
     fn demo_identifiers_are_valid() {
         for o in &ORGS {
             assert!(
-                cafeia_platform::validation::valid_siret(
+                crate::domain::valid_organisation_siret(
                     &cafeia_platform::validation::complete_siret(o.4)
                 ),
                 "{}",

@@ -13,6 +13,12 @@ use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+/// A structure's SIRET: the platform's check (14 digits and their Luhn key, La Poste's
+/// establishments aside) and a real SIREN in its first nine digits, with its own key.
+pub fn valid_organisation_siret(siret: &str) -> bool {
+    valid_siret(siret) && cafeia_platform::validation::valid_siren(&siret[..9])
+}
+
 /// A write a unique index refused (an account registered twice, a SIRET or RNA already known,
 /// an import source id written meanwhile by another import) as `ALREADY_EXISTS`, saying what
 /// exists; any other database error as usual.

@@ -73,8 +73,6 @@ fn state(model: &facilitator::Model) -> FacilitatorState {
     FacilitatorState {
         id: model.id,
         account: cafeia_platform::auth::account_key(&model.sub),
-        // Names stay off the bus: consumers read them from the public profiles.
-        display_name: String::new(),
         kind: model.kind,
         status: model.status,
         departements,

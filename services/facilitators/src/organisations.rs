@@ -71,9 +71,9 @@ pub async fn create(
     }
     if let Some(s) = &siret {
         p.check(
-            domain::valid_siret(s),
+            domain::valid_organisation_siret(s),
             "siret",
-            "SIRET invalide (14 chiffres, clé de contrôle Luhn)",
+            "SIRET invalide : vérifiez qu'il a 14 chiffres, recopiés sans erreur",
         );
     }
     if let Some(r) = &rna {

@@ -486,6 +486,19 @@ async fn bad_input_is_named_and_changes_nothing(backend: Backend) {
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(field(&problem), "siret");
+    // The 14 digits' key holds, the SIREN's (their first nine) does not; zeros pass any sum.
+    for invented in ["12345678901237", "00000000000000"] {
+        let (status, problem) = h
+            .call(
+                Method::POST,
+                "/v1/organisations",
+                Some(&staff),
+                Some(org(invented)),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{invented}: {problem}");
+        assert_eq!(field(&problem), "siret");
+    }
     let (status, problem) = h
         .call(Method::POST, "/v1/organisations", Some(&staff), Some(json!({"name": "Asso", "rna": "X12", "kind": "association", "address": "1 rue", "insee": "69123"})))
         .await;

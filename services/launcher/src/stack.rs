@@ -61,6 +61,7 @@ impl Stack {
         demo: bool,
         database_for: &dyn Fn(&str) -> Option<SecretString>,
     ) -> Result<Stack, Failure> {
+        let config = with_client_address_key(config)?;
         let platform = &config.platform;
         let verifier = Verifier::from_config(&platform.auth, &platform.data_dir).await?;
         let shared = if platform.is_embedded() {
@@ -151,6 +152,26 @@ impl Stack {
     }
 }
 
+/// The gateway seals the client address it forwards to matching with a key both read
+/// (`client_address.key`): the configured one, or else one made for this run and given to
+/// both, so that unmet demand tells anonymous people apart here too.
+fn with_client_address_key(mut config: GatewayConfig) -> Result<GatewayConfig, Failure> {
+    if config.client_address.key.is_some() {
+        return Ok(config);
+    }
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| Failure::Other(format!("client_address.key: no randomness: {e}")))?;
+    let key: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    config.platform.sources = config
+        .platform
+        .sources
+        .clone()
+        .with("client_address.key", key.clone());
+    config.client_address.key = Some(SecretString::from(key));
+    Ok(config)
+}
+
 /// `cafeia up`.
 pub async fn up(port: u16, data_dir: PathBuf, demo: bool) -> Result<(), Failure> {
     let sources = Sources::process()
@@ -199,14 +220,35 @@ async fn start_services(
         demo,
         database_for,
     };
+    // Events asks the facilitators service for names (at read time, never at start), and
+    // starts first: the facilitators' port is taken now, so events is told where it will be.
+    let facilitators = loopback::<cafeia_facilitators::Facilitators>()?;
+    let facilitators_url = format!(
+        "http://127.0.0.1:{}",
+        facilitators
+            .local_addr()
+            .map_err(|e| Failure::Other(format!("facilitators: {e}")))?
+            .port()
+    );
     // Consumers first: a broker drops messages published before a queue is bound, and the
     // demo data of the producers is announced as soon as they start.
-    started.push(one.start::<cafeia_outreach::Outreach>().await?);
-    started.push(one.start::<cafeia_matching::Matching>().await?);
-    started.push(one.start::<cafeia_events::Events>().await?);
-    started.push(one.start::<cafeia_facilitators::Facilitators>().await?);
-    started.push(one.start::<cafeia_catalogue::Catalogue>().await?);
+    started.push(one.start::<cafeia_outreach::Outreach>(None, None).await?);
+    started.push(one.start::<cafeia_matching::Matching>(None, None).await?);
+    started.push(
+        one.start::<cafeia_events::Events>(None, Some(("services.facilitators", facilitators_url)))
+            .await?,
+    );
+    started.push(
+        one.start::<cafeia_facilitators::Facilitators>(Some(facilitators), None)
+            .await?,
+    );
+    started.push(one.start::<cafeia_catalogue::Catalogue>(None, None).await?);
     Ok(())
+}
+
+/// A free loopback port for `S`.
+fn loopback<S: Service>() -> Result<std::net::TcpListener, Failure> {
+    runtime::bind("127.0.0.1", 0).map_err(|e| Failure::Other(format!("{}: {e}", S::NAME)))
 }
 
 struct StartOne<'a> {
@@ -217,12 +259,23 @@ struct StartOne<'a> {
 }
 
 impl StartOne<'_> {
-    async fn start<S: Service>(&self) -> Result<Running, Failure> {
-        let listener = runtime::bind("127.0.0.1", 0)
-            .map_err(|e| Failure::Other(format!("{}: {e}", S::NAME)))?;
+    /// Starts `S` on `listener` (a free loopback port when `None`), with `setting` (a key and
+    /// its value) over its configuration.
+    async fn start<S: Service>(
+        &self,
+        listener: Option<std::net::TcpListener>,
+        setting: Option<(&str, String)>,
+    ) -> Result<Running, Failure> {
+        let listener = match listener {
+            Some(l) => l,
+            None => loopback::<S>()?,
+        };
         let mut config = self.config.platform.clone();
         if let Some(url) = (self.database_for)(S::NAME) {
             config.database.url = Some(url);
+        }
+        if let Some((key, value)) = setting {
+            config.sources = config.sources.with(key, value);
         }
         Ok(runtime::start::<S>(Launch {
             config,

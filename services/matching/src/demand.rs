@@ -11,7 +11,7 @@ use crate::{
     storage::{demand, demand_salt},
 };
 use actix_web::{HttpRequest, HttpResponse, web};
-use cafeia_matching_api::{CommuneDemand, Demand, DemandQuery, paths};
+use cafeia_matching_api::{CommuneDemand, Demand, DemandQuery, client_address, paths};
 use cafeia_platform::{
     AppError,
     auth::{Caller, Role, sha256_hex},
@@ -41,7 +41,7 @@ struct Unmet {
     departement: String,
     insee: Option<String>,
     day: NaiveDate,
-    /// `sub:<token subject>` or `ip:<peer address>`: hashed before anything is stored.
+    /// `sub:<token subject>` or `ip:<client address>`: hashed before anything is stored.
     caller: String,
 }
 
@@ -78,14 +78,21 @@ impl Recorder {
 }
 
 /// Who asked, to count each person once per place and day: the subject of a valid token, or
-/// else the address the request came from. A token that does not verify counts as no token
-/// (the answer is public either way).
+/// else the client's address — the one the gateway forwards sealed with the shared key
+/// ([`client_address`]), or the connecting one. A token that does not verify counts as no
+/// token, and an address header that does not open as no header (the answer is public
+/// either way).
 pub async fn caller_of(state: &State, req: &HttpRequest) -> Option<String> {
     if let Ok(Some(caller)) = state.platform.verifier.from_request(req).await {
         return Some(format!("sub:{}", caller.sub));
     }
-    req.peer_addr()
-        .map(|a| format!("ip:{}", a.ip().to_canonical()))
+    let forwarded = state.client_seal.as_ref().and_then(|seal| {
+        let value = req.headers().get(client_address::HEADER)?.to_str().ok()?;
+        seal.open(value)
+    });
+    forwarded
+        .or_else(|| req.peer_addr().map(|a| a.ip()))
+        .map(|ip| format!("ip:{}", ip.to_canonical()))
 }
 
 /// The département of the request: the commune's, or for coordinates only the one whose

@@ -1,11 +1,12 @@
 //! Matching: search and recommendations of AI Café sessions and free trainings.
 //!
-//! Shape shared by every service: `storage` (the read model's tables), `model` (an item),
-//! `consumer` (keeps the read model from the bus), `engine` (the in-memory index: tantivy for
-//! French text, an rstar R-tree for places), `search`, `recommend` (ranking and reasons),
-//! `demand` (unmet demand for staff), `cache`, `routes`. It publishes nothing.
+//! Shape shared by every service: `config`, `storage` (the read model's tables), `model` (an
+//! item), `consumer` (keeps the read model from the bus), `engine` (the in-memory index:
+//! tantivy for French text, an rstar R-tree for places), `search`, `recommend` (ranking and
+//! reasons), `demand` (unmet demand for staff), `cache`, `routes`. It publishes nothing.
 
 pub mod cache;
+pub mod config;
 pub mod consumer;
 pub mod demand;
 pub mod engine;
@@ -27,6 +28,9 @@ pub struct State {
     pub platform: Platform,
     pub engine: Arc<engine::Engine>,
     pub demand: demand::Recorder,
+    /// Opens the client address the gateway forwards (`client_address.key`); `None` without
+    /// a key, when the connecting address counts.
+    pub client_seal: Option<cafeia_matching_api::client_address::AddressSeal>,
 }
 
 #[derive(Clone)]
@@ -42,7 +46,22 @@ impl Service for Matching {
         storage::Migrator::up(db, None).await
     }
 
+    fn check_config(
+        config: &cafeia_platform::config::PlatformConfig,
+    ) -> Result<(), cafeia_platform::config::ConfigError> {
+        config
+            .section::<config::ClientAddress>(config::SECTION)
+            .map(drop)
+    }
+
     async fn start(platform: &Platform) -> Result<Self, StartError> {
+        let client_address: config::ClientAddress = platform.config.section(config::SECTION)?;
+        let client_seal = client_address.seal();
+        if client_seal.is_none() && !platform.config.is_embedded() {
+            tracing::warn!(
+                "client_address.key is not set: anonymous searches through the gateway count as one caller in unmet demand"
+            );
+        }
         let engine =
             Arc::new(engine::Engine::new().map_err(|e| StartError::Service(e.to_string()))?);
         // The persisted read model: no replay needed after a restart.
@@ -63,6 +82,7 @@ impl Service for Matching {
                 platform: platform.clone(),
                 engine,
                 demand: demand::Recorder::start(platform),
+                client_seal,
             }),
         })
     }

@@ -1344,6 +1344,102 @@ async fn distinct_unmet_callers_each_count(backend: Backend) {
     h.stop().await;
 }
 
+/// The client address the gateway forwards, sealed with the key matching shares with it
+/// (`client_address.key`), tells anonymous people apart; a header matching cannot open
+/// (sealed with another key, or not sealed) is ignored, so whoever reaches matching directly
+/// cannot pass for many people. Near Guéret: A, B, A again (sealed), C (another key) and D
+/// (plain) from this test's one connecting address count three: A, B and that address.
+async fn forwarded_client_addresses_count_only_when_sealed_with_the_key(backend: Backend) {
+    use cafeia_matching_api::client_address::{AddressSeal, HEADER};
+    use cafeia_platform::runtime::{self, Launch, Shared};
+    const KEY: &str = "the key the gateway and matching share";
+    let env = TestEnv::new(backend).await;
+    let mut config = env.config.clone();
+    config.sources = config.sources.clone().with("client_address.key", KEY);
+    let running = runtime::start::<Matching>(Launch {
+        config,
+        shared: Shared::default(),
+        listener: runtime::bind("127.0.0.1", 0).expect("bind"),
+        demo_data: false,
+        workers: 1,
+    })
+    .await
+    .expect("matching starts");
+    for queue in running.platform.queues() {
+        env.adopt_queue(queue);
+    }
+    let base = format!("http://127.0.0.1:{}", running.port());
+    let http = reqwest::Client::new();
+    let ours = AddressSeal::new(KEY.as_bytes()).expect("key");
+    let foreign = AddressSeal::new(b"a key matching does not hold, 32+").expect("key");
+    let ip = |text: &str| text.parse::<std::net::IpAddr>().expect("ip");
+    let headers = [
+        ours.seal(ip("203.0.113.1")),
+        ours.seal(ip("2001:db8::2")),
+        ours.seal(ip("203.0.113.1")),
+        foreign.seal(ip("203.0.113.3")),
+        "203.0.113.4".to_owned(),
+    ];
+    for (i, header) in headers.iter().enumerate() {
+        let resp = http
+            .get(format!("{base}/v1/search?commune={GUERET}&q=atelier{i}"))
+            .header(HEADER, header)
+            .send()
+            .await
+            .expect("search");
+        assert_eq!(resp.status(), StatusCode::OK);
+    }
+    let issuer =
+        cafeia_platform::auth::DevIssuer::load_or_create(&env.config.data_dir, &env.config.auth)
+            .expect("issuer");
+    let staff = issuer
+        .issue(
+            "staff",
+            &[Role::Staff],
+            Some(&Territory::Departement("23".into())),
+            StdDuration::from_secs(600),
+        )
+        .expect("token");
+    // The recorder takes requests in order: once a later one is counted, these were too.
+    let later = http
+        .get(format!("{base}/v1/search?commune={AUBUSSON}"))
+        .header(HEADER, ours.seal(ip("203.0.113.9")))
+        .send()
+        .await
+        .expect("search");
+    assert_eq!(later.status(), StatusCode::OK);
+    let unmet = |insee: &'static str| {
+        let (http, base, staff) = (http.clone(), base.clone(), staff.clone());
+        async move {
+            let demand: Value = http
+                .get(format!("{base}/v1/matching/demand?departement=23"))
+                .bearer_auth(&staff)
+                .send()
+                .await
+                .expect("demand")
+                .json()
+                .await
+                .expect("JSON");
+            demand["communes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|c| c["insee"] == insee)
+                .and_then(|c| c["unmet"].as_u64())
+                .unwrap_or(0)
+        }
+    };
+    for _ in 0..400 {
+        if unmet(AUBUSSON).await == 1 {
+            break;
+        }
+        tokio::time::sleep(StdDuration::from_millis(25)).await;
+    }
+    assert_eq!(unmet(AUBUSSON).await, 1, "the later search was counted");
+    assert_eq!(unmet(GUERET).await, 3, "A, B and the connecting address");
+    running.stop().await;
+}
+
 /// Rows older than the retention are deleted by the sweep (each replica sweeps as it
 /// starts, then hourly), with the salts of days over; recent rows stay.
 async fn unmet_demand_older_than_retention_is_purged(backend: Backend) {
@@ -1563,6 +1659,7 @@ backend_matrix!(
     older_seats_changed_after_newer_keeps_newer_count,
     repeated_unmet_search_from_one_caller_counts_once,
     distinct_unmet_callers_each_count,
+    forwarded_client_addresses_count_only_when_sealed_with_the_key,
     unmet_demand_older_than_retention_is_purged,
     unmet_searches_keep_no_task_per_request,
     evening_window_uses_the_sessions_own_zone,

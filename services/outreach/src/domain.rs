@@ -7,8 +7,9 @@
 //! - A session with several audiences or topics counts in each of them in those breakdowns.
 //! - **Active facilitators**: those who held a reported session in the last 90 days.
 //! - Coordinators see their territory, with the goal's share of its population.
-//! - A session counts on its **local** date (day, week, month), in the zone of its
-//!   département: an evening café in Guadeloupe is on the evening's date, not the next UTC day.
+//! - A session counts on its **local** date (day, week, month), in its own zone (which its
+//!   attendance report carries), else in the zone of its département: an evening café in
+//!   Guadeloupe, or one online from Cayenne, is on the evening's date, not the next UTC day.
 
 use cafeia_platform::{
     AppError,
@@ -32,9 +33,9 @@ pub fn deadline() -> NaiveDate {
 /// Counts under this are hidden in the public open data.
 pub const SMALL_CELL: i64 = 11;
 
-/// The time zone of sessions held in `departement`. Attendance reports carry the venue's
-/// département, not the session's zone; online sessions (no département) count on the date in
-/// metropolitan France, where the programme is run.
+/// The time zone of sessions held in `departement`, for reports that do not carry their
+/// session's zone (sent before events added it): online sessions (no département) count on
+/// the date in metropolitan France, where the programme is run.
 pub fn zone_of(departement: Option<&str>) -> Tz {
     match departement {
         Some("971") => Tz::America__Guadeloupe,
@@ -52,9 +53,15 @@ pub fn zone_of(departement: Option<&str>) -> Tz {
     }
 }
 
-/// The date a session starting at `starts_at` in `departement` counts on: its local date.
-pub fn local_day(starts_at: DateTime<Utc>, departement: Option<&str>) -> NaiveDate {
-    starts_at.with_timezone(&zone_of(departement)).date_naive()
+/// The date a session starting at `starts_at` counts on: its local date, in its own `zone`
+/// when its report named one, else in the zone of its `departement`.
+pub fn local_day(
+    starts_at: DateTime<Utc>,
+    zone: Option<Tz>,
+    departement: Option<&str>,
+) -> NaiveDate {
+    let zone = zone.unwrap_or_else(|| zone_of(departement));
+    starts_at.with_timezone(&zone).date_naive()
 }
 
 /// Which part of France a request is about, once rights are checked.
@@ -188,8 +195,12 @@ pub fn window(caller: &Caller, filter: &Filter) -> AppResult<Window> {
 
 #[cfg(test)]
 mod tests {
-    use super::local_day;
     use chrono::NaiveDate;
+    use chrono_tz::Tz;
+
+    fn local_day(starts_at: chrono::DateTime<chrono::Utc>, departement: Option<&str>) -> NaiveDate {
+        super::local_day(starts_at, None, departement)
+    }
 
     #[test]
     fn sessions_count_on_their_local_date() {
@@ -205,5 +216,19 @@ mod tests {
         let late = "2027-01-31T22:00:00Z".parse().expect("instant");
         assert_eq!(local_day(late, Some("974")), day(2027, 2, 1));
         assert_eq!(local_day(late, Some("75")), day(2027, 1, 31));
+    }
+
+    #[test]
+    fn the_session_zone_comes_before_the_departement_zone() {
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("date");
+        // 23:30 on 31 January in Cayenne (UTC−3) is 02:30 UTC (03:30 in Paris) on 1 February.
+        let late = "2027-02-01T02:30:00Z".parse().expect("instant");
+        let cayenne = Some(Tz::America__Cayenne);
+        assert_eq!(super::local_day(late, cayenne, None), day(2027, 1, 31));
+        assert_eq!(
+            super::local_day(late, cayenne, Some("75")),
+            day(2027, 1, 31)
+        );
+        assert_eq!(super::local_day(late, None, None), day(2027, 2, 1));
     }
 }

@@ -103,9 +103,21 @@ fn pairs(counts: std::collections::BTreeMap<String, i32>) -> Vec<(String, i64)> 
     counts.into_iter().map(|(k, n)| (k, i64::from(n))).collect()
 }
 
-fn row(m: report::Model) -> Row {
-    Row {
-        day: crate::domain::local_day(m.starts_at, m.departement.as_deref()),
+/// The row of a report; a stored zone the time-zone database does not know fails it (its
+/// local date would be another day's).
+fn row(m: report::Model) -> AppResult<Row> {
+    let zone = match m.timezone.as_deref() {
+        None => None,
+        Some(name) => Some(name.parse::<chrono_tz::Tz>().map_err(|_| {
+            cafeia_platform::stored::corrupt(
+                "report",
+                m.session_id,
+                format!("unknown IANA time zone {name:?}"),
+            )
+        })?),
+    };
+    Ok(Row {
+        day: crate::domain::local_day(m.starts_at, zone, m.departement.as_deref()),
         starts_at: m.starts_at,
         facilitator_id: m.facilitator_id,
         facilitator_kind: m.facilitator_kind.map(|k| Code::new(&wire_name(&k))),
@@ -118,7 +130,7 @@ fn row(m: report::Model) -> Row {
         occupations: pairs(m.occupations.0),
         attended: i64::from(m.attended),
         first_timers: i64::from(m.first_timers),
-    }
+    })
 }
 
 /// A failed read of `table`: a stored value the code does not know is an internal error
@@ -167,7 +179,10 @@ impl Figures {
                 .filter(report::Column::Seq.gt(marks[0]))
                 .all(db)
                 .await
-                .map_err(unreadable("report"))?;
+                .map_err(unreadable("report"))?
+                .into_iter()
+                .map(|m| Ok((m.seq, m.session_id, row(m)?)))
+                .collect::<AppResult<Vec<_>>>()?;
             let planned_rows = planned::Entity::find()
                 .filter(planned::Column::Seq.gt(marks[1]))
                 .all(db)
@@ -182,9 +197,9 @@ impl Figures {
         };
         let (reports, planned_rows, people) = read.await.inspect_err(|_| self.changed())?;
         let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
-        for m in reports {
-            state.marks[0] = state.marks[0].max(m.seq);
-            state.reports.insert(m.session_id, row(m));
+        for (seq, session_id, row) in reports {
+            state.marks[0] = state.marks[0].max(seq);
+            state.reports.insert(session_id, row);
         }
         for m in planned_rows {
             state.marks[1] = state.marks[1].max(m.seq);

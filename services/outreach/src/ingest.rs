@@ -133,7 +133,6 @@ fn kept(facilitator_states: &[String], envelope: &Envelope) -> String {
 fn anonymous(state: FacilitatorState) -> FacilitatorState {
     FacilitatorState {
         account: String::new(),
-        display_name: String::new(),
         ..state
     }
 }
@@ -151,6 +150,9 @@ async fn derive<C: ConnectionTrait>(conn: &C, rows: &[history::Model]) -> Result
         if *kind == attendance {
             let a: AttendanceRecorded = payload(row)?;
             let facilitator_kind = a.facilitator_kind.as_deref().map(known_kind).transpose()?;
+            if let Some(zone) = a.timezone.as_deref() {
+                known_zone(zone)?;
+            }
             // Within a batch, the highest version of a session's report wins.
             if reports
                 .get(&a.session_id)
@@ -171,6 +173,7 @@ async fn derive<C: ConnectionTrait>(conn: &C, rows: &[history::Model]) -> Result
                         format: Set(a.format),
                         departement: Set(a.departement),
                         region: Set(a.region),
+                        timezone: Set(a.timezone),
                         topics: Set(JsonText(a.topics)),
                         audiences: Set(JsonText(a.audiences)),
                         age_bands: Set(JsonText(a.age_bands)),
@@ -236,6 +239,7 @@ async fn derive<C: ConnectionTrait>(conn: &C, rows: &[history::Model]) -> Result
                         report::Column::Format,
                         report::Column::Departement,
                         report::Column::Region,
+                        report::Column::Timezone,
                         report::Column::Topics,
                         report::Column::Audiences,
                         report::Column::AgeBands,
@@ -310,6 +314,14 @@ fn known_kind(name: &str) -> Result<FacilitatorKind, HandlerError> {
         HandlerError::Permanent(format!(
             "malformed message: unknown facilitator_kind `{name}`"
         ))
+    })
+}
+
+/// The time zone an attendance report names: one the time-zone database does not know makes
+/// the message malformed (its local date could not be told).
+fn known_zone(name: &str) -> Result<chrono_tz::Tz, HandlerError> {
+    name.parse().map_err(|_| {
+        HandlerError::Permanent(format!("malformed message: unknown timezone `{name}`"))
     })
 }
 

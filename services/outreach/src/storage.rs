@@ -8,10 +8,12 @@
 //! types ([`JsonText`]). A stored value the code does not know is a read error, never a default.
 //! Every derived row references the history row that last changed it (foreign keys, added by
 //! the second migration, in `foreign_keys`). The history keeps nothing that leads to a person
-//! (the third migration, `anonymous_history`, cleared the rows kept before).
+//! (the third migration, `anonymous_history`, cleared the rows kept before). A report holds
+//! its session's time zone when the message carried one (the fourth, `report_zone`).
 
 mod anonymous_history;
 mod foreign_keys;
+mod report_zone;
 
 pub use cafeia_platform::columns::JsonText;
 
@@ -28,6 +30,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(CreateOutreach));
         migrations.push(Box::new(foreign_keys::DerivedRowsReferenceHistory));
         migrations.push(Box::new(anonymous_history::AnonymousHistory));
+        migrations.push(Box::new(report_zone::ReportZone));
         migrations
     }
 }
@@ -74,6 +77,8 @@ pub mod report {
         pub format: Format,
         pub departement: Option<String>,
         pub region: Option<String>,
+        /// The session's IANA time zone, when its report carried one (checked on arrival).
+        pub timezone: Option<String>,
         /// Topics of the shared vocabulary (a JSON array).
         pub topics: JsonText<Vec<String>>,
         /// A JSON array of audiences.

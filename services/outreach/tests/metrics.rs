@@ -648,8 +648,94 @@ async fn an_evening_cafe_in_guadeloupe_counts_on_its_local_date(backend: Backend
     h.stop().await;
 }
 
+/// Issue 14, defect 12: an online session has no département, so its report used to count on
+/// the Paris date. 23:30 on Sunday 31 January 2027 in Cayenne is 03:30 on 1 February in
+/// Paris: with the session's zone in the report, it counts in January and in the week of
+/// Monday 25 January. A report sent before the zone travelled still counts on the Paris date.
+async fn an_online_session_counts_on_the_date_of_its_own_zone(backend: Backend) {
+    let h = ServiceHarness::start::<Outreach>(backend, &["outreach.#"]).await;
+    let staff = h.token("staff", Role::Staff, None);
+    let online = |first_timers: i32, timezone: Option<&str>| {
+        let mut r = report(
+            Uuid::now_v7(),
+            1,
+            Uuid::now_v7(),
+            "2027-01-31",
+            None,
+            "online",
+            &["general_public"],
+            first_timers,
+            first_timers,
+            json!({}),
+        );
+        // 23:30 in Cayenne (UTC−3).
+        r["starts_at"] = json!("2027-02-01T02:30:00Z");
+        if let Some(zone) = timezone {
+            r["timezone"] = json!(zone);
+        }
+        r
+    };
+    for r in [online(9, Some("America/Cayenne")), online(4, None)] {
+        h.bus
+            .publish(&message(ATTENDANCE, r))
+            .await
+            .expect("published");
+    }
+    until_reached(&h, &staff, 13).await;
+    let by = |rows: &Value| -> Vec<(String, i64)> {
+        rows.as_array()
+            .expect("rows")
+            .iter()
+            .map(|r| {
+                (
+                    r["key"].as_str().unwrap_or_default().to_owned(),
+                    r["reached"].as_i64().unwrap_or_default(),
+                )
+            })
+            .collect()
+    };
+    let (status, months) = h
+        .call(
+            Method::GET,
+            &format!("/v1/outreach/breakdown?by=month&{AS_OF}"),
+            Some(&staff),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{months}");
+    assert_eq!(
+        by(&months),
+        vec![("2027-01".to_owned(), 9), ("2027-02".to_owned(), 4)],
+        "{months}"
+    );
+    let (_, weeks) = h
+        .call(
+            Method::GET,
+            &format!("/v1/outreach/breakdown?by=week&{AS_OF}"),
+            Some(&staff),
+            None,
+        )
+        .await;
+    assert_eq!(
+        by(&weeks),
+        vec![("2027-01-25".to_owned(), 9), ("2027-02-01".to_owned(), 4)],
+        "{weeks}"
+    );
+    let (_, january) = headline(&h, &staff, "to=2027-01-31").await;
+    assert_eq!(january["reached"], 9, "{january}");
+    // A rebuild replays the zone from the history.
+    let (status, rebuilt) = h
+        .call(Method::POST, "/v1/outreach/rebuild", Some(&staff), None)
+        .await;
+    assert!(status.is_success(), "{status}: {rebuilt}");
+    let (_, january) = headline(&h, &staff, "to=2027-01-31").await;
+    assert_eq!(january["reached"], 9, "after a rebuild: {january}");
+    h.stop().await;
+}
+
 backend_matrix!(
     known_history,
     scope_and_bad_input,
-    an_evening_cafe_in_guadeloupe_counts_on_its_local_date
+    an_evening_cafe_in_guadeloupe_counts_on_its_local_date,
+    an_online_session_counts_on_the_date_of_its_own_zone
 );

@@ -53,7 +53,33 @@ pub fn valid_siret(siret: &str) -> bool {
     if siret.len() != 14 || !siret.bytes().all(|b| b.is_ascii_digit()) {
         return false;
     }
-    let sum: u32 = siret
+    if luhn(siret) {
+        return true;
+    }
+    // La Poste numbers its establishments beyond what Luhn allows.
+    siret.starts_with("356000000")
+        && siret
+            .bytes()
+            .map(|b| u32::from(b - b'0'))
+            .sum::<u32>()
+            .is_multiple_of(5)
+}
+
+/// Validates a SIREN (a company's number, a SIRET's first nine digits): nine digits, not all
+/// zeros, with their own Luhn key. A SIRET's key covers all 14 digits, so one random number
+/// in ten passes it; checking the SIREN's key too leaves one in a hundred, and refuses the
+/// zeros any sum accepts.
+pub fn valid_siren(siren: &str) -> bool {
+    siren.len() == 9
+        && siren.bytes().all(|b| b.is_ascii_digit())
+        && siren != "000000000"
+        && luhn(siren)
+}
+
+/// Whether `digits` (ASCII digits only) pass the Luhn check: every second digit from the
+/// right doubled (less 9 above 9), the sum a multiple of 10.
+fn luhn(digits: &str) -> bool {
+    digits
         .bytes()
         .rev()
         .enumerate()
@@ -66,17 +92,8 @@ pub fn valid_siret(siret: &str) -> bool {
                 d
             }
         })
-        .sum();
-    if sum.is_multiple_of(10) {
-        return true;
-    }
-    // La Poste numbers its establishments beyond what Luhn allows.
-    siret.starts_with("356000000")
-        && siret
-            .bytes()
-            .map(|b| u32::from(b - b'0'))
-            .sum::<u32>()
-            .is_multiple_of(5)
+        .sum::<u32>()
+        .is_multiple_of(10)
 }
 
 /// Validates an RNA number (répertoire national des associations): `W` and nine characters,
@@ -166,6 +183,19 @@ mod tests {
         assert!(valid_siret("35600000000048")); // La Poste, head office (Luhn)
         assert!(valid_siret("35600000000015")); // La Poste establishment (digit sum)
         assert!(!valid_siret("35600000000016"));
+    }
+
+    #[test]
+    fn siren_checksums() {
+        assert!(valid_siren("732829320"));
+        assert!(valid_siren("356000000")); // La Poste
+        assert!(!valid_siren("732829321"));
+        assert!(!valid_siren("000000000"), "zeros pass any sum");
+        assert!(!valid_siren("73282932"));
+        assert!(!valid_siren("73282932A"));
+        // 14 digits whose key holds while their SIREN's does not.
+        assert!(valid_siret("12345678901237"));
+        assert!(!valid_siren(&"12345678901237"[..9]));
     }
 
     #[test]

@@ -303,7 +303,106 @@ async fn registration_works_without_javascript_and_keeps_what_was_typed(backend:
     stack.stop().await;
 }
 
+/// "Pour vous" shows what the API recommends for the same profile, in its order, each with
+/// its reasons; an empty form says what is missing next to the field; a session page embeds
+/// its schema.org `Event` for search engines.
+async fn recommendations_say_why_and_session_pages_embed_their_event(backend: Backend) {
+    let stack = TestStack::start(backend).await;
+    let mut driver = Driver::start().await;
+    let client = driver.browser(Options::default()).await;
+
+    client
+        .goto(&format!("{}/pour-vous?lieu=", stack.base))
+        .await
+        .expect("pour vous");
+    wait_for(&client, "#lieu-erreur").await;
+    assert!(text_of(&client, "#lieu-erreur").await.contains("commune"));
+    assert_accessible(&client, "pour vous, erreur").await;
+
+    client
+        .goto(&format!("{}/pour-vous", stack.base))
+        .await
+        .expect("pour vous");
+    assert_accessible(&client, "pour vous").await;
+    tab_to(&client, "#lieu", 40).await;
+    type_text(&client, "Lyon").await;
+    tab_to(&client, "#interets-1", 20).await;
+    press(&client, Key::Space).await;
+    tab_to(&client, "form[action='/pour-vous'] button[type=submit]", 40).await;
+    press(&client, Key::Enter).await;
+    wait_for(&client, "#propositions").await;
+    assert_accessible(&client, "propositions").await;
+    let shown: Vec<String> = {
+        let mut titles = Vec::new();
+        for card in client
+            .find_all(Locator::Css(".cafeia-results .fr-card__title"))
+            .await
+            .unwrap()
+        {
+            titles.push(card.text().await.unwrap().trim().to_owned());
+        }
+        titles
+    };
+    let api = stack
+        .graphql(
+            "query($p: ProfileInput!) { recommendations(profile: $p) { title reasons } }",
+            serde_json::json!({ "p": {
+                "commune": "69123", "radiusKm": 20.0, "interests": ["what_is_ai"],
+                "experience": "FIRST_TIME", "limit": 12
+            }}),
+            None,
+        )
+        .await;
+    let expected: Vec<String> = api["data"]["recommendations"]
+        .as_array()
+        .unwrap_or_else(|| panic!("recommendations: {api}"))
+        .iter()
+        .map(|r| r["title"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(!expected.is_empty(), "the demo data has cafés near Lyon");
+    assert_eq!(
+        shown, expected,
+        "the page lists what the API recommends, in order"
+    );
+    let first_reason = api["data"]["recommendations"][0]["reasons"][0]
+        .as_str()
+        .expect("a reason")
+        .to_owned();
+    assert!(
+        text_of(&client, ".cafeia-results")
+            .await
+            .contains(&first_reason),
+        "the reasons are shown ({first_reason})"
+    );
+
+    tab_to(&client, ".cafeia-results a[href^='/sessions/']", 80).await;
+    press(&client, Key::Enter).await;
+    wait_for(&client, "#inscription").await;
+    let document = client
+        .execute(
+            "return document.querySelector('script[type=\"application/ld+json\"]').textContent;",
+            vec![],
+        )
+        .await
+        .expect("the page embeds JSON-LD");
+    let event: serde_json::Value =
+        serde_json::from_str(document.as_str().expect("text")).expect("JSON-LD parses");
+    assert_eq!(
+        event["@type"],
+        serde_json::json!(["Event", "EducationEvent"]),
+        "{event}"
+    );
+    assert_eq!(
+        event["name"].as_str().map(str::trim),
+        Some(text_of(&client, "h1").await.trim()),
+        "the embedded event is this session"
+    );
+    client.close().await.ok();
+    stack.stop().await;
+}
+
 cafeia_testkit::backend_matrix!(
     citizen_registers_confirms_and_cancels_keyboard_only,
     registration_works_without_javascript_and_keeps_what_was_typed,
+    recommendations_say_why_and_session_pages_embed_their_event,
 );

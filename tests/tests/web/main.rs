@@ -3,3 +3,6 @@
 //! `.config/nextest.toml` runs them one at a time.
 
 mod citizen;
+mod facilitator;
+mod oidc;
+mod sessions;

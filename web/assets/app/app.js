@@ -29,9 +29,8 @@ if (seats && 'WebSocket' in window) {
   connect();
 }
 
-// Commune suggestions while typing, into the field's datalist.
-const place = document.querySelector('input[data-suggestions]');
-if (place) {
+// Commune suggestions while typing, into each such field's datalist.
+for (const place of document.querySelectorAll('input[data-suggestions]')) {
   const list = document.getElementById(place.getAttribute('list'));
   let timer;
   place.addEventListener('input', () => {

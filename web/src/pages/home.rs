@@ -60,6 +60,8 @@ pub struct Hit {
     pub full: bool,
     pub accessibility: Vec<(&'static str, &'static str)>,
     pub summary: Option<String>,
+    /// Why it is recommended ("à 2,4 km", "places disponibles"); empty in a search.
+    pub reasons: Vec<String>,
 }
 
 pub struct Results {
@@ -382,6 +384,7 @@ fn hit(node: search_offers::SearchOffersSearchHitsNodes) -> Hit {
             let price = if t.free { "gratuite" } else { "payante" };
             format!("{} h, {price}, par {who}", t.duration_hours)
         }),
+        reasons: Vec::new(),
     }
 }
 

@@ -2,11 +2,18 @@
 //! its template.
 
 pub mod about;
+pub mod attendance;
+pub mod facilitator;
+pub mod for_you;
 pub mod home;
+pub mod my_sessions;
 pub mod registrations;
+pub mod roll;
+pub mod session_form;
 pub mod sessions;
 pub mod signin;
 pub mod trainings;
+pub mod venues;
 
 use crate::{
     Web,
@@ -20,11 +27,19 @@ use graphql_client::GraphQLQuery;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     home::configure(cfg);
+    for_you::configure(cfg);
     sessions::configure(cfg);
     registrations::configure(cfg);
     trainings::configure(cfg);
     signin::configure(cfg);
     about::configure(cfg);
+    // A facilitator's sessions before the rest of `/animateur`.
+    session_form::configure(cfg);
+    my_sessions::configure(cfg);
+    roll::configure(cfg);
+    attendance::configure(cfg);
+    facilitator::configure(cfg);
+    venues::configure(cfg);
 }
 
 /// Runs `Q` as the visitor.

@@ -71,6 +71,8 @@ pub struct View {
     pub over: bool,
     pub ical_url: String,
     pub level: String,
+    /// Its schema.org `Event`, ready to sit in a `<script type="application/ld+json">`.
+    pub json_ld: Option<String>,
 }
 
 #[derive(Template)]
@@ -197,5 +199,6 @@ fn view(s: session_page::SessionPageSession) -> View {
         over: matches!(s.status, SessionStatus::COMPLETED) || s.ends_at < chrono::Utc::now(),
         ical_url: s.ical_url,
         level: labels::level(&labels::wire(&s.level)).into(),
+        json_ld: s.json_ld.as_ref().map(format::script_json),
     }
 }

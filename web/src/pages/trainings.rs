@@ -76,8 +76,8 @@ pub struct ListPage {
     pub error: Option<String>,
 }
 
-const LEVELS: [&str; 4] = ["DISCOVERY", "BEGINNER", "INTERMEDIATE", "ADVANCED"];
-const AUDIENCES: [&str; 8] = [
+pub(crate) const LEVELS: [&str; 4] = ["DISCOVERY", "BEGINNER", "INTERMEDIATE", "ADVANCED"];
+pub(crate) const AUDIENCES: [&str; 8] = [
     "GENERAL_PUBLIC",
     "STUDENTS",
     "EMPLOYEES",
@@ -87,7 +87,7 @@ const AUDIENCES: [&str; 8] = [
     "TEACHERS",
     "PUBLIC_AGENTS",
 ];
-const FORMATS: [&str; 3] = ["IN_PERSON", "ONLINE", "HYBRID"];
+pub(crate) const FORMATS: [&str; 3] = ["IN_PERSON", "ONLINE", "HYBRID"];
 const ACCESS: [&str; 3] = ["DISABLED_ACCESS", "RGAA_COMPLIANT", "SIGN_LANGUAGE"];
 
 /// A filter's value as the API's enum, through its wire name; an unknown value is no filter.

@@ -201,6 +201,10 @@ pub struct AttendanceRecorded {
     pub facilitator_kind: Option<String>,
     /// Start instant of the session.
     pub starts_at: DateTime<Utc>,
+    /// The session's IANA time zone (`Europe/Paris`, `America/Cayenne`): the local date it
+    /// counts on, online sessions included. Absent from reports sent before it was added.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
     /// In person, online or both.
     pub format: Format,
     /// INSEE code of the venue's commune (municipality), for sessions held in a venue.

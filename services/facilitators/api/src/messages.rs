@@ -56,7 +56,8 @@ pub const ALL: [MessageType; 8] = [
 ];
 
 /// A facilitator's public state, sent whole with every `facilitators.facilitator.*` message
-/// but `erased`.
+/// but `erased`. No name: older producers sent `display_name`, which readers ignore (an
+/// unknown field).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct FacilitatorState {
     pub id: Uuid,
@@ -64,11 +65,6 @@ pub struct FacilitatorState {
     /// lets other services recognise the facilitator's own calls without the identifier
     /// travelling.
     pub account: String,
-    /// Never on the bus (not serialised, ignored when read: always empty). Kept only until
-    /// the consumers that still read it (the events replica) ask the facilitators service
-    /// for names instead; then removed.
-    #[serde(skip)]
-    pub display_name: String,
     pub kind: FacilitatorKind,
     pub status: FacilitatorStatus,
     /// INSEE codes of the départements (French counties) served.

@@ -5,6 +5,7 @@
 //! Matching publishes no message: it only reads the events and catalogue ones (their payload
 //! types are in those services' contracts).
 
+pub mod client_address;
 pub mod demand;
 pub mod paths;
 pub mod recommendations;

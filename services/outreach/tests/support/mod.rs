@@ -55,7 +55,6 @@ pub fn facilitator(id: Uuid, status: FacilitatorStatus) -> FacilitatorState {
     FacilitatorState {
         id,
         account: format!("{:064x}", id.as_u128()),
-        display_name: "Camille".into(),
         kind: FacilitatorKind::Benevole,
         status,
         departements: vec!["69".into()],
