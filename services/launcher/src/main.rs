@@ -2,7 +2,8 @@
 //!
 //! - `cafeia up`: every service and the gateway on the embedded backends (SQLite files in the
 //!   data directory, in-process bus, in-memory cache), with demo data and dev tokens;
-//! - `cafeia serve <service|gateway>`: one process on the backends its configuration names;
+//! - `cafeia serve <service|gateway|web>`: one process on the backends its configuration names
+//!   (`web`: the web app alone, over the gateway at `web.gateway_url`);
 //! - `cafeia migrate [<service>]`: apply database migrations;
 //! - `cafeia token --role … --sub …`: a token from the development issuer (embedded only);
 //! - `cafeia schema`: print the GraphQL SDL.
@@ -79,6 +80,8 @@ enum Target {
     Matching,
     Outreach,
     Gateway,
+    /// The web app alone, calling the gateway over HTTP (`web.gateway_url`).
+    Web,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -191,6 +194,7 @@ fn embedded_sources(data_dir: &std::path::Path) -> Sources {
 async fn serve(target: Target) -> Result<(), Failure> {
     use cafeia_platform::runtime::{production_config, refuse_dev_issuer_outside_embedded, serve};
     match target {
+        Target::Web => serve_web().await,
         Target::Gateway => {
             let config = cafeia_gateway::GatewayConfig::load(&Sources::process())?;
             refuse_dev_issuer_outside_embedded(&config.platform)?;
@@ -216,11 +220,60 @@ async fn serve(target: Target) -> Result<(), Failure> {
                 Target::Events => serve::<cafeia_events::Events>(config).await?,
                 Target::Matching => serve::<cafeia_matching::Matching>(config).await?,
                 Target::Outreach => serve::<cafeia_outreach::Outreach>(config).await?,
-                Target::Gateway => unreachable!("handled above"),
+                Target::Gateway | Target::Web => unreachable!("handled above"),
             }
             Ok(())
         }
     }
+}
+
+/// `cafeia serve web`: the pages on their own (a deployment that scales them apart from the
+/// API); the ingress still sends `/graphql`, `/calendars` and `/jsonld` to the gateway, so the
+/// pages' links and the live seat count keep one origin.
+async fn serve_web() -> Result<(), Failure> {
+    use secrecy::ExposeSecret;
+    let sources = Sources::process();
+    // Only what the pages need: no database, bus or token verifier of their own.
+    let http: cafeia_platform::config::HttpConfig = config::load_section(&sources, "http")?;
+    let telemetry: cafeia_platform::config::TelemetryConfig =
+        config::load_section(&sources, "telemetry")?;
+    let web: cafeia_web::WebConfig = config::load_section(&sources, "web")?;
+    cafeia_platform::telemetry::init(&telemetry);
+    let key = web
+        .session_key
+        .as_ref()
+        .map(|k| actix_web::cookie::Key::derive_from(k.expose_secret().as_bytes()))
+        .ok_or_else(|| Failure::Other("web.session_key: required (64 bytes or more)".into()))?;
+    // Tokens come from the identity provider: the development issuer is the embedded run's.
+    let sign_in = cafeia_web::SignIn::from_config(&web, None).map_err(Failure::Other)?;
+    let app = cafeia_web::Web::new(
+        std::sync::Arc::new(cafeia_web::HttpGraph::new(web.gateway_url.clone())),
+        sign_in,
+        web,
+        key,
+    );
+    let listener = cafeia_platform::runtime::bind(&http.host, http.port)
+        .map_err(|e| Failure::Other(format!("http.port: {e}")))?;
+    let signal = cafeia_platform::runtime::ShutdownSignal::install();
+    let server = actix_web::HttpServer::new(move || {
+        actix_web::App::new()
+            .route(
+                "/livez",
+                actix_web::web::get().to(actix_web::HttpResponse::Ok),
+            )
+            .configure(|cfg| cafeia_web::configure(cfg, app.clone()))
+    })
+    .listen(listener)?
+    .disable_signals()
+    .shutdown_timeout(10)
+    .run();
+    let handle = server.handle();
+    let running = tokio::spawn(server);
+    tracing::info!(port = http.port, "web app started");
+    signal.wait().await;
+    handle.stop(true).await;
+    let _ = running.await;
+    Ok(())
 }
 
 async fn migrate_one<S: cafeia_platform::runtime::Service>(

@@ -363,3 +363,65 @@ fn import_lheo_reports_created_and_rejected_offers() {
     assert!(String::from_utf8_lossy(&refused.stderr).contains("DOCTYPE"));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn serve_web_renders_the_pages_over_a_running_gateway() {
+    let dir = temp_dir();
+    let gateway = free_port();
+    let (mut up, _) = up(&dir, gateway);
+
+    // Without a session key the app refuses to start, naming the setting.
+    let refused = cafeia(&dir)
+        .args(["serve", "web"])
+        .env("CAFEIA_HTTP__PORT", free_port().to_string())
+        .output()
+        .expect("serve web");
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("web.session_key"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+
+    let port = free_port();
+    let mut web = cafeia(&dir)
+        .args(["serve", "web"])
+        .env("CAFEIA_HTTP__PORT", port.to_string())
+        .env("CAFEIA_WEB__SESSION_KEY", "k".repeat(64))
+        .env(
+            "CAFEIA_WEB__GATEWAY_URL",
+            format!("http://127.0.0.1:{gateway}/graphql"),
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn serve web");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("rt");
+    let page = rt.block_on(async {
+        let http = reqwest::Client::new();
+        for _ in 0..100 {
+            if let Ok(answer) = http
+                .get(format!("http://127.0.0.1:{port}/?lieu=Lyon"))
+                .header("accept", "text/html")
+                .send()
+                .await
+            {
+                return answer.text().await.expect("body");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("cafeia serve web never answered");
+    });
+    // The results come from the gateway's search: the app alone holds no data.
+    assert!(page.contains("id=\"resultats\""), "{page}");
+    assert!(page.contains("autour de Lyon"), "{page}");
+
+    signal(&web, "TERM");
+    assert_eq!(wait_exit(&mut web, Duration::from_secs(10)).code(), Some(0));
+    signal(&up, "TERM");
+    wait_exit(&mut up, Duration::from_secs(10));
+    let _ = std::fs::remove_dir_all(dir);
+}
