@@ -43,7 +43,10 @@ async fn transferred(client: &Client) -> (u64, u64) {
         }
         return [all - fonts, fonts];
     "#;
-    let value = client.execute(script, vec![]).await.expect("resource timing");
+    let value = client
+        .execute(script, vec![])
+        .await
+        .expect("resource timing");
     let n = |i: usize| value[i].as_u64().unwrap_or(0);
     (n(0), n(1))
 }
@@ -105,7 +108,9 @@ async fn main() {
 
     let mut driver = Driver::start().await;
     let mut missed = false;
-    println!("| page | first visit | repeat visit | fonts (first) | server p50 | server p99 | max |");
+    println!(
+        "| page | first visit | repeat visit | fonts (first) | server p50 | server p99 | max |"
+    );
     println!("|---|---|---|---|---|---|---|");
     let http = reqwest::Client::new();
     for (name, path) in &pages {

@@ -10,7 +10,7 @@ use cafeia_events::{
         JsonText, Migrator, Rows, Zone, attendance, facilitator, registration, session, venue,
     },
 };
-use cafeia_facilitators_api::{FacilitatorKind, FacilitatorStatus};
+use cafeia_facilitators_api::FacilitatorKind;
 use cafeia_platform::{
     envelope::MessageType,
     vocabulary::{Audience, Format, Level},
@@ -418,16 +418,6 @@ fn is_dangling(result: Result<impl std::fmt::Debug, DbErr>, what: &str) {
         ),
         "{what}: {err}"
     );
-}
-
-fn facilitator_row(id: Uuid) -> facilitator::ActiveModel {
-    facilitator::ActiveModel {
-        id: Set(id),
-        account: Set(format!("account-{id}")),
-        kind: Set(FacilitatorKind::Bibliothecaire),
-        status: Set(FacilitatorStatus::Verified),
-        as_of: Set(instant()),
-    }
 }
 
 /// A facilitator as the replica held them before it lost `display_name` (the fifth

@@ -104,14 +104,14 @@ async fn person_signs_in_through_the_provider_and_out(backend: Backend) {
     .await;
     press(&client, Key::Enter).await;
     wait_for(&client, "button[name=logout]").await;
+    let logout = client.current_url().await.expect("url").to_string();
     assert!(
-        client
-            .current_url()
-            .await
-            .expect("url")
-            .as_str()
-            .starts_with(&provider.issuer),
-        "RP-initiated logout at the provider"
+        logout.starts_with(&format!("{}/session/end?", provider.issuer)),
+        "RP-initiated logout at the provider: {logout}"
+    );
+    assert!(
+        logout.contains("id_token_hint=") && logout.contains("post_logout_redirect_uri="),
+        "the provider is told which session ends and where to send the person: {logout}"
     );
     client
         .find(Locator::Css("button[name=logout]"))
