@@ -7,9 +7,10 @@ use crate::{
     forms::FormErrors,
     labels,
     operations::{
-        CommuneSuggestions, SearchOffers, commune_suggestions,
+        SearchOffers,
         search_offers::{self, Format, OfferKind, SearchSort},
     },
+    picker::{self, Picked},
     render::{self, Layout, Section},
     session::Visitor,
 };
@@ -141,49 +142,27 @@ pub async fn home(
         postcode = Some(place.to_owned());
         around = place.to_owned();
     } else if !place.is_empty() {
-        match run::<CommuneSuggestions>(
-            &app,
-            &req,
-            &visitor,
-            commune_suggestions::Variables {
-                search: place.to_owned(),
-                first: Some(6),
-            },
-        )
-        .await
-        {
-            Ok(data) => {
-                let wanted = cafeia_platform::territory::fold(place);
-                let exact: Vec<_> = data
-                    .communes
+        match picker::pick(&app, &req, &visitor, place).await {
+            Ok(Picked::One(only)) => {
+                around = format!("{} ({})", only.name, only.departement);
+                insee = Some(only.insee);
+            }
+            Ok(Picked::Unknown) => errors.add(
+                "lieu",
+                "Aucune commune ne porte ce nom. Vérifiez l'orthographe ou saisissez le code postal.",
+            ),
+            Ok(Picked::Several(several)) => {
+                candidates = several
                     .iter()
-                    .filter(|c| cafeia_platform::territory::fold(&c.name) == wanted)
+                    .map(|c| Candidate {
+                        insee: c.insee.clone(),
+                        label: c.label(),
+                    })
                     .collect();
-                let single = match (exact.as_slice(), data.communes.as_slice()) {
-                    ([only], _) => Some(*only),
-                    ([], [only]) => Some(only),
-                    _ => None,
-                };
-                match (single, data.communes.as_slice()) {
-                    (Some(only), _) => {
-                        insee = Some(only.insee.clone());
-                        around = format!("{} ({})", only.name, only.departement);
-                    }
-                    (None, []) => errors.add(
-                        "lieu",
-                        "Aucune commune ne porte ce nom. Vérifiez l'orthographe ou saisissez le code postal.",
-                    ),
-                    (None, several) => {
-                        candidates = several
-                            .iter()
-                            .map(|c| Candidate {
-                                insee: c.insee.clone(),
-                                label: format!("{} — {} ({})", c.name, c.departement_name, c.departement),
-                            })
-                            .collect();
-                        errors.add("lieu", "Plusieurs communes correspondent : choisissez la vôtre ci-dessous.");
-                    }
-                }
+                errors.add(
+                    "lieu",
+                    "Plusieurs communes correspondent : choisissez la vôtre ci-dessous.",
+                );
             }
             Err(e) => errors
                 .general
@@ -406,18 +385,9 @@ async fn suggestions(
     if q.chars().count() < 2 {
         return HttpResponse::Ok().json(serde_json::json!([]));
     }
-    let found = run::<CommuneSuggestions>(
-        &app,
-        &req,
-        &visitor,
-        commune_suggestions::Variables {
-            search: q.to_owned(),
-            first: Some(8),
-        },
-    )
-    .await
-    .map(|d| d.communes)
-    .unwrap_or_default();
+    let found = picker::suggestions(&app, &req, &visitor, q)
+        .await
+        .unwrap_or_default();
     let list: Vec<_> = found
         .into_iter()
         .map(|c| {
