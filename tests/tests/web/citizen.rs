@@ -401,8 +401,72 @@ async fn recommendations_say_why_and_session_pages_embed_their_event(backend: Ba
     stack.stop().await;
 }
 
+/// A signed-in citizen creates their private calendar feed, keyboard only: the page shows its
+/// address once, and that address serves an iCalendar file.
+async fn a_signed_in_citizen_gets_a_private_calendar_feed(backend: Backend) {
+    let stack = TestStack::start(backend).await;
+    let mut driver = Driver::start().await;
+    let client = driver.browser(Options::default()).await;
+    client
+        .goto(&format!(
+            "{}/connexion?retour=/mes-inscriptions",
+            stack.base
+        ))
+        .await
+        .expect("sign-in");
+    // Léa, the demo citizen, is the first person offered (already chosen).
+    tab_to(&client, "main form button[type=submit]", 40).await;
+    press(&client, Key::Enter).await;
+    wait_for(&client, "#agenda").await;
+    client
+        .goto(&format!("{}/mes-inscriptions", stack.base))
+        .await
+        .expect("mes inscriptions");
+    assert_accessible(&client, "mes inscriptions").await;
+    tab_to(
+        &client,
+        "form[action='/mes-inscriptions/agenda'] button",
+        60,
+    )
+    .await;
+    press(&client, Key::Enter).await;
+    wait_for(&client, "#adresse-agenda").await;
+    assert_accessible(&client, "agenda privé").await;
+    let address = client
+        .find(Locator::Css("#adresse-agenda"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .expect("the feed's address");
+    let at = address
+        .find("/calendars/private/")
+        .unwrap_or_else(|| panic!("{address}"));
+    let feed = reqwest::get(format!("{}{}", stack.base, &address[at..]))
+        .await
+        .expect("feed");
+    assert_eq!(feed.status(), 200, "{address}");
+    assert!(
+        feed.text().await.unwrap().starts_with("BEGIN:VCALENDAR"),
+        "an iCalendar file"
+    );
+    // The address is on the answer only, never in the page's own URL.
+    assert!(
+        !client
+            .current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .contains("private")
+    );
+    client.close().await.ok();
+    stack.stop().await;
+}
+
 cafeia_testkit::backend_matrix!(
     citizen_registers_confirms_and_cancels_keyboard_only,
     registration_works_without_javascript_and_keeps_what_was_typed,
     recommendations_say_why_and_session_pages_embed_their_event,
+    a_signed_in_citizen_gets_a_private_calendar_feed,
 );

@@ -10,8 +10,8 @@ use crate::{
     forms::FormErrors,
     labels,
     operations::{
-        CancelByToken, ConfirmRegistration, MyRegistrations, Register, cancel_by_token,
-        confirm_registration, my_registrations, register,
+        CancelByToken, ConfirmRegistration, CreatePrivateCalendar, MyRegistrations, Register,
+        cancel_by_token, confirm_registration, create_private_calendar, my_registrations, register,
     },
     render::{self, Layout, Section},
     session::Visitor,
@@ -29,7 +29,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/inscriptions/{cle}", web::get().to(done))
         .route("/annuler", web::get().to(cancel_page))
         .route("/annuler", web::post().to(cancel))
-        .route("/mes-inscriptions", web::get().to(mine));
+        .route("/mes-inscriptions", web::get().to(mine))
+        .route("/mes-inscriptions/agenda", web::post().to(private_calendar));
 }
 
 /// What the page after registering shows, kept in the session under the form's key so a
@@ -366,16 +367,68 @@ pub struct MinePage {
     pub layout: Layout,
     pub items: Vec<Mine>,
     pub total: i64,
+    /// The private calendar feed just created: shown once, on the answer to the form.
+    pub feed: Option<String>,
+    /// The feed's field never has an error (it is read-only); the input macro asks for one.
+    pub feed_error: Option<String>,
 }
 
 async fn mine(app: web::Data<Web>, req: HttpRequest, visitor: Visitor) -> HttpResponse {
+    show_mine(&app, &req, &visitor, None).await
+}
+
+#[derive(serde::Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// Creates the private feed and shows its address on the answer itself, not after a redirect:
+/// anyone holding the address reads the person's cafés, so it stays out of URLs and history.
+async fn private_calendar(
+    app: web::Data<Web>,
+    req: HttpRequest,
+    visitor: Visitor,
+    form: web::Form<CsrfOnly>,
+) -> HttpResponse {
+    if !crate::csrf::valid(&visitor.session, &form.csrf) {
+        return stale_form(&visitor);
+    }
+    if visitor.signed_in.is_none() {
+        return render::see_other("/connexion?retour=/mes-inscriptions");
+    }
+    match run::<CreatePrivateCalendar>(&app, &req, &visitor, create_private_calendar::Variables)
+        .await
+    {
+        Ok(data) => {
+            let base = app.config.public_url.clone().unwrap_or_else(|| {
+                let info = req.connection_info();
+                format!("{}://{}", info.scheme(), info.host())
+            });
+            let feed = format!(
+                "{}{}",
+                base.trim_end_matches('/'),
+                data.create_private_calendar.path
+            );
+            show_mine(&app, &req, &visitor, Some(feed)).await
+        }
+        Err(e) => super::api_problem(&visitor, &e),
+    }
+}
+
+async fn show_mine(
+    app: &Web,
+    req: &HttpRequest,
+    visitor: &Visitor,
+    feed: Option<String>,
+) -> HttpResponse {
     if visitor.signed_in.is_none() {
         return render::see_other("/connexion?retour=/mes-inscriptions");
     }
     let data = match run::<MyRegistrations>(
-        &app,
-        &req,
-        &visitor,
+        app,
+        req,
+        visitor,
         my_registrations::Variables {
             first: Some(50),
             after: None,
@@ -384,7 +437,7 @@ async fn mine(app: web::Data<Web>, req: HttpRequest, visitor: Visitor) -> HttpRe
     .await
     {
         Ok(data) => data,
-        Err(e) => return super::api_problem(&visitor, &e),
+        Err(e) => return super::api_problem(visitor, &e),
     };
     let items = data
         .my_registrations
@@ -404,8 +457,10 @@ async fn mine(app: web::Data<Web>, req: HttpRequest, visitor: Visitor) -> HttpRe
         })
         .collect();
     render::ok(&MinePage {
-        layout: Layout::new(&visitor, "Mes inscriptions", Section::Mine),
+        layout: Layout::new(visitor, "Mes inscriptions", Section::Mine),
         items,
         total: data.my_registrations.total_count,
+        feed,
+        feed_error: None,
     })
 }
