@@ -98,6 +98,15 @@ pub struct CreatePrivateCalendar;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "../schema/schema.graphql",
+    query_path = "graphql/registration.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone"
+)]
+pub struct EraseWithToken;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema/schema.graphql",
     query_path = "graphql/trainings.graphql",
     response_derives = "Debug, Clone, PartialEq",
     variables_derives = "Debug, Clone"

@@ -464,9 +464,66 @@ async fn a_signed_in_citizen_gets_a_private_calendar_feed(backend: Backend) {
     stack.stop().await;
 }
 
+/// From the private link, a citizen without an account erases their data, keyboard only: the
+/// page says so, and the link no longer works.
+async fn a_citizen_erases_their_data_from_the_private_link(backend: Backend) {
+    let stack = TestStack::start(backend).await;
+    let mut session = None;
+    for _ in 0..100 {
+        let found = stack
+            .graphql(
+                "{ search(input: {commune: \"69123\", radiusKm: 30, kind: SESSION, hasSeats: true}, first: 1) { hits { nodes { id } } } }",
+                serde_json::json!({}),
+                None,
+            )
+            .await;
+        session = found["data"]["search"]["hits"]["nodes"][0]["id"]
+            .as_str()
+            .map(str::to_owned);
+        if session.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let session = session.expect("a session with seats near Lyon");
+    let confirmed = stack
+        .register_by_mail(&session, "effacer@example.org", Some("Alix Effacée"))
+        .await;
+    let token = confirmed["data"]["confirmRegistration"]["cancellationToken"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{confirmed}"))
+        .to_owned();
+    let mut driver = Driver::start().await;
+    let client = driver.browser(Options::default()).await;
+    client
+        .goto(&format!("{}/annuler?jeton={token}", stack.base))
+        .await
+        .expect("private link");
+    assert_accessible(&client, "annuler, supprimer mes données").await;
+    tab_to(&client, "form[action='/supprimer-mes-donnees'] button", 60).await;
+    press(&client, Key::Enter).await;
+    wait_for(&client, ".fr-alert--success").await;
+    assert!(text_of(&client, "h1").await.contains("Données supprimées"));
+    assert_accessible(&client, "données supprimées").await;
+    let again = stack
+        .graphql(
+            "mutation($t: String!) { cancelRegistrationWithToken(token: $t) { id } }",
+            serde_json::json!({ "t": token }),
+            None,
+        )
+        .await;
+    assert!(
+        again["errors"].is_array(),
+        "the private link no longer works: {again}"
+    );
+    client.close().await.ok();
+    stack.stop().await;
+}
+
 cafeia_testkit::backend_matrix!(
     citizen_registers_confirms_and_cancels_keyboard_only,
     registration_works_without_javascript_and_keeps_what_was_typed,
     recommendations_say_why_and_session_pages_embed_their_event,
     a_signed_in_citizen_gets_a_private_calendar_feed,
+    a_citizen_erases_their_data_from_the_private_link,
 );

@@ -10,8 +10,9 @@ use crate::{
     forms::FormErrors,
     labels,
     operations::{
-        CancelByToken, ConfirmRegistration, CreatePrivateCalendar, MyRegistrations, Register,
-        cancel_by_token, confirm_registration, create_private_calendar, my_registrations, register,
+        CancelByToken, ConfirmRegistration, CreatePrivateCalendar, EraseWithToken, MyRegistrations,
+        Register, cancel_by_token, confirm_registration, create_private_calendar, erase_with_token,
+        my_registrations, register,
     },
     render::{self, Layout, Section},
     session::Visitor,
@@ -29,6 +30,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/inscriptions/{cle}", web::get().to(done))
         .route("/annuler", web::get().to(cancel_page))
         .route("/annuler", web::post().to(cancel))
+        .route("/supprimer-mes-donnees", web::post().to(erase))
         .route("/mes-inscriptions", web::get().to(mine))
         .route("/mes-inscriptions/agenda", web::post().to(private_calendar));
 }
@@ -203,6 +205,56 @@ pub struct CancelPage {
     pub token: String,
     pub done: bool,
     pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "erased.html")]
+pub struct ErasedPage {
+    pub layout: Layout,
+}
+
+/// "Supprimer mes données" from the private link of a registration made without an account:
+/// the email and name are erased everywhere the registry keeps them (cancelled first if the
+/// café is still to come).
+async fn erase(
+    app: web::Data<Web>,
+    req: HttpRequest,
+    visitor: Visitor,
+    form: web::Form<TokenForm>,
+) -> HttpResponse {
+    if !crate::csrf::valid(&visitor.session, &form.csrf) {
+        return stale_form(&visitor);
+    }
+    let token = form.jeton.trim().to_owned();
+    match run::<EraseWithToken>(
+        &app,
+        &req,
+        &visitor,
+        erase_with_token::Variables {
+            token: token.clone(),
+        },
+    )
+    .await
+    {
+        Ok(_) => render::ok(&ErasedPage {
+            layout: Layout::new(&visitor, "Données supprimées", Section::Cafes),
+        }),
+        Err(e) => {
+            let message = match e.first().map(|e| e.code.as_str()) {
+                Some("NOT_FOUND") | Some("BAD_USER_INPUT") => "Ce lien n'est pas valide, ou vos données sont déjà supprimées : vérifiez qu'il est complet, tel que reçu par courriel.".to_owned(),
+                _ => e.first().map(crate::forms::general_message).unwrap_or_default(),
+            };
+            render::html(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &CancelPage {
+                    layout: Layout::new(&visitor, "Annuler mon inscription", Section::Cafes),
+                    token,
+                    done: false,
+                    error: Some(message),
+                },
+            )
+        }
+    }
 }
 
 #[derive(Template)]
