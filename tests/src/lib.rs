@@ -103,6 +103,21 @@ impl TestStack {
             .expect("JSON body")
     }
 
+    /// The id of the first session `search` finds with `input` (a GraphQL `SearchInput`
+    /// literal), waiting for the matching service to index the demo data from the bus.
+    pub async fn first_session(&self, input: &str) -> String {
+        let query =
+            format!("{{ search(input: {{{input}}}, first: 1) {{ hits {{ nodes {{ id }} }} }} }}");
+        for _ in 0..100 {
+            let found = self.graphql(&query, json!({}), None).await;
+            if let Some(id) = found["data"]["search"]["hits"]["nodes"][0]["id"].as_str() {
+                return id.to_owned();
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        panic!("no session for {input} after 20 s");
+    }
+
     /// Registers `email` (and `name`) to `session` without an account through the real path:
     /// `register` (its pending answer checked), the confirmation mail the events service wrote
     /// (`.eml` files in the data directory, its default transport), `confirmRegistration` with

@@ -16,7 +16,6 @@ use cafeia_e2e::{
 };
 use cafeia_testkit::Backend;
 use fantoccini::Client;
-use serde_json::json;
 use std::time::{Duration, Instant};
 
 /// The web app benchmark.
@@ -81,25 +80,9 @@ async fn main() {
         config.rate_limit.cost_per_minute = 1_000_000_000;
     })
     .await;
-    // The matching service's read model fills from the bus after the demo data is written.
-    let mut session = None;
-    for _ in 0..100 {
-        let found = stack
-            .graphql(
-                "{ search(input: {commune: \"69123\", radiusKm: 30, kind: SESSION}, first: 1) { hits { nodes { id } } } }",
-                json!({}),
-                None,
-            )
-            .await;
-        session = found["data"]["search"]["hits"]["nodes"][0]["id"]
-            .as_str()
-            .map(str::to_owned);
-        if session.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    let session = session.expect("a session near Lyon in the demo data");
+    let session = stack
+        .first_session("commune: \"69123\", radiusKm: 30, kind: SESSION")
+        .await;
     let pages = [
         ("accueil", "/".to_owned()),
         ("résultats (Lyon)", "/?lieu=Lyon".to_owned()),

@@ -11,8 +11,7 @@ use cafeia_e2e::{
 };
 use cafeia_testkit::Backend;
 use fantoccini::{Client, Locator};
-use serde_json::json;
-use std::{path::PathBuf, time::Duration};
+use std::path::PathBuf;
 
 const WIDTHS: [(&str, u32); 2] = [("telephone", 390), ("ordinateur", 1280)];
 
@@ -36,24 +35,9 @@ async fn main() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots");
     std::fs::create_dir_all(&dir).expect("docs/screenshots");
     let stack = TestStack::start(Backend::Embedded).await;
-    let mut session = None;
-    for _ in 0..100 {
-        let found = stack
-            .graphql(
-                "{ search(input: {commune: \"69123\", radiusKm: 30, kind: SESSION}, first: 1) { hits { nodes { id } } } }",
-                json!({}),
-                None,
-            )
-            .await;
-        session = found["data"]["search"]["hits"]["nodes"][0]["id"]
-            .as_str()
-            .map(str::to_owned);
-        if session.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    let session = session.expect("a session near Lyon in the demo data");
+    let session = stack
+        .first_session("commune: \"69123\", radiusKm: 30, kind: SESSION")
+        .await;
     let public = [
         ("accueil", "/".to_owned()),
         ("resultats", "/?lieu=Lyon".to_owned()),

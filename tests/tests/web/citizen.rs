@@ -468,24 +468,9 @@ async fn a_signed_in_citizen_gets_a_private_calendar_feed(backend: Backend) {
 /// page says so, and the link no longer works.
 async fn a_citizen_erases_their_data_from_the_private_link(backend: Backend) {
     let stack = TestStack::start(backend).await;
-    let mut session = None;
-    for _ in 0..100 {
-        let found = stack
-            .graphql(
-                "{ search(input: {commune: \"69123\", radiusKm: 30, kind: SESSION, hasSeats: true}, first: 1) { hits { nodes { id } } } }",
-                serde_json::json!({}),
-                None,
-            )
-            .await;
-        session = found["data"]["search"]["hits"]["nodes"][0]["id"]
-            .as_str()
-            .map(str::to_owned);
-        if session.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    let session = session.expect("a session with seats near Lyon");
+    let session = stack
+        .first_session("commune: \"69123\", radiusKm: 30, kind: SESSION, hasSeats: true")
+        .await;
     let confirmed = stack
         .register_by_mail(&session, "effacer@example.org", Some("Alix Effacée"))
         .await;
