@@ -297,3 +297,53 @@ pub async fn open_here(client: &Client, base: &str, link: &str, path: &str) {
         .await
         .unwrap_or_else(|e| panic!("{link}: {e}"));
 }
+
+/// Signs in on the development page as demo person `person` (`citoyenne`, `animatrice`…),
+/// keyboard only: the people are one radio group, the arrow keys move along it. Lands on
+/// `back`.
+pub async fn sign_in_by_keyboard(client: &Client, base: &str, person: &str, back: &str) {
+    client
+        .goto(&format!("{base}/connexion?retour={back}"))
+        .await
+        .expect("sign-in page");
+    tab_to(client, "input[name=personne]:checked", 40).await;
+    let wanted = format!("personne-{person}");
+    for _ in 0..10 {
+        let checked = client
+            .execute(
+                "return document.querySelector('input[name=personne]:checked').id;",
+                vec![],
+            )
+            .await
+            .expect("script");
+        if checked.as_str() == Some(wanted.as_str()) {
+            tab_to(client, "main form button[type=submit]", 20).await;
+            press(client, Key::Enter).await;
+            wait_for(client, "#contenu h1").await;
+            return;
+        }
+        press(client, Key::Down).await;
+    }
+    panic!("the arrow keys never reached {wanted}");
+}
+
+/// The same sign-in by clicks (a browser with scripts off, or a screenshot run).
+pub async fn sign_in_by_click(client: &Client, base: &str, person: &str, back: &str) {
+    client
+        .goto(&format!("{base}/connexion?retour={back}"))
+        .await
+        .expect("sign-in page");
+    for css in [
+        format!("label[for=personne-{person}]"),
+        "main form button[type=submit]".to_owned(),
+    ] {
+        client
+            .find(Locator::Css(&css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"));
+    }
+    wait_for(client, "#contenu h1").await;
+}

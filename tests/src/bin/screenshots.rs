@@ -7,10 +7,10 @@
 
 use cafeia_e2e::{
     TestStack,
-    browser::{Driver, Options, wait_for},
+    browser::{Driver, Options, sign_in_by_click},
 };
 use cafeia_testkit::Backend;
-use fantoccini::{Client, Locator};
+use fantoccini::Client;
 use std::path::PathBuf;
 
 const WIDTHS: [(&str, u32); 2] = [("telephone", 390), ("ordinateur", 1280)];
@@ -69,25 +69,7 @@ async fn main() {
             shoot(&client, &dir, name, width_name).await;
         }
         // Camille, the demo's verified facilitator, through the development sign-in.
-        client
-            .goto(&format!("{}/connexion", stack.base))
-            .await
-            .expect("sign-in");
-        client
-            .find(Locator::Css("label[for='personne-animatrice']"))
-            .await
-            .expect("Camille")
-            .click()
-            .await
-            .expect("pick");
-        client
-            .find(Locator::Css("main form button[type=submit]"))
-            .await
-            .expect("submit")
-            .click()
-            .await
-            .expect("sign in");
-        wait_for(&client, "main").await;
+        sign_in_by_click(&client, &stack.base, "animatrice", "/animateur").await;
         for (name, path) in facilitator {
             client
                 .goto(&format!("{}{path}", stack.base))

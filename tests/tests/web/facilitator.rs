@@ -6,26 +6,13 @@
 
 use cafeia_e2e::{
     TestStack,
-    browser::{Driver, Options, assert_accessible, press, tab_to, text_of, type_text, wait_for},
+    browser::{
+        Driver, Options, assert_accessible, press, sign_in_by_click, sign_in_by_keyboard, tab_to,
+        text_of, type_text, wait_for,
+    },
 };
 use cafeia_testkit::Backend;
 use fantoccini::{Client, Locator, key::Key};
-
-/// Signs in on the development page as the demo person `down` places below the first one,
-/// by keyboard, landing on `back`.
-async fn sign_in(client: &Client, base: &str, down: usize, back: &str) {
-    client
-        .goto(&format!("{base}/connexion?retour={back}"))
-        .await
-        .expect("sign-in page");
-    tab_to(client, "#personne-citoyenne", 40).await;
-    for _ in 0..down {
-        press(client, Key::Down).await;
-    }
-    tab_to(client, "main form button[type=submit]", 10).await;
-    press(client, Key::Enter).await;
-    wait_for(client, "#contenu h1").await;
-}
 
 async fn value_of(client: &Client, css: &str) -> String {
     client
@@ -60,7 +47,7 @@ async fn a_newcomer_becomes_a_facilitator_keyboard_only(backend: Backend) {
     let mut driver = Driver::start().await;
     let noe = driver.browser(Options::default()).await;
 
-    sign_in(&noe, &stack.base, 2, "/animateur").await;
+    sign_in_by_keyboard(&noe, &stack.base, "nouvel-animateur", "/animateur").await;
     assert_eq!(text_of(&noe, "#contenu h1").await, "Mon espace animateur");
     assert!(text_of(&noe, "main").await.contains("pas encore inscrit"));
     assert_eq!(
@@ -160,7 +147,7 @@ async fn a_facilitator_adds_and_edits_a_venue(backend: Backend) {
     let mut driver = Driver::start().await;
     let camille = driver.browser(Options::default()).await;
 
-    sign_in(&camille, &stack.base, 1, "/animateur").await;
+    sign_in_by_keyboard(&camille, &stack.base, "animatrice", "/animateur").await;
     assert!(text_of(&camille, "#statut").await.contains("vérifiée"));
     assert_accessible(&camille, "espace animateur, vérifiée").await;
     assert!(
@@ -252,27 +239,13 @@ async fn a_facilitator_adds_and_edits_a_venue(backend: Backend) {
             width: 390,
         })
         .await;
-    plain
-        .goto(&format!(
-            "{}/connexion?retour=/animateur/lieux/nouveau",
-            stack.base
-        ))
-        .await
-        .unwrap();
-    plain
-        .find(Locator::Css("label[for=personne-animatrice]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    plain
-        .find(Locator::Css("main form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    sign_in_by_click(
+        &plain,
+        &stack.base,
+        "animatrice",
+        "/animateur/lieux/nouveau",
+    )
+    .await;
     wait_for(&plain, "form.cafeia-venue").await;
     for (css, text) in [
         ("#nom", "Tiers-lieu de la Brévenne"),

@@ -9,8 +9,8 @@
 use cafeia_e2e::{
     TestStack,
     browser::{
-        Driver, Options, assert_accessible, mailed_link, open_here, press, tab_to, text_of,
-        type_text, wait_for,
+        Driver, Options, assert_accessible, mailed_link, open_here, press, sign_in_by_click,
+        sign_in_by_keyboard, tab_to, text_of, type_text, wait_for,
     },
 };
 use cafeia_platform::auth::Role;
@@ -77,31 +77,6 @@ async fn camille_venue(stack: &TestStack) -> String {
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     panic!("the events service never learnt venue {venue}: {refused}");
-}
-
-/// Signs in on the development page as Camille, keyboard only, landing on `back`.
-async fn sign_in_as_camille(client: &Client, base: &str, back: &str) {
-    client
-        .goto(&format!("{base}/connexion?retour={back}"))
-        .await
-        .expect("sign-in page");
-    tab_to(client, "input[name=personne]:checked", 40).await;
-    // The demo people are one radio group: the arrow moves to the next one, Camille.
-    press(client, Key::Down).await;
-    assert_eq!(
-        client
-            .find(Locator::Css("#personne-animatrice"))
-            .await
-            .unwrap()
-            .prop("checked")
-            .await
-            .unwrap()
-            .as_deref(),
-        Some("true"),
-        "the arrow key picks Camille"
-    );
-    tab_to(client, "main form button[type=submit]", 20).await;
-    press(client, Key::Enter).await;
 }
 
 /// What to type into a date field and a time field for `at`: Chromium orders a date's parts
@@ -268,7 +243,13 @@ async fn camille_publishes_lea_registers_and_attendance_is_recorded_keyboard_onl
 
     // A draft, refused first: the API names the venue and the seats, next to their fields,
     // and nothing typed is lost.
-    sign_in_as_camille(&camille, &base, "/animateur/sessions/nouvelle").await;
+    sign_in_by_keyboard(
+        &camille,
+        &base,
+        "animatrice",
+        "/animateur/sessions/nouvelle",
+    )
+    .await;
     wait_for(&camille, "#titre").await;
     assert_accessible(&camille, "nouvelle session").await;
     tab_to(&camille, "#titre", 60).await;
@@ -592,9 +573,10 @@ async fn camille_publishes_lea_registers_and_attendance_is_recorded_keyboard_onl
             width: 390,
         })
         .await;
-    sign_in_as_camille(
+    sign_in_by_keyboard(
         &phone,
         &base,
+        "animatrice",
         &format!("/animateur/sessions/{id}/presences"),
     )
     .await;
@@ -658,14 +640,7 @@ async fn a_series_is_created_and_one_session_cancelled_without_javascript(backen
                 .unwrap();
         }
     };
-    client
-        .goto(&format!(
-            "{base}/connexion?retour=/animateur/sessions/nouvelle"
-        ))
-        .await
-        .unwrap();
-    click("label[for=personne-animatrice]".into()).await;
-    click("main form button[type=submit]".into()).await;
+    sign_in_by_click(&client, &base, "animatrice", "/animateur/sessions/nouvelle").await;
     wait_for(&client, "#titre").await;
 
     // Online, weekly, one session only and no title: the API refuses the count, then the
