@@ -379,17 +379,11 @@ pub async fn allow_provider_forms(
     let mut response = next.call(req).await?;
     if let SignIn::OpenIdConnect(provider) = app.sign_in.as_ref() {
         let headers = response.headers_mut();
-        let widened = headers
-            .get(header::CONTENT_SECURITY_POLICY)
-            .and_then(|v| v.to_str().ok())
-            .map(|csp| {
-                csp.replace(
-                    "form-action 'self'",
-                    &format!("form-action 'self' {}", provider.origin),
-                )
-            })
-            .and_then(|csp| HeaderValue::from_str(&csp).ok());
-        if let Some(csp) = widened {
+        // Only pages carry a policy; theirs is the same one, with the provider's origin added.
+        if headers.contains_key(header::CONTENT_SECURITY_POLICY)
+            && let Ok(csp) =
+                HeaderValue::from_str(&crate::render::content_security_policy(&provider.origin))
+        {
             headers.insert(header::CONTENT_SECURITY_POLICY, csp);
         }
     }

@@ -54,6 +54,17 @@ impl Layout {
     }
 }
 
+/// The pages' content security policy: nothing from elsewhere; forms may lead to this site
+/// and to `form_targets` (the identity provider's origin when sign-out goes through it).
+pub fn content_security_policy(form_targets: &str) -> String {
+    format!(
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+         connect-src 'self'; font-src 'self'; frame-ancestors 'none'; \
+         form-action 'self'{}{form_targets}; base-uri 'none'",
+        if form_targets.is_empty() { "" } else { " " }
+    )
+}
+
 /// Renders `page` with `status`.
 pub fn html<T: Template>(status: StatusCode, page: &T) -> HttpResponse {
     match page.render() {
@@ -61,12 +72,7 @@ pub fn html<T: Template>(status: StatusCode, page: &T) -> HttpResponse {
             .content_type("text/html; charset=utf-8")
             // Pages can show personal data (a roll, my registrations): never kept by a cache.
             .insert_header((header::CACHE_CONTROL, "no-store"))
-            .insert_header((
-                header::CONTENT_SECURITY_POLICY,
-                "default-src 'self'; img-src 'self' data:; style-src 'self'; \
-                 script-src 'self'; connect-src 'self'; font-src 'self'; \
-                 frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-            ))
+            .insert_header((header::CONTENT_SECURITY_POLICY, content_security_policy("")))
             .insert_header(("x-content-type-options", "nosniff"))
             .insert_header(("referrer-policy", "same-origin"))
             .body(body),
