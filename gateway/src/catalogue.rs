@@ -14,7 +14,8 @@ use async_graphql::{
 };
 use cafeia_catalogue_api::{
     LheoImportSummary, ModuleInput, ModuleQuery, ModuleReviewInput, ModuleView, ProviderInput,
-    ProviderView, ReviewDecision, TrainingInput, TrainingQuery, TrainingView,
+    ProviderView, ReviewDecision, ReviewQueueQuery, TrainingEdit, TrainingInput, TrainingQuery,
+    TrainingView,
 };
 use cafeia_platform::AppError;
 use uuid::Uuid;
@@ -47,6 +48,17 @@ impl Training {
                     self.data.id
                 ))))
             })
+    }
+
+    /// What each edit changed, oldest first: every field with its value before and after
+    /// (national staff and its provider; `FORBIDDEN` for anyone else).
+    #[graphql(complexity = "crate::cost::LIST + child_complexity")]
+    async fn edits(&self, ctx: &Context<'_>) -> Result<Vec<TrainingEdit>> {
+        let (s, call) = services(ctx)?;
+        s.catalogue
+            .training_edits(&call, self.data.id)
+            .await
+            .map_err(errors::client)
     }
 }
 
@@ -113,6 +125,71 @@ impl CatalogueQuery {
             after.as_deref(),
             |_, t| t.id.to_string(),
             |data| Training { data },
+        ))
+    }
+
+    /// Programmes submitted and awaiting review, oldest first (national staff only:
+    /// `FORBIDDEN` for anyone else, coordinators included, the catalogue being national).
+    #[graphql(complexity = "crate::cost::page(first, child_complexity)")]
+    async fn training_review_queue(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many programmes to return (1 to 100, 20 when absent).")]
+        first: Option<i32>,
+        #[graphql(
+            desc = "The cursor of the edge to continue after (from `pageInfo.endCursor` \
+                          or an edge's `cursor`)."
+        )]
+        after: Option<String>,
+    ) -> Result<Page<Training>> {
+        let (s, call) = services(ctx)?;
+        let query = ReviewQueueQuery {
+            limit: connection::first(first)?,
+            cursor: after.clone(),
+        };
+        let page = s
+            .catalogue
+            .training_review_queue(&call, &query)
+            .await
+            .map_err(errors::client)?;
+        Ok(connection::connection(
+            page,
+            after.as_deref(),
+            |_, t| t.id.to_string(),
+            |data| Training { data },
+        ))
+    }
+
+    /// Educational modules submitted and awaiting review, oldest first (national staff only:
+    /// `FORBIDDEN` for anyone else, coordinators included).
+    #[graphql(complexity = "crate::cost::page(first, child_complexity)")]
+    async fn educational_module_review_queue(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many modules to return (1 to 100, 20 when absent).")] first: Option<
+            i32,
+        >,
+        #[graphql(
+            desc = "The cursor of the edge to continue after (from `pageInfo.endCursor` \
+                          or an edge's `cursor`)."
+        )]
+        after: Option<String>,
+    ) -> Result<Page<EducationalModule>> {
+        let (s, call) = services(ctx)?;
+        let query = ReviewQueueQuery {
+            limit: connection::first(first)?,
+            cursor: after.clone(),
+        };
+        let page = s
+            .catalogue
+            .module_review_queue(&call, &query)
+            .await
+            .map_err(errors::client)?;
+        Ok(connection::connection(
+            page,
+            after.as_deref(),
+            |_, m| m.module.id.to_string(),
+            |data| EducationalModule { data },
         ))
     }
 

@@ -130,7 +130,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(paths::PUBLIC_CALENDAR, web::get().to(public_calendar))
         .route(paths::PRIVATE_CALENDAR, web::get().to(private_calendar))
         .route(paths::SESSION_JSONLD, web::get().to(session_jsonld))
-        .route(paths::TRAINING_JSONLD, web::get().to(training_jsonld));
+        .route(paths::TRAINING_JSONLD, web::get().to(training_jsonld))
+        .route(
+            cafeia_events_api::paths::PUBLIC_UNSUBSCRIBE,
+            web::post().to(unsubscribe),
+        );
 }
 
 /// Why a document is not served.
@@ -360,6 +364,41 @@ async fn training_jsonld(
             .ok_or_else(|| AppError::not_found("formation introuvable").into())
     })
     .await
+}
+
+/// POST /mail/unsubscribe/{token} — a reminder's one-click unsubscription (RFC 8058): the
+/// mail reader POSTs `List-Unsubscribe=One-Click` here, without cookie or sign-in, and the
+/// events service stops that registration's reminders. Not a document, but served like the
+/// private feed: the token in the path is the secret (nothing logged, nothing cached).
+async fn unsubscribe(
+    state: web::Data<GatewayState>,
+    req: HttpRequest,
+    token: web::Path<String>,
+) -> HttpResponse {
+    let events = &state.services.events;
+    let result = match admit(&state, &req, SECRET).await {
+        Ok(_) if !plausible_token(&token) => {
+            // Not shaped like a token (the service's answer names what it does not know).
+            Err(AppError::not_found("lien de désabonnement invalide").into())
+        }
+        Ok(call) => {
+            let input = cafeia_events_api::TokenInput {
+                token: token.into_inner(),
+            };
+            events
+                .stop_reminders(&call.call(), &input)
+                .await
+                .map_err(failed)
+        }
+        Err(refusal) => Err(refusal),
+    };
+    match result {
+        Ok(()) => HttpResponse::Ok()
+            .content_type("text/plain; charset=utf-8")
+            .insert_header((header::CACHE_CONTROL, NO_STORE))
+            .body("Vous ne recevrez plus de rappel pour cette inscription.\n"),
+        Err(refusal) => respond(Err(refusal), SECRET, false),
+    }
 }
 
 #[cfg(test)]

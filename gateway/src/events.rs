@@ -220,6 +220,8 @@ impl EventsQuery {
         #[graphql(desc = "INSEE code of the département (e.g. `69`, `2A`).")] departement: Option<
             String,
         >,
+        #[graphql(desc = "INSEE code of the région (e.g. `84`): all its départements at once.")]
+        region: Option<String>,
         #[graphql(desc = "A topic of the shared vocabulary (e.g. `what_is_ai`).")] topic: Option<
             String,
         >,
@@ -232,11 +234,16 @@ impl EventsQuery {
                           public."
         )]
         status: Option<SessionStatus>,
+        #[graphql(desc = "`true`: only sessions with no seat left (every counted seat \
+                          confirmed); `false`: only those with a seat left or no seat limit.")]
+        full: Option<bool>,
         #[graphql(desc = "Page size, 1 to 100 (default 20).")] first: Option<i32>,
         #[graphql(desc = "The cursor of the edge to continue after.")] after: Option<String>,
     ) -> Result<Page<Session>> {
         let query = ListQuery {
             departement,
+            region,
+            full,
             topic,
             from,
             to,

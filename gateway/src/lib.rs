@@ -130,12 +130,10 @@ pub async fn start(
         let graph = Arc::new(web_app::InProcess {
             state: state.clone(),
         });
-        Some(cafeia_web::Web::new(
-            graph,
-            sign_in,
-            config.web.clone(),
-            key,
-        ))
+        Some(
+            cafeia_web::Web::new(graph, sign_in, config.web.clone(), key)
+                .with_upload_limit(config.platform.http.max_body_bytes),
+        )
     } else {
         None
     };

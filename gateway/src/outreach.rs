@@ -80,10 +80,13 @@ impl OutreachQuery {
             desc = "Only this région (INSEE code, e.g. `84`); coordinators see their own territory whatever they ask."
         )]
         region: Option<String>,
+        #[graphql(desc = "The figures as they stood at the end of this day (default: today).")]
+        as_of: Option<NaiveDate>,
     ) -> Result<Vec<Reach>> {
         let (s, call) = services(ctx)?;
         let filter = Filter {
             region,
+            as_of,
             ..Filter::default()
         };
         s.outreach
@@ -105,11 +108,14 @@ impl OutreachQuery {
             desc = "Only this région (INSEE code, e.g. `84`); coordinators see their own territory whatever they ask."
         )]
         region: Option<String>,
+        #[graphql(desc = "The figures as they stood at the end of this day (default: today).")]
+        as_of: Option<NaiveDate>,
     ) -> Result<Vec<Reach>> {
         let (s, call) = services(ctx)?;
         let query = GapsQuery {
             limit,
             region,
+            as_of,
             ..GapsQuery::default()
         };
         s.outreach.gaps(&call, &query).await.map_err(errors::client)
@@ -125,11 +131,14 @@ impl OutreachQuery {
         region: Option<String>,
         #[graphql(desc = "Only this département (INSEE code, e.g. `69`, `2A`, `971`).")]
         departement: Option<String>,
+        #[graphql(desc = "The figures as they stood at the end of this day (default: today).")]
+        as_of: Option<NaiveDate>,
     ) -> Result<Vec<WeekPoint>> {
         let (s, call) = services(ctx)?;
         let filter = Filter {
             region,
             departement,
+            as_of,
             ..Filter::default()
         };
         s.outreach

@@ -11,7 +11,7 @@ use std::{
     time::Duration,
 };
 
-const INSTALL: &str = "apt-get install -y chromium chromium-driver";
+const INSTALL: &str = "apt-get install -y chromium chromium-driver chromium-l10n";
 
 /// A chromedriver process and the browsers it drives.
 pub struct Driver {
@@ -50,10 +50,15 @@ impl Driver {
     pub async fn start() -> Self {
         // Several TLS providers are linked in; the WebDriver client needs one chosen.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        for binary in ["/usr/bin/chromium", "/usr/bin/chromedriver"] {
+        // The French resources too: the tests type dates as a person in France does.
+        for file in [
+            "/usr/bin/chromium",
+            "/usr/bin/chromedriver",
+            "/usr/lib/chromium/locales/fr.pak",
+        ] {
             assert!(
-                std::path::Path::new(binary).exists(),
-                "{binary} is missing: the browser tests need Debian's Chromium (`{INSTALL}`)"
+                std::path::Path::new(file).exists(),
+                "{file} is missing: the browser tests need Debian's Chromium in French (`{INSTALL}`)"
             );
         }
         let port = TcpListener::bind("127.0.0.1:0")
@@ -62,6 +67,9 @@ impl Driver {
             .expect("a free port");
         let process = Command::new("/usr/bin/chromedriver")
             .arg(format!("--port={port}"))
+            // French date and time fields need Debian's `chromium-l10n` (Chromium's French
+            // resources); without them Chromium falls back to en-US whatever it is asked.
+            .env("LANGUAGE", "fr")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -87,16 +95,17 @@ impl Driver {
         let profile =
             std::env::temp_dir().join(format!("cafeia-chromium-{}", uuid::Uuid::now_v7()));
         std::fs::create_dir_all(&profile).expect("profile dir");
-        let mut prefs = json!({});
+        // French, as the people the app is for: dates typed day first, a 24-hour clock.
+        let mut prefs = json!({ "intl.accept_languages": "fr-FR,fr" });
         if !options.javascript {
-            prefs = json!({ "profile.managed_default_content_settings.javascript": 2 });
+            prefs["profile.managed_default_content_settings.javascript"] = json!(2);
         }
         let chrome = json!({
             "binary": "/usr/bin/chromium",
             "args": [
                 "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--no-first-run", "--disable-quic",
+                "--no-first-run", "--disable-quic", "--lang=fr-FR",
                 format!("--window-size={},900", options.width),
                 format!("--user-data-dir={}", profile.display()),
             ],

@@ -336,9 +336,194 @@ async fn programmes_are_edited_and_modules_reviewed_through_graphql(backend: Bac
     stack.stop().await;
 }
 
+/// The review queue lists what waits, oldest first, to national staff only; a programme
+/// corrected after a refusal comes back with what each edit changed, before and after.
+async fn staff_review_the_queue_and_the_diff_of_an_edit_through_graphql(backend: Backend) {
+    let stack = TestStack::start(backend).await;
+    let siret = "13002526500013";
+    let provider = stack.token_with_siret("org-3", siret);
+    let created = stack
+        .graphql(
+            "mutation($p: ProviderInput!) { createProvider(input: $p) { id } }",
+            json!({"p": {"siret": siret, "name": "Inria Académie", "kind": "PUBLIC_AGENCY"}}),
+            Some(&provider),
+        )
+        .await;
+    assert!(created["errors"].is_null(), "{created}");
+    let programme = |title: &str| {
+        json!({
+            "providerSiret": siret,
+            "title": title,
+            "summary": "Comprendre ce que fait une IA, sans prérequis.",
+            "objectives": "Savoir ce qu'est un modèle et d'où viennent ses erreurs.",
+            "level": "DISCOVERY",
+            "audiences": ["GENERAL_PUBLIC"],
+            "format": "IN_PERSON",
+            "pace": "SCHEDULED",
+            "durationHours": 3,
+            "free": true,
+            "topics": ["what_is_ai"],
+            "places": ["69123"],
+        })
+    };
+    let submit = "mutation($t: TrainingInput!) { submitTraining(input: $t) { id } }";
+    let mut ids = Vec::new();
+    for title in ["Première proposition", "Deuxième proposition"] {
+        let body = stack
+            .graphql(submit, json!({"t": programme(title)}), Some(&provider))
+            .await;
+        ids.push(
+            body["data"]["submitTraining"]["id"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{body}"))
+                .to_owned(),
+        );
+    }
+    let module = stack
+        .graphql(
+            "mutation($m: ModuleInput!) { submitEducationalModule(input: $m) { id } }",
+            json!({"m": {
+                "title": "L'IA au quotidien",
+                "summary": "Repérer l'IA dans les services de tous les jours.",
+                "durationMinutes": 60,
+                "level": "DISCOVERY",
+                "audiences": ["GENERAL_PUBLIC"],
+                "topics": ["what_is_ai"],
+                "licence": "CC BY 4.0",
+                "resources": ["https://ressources.exemple.fr/cafe-ia/quotidien"],
+                "version": "1.0",
+            }}),
+            Some(&provider),
+        )
+        .await;
+    let module_id = module["data"]["submitEducationalModule"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{module}"))
+        .to_owned();
+
+    let queue = "{ trainingReviewQueue { totalCount nodes { id title } } \
+                 educationalModuleReviewQueue { totalCount nodes { id } } }";
+    let staff = stack.token("cnnum", &[Role::Staff], None);
+    let seen = stack.graphql(queue, json!({}), Some(&staff)).await;
+    let listed: Vec<&str> = seen["data"]["trainingReviewQueue"]["nodes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{seen}"))
+        .iter()
+        .filter_map(|n| n["id"].as_str())
+        .collect();
+    assert_eq!(listed, ids, "submitted programmes, oldest first: {seen}");
+    assert_eq!(seen["data"]["trainingReviewQueue"]["totalCount"], 2);
+    assert_eq!(
+        seen["data"]["educationalModuleReviewQueue"]["nodes"],
+        json!([{"id": module_id}]),
+        "{seen}"
+    );
+    let coordinator = stack.token(
+        "coordination-ara",
+        &[Role::Staff],
+        Some(cafeia_platform::auth::Territory::Region("84".into())),
+    );
+    for (who, token) in [("a coordinator", &coordinator), ("a provider", &provider)] {
+        let refused = stack
+            .graphql(
+                "{ trainingReviewQueue { totalCount } }",
+                json!({}),
+                Some(token),
+            )
+            .await;
+        assert_eq!(
+            refused["errors"][0]["extensions"]["code"], "FORBIDDEN",
+            "{who}: {refused}"
+        );
+    }
+
+    // Refused, corrected, back in the queue: the edit says what changed.
+    let rejected = stack
+        .graphql(
+            "mutation($id: UUID!) { reviewTraining(id: $id, decision: REJECT, reason: \"Durée à revoir\") { status } }",
+            json!({"id": ids[0]}),
+            Some(&staff),
+        )
+        .await;
+    assert_eq!(
+        rejected["data"]["reviewTraining"]["status"], "REJECTED",
+        "{rejected}"
+    );
+    let mut corrected = programme("Première proposition");
+    corrected["durationHours"] = json!(4);
+    corrected["places"] = json!(["69123", "63113"]);
+    let updated = stack
+        .graphql(
+            "mutation($id: UUID!, $t: TrainingInput!) { updateTraining(id: $id, input: $t) { status } }",
+            json!({"id": ids[0], "t": corrected}),
+            Some(&provider),
+        )
+        .await;
+    assert_eq!(
+        updated["data"]["updateTraining"]["status"], "SUBMITTED",
+        "{updated}"
+    );
+    let edits =
+        "query($id: UUID!) { training(id: $id) { edits { by changes { field before after } } } }";
+    let seen = stack
+        .graphql(edits, json!({"id": ids[0]}), Some(&staff))
+        .await;
+    assert_eq!(
+        seen["data"]["training"]["edits"],
+        json!([{"by": "PROVIDER", "changes": [
+            {"field": "DURATION_HOURS", "before": 3, "after": 4},
+            {"field": "PLACES", "before": ["69123"], "after": ["63113", "69123"]},
+        ]}]),
+        "{seen}"
+    );
+    let own = stack
+        .graphql(edits, json!({"id": ids[0]}), Some(&provider))
+        .await;
+    assert_eq!(
+        own["data"]["training"]["edits"], seen["data"]["training"]["edits"],
+        "the provider reads its own edits: {own}"
+    );
+    let other = stack.token_with_siret("org-4", "73282932000074");
+    let hidden = stack
+        .graphql(edits, json!({"id": ids[0]}), Some(&other))
+        .await;
+    assert_eq!(
+        hidden,
+        json!({"data": {"training": null}}),
+        "another provider does not see a submitted programme"
+    );
+    let published = stack
+        .graphql(
+            "mutation($id: UUID!) { reviewTraining(id: $id, decision: PUBLISH) { status } }",
+            json!({"id": ids[1]}),
+            Some(&staff),
+        )
+        .await;
+    assert_eq!(
+        published["data"]["reviewTraining"]["status"], "PUBLISHED",
+        "{published}"
+    );
+    let citizen = stack.token("c", &[Role::Citizen], None);
+    let refused = stack
+        .graphql(edits, json!({"id": ids[1]}), Some(&citizen))
+        .await;
+    assert_eq!(
+        refused["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "a published programme's edits are its provider's and staff's: {refused}"
+    );
+    let queued = stack.graphql(queue, json!({}), Some(&staff)).await;
+    assert_eq!(
+        queued["data"]["trainingReviewQueue"]["nodes"],
+        json!([{"id": ids[0], "title": "Première proposition"}]),
+        "the corrected programme is back, the published one gone: {queued}"
+    );
+    stack.stop().await;
+}
+
 backend_matrix!(
     a_provider_submits_and_staff_publish_through_graphql,
     programmes_are_edited_and_modules_reviewed_through_graphql,
+    staff_review_the_queue_and_the_diff_of_an_edit_through_graphql,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

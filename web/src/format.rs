@@ -116,6 +116,17 @@ pub fn script_json(value: &serde_json::Value) -> String {
         .replace('&', "\\u0026")
 }
 
+/// "2026-11" (a `YYYY-MM` month) → "novembre 2026"; anything else as it is.
+pub fn month(code: &str) -> String {
+    let parsed = code
+        .split_once('-')
+        .and_then(|(y, m)| Some((y.parse::<i32>().ok()?, m.parse::<usize>().ok()?)));
+    match parsed {
+        Some((year, m)) if (1..=12).contains(&m) => format!("{} {year}", MONTHS[m - 1]),
+        _ => code.to_owned(),
+    }
+}
+
 /// 90 → "1 h 30", 45 → "45 min", 120 → "2 h"
 pub fn minutes(total: i64) -> String {
     match (total / 60, total % 60) {
@@ -152,6 +163,8 @@ mod tests {
         assert_eq!(minutes(90), "1 h 30");
         assert_eq!(minutes(45), "45 min");
         assert_eq!(minutes(120), "2 h");
+        assert_eq!(month("2026-11"), "novembre 2026");
+        assert_eq!(month("2026-13"), "2026-13");
     }
 
     #[test]

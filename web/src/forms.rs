@@ -2,6 +2,7 @@
 //! general (a full session, the service being down).
 
 use crate::graph::GraphError;
+use actix_web::http::StatusCode;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Default, Clone)]
@@ -9,6 +10,26 @@ pub struct FormErrors {
     fields: BTreeMap<String, String>,
     /// Errors about no one field, shown above the form.
     pub general: Vec<String>,
+    /// Set when the API did not judge the input at all (too many requests, a service
+    /// down): the page says so with the status that goes with it, not "invalid input".
+    unjudged: Option<StatusCode>,
+}
+
+/// The status of a page showing the API's `errors` again: 429 when the person was asked to
+/// slow down, 503 when a service was down, else 422 (the input was refused).
+pub fn status_of(errors: &[GraphError]) -> StatusCode {
+    errors
+        .iter()
+        .find_map(unjudged)
+        .unwrap_or(StatusCode::UNPROCESSABLE_ENTITY)
+}
+
+fn unjudged(e: &GraphError) -> Option<StatusCode> {
+    match e.code.as_str() {
+        "RATE_LIMITED" => Some(StatusCode::TOO_MANY_REQUESTS),
+        "UNAVAILABLE" | "INTERNAL" => Some(StatusCode::SERVICE_UNAVAILABLE),
+        _ => None,
+    }
 }
 
 impl FormErrors {
@@ -25,7 +46,17 @@ impl FormErrors {
                 None => out.general.push(general_message(e)),
             }
         }
+        out.unjudged = errors.iter().find_map(unjudged);
         out
+    }
+
+    /// The page's status: 200 without errors, else as [`status_of`] says.
+    pub fn status(&self) -> StatusCode {
+        match self.unjudged {
+            _ if self.is_empty() => StatusCode::OK,
+            Some(status) => status,
+            None => StatusCode::UNPROCESSABLE_ENTITY,
+        }
     }
 
     pub fn add(&mut self, field: &str, message: impl Into<String>) {
@@ -92,6 +123,7 @@ impl FormErrors {
                 None => out.general.push(sentence(&general_message(e))),
             }
         }
+        out.unjudged = errors.iter().find_map(unjudged);
         out
     }
 
@@ -101,6 +133,7 @@ impl FormErrors {
             self.add(&field, message);
         }
         self.general.extend(other.general);
+        self.unjudged = self.unjudged.or(other.unjudged);
     }
 }
 
@@ -201,4 +234,38 @@ fn sent_keys(session: &actix_session::Session, bucket: &str) -> Vec<String> {
 
 fn one_time_key(key: &str) -> bool {
     key.len() == 64 && key.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error(code: &str, field: Option<&str>) -> GraphError {
+        GraphError {
+            code: code.into(),
+            field: field.map(str::to_owned),
+            message: "refusé".into(),
+        }
+    }
+
+    #[test]
+    fn a_page_says_why_the_input_was_not_taken() {
+        let refused = [error("BAD_USER_INPUT", Some("input.email"))];
+        assert_eq!(status_of(&refused), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            FormErrors::from_api(&refused).status(),
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+        let slow_down = [error("RATE_LIMITED", None)];
+        assert_eq!(status_of(&slow_down), StatusCode::TOO_MANY_REQUESTS);
+        let mut errors = FormErrors::default();
+        errors.add("nom", "Indiquez un nom.");
+        errors.merge(FormErrors::from_api_renamed(&slow_down, &[]));
+        assert_eq!(errors.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(
+            FormErrors::from_api(&[GraphError::unavailable("down")]).status(),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert_eq!(FormErrors::default().status(), StatusCode::OK);
+    }
 }

@@ -252,3 +252,21 @@ pub fn registration_mode(code: &str) -> &'static str {
         _ => "Autre mode",
     }
 }
+
+/// Where a facilitator stands with staff, by the API's enum names, in the order a filter
+/// lists them.
+pub const FACILITATOR_STATUSES: [(&str, &str); 3] = [
+    ("PENDING", "En attente de vérification"),
+    ("VERIFIED", "Vérifié·e"),
+    ("SUSPENDED", "Suspendu·e"),
+];
+
+/// A line of a facilitator's audit trail (`facilitatorAudit`'s `action`).
+pub fn facilitator_action(action: &str) -> String {
+    match action {
+        "verify" => "Vérification".into(),
+        "suspend" => "Suspension".into(),
+        "reinstate" => "Réintégration".into(),
+        other => other.replace('_', " "),
+    }
+}

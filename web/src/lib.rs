@@ -39,6 +39,9 @@ pub struct Web {
     pub graph: Arc<dyn Graph>,
     pub sign_in: Arc<SignIn>,
     pub config: Arc<WebConfig>,
+    /// The largest file an import page reads: the API's request size limit
+    /// (`http.max_body_bytes`), which the file then has to fit in.
+    pub upload_limit: usize,
     key: Key,
 }
 
@@ -49,10 +52,20 @@ impl Web {
             graph,
             sign_in: Arc::new(sign_in),
             config: Arc::new(config),
+            upload_limit: DEFAULT_UPLOAD_LIMIT,
             key,
         }
     }
+
+    /// Files up to `bytes` on the import pages (the API's `http.max_body_bytes`).
+    pub fn with_upload_limit(mut self, bytes: usize) -> Self {
+        self.upload_limit = bytes;
+        self
+    }
 }
+
+/// The platform's default `http.max_body_bytes` (1 MiB).
+pub const DEFAULT_UPLOAD_LIMIT: usize = 1024 * 1024;
 
 /// Mounts the app: the hashed static files (no session), then every page under one session
 /// middleware. Register it after the API's routes: its scope matches every other path.

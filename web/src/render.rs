@@ -25,6 +25,8 @@ pub enum Section {
     Trainings,
     Facilitators,
     Mine,
+    /// The staff console (`/pilotage`).
+    Console,
     Other,
 }
 

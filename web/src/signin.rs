@@ -23,6 +23,9 @@ pub struct DemoPerson {
     pub sub: &'static str,
     pub roles: &'static [Role],
     pub territory: Option<&'static str>,
+    /// The address the identity provider would have verified (the token's `email` claim,
+    /// `email_verified`): a signed-in person's mail goes there, when they ask for it.
+    pub email: Option<&'static str>,
 }
 
 /// The people the demo data knows (see the launcher's demo data).
@@ -34,6 +37,7 @@ pub const DEMO_PEOPLE: [DemoPerson; 5] = [
         sub: "demo-citoyenne",
         roles: &[Role::Citizen],
         territory: None,
+        email: Some("lea.citoyenne@example.org"),
     },
     DemoPerson {
         key: "animatrice",
@@ -42,6 +46,7 @@ pub const DEMO_PEOPLE: [DemoPerson; 5] = [
         sub: "demo-animatrice",
         roles: &[Role::Facilitator],
         territory: None,
+        email: None,
     },
     DemoPerson {
         key: "nouvel-animateur",
@@ -50,6 +55,7 @@ pub const DEMO_PEOPLE: [DemoPerson; 5] = [
         sub: "demo-nouvel-animateur",
         roles: &[Role::Facilitator],
         territory: None,
+        email: None,
     },
     DemoPerson {
         key: "coordination",
@@ -58,6 +64,7 @@ pub const DEMO_PEOPLE: [DemoPerson; 5] = [
         sub: "demo-coordination-ara",
         roles: &[Role::Staff],
         territory: Some("region:84"),
+        email: None,
     },
     DemoPerson {
         key: "cnnum",
@@ -66,6 +73,7 @@ pub const DEMO_PEOPLE: [DemoPerson; 5] = [
         sub: "demo-cnnum",
         roles: &[Role::Staff],
         territory: None,
+        email: None,
     },
 ];
 
@@ -101,9 +109,14 @@ impl SignIn {
             return None;
         };
         let territory = person.territory.and_then(|t| t.parse::<Territory>().ok());
-        issuer
-            .issue(person.sub, person.roles, territory.as_ref(), DEV_SESSION)
-            .ok()
+        match (person.email, &territory) {
+            (Some(email), None) => issuer
+                .issue_with_email(person.sub, person.roles, email, DEV_SESSION)
+                .ok(),
+            _ => issuer
+                .issue(person.sub, person.roles, territory.as_ref(), DEV_SESSION)
+                .ok(),
+        }
     }
 }
 

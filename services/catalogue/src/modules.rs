@@ -11,7 +11,9 @@ use crate::{
 };
 use actix_web::{HttpResponse, web};
 use cafeia_api::batch::BatchQuery;
-use cafeia_catalogue_api::{ModuleInput, ModuleQuery, ModuleReviewInput, ModuleView, paths};
+use cafeia_catalogue_api::{
+    ModuleInput, ModuleQuery, ModuleReviewInput, ModuleView, ReviewQueueQuery, paths,
+};
 use cafeia_platform::{
     AppError, ErrorCode, audit,
     auth::{Caller, MaybeCaller, Role},
@@ -333,6 +335,40 @@ pub async fn list(state: web::Data<State>, query: Query<ModuleQuery>) -> AppResu
     if let Some(after) = after {
         select = select.filter(module::Column::Id.gt(after));
     }
+    let rows = select
+        .order_by_asc(module::Column::Id)
+        .limit(limit + 1)
+        .rows(&read)
+        .await?;
+    read.commit().await?;
+    Ok(HttpResponse::Ok().json(Page {
+        total: Some(total),
+        ..paging::page(rows, limit, |m| m.id, view)
+    }))
+}
+
+#[utoipa::path(get, path = paths::MODULES_REVIEW, tag = "modules", params(ReviewQueueQuery),
+    responses((status = 200, body = Page<ModuleView>, description = "Les modules soumis, le plus ancien d'abord"),
+              (status = 400, body = cafeia_platform::errors::Problem), (status = 403, body = cafeia_platform::errors::Problem)),
+    security(("bearer" = [])))]
+pub async fn review_queue(
+    state: web::Data<State>,
+    caller: Caller,
+    query: Query<ReviewQueueQuery>,
+) -> AppResult<HttpResponse> {
+    caller.require(Role::Staff)?;
+    catalogue_staff(&caller)?;
+    let q = query.into_inner();
+    let limit = paging::limit(q.limit)?;
+    let after = paging::cursor(q.cursor.as_deref())?;
+    let mut select =
+        module::Entity::find().filter(module::Column::Status.eq(ReviewStatus::Submitted));
+    let read = cafeia_platform::db::snapshot(&state.platform.db).await?;
+    let total = select.clone().count(&read).await?;
+    if let Some(after) = after {
+        select = select.filter(module::Column::Id.gt(after));
+    }
+    // Ids are UUIDv7: in id order is in order of submission, the longest waiting first.
     let rows = select
         .order_by_asc(module::Column::Id)
         .limit(limit + 1)

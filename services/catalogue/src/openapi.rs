@@ -18,6 +18,8 @@ use utoipa::OpenApi;
         crate::trainings::edit,
         crate::trainings::json_ld,
         crate::trainings::audit_trail,
+        crate::trainings::edits,
+        crate::trainings::review_queue,
         crate::trainings::publish,
         crate::trainings::reject,
         crate::trainings::withdraw,
@@ -29,6 +31,7 @@ use utoipa::OpenApi;
         crate::modules::batch,
         crate::modules::edit,
         crate::modules::review,
+        crate::modules::review_queue,
     ),
     components(schemas(
         cafeia_platform::errors::Problem, cafeia_platform::errors::FieldError, cafeia_platform::ErrorCode,
@@ -38,6 +41,7 @@ use utoipa::OpenApi;
         api::Accessibility, api::Enrolment, api::ReviewStatus, api::ReviewDecision,
         api::ModuleInput, api::ModuleView, api::ModuleReviewInput, api::messages::ModuleState,
         api::LheoImportSummary, api::LheoProblem,
+        api::TrainingEdit, api::FieldChange, api::TrainingField, api::Editor,
     )),
     modifiers(&BearerAuth),
 )]

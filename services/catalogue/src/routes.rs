@@ -24,10 +24,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .app_data(web::PayloadConfig::new(IMPORT_LIMIT))
                 .route(web::post().to(imports::import)),
         )
+        .route(
+            paths::TRAININGS_REVIEW,
+            web::get().to(trainings::review_queue),
+        )
         .route(paths::TRAINING, web::get().to(trainings::get))
         .route(paths::TRAINING, web::put().to(trainings::edit))
         .route(paths::TRAINING_JSON_LD, web::get().to(trainings::json_ld))
         .route(paths::TRAINING_AUDIT, web::get().to(trainings::audit_trail))
+        .route(paths::TRAINING_EDITS, web::get().to(trainings::edits))
         .route(paths::TRAINING_PUBLISH, web::post().to(trainings::publish))
         .route(paths::TRAINING_REJECT, web::post().to(trainings::reject))
         .route(
@@ -37,6 +42,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(paths::MODULES, web::get().to(modules::list))
         .route(paths::MODULES, web::post().to(modules::submit))
         .route(paths::MODULES_BATCH, web::get().to(modules::batch))
+        .route(paths::MODULES_REVIEW, web::get().to(modules::review_queue))
         .route(paths::MODULE, web::get().to(modules::get))
         .route(paths::MODULE, web::put().to(modules::edit))
         .route(paths::MODULE_REVIEW, web::post().to(modules::review));

@@ -1,5 +1,6 @@
-//! The catalogue database: providers, training programmes with their places and sessions, and
-//! educational modules (the outbox, inbox and audit log come with the platform's migrations).
+//! The catalogue database: providers, training programmes with their places and sessions,
+//! what each edit of a programme changed ([`training_edit`]), and educational modules (the
+//! outbox, inbox and audit log come with the platform's migrations).
 //!
 //! Columns are typed: controlled values are the contract's and the shared vocabulary's enums
 //! (stored as their serde names, sea-orm's `DeriveActiveEnum`), lists are the platform's
@@ -8,6 +9,7 @@
 //! ([`foreign_keys`]).
 
 mod foreign_keys;
+pub mod training_edit;
 
 use cafeia_platform::db::columns::{index, short, text, text_null, timestamp};
 use sea_orm_migration::{MigrationTrait, MigratorTrait, prelude::*};
@@ -22,6 +24,7 @@ impl MigratorTrait for Migrator {
         let mut migrations = cafeia_platform::db::platform_migrations();
         migrations.push(Box::new(CreateCatalogue));
         migrations.push(Box::new(foreign_keys::CatalogueForeignKeys));
+        migrations.push(Box::new(training_edit::CreateTrainingEdit));
         migrations
     }
 }

@@ -4,8 +4,9 @@
 use crate::{
     domain::{Place, TrainingDraft, TrainingSession},
     messages::{ProviderRef, TrainingState},
-    storage::{Rows, place, provider, session, training},
+    storage::{Rows, place, provider, session, training, training_edit},
 };
+use cafeia_catalogue_api::{Editor, FieldChange, TrainingEdit, TrainingField};
 use cafeia_platform::{
     envelope::{Envelope, MessageType},
     outbox,
@@ -14,6 +15,7 @@ use chrono::Utc;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
 };
+use serde_json::Value;
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -115,6 +117,102 @@ pub fn changed_fields(old: &TrainingDraft, new: &TrainingDraft) -> Vec<&'static 
         contact_email
     );
     changed
+}
+
+/// What changed between two drafts, each field with its value before and after in the REST
+/// view's shape (for [`record_edit`]); the same fields as [`changed_fields`].
+pub fn changes(old: &TrainingDraft, new: &TrainingDraft) -> Vec<FieldChange> {
+    let mut changes = Vec::new();
+    let mut compare = |field: TrainingField, before: Value, after: Value| {
+        if before != after {
+            let some = |v: Value| (!v.is_null()).then_some(v);
+            changes.push(FieldChange {
+                field,
+                before: some(before),
+                after: some(after),
+            });
+        }
+    };
+    // Values that always serialise (strings, numbers, enums with serde names, lists of them).
+    fn json<T: serde::Serialize>(value: &T) -> Value {
+        serde_json::to_value(value).unwrap_or(Value::Null)
+    }
+    let euros = |d: &TrainingDraft| json(&d.price_cents.map(|c| c as f64 / 100.0));
+    let places = |d: &TrainingDraft| json(&d.places.iter().map(|p| &p.insee).collect::<Vec<_>>());
+    macro_rules! fields {
+        ($($field:ident => $name:ident),*) => {
+            $( compare(TrainingField::$name, json(&old.$field), json(&new.$field)); )*
+        };
+    }
+    fields!(
+        title => Title,
+        summary => Summary,
+        objectives => Objectives,
+        content => Content,
+        level => Level,
+        audiences => Audiences,
+        format => Format,
+        pace => Pace,
+        duration_hours => DurationHours,
+        is_free => Free
+    );
+    compare(TrainingField::PriceEur, euros(old), euros(new));
+    fields!(
+        funding => Funding,
+        certification => Certification,
+        languages => Languages,
+        accessibility => Accessibility,
+        topics => Topics,
+        online => Online
+    );
+    compare(TrainingField::Places, places(old), places(new));
+    fields!(
+        sessions => Sessions,
+        enrolment_url => EnrolmentUrl,
+        contact_email => ContactEmail
+    );
+    changes
+}
+
+/// Keeps what an edit changed, in the edit's transaction (nothing when nothing did).
+pub async fn record_edit<C: ConnectionTrait>(
+    conn: &C,
+    training_id: Uuid,
+    by: Editor,
+    changes: Vec<FieldChange>,
+) -> Result<(), DbErr> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    training_edit::Entity::insert(training_edit::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        training_id: Set(training_id),
+        at: Set(Utc::now()),
+        edited_by: Set(by),
+        changes: Set(changes.into()),
+    })
+    .exec_without_returning(conn)
+    .await?;
+    Ok(())
+}
+
+/// What each edit of a programme changed, oldest first.
+pub async fn edits<C: ConnectionTrait>(
+    conn: &C,
+    training_id: Uuid,
+) -> Result<Vec<TrainingEdit>, DbErr> {
+    Ok(training_edit::Entity::find()
+        .filter(training_edit::Column::TrainingId.eq(training_id))
+        .order_by_asc(training_edit::Column::Id)
+        .rows(conn)
+        .await?
+        .into_iter()
+        .map(|e| TrainingEdit {
+            at: e.at,
+            by: e.edited_by,
+            changes: e.changes.0,
+        })
+        .collect())
 }
 
 pub async fn load<C: ConnectionTrait>(conn: &C, model: training::Model) -> Result<Full, DbErr> {

@@ -12,7 +12,10 @@ use crate::{
 };
 use actix_web::{HttpResponse, web};
 use cafeia_api::batch::BatchQuery;
-use cafeia_catalogue_api::{PlaceView, ReasonInput, TrainingQuery, TrainingView, paths};
+use cafeia_catalogue_api::{
+    Editor, PlaceView, ReasonInput, ReviewQueueQuery, TrainingEdit, TrainingQuery, TrainingView,
+    paths,
+};
 use cafeia_platform::{
     AppError, ErrorCode, audit,
     auth::{Caller, MaybeCaller},
@@ -167,6 +170,7 @@ pub async fn edit(
     }
     let stored = store::load(&txn, current).await?;
     let changed = store::changed_fields(&stored.draft(), &draft);
+    let changes = store::changes(&stored.draft(), &draft);
     if changed.is_empty() {
         return Ok(HttpResponse::Ok().json(view(stored)));
     }
@@ -189,6 +193,12 @@ pub async fn edit(
         Some(&changed.join(",")),
     )
     .await?;
+    let by = if caller.is_national_staff() {
+        Editor::Staff
+    } else {
+        Editor::Provider
+    };
+    store::record_edit(&txn, model.id, by, changes).await?;
     let full = store::load(&txn, model).await?;
     if status == ReviewStatus::Published {
         store::announce(
@@ -543,4 +553,62 @@ pub async fn audit_trail(
     let (model, _) = owned_or_staff(&state.platform.db, &caller, id.into_inner()).await?;
     // A provider reads staff decisions by role: a staff subject identifies a CNNum employee.
     Ok(HttpResponse::Ok().json(audit::trail_seen_by(&state.platform.db, model.id, &caller).await?))
+}
+
+#[utoipa::path(get, path = paths::TRAINING_EDITS, tag = "trainings", params(("id" = Uuid, Path, description = "Identifiant")),
+    responses((status = 200, body = [TrainingEdit], description = "Ce que chaque modification a changé, champ par champ avant et après, de la plus ancienne à la plus récente"),
+              (status = 403, body = cafeia_platform::errors::Problem), (status = 404, body = cafeia_platform::errors::Problem)),
+    security(("bearer" = [])))]
+pub async fn edits(
+    state: web::Data<State>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    // Who may edit may read what edits changed (national staff and the provider).
+    let (model, _) = owned_or_staff(&state.platform.db, &caller, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(store::edits(&state.platform.db, model.id).await?))
+}
+
+#[utoipa::path(get, path = paths::TRAININGS_REVIEW, tag = "trainings", params(ReviewQueueQuery),
+    responses((status = 200, body = Page<TrainingView>, description = "Les formations soumises, la plus ancienne d'abord"),
+              (status = 400, body = cafeia_platform::errors::Problem), (status = 403, body = cafeia_platform::errors::Problem)),
+    security(("bearer" = [])))]
+pub async fn review_queue(
+    state: web::Data<State>,
+    caller: Caller,
+    query: Query<ReviewQueueQuery>,
+) -> AppResult<HttpResponse> {
+    if !caller.is_national_staff() {
+        return Err(AppError::forbidden(
+            "la revue du catalogue est réservée à l'équipe nationale",
+        ));
+    }
+    let q = query.into_inner();
+    let limit = paging::limit(q.limit)?;
+    let after = paging::cursor(q.cursor.as_deref())?;
+    let mut select =
+        training::Entity::find().filter(training::Column::Status.eq(ReviewStatus::Submitted));
+    let read = cafeia_platform::db::snapshot(&state.platform.db).await?;
+    let total = select.clone().count(&read).await?;
+    if let Some(after) = after {
+        select = select.filter(training::Column::Id.gt(after));
+    }
+    // Ids are UUIDv7: in id order is in order of submission, the longest waiting first.
+    let rows = select
+        .order_by_asc(training::Column::Id)
+        .limit(limit + 1)
+        .rows(&read)
+        .await?;
+    let (rows, next_cursor) = paging::split(rows, limit, |r| r.id);
+    let items = store::load_many(&read, rows)
+        .await?
+        .into_iter()
+        .map(view)
+        .collect();
+    read.commit().await?;
+    Ok(HttpResponse::Ok().json(Page {
+        items,
+        next_cursor,
+        total: Some(total),
+    }))
 }

@@ -667,7 +667,34 @@ async fn lheo_import_export_round_trip(backend: Backend) {
             (5, "intitule-formation"),
         ]
     );
-    assert_eq!(h.next_message().await.0, "catalogue.training.updated");
+    let (key, updated) = h.next_message().await;
+    assert_eq!(key, "catalogue.training.updated");
+    // The import's edit is kept with the title before and after, for the review's diff.
+    let (status, edits) = h
+        .call(
+            Method::GET,
+            &format!(
+                "/v1/trainings/{}/edits",
+                updated["id"].as_str().expect("id")
+            ),
+            Some(&staff),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{edits}");
+    assert_eq!(
+        (
+            edits.as_array().map(Vec::len),
+            edits[0]["by"].clone(),
+            edits[0]["changes"].clone()
+        ),
+        (
+            Some(1),
+            json!("import"),
+            json!([{"field": "title", "before": "IA et emploi", "after": "IA et emploi (mise à jour)"}])
+        ),
+        "{edits}"
+    );
 
     for hostile in [
         format!(

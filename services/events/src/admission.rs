@@ -14,11 +14,14 @@
 //! registration they asked for with an email (`Applicant::confirming`, the digest of their
 //! link's token: the batch finds their unconfirmed row, which takes its seat, its waiting-list
 //! place, or stays unconfirmed when the session is full). Neither reads the database before
-//! joining the queue, so a burst of requests costs one transaction per batch.
+//! joining the queue, so a burst of requests costs one transaction per batch. The first mail of
+//! each registration taken (its seat or its waiting-list place, with the cancellation link) is
+//! queued in the batch's transaction: the link's token exists nowhere else.
 
 use crate::{
+    config::EventsConfig,
     domain::RegistrationStatus,
-    registrations, sessions,
+    mail, notify, registrations, sessions,
     storage::{registration, session, unreadable},
 };
 use cafeia_platform::{
@@ -55,6 +58,9 @@ pub struct Applicant {
     pub email: Option<String>,
     pub name: Option<String>,
     pub token_hash: Option<String>,
+    /// The cancellation token whose digest is `token_hash`, for the first mail (with an
+    /// address only).
+    pub cancel_token: Option<String>,
     /// The digest of the confirmation token of the unconfirmed registration this person
     /// confirms (its row is updated, not inserted); `None` for a new registration.
     pub confirming: Option<String>,
@@ -79,14 +85,24 @@ struct Pending {
 pub struct Admissions {
     db: DatabaseConnection,
     waker: outbox::Waker,
+    /// What the first mails' links need (`web_base_url`).
+    settings: Arc<EventsConfig>,
+    mail: mail::Waker,
     queues: Arc<Mutex<HashMap<Uuid, Vec<Pending>>>>,
 }
 
 impl Admissions {
-    pub fn new(db: DatabaseConnection, waker: outbox::Waker) -> Self {
+    pub fn new(
+        db: DatabaseConnection,
+        waker: outbox::Waker,
+        settings: EventsConfig,
+        mail: mail::Waker,
+    ) -> Self {
         Self {
             db,
             waker,
+            settings: Arc::new(settings),
+            mail,
             queues: Arc::default(),
         }
     }
@@ -158,7 +174,7 @@ impl Admissions {
     async fn admit_batch(&self, session_id: Uuid, batch: Vec<Pending>) {
         let mut work = vec![batch];
         while let Some(batch) = work.pop() {
-            match decide(&self.db, session_id, &batch, ATTEMPTS).await {
+            match decide(&self.db, &self.settings, session_id, &batch, ATTEMPTS).await {
                 Ok(outcomes) => {
                     for (pending, outcome) in batch.into_iter().zip(outcomes) {
                         let _ = pending.reply.send(outcome);
@@ -187,6 +203,7 @@ impl Admissions {
             }
         }
         self.waker.wake();
+        self.mail.wake();
     }
 }
 
@@ -239,6 +256,7 @@ fn lost() -> AppError {
 /// most, then everyone is told to try again.
 async fn decide(
     db: &DatabaseConnection,
+    settings: &EventsConfig,
     session_id: Uuid,
     batch: &[Pending],
     attempts: usize,
@@ -246,7 +264,7 @@ async fn decide(
     let mut registered = HashSet::new();
     let mut gone = HashSet::new();
     for _ in 0..attempts {
-        match attempt(db, session_id, batch, &registered, &gone).await? {
+        match attempt(db, settings, session_id, batch, &registered, &gone).await? {
             Attempt::Decided(outcomes) => return Ok(outcomes),
             Attempt::AlreadyRegistered(found) => registered.extend(found),
             Attempt::Gone(found) => gone.extend(found),
@@ -288,12 +306,14 @@ struct Confirming {
     arrival: i64,
     waitlist_position: Option<i64>,
     token_hash: Option<String>,
+    cancel_token: Option<String>,
     context: Option<RequestContext>,
 }
 
 /// One transaction for the whole batch.
 async fn attempt(
     db: &DatabaseConnection,
+    settings: &EventsConfig,
     session_id: Uuid,
     batch: &[Pending],
     registered: &HashSet<String>,
@@ -355,6 +375,8 @@ async fn attempt(
     let mut refused = Vec::new();
     let mut rows = Vec::new();
     let mut confirmations: Vec<Confirming> = Vec::new();
+    // Each registration taken, its place in the waiting list and its cancellation token.
+    let mut first_mails: Vec<(registration::Model, Option<i64>, String)> = Vec::new();
     let mut messages = Vec::new();
     let mut outcomes = Vec::with_capacity(batch.len());
     for Pending {
@@ -411,6 +433,7 @@ async fn attempt(
                 arrival: session.arrivals,
                 waitlist_position,
                 token_hash: applicant.token_hash.clone(),
+                cancel_token: applicant.cancel_token.clone(),
                 context: context.clone(),
             });
             // Filled in once the row is updated.
@@ -424,7 +447,8 @@ async fn attempt(
             account: applicant.account.clone(),
             email: applicant.email.clone(),
             name: applicant.name.clone(),
-            consent_at: applicant.token_hash.as_ref().map(|_| now),
+            // Kept only with consent (checked before).
+            consent_at: applicant.email.as_ref().map(|_| now),
             status,
             position: session.arrivals,
             token_hash: applicant.token_hash.clone(),
@@ -433,7 +457,11 @@ async fn attempt(
             erased_at: None,
             confirm_hash: None,
             confirm_by: None,
+            reminders_off_at: None,
         };
+        if let Some(token) = &applicant.cancel_token {
+            first_mails.push((model.clone(), waitlist_position, token.clone()));
+        }
         let kind = registrations::kind_of(status);
         messages.push(telemetry::with_context(context.clone(), || {
             registrations::change_envelope(kind, &model, waitlist_position, None)
@@ -502,6 +530,7 @@ async fn attempt(
         arrival,
         waitlist_position,
         token_hash,
+        cancel_token,
         context,
     } in confirmations
     {
@@ -535,6 +564,9 @@ async fn attempt(
         messages.push(telemetry::with_context(context, || {
             registrations::change_envelope(kind, &model, waitlist_position, None)
         })?);
+        if let Some(token) = cancel_token {
+            first_mails.push((model.clone(), waitlist_position, token));
+        }
         outcomes[index] = Ok(Admitted {
             model,
             waitlist_position,
@@ -559,6 +591,13 @@ async fn attempt(
         sessions::seats_envelope(&session)
     })?);
     outbox::enqueue_many(&txn, &messages).await?;
+    let mut mails = Vec::with_capacity(first_mails.len());
+    for (model, position, token) in &first_mails {
+        mails.extend(notify::first_mail(
+            settings, &session, model, token, *position,
+        )?);
+    }
+    mail::queue_once(&txn, mails, now).await?;
     txn.commit().await?;
     Ok(Attempt::Decided(outcomes))
 }
@@ -582,6 +621,7 @@ mod tests {
             email: Some("ana@example.org".into()),
             name: None,
             token_hash: None,
+            cancel_token: None,
             confirming: None,
         };
         let pending = Pending {
@@ -678,6 +718,7 @@ mod tests {
             erased_at: None,
             confirm_hash: None,
             confirm_by: None,
+            reminders_off_at: None,
         }
         .into_active_model()
         .reset_all()
@@ -687,13 +728,14 @@ mod tests {
 
         let (pending, _answer) = applicant(identity);
         let batch = vec![pending];
-        let refused = decide(&db, session_id, &batch, 1)
+        let settings = EventsConfig::default();
+        let refused = decide(&db, &settings, session_id, &batch, 1)
             .await
             .err()
             .map(|e| e.code);
         assert_eq!(refused, Some(ErrorCode::RetryableConflict));
         // With its usual attempts the batch settles: that person is registered already.
-        let outcomes = decide(&db, session_id, &batch, ATTEMPTS)
+        let outcomes = decide(&db, &settings, session_id, &batch, ATTEMPTS)
             .await
             .expect("decided");
         let codes: Vec<Option<ErrorCode>> = outcomes

@@ -123,6 +123,45 @@ fn document(
     Ok(cal.done().to_string())
 }
 
+/// What an invitation mailed to a registrant does to the event in their calendar (RFC 5546).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// Adds it, or updates it when its `SEQUENCE` is higher than the copy held.
+    Publish,
+    /// Removes it (the session is cancelled).
+    Cancel,
+}
+
+impl Method {
+    fn as_str(self) -> &'static str {
+        match self {
+            Method::Publish => "PUBLISH",
+            Method::Cancel => "CANCEL",
+        }
+    }
+}
+
+/// The `.ics` joined to a registrant's mail: the session's one event with the UID and
+/// SEQUENCE of every feed (so the copy a calendar imported from the mail and the one from a
+/// feed are the same event), and its online link when `with_link` (a seat holder's mail).
+pub fn invitation(
+    model: &session::Model,
+    method: Method,
+    with_link: bool,
+) -> AppResult<cafeia_platform::mail::Attachment> {
+    let mut cal = Calendar::empty();
+    cal.append_property(("VERSION", "2.0"));
+    cal.append_property(("PRODID", PRODID));
+    cal.append_property(("CALSCALE", "GREGORIAN"));
+    cal.append_property(("METHOD", method.as_str()));
+    cal.push(event(model, with_link, None)?);
+    Ok(cafeia_platform::mail::Attachment {
+        filename: "cafe-ia.ics".into(),
+        content_type: format!("text/calendar; charset=utf-8; method={}", method.as_str()),
+        content: cal.done().to_string(),
+    })
+}
+
 /// The feed of `sessions`, with their facilitators' current names.
 async fn calendar(
     state: &State,

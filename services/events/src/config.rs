@@ -34,6 +34,14 @@ pub struct EventsConfig {
     pub mail_retention_days: u32,
     /// How often the mail sender looks for due mail when nothing wakes it, in milliseconds.
     pub mail_poll_ms: u64,
+    /// Minutes a « session changed » mail waits before it goes: edits within them make one
+    /// mail (each edit replaces its content and waits again, at most four times as long).
+    pub mail_coalesce_minutes: u32,
+    /// Hours before a session its reminder is mailed to the people holding a seat (those who
+    /// registered later had everything in their confirmation).
+    pub reminder_hours: u32,
+    /// How often reminders due are queued, in seconds.
+    pub reminder_sweep_seconds: u64,
 }
 
 impl Default for EventsConfig {
@@ -46,6 +54,9 @@ impl Default for EventsConfig {
             mail_resend_minutes: 10,
             mail_retention_days: 7,
             mail_poll_ms: 1_000,
+            mail_coalesce_minutes: 5,
+            reminder_hours: 24,
+            reminder_sweep_seconds: 300,
         }
     }
 }
@@ -89,6 +100,21 @@ impl Validate for EventsConfig {
             (10..=60_000).contains(&self.mail_poll_ms),
             "events.mail_poll_ms",
             "between 10 and 60000 milliseconds",
+        );
+        v.check(
+            self.mail_coalesce_minutes <= 60,
+            "events.mail_coalesce_minutes",
+            "between 0 and 60 minutes",
+        );
+        v.check(
+            (1..=168).contains(&self.reminder_hours),
+            "events.reminder_hours",
+            "between 1 and 168 hours",
+        );
+        v.check(
+            (10..=86_400).contains(&self.reminder_sweep_seconds),
+            "events.reminder_sweep_seconds",
+            "between 10 and 86400 seconds",
         );
     }
 }
@@ -140,5 +166,19 @@ impl EventsConfig {
     /// How long sent and parked mail rows are kept.
     pub fn mail_retention(&self) -> chrono::Duration {
         chrono::Duration::days(i64::from(self.mail_retention_days))
+    }
+
+    /// How long a « session changed » mail waits for more edits.
+    pub fn coalesce_window(&self) -> chrono::Duration {
+        chrono::Duration::minutes(i64::from(self.mail_coalesce_minutes))
+    }
+
+    /// How long before a session its reminder goes.
+    pub fn reminder_lead(&self) -> chrono::Duration {
+        chrono::Duration::hours(i64::from(self.reminder_hours))
+    }
+
+    pub fn reminder_every(&self) -> Duration {
+        Duration::from_secs(self.reminder_sweep_seconds)
     }
 }

@@ -274,6 +274,7 @@ async fn register<C: sea_orm::ConnectionTrait>(
             erased_at: Set(None),
             confirm_hash: Set(None),
             confirm_by: Set(None),
+            reminders_off_at: Set(None),
         }
         .insert(conn)
         .await?;

@@ -5,7 +5,8 @@
 //! (rules), `messages` (what it publishes), `routes` (REST) and one module per resource
 //! (`sessions`, `registrations` with `admission` deciding seats in batches, `attendance`, `calendar`, `jsonld`); `replicas` keeps the
 //! facilitators' announcements, `names` reads their names when a view shows them; `mail` queues mail in the transaction that causes it and
-//! sends it (`mail_text` says what it says); `demo` loads the embedded demo data.
+//! sends it (`mail_text` and `notice_text` say what it says, `notify` which change mails whom);
+//! `demo` loads the embedded demo data.
 
 pub mod admission;
 pub mod attendance;
@@ -18,6 +19,8 @@ pub mod mail;
 pub mod mail_text;
 pub mod messages;
 pub mod names;
+pub mod notice_text;
+pub mod notify;
 pub mod openapi;
 pub mod registrations;
 pub mod replicas;
@@ -91,12 +94,15 @@ impl Service for Events {
         platform.spawn(sender.run(platform.shutdown.clone()));
         replicas::start(platform).await?;
         platform.spawn(retention(platform.clone(), settings.clone()));
+        platform.spawn(reminders(platform.clone(), settings.clone(), waker.clone()));
         Ok(Self {
             state: actix_web::web::Data::new(State {
                 platform: platform.clone(),
                 admissions: admission::Admissions::new(
                     platform.db.clone(),
                     platform.outbox.clone(),
+                    settings.clone(),
+                    waker.clone(),
                 ),
                 settings,
                 names,
@@ -161,6 +167,26 @@ async fn retention(platform: Platform, settings: config::EventsConfig) {
                 "registrants' personal data erased after retention"
             ),
             Err(e) => tracing::warn!(error = %e, "retention sweep failed; next sweep retries"),
+        }
+    }
+}
+
+/// Queues the reminders due, every `events.reminder_sweep_seconds`, on every replica (each
+/// reminder is queued once whoever sweeps: [`notify::queue_reminders`]).
+async fn reminders(platform: Platform, settings: config::EventsConfig, mail: mail::Waker) {
+    let mut every = tokio::time::interval(settings.reminder_every());
+    loop {
+        tokio::select! {
+            _ = platform.shutdown.cancelled() => return,
+            _ = every.tick() => {}
+        }
+        match notify::queue_reminders(&platform.db, &settings, chrono::Utc::now()).await {
+            Ok(0) => {}
+            Ok(n) => {
+                mail.wake();
+                tracing::info!(queued = n, "session reminders queued");
+            }
+            Err(e) => tracing::warn!(error = %e, "reminder sweep failed; next sweep retries"),
         }
     }
 }

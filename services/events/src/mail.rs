@@ -12,7 +12,16 @@
 //! too many deferrals parks it and counts it in `cafeia_mail_parked_total`; a server that
 //! cannot be reached leaves the rows as they are and backs off. Once sent, a row's recipient
 //! and content are blanked. Neither the logs nor the metrics name an address: a row is named
-//! by its id and kind.
+//! by its id and kind. A mail's `Message-ID` comes from its row (id and queuing time), so a
+//! mail sent again after a crash between the server's answer and the commit is the same
+//! message to the reader.
+//!
+//! Three ways to queue, by what the mail is about: [`queue`] (asked for again by the person:
+//! re-queued at most once per interval), [`queue_once`] (an event that happens once per
+//! registration: its seat, its reminder — a second attempt, another replica's included, finds
+//! the key taken and queues nothing), and [`queue_coalesced`] (a session's change: the queued
+//! mail is replaced by the latest content and waits a little more, so edits close together
+//! make one mail).
 
 use crate::storage::{
     JsonText, Rows,
@@ -69,25 +78,8 @@ pub async fn queue<C: ConnectionTrait>(
         .row(conn)
         .await?;
     let Some(existing) = existing else {
-        let row = ActiveModel {
-            id: Set(Uuid::now_v7()),
-            kind: Set(out.kind),
-            dedupe_key: Set(out.dedupe_key),
-            recipient: Set(out.mail.to),
-            subject: Set(out.mail.subject),
-            text: Set(out.mail.text),
-            html: Set(out.mail.html),
-            attachments: Set(JsonText(out.mail.attachments)),
-            registration_id: Set(out.registration_id),
-            status: Set(MailStatus::Queued),
-            attempts: Set(0),
-            next_attempt_at: Set(now),
-            last_error: Set(None),
-            created_at: Set(now),
-            sent_at: Set(None),
-        };
         // A concurrent request may have queued it first: then this one sends nothing.
-        let inserted = Entity::insert(row)
+        let inserted = Entity::insert(row_of(out, now, now))
             .on_conflict(
                 OnConflict::column(Column::DedupeKey)
                     .do_nothing()
@@ -110,6 +102,10 @@ pub async fn queue<C: ConnectionTrait>(
             Column::Attachments,
             Expr::value(JsonText(out.mail.attachments)),
         )
+        .col_expr(
+            Column::ListUnsubscribe,
+            Expr::value(out.mail.list_unsubscribe),
+        )
         .col_expr(Column::Status, Expr::value(MailStatus::Queued))
         .col_expr(Column::Attempts, Expr::value(0))
         .col_expr(Column::NextAttemptAt, Expr::value(now))
@@ -124,7 +120,144 @@ pub async fn queue<C: ConnectionTrait>(
     Ok(requeued.rows_affected == 1)
 }
 
-/// Deletes the mail about `registrations` (an erasure, an expired request).
+fn row_of(out: Outgoing, now: DateTime<Utc>, due: DateTime<Utc>) -> ActiveModel {
+    ActiveModel {
+        id: Set(Uuid::now_v7()),
+        kind: Set(out.kind),
+        dedupe_key: Set(out.dedupe_key),
+        recipient: Set(out.mail.to),
+        subject: Set(out.mail.subject),
+        text: Set(out.mail.text),
+        html: Set(out.mail.html),
+        attachments: Set(JsonText(out.mail.attachments)),
+        registration_id: Set(out.registration_id),
+        status: Set(MailStatus::Queued),
+        attempts: Set(0),
+        next_attempt_at: Set(due),
+        last_error: Set(None),
+        created_at: Set(now),
+        sent_at: Set(None),
+        list_unsubscribe: Set(out.mail.list_unsubscribe),
+    }
+}
+
+/// Queues each of `outs` whose key is free, with the caller's transaction; returns how many
+/// were queued. The key once taken stays taken (sent rows keep it until the retention sweep):
+/// for what happens once per registration.
+pub async fn queue_once<C: ConnectionTrait>(
+    conn: &C,
+    outs: Vec<Outgoing>,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    let mut queued = 0;
+    let mut outs = outs.into_iter().peekable();
+    while outs.peek().is_some() {
+        // Rows of 16 columns: far below every backend's limit of bound parameters.
+        let chunk: Vec<ActiveModel> = outs
+            .by_ref()
+            .take(200)
+            .map(|o| row_of(o, now, now))
+            .collect();
+        queued += Entity::insert_many(chunk)
+            .on_conflict(
+                OnConflict::column(Column::DedupeKey)
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(queued)
+}
+
+/// Queues `out`, or replaces the content of its row while still queued, to go `window` from
+/// now — at most `4 × window` after it was first queued, so a session edited again and again
+/// is still told about. A row sent (or parked) already is queued again: a new change is news.
+/// The caller holds the session's lock, so edits of one session queue one at a time; a sender
+/// holding the row (PostgreSQL) makes this wait for it, and a row just sent is queued again.
+pub async fn queue_coalesced<C: ConnectionTrait>(
+    conn: &C,
+    out: Outgoing,
+    now: DateTime<Utc>,
+    window: chrono::Duration,
+) -> Result<(), DbErr> {
+    let content = |update: sea_orm::UpdateMany<Entity>, mail: &Mail| {
+        update
+            .col_expr(Column::Recipient, Expr::value(mail.to.clone()))
+            .col_expr(Column::Subject, Expr::value(mail.subject.clone()))
+            .col_expr(Column::Text, Expr::value(mail.text.clone()))
+            .col_expr(Column::Html, Expr::value(mail.html.clone()))
+            .col_expr(
+                Column::Attachments,
+                Expr::value(JsonText(mail.attachments.clone())),
+            )
+            .col_expr(
+                Column::ListUnsubscribe,
+                Expr::value(mail.list_unsubscribe.clone()),
+            )
+    };
+    let existing = Entity::find()
+        .filter(Column::DedupeKey.eq(out.dedupe_key.as_str()))
+        .row(conn)
+        .await?;
+    if let Some(existing) = existing {
+        if existing.status == MailStatus::Queued {
+            let due = (now + window).min(existing.created_at + window * 4);
+            let replaced = content(Entity::update_many(), &out.mail)
+                .col_expr(Column::NextAttemptAt, Expr::value(due))
+                .filter(Column::Id.eq(existing.id))
+                .filter(Column::Status.eq(MailStatus::Queued))
+                .exec(conn)
+                .await?;
+            if replaced.rows_affected == 1 {
+                return Ok(());
+            }
+        }
+        // Sent, parked, or sent while this waited for it: the news goes in a new mail.
+        content(Entity::update_many(), &out.mail)
+            .col_expr(Column::Status, Expr::value(MailStatus::Queued))
+            .col_expr(Column::Attempts, Expr::value(0))
+            .col_expr(Column::NextAttemptAt, Expr::value(now + window))
+            .col_expr(Column::LastError, Expr::value(None::<String>))
+            .col_expr(Column::CreatedAt, Expr::value(now))
+            .col_expr(Column::SentAt, Expr::value(None::<DateTime<Utc>>))
+            .filter(Column::Id.eq(existing.id))
+            .exec(conn)
+            .await?;
+        return Ok(());
+    }
+    Entity::insert(row_of(out, now, now + window))
+        .on_conflict(
+            OnConflict::column(Column::DedupeKey)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(conn)
+        .await?;
+    Ok(())
+}
+
+/// Deletes the mail still queued about `registrations`, of `kinds` (news that no longer
+/// holds: a change or a reminder of a session just cancelled).
+pub async fn withdraw<C: ConnectionTrait>(
+    conn: &C,
+    registrations: &[Uuid],
+    kinds: &[MailKind],
+) -> Result<u64, DbErr> {
+    let mut withdrawn = 0;
+    for chunk in registrations.chunks(500) {
+        withdrawn += Entity::delete_many()
+            .filter(Column::RegistrationId.is_in(chunk.iter().copied()))
+            .filter(Column::Kind.is_in(kinds.iter().copied()))
+            .filter(Column::Status.eq(MailStatus::Queued))
+            .exec(conn)
+            .await?
+            .rows_affected;
+    }
+    Ok(withdrawn)
+}
+
+/// Deletes the mail about `registrations` and its links (an erasure, an expired request).
 pub async fn forget<C: ConnectionTrait>(conn: &C, registrations: &[Uuid]) -> Result<u64, DbErr> {
     let mut forgotten = 0;
     for chunk in registrations.chunks(500) {
@@ -133,6 +266,10 @@ pub async fn forget<C: ConnectionTrait>(conn: &C, registrations: &[Uuid]) -> Res
             .exec(conn)
             .await?
             .rows_affected;
+        crate::storage::mail_link::Entity::delete_many()
+            .filter(crate::storage::mail_link::Column::RegistrationId.is_in(chunk.iter().copied()))
+            .exec(conn)
+            .await?;
     }
     Ok(forgotten)
 }
@@ -272,7 +409,7 @@ impl Sender {
             let kind = row.kind.as_str();
             match self.transport.send(&mail_of(&row)).await {
                 Ok(()) => {
-                    sent(conn, row.id, Utc::now()).await?;
+                    sent(conn, &row, Utc::now()).await?;
                     self.metrics.sent.with_label_values(&[kind]).inc();
                     tracing::debug!(mail = %row.id, kind, "mail sent");
                 }
@@ -308,6 +445,13 @@ fn mail_of(row: &Model) -> Mail {
         text: row.text.clone(),
         html: row.html.clone(),
         attachments: row.attachments.0.clone(),
+        list_unsubscribe: row.list_unsubscribe.clone(),
+        // Re-queued (a new link asked for), the row is a new mail: its queuing time changed.
+        message_id: Some(format!(
+            "{}.{}",
+            row.id.simple(),
+            row.created_at.timestamp_millis()
+        )),
     }
 }
 
@@ -320,7 +464,9 @@ fn delay(attempts: i32) -> chrono::Duration {
 }
 
 /// Marks a row sent and blanks what it said and to whom: only its kind, key and dates stay.
-async fn sent<C: ConnectionTrait>(conn: &C, id: Uuid, at: DateTime<Utc>) -> Result<(), DbErr> {
+/// Unless its content was replaced while it was being sent (a session edited again; SQLite,
+/// where the row is not locked meanwhile): then it stays queued, to tell the latest news.
+async fn sent<C: ConnectionTrait>(conn: &C, row: &Model, at: DateTime<Utc>) -> Result<(), DbErr> {
     Entity::update_many()
         .col_expr(Column::Status, Expr::value(MailStatus::Sent))
         .col_expr(Column::SentAt, Expr::value(at))
@@ -332,8 +478,10 @@ async fn sent<C: ConnectionTrait>(conn: &C, id: Uuid, at: DateTime<Utc>) -> Resu
             Column::Attachments,
             Expr::value(JsonText(Vec::<cafeia_platform::mail::Attachment>::new())),
         )
+        .col_expr(Column::ListUnsubscribe, Expr::value(None::<String>))
         .col_expr(Column::LastError, Expr::value(None::<String>))
-        .filter(Column::Id.eq(id))
+        .filter(Column::Id.eq(row.id))
+        .filter(Column::Text.eq(row.text.as_str()))
         .exec(conn)
         .await?;
     Ok(())

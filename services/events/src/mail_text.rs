@@ -28,7 +28,7 @@ const MONTHS: [&str; 12] = [
 ];
 
 /// `jeudi 18 mars 2027 à 18 h 00` in the session's zone.
-fn when(session: &session::Model, at: DateTime<Utc>) -> String {
+pub(crate) fn when(session: &session::Model, at: DateTime<Utc>) -> String {
     let local = at.with_timezone(&session.timezone.0);
     let weekday = WEEKDAYS[local.weekday().num_days_from_monday() as usize];
     let month = MONTHS[local.month0() as usize];
@@ -42,7 +42,7 @@ fn when(session: &session::Model, at: DateTime<Utc>) -> String {
 }
 
 /// `jeudi 18 mars 2027, de 18 h 00 à 20 h 00 (heure de Paris)`.
-fn schedule(session: &session::Model) -> String {
+pub(crate) fn schedule(session: &session::Model) -> String {
     let end = session.ends_at.with_timezone(&session.timezone.0);
     let zone = match session.timezone.0.name() {
         "Europe/Paris" => "heure de Paris".to_owned(),
@@ -56,7 +56,7 @@ fn schedule(session: &session::Model) -> String {
     )
 }
 
-fn place(session: &session::Model) -> String {
+pub(crate) fn place(session: &session::Model) -> String {
     let venue = match (&session.place_name, &session.address) {
         (Some(name), Some(address)) => Some(format!("{name}, {address}")),
         (Some(name), None) => Some(name.clone()),
@@ -72,7 +72,7 @@ fn place(session: &session::Model) -> String {
 }
 
 /// Escapes text for HTML.
-fn html(text: &str) -> String {
+pub(crate) fn html(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -88,7 +88,13 @@ fn html(text: &str) -> String {
 }
 
 /// The HTML around `paragraphs` (already escaped) with one button to `link`.
-fn page(title: &str, before: &[String], button: &str, link: &str, after: &[String]) -> String {
+pub(crate) fn page(
+    title: &str,
+    before: &[String],
+    button: &str,
+    link: &str,
+    after: &[String],
+) -> String {
     let paragraphs = |ps: &[String]| -> String {
         ps.iter()
             .map(|p| format!("<p>{p}</p>\n"))
@@ -173,6 +179,8 @@ pub fn confirmation(
         subject,
         text,
         attachments: Vec::new(),
+        list_unsubscribe: None,
+        message_id: None,
     }
 }
 
@@ -238,10 +246,12 @@ pub fn already_registered(
         subject,
         text,
         attachments: Vec::new(),
+        list_unsubscribe: None,
+        message_id: None,
     }
 }
 
-fn lower_first(text: &str) -> String {
+pub(crate) fn lower_first(text: &str) -> String {
     let mut chars = text.chars();
     match chars.next() {
         Some(first) => first.to_lowercase().chain(chars).collect(),

@@ -27,6 +27,7 @@ use utoipa::OpenApi;
         crate::registrations::cancel,
         crate::registrations::cancel_with_token,
         crate::registrations::erase_with_token,
+        crate::registrations::stop_reminders,
         crate::registrations::erase_mine,
         crate::registrations::mine,
         crate::attendance::report,

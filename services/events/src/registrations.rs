@@ -10,8 +10,11 @@
 //! Confirming ([`confirm`], a POST: a mail scanner following the link confirms nothing) goes
 //! through admission like a signed-in registration and gives the cancellation token. Requests
 //! nobody confirms are erased at their deadline ([`expire_unconfirmed`]). Signed-in citizens
-//! register directly: their account is who they are, and the address their identity provider
-//! verified (if it says one) is kept for the mail about their registration.
+//! register directly: their account is who they are. The address their identity provider
+//! verified (the token's `email` claim, when `email_verified`) is kept for the mail about
+//! their registration only if they consent to it when they register (`consent: true`);
+//! otherwise nothing of it is kept and they get no mail (their registrations are on « Mes
+//! inscriptions »). The mail about a registration is [`crate::notify`]'s.
 //!
 //! Every seat decision runs in one transaction holding the session's row lock (the first
 //! statement is an `UPDATE … RETURNING` on it), so counters and rows always agree: on
@@ -26,8 +29,11 @@ use crate::{
     mail::{self, Outgoing},
     mail_text,
     messages::{self, RegistrationChange},
-    sessions,
-    storage::{Rows, in_table, mail_message::MailKind, registration, session, unreadable},
+    notify, sessions,
+    storage::{
+        Rows, in_table, mail_link::LinkAction, mail_message::MailKind, registration, session,
+        unreadable,
+    },
 };
 use actix_web::{HttpResponse, web};
 use cafeia_events_api::{
@@ -146,14 +152,21 @@ fn signed_in(caller: &Caller, input: &RegistrationInput) -> AppResult<Applicant>
     );
     p.into_result()?;
     let account = caller.account();
+    // Only an address the identity provider verified, and only with consent: the mail about
+    // this registration goes there. An unverified one is never kept.
+    let email = caller
+        .verified_email()
+        .filter(|_| input.consent)
+        .map(str::to_owned);
+    // With an address, the first mail carries a cancellation link like everyone's.
+    let cancel_token = email.as_ref().map(|_| secret()).transpose()?;
     Ok(Applicant {
         identity: format!("account:{account}"),
         account: Some(account),
-        // Only an address the identity provider verified: the mail about this registration
-        // goes there. An unverified one is never kept.
-        email: caller.verified_email().map(str::to_owned),
+        email,
         name: None,
-        token_hash: None,
+        token_hash: cancel_token.as_deref().map(digest),
+        cancel_token,
         confirming: None,
     })
 }
@@ -275,6 +288,7 @@ pub async fn ask<C: ConnectionTrait>(
                 erased_at: None,
                 confirm_hash: Some(digest(&token)),
                 confirm_by: Some(confirm_by),
+                reminders_off_at: None,
             };
             let inserted = registration::Entity::insert(model.clone().into_active_model())
                 .on_conflict(
@@ -407,6 +421,7 @@ pub async fn confirm(state: web::Data<State>, input: Json<TokenInput>) -> AppRes
         email: None,
         name: None,
         token_hash: Some(digest(&cancellation)),
+        cancel_token: Some(cancellation.clone()),
         confirming: Some(digest(&token)),
     };
     let taken = state
@@ -487,11 +502,12 @@ async fn bump<C: ConnectionTrait>(
         .ok_or_else(|| AppError::not_found("session inconnue"))
 }
 
-/// Promotes waitlisted people, first come first served, while seats are free. The caller holds
-/// the session lock. Returns how many were promoted.
+/// Promotes waitlisted people, first come first served, while seats are free, and mails them
+/// (« je libère ma place »). The caller holds the session lock. Returns how many were promoted.
 pub async fn fill_seats<C: ConnectionTrait>(
     conn: &C,
     session: &mut session::Model,
+    settings: &EventsConfig,
 ) -> AppResult<u64> {
     let free = session.capacity.unwrap_or(i32::MAX) - session.confirmed;
     if free <= 0 || session.waitlisted == 0 {
@@ -515,6 +531,7 @@ pub async fn fill_seats<C: ConnectionTrait>(
         model.updated_at = Set(now);
         let model = model.update(conn).await?;
         announce(conn, messages::REGISTRATION_PROMOTED, &model, None, None).await?;
+        notify::promoted(conn, settings, session, &model, now).await?;
     }
     *session = session::Entity::update_many()
         .col_expr(
@@ -540,6 +557,7 @@ async fn cancel_one<C: ConnectionTrait>(
     conn: &C,
     reg: registration::Model,
     cause: CancellationCause,
+    settings: &EventsConfig,
 ) -> AppResult<registration::Model> {
     let session = sessions::lock(conn, reg.session_id).await?;
     // Re-read under the lock: a concurrent cancellation may have won.
@@ -570,18 +588,19 @@ async fn cancel_one<C: ConnectionTrait>(
         Some(cause),
     )
     .await?;
-    fill_seats(conn, &mut session).await?;
+    fill_seats(conn, &mut session, settings).await?;
     sessions::announce_seats(conn, &session).await?;
     Ok(model)
 }
 
 /// Cancels every active registration of a cancelled session, one message each so everyone
-/// registered can be told. Requests still waiting for confirmation go, with their mail: there
-/// is nothing left to confirm.
+/// registered can be told (and a mail to each one with an address). Requests still waiting for
+/// confirmation go, with their mail: there is nothing left to confirm.
 pub async fn cancel_all<C: ConnectionTrait>(
     conn: &C,
     session: &mut session::Model,
     cause: CancellationCause,
+    settings: &EventsConfig,
 ) -> AppResult<()> {
     let waiting: Vec<Uuid> = registration::Entity::find()
         .select_only()
@@ -598,13 +617,14 @@ pub async fn cancel_all<C: ConnectionTrait>(
             .exec(conn)
             .await?;
     }
+    let now = Utc::now();
+    notify::session_cancelled(conn, settings, session, now).await?;
     let active = registration::Entity::find()
         .filter(registration::Column::SessionId.eq(session.id))
         .filter(registration::Column::Status.is_in(ACTIVE))
         .order_by_asc(registration::Column::Position)
         .rows(conn)
         .await?;
-    let now = Utc::now();
     for reg in active {
         let mut model = reg.into_active_model();
         model.status = Set(Cancelled);
@@ -647,22 +667,30 @@ pub async fn cancel(
         return Err(AppError::forbidden("cette inscription n'est pas la vôtre"));
     }
     let txn = cafeia_platform::db::begin(db).await?;
-    let model = cancel_one(&txn, reg, CancellationCause::Registrant).await?;
+    let model = cancel_one(&txn, reg, CancellationCause::Registrant, &state.settings).await?;
     txn.commit().await?;
     state.platform.outbox.wake();
+    state.mail.wake();
     Ok(HttpResponse::Ok().json(view(&model, None, None)))
 }
 
+/// The registration of a cancellation token: the one given at registration, or the link of a
+/// later mail (a promotion, a change, a reminder).
 async fn by_token<C: ConnectionTrait>(conn: &C, token: &str) -> AppResult<registration::Model> {
     let valid = token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit());
-    let found = if valid {
-        registration::Entity::find()
-            .filter(registration::Column::TokenHash.eq(digest(&token.to_ascii_lowercase())))
+    let mut found = None;
+    if valid {
+        let digest = digest(&token.to_ascii_lowercase());
+        found = registration::Entity::find()
+            .filter(registration::Column::TokenHash.eq(digest.as_str()))
             .row(conn)
-            .await?
-    } else {
-        None
-    };
+            .await?;
+        if found.is_none()
+            && let Some(id) = notify::by_link(conn, &digest, LinkAction::Cancel).await?
+        {
+            found = registration::Entity::find_by_id(id).row(conn).await?;
+        }
+    }
     found.ok_or_else(|| AppError::not_found("jeton d'annulation inconnu"))
 }
 
@@ -676,19 +704,24 @@ pub async fn cancel_with_token(
     let db = &state.platform.db;
     let reg = by_token(db, input.0.token.trim()).await?;
     let txn = cafeia_platform::db::begin(db).await?;
-    let model = cancel_one(&txn, reg, CancellationCause::Registrant).await?;
+    let model = cancel_one(&txn, reg, CancellationCause::Registrant, &state.settings).await?;
     txn.commit().await?;
     state.platform.outbox.wake();
+    state.mail.wake();
     Ok(HttpResponse::Ok().json(view(&model, None, None)))
 }
 
 /// Removes the personal data of `reg` (email, name, account link, token); the row stays for
 /// the counts. A registration still active is cancelled first.
-async fn erase<C: ConnectionTrait>(conn: &C, reg: registration::Model) -> AppResult<()> {
+async fn erase<C: ConnectionTrait>(
+    conn: &C,
+    reg: registration::Model,
+    settings: &EventsConfig,
+) -> AppResult<()> {
     let reg = if ACTIVE.contains(&reg.status)
         && sessions::find(conn, reg.session_id).await?.starts_at > Utc::now()
     {
-        cancel_one(conn, reg, CancellationCause::Erased).await?
+        cancel_one(conn, reg, CancellationCause::Erased, settings).await?
     } else {
         reg
     };
@@ -719,9 +752,27 @@ pub async fn erase_with_token(
     let db = &state.platform.db;
     let reg = by_token(db, input.0.token.trim()).await?;
     let txn = cafeia_platform::db::begin(db).await?;
-    erase(&txn, reg).await?;
+    erase(&txn, reg, &state.settings).await?;
     txn.commit().await?;
     state.platform.outbox.wake();
+    state.mail.wake();
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// POST /v1/registrations/reminders/stop — the one-click unsubscription of a reminder (RFC
+/// 8058, through the gateway's public address): no more reminder for that registration. The
+/// token is the link's; no sign-in.
+#[utoipa::path(post, path = paths::REGISTRATIONS_STOP_REMINDERS, tag = "registrations", request_body = TokenInput, responses((status = 204), (status = 404, description = "Lien inconnu", body = cafeia_platform::errors::Problem)))]
+pub async fn stop_reminders(
+    state: web::Data<State>,
+    input: Json<TokenInput>,
+) -> AppResult<HttpResponse> {
+    let txn = cafeia_platform::db::begin(&state.platform.db).await?;
+    let stopped = notify::stop_reminders(&txn, input.0.token.trim(), Utc::now()).await?;
+    txn.commit().await?;
+    if !stopped {
+        return Err(AppError::not_found("lien de désabonnement inconnu"));
+    }
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -736,13 +787,14 @@ pub async fn erase_mine(state: web::Data<State>, caller: Caller) -> AppResult<Ht
         .await?;
     let txn = cafeia_platform::db::begin(db).await?;
     for reg in regs {
-        erase(&txn, reg).await?;
+        erase(&txn, reg, &state.settings).await?;
     }
     crate::storage::calendar_feed::Entity::delete_by_id(caller.account())
         .exec(&txn)
         .await?;
     txn.commit().await?;
     state.platform.outbox.wake();
+    state.mail.wake();
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -46,6 +46,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             paths::REGISTRATIONS_ERASE,
             web::post().to(registrations::erase_with_token),
         )
+        .route(
+            paths::REGISTRATIONS_STOP_REMINDERS,
+            web::post().to(registrations::stop_reminders),
+        )
         .route(paths::REGISTRATION, web::delete().to(registrations::cancel))
         .route(paths::MY_SESSIONS, web::get().to(sessions::mine))
         .route(paths::MY_REGISTRATIONS, web::get().to(registrations::mine))

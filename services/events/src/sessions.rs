@@ -24,7 +24,7 @@ use cafeia_platform::{
     http::{Json, Query},
     outbox,
     paging::{self, Page},
-    validation::{Problems, known_departement, wire_name},
+    validation::{Problems, known_departement, known_region, wire_name},
 };
 use chrono::{DateTime, FixedOffset, Utc};
 use sea_orm::{
@@ -559,15 +559,19 @@ pub async fn update(
         model.revision = Set(current.revision + 1);
     }
     let mut model = model.update(&txn).await?;
-    let promoted = registrations::fill_seats(&txn, &mut model).await?;
+    let promoted = registrations::fill_seats(&txn, &mut model, &state.settings).await?;
     if published {
         announce(&txn, messages::SESSION_UPDATED, &model).await?;
+        if crate::notify::changed(&current, &model) {
+            crate::notify::session_changed(&txn, &state.settings, &model, Utc::now()).await?;
+        }
     }
     if promoted > 0 || current.capacity != model.capacity {
         announce_seats(&txn, &model).await?;
     }
     txn.commit().await?;
     state.platform.outbox.wake();
+    state.mail.wake();
     Ok(HttpResponse::Ok().json(named_view(&state, model, true).await?))
 }
 
@@ -634,13 +638,20 @@ pub async fn cancel(
     model.revision = Set(revision);
     model.updated_at = Set(Utc::now());
     let mut model = model.update(&txn).await?;
-    registrations::cancel_all(&txn, &mut model, CancellationCause::SessionCancelled).await?;
+    registrations::cancel_all(
+        &txn,
+        &mut model,
+        CancellationCause::SessionCancelled,
+        &state.settings,
+    )
+    .await?;
     if status == SessionStatus::Published {
         announce(&txn, messages::SESSION_CANCELLED, &model).await?;
         announce_seats(&txn, &model).await?;
     }
     txn.commit().await?;
     state.platform.outbox.wake();
+    state.mail.wake();
     Ok(HttpResponse::Ok().json(named_view(&state, model, false).await?))
 }
 
@@ -921,6 +932,11 @@ pub fn public_filter(query: &ListQuery) -> AppResult<Condition> {
     {
         p.0.extend(e.errors);
     }
+    if let Some(r) = &query.region
+        && let Err(e) = known_region(r)
+    {
+        p.0.extend(e.errors);
+    }
     if let Some(t) = &query.topic {
         cafeia_platform::vocabulary::topics(std::slice::from_ref(t), "topic", &mut p);
     }
@@ -940,6 +956,24 @@ pub fn public_filter(query: &ListQuery) -> AppResult<Condition> {
     }
     if let Some(d) = &query.departement {
         filter = filter.add(session::Column::Departement.eq(d.as_str()));
+    }
+    if let Some(r) = &query.region {
+        filter = filter.add(session::Column::Region.eq(r.as_str()));
+    }
+    if let Some(full) = query.full {
+        // The counters are kept with the registrations, so a full session is one where they
+        // reach the capacity; a session without capacity never fills.
+        let no_seat_left = Condition::all()
+            .add(session::Column::Capacity.is_not_null())
+            .add(sea_orm::ExprTrait::gte(
+                Expr::col(session::Column::Confirmed),
+                Expr::col(session::Column::Capacity),
+            ));
+        filter = filter.add(if full {
+            no_seat_left
+        } else {
+            no_seat_left.not()
+        });
     }
     if let Some(t) = &query.topic {
         // Topics are a JSON array of known words; the quoted word cannot match another one.

@@ -3,7 +3,9 @@
 //! attendance reports and citizens' private calendar feeds, then the foreign keys between them
 //! ([`foreign_keys`]), then the mail outbox and what registering with an email needs to be
 //! confirmed ([`mail_outbox`]), then the replica without facilitators' names
-//! ([`replica_without_names`]: they are read from the facilitators service when shown).
+//! ([`replica_without_names`]: they are read from the facilitators service when shown), then
+//! what the mail to registrants needs ([`notifications`]: the links of later mails, reminders
+//! turned off).
 //!
 //! Columns are typed: statuses, kinds, formats, levels and registration modes are the
 //! contracts' enums (stored as their wire names), lists and counts per category are JSON text
@@ -13,6 +15,7 @@
 
 mod foreign_keys;
 mod mail_outbox;
+mod notifications;
 mod replica_without_names;
 mod zone;
 
@@ -35,6 +38,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(foreign_keys::EventsForeignKeys));
         migrations.push(Box::new(mail_outbox::MailOutbox));
         migrations.push(Box::new(replica_without_names::ReplicaWithoutNames));
+        migrations.push(Box::new(notifications::Notifications));
         migrations
     }
 }
@@ -189,6 +193,8 @@ pub mod registration {
         /// While unconfirmed: when the request is erased if nobody confirmed it (never after
         /// the session starts).
         pub confirm_by: Option<DateTimeUtc>,
+        /// When the registrant asked for no reminder (the one-click link of a reminder).
+        pub reminders_off_at: Option<DateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -233,7 +239,10 @@ pub mod mail_message {
     use cafeia_platform::mail::Attachment;
     use sea_orm::entity::prelude::*;
 
-    /// What a mail is about (its templates, its metrics label).
+    /// What a mail is about (its templates, its metrics label). Mail to registrants only so
+    /// far; mail to facilitators (verified, suspended, reinstated, the digest of the day
+    /// before) gets kinds of its own here, keyed by facilitator or session rather than by
+    /// registration (`registration_id` stays empty).
     #[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
     #[sea_orm(rs_type = "String", db_type = "Text", rename_all = "snake_case")]
     pub enum MailKind {
@@ -242,6 +251,18 @@ pub mod mail_message {
         /// To the owner of an email registered already who asked again: a new cancellation
         /// link.
         AlreadyRegistered,
+        /// A seat is held: when, where, how to get there, the cancellation link, the `.ics`.
+        SeatConfirmed,
+        /// A place in the waiting list, with its position.
+        Waitlisted,
+        /// From the waiting list to a seat, with « je libère ma place ».
+        Promoted,
+        /// The session's time or place changed (edits close together make one mail).
+        SessionChanged,
+        /// The session is cancelled, with the reason (`METHOD:CANCEL`).
+        SessionCancelled,
+        /// The day before (`events.reminder_hours`), with one-click unsubscription.
+        Reminder,
     }
 
     impl MailKind {
@@ -250,6 +271,12 @@ pub mod mail_message {
             match self {
                 MailKind::RegistrationConfirmation => "registration_confirmation",
                 MailKind::AlreadyRegistered => "already_registered",
+                MailKind::SeatConfirmed => "seat_confirmed",
+                MailKind::Waitlisted => "waitlisted",
+                MailKind::Promoted => "promoted",
+                MailKind::SessionChanged => "session_changed",
+                MailKind::SessionCancelled => "session_cancelled",
+                MailKind::Reminder => "reminder",
             }
         }
     }
@@ -291,6 +318,42 @@ pub mod mail_message {
         pub last_error: Option<String>,
         pub created_at: DateTimeUtc,
         pub sent_at: Option<DateTimeUtc>,
+        /// A reminder's one-click unsubscription address (it holds a token).
+        pub list_unsubscribe: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// The token of a link in a mail other than a registration's first: only its digest is kept
+/// ([`notifications`]).
+pub mod mail_link {
+    use super::mail_message::MailKind;
+    use sea_orm::entity::prelude::*;
+
+    /// What following a mailed link does.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+    #[sea_orm(rs_type = "String", db_type = "Text", rename_all = "snake_case")]
+    pub enum LinkAction {
+        /// Cancels the registration (the page asks first), like its first cancellation link.
+        Cancel,
+        /// Stops the reminders of the registration (RFC 8058 one-click).
+        StopReminders,
+    }
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "mail_link")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub token_hash: String,
+        pub registration_id: Uuid,
+        /// The mail that carries it.
+        pub kind: MailKind,
+        pub action: LinkAction,
+        pub created_at: DateTimeUtc,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -130,8 +130,12 @@ async fn registration_does_not_reveal_whether_an_email_is_registered(backend: Ba
     // registered one (the first link stops working), nothing more for the waiting one (a
     // mail went moments ago; it is sent before the later ones).
     wait_for_mail(&dir, "new@example.org", 1).await;
-    let to_held = wait_for_mail(&dir, "held@example.org", 2).await;
-    let reminder = to_held.last().expect("mail");
+    // The request, the seat, and now this.
+    let to_held = wait_for_mail(&dir, "held@example.org", 3).await;
+    let reminder = to_held
+        .iter()
+        .find(|m| m.subject.starts_with("Votre inscription"))
+        .expect("mail");
     assert!(
         reminder.subject.contains("Votre inscription"),
         "{reminder:?}"
@@ -430,21 +434,24 @@ async fn asking_again_mails_a_new_link_at_most_once_per_interval(backend: Backen
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, confirmed) = confirm(&h, &second).await;
     assert_eq!(status, StatusCode::OK, "{confirmed}");
-    // One row per registration and kind, sent (marked just after the file is written), and
-    // blank.
+    // One row per registration and kind (the request's, then the seat's), sent (marked just
+    // after the file is written), and blank.
     let mut rows = Vec::new();
     for _ in 0..100 {
         rows = mail_message::Entity::find().rows(&db).await.expect("rows");
-        if rows.iter().all(|r| r.status == MailStatus::Sent) {
+        if rows.len() == 2 && rows.iter().all(|r| r.status == MailStatus::Sent) {
             break;
         }
         tokio::time::sleep(StdDuration::from_millis(50)).await;
     }
-    assert_eq!(rows.len(), 1);
-    let row = &rows[0];
-    assert_eq!(row.status, MailStatus::Sent);
-    assert!(row.recipient.is_empty() && row.subject.is_empty() && row.text.is_empty());
-    assert!(row.html.is_none());
+    let mut kinds: Vec<&str> = rows.iter().map(|r| r.kind.as_str()).collect();
+    kinds.sort();
+    assert_eq!(kinds, vec!["registration_confirmation", "seat_confirmed"]);
+    for row in &rows {
+        assert_eq!(row.status, MailStatus::Sent);
+        assert!(row.recipient.is_empty() && row.subject.is_empty() && row.text.is_empty());
+        assert!(row.html.is_none() && row.list_unsubscribe.is_none());
+    }
     // Erasing the registration erases its mail row.
     let token = confirmed["cancellation_token"].as_str().expect("token");
     let (status, _) = h
@@ -467,8 +474,8 @@ async fn asking_again_mails_a_new_link_at_most_once_per_interval(backend: Backen
 }
 
 /// Signed in, a citizen registers at once (no mail to confirm: the account is who they are);
-/// the address their identity provider verified is kept for the mail about it, an unverified
-/// one never, and neither shows on the roll.
+/// with their consent, the address their identity provider verified is kept for the mail about
+/// it (and the seat is mailed there), an unverified one never, and neither shows on the roll.
 async fn signed_in_citizens_register_at_once_keeping_only_a_verified_email(backend: Backend) {
     let mut h = ServiceHarness::start::<Events>(backend, &["events.session.*"]).await;
     let (id, net) = session(&mut h, 5, true).await;
@@ -497,7 +504,7 @@ async fn signed_in_citizens_register_at_once_keeping_only_a_verified_email(backe
                 Method::POST,
                 &format!("/v1/sessions/{id}/registrations"),
                 Some(token),
-                Some(json!({})),
+                Some(json!({"consent": true})),
             )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{reg}");
@@ -531,7 +538,9 @@ async fn signed_in_citizens_register_at_once_keeping_only_a_verified_email(backe
         "{roll}"
     );
     let dir = mail_dir(&h.env.config.data_dir);
-    assert!(written_to(&dir, "camille@example.org").is_empty());
+    let mails = wait_for_mail(&dir, "camille@example.org", 1).await;
+    assert!(mails[0].subject.contains("est réservée"), "{:?}", mails[0]);
+    assert!(written_to(&dir, "dominique@example.org").is_empty());
     h.stop().await;
 }
 
@@ -605,6 +614,8 @@ fn invitation(to: &str) -> Mail {
             content_type: "text/calendar; charset=utf-8; method=REQUEST".into(),
             content: "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n".into(),
         }],
+        list_unsubscribe: None,
+        message_id: None,
     }
 }
 

@@ -529,6 +529,7 @@ fn registration_row(session_id: Uuid, identity: &str) -> registration::ActiveMod
         erased_at: Set(None),
         confirm_hash: Set(None),
         confirm_by: Set(None),
+        reminders_off_at: Set(None),
     }
 }
 
@@ -541,11 +542,13 @@ async fn old_registration(
     let mut row = row;
     row.confirm_hash = sea_orm::ActiveValue::NotSet;
     row.confirm_by = sea_orm::ActiveValue::NotSet;
+    row.reminders_off_at = sea_orm::ActiveValue::NotSet;
     registration::Entity::insert(row.clone())
         .exec_without_returning(db)
         .await?;
     row.confirm_hash = Set(None);
     row.confirm_by = Set(None);
+    row.reminders_off_at = Set(None);
     row.try_into_model()
 }
 
@@ -716,9 +719,9 @@ async fn the_migration_keeps_rows_and_indexes(backend: Backend) {
     let db = cafeia_platform::db::connect(&env.database_url(), 2)
         .await
         .expect("database");
-    // The schema as it was before the keys (and the mail migration and the replica without
-    // names after them), with rows.
-    let before_keys = Migrator::migrations().len() as u32 - 3;
+    // The schema as it was before the keys (and the mail migration, the replica without
+    // names and the notifications after them), with rows.
+    let before_keys = Migrator::migrations().len() as u32 - 4;
     Migrator::up(&db, Some(before_keys))
         .await
         .expect("first migrations");
@@ -805,9 +808,10 @@ async fn the_migration_keeps_rows_and_indexes(backend: Backend) {
         "after the migration",
     );
 
-    // Rolled back (the replica's names, the mail migration, then the keys), the keys are gone
-    // (indexes kept); a dangling row then stops the migration, which keeps nothing of itself.
-    Migrator::down(&db, Some(3)).await.expect("rolled back");
+    // Rolled back (the notifications, the replica's names, the mail migration, then the
+    // keys), the keys are gone (indexes kept); a dangling row then stops the migration, which
+    // keeps nothing of itself.
+    Migrator::down(&db, Some(4)).await.expect("rolled back");
     let mut now_indexed = Vec::new();
     for table in tables {
         now_indexed.push(indexes(&db, table).await);
@@ -826,7 +830,7 @@ async fn the_migration_keeps_rows_and_indexes(backend: Backend) {
             .await
             .expect("pending")
             .len(),
-        3
+        4
     );
     // (Counted in SQL: the entity names the mail migration's columns, not there yet.)
     assert_eq!(

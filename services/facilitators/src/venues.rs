@@ -239,7 +239,7 @@ pub async fn announce_upsert<C: ConnectionTrait>(conn: &C, model: &venue::Model)
     Ok(())
 }
 
-/// What anyone allowed to see a stored venue sees (no creator, no organisation link).
+/// What anyone allowed to see a stored venue sees (no creator).
 pub fn view(model: venue::Model) -> VenueView {
     VenueView {
         commune: Gazetteer::get()
@@ -261,6 +261,7 @@ pub fn view(model: venue::Model) -> VenueView {
         services: model.services.0,
         publics: model.publics.0,
         is_public: model.is_public,
+        organisation_id: model.organisation_id,
         distance_km: None,
     }
 }

@@ -251,7 +251,8 @@ async fn serve_web() -> Result<(), Failure> {
         sign_in,
         web,
         key,
-    );
+    )
+    .with_upload_limit(http.max_body_bytes);
     let listener = cafeia_platform::runtime::bind(&http.host, http.port)
         .map_err(|e| Failure::Other(format!("http.port: {e}")))?;
     let signal = cafeia_platform::runtime::ShutdownSignal::install();

@@ -7,7 +7,8 @@
 //!   ([`smtp_maildir`], `CAFEIA_TEST_SMTP_MAILDIR`, by default `/tmp/mbox`). When the server
 //!   does not answer, [`require_smtp`] fails the test naming the command that starts it:
 //!   nothing is skipped.
-//! - The token of a mailed link: [`link_token`].
+//! - The token of a mailed link: [`link_token`]; where a service under test sends its mail,
+//!   whichever the transport ([`mailbox`]).
 
 use mail_parser::MimeHeaders;
 use std::{
@@ -31,8 +32,34 @@ pub struct Received {
     pub html: Option<String>,
     /// (file name, MIME type) of each attachment.
     pub attachments: Vec<(String, String)>,
+    /// The text of each attachment that is text (an `.ics`), in the same order.
+    pub attachment_texts: Vec<String>,
+    /// `Message-ID`, without its angle brackets.
+    pub message_id: Option<String>,
+    /// `List-Unsubscribe`, unfolded (`<https://…>`).
+    pub list_unsubscribe: Option<String>,
+    /// `List-Unsubscribe-Post`.
+    pub list_unsubscribe_post: Option<String>,
     /// The raw message.
     pub raw: Vec<u8>,
+}
+
+/// A raw header value unfolded and trimmed; inside `<…>` every space goes (RFC 2369: a folded
+/// address is the same address).
+fn unfolded(raw: &str) -> String {
+    let line: String = raw.split(['\r', '\n']).collect::<Vec<_>>().join("");
+    let mut out = String::with_capacity(line.len());
+    let mut inside = false;
+    for c in line.trim().chars() {
+        match c {
+            '<' => inside = true,
+            '>' => inside = false,
+            c if inside && c.is_whitespace() => continue,
+            _ => {}
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Parses one RFC 5322 message; `None` when it is not one.
@@ -61,8 +88,25 @@ pub fn parse(raw: &[u8]) -> Option<Received> {
                 (name, kind)
             })
             .collect(),
+        attachment_texts: message
+            .attachments()
+            .map(|part| part.text_contents().unwrap_or_default().to_owned())
+            .collect(),
+        message_id: message.message_id().map(str::to_owned),
+        list_unsubscribe: message.header_raw("List-Unsubscribe").map(unfolded),
+        list_unsubscribe_post: message.header_raw("List-Unsubscribe-Post").map(unfolded),
         raw: raw.to_vec(),
     })
+}
+
+/// Where the mail of a service started with `config` arrives: the test SMTP server's Maildir
+/// when `mail.url` is an `smtp://` one, else the `.eml` directory of the default transport.
+pub fn mailbox(config: &cafeia_platform::config::PlatformConfig) -> PathBuf {
+    use secrecy::ExposeSecret;
+    match &config.mail.url {
+        Some(url) if url.expose_secret().starts_with("smtp") => smtp_maildir(),
+        _ => mail_dir(&config.data_dir),
+    }
 }
 
 /// Where a service started with `data_dir` writes its mail by default.
@@ -87,6 +131,10 @@ pub fn written_to(dir: &Path, to: &str) -> Vec<Received> {
             let Ok(raw) = std::fs::read(&path) else {
                 continue;
             };
+            // The shared Maildir holds every test's mail: only those naming `to` are parsed.
+            if !contains_ignore_case(&raw, to.as_bytes()) {
+                continue;
+            }
             let Some(mail) = parse(&raw) else { continue };
             if mail.to.eq_ignore_ascii_case(to) {
                 let at = entry
@@ -99,6 +147,13 @@ pub fn written_to(dir: &Path, to: &str) -> Vec<Received> {
     }
     found.sort_by_key(|(at, _)| *at);
     found.into_iter().map(|(_, mail)| mail).collect()
+}
+
+fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty()
+        || haystack
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
 }
 
 /// Waits (10 s at most, then fails) until `dir` holds at least `count` mails to `to`;
@@ -174,6 +229,49 @@ pub async fn require_smtp() -> String {
 /// The path of the page a confirmation link opens.
 pub const CONFIRM_PATH: &str = "/inscriptions/confirmer";
 
+/// How the subject of a confirmation-link mail begins (the seat, reminder and "already
+/// registered" mails that go to the same address begin otherwise).
+pub const CONFIRMATION_SUBJECT: &str = "Confirmez votre inscription";
+
+/// The `Message-ID`s of the mails to `to` in `dir` so far: what [`wait_for_new_confirmation`]
+/// is not to take.
+pub fn message_ids(dir: &Path, to: &str) -> std::collections::HashSet<String> {
+    written_to(dir, to)
+        .into_iter()
+        .filter_map(|m| m.message_id)
+        .collect()
+}
+
+/// Waits (10 s at most, then fails) for a confirmation-link mail to `to` in `dir` that is not
+/// one of `known`; returns its token. Picked by its subject and link, not by arrival: the seat
+/// mail of an earlier confirmation may arrive after it, or between it and the look.
+pub async fn wait_for_new_confirmation(
+    dir: &Path,
+    to: &str,
+    known: &std::collections::HashSet<String>,
+) -> String {
+    let pick = || {
+        written_to(dir, to).into_iter().rev().find_map(|m| {
+            let new = m.message_id.as_ref().is_none_or(|id| !known.contains(id));
+            (new && m.subject.starts_with(CONFIRMATION_SUBJECT))
+                .then(|| link_token(&m.text, CONFIRM_PATH))
+                .flatten()
+        })
+    };
+    for _ in 0..200 {
+        if let Some(token) = pick() {
+            return token;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let found = written_to(dir, to);
+    panic!(
+        "no new confirmation mail to {to} in {} (mails there: {:?})",
+        dir.display(),
+        found.iter().map(|m| &m.subject).collect::<Vec<_>>()
+    );
+}
+
 /// The token of every confirmation mail in `dir`, by recipient (lower-cased; the latest mail
 /// to an address wins).
 pub fn confirmation_tokens(dir: &Path) -> std::collections::HashMap<String, String> {
@@ -236,8 +334,8 @@ pub async fn register_by_mail(
     session: &str,
     email: &str,
 ) -> (reqwest::StatusCode, serde_json::Value) {
-    let dir = mail_dir(&h.env.config.data_dir);
-    let before = written_to(&dir, email).len();
+    let dir = mailbox(&h.env.config);
+    let before = message_ids(&dir, email);
     let (status, body) = h
         .call(
             reqwest::Method::POST,
@@ -247,11 +345,7 @@ pub async fn register_by_mail(
         )
         .await;
     assert_eq!(status, reqwest::StatusCode::ACCEPTED, "{body}");
-    let mails = wait_for_mail(&dir, email, before + 1).await;
-    let token = mails
-        .last()
-        .and_then(|m| link_token(&m.text, CONFIRM_PATH))
-        .unwrap_or_else(|| panic!("no confirmation link in the mail to {email}"));
+    let token = wait_for_new_confirmation(&dir, email, &before).await;
     h.call(
         reqwest::Method::POST,
         "/v1/registrations/confirm",
@@ -263,7 +357,15 @@ pub async fn register_by_mail(
 
 #[cfg(test)]
 mod tests {
-    use super::link_token;
+    use super::{link_token, unfolded};
+
+    #[test]
+    fn a_folded_list_unsubscribe_is_read_whole() {
+        assert_eq!(
+            unfolded(" <https://x.org/mail/\r\n unsubscribe/ab>\r\n"),
+            "<https://x.org/mail/unsubscribe/ab>"
+        );
+    }
 
     #[test]
     fn a_link_token_is_read_up_to_the_end_of_the_token() {

@@ -26,7 +26,18 @@ pub struct ServiceHarness {
 impl ServiceHarness {
     /// Starts `S` and listens to the messages matching `patterns` (e.g. `catalogue.#`).
     pub async fn start<S: Service>(backend: Backend, patterns: &[&str]) -> Self {
-        let env = TestEnv::new(backend).await;
+        Self::start_with::<S>(backend, patterns, |_| {}).await
+    }
+
+    /// [`Self::start`] with the test's configuration changed by `tweak` first (a real mail
+    /// server, a setting of the service's own section in `sources.overrides`).
+    pub async fn start_with<S: Service>(
+        backend: Backend,
+        patterns: &[&str],
+        tweak: impl FnOnce(&mut cafeia_platform::config::PlatformConfig),
+    ) -> Self {
+        let mut env = TestEnv::new(backend).await;
+        tweak(&mut env.config);
         let bus = cafeia_platform::bus::connect(&env.config.bus)
             .await
             .expect("bus");

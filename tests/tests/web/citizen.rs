@@ -6,8 +6,8 @@
 use cafeia_e2e::{
     TestStack,
     browser::{
-        Driver, Options, assert_accessible, mailed_link, open_here, press, seats, tab_to, text_of,
-        type_text, wait_for, wait_seats,
+        Driver, Options, assert_accessible, mailed_link, open_here, press, seats,
+        sign_in_by_keyboard, tab_to, text_of, type_text, wait_for, wait_seats,
     },
 };
 use cafeia_testkit::Backend;
@@ -505,10 +505,171 @@ async fn a_citizen_erases_their_data_from_the_private_link(backend: Backend) {
     stack.stop().await;
 }
 
+/// Whether `css` is on screen (present and shown).
+async fn shown(client: &Client, css: &str) -> bool {
+    match client.find(Locator::Css(css)).await {
+        Ok(element) => element.is_displayed().await.unwrap_or(false),
+        Err(_) => false,
+    }
+}
+
+/// Waits for `css` to be shown (`true`) or hidden (`false`): the menu dialog fades.
+async fn wait_shown(client: &Client, css: &str, wanted: bool) {
+    for _ in 0..50 {
+        if shown(client, css).await == wanted {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "{css} should be {}",
+        if wanted { "shown" } else { "hidden" }
+    );
+}
+
+/// On a phone the navigation folds into the DSFR « Menu » dialog, opened and closed by
+/// keyboard; with scripts off it is in the page, with the account link, and no button that
+/// would do nothing.
+async fn on_a_phone_the_menu_is_a_dialog_and_is_there_without_javascript(backend: Backend) {
+    let stack = TestStack::start(backend).await;
+    let mut driver = Driver::start().await;
+    let phone = driver
+        .browser(Options {
+            width: 390,
+            ..Options::default()
+        })
+        .await;
+    let nav_link = "#menu-principal .fr-nav a[href='/formations']";
+    phone.goto(&format!("{}/", stack.base)).await.expect("home");
+    wait_shown(&phone, "#bouton-menu", true).await;
+    assert!(!shown(&phone, nav_link).await, "the menu starts folded");
+    tab_to(&phone, "#bouton-menu", 20).await;
+    press(&phone, Key::Enter).await;
+    wait_shown(&phone, nav_link, true).await;
+    assert!(
+        shown(&phone, "#menu-principal a[href='/connexion']").await,
+        "the open menu carries the sign-in link"
+    );
+    assert_accessible(&phone, "menu ouvert (téléphone)").await;
+    press(&phone, Key::Escape).await;
+    wait_shown(&phone, nav_link, false).await;
+
+    let bare = driver
+        .browser(Options {
+            javascript: false,
+            width: 390,
+        })
+        .await;
+    bare.goto(&format!("{}/", stack.base)).await.expect("home");
+    assert!(
+        shown(&bare, nav_link).await,
+        "without scripts the menu is in the page"
+    );
+    assert!(
+        shown(&bare, ".fr-header__tools-links a[href='/connexion']").await,
+        "and so is the sign-in link"
+    );
+    assert!(
+        !shown(&bare, "#bouton-menu").await,
+        "no button that would open nothing"
+    );
+    phone.close().await.ok();
+    bare.close().await.ok();
+    stack.stop().await;
+}
+
+/// The demo citizen's address, as her identity provider verified it.
+const LEA: &str = "lea.citoyenne@example.org";
+
+/// A signed-in citizen gets mail only when she ticks the box, keyboard only: registered to
+/// one café without it and to another with it, one mail reaches her account's address, about
+/// the second, with its calendar file. Before, the page always sent `consent: false`, so a
+/// signed-in citizen never got any mail.
+async fn a_signed_in_citizen_gets_mail_only_when_she_asks(backend: Backend) {
+    let stack = TestStack::start(backend).await;
+    let mail_dir = cafeia_testkit::mail::mail_dir(&stack.env.config.data_dir);
+    let query = "{ search(input: {commune: \"69123\", radiusKm: 30, kind: SESSION, \
+                 hasSeats: true}, first: 2) { hits { nodes { id title } } } }";
+    let mut sessions = Vec::new();
+    for _ in 0..100 {
+        let found = stack.graphql(query, serde_json::json!({}), None).await;
+        sessions = found["data"]["search"]["hits"]["nodes"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if sessions.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(sessions.len(), 2, "two cafés with seats near Lyon");
+    let (quiet, mailed) = (&sessions[0], &sessions[1]);
+    let mut driver = Driver::start().await;
+    let client = driver.browser(Options::default()).await;
+
+    let quiet_path = format!("/sessions/{}", quiet["id"].as_str().unwrap());
+    sign_in_by_keyboard(&client, &stack.base, "citoyenne", &quiet_path).await;
+    wait_for(&client, "#inscription").await;
+    let ticked = client
+        .find(Locator::Css("form.cafeia-register #consentement"))
+        .await
+        .expect("the mail box for a signed-in citizen")
+        .prop("checked")
+        .await
+        .unwrap();
+    assert_eq!(ticked.as_deref(), Some("false"), "not ticked by default");
+    assert_accessible(&client, "session, connectée").await;
+    tab_to(&client, "form.cafeia-register button[type=submit]", 80).await;
+    press(&client, Key::Enter).await;
+    wait_for(&client, ".fr-alert--success").await;
+
+    let mailed_path = format!("/sessions/{}", mailed["id"].as_str().unwrap());
+    client
+        .goto(&format!("{}{mailed_path}", stack.base))
+        .await
+        .unwrap();
+    wait_for(&client, "#inscription").await;
+    tab_to(&client, "#consentement", 80).await;
+    press(&client, Key::Space).await;
+    tab_to(&client, "form.cafeia-register button[type=submit]", 10).await;
+    press(&client, Key::Enter).await;
+    wait_for(&client, ".fr-alert--success").await;
+    let heading = text_of(&client, "h1").await;
+    assert!(heading.contains("inscrit"), "{heading}");
+
+    // Mail goes out in the order it was queued: had the first registration queued any, it
+    // would be here before this one.
+    let mails = cafeia_testkit::mail::wait_for_mail(&mail_dir, LEA, 1).await;
+    let title = mailed["title"].as_str().unwrap();
+    assert_eq!(
+        mails.len(),
+        1,
+        "{:?}",
+        mails.iter().map(|m| &m.subject).collect::<Vec<_>>()
+    );
+    assert!(
+        mails[0].subject.contains(title),
+        "{} / {title}",
+        mails[0].subject
+    );
+    assert!(
+        mails[0]
+            .attachments
+            .iter()
+            .any(|(name, _)| name.ends_with(".ics")),
+        "{:?}",
+        mails[0].attachments
+    );
+    client.close().await.ok();
+    stack.stop().await;
+}
+
 cafeia_testkit::backend_matrix!(
+    a_signed_in_citizen_gets_mail_only_when_she_asks,
     citizen_registers_confirms_and_cancels_keyboard_only,
     registration_works_without_javascript_and_keeps_what_was_typed,
     recommendations_say_why_and_session_pages_embed_their_event,
     a_signed_in_citizen_gets_a_private_calendar_feed,
     a_citizen_erases_their_data_from_the_private_link,
+    on_a_phone_the_menu_is_a_dialog_and_is_there_without_javascript,
 );

@@ -3,6 +3,9 @@
 //! `.config/nextest.toml` runs them one at a time.
 
 mod citizen;
+mod console_catalogue;
+mod console_dashboard;
+mod console_people;
 mod facilitator;
 mod oidc;
 mod sessions;

@@ -15,7 +15,7 @@ use cafeia_e2e::{
 };
 use cafeia_platform::auth::Role;
 use cafeia_testkit::Backend;
-use chrono::{DateTime, Datelike, Duration as Span, NaiveDateTime, Timelike, Utc};
+use chrono::{DateTime, Duration as Span, NaiveDateTime, Timelike, Utc};
 use chrono_tz::Europe::Paris;
 use fantoccini::{Client, Locator, key::Key};
 use serde_json::{Value, json};
@@ -79,26 +79,22 @@ async fn camille_venue(stack: &TestStack) -> String {
     panic!("the events service never learnt venue {venue}: {refused}");
 }
 
-/// What to type into a date field and a time field for `at`: Chromium orders a date's parts
-/// and picks the clock by the browser's locale (mm/dd/yyyy and 12 hours in `en-US`,
-/// dd/mm/yyyy and 24 hours in French). The fields' values are checked after typing.
+/// What to type into a date field and a time field for `at`: the browser runs in French
+/// (`tests/src/browser.rs`), so day first and a 24-hour clock, as a person here types them.
+/// The fields' values are checked after typing.
 async fn keys_for(client: &Client, at: NaiveDateTime) -> (String, String) {
     let lang = client
         .execute("return navigator.language;", vec![])
         .await
         .expect("script");
-    let (y, m, d) = (at.year(), at.month(), at.day());
-    let (h, min) = (at.hour(), at.minute());
-    if lang.as_str().is_some_and(|l| l.starts_with("en")) {
-        let h12 = if h % 12 == 0 { 12 } else { h % 12 };
-        let half = if h < 12 { "A" } else { "P" };
-        (
-            format!("{m:02}{d:02}{y}"),
-            format!("{h12:02}{min:02}{half}"),
-        )
-    } else {
-        (format!("{d:02}{m:02}{y}"), format!("{h:02}{min:02}"))
-    }
+    assert!(
+        lang.as_str().is_some_and(|l| l.starts_with("fr")),
+        "the browser should run in French, it says {lang}"
+    );
+    (
+        at.format("%d%m%Y").to_string(),
+        at.format("%H%M").to_string(),
+    )
 }
 
 async fn value_of(client: &Client, css: &str) -> String {
@@ -129,32 +125,27 @@ async fn type_start(client: &Client, at: NaiveDateTime) {
     );
 }
 
-/// Fills the start `at` into the form's date and time fields without scripts (no
-/// `navigator.language` to read): the locale's order is the one whose typing gives the value.
+/// Fills the start `at` into the form's date and time fields without scripts, in the
+/// French order the browser runs in.
 async fn fill_start(client: &Client, at: NaiveDateTime) {
-    let (h, min) = (at.hour(), at.minute());
-    let h12 = if h % 12 == 0 { 12 } else { h % 12 };
-    let half = if h < 12 { "A" } else { "P" };
-    let orders = [
-        (
-            at.format("%m%d%Y").to_string(),
-            format!("{h12:02}{min:02}{half}"),
-        ),
-        (at.format("%d%m%Y").to_string(), format!("{h:02}{min:02}")),
-    ];
-    for (date, time) in orders {
-        for (css, keys) in [("#date", &date), ("#heure", &time)] {
-            let field = client.find(Locator::Css(css)).await.unwrap();
-            field.clear().await.unwrap();
-            field.send_keys(keys).await.unwrap();
-        }
-        if value_of(client, "#date").await == at.format("%Y-%m-%d").to_string()
-            && value_of(client, "#heure").await == at.format("%H:%M").to_string()
-        {
-            return;
-        }
+    let date = at.format("%d%m%Y").to_string();
+    let time = at.format("%H%M").to_string();
+    for (css, keys) in [("#date", &date), ("#heure", &time)] {
+        let field = client.find(Locator::Css(css)).await.unwrap();
+        field.clear().await.unwrap();
+        field.send_keys(keys).await.unwrap();
     }
-    panic!("the date and time fields take neither order for {at}");
+    assert_eq!(
+        (
+            value_of(client, "#date").await,
+            value_of(client, "#heure").await
+        ),
+        (
+            at.format("%Y-%m-%d").to_string(),
+            at.format("%H:%M").to_string()
+        ),
+        "the date and time fields take the French order"
+    );
 }
 
 /// Waits for `css` to say `needle` (the page before may have had the same element).

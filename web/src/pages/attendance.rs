@@ -19,7 +19,7 @@ use crate::{
     render::{self, Layout, Section},
     session::Visitor,
 };
-use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -291,11 +291,7 @@ fn render(
         .iter()
         .filter(|l| matches!(l.status, RegistrationStatus::WAITLISTED))
         .count();
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = errors.status();
     render::html(
         status,
         &AttendancePage {

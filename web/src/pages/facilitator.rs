@@ -454,11 +454,7 @@ async fn signup(
     // form's first button, which Enter presses in any field: then it sends the form.
     let to_add = !sent.one("zone").trim().is_empty() || !sent.one("zone_choix").is_empty();
     if adding && to_add {
-        let status = if errors.is_empty() {
-            StatusCode::OK
-        } else {
-            StatusCode::UNPROCESSABLE_ENTITY
-        };
+        let status = errors.status();
         return render::html(
             status,
             &SignupPage::new(
@@ -591,7 +587,7 @@ async fn signup(
     };
     let refused = |form: SignupForm, errors: FormErrors, saved: bool, choices: Vec<Choice>| {
         render::html(
-            StatusCode::UNPROCESSABLE_ENTITY,
+            errors.status(),
             &SignupPage::new(&visitor, form, errors, Vec::new(), choices, saved),
         )
     };

@@ -15,7 +15,7 @@ use crate::{
     render::{self, Layout, Section},
     session::Visitor,
 };
-use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -134,11 +134,7 @@ async fn page(app: web::Data<Web>, req: HttpRequest, visitor: Visitor) -> HttpRe
             }
         }
     }
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = errors.status();
     let one = |value: &str| vec![value.to_owned()];
     render::html(
         status,

@@ -282,11 +282,7 @@ pub async fn home(
     } else {
         "Trouver un Café IA près de chez moi"
     };
-    let status = if errors.is_empty() {
-        actix_web::http::StatusCode::OK
-    } else {
-        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = errors.status();
     render::html(
         status,
         &HomePage {

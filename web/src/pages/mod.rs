@@ -3,10 +3,12 @@
 
 pub mod about;
 pub mod attendance;
+pub mod console;
 pub mod facilitator;
 pub mod for_you;
 pub mod home;
 pub mod my_sessions;
+pub mod open_data;
 pub mod registrations;
 pub mod roll;
 pub mod session_form;
@@ -40,6 +42,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     attendance::configure(cfg);
     facilitator::configure(cfg);
     venues::configure(cfg);
+    console::configure(cfg);
+    open_data::configure(cfg);
 }
 
 /// Runs `Q` as the visitor.

@@ -16,7 +16,7 @@ use crate::{
     render::{self, Layout, Section},
     session::Visitor,
 };
-use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use chrono::Utc;
 use serde::Deserialize;
@@ -213,9 +213,9 @@ async fn show_list(
         Err(e) => return super::api_problem(visitor, &e),
     }
     let status = if page.errors.is_empty() {
-        StatusCode::OK
+        actix_web::http::StatusCode::OK
     } else {
-        StatusCode::UNPROCESSABLE_ENTITY
+        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
     };
     render::html(status, &page)
 }
@@ -338,7 +338,7 @@ async fn cancel(
     match answer {
         Ok(_) => render::see_other("/animateur/sessions?fait=annulee"),
         Err(e) => render::html(
-            StatusCode::UNPROCESSABLE_ENTITY,
+            crate::forms::status_of(&e),
             &CancelPage {
                 layout: Layout::new(&visitor, "Annuler une session", Section::Facilitators),
                 session,

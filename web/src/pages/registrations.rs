@@ -109,7 +109,9 @@ async fn submit(
         session_id,
         email: (!signed_in).then(|| email.clone()),
         name: (!signed_in && !form.nom.trim().is_empty()).then(|| form.nom.trim().to_owned()),
-        consent: !signed_in && form.consentement == "oui",
+        // Signed in, the box asks for mail at the account's verified address (the API keeps
+        // it only then); without an account it accepts keeping the address typed.
+        consent: form.consentement == "oui",
     };
     match run::<Register>(&app, &req, &visitor, variables).await {
         Ok(data) => {
@@ -245,7 +247,7 @@ async fn erase(
                 _ => e.first().map(crate::forms::general_message).unwrap_or_default(),
             };
             render::html(
-                StatusCode::UNPROCESSABLE_ENTITY,
+                crate::forms::status_of(&e),
                 &CancelPage {
                     layout: Layout::new(&visitor, "Annuler mon inscription", Section::Cafes),
                     token,
@@ -330,7 +332,7 @@ async fn confirm(
                 _ => e.first().map(crate::forms::general_message).unwrap_or_default(),
             };
             render::html(
-                StatusCode::UNPROCESSABLE_ENTITY,
+                crate::forms::status_of(&e),
                 &ConfirmPage {
                     layout: Layout::new(&visitor, "Confirmer mon inscription", Section::Cafes),
                     token,
@@ -382,7 +384,7 @@ async fn cancel(
                 Some("SESSION_STARTED") => "Le café a commencé : l'inscription ne peut plus être annulée.".to_owned(),
                 _ => e.first().map(crate::forms::general_message).unwrap_or_default(),
             };
-            (false, Some(message), StatusCode::UNPROCESSABLE_ENTITY)
+            (false, Some(message), crate::forms::status_of(&e))
         }
     };
     render::html(

@@ -16,7 +16,7 @@ use crate::{
     render::{self, Layout, Section},
     session::Visitor,
 };
-use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
 use uuid::Uuid;
@@ -523,11 +523,7 @@ async fn show(
         form,
         errors,
     };
-    let status = if page.errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = page.errors.status();
     render::html(status, &page)
 }
 

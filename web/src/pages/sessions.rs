@@ -13,7 +13,7 @@ use crate::{
     render::{self, Layout, Section},
     session::Visitor,
 };
-use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use uuid::Uuid;
 
@@ -118,11 +118,7 @@ pub async fn show(
         return super::not_found_page(visitor);
     };
     let view = view(s);
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = errors.status();
     render::html(
         status,
         &Page {

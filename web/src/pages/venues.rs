@@ -433,7 +433,7 @@ async fn save(
         services: before.map(|v| v.services.clone()).unwrap_or_default(),
         publics: before.map(|v| v.publics.clone()).unwrap_or_default(),
         is_public: form.public,
-        organisation_id: None,
+        organisation_id: before.and_then(|v| v.organisation_id),
     };
     let (answer, done) = match id {
         None => (
@@ -501,7 +501,7 @@ async fn save(
                 }
             }
             render::html(
-                StatusCode::UNPROCESSABLE_ENTITY,
+                errors.status(),
                 &FormPage::new(visitor, id, form, errors, communes),
             )
         }

@@ -1,6 +1,7 @@
 //! Typed calls to the catalogue service, one method per endpoint.
 
 use crate::{
+    edits::{ReviewQueueQuery, TrainingEdit},
     enums::ReviewDecision,
     lheo::LheoImportSummary,
     modules::{ModuleInput, ModuleQuery, ModuleReviewInput, ModuleView},
@@ -103,6 +104,31 @@ impl CatalogueClient {
         self.http
             .find(&fill(paths::TRAINING, &[&id.to_string()]), &(), call)
             .await
+    }
+
+    /// Programmes awaiting review, oldest first, one page (national staff).
+    pub async fn training_review_queue(
+        &self,
+        call: &Call,
+        query: &ReviewQueueQuery,
+    ) -> ClientResult<Page<TrainingView>> {
+        self.http.get(paths::TRAININGS_REVIEW, query, call).await
+    }
+
+    /// What each edit of a programme changed, oldest first (national staff and its
+    /// provider).
+    pub async fn training_edits(&self, call: &Call, id: Uuid) -> ClientResult<Vec<TrainingEdit>> {
+        let path = fill(paths::TRAINING_EDITS, &[&id.to_string()]);
+        self.http.get(&path, &(), call).await
+    }
+
+    /// Modules awaiting review, oldest first, one page (national staff).
+    pub async fn module_review_queue(
+        &self,
+        call: &Call,
+        query: &ReviewQueueQuery,
+    ) -> ClientResult<Page<ModuleView>> {
+        self.http.get(paths::MODULES_REVIEW, query, call).await
     }
 
     /// Submits a programme for review (`provider_siret` required).

@@ -3,10 +3,12 @@
 //! is a compile error.
 //!
 //! `paths` (route templates), `enums` (controlled values), one module per resource
-//! (`trainings`, `providers`, `modules`), `lheo` (the import's answer), `messages` (what the
-//! service publishes) and, with feature `client`, the typed client. Look-ups of many at once
+//! (`trainings`, `providers`, `modules`), `edits` (what edits changed, the review queue's
+//! page), `lheo` (the import's answer), `messages` (what the service publishes) and, with
+//! feature `client`, the typed client. Look-ups of many at once
 //! take the shared `cafeia_api::batch::BatchQuery`.
 
+pub mod edits;
 pub mod enums;
 pub mod lheo;
 pub mod messages;
@@ -20,6 +22,7 @@ mod client;
 
 #[cfg(feature = "client")]
 pub use client::CatalogueClient;
+pub use edits::{Editor, FieldChange, ReviewQueueQuery, TrainingEdit, TrainingField};
 pub use enums::{
     Accessibility, Audience, Enrolment, Format, Funding, Level, Pace, ProviderKind, ReviewDecision,
     ReviewStatus,

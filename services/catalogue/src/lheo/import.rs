@@ -11,7 +11,7 @@ use crate::{
     storage::{Rows, provider, training},
     store::{self, Full},
 };
-use cafeia_catalogue_api::{LheoImportSummary, LheoProblem};
+use cafeia_catalogue_api::{Editor, LheoImportSummary, LheoProblem};
 use cafeia_platform::{AppError, audit};
 use chrono::Utc;
 use sea_orm::{
@@ -218,6 +218,7 @@ async fn write_batch(
                     continue;
                 }
                 let changed = store::changed_fields(&before, &draft);
+                let changes = store::changes(&before, &draft);
                 let published = full.training.status == ReviewStatus::Published;
                 let mut model = full.training.into_active_model();
                 store::apply(&mut model, &draft);
@@ -234,6 +235,7 @@ async fn write_batch(
                     Some(&changed.join(",")),
                 )
                 .await?;
+                store::record_edit(txn, model.id, Editor::Import, changes).await?;
                 if published {
                     let full = store::load(txn, model).await?;
                     store::announce(

@@ -310,6 +310,21 @@ impl EventsClient {
             .map(drop)
     }
 
+    /// Stops the reminders of a registration, with the token of a reminder's unsubscription
+    /// link.
+    pub async fn stop_reminders(&self, call: &Call, input: &TokenInput) -> ClientResult<()> {
+        self.http
+            .send::<_, _, serde_json::Value>(
+                Method::POST,
+                paths::REGISTRATIONS_STOP_REMINDERS,
+                &(),
+                Some(input),
+                call,
+            )
+            .await
+            .map(drop)
+    }
+
     /// Reports attendance, or corrects the report (replaces it).
     pub async fn report_attendance(
         &self,

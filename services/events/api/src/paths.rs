@@ -37,6 +37,9 @@ pub const REGISTRATIONS_CONFIRM: &str = "/v1/registrations/confirm";
 pub const REGISTRATIONS_CANCEL: &str = "/v1/registrations/cancel";
 /// POST: erases the personal data of a registration made without an account, with its token.
 pub const REGISTRATIONS_ERASE: &str = "/v1/registrations/erase";
+/// POST: stops the reminders of a registration, with the token of a reminder's one-click
+/// unsubscription link (RFC 8058); no sign-in.
+pub const REGISTRATIONS_STOP_REMINDERS: &str = "/v1/registrations/reminders/stop";
 /// DELETE: the signed-in registrant cancels.
 pub const REGISTRATION: &str = "/v1/registrations/{id}";
 /// GET: the sessions the signed-in facilitator runs or co-runs (cursor pages).
@@ -53,7 +56,7 @@ pub const FACILITATOR_CALENDAR: &str = "/v1/calendars/facilitators/{id}/feed.ics
 pub const PRIVATE_CALENDAR: &str = "/v1/calendars/private/{token}/feed.ics";
 
 /// Every route above, so tests can check the OpenAPI document lists each of them.
-pub const ALL: [&str; 23] = [
+pub const ALL: [&str; 24] = [
     SESSIONS,
     SESSIONS_BATCH,
     SESSIONS_BY_VENUE,
@@ -70,6 +73,7 @@ pub const ALL: [&str; 23] = [
     REGISTRATIONS_CONFIRM,
     REGISTRATIONS_CANCEL,
     REGISTRATIONS_ERASE,
+    REGISTRATIONS_STOP_REMINDERS,
     REGISTRATION,
     MY_SESSIONS,
     MY_REGISTRATIONS,
@@ -78,3 +82,8 @@ pub const ALL: [&str; 23] = [
     FACILITATOR_CALENDAR,
     PRIVATE_CALENDAR,
 ];
+
+/// Not a route of the service: the public address (on the web app's host, the gateway's) that a
+/// reminder's `List-Unsubscribe` names; a mail reader POSTs `List-Unsubscribe=One-Click` there
+/// and the gateway calls [`REGISTRATIONS_STOP_REMINDERS`] with the token.
+pub const PUBLIC_UNSUBSCRIBE: &str = "/mail/unsubscribe/{token}";

@@ -15,6 +15,12 @@ pub const UPCOMING_PER_GROUP: usize = 20;
 pub struct ListQuery {
     /// INSEE code of the département (e.g. `69`, `2A`).
     pub departement: Option<String>,
+    /// INSEE code of the région (e.g. `84`): its sessions in one list, for a coordinator's
+    /// console, rather than one call per département.
+    pub region: Option<String>,
+    /// `true`: only sessions with no seat left (capacity counted and every seat confirmed);
+    /// `false`: only those with a seat left or no seat limit.
+    pub full: Option<bool>,
     /// A topic of the shared vocabulary.
     pub topic: Option<String>,
     /// Sessions starting at or after (RFC 3339); default now.

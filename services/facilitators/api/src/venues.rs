@@ -5,7 +5,8 @@ use crate::enums::VenueFileFormat;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// A venue; public fields only (no creator, no organisation link).
+/// A venue; public fields only (no creator: the organisation running it is public, as in the
+/// national open-data standard).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(
     feature = "graphql",
@@ -47,6 +48,9 @@ pub struct VenueView {
     pub publics: Vec<String>,
     /// Listed publicly.
     pub is_public: bool,
+    /// The organisation (structure) running the venue, when its author named one.
+    #[serde(default)]
+    pub organisation_id: Option<Uuid>,
     /// Distance from the searched point, in km; set on proximity searches.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub distance_km: Option<f64>,

@@ -32,6 +32,16 @@ pub struct Mail {
     pub html: Option<String>,
     /// Files joined to the mail (an invitation's `.ics`, for instance).
     pub attachments: Vec<Attachment>,
+    /// Where a one-click unsubscription is POSTed (RFC 8058): sent as `List-Unsubscribe` with
+    /// `List-Unsubscribe-Post: List-Unsubscribe=One-Click`. Only for mail a person may stop
+    /// (reminders, digests), never for the answer to something they did.
+    #[serde(default)]
+    pub list_unsubscribe: Option<String>,
+    /// The left part of the `Message-ID` (`<left@domain of mail.from>`): the same for every
+    /// attempt at one mail, so a mail sent again after a crash is recognised as the same one.
+    /// Unset, the transport makes a new one.
+    #[serde(default)]
+    pub message_id: Option<String>,
 }
 
 /// A text file joined to a mail (UTF-8 content: an iCalendar invitation, a CSV).

@@ -3,7 +3,10 @@
 use super::{Mail, MailConfig};
 use lettre::{
     AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
-    message::{Mailbox, MultiPart, SinglePart, header::ContentType},
+    message::{
+        Mailbox, MultiPart, SinglePart,
+        header::{ContentType, HeaderName, HeaderValue},
+    },
 };
 use secrecy::ExposeSecret;
 use std::{path::Path, time::Duration};
@@ -105,10 +108,31 @@ impl Transport {
             .parse()
             .map_err(|_| SendError::Refused("recipient address does not parse".into()))?;
         let text = SinglePart::plain(mail.text.clone());
-        let builder = Message::builder()
+        let message_id = mail
+            .message_id
+            .as_ref()
+            .map(|left| format!("<{left}@{}>", self.from.email.domain()));
+        let mut builder = Message::builder()
             .from(self.from.clone())
             .to(to)
-            .subject(mail.subject.clone());
+            .subject(mail.subject.clone())
+            .message_id(message_id);
+        if let Some(url) = &mail.list_unsubscribe {
+            if url.contains(['<', '>', '\r', '\n']) {
+                return Err(SendError::Refused(
+                    "unsubscribe address does not fit a header".into(),
+                ));
+            }
+            builder = builder
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("List-Unsubscribe"),
+                    format!("<{url}>"),
+                ))
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                    "List-Unsubscribe=One-Click".to_owned(),
+                ));
+        }
         let readable = mail.html.as_ref().map(|html| {
             MultiPart::alternative()
                 .singlepart(text.clone())
@@ -183,6 +207,8 @@ mod tests {
                 content_type: "text/calendar; charset=utf-8; method=REQUEST".into(),
                 content: "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n".into(),
             }],
+            list_unsubscribe: None,
+            message_id: None,
         }
     }
 
@@ -221,6 +247,27 @@ mod tests {
         assert!(formatted.contains("multipart/mixed"), "{formatted}");
         assert!(formatted.contains("multipart/alternative"), "{formatted}");
         assert!(formatted.contains("text/calendar"), "{formatted}");
+        assert!(!formatted.contains("List-Unsubscribe"), "{formatted}");
+        let mut reminder = mail();
+        reminder.list_unsubscribe = Some("https://cafe-ia.example.org/mail/unsubscribe/ab".into());
+        reminder.message_id = Some("0193a5b2.1".into());
+        let formatted =
+            String::from_utf8(transport.message(&reminder).expect("message").formatted())
+                .expect("utf-8");
+        assert!(
+            formatted.contains(
+                "List-Unsubscribe: <https://cafe-ia.example.org/mail/unsubscribe/ab>\r\n"
+            ),
+            "{formatted}"
+        );
+        assert!(
+            formatted.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"),
+            "{formatted}"
+        );
+        assert!(
+            formatted.contains("Message-ID: <0193a5b2.1@cafe-ia.localhost>\r\n"),
+            "{formatted}"
+        );
         let mut bad = mail();
         bad.to = "pas une adresse".into();
         assert!(matches!(
