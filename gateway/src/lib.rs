@@ -132,7 +132,11 @@ pub async fn start(
         });
         Some(
             cafeia_web::Web::new(graph, sign_in, config.web.clone(), key)
-                .with_upload_limit(config.platform.http.max_body_bytes),
+                .with_upload_limit(config.platform.http.max_body_bytes)
+                // The services under `up` write mail where the gateway's own settings say.
+                .with_dev_mailbox(secrecy::ExposeSecret::expose_secret(
+                    &config.platform.mail.url_in(&config.platform.data_dir),
+                )),
         )
     } else {
         None

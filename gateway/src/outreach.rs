@@ -1,14 +1,15 @@
 //! Outreach metrics in GraphQL: the headline against the 2,000,000 goal, breakdowns, reach per
 //! inhabitant and coverage gaps, the weekly series (staff; coordinators within their territory)
-//! and the public open-data aggregate. Every resolver calls the outreach service through its
-//! typed client; the types are the contract's. CSV files are served by the service itself
-//! (`/v1/outreach/export`, `/v1/open-data/reach`).
+//! and the public open-data aggregate; the staff dashboard's figures all at once
+//! (`outreachDashboard`: one call, one pass over the reports). Every resolver calls the
+//! outreach service through its typed client; the types are the contract's. CSV files are
+//! served by the service itself (`/v1/outreach/export`, `/v1/open-data/reach`).
 
 use crate::{errors, rest::services};
 use async_graphql::{Context, Object, Result};
 use cafeia_outreach_api::{
-    BreakdownQuery, BreakdownRow, Dimension, ExportQuery, Filter, GapsQuery, Headline, MonthCell,
-    Reach, WeekPoint, default_gaps_limit,
+    BreakdownQuery, BreakdownRow, Dashboard, DashboardQuery, Dimension, ExportQuery, Filter,
+    GapsQuery, Headline, MonthCell, Reach, WeekPoint, default_gaps_limit,
 };
 use chrono::NaiveDate;
 
@@ -143,6 +144,48 @@ impl OutreachQuery {
         };
         s.outreach
             .weekly(&call, &filter)
+            .await
+            .map_err(errors::client)
+    }
+
+    /// Every figure of the staff dashboard in one call, computed in one pass: progress, the
+    /// weekly curve, reach and coverage gaps as of a day, the breakdowns over a period (staff).
+    #[allow(clippy::too_many_arguments)] // one per GraphQL argument
+    async fn outreach_dashboard(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Only this région (INSEE code, e.g. `84`); coordinators see their own territory whatever they ask."
+        )]
+        region: Option<String>,
+        #[graphql(desc = "Only this département (INSEE code, e.g. `69`, `2A`, `971`).")]
+        departement: Option<String>,
+        #[graphql(
+            desc = "Progress, the weekly curve, reach and gaps as they stood at the end of this day (default: today)."
+        )]
+        as_of: Option<NaiveDate>,
+        #[graphql(desc = "Breakdowns: sessions from this day on (inclusive).")] from: Option<
+            NaiveDate,
+        >,
+        #[graphql(desc = "Breakdowns: sessions up to this day (inclusive; default: `asOf`).")]
+        to: Option<NaiveDate>,
+        #[graphql(
+            default_with = "default_gaps_limit()",
+            desc = "How many coverage gaps to list, lowest reach first."
+        )]
+        gaps_limit: u32,
+    ) -> Result<Dashboard> {
+        let (s, call) = services(ctx)?;
+        let query = DashboardQuery {
+            region,
+            departement,
+            as_of,
+            from,
+            to,
+            gaps_limit,
+        };
+        s.outreach
+            .dashboard(&call, &query)
             .await
             .map_err(errors::client)
     }

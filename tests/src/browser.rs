@@ -219,13 +219,22 @@ pub async fn press(client: &Client, key: Key) {
 }
 
 pub async fn text_of(client: &Client, css: &str) -> String {
-    client
-        .find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .text()
-        .await
-        .expect("text")
+    // A page still arriving (a redirect, a form's answer) can replace the element between
+    // finding and reading it: find it again on the new page.
+    for _ in 0..20 {
+        let element = client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"));
+        match element.text().await {
+            Ok(text) => return text,
+            Err(e) if e.is_stale_element_reference() => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("{css}: text: {e}"),
+        }
+    }
+    panic!("{css}: the element kept being replaced for 2 s")
 }
 
 /// Waits (at most 40 s: a loaded CI machine) for the page to show an element matching `css`.

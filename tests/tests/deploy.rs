@@ -325,7 +325,7 @@ fn mail_and_web_settings_reach_the_parts_that_need_them() {
         );
 
         for (var, holders) in [
-            ("CAFEIA_MAIL__URL", &["events"][..]),
+            ("CAFEIA_MAIL__URL", &["events", "facilitators"][..]),
             ("CAFEIA_WEB__SESSION_KEY", &["gateway"][..]),
             ("CAFEIA_CLIENT_ADDRESS__KEY", &["gateway", "matching"][..]),
         ] {
@@ -729,9 +729,9 @@ fn network_policies_allow_each_part_exactly_what_it_needs() {
                 );
             }
 
-            // Mail leaves from events only, on the submission ports (587 STARTTLS, 465 TLS),
-            // to addresses outside the cluster.
-            let sends_mail = part == "events";
+            // Mail leaves from events (to registrants) and facilitators (to facilitators) only,
+            // on the submission ports (587 STARTTLS, 465 TLS), to addresses outside the cluster.
+            let sends_mail = part == "events" || part == "facilitators";
             for port in [587, 465] {
                 for ip in ["203.0.113.25", "2001:db8::25"] {
                     assert_eq!(

@@ -80,6 +80,41 @@ async fn demo_reach(backend: Backend) {
         exported > 0 && Some(exported) <= h["reached"].as_i64(),
         "{more}"
     );
+    // The dashboard's one call gives the same figures as the separate queries.
+    let dashboard = stack
+        .graphql(
+            "{ outreachDashboard(gapsLimit: 3) { headline { reached sessionsHeld } \
+                 byTerritory { key reached } byFormat { reached } weekly { cumulative } \
+                 reach { departement } coverageGaps { departement } } }",
+            json!({}),
+            Some(&staff),
+        )
+        .await;
+    let board = &dashboard["data"]["outreachDashboard"];
+    assert_eq!(board["headline"]["reached"], h["reached"], "{dashboard}");
+    assert_eq!(
+        board["headline"]["sessionsHeld"], h["sessionsHeld"],
+        "{dashboard}"
+    );
+    for rows in ["byTerritory", "byFormat"] {
+        let sum: i64 = board[rows]
+            .as_array()
+            .unwrap_or_else(|| panic!("{rows}: {dashboard}"))
+            .iter()
+            .filter_map(|r| r["reached"].as_i64())
+            .sum();
+        assert_eq!(
+            Some(sum),
+            h["reached"].as_i64(),
+            "{rows} adds up: {dashboard}"
+        );
+    }
+    assert!(
+        board["coverageGaps"]
+            .as_array()
+            .is_some_and(|g| g.len() <= 3),
+        "{dashboard}"
+    );
     // Citizens and coordinators outside their territory are refused.
     let citizen = stack.token("citizen", &[Role::Citizen], None);
     let refused = stack
@@ -108,6 +143,31 @@ async fn demo_reach(backend: Backend) {
     assert_eq!(
         outside["errors"][0]["extensions"]["code"], "FORBIDDEN",
         "{outside}"
+    );
+    let outside = stack
+        .graphql(
+            "{ outreachDashboard(departement: \"13\") { headline { reached } } }",
+            json!({}),
+            Some(&coordinator),
+        )
+        .await;
+    assert_eq!(
+        outside["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{outside}"
+    );
+    let own = stack
+        .graphql(
+            "{ outreachDashboard { reach { departement } } }",
+            json!({}),
+            Some(&coordinator),
+        )
+        .await;
+    let places = own["data"]["outreachDashboard"]["reach"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{own}"));
+    assert!(
+        !places.is_empty() && places.iter().all(|p| p["departement"] == "69"),
+        "a coordinator's dashboard is their département's: {own}"
     );
     // Open data needs no account.
     let open = stack

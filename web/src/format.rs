@@ -136,6 +136,30 @@ pub fn minutes(total: i64) -> String {
     }
 }
 
+/// 21369008400015 → « 213 690 084 00015 » (SIREN by threes, then the establishment's NIC),
+/// as a SIRET is read; anything else as it is.
+pub fn siret(number: &str) -> String {
+    if number.len() != 14 || !number.is_ascii() {
+        return number.to_owned();
+    }
+    format!(
+        "{} {} {} {}",
+        &number[..3],
+        &number[3..6],
+        &number[6..9],
+        &number[9..]
+    )
+}
+
+/// A day typed in a form: `2027-03-18`, as a date field sends it, or `18/03/2027`, as a
+/// person types it where the field is plain text.
+pub fn typed_day(text: &str) -> Option<chrono::NaiveDate> {
+    let text = text.trim();
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .or_else(|_| chrono::NaiveDate::parse_from_str(text, "%d/%m/%Y"))
+        .ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,6 +15,7 @@ pub mod forms;
 pub mod graph;
 pub mod hours;
 pub mod labels;
+pub mod mailbox;
 pub mod oidc;
 pub mod operations;
 pub mod pages;
@@ -42,6 +43,8 @@ pub struct Web {
     /// The largest file an import page reads: the API's request size limit
     /// (`http.max_body_bytes`), which the file then has to fit in.
     pub upload_limit: usize,
+    /// What the embedded run « sent », shown at `/dev/courriels` ([`Web::with_dev_mailbox`]).
+    pub dev_mailbox: Option<Arc<mailbox::DevMailbox>>,
     key: Key,
 }
 
@@ -53,6 +56,7 @@ impl Web {
             sign_in: Arc::new(sign_in),
             config: Arc::new(config),
             upload_limit: DEFAULT_UPLOAD_LIMIT,
+            dev_mailbox: None,
             key,
         }
     }
@@ -60,6 +64,17 @@ impl Web {
     /// Files up to `bytes` on the import pages (the API's `http.max_body_bytes`).
     pub fn with_upload_limit(mut self, bytes: usize) -> Self {
         self.upload_limit = bytes;
+        self
+    }
+
+    /// Shows the mail written to `mail_url` at `/dev/courriels`, only when it is a directory
+    /// (`file://`) and people sign in on the development page: with a real transport or a
+    /// real identity provider, this is a deployment, whose mail is nobody's to browse.
+    pub fn with_dev_mailbox(mut self, mail_url: &str) -> Self {
+        self.dev_mailbox = matches!(self.sign_in.as_ref(), SignIn::Development(_))
+            .then(|| mailbox::DevMailbox::from_mail_url(mail_url))
+            .flatten()
+            .map(Arc::new);
         self
     }
 }

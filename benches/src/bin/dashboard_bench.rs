@@ -10,7 +10,8 @@
 //! the outreach consumer; the clock starts once every one is counted. National staff sign in
 //! through the browser (its session cookie is then reused); server time is the time to the
 //! whole answer of one GET after another over loopback (one person's wait, not throughput),
-//! for the national page and for one région's.
+//! for the national page and for one région's; then the page's GraphQL document alone, and
+//! the same figures asked the way the page did before issue #17 (ten fields, ten calls).
 
 use cafeia_e2e::{
     TestStack,
@@ -41,6 +42,85 @@ const SERVER_P99_TARGET: Duration = Duration::from_millis(300);
 
 /// The page's own GraphQL document: timed alone, it tells the API's share of the page's time.
 const DOCUMENT: &str = include_str!("../../../web/graphql/console_dashboard.graphql");
+
+/// The same figures as the page asked for them before `outreachDashboard` (issue #17): ten
+/// fields, each one call to the outreach service and one pass over every report. Timed beside
+/// the page's document, for the ratio.
+const SEPARATE_FIELDS: &str = r#"
+query SeparateFields(
+  $region: String
+  $departement: String
+  $asOf: NaiveDate
+  $from: NaiveDate
+  $to: NaiveDate
+  $territoryBy: Dimension!
+) {
+  outreachHeadline(region: $region, departement: $departement, asOf: $asOf) {
+    asOf
+    deadline
+    goal
+    population
+    reached
+    participations
+    sessionsHeld
+    activeFacilitators
+    runRatePerWeek
+    neededPerWeek
+    projectedDate
+    status
+  }
+  outreachWeekly(region: $region, departement: $departement, asOf: $asOf) {
+    week
+    reached
+    cumulative
+    goalLine
+  }
+  byTerritory: outreachBreakdown(by: $territoryBy, region: $region, departement: $departement, from: $from, to: $to) {
+    ...Row
+  }
+  byAudience: outreachBreakdown(by: AUDIENCE, region: $region, departement: $departement, from: $from, to: $to) {
+    ...Row
+  }
+  byAgeBand: outreachBreakdown(by: AGE_BAND, region: $region, departement: $departement, from: $from, to: $to) {
+    ...Row
+  }
+  byOccupation: outreachBreakdown(by: OCCUPATION, region: $region, departement: $departement, from: $from, to: $to) {
+    ...Row
+  }
+  byFormat: outreachBreakdown(by: FORMAT, region: $region, departement: $departement, from: $from, to: $to) {
+    ...Row
+  }
+  byTopic: outreachBreakdown(by: TOPIC, region: $region, departement: $departement, from: $from, to: $to) {
+    ...Row
+  }
+  outreachReach(region: $region, asOf: $asOf) {
+    ...Place
+  }
+  coverageGaps(limit: 10, region: $region, asOf: $asOf) {
+    ...Place
+  }
+}
+
+fragment Row on BreakdownRow {
+  key
+  label
+  sessions
+  participations
+  reached
+}
+
+fragment Place on DepartementReach {
+  departement
+  name
+  region
+  population
+  sessions
+  participations
+  reached
+  reachedPer10000
+  plannedNext30Days
+}
+"#;
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
@@ -163,10 +243,36 @@ async fn main() {
     println!("| what | server p50 | server p99 | max |");
     println!("|---|---|---|---|");
     let graphql = format!("{}/graphql", stack.base);
-    for (name, path, page) in [
-        ("tableau de bord national", "/pilotage", true),
-        ("tableau de bord, région 84", "/pilotage?region=84", true),
-        ("its figures alone (one GraphQL request)", "", false),
+    let figures = json!({
+        "query": DOCUMENT,
+        "operationName": "ConsoleDashboard",
+        "variables": {},
+    });
+    let separate = json!({
+        "query": SEPARATE_FIELDS,
+        "operationName": "SeparateFields",
+        "variables": { "territoryBy": "REGION" },
+    });
+    for (name, path, page, body) in [
+        ("tableau de bord national", "/pilotage", true, None),
+        (
+            "tableau de bord, région 84",
+            "/pilotage?region=84",
+            true,
+            None,
+        ),
+        (
+            "its figures alone (one GraphQL request)",
+            "",
+            false,
+            Some(&figures),
+        ),
+        (
+            "the same as ten separate fields (before #17)",
+            "",
+            false,
+            Some(&separate),
+        ),
     ] {
         let url = format!("{}{path}", stack.base);
         let mut times = Vec::with_capacity(args.requests);
@@ -183,18 +289,19 @@ async fn main() {
             } else {
                 http.post(&graphql)
                     .bearer_auth(&token)
-                    .json(&json!({
-                        "query": DOCUMENT,
-                        "operationName": "ConsoleDashboard",
-                        "variables": { "territoryBy": "REGION" },
-                    }))
+                    .json(body.unwrap_or(&figures))
                     .send()
                     .await
                     .expect("POST")
             };
             assert!(answer.status().is_success(), "{name}: {}", answer.status());
-            answer.bytes().await.expect("body");
+            let bytes = answer.bytes().await.expect("body");
             times.push(started.elapsed());
+            // A GraphQL error is answered 200 too: time only full answers.
+            if !page {
+                let answer: serde_json::Value = serde_json::from_slice(&bytes).expect("JSON");
+                assert!(answer.get("errors").is_none(), "{name}: {answer}");
+            }
         }
         times.sort();
         let (p50, p99) = (percentile(&times, 0.50), percentile(&times, 0.99));

@@ -15,6 +15,7 @@ pub mod messages;
 pub mod modules;
 pub mod openapi;
 pub mod providers;
+pub mod review;
 pub mod routes;
 pub mod storage;
 pub mod store;

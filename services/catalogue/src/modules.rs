@@ -356,24 +356,21 @@ pub async fn review_queue(
     caller: Caller,
     query: Query<ReviewQueueQuery>,
 ) -> AppResult<HttpResponse> {
-    caller.require(Role::Staff)?;
-    catalogue_staff(&caller)?;
+    crate::review::require_reviewer(&caller)?;
     let q = query.into_inner();
     let limit = paging::limit(q.limit)?;
     let after = paging::cursor(q.cursor.as_deref())?;
-    let mut select =
-        module::Entity::find().filter(module::Column::Status.eq(ReviewStatus::Submitted));
     let read = cafeia_platform::db::snapshot(&state.platform.db).await?;
-    let total = select.clone().count(&read).await?;
-    if let Some(after) = after {
-        select = select.filter(module::Column::Id.gt(after));
-    }
-    // Ids are UUIDv7: in id order is in order of submission, the longest waiting first.
-    let rows = select
-        .order_by_asc(module::Column::Id)
-        .limit(limit + 1)
-        .rows(&read)
+    let total = module::Entity::find()
+        .filter(module::Column::Status.eq(ReviewStatus::Submitted))
+        .count(&read)
         .await?;
+    let columns = crate::review::Columns {
+        id: module::Column::Id,
+        status: module::Column::Status,
+        updated_at: module::Column::UpdatedAt,
+    };
+    let rows = crate::review::submitted::<module::Entity, _>(&read, &columns, after, limit).await?;
     read.commit().await?;
     Ok(HttpResponse::Ok().json(Page {
         total: Some(total),

@@ -578,27 +578,22 @@ pub async fn review_queue(
     caller: Caller,
     query: Query<ReviewQueueQuery>,
 ) -> AppResult<HttpResponse> {
-    if !caller.is_national_staff() {
-        return Err(AppError::forbidden(
-            "la revue du catalogue est réservée à l'équipe nationale",
-        ));
-    }
+    crate::review::require_reviewer(&caller)?;
     let q = query.into_inner();
     let limit = paging::limit(q.limit)?;
     let after = paging::cursor(q.cursor.as_deref())?;
-    let mut select =
-        training::Entity::find().filter(training::Column::Status.eq(ReviewStatus::Submitted));
     let read = cafeia_platform::db::snapshot(&state.platform.db).await?;
-    let total = select.clone().count(&read).await?;
-    if let Some(after) = after {
-        select = select.filter(training::Column::Id.gt(after));
-    }
-    // Ids are UUIDv7: in id order is in order of submission, the longest waiting first.
-    let rows = select
-        .order_by_asc(training::Column::Id)
-        .limit(limit + 1)
-        .rows(&read)
+    let total = training::Entity::find()
+        .filter(training::Column::Status.eq(ReviewStatus::Submitted))
+        .count(&read)
         .await?;
+    let columns = crate::review::Columns {
+        id: training::Column::Id,
+        status: training::Column::Status,
+        updated_at: training::Column::UpdatedAt,
+    };
+    let rows =
+        crate::review::submitted::<training::Entity, _>(&read, &columns, after, limit).await?;
     let (rows, next_cursor) = paging::split(rows, limit, |r| r.id);
     let items = store::load_many(&read, rows)
         .await?

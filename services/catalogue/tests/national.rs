@@ -284,7 +284,97 @@ async fn a_provider_sees_staff_by_role_in_a_programmes_audit_trail(backend: Back
     h.stop().await;
 }
 
+/// The review queue: the longest waiting first, a corrected module waiting from its
+/// resubmission; pages follow on with the cursor; national staff only.
+async fn the_review_queue_puts_resubmitted_modules_behind_those_waiting(backend: Backend) {
+    let h = ServiceHarness::start::<Catalogue>(backend, &["catalogue.#"]).await;
+    let author = provider(&h).await;
+    let national = h.token("cnnum", Role::Staff, None);
+    let coordinator = h.token("coord", Role::Staff, Some(Territory::Region("84".into())));
+    let mut ids = Vec::new();
+    for title in ["Premier module", "Deuxième module", "Troisième module"] {
+        let mut m = module();
+        m["title"] = json!(title);
+        let (status, created) = h
+            .call(Method::POST, "/v1/modules", Some(&author), Some(m))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        ids.push(created["id"].as_str().expect("id").to_owned());
+    }
+    let (status, body) = h
+        .call(
+            Method::POST,
+            &format!("/v1/modules/{}/review", ids[0]),
+            Some(&national),
+            Some(json!({"decision": "reject", "reason": "la licence manque de précision"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let mut corrected = module();
+    corrected["title"] = json!("Premier module");
+    corrected["version"] = json!("1.1");
+    let (status, body) = h
+        .call(
+            Method::PUT,
+            &format!("/v1/modules/{}", ids[0]),
+            Some(&author),
+            Some(corrected),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "submitted", "{body}");
+
+    let queue_ids = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|m| m["id"].as_str().expect("id").to_owned())
+            .collect()
+    };
+    let (status, first) = h
+        .call(
+            Method::GET,
+            "/v1/modules/review?limit=2",
+            Some(&national),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(first["total"], 3);
+    assert_eq!(queue_ids(&first), vec![ids[1].clone(), ids[2].clone()]);
+    let cursor = first["next_cursor"].as_str().expect("a next page");
+    let (status, second) = h
+        .call(
+            Method::GET,
+            &format!("/v1/modules/review?limit=2&cursor={cursor}"),
+            Some(&national),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{second}");
+    assert_eq!(queue_ids(&second), vec![ids[0].clone()]);
+    assert!(second["next_cursor"].is_null(), "{second}");
+
+    for path in ["/v1/modules/review", "/v1/trainings/review"] {
+        let (status, problem) = h.call(Method::GET, path, Some(&coordinator), None).await;
+        assert_eq!(
+            (status, code(&problem)),
+            (StatusCode::FORBIDDEN, "FORBIDDEN"),
+            "{path}: {problem}"
+        );
+        let (status, problem) = h.call(Method::GET, path, Some(&author), None).await;
+        assert_eq!(
+            (status, code(&problem)),
+            (StatusCode::FORBIDDEN, "FORBIDDEN"),
+            "{path}: {problem}"
+        );
+    }
+    h.stop().await;
+}
+
 backend_matrix!(
     regional_coordinators_cannot_publish_withdraw_or_edit_modules,
-    a_provider_sees_staff_by_role_in_a_programmes_audit_trail
+    a_provider_sees_staff_by_role_in_a_programmes_audit_trail,
+    the_review_queue_puts_resubmitted_modules_behind_those_waiting
 );

@@ -116,6 +116,47 @@ impl Validate for EventsConfig {
             "events.reminder_sweep_seconds",
             "between 10 and 86400 seconds",
         );
+        // A reminder's row must outlive the time it may still be due: purged sooner, the
+        // sweep would meet its registration again with nothing saying it was reminded (the
+        // sweep also reads the reminder's links, which the purge keeps — this is the second
+        // guard, and it says what was meant).
+        v.check(
+            u64::from(self.mail_retention_days) * 24 > u64::from(self.reminder_hours),
+            "events.mail_retention_days",
+            "must keep mail longer than events.reminder_hours (mail_retention_days × 24 > reminder_hours)",
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EventsConfig;
+    use cafeia_platform::config::{Validate, Violations};
+
+    #[test]
+    fn mail_must_be_kept_longer_than_the_reminder_lead() {
+        let issues = |days: u32, hours: u32| {
+            let settings = EventsConfig {
+                mail_retention_days: days,
+                reminder_hours: hours,
+                ..EventsConfig::default()
+            };
+            let mut v = Violations::default();
+            settings.validate(&mut v);
+            format!("{v:?}")
+        };
+        let refused = issues(1, 48);
+        assert!(
+            refused.contains("events.mail_retention_days")
+                && refused.contains("events.reminder_hours"),
+            "{refused}"
+        );
+        assert!(issues(1, 24).contains("events.reminder_hours"));
+        assert!(
+            !issues(2, 24).contains("events.mail_retention_days"),
+            "{}",
+            issues(2, 24)
+        );
     }
 }
 

@@ -5,16 +5,10 @@
 //! is written there (`queue`): a rolled-back registration mails nothing, and a mail server
 //! that is down only delays mail. One row per `dedupe_key` (one per registration and kind):
 //! asking again re-queues that row, at most once per `events.mail_resend_minutes`, and never
-//! while it is still queued. The loop is shaped like the platform's outbox relay: due rows
-//! are claimed with `FOR UPDATE SKIP LOCKED` on PostgreSQL (replicas share the work; SQLite
-//! has one sender per file), sent, and marked. A server refusing for now (SMTP 4xx) defers
-//! the row with a growing delay; a refusal for good (5xx, an address that does not parse) or
-//! too many deferrals parks it and counts it in `cafeia_mail_parked_total`; a server that
-//! cannot be reached leaves the rows as they are and backs off. Once sent, a row's recipient
-//! and content are blanked. Neither the logs nor the metrics name an address: a row is named
-//! by its id and kind. A mail's `Message-ID` comes from its row (id and queuing time), so a
-//! mail sent again after a crash between the server's answer and the commit is the same
-//! message to the reader.
+//! while it is still queued. The sender loop (claims with `FOR UPDATE SKIP LOCKED`, backoff
+//! on 4xx, parking on 5xx, blanking once sent, purging after `events.mail_retention_days`) is
+//! the platform's, shared with the facilitators service ([`cafeia_platform::mail::outbox`]):
+//! this table is its `mail_outbox`, `registration_id` the column saying what a row is about.
 //!
 //! Three ways to queue, by what the mail is about: [`queue`] (asked for again by the person:
 //! re-queued at most once per interval), [`queue_once`] (an event that happens once per
@@ -25,30 +19,16 @@
 
 use crate::storage::{
     JsonText, Rows,
-    mail_message::{ActiveModel, Column, Entity, MailKind, MailStatus, Model},
+    mail_message::{ActiveModel, Column, Entity, MailKind, MailStatus},
 };
-use cafeia_platform::{
-    errors::AppResult,
-    mail::{Mail, MailMetrics, SendError, Transport},
-};
+use cafeia_platform::{errors::AppResult, mail::Mail};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
-    sea_query::{Expr, LockBehavior, LockType, OnConflict},
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
+    sea_query::{Expr, OnConflict},
 };
-use std::{sync::Arc, time::Duration};
-use tokio::sync::Notify;
-use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
-
-/// Deferrals (SMTP 4xx) before a mail is parked: with delays doubling from one minute up to
-/// an hour, about nine hours of trying.
-pub const MAX_DEFERRALS: i32 = 12;
-
-/// Rows sent per round.
-const BATCH: u64 = 50;
 
 /// A mail to queue.
 pub struct Outgoing {
@@ -172,7 +152,10 @@ pub async fn queue_once<C: ConnectionTrait>(
 
 /// Queues `out`, or replaces the content of its row while still queued, to go `window` from
 /// now — at most `4 × window` after it was first queued, so a session edited again and again
-/// is still told about. A row sent (or parked) already is queued again: a new change is news.
+/// is still told about. A row sent already is queued again: a new change is news. A parked row
+/// stays parked: the server refused that mail for good, so sending its successor would be
+/// refused too, and the row must stay visible to operators (and counted once) until the
+/// retention sweep.
 /// The caller holds the session's lock, so edits of one session queue one at a time; a sender
 /// holding the row (PostgreSQL) makes this wait for it, and a row just sent is queued again.
 pub async fn queue_coalesced<C: ConnectionTrait>(
@@ -201,6 +184,9 @@ pub async fn queue_coalesced<C: ConnectionTrait>(
         .row(conn)
         .await?;
     if let Some(existing) = existing {
+        if existing.status == MailStatus::Parked {
+            return Ok(());
+        }
         if existing.status == MailStatus::Queued {
             let due = (now + window).min(existing.created_at + window * 4);
             let replaced = content(Entity::update_many(), &out.mail)
@@ -213,7 +199,8 @@ pub async fn queue_coalesced<C: ConnectionTrait>(
                 return Ok(());
             }
         }
-        // Sent, parked, or sent while this waited for it: the news goes in a new mail.
+        // Sent, or sent while this waited for it: the news goes in a new mail. Never a row
+        // parked meanwhile (the filter): it stays as the sender left it.
         content(Entity::update_many(), &out.mail)
             .col_expr(Column::Status, Expr::value(MailStatus::Queued))
             .col_expr(Column::Attempts, Expr::value(0))
@@ -222,6 +209,7 @@ pub async fn queue_coalesced<C: ConnectionTrait>(
             .col_expr(Column::CreatedAt, Expr::value(now))
             .col_expr(Column::SentAt, Expr::value(None::<DateTime<Utc>>))
             .filter(Column::Id.eq(existing.id))
+            .filter(Column::Status.ne(MailStatus::Parked))
             .exec(conn)
             .await?;
         return Ok(());
@@ -274,268 +262,4 @@ pub async fn forget<C: ConnectionTrait>(conn: &C, registrations: &[Uuid]) -> Res
     Ok(forgotten)
 }
 
-/// Deletes the rows sent or parked before `cutoff`.
-pub async fn purge_before<C: ConnectionTrait>(
-    conn: &C,
-    cutoff: DateTime<Utc>,
-) -> Result<u64, DbErr> {
-    Ok(Entity::delete_many()
-        .filter(
-            Condition::any()
-                .add(
-                    Condition::all()
-                        .add(Column::Status.eq(MailStatus::Sent))
-                        .add(Column::SentAt.lt(cutoff)),
-                )
-                .add(
-                    Condition::all()
-                        .add(Column::Status.eq(MailStatus::Parked))
-                        .add(Column::CreatedAt.lt(cutoff)),
-                ),
-        )
-        .exec(conn)
-        .await?
-        .rows_affected)
-}
-
-/// Wakes the sender right after a commit that queued mail.
-#[derive(Clone, Default)]
-pub struct Waker(Arc<Notify>);
-
-impl Waker {
-    pub fn wake(&self) {
-        self.0.notify_one();
-    }
-}
-
-/// What one round did.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct Round {
-    /// Rows sent, deferred or parked.
-    pub handled: usize,
-    /// The transport could not be used: the round stopped, the rows left as they were.
-    pub unavailable: bool,
-}
-
-/// Sends due mail until shut down.
-#[derive(Clone)]
-pub struct Sender {
-    db: DatabaseConnection,
-    transport: Transport,
-    metrics: MailMetrics,
-    waker: Waker,
-    poll: Duration,
-}
-
-impl Sender {
-    pub fn new(
-        db: DatabaseConnection,
-        transport: Transport,
-        metrics: MailMetrics,
-        waker: Waker,
-        poll: Duration,
-    ) -> Self {
-        Self {
-            db,
-            transport,
-            metrics,
-            waker,
-            poll,
-        }
-    }
-
-    /// Runs until `cancel` fires. An unreachable server or database backs off up to a minute.
-    pub async fn run(self, cancel: CancellationToken) {
-        let mut backoff = self.poll;
-        loop {
-            let wait = match self.send_due().await {
-                Ok(round) if round.unavailable => {
-                    let wait = backoff;
-                    backoff = (backoff * 2).min(Duration::from_secs(60));
-                    wait
-                }
-                Ok(round) if round.handled as u64 >= BATCH => Duration::ZERO,
-                Ok(_) => {
-                    backoff = self.poll;
-                    self.poll
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, retry_in = ?backoff, "mail sender could not read its outbox");
-                    let wait = backoff;
-                    backoff = (backoff * 2).min(Duration::from_secs(60));
-                    wait
-                }
-            };
-            if wait.is_zero() {
-                continue;
-            }
-            tokio::select! {
-                _ = cancel.cancelled() => return,
-                _ = self.waker.0.notified() => {}
-                _ = tokio::time::sleep(wait) => {}
-            }
-        }
-    }
-
-    /// Sends one batch of due mail.
-    pub async fn send_due(&self) -> Result<Round, DbErr> {
-        if cafeia_platform::db::is_postgres(&self.db) {
-            // The rows stay locked while they are sent, so replicas never send one twice;
-            // SKIP LOCKED lets each take other rows.
-            let txn = self.db.begin().await?;
-            let round = self.send_batch(&txn, true).await;
-            txn.commit().await?;
-            round
-        } else {
-            // One sender per SQLite file, and no long transaction blocking the service's writes.
-            self.send_batch(&self.db, false).await
-        }
-    }
-
-    async fn send_batch<C: ConnectionTrait>(&self, conn: &C, lock: bool) -> Result<Round, DbErr> {
-        let now = Utc::now();
-        let mut due = Entity::find()
-            .filter(Column::Status.eq(MailStatus::Queued))
-            .filter(Column::NextAttemptAt.lte(now))
-            .order_by_asc(Column::NextAttemptAt)
-            .order_by_asc(Column::Id)
-            .limit(BATCH);
-        if lock {
-            due = due.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
-        }
-        let rows = due.rows(conn).await?;
-        let mut round = Round::default();
-        for row in rows {
-            let kind = row.kind.as_str();
-            match self.transport.send(&mail_of(&row)).await {
-                Ok(()) => {
-                    sent(conn, &row, Utc::now()).await?;
-                    self.metrics.sent.with_label_values(&[kind]).inc();
-                    tracing::debug!(mail = %row.id, kind, "mail sent");
-                }
-                Err(SendError::Unavailable(why)) => {
-                    // No fault of this row: it stays due, and the round stops here.
-                    note(conn, row.id, &why).await?;
-                    tracing::warn!(mail = %row.id, kind, reason = %why, "mail transport unavailable; retrying later");
-                    round.unavailable = true;
-                    break;
-                }
-                Err(SendError::Deferred(why)) if row.attempts + 1 < MAX_DEFERRALS => {
-                    let attempts = row.attempts + 1;
-                    defer(conn, row.id, attempts, Utc::now() + delay(attempts), &why).await?;
-                    self.metrics.deferred.with_label_values(&[kind]).inc();
-                    tracing::info!(mail = %row.id, kind, attempts, reason = %why, "mail deferred by the server");
-                }
-                Err(SendError::Deferred(why) | SendError::Refused(why)) => {
-                    park(conn, row.id, row.attempts + 1, &why).await?;
-                    self.metrics.parked.with_label_values(&[kind]).inc();
-                    tracing::error!(mail = %row.id, kind, reason = %why, "mail parked: refused by the server");
-                }
-            }
-            round.handled += 1;
-        }
-        Ok(round)
-    }
-}
-
-fn mail_of(row: &Model) -> Mail {
-    Mail {
-        to: row.recipient.clone(),
-        subject: row.subject.clone(),
-        text: row.text.clone(),
-        html: row.html.clone(),
-        attachments: row.attachments.0.clone(),
-        list_unsubscribe: row.list_unsubscribe.clone(),
-        // Re-queued (a new link asked for), the row is a new mail: its queuing time changed.
-        message_id: Some(format!(
-            "{}.{}",
-            row.id.simple(),
-            row.created_at.timestamp_millis()
-        )),
-    }
-}
-
-/// The wait after the `attempts`-th deferral: one minute, doubling, at most an hour.
-fn delay(attempts: i32) -> chrono::Duration {
-    let doublings = u32::try_from(attempts.saturating_sub(1))
-        .unwrap_or(0)
-        .min(6);
-    chrono::Duration::minutes(1i64 << doublings).min(chrono::Duration::hours(1))
-}
-
-/// Marks a row sent and blanks what it said and to whom: only its kind, key and dates stay.
-/// Unless its content was replaced while it was being sent (a session edited again; SQLite,
-/// where the row is not locked meanwhile): then it stays queued, to tell the latest news.
-async fn sent<C: ConnectionTrait>(conn: &C, row: &Model, at: DateTime<Utc>) -> Result<(), DbErr> {
-    Entity::update_many()
-        .col_expr(Column::Status, Expr::value(MailStatus::Sent))
-        .col_expr(Column::SentAt, Expr::value(at))
-        .col_expr(Column::Recipient, Expr::value(""))
-        .col_expr(Column::Subject, Expr::value(""))
-        .col_expr(Column::Text, Expr::value(""))
-        .col_expr(Column::Html, Expr::value(None::<String>))
-        .col_expr(
-            Column::Attachments,
-            Expr::value(JsonText(Vec::<cafeia_platform::mail::Attachment>::new())),
-        )
-        .col_expr(Column::ListUnsubscribe, Expr::value(None::<String>))
-        .col_expr(Column::LastError, Expr::value(None::<String>))
-        .filter(Column::Id.eq(row.id))
-        .filter(Column::Text.eq(row.text.as_str()))
-        .exec(conn)
-        .await?;
-    Ok(())
-}
-
-async fn note<C: ConnectionTrait>(conn: &C, id: Uuid, why: &str) -> Result<(), DbErr> {
-    Entity::update_many()
-        .col_expr(Column::LastError, Expr::value(why))
-        .filter(Column::Id.eq(id))
-        .exec(conn)
-        .await?;
-    Ok(())
-}
-
-async fn defer<C: ConnectionTrait>(
-    conn: &C,
-    id: Uuid,
-    attempts: i32,
-    next: DateTime<Utc>,
-    why: &str,
-) -> Result<(), DbErr> {
-    Entity::update_many()
-        .col_expr(Column::Attempts, Expr::value(attempts))
-        .col_expr(Column::NextAttemptAt, Expr::value(next))
-        .col_expr(Column::LastError, Expr::value(why))
-        .filter(Column::Id.eq(id))
-        .exec(conn)
-        .await?;
-    Ok(())
-}
-
-async fn park<C: ConnectionTrait>(
-    conn: &C,
-    id: Uuid,
-    attempts: i32,
-    why: &str,
-) -> Result<(), DbErr> {
-    Entity::update_many()
-        .col_expr(Column::Status, Expr::value(MailStatus::Parked))
-        .col_expr(Column::Attempts, Expr::value(attempts))
-        .col_expr(Column::LastError, Expr::value(why))
-        .filter(Column::Id.eq(id))
-        .exec(conn)
-        .await?;
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::delay;
-
-    #[test]
-    fn deferrals_wait_longer_each_time_up_to_an_hour() {
-        let minutes: Vec<i64> = (1..=8).map(|a| delay(a).num_minutes()).collect();
-        assert_eq!(minutes, vec![1, 2, 4, 8, 16, 32, 60, 60]);
-    }
-}
+pub use cafeia_platform::mail::outbox::{MAX_DEFERRALS, Round, Sender, Waker, purge_before};

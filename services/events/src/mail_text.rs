@@ -73,21 +73,11 @@ pub(crate) fn place(session: &session::Model) -> String {
 
 /// Escapes text for HTML.
 pub(crate) fn html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    cafeia_platform::mail::layout::escape(text)
 }
 
-/// The HTML around `paragraphs` (already escaped) with one button to `link`.
+/// The HTML around `paragraphs` (already escaped) with one button to `link`: the platform's
+/// layout, the same for every service's mail.
 pub(crate) fn page(
     title: &str,
     before: &[String],
@@ -95,24 +85,14 @@ pub(crate) fn page(
     link: &str,
     after: &[String],
 ) -> String {
-    let paragraphs = |ps: &[String]| -> String {
-        ps.iter()
-            .map(|p| format!("<p>{p}</p>\n"))
-            .collect::<Vec<_>>()
-            .join("")
-    };
-    format!(
-        "<!DOCTYPE html>\n<html lang=\"fr\">\n<head><meta charset=\"utf-8\"><title>{title}</title></head>\n\
-         <body style=\"font-family: Marianne, Arial, sans-serif; line-height: 1.5; color: #161616;\">\n\
-         {}<p><a href=\"{link}\" style=\"display: inline-block; padding: 0.5em 1em; background: #000091; \
-         color: #ffffff; text-decoration: none;\">{button}</a></p>\n\
-         <p style=\"font-size: 0.9em;\">Ou copiez ce lien dans votre navigateur : {link}</p>\n{}\
-         <p>L'équipe Café IA</p>\n</body>\n</html>\n",
-        paragraphs(before),
-        paragraphs(after),
-        title = html(title),
-        link = html(link),
-        button = html(button),
+    cafeia_platform::mail::layout::page(
+        title,
+        before,
+        Some(cafeia_platform::mail::layout::Button {
+            label: button,
+            link,
+        }),
+        after,
     )
 }
 

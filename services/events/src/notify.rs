@@ -7,7 +7,7 @@
 //! - Promoted to a seat ([`promoted`], with the seat decision), a change of time or place
 //!   ([`session_changed`], coalesced), the session cancelled ([`session_cancelled`]), the
 //!   reminder ([`queue_reminders`], a sweep): each carries a token of its own for its links
-//!   (`mail_link`), so no mail breaks the link of another.
+//!   (`mail_link`, one row per mail), so no mail breaks the link of another.
 //! - A reminder's one-click unsubscription ([`stop_reminders`]) turns reminders off for that
 //!   registration.
 //!
@@ -33,7 +33,7 @@ use cafeia_platform::{AppError, errors::AppResult};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, sea_query::OnConflict,
+    QueryOrder, QuerySelect,
 };
 use std::collections::HashSet;
 use uuid::Uuid;
@@ -51,8 +51,8 @@ fn unsubscribe_url(settings: &EventsConfig, token: &str) -> String {
     )
 }
 
-/// A new token for `action` in the mail of `kind` about `registration`; it replaces the one
-/// the previous mail of that kind carried.
+/// A new token for `action` in the mail of `kind` about `registration`. The tokens of earlier
+/// mails stay: each mail's links work as long as the registration is there.
 async fn new_link<C: ConnectionTrait>(
     conn: &C,
     registration: Uuid,
@@ -65,7 +65,8 @@ async fn new_link<C: ConnectionTrait>(
     Ok(token)
 }
 
-/// Keeps the digest of `token`, the link for `action` in the mail of `kind`.
+/// Keeps the digest of `token`, the link for `action` in the mail of `kind`, beside those of
+/// the mails before it.
 async fn keep_link<C: ConnectionTrait>(
     conn: &C,
     registration: Uuid,
@@ -81,15 +82,6 @@ async fn keep_link<C: ConnectionTrait>(
         action: Set(action),
         created_at: Set(now),
     })
-    .on_conflict(
-        OnConflict::columns([
-            mail_link::Column::RegistrationId,
-            mail_link::Column::Kind,
-            mail_link::Column::Action,
-        ])
-        .update_columns([mail_link::Column::TokenHash, mail_link::Column::CreatedAt])
-        .to_owned(),
-    )
     .exec_without_returning(conn)
     .await?;
     Ok(())
@@ -323,17 +315,31 @@ pub async fn queue_reminders(
             continue;
         }
         // Those reminded already (the sweep runs every few minutes): no token made for them.
-        let reminded: HashSet<Uuid> = mail_message::Entity::find()
+        // The reminder's row is purged `events.mail_retention_days` after it went, its links
+        // stay as long as the registration: either says it was reminded, so a purge never
+        // frees a reminder to go again.
+        let ids = || seats.iter().map(|r| r.id);
+        let mut reminded: HashSet<Uuid> = mail_message::Entity::find()
             .select_only()
             .column(mail_message::Column::RegistrationId)
             .filter(mail_message::Column::Kind.eq(MailKind::Reminder))
-            .filter(mail_message::Column::RegistrationId.is_in(seats.iter().map(|r| r.id)))
+            .filter(mail_message::Column::RegistrationId.is_in(ids()))
             .into_tuple::<Option<Uuid>>()
             .all(db)
             .await?
             .into_iter()
             .flatten()
             .collect();
+        reminded.extend(
+            mail_link::Entity::find()
+                .select_only()
+                .column(mail_link::Column::RegistrationId)
+                .filter(mail_link::Column::Kind.eq(MailKind::Reminder))
+                .filter(mail_link::Column::RegistrationId.is_in(ids()))
+                .into_tuple::<Uuid>()
+                .all(db)
+                .await?,
+        );
         let due: Vec<&registration::Model> =
             seats.iter().filter(|r| !reminded.contains(&r.id)).collect();
         for chunk in due.chunks(REMINDER_BATCH) {

@@ -5,7 +5,7 @@
 //! confirmed ([`mail_outbox`]), then the replica without facilitators' names
 //! ([`replica_without_names`]: they are read from the facilitators service when shown), then
 //! what the mail to registrants needs ([`notifications`]: the links of later mails, reminders
-//! turned off).
+//! turned off), then one token kept per mail rather than per kind ([`mail_links_kept`]).
 //!
 //! Columns are typed: statuses, kinds, formats, levels and registration modes are the
 //! contracts' enums (stored as their wire names), lists and counts per category are JSON text
@@ -14,6 +14,7 @@
 //! ([`Rows`], [`unreadable`]) and the column or its enum, never a default.
 
 mod foreign_keys;
+mod mail_links_kept;
 mod mail_outbox;
 mod notifications;
 mod replica_without_names;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(mail_outbox::MailOutbox));
         migrations.push(Box::new(replica_without_names::ReplicaWithoutNames));
         migrations.push(Box::new(notifications::Notifications));
+        migrations.push(Box::new(mail_links_kept::MailLinksKept));
         migrations
     }
 }
@@ -281,18 +283,8 @@ pub mod mail_message {
         }
     }
 
-    /// Where a mail stands.
-    #[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
-    #[sea_orm(rs_type = "String", db_type = "Text", rename_all = "snake_case")]
-    pub enum MailStatus {
-        /// To send at `next_attempt_at`.
-        Queued,
-        /// Handed to the transport; recipient and content blanked.
-        Sent,
-        /// Given up on (refused for good, or deferred too many times); kept for operators
-        /// until the retention sweep.
-        Parked,
-    }
+    /// Where a mail stands: the platform's sender reads and marks the rows.
+    pub use cafeia_platform::mail::outbox::MailStatus;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "mail_outbox")]

@@ -813,6 +813,70 @@ async fn the_file_transport_writes_a_parseable_eml(backend: Backend) {
     assert_eq!(mail.attachments.len(), 1);
 }
 
+/// A « session changed » mail the server refused for good stays parked when the session is
+/// edited again: coalescing does not send it once more, the row keeps its refusal and the
+/// parked metric counts it once.
+async fn a_parked_change_mail_stays_parked_when_the_session_changes_again(backend: Backend) {
+    let url = require_smtp().await;
+    let env = TestEnv::new(backend).await;
+    let db = outbox_database(&env).await;
+    let key = format!("registration/{}/session_changed", Uuid::now_v7());
+    let change = |text: &str| {
+        let mut mail = invitation("jérôme@example.org");
+        mail.text = text.to_owned();
+        Outgoing {
+            kind: MailKind::SessionChanged,
+            dedupe_key: key.clone(),
+            registration_id: None,
+            mail,
+        }
+    };
+    mail::queue_coalesced(
+        &db,
+        change("Nouvel horaire : 18 h"),
+        Utc::now(),
+        Duration::zero(),
+    )
+    .await
+    .expect("queued");
+    let metrics = Metrics::new("events");
+    let sender = sender(&db, transport(&url, &env), &metrics);
+    assert_eq!(sender.send_due().await.expect("round").handled, 1);
+    let find = || {
+        mail_message::Entity::find()
+            .filter(mail_message::Column::DedupeKey.eq(key.as_str()))
+            .row(&db)
+    };
+    let parked = find().await.expect("read").expect("row");
+    assert_eq!(parked.status, MailStatus::Parked);
+
+    mail::queue_coalesced(
+        &db,
+        change("Nouvel horaire : 19 h"),
+        Utc::now(),
+        Duration::zero(),
+    )
+    .await
+    .expect("coalesced");
+    let after = find().await.expect("read").expect("row");
+    assert_eq!(after, parked, "left as the sender parked it");
+    assert_eq!(
+        sender.send_due().await.expect("round"),
+        Round {
+            handled: 0,
+            unavailable: false
+        }
+    );
+    let text = metrics.render();
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("cafeia_mail_parked_total")
+                && l.contains("session_changed")
+                && l.ends_with(" 1")),
+        "{text}"
+    );
+}
+
 backend_matrix!(
     registration_does_not_reveal_whether_an_email_is_registered,
     unconfirmed_registration_holds_no_seat,
@@ -826,4 +890,5 @@ backend_matrix!(
     a_mail_the_smtp_server_refuses_is_parked_and_counted,
     mail_waits_while_the_smtp_server_is_unreachable,
     the_file_transport_writes_a_parseable_eml,
+    a_parked_change_mail_stays_parked_when_the_session_changes_again,
 );

@@ -13,7 +13,10 @@ use cafeia_events::{Events, config::EventsConfig, notify};
 use cafeia_platform::auth::{DevIssuer, Role};
 use cafeia_testkit::{
     Backend, TcpProxy, backend_matrix,
-    mail::{Received, link_token, register_by_mail, require_smtp, smtp_maildir, written_to},
+    mail::{
+        Received, link_token, register_by_mail, require_smtp, smtp_maildir, wait_for_mail,
+        written_to,
+    },
     service::ServiceHarness,
 };
 use chrono::{DateTime, Duration, Timelike, Utc};
@@ -692,10 +695,136 @@ async fn unsubscribing_and_erasure_remove_pending_mail(backend: Backend) {
     h.stop().await;
 }
 
+/// Two « session changed » mails sent one after the other: each carries a cancellation link
+/// of its own, and the first one's still works once the second is out (both name the same
+/// registration).
+async fn every_change_mail_keeps_its_own_working_link(backend: Backend) {
+    let mut h = start(backend, &["events.session.*"], None).await;
+    let at = Utc::now() + Duration::days(5);
+    let (session, net) = session_starting(&mut h, at, 5).await;
+    let id = id_of(&session);
+    let db = database(&h).await;
+    let ana = address("ana");
+    let (status, _) = register_by_mail(&h, &id, &ana).await;
+    assert_eq!(status, StatusCode::OK);
+    mailed(&ana, "est réservée").await;
+    let edit_and_send = |hours: i64| {
+        let body = session_at(net.venue, at + Duration::hours(hours), 5);
+        let (h, db, token, id) = (&h, &db, net.alice.1.clone(), id.clone());
+        async move {
+            let (status, view) = h
+                .call(
+                    Method::PUT,
+                    &format!("/v1/sessions/{id}"),
+                    Some(&token),
+                    Some(body),
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{view}");
+            // The coalescing minutes pass (as time would).
+            mail_message::Entity::update_many()
+                .col_expr(
+                    mail_message::Column::NextAttemptAt,
+                    Expr::value(Utc::now() - Duration::seconds(1)),
+                )
+                .filter(mail_message::Column::Kind.eq(MailKind::SessionChanged))
+                .filter(mail_message::Column::Status.eq(MailStatus::Queued))
+                .exec(db)
+                .await
+                .expect("update");
+            drained(db).await;
+        }
+    };
+    edit_and_send(1).await;
+    edit_and_send(2).await;
+    // The seat, then the two changes.
+    let changes: Vec<Received> = wait_for_mail(&smtp_maildir(), &ana, 3)
+        .await
+        .into_iter()
+        .filter(|m| m.subject.contains("Changement"))
+        .collect();
+    assert_eq!(
+        changes.len(),
+        2,
+        "one mail per edit, each sent before the next"
+    );
+    let links: Vec<String> = changes
+        .iter()
+        .map(|m| link_token(&m.text, "/annuler").expect("a cancellation link"))
+        .collect();
+    assert_ne!(links[0], links[1], "a token per mail");
+    // Whichever came first in the mailbox, the two links are both live: the first used
+    // cancels, the second then finds the registration cancelled (not an unknown token).
+    let (status, cancelled) = cancel_with(&h, &links[0]).await;
+    assert_eq!(status, StatusCode::OK, "{cancelled}");
+    assert_eq!(cancelled["status"], "cancelled");
+    let (status, again) = cancel_with(&h, &links[1]).await;
+    assert_eq!(
+        (status, again["code"].as_str()),
+        (StatusCode::CONFLICT, Some("REGISTRATION_NOT_ACTIVE")),
+        "{again}"
+    );
+    h.stop().await;
+}
+
+/// A reminder sent, then its row purged by the mail retention sweep while the session is
+/// still within `events.reminder_hours`: the next sweep does not remind again (its links
+/// say it was reminded).
+async fn a_purged_reminder_is_not_sent_again(backend: Backend) {
+    let mut h = start(backend, &["events.session.*"], None).await;
+    let (session, _) = session_starting(&mut h, Utc::now() + Duration::hours(20), 10).await;
+    let id = id_of(&session);
+    let ana = address("ana");
+    let (status, reg) = register_by_mail(&h, &id, &ana).await;
+    assert_eq!(status, StatusCode::OK, "{reg}");
+    let db = database(&h).await;
+    registration::Entity::update_many()
+        .col_expr(
+            registration::Column::CreatedAt,
+            Expr::value(Utc::now() - Duration::days(3)),
+        )
+        .filter(registration::Column::Email.eq(ana.as_str()))
+        .exec(&db)
+        .await
+        .expect("update");
+    let settings = EventsConfig::default();
+    assert_eq!(
+        notify::queue_reminders(&db, &settings, Utc::now())
+            .await
+            .expect("sweep"),
+        1
+    );
+    drained(&db).await;
+    mailed(&ana, "Rappel").await;
+    // The retention sweep's cutoff, as if `mail_retention_days` had passed.
+    let purged = cafeia_events::mail::purge_before(&db, Utc::now() + Duration::days(30))
+        .await
+        .expect("purge");
+    assert!(purged >= 2, "the seat's and the reminder's rows: {purged}");
+    let left = mail_message::Entity::find()
+        .filter(mail_message::Column::Kind.eq(MailKind::Reminder))
+        .count(&db)
+        .await
+        .expect("count");
+    assert_eq!(left, 0, "the reminder's row is gone");
+    assert_eq!(
+        notify::queue_reminders(&db, &settings, Utc::now())
+            .await
+            .expect("sweep"),
+        0,
+        "reminded already"
+    );
+    drained(&db).await;
+    assert_eq!(count_with(&ana, "Rappel"), 1);
+    h.stop().await;
+}
+
 backend_matrix!(
     seats_waiting_list_and_promotion_are_mailed_with_working_links,
     edits_close_together_make_one_change_mail,
     a_cancelled_session_is_mailed_with_its_reason_and_method_cancel,
     reminders_go_once_per_seat_whoever_sweeps,
     unsubscribing_and_erasure_remove_pending_mail,
+    every_change_mail_keeps_its_own_working_link,
+    a_purged_reminder_is_not_sent_again,
 );

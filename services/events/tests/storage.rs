@@ -808,10 +808,10 @@ async fn the_migration_keeps_rows_and_indexes(backend: Backend) {
         "after the migration",
     );
 
-    // Rolled back (the notifications, the replica's names, the mail migration, then the
-    // keys), the keys are gone (indexes kept); a dangling row then stops the migration, which
-    // keeps nothing of itself.
-    Migrator::down(&db, Some(4)).await.expect("rolled back");
+    // Rolled back (the links kept per mail, the notifications, the replica's names, the mail
+    // migration, then the keys), the keys are gone (indexes kept); a dangling row then stops
+    // the migration, which keeps nothing of itself.
+    Migrator::down(&db, Some(5)).await.expect("rolled back");
     let mut now_indexed = Vec::new();
     for table in tables {
         now_indexed.push(indexes(&db, table).await);
@@ -830,7 +830,7 @@ async fn the_migration_keeps_rows_and_indexes(backend: Backend) {
             .await
             .expect("pending")
             .len(),
-        4
+        5
     );
     // (Counted in SQL: the entity names the mail migration's columns, not there yet.)
     assert_eq!(

@@ -430,6 +430,23 @@ async fn decide(
         reason.as_deref(),
     )
     .await?;
+    // The mail is keyed by the audit entry just written: one mail per decision, written with it.
+    let audited = cafeia_platform::audit::entity::Entity::find()
+        .filter(cafeia_platform::audit::entity::Column::SubjectId.eq(model.id))
+        .filter(cafeia_platform::audit::entity::Column::Action.eq(decision.as_str()))
+        .order_by_desc(cafeia_platform::audit::entity::Column::Id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::internal("the decision's audit entry is missing"))?;
+    let mailed = crate::mail::queue_decision(
+        &txn,
+        &model,
+        decision,
+        reason.as_deref(),
+        audited.id,
+        Utc::now(),
+    )
+    .await?;
     let kind = match decision {
         Decision::Verify => messages::FACILITATOR_VERIFIED,
         Decision::Suspend => messages::FACILITATOR_SUSPENDED,
@@ -438,6 +455,9 @@ async fn decide(
     announce(&txn, kind, &model).await?;
     txn.commit().await?;
     state.platform.outbox.wake();
+    if mailed {
+        state.mail.wake();
+    }
     Ok(HttpResponse::Ok().json(view(model)))
 }
 
@@ -793,6 +813,8 @@ pub async fn erase_me(state: web::Data<State>, caller: Caller) -> AppResult<Http
         FacilitatorErased { id },
     );
     outbox::enqueue(&txn, messages::FACILITATOR_ERASED, &envelope).await?;
+    // Their mail still queued holds their address: it goes with them.
+    crate::mail::forget(&txn, id).await?;
     txn.commit().await?;
     state.platform.outbox.wake();
     Ok(HttpResponse::NoContent().finish())

@@ -3,12 +3,14 @@
 //! Shape shared by every service: `storage` (tables and migrations), `domain` (rules),
 //! `messages` (what it publishes), `routes` (REST), one module per resource
 //! (`facilitators`, `organisations`, `venues`, `territories`), `lieux` (the national venue
-//! standard), `demo` (embedded demo data).
+//! standard), `demo` (embedded demo data), `mail` (the mail telling facilitators of the
+//! staff's decisions, sent by the platform's mail outbox).
 
 pub mod demo;
 pub mod domain;
 pub mod facilitators;
 pub mod lieux;
+pub mod mail;
 pub mod messages;
 pub mod openapi;
 pub mod organisations;
@@ -26,7 +28,14 @@ use sea_orm_migration::MigratorTrait;
 /// What handlers share.
 pub struct State {
     pub platform: Platform,
+    /// Wakes the mail sender after a commit that queued mail.
+    pub mail: cafeia_platform::mail::outbox::Waker,
 }
+
+/// How often the mail sender looks for due mail when nothing wakes it (deferred mail).
+const MAIL_POLL: std::time::Duration = std::time::Duration::from_secs(1);
+/// How often sent and parked mail rows older than [`mail::RETENTION`] are deleted.
+const MAIL_PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(3_600);
 
 #[derive(Clone)]
 pub struct Facilitators {
@@ -44,9 +53,31 @@ impl Service for Facilitators {
     async fn start(platform: &Platform) -> Result<Self, StartError> {
         // Decode the gazetteer now rather than on the first request.
         let _ = cafeia_platform::territory::Gazetteer::get();
+        // Mail goes where events' goes (`mail.url`, `mail.from`: the platform's `[mail]`).
+        let transport = cafeia_platform::mail::Transport::from_config(
+            &platform.config.mail,
+            &platform.config.data_dir,
+        )
+        .map_err(StartError::Service)?;
+        if transport.is_file() && !platform.config.is_embedded() {
+            tracing::warn!(
+                "mail.url is not set: mail is written to files in the data directory, not sent"
+            );
+        }
+        let waker = cafeia_platform::mail::outbox::Waker::default();
+        let sender = cafeia_platform::mail::outbox::Sender::new(
+            platform.db.clone(),
+            transport,
+            cafeia_platform::mail::MailMetrics::register(&platform.metrics),
+            waker.clone(),
+            MAIL_POLL,
+        );
+        platform.spawn(sender.run(platform.shutdown.clone()));
+        platform.spawn(purge_mail(platform.clone()));
         Ok(Self {
             state: actix_web::web::Data::new(State {
                 platform: platform.clone(),
+                mail: waker,
             }),
         })
     }
@@ -65,5 +96,19 @@ impl Service for Facilitators {
             tracing::info!("facilitators: demo network loaded");
         }
         Ok(())
+    }
+}
+
+/// Deletes the mail rows sent or parked [`mail::RETENTION`] ago, every hour until shut down.
+async fn purge_mail(platform: Platform) {
+    loop {
+        let before = chrono::Utc::now() - mail::RETENTION;
+        if let Err(e) = cafeia_platform::mail::outbox::purge_before(&platform.db, before).await {
+            tracing::warn!(error = %e, "mail outbox purge failed; next sweep retries");
+        }
+        tokio::select! {
+            _ = platform.shutdown.cancelled() => return,
+            _ = tokio::time::sleep(MAIL_PURGE_EVERY) => {}
+        }
     }
 }

@@ -314,6 +314,16 @@ fn announce(stack: &Stack) -> Result<(), Failure> {
     );
     if config.web.enabled {
         println!("  Site web  http://{host}:{port}/   (connexion de démonstration : /connexion)");
+        let mail_url = platform.mail.url_in(&platform.data_dir);
+        if platform.auth.dev_issuer
+            && config.web.oidc.is_none()
+            && cafeia_web::mailbox::DevMailbox::from_mail_url(secrecy::ExposeSecret::expose_secret(
+                &mail_url,
+            ))
+            .is_some()
+        {
+            println!("  Courriels http://{host}:{port}/dev/courriels   (rien n'est envoyé)");
+        }
     }
     println!("  GraphQL   http://{host}:{port}/graphql");
     if config.graphql.graphiql {

@@ -1,7 +1,9 @@
 //! The figures in memory: every session's latest report, planned sessions and facilitators,
 //! loaded from the derived tables and kept fresh by sequence number (each replica reloads what
 //! changed since its last look, at most once a second, or at once after its own consumer wrote).
-//! Queries scan these rows: a national dataset of 100,000 sessions is a few milliseconds.
+//! Queries scan these rows (held in a vector, their text values interned as [`Key`]s when
+//! loaded): a national dataset of 100,000 sessions is a few milliseconds, and the dashboard
+//! computes all its figures in one such pass ([`crate::aggregates::dashboard`]).
 //!
 //! A stored value the code cannot read (an unknown enum text, a list that is not JSON) fails the
 //! refresh with an internal error naming the table: figures are never computed over a default.
@@ -23,36 +25,58 @@ use std::{
 };
 use uuid::Uuid;
 
-/// A short code kept inline (département, région, format, facilitator kind), so scanning
-/// 100,000 rows reads no heap memory for the keys most queries group or filter by.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Code {
-    len: u8,
-    bytes: [u8; 23],
-}
+/// A value figures are grouped or filtered by (département, région, format, facilitator kind,
+/// audience, topic, age band, occupation), interned: a row holds its number, so summing
+/// 100,000 rows indexes small arrays instead of comparing or hashing text. The vocabulary is
+/// a few hundred values, kept until a rebuild.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct Key(u32);
 
-impl Code {
-    pub fn new(text: &str) -> Self {
-        let mut end = text.len().min(23);
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        let mut bytes = [0u8; 23];
-        bytes[..end].copy_from_slice(&text.as_bytes()[..end]);
-        Self {
-            len: end as u8,
-            bytes,
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or_default()
+impl Key {
+    pub fn index(self) -> usize {
+        self.0 as usize
     }
 }
 
-impl std::fmt::Debug for Code {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.as_str().fmt(f)
+/// Every [`Key`] handed out, and its text.
+#[derive(Default)]
+pub struct Keys {
+    names: Vec<String>,
+    ids: HashMap<String, Key>,
+}
+
+impl Keys {
+    pub fn intern(&mut self, text: &str) -> Key {
+        if let Some(k) = self.ids.get(text) {
+            return *k;
+        }
+        let k = Key(u32::try_from(self.names.len()).unwrap_or(u32::MAX));
+        self.names.push(text.to_owned());
+        self.ids.insert(text.to_owned(), k);
+        k
+    }
+
+    /// The key of `text` if some row holds it.
+    pub fn get(&self, text: &str) -> Option<Key> {
+        self.ids.get(text).copied()
+    }
+
+    pub fn name(&self, k: Key) -> &str {
+        self.name_at(k.index())
+    }
+
+    /// The text of the key at `index` of an array indexed by keys.
+    pub fn name_at(&self, index: usize) -> &str {
+        self.names.get(index).map_or("", String::as_str)
+    }
+
+    /// How many keys there are: the length of an array indexed by them.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
     }
 }
 
@@ -64,15 +88,20 @@ pub struct Row {
     /// The session's local date ([`crate::domain::local_day`]): what days, weeks and months
     /// count it on.
     pub day: NaiveDate,
+    /// Monday of its week ([`week_of`] of `day`), worked out once rather than per query.
+    pub week: NaiveDate,
     pub facilitator_id: Uuid,
-    pub facilitator_kind: Option<Code>,
-    pub format: Code,
-    pub departement: Option<Code>,
-    pub region: Option<Code>,
-    pub topics: Vec<String>,
-    pub audiences: Vec<String>,
-    pub age_bands: Vec<(String, i64)>,
-    pub occupations: Vec<(String, i64)>,
+    /// The facilitator's number among those who reported ([`State::facilitator_count`]), to
+    /// count distinct ones in an array rather than a hash set.
+    pub facilitator: u32,
+    pub facilitator_kind: Option<Key>,
+    pub format: Key,
+    pub departement: Option<Key>,
+    pub region: Option<Key>,
+    pub topics: Vec<Key>,
+    pub audiences: Vec<Key>,
+    pub age_bands: Vec<(Key, i64)>,
+    pub occupations: Vec<(Key, i64)>,
     pub attended: i64,
     pub first_timers: i64,
 }
@@ -86,11 +115,70 @@ pub struct Planned {
 
 #[derive(Default)]
 pub struct State {
-    pub reports: HashMap<Uuid, Row>,
+    /// Every session's latest report, in a vector: a query reads them one after the other.
+    pub reports: Vec<Row>,
+    /// Session id → its place in `reports` (a correction replaces the row in place).
+    report_at: HashMap<Uuid, usize>,
     pub planned: HashMap<Uuid, Planned>,
     /// Facilitator id → status.
     pub facilitators: HashMap<Uuid, FacilitatorStatus>,
+    pub keys: Keys,
+    /// Facilitator id → [`Row::facilitator`].
+    reporters: HashMap<Uuid, u32>,
     marks: [i64; 3],
+}
+
+impl State {
+    /// How many distinct facilitators the rows name: the length of an array indexed by
+    /// [`Row::facilitator`].
+    pub fn facilitator_count(&self) -> usize {
+        self.reporters.len()
+    }
+
+    fn put(&mut self, session_id: Uuid, report: Report) {
+        let row = self.row(report);
+        match self.report_at.get(&session_id).copied() {
+            Some(at) if at < self.reports.len() => self.reports[at] = row,
+            _ => {
+                self.report_at.insert(session_id, self.reports.len());
+                self.reports.push(row);
+            }
+        }
+    }
+
+    fn row(&mut self, Report { m, day }: Report) -> Row {
+        let next = u32::try_from(self.reporters.len()).unwrap_or(u32::MAX);
+        let facilitator = *self.reporters.entry(m.facilitator_id).or_insert(next);
+        let keys = &mut self.keys;
+        let pairs = |keys: &mut Keys, counts: std::collections::BTreeMap<String, i32>| {
+            counts
+                .into_iter()
+                .map(|(k, n)| (keys.intern(&k), i64::from(n)))
+                .collect()
+        };
+        Row {
+            day,
+            week: week_of(day),
+            starts_at: m.starts_at,
+            facilitator_id: m.facilitator_id,
+            facilitator,
+            facilitator_kind: m.facilitator_kind.map(|k| keys.intern(&wire_name(&k))),
+            format: keys.intern(&wire_name(&m.format)),
+            departement: m.departement.as_deref().map(|d| keys.intern(d)),
+            region: m.region.as_deref().map(|r| keys.intern(r)),
+            topics: m.topics.0.iter().map(|t| keys.intern(t)).collect(),
+            audiences: m
+                .audiences
+                .0
+                .iter()
+                .map(|a| keys.intern(&wire_name(a)))
+                .collect(),
+            age_bands: pairs(keys, m.age_bands.0),
+            occupations: pairs(keys, m.occupations.0),
+            attended: i64::from(m.attended),
+            first_timers: i64::from(m.first_timers),
+        }
+    }
 }
 
 pub struct Figures {
@@ -99,13 +187,16 @@ pub struct Figures {
     refreshed: tokio::sync::Mutex<Option<Instant>>,
 }
 
-fn pairs(counts: std::collections::BTreeMap<String, i32>) -> Vec<(String, i64)> {
-    counts.into_iter().map(|(k, n)| (k, i64::from(n))).collect()
+/// A stored report whose local date is known: what is left to do with it (interning its keys)
+/// cannot fail, so a refresh applies all of a read or nothing.
+struct Report {
+    m: report::Model,
+    day: NaiveDate,
 }
 
-/// The row of a report; a stored zone the time-zone database does not know fails it (its
+/// A stored report, checked; a stored zone the time-zone database does not know fails it (its
 /// local date would be another day's).
-fn row(m: report::Model) -> AppResult<Row> {
+fn checked(m: report::Model) -> AppResult<Report> {
     let zone = match m.timezone.as_deref() {
         None => None,
         Some(name) => Some(name.parse::<chrono_tz::Tz>().map_err(|_| {
@@ -116,21 +207,8 @@ fn row(m: report::Model) -> AppResult<Row> {
             )
         })?),
     };
-    Ok(Row {
-        day: crate::domain::local_day(m.starts_at, zone, m.departement.as_deref()),
-        starts_at: m.starts_at,
-        facilitator_id: m.facilitator_id,
-        facilitator_kind: m.facilitator_kind.map(|k| Code::new(&wire_name(&k))),
-        format: Code::new(&wire_name(&m.format)),
-        departement: m.departement.as_deref().map(Code::new),
-        region: m.region.as_deref().map(Code::new),
-        topics: m.topics.0,
-        audiences: m.audiences.0.iter().map(wire_name).collect(),
-        age_bands: pairs(m.age_bands.0),
-        occupations: pairs(m.occupations.0),
-        attended: i64::from(m.attended),
-        first_timers: i64::from(m.first_timers),
-    })
+    let day = crate::domain::local_day(m.starts_at, zone, m.departement.as_deref());
+    Ok(Report { m, day })
 }
 
 /// A failed read of `table`: a stored value the code does not know is an internal error
@@ -181,7 +259,7 @@ impl Figures {
                 .await
                 .map_err(unreadable("report"))?
                 .into_iter()
-                .map(|m| Ok((m.seq, m.session_id, row(m)?)))
+                .map(|m| Ok((m.seq, m.session_id, checked(m)?)))
                 .collect::<AppResult<Vec<_>>>()?;
             let planned_rows = planned::Entity::find()
                 .filter(planned::Column::Seq.gt(marks[1]))
@@ -197,9 +275,9 @@ impl Figures {
         };
         let (reports, planned_rows, people) = read.await.inspect_err(|_| self.changed())?;
         let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
-        for (seq, session_id, row) in reports {
+        for (seq, session_id, report) in reports {
             state.marks[0] = state.marks[0].max(seq);
-            state.reports.insert(session_id, row);
+            state.put(session_id, report);
         }
         for m in planned_rows {
             state.marks[1] = state.marks[1].max(m.seq);

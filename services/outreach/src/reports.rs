@@ -8,8 +8,8 @@ use crate::{
 };
 use actix_web::{HttpResponse, web};
 use cafeia_outreach_api::{
-    BreakdownQuery, BreakdownRow, ExportQuery, FileFormat, Filter, GapsQuery, Headline, MonthCell,
-    OpenDataQuery, Reach, Rebuilt, WeekPoint, paths,
+    BreakdownQuery, BreakdownRow, Dashboard, DashboardQuery, ExportQuery, FileFormat, Filter,
+    GapsQuery, Headline, MonthCell, OpenDataQuery, Reach, Rebuilt, WeekPoint, paths,
 };
 use cafeia_platform::{
     AppError,
@@ -102,6 +102,47 @@ pub async fn weekly(
 ) -> AppResult<HttpResponse> {
     let w = checked(&state, &caller, &filter).await?;
     Ok(HttpResponse::Ok().json(state.figures.read(|s| aggregates::weekly(s, &w))))
+}
+
+/// GET /v1/outreach/dashboard — every figure of the staff dashboard at once: one refresh, one
+/// pass over the reports, one answer, rather than ten requests each reading every report.
+/// Progress, the weekly curve, reach and gaps stand as of `as_of`; the breakdowns cover `from`
+/// to `to` (by default up to `as_of`). The territory is checked as for every other figure.
+#[utoipa::path(get, path = paths::DASHBOARD, tag = "outreach", params(DashboardQuery), responses((status = 200, body = Dashboard), (status = 400, body = cafeia_platform::errors::Problem), (status = 403, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
+pub async fn dashboard(
+    state: web::Data<State>,
+    caller: Caller,
+    query: Query<DashboardQuery>,
+) -> AppResult<HttpResponse> {
+    let q = query.into_inner();
+    if !(1..=200).contains(&q.gaps_limit) {
+        return Err(AppError::invalid("gaps_limit", "entre 1 et 200"));
+    }
+    let now = window(
+        &caller,
+        &Filter {
+            region: q.region.clone(),
+            departement: q.departement.clone(),
+            as_of: q.as_of,
+            ..Filter::default()
+        },
+    )?;
+    let period = window(
+        &caller,
+        &Filter {
+            region: q.region,
+            departement: q.departement,
+            from: q.from,
+            to: q.to.or(q.as_of),
+            as_of: None,
+        },
+    )?;
+    state.figures.refresh(&state.platform.db).await?;
+    let limit = q.gaps_limit as usize;
+    let figures = state
+        .figures
+        .read(|s| aggregates::dashboard(s, &now, &period, limit));
+    Ok(HttpResponse::Ok().json(figures))
 }
 
 fn file(cells: &[MonthCell], format: FileFormat, name: &str) -> AppResult<HttpResponse> {

@@ -12,6 +12,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(paths::REACH, web::get().to(reports::reach))
         .route(paths::GAPS, web::get().to(reports::gaps))
         .route(paths::WEEKLY, web::get().to(reports::weekly))
+        .route(paths::DASHBOARD, web::get().to(reports::dashboard))
         .route(paths::EXPORT, web::get().to(reports::export))
         .route(paths::REBUILD, web::post().to(reports::rebuild))
         .route(paths::OPEN_DATA_REACH, web::get().to(reports::open_data));

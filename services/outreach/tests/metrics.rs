@@ -306,6 +306,87 @@ async fn known_history(backend: Backend) {
     assert_eq!(gaps[0]["departement"], "59");
     assert_eq!(gaps[0]["reached"], 0);
 
+    // The dashboard: every figure in one call, the same as the separate endpoints give. Its
+    // breakdowns cover March only (the hybrid session of 15 February is left out of them),
+    // its headline, curve, reach and gaps everything up to 31 March.
+    let get = |path: String| {
+        let (h, staff) = (&h, staff.clone());
+        async move {
+            let (status, body) = h.call(Method::GET, &path, Some(&staff), None).await;
+            assert_eq!(status, StatusCode::OK, "{path}: {body}");
+            body
+        }
+    };
+    let march = "from=2027-03-01&to=2027-03-31";
+    let dashboard = get(format!("/v1/outreach/dashboard?{AS_OF}&from=2027-03-01")).await;
+    assert_eq!(dashboard["headline"], head);
+    assert_eq!(dashboard["headline"]["reached"], 93);
+    assert_eq!(
+        dashboard["weekly"],
+        get(format!("/v1/outreach/weekly?{AS_OF}")).await
+    );
+    assert_eq!(
+        dashboard["reach"],
+        get(format!("/v1/outreach/reach?{AS_OF}")).await
+    );
+    assert_eq!(
+        dashboard["coverage_gaps"],
+        get(format!("/v1/outreach/gaps?{AS_OF}")).await
+    );
+    assert_eq!(
+        dashboard["coverage_gaps"].as_array().map(Vec::len),
+        Some(10)
+    );
+    // France is split by région.
+    for (field, by) in [
+        ("by_territory", "region"),
+        ("by_audience", "audience"),
+        ("by_age_band", "age_band"),
+        ("by_occupation", "occupation"),
+        ("by_format", "format"),
+        ("by_topic", "topic"),
+    ] {
+        assert_eq!(
+            dashboard[field],
+            get(format!("/v1/outreach/breakdown?by={by}&{march}")).await,
+            "{field}"
+        );
+    }
+    let formats: Vec<&str> = dashboard["by_format"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter_map(|r| r["key"].as_str())
+        .collect();
+    assert_eq!(formats, ["in_person", "online"]);
+    // A région is split by département; the breakdowns end at « as of » unless told.
+    let (status, aura) = h
+        .call(
+            Method::GET,
+            "/v1/outreach/dashboard?region=84&as_of=2027-03-15&gaps_limit=3",
+            Some(&staff),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{aura}");
+    assert_eq!(
+        aura["headline"]["reached"], 16,
+        "only the café of 10 March in Lyon"
+    );
+    assert_eq!(
+        aura["by_territory"],
+        json!([{"key": "69", "label": "Rhône", "sessions": 1, "participations": 22, "reached": 16}])
+    );
+    assert_eq!(aura["coverage_gaps"].as_array().map(Vec::len), Some(3));
+    assert!(
+        aura["reach"]
+            .as_array()
+            .expect("reach")
+            .iter()
+            .all(|r| r["region"] == "84"),
+        "{aura}"
+    );
+
     // Exports: staff see every cell; the public aggregate hides counts under 11 (La Réunion).
     let (status, staff_json) = h
         .call(
@@ -459,6 +540,66 @@ async fn scope_and_bad_input(backend: Backend) {
         .call(Method::POST, "/v1/outreach/rebuild", Some(&aura), None)
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+    // The dashboard holds a coordinator to their territory as every figure does: theirs when
+    // they ask for none, refused outside it.
+    let (status, mine) = h
+        .call(
+            Method::GET,
+            &format!("/v1/outreach/dashboard?{AS_OF}"),
+            Some(&aura),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{mine}");
+    assert_eq!(mine["headline"], head);
+    let split: Vec<&str> = mine["by_territory"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter_map(|r| r["key"].as_str())
+        .collect();
+    assert_eq!(split, ["38", "69"], "{mine}");
+    assert!(
+        mine["reach"]
+            .as_array()
+            .expect("reach")
+            .iter()
+            .all(|r| r["region"] == "84")
+    );
+    for query in ["region=93", "departement=13"] {
+        let (status, body) = h
+            .call(
+                Method::GET,
+                &format!("/v1/outreach/dashboard?{query}"),
+                Some(&aura),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{query}: {body}");
+        assert!(body.get("headline").is_none());
+    }
+    let citizen = h.token("citizen", Role::Citizen, None);
+    let (status, _) = h
+        .call(Method::GET, "/v1/outreach/dashboard", Some(&citizen), None)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    for (query, expected) in [
+        ("gaps_limit=0", "gaps_limit"),
+        ("from=2027-04-01&as_of=2027-03-31", "to"),
+        ("as_of=1900-01-01", "as_of"),
+        ("shoe_size=42", "shoe_size"),
+    ] {
+        let (status, problem) = h
+            .call(
+                Method::GET,
+                &format!("/v1/outreach/dashboard?{query}"),
+                Some(&national),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {problem}");
+        assert_eq!(field(&problem), expected, "{query}: {problem}");
+    }
     // Bad input: which field, and why.
     for (query, expected) in [
         ("from=2027-04-01&to=2027-03-01", "to"),

@@ -6,6 +6,7 @@ mod citizen;
 mod console_catalogue;
 mod console_dashboard;
 mod console_people;
+mod dev_mailbox;
 mod facilitator;
 mod oidc;
 mod sessions;

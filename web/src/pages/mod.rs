@@ -4,6 +4,7 @@
 pub mod about;
 pub mod attendance;
 pub mod console;
+pub mod dev_mailbox;
 pub mod facilitator;
 pub mod for_you;
 pub mod home;
@@ -44,6 +45,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     venues::configure(cfg);
     console::configure(cfg);
     open_data::configure(cfg);
+    dev_mailbox::configure(cfg);
 }
 
 /// Runs `Q` as the visitor.

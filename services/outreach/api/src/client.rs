@@ -2,8 +2,10 @@
 
 use crate::{
     paths,
-    queries::{BreakdownQuery, ExportQuery, FileFormat, Filter, GapsQuery, OpenDataQuery},
-    views::{BreakdownRow, Headline, MonthCell, Reach, Rebuilt, WeekPoint},
+    queries::{
+        BreakdownQuery, DashboardQuery, ExportQuery, FileFormat, Filter, GapsQuery, OpenDataQuery,
+    },
+    views::{BreakdownRow, Dashboard, Headline, MonthCell, Reach, Rebuilt, WeekPoint},
 };
 use cafeia_api::client::{Call, ClientResult, Http, Method, RawAnswer};
 
@@ -49,6 +51,11 @@ impl OutreachClient {
     /// Weekly people reached, cumulated, beside the straight line to the goal.
     pub async fn weekly(&self, call: &Call, filter: &Filter) -> ClientResult<Vec<WeekPoint>> {
         self.http.get(paths::WEEKLY, filter, call).await
+    }
+
+    /// Every figure of the staff dashboard in one call (one pass over the reports).
+    pub async fn dashboard(&self, call: &Call, query: &DashboardQuery) -> ClientResult<Dashboard> {
+        self.http.get(paths::DASHBOARD, query, call).await
     }
 
     /// The staff's monthly table, read as JSON whatever `query.format` says.

@@ -15,7 +15,9 @@ mod client;
 #[cfg(feature = "client")]
 pub use client::OutreachClient;
 pub use queries::{
-    BreakdownQuery, Dimension, ExportQuery, FileFormat, Filter, GapsQuery, OpenDataQuery,
-    default_gaps_limit,
+    BreakdownQuery, DashboardQuery, Dimension, ExportQuery, FileFormat, Filter, GapsQuery,
+    OpenDataQuery, default_gaps_limit,
 };
-pub use views::{BreakdownRow, Headline, MonthCell, Progress, Reach, Rebuilt, WeekPoint};
+pub use views::{
+    BreakdownRow, Dashboard, Headline, MonthCell, Progress, Reach, Rebuilt, WeekPoint,
+};

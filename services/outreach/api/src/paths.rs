@@ -11,6 +11,8 @@ pub const REACH: &str = "/v1/outreach/reach";
 pub const GAPS: &str = "/v1/outreach/gaps";
 /// GET: the weekly series beside the straight line to the goal (staff).
 pub const WEEKLY: &str = "/v1/outreach/weekly";
+/// GET: every figure of the staff dashboard at once, computed in one pass (staff).
+pub const DASHBOARD: &str = "/v1/outreach/dashboard";
 /// GET: the monthly table per département, CSV or JSON (staff).
 pub const EXPORT: &str = "/v1/outreach/export";
 /// POST: recomputes every figure from the history (national staff).
@@ -19,12 +21,13 @@ pub const REBUILD: &str = "/v1/outreach/rebuild";
 pub const OPEN_DATA_REACH: &str = "/v1/open-data/reach";
 
 /// Every route above, so tests can check the OpenAPI document lists each of them.
-pub const ALL: [&str; 8] = [
+pub const ALL: [&str; 9] = [
     HEADLINE,
     BREAKDOWN,
     REACH,
     GAPS,
     WEEKLY,
+    DASHBOARD,
     EXPORT,
     REBUILD,
     OPEN_DATA_REACH,

@@ -114,6 +114,46 @@ impl Default for GapsQuery {
     }
 }
 
+/// The staff dashboard: one territory; progress, the weekly curve, reach and the coverage gaps
+/// as of a day, the breakdowns over a period.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
+#[serde(deny_unknown_fields)]
+pub struct DashboardQuery {
+    /// Région (INSEE code).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Département (INSEE code).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub departement: Option<String>,
+    /// Progress, weekly curve, reach and gaps as they stood at the end of this day (default
+    /// today).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<NaiveDate>,
+    /// First day of the breakdowns (YYYY-MM-DD; default: since the start).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<NaiveDate>,
+    /// Last day of the breakdowns (YYYY-MM-DD; default: `as_of`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<NaiveDate>,
+    /// How many coverage gaps to list: 1 to 200, 10 by default.
+    #[serde(default = "default_gaps_limit")]
+    pub gaps_limit: u32,
+}
+
+impl Default for DashboardQuery {
+    fn default() -> Self {
+        Self {
+            region: None,
+            departement: None,
+            as_of: None,
+            from: None,
+            to: None,
+            gaps_limit: default_gaps_limit(),
+        }
+    }
+}
+
 /// The file format of an export.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "graphql", derive(async_graphql::Enum))]

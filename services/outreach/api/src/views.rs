@@ -141,6 +141,39 @@ pub struct MonthCell {
     pub reached: Option<i64>,
 }
 
+/// Every figure of the staff dashboard, for one territory, computed in one pass over the
+/// reports: the same numbers as the separate endpoints give for the same filters.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "graphql",
+    derive(async_graphql::SimpleObject),
+    graphql(name = "OutreachDashboard")
+)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Dashboard {
+    /// Progress toward the goal as of the day asked.
+    pub headline: Headline,
+    /// The weekly series up to that day.
+    pub weekly: Vec<WeekPoint>,
+    /// Over the breakdowns' period, per territory one level down: per région for France, per
+    /// département for a région or a département (online sessions under `online`).
+    pub by_territory: Vec<BreakdownRow>,
+    /// Per audience; a session for several audiences counts in each.
+    pub by_audience: Vec<BreakdownRow>,
+    /// Per age band of the participants (no people reached).
+    pub by_age_band: Vec<BreakdownRow>,
+    /// Per occupation of the participants (no people reached).
+    pub by_occupation: Vec<BreakdownRow>,
+    /// In person, online or hybrid.
+    pub by_format: Vec<BreakdownRow>,
+    /// Per topic; a session on several topics counts in each.
+    pub by_topic: Vec<BreakdownRow>,
+    /// Reach per département of the territory as of the day asked.
+    pub reach: Vec<Reach>,
+    /// The coverage gaps among them, lowest reach per inhabitant first.
+    pub coverage_gaps: Vec<Reach>,
+}
+
 /// What a rebuild from the history did.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "graphql", derive(async_graphql::SimpleObject))]

@@ -8,11 +8,14 @@
 //!   under the data directory, so the embedded stack and the tests send nothing anywhere.
 //!
 //! A service never sends on its request path: it writes the mail in an outbox in the
-//! transaction that causes it, and a sender loop hands it to the transport. What a failed
+//! transaction that causes it, and a sender loop hands it to the transport ([`outbox`]: the
+//! table's rows and the loop, shared by every service that mails). What a failed
 //! sending says ([`SendError`]) names a category and an SMTP code, never an address or a
 //! body, so it may be stored and logged.
 
 mod config;
+pub mod layout;
+pub mod outbox;
 mod transport;
 
 pub use config::MailConfig;

@@ -132,6 +132,9 @@ pub struct CataloguePage {
     pub modules_next: Option<String>,
     pub done: Option<&'static str>,
     pub errors: Vec<String>,
+    /// The queues' page cursors, sent back with a decision to come back to the same page.
+    pub apres: String,
+    pub modules_apres: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -166,14 +169,6 @@ fn editor(code: &str) -> &'static str {
     }
 }
 
-/// `73282932000074` as `732 829 320 00074`, as a SIRET is read.
-fn siret(s: &str) -> String {
-    if s.len() != 14 || !s.is_ascii() {
-        return s.to_owned();
-    }
-    format!("{} {} {} {}", &s[..3], &s[3..6], &s[6..9], &s[9..])
-}
-
 fn programme(t: review_queue::ReviewQueueTrainingReviewQueueNodes) -> Programme {
     let joined = |items: Vec<String>| {
         if items.is_empty() {
@@ -204,9 +199,10 @@ fn programme(t: review_queue::ReviewQueueTrainingReviewQueueNodes) -> Programme 
         ),
         (
             "Prix",
-            match t.price_eur.filter(|_| !t.free) {
-                Some(euros) => diff::value("PRICE_EUR", Some(&euros.into())),
-                None => "gratuite".into(),
+            match (t.free, t.price_eur) {
+                (true, _) => "gratuite".into(),
+                (false, Some(euros)) => diff::value("PRICE_EUR", Some(&euros.into())),
+                (false, None) => "payante, prix non indiqué".into(),
             },
         ),
     ];
@@ -313,7 +309,11 @@ fn programme(t: review_queue::ReviewQueueTrainingReviewQueueNodes) -> Programme 
         .collect();
     Programme {
         id: t.id,
-        provider: format!("{} (SIRET {})", t.provider.name, siret(&t.provider.siret)),
+        provider: format!(
+            "{} (SIRET {})",
+            t.provider.name,
+            crate::format::siret(&t.provider.siret)
+        ),
         waiting_since: format::when(t.updated_at, "Europe/Paris"),
         summary: t.summary,
         objectives: t.objectives,
@@ -408,6 +408,8 @@ async fn show(
         modules_next: None,
         done: done_message(&query.fait),
         errors: errors.general.clone(),
+        apres: query.apres.clone(),
+        modules_apres: query.modules_apres.clone(),
     };
     if page.national {
         let cursor = |c: &str| (!c.is_empty()).then(|| c.to_owned());
@@ -450,19 +452,26 @@ async fn show(
     }
     let status = match refused {
         Some(r) => {
-            match r.kind {
-                Kind::Programme => {
-                    if let Some(p) = page.programmes.iter_mut().find(|p| p.id == r.id) {
-                        p.reason = r.reason;
-                        p.error = Some(r.error);
-                    }
+            let item = match r.kind {
+                Kind::Programme => page
+                    .programmes
+                    .iter_mut()
+                    .find(|p| p.id == r.id)
+                    .map(|p| (&mut p.reason, &mut p.error)),
+                Kind::Module => page
+                    .modules
+                    .iter_mut()
+                    .find(|m| m.id == r.id)
+                    .map(|m| (&mut m.reason, &mut m.error)),
+            };
+            match item {
+                Some((reason, error)) => {
+                    *reason = r.reason;
+                    *error = Some(r.error);
                 }
-                Kind::Module => {
-                    if let Some(m) = page.modules.iter_mut().find(|m| m.id == r.id) {
-                        m.reason = r.reason;
-                        m.error = Some(r.error);
-                    }
-                }
+                // Decided meanwhile, or on another page of the queue: say it above the
+                // queues rather than lose it.
+                None => page.errors.push(r.error),
             }
             StatusCode::UNPROCESSABLE_ENTITY
         }
@@ -481,6 +490,14 @@ async fn decide(
     let sent = Submitted::parse(&body);
     if !csrf::valid(&visitor.session, &sent.one("csrf")) {
         return stale_form(&visitor);
+    }
+    let scope = match staff(&app, &req, &visitor, PATH).await {
+        Ok(scope) => scope,
+        Err(page) => return page,
+    };
+    if !scope.is_national() {
+        // The page itself says who reviews the catalogue.
+        return render::see_other(PATH);
     }
     let (kind, id, decision) = path.into_inner();
     let (Some(kind), Ok(id), Some(decision)) = (

@@ -11,11 +11,7 @@ use crate::{
     Web, format,
     forms::{Choice, FormErrors},
     graph::{self, GraphError},
-    operations::{
-        ConsoleDashboard, ConsoleUnmetDemand,
-        console_dashboard::{self, Dimension},
-        console_unmet_demand,
-    },
+    operations::{ConsoleDashboard, ConsoleUnmetDemand, console_dashboard, console_unmet_demand},
     pages::{api_problem, run},
     render::{self, Layout, Section},
     session::Visitor,
@@ -235,14 +231,10 @@ async fn load(
             as_of: period.as_of,
             from: period.from,
             to: period.breakdown_end(),
-            territory_by: if view.is_national() {
-                Dimension::REGION
-            } else {
-                Dimension::DEPARTEMENT
-            },
         },
     )
-    .await?;
+    .await?
+    .outreach_dashboard;
     // Each gap's unmet demand at once (one département per call); a département whose
     // demand cannot be read says so in its row rather than taking the page down.
     let asks: Vec<_> = data

@@ -19,7 +19,6 @@ use crate::{
 };
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use askama::Template;
-use cafeia_platform::territory::Gazetteer;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
@@ -60,15 +59,12 @@ pub enum FileFormat {
     Json,
 }
 
+/// A typed day, none when the field is empty, `Err` when it does not read.
 fn date(text: &str) -> Result<Option<NaiveDate>, ()> {
-    let text = text.trim();
-    if text.is_empty() {
+    if text.trim().is_empty() {
         return Ok(None);
     }
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .or_else(|_| NaiveDate::parse_from_str(text, "%d/%m/%Y"))
-        .map(Some)
-        .map_err(|_| ())
+    crate::format::typed_day(text).map(Some).ok_or(())
 }
 
 /// The form checked against the scope: the errors go next to their fields.
@@ -87,7 +83,8 @@ pub fn check(asked: &Asked, scope: &Scope) -> Result<Selection, FormErrors> {
     {
         errors.add("au", "La fin de la période doit venir après son début.");
     }
-    let departement = Some(asked.departement.trim().to_owned()).filter(|d| !d.is_empty());
+    // Written as the code says it (`2A`), whatever the case typed.
+    let departement = Some(asked.departement.trim().to_uppercase()).filter(|d| !d.is_empty());
     if let Some(d) = &departement
         && !scope.departements().contains(d)
     {
@@ -215,20 +212,6 @@ pub struct ExportsPage {
     pub period: String,
 }
 
-fn departement_choices(scope: &Scope, chosen: &str) -> Vec<Choice> {
-    let places = Gazetteer::get();
-    Choice::list(
-        scope.departements().into_iter().map(|code| {
-            let name = places
-                .departement(&code)
-                .map(|d| format!("{} ({code})", d.name))
-                .unwrap_or_else(|| code.clone());
-            (code, name)
-        }),
-        &[chosen.to_owned()],
-    )
-}
-
 fn period(selection: &Selection) -> String {
     let day = |d: NaiveDate| d.format("%d/%m/%Y").to_string();
     match (selection.from, selection.to) {
@@ -282,7 +265,7 @@ async fn show(
     };
     let mut page = ExportsPage {
         layout: layout(visitor, "Exports"),
-        departements: departement_choices(&scope, &asked.departement),
+        departements: super::departement_choices(&scope, &asked.departement),
         errors: FormErrors::default(),
         rows: None,
         totals: Totals {

@@ -146,7 +146,7 @@ async fn structure(
     .ok()?
     .organisation?;
     let number = match (found.siret, found.rna) {
-        (Some(siret), _) => format!("SIRET {}", spaced_siret(&siret)),
+        (Some(siret), _) => format!("SIRET {}", crate::format::siret(&siret)),
         (None, Some(rna)) => format!("RNA {rna}"),
         (None, None) => "Ni SIRET ni RNA indiqué".into(),
     };
@@ -155,20 +155,6 @@ async fn structure(
         number,
         commune: found.commune,
     })
-}
-
-/// 21369008400015 → « 213 690 084 00015 » (SIREN by threes, then the establishment's NIC).
-fn spaced_siret(siret: &str) -> String {
-    if siret.len() != 14 || !siret.is_ascii() {
-        return siret.to_owned();
-    }
-    format!(
-        "{} {} {} {}",
-        &siret[0..3],
-        &siret[3..6],
-        &siret[6..9],
-        &siret[9..]
-    )
 }
 
 /// A pending facilitator as the queue shows them: everything they declared.
@@ -252,25 +238,6 @@ fn outside(visitor: &Visitor, scope: &Scope) -> HttpResponse {
              les animateurs et animatrices de votre territoire.",
             scope.label()
         ),
-    )
-}
-
-/// The départements a staff member may filter on, by name.
-pub fn departement_choices(scope: &Scope, chosen: &str) -> Vec<Choice> {
-    let places = Gazetteer::get();
-    let codes = scope.departements();
-    if codes.len() < 2 {
-        return Vec::new();
-    }
-    Choice::list(
-        codes.into_iter().map(|code| {
-            let name = places
-                .departement(&code)
-                .map(|d| format!("{code} — {}", d.name))
-                .unwrap_or_else(|| code.clone());
-            (code, name)
-        }),
-        &[chosen.to_owned()],
     )
 }
 
@@ -396,7 +363,7 @@ async fn list(
             std::slice::from_ref(&q.statut),
         ),
         kinds: Choice::list(labels::FACILITATOR_KINDS, std::slice::from_ref(&q.kind)),
-        departements: departement_choices(&scope, &departement),
+        departements: super::departement_filter(&scope, &departement),
         filtered: status.is_some() || kind.is_some() || !departement.is_empty(),
         errors: FormErrors::default(),
         frame: Frame {
@@ -915,12 +882,12 @@ mod tests {
     fn areas_and_numbers_read_as_people_say_them() {
         assert_eq!(area_name("69266"), "Villeurbanne (69)");
         assert_eq!(area_name("69"), "Rhône (69), tout le département");
-        assert_eq!(spaced_siret("21369008400015"), "213 690 084 00015");
+        assert_eq!(crate::format::siret("21369008400015"), "213 690 084 00015");
         let ara = Scope::Region("84".into());
-        let offered = departement_choices(&ara, "69");
+        let offered = super::super::departement_filter(&ara, "69");
         assert_eq!(offered.len(), 12);
         assert!(offered.iter().all(|c| ara.covers(&c.value)));
         assert!(offered.iter().any(|c| c.value == "69" && c.selected));
-        assert!(departement_choices(&Scope::Departement("69".into()), "").is_empty());
+        assert!(super::super::departement_filter(&Scope::Departement("69".into()), "").is_empty());
     }
 }

@@ -179,6 +179,29 @@ fn refused(visitor: &Visitor) -> HttpResponse {
     )
 }
 
+/// The départements of a scope, by name, for a form's list (`chosen` selected).
+pub fn departement_choices(scope: &Scope, chosen: &str) -> Vec<crate::forms::Choice> {
+    let places = cafeia_platform::territory::Gazetteer::get();
+    crate::forms::Choice::list(
+        scope.departements().into_iter().map(|code| {
+            let name = places
+                .departement(&code)
+                .map(|d| format!("{code} — {}", d.name))
+                .unwrap_or_else(|| code.clone());
+            (code, name)
+        }),
+        &[chosen.to_owned()],
+    )
+}
+
+/// The same as a filter: none where there is only one département to see.
+pub fn departement_filter(scope: &Scope, chosen: &str) -> Vec<crate::forms::Choice> {
+    if scope.departements().len() < 2 {
+        return Vec::new();
+    }
+    departement_choices(scope, chosen)
+}
+
 /// The layout of a console page titled `title`.
 pub fn layout(visitor: &Visitor, title: &str) -> Layout {
     Layout::new(visitor, title, Section::Console)

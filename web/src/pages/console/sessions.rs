@@ -140,8 +140,8 @@ pub struct ListQuery {
 fn done_message(code: &str) -> Option<&'static str> {
     Some(match code {
         "annulee" => {
-            "La session est annulée : les personnes inscrites ou en liste d'attente reçoivent \
-             le motif par courriel."
+            "La session est annulée : les personnes inscrites ou en liste d'attente qui ont \
+             laissé leur adresse en reçoivent le motif par courriel."
         }
         _ => return None,
     })
@@ -154,14 +154,6 @@ fn paris_midnight(day: NaiveDate) -> Option<DateTime<Utc>> {
         .from_local_datetime(&day.and_hms_opt(0, 0, 0)?)
         .earliest()
         .map(|t| t.with_timezone(&Utc))
-}
-
-/// A day typed in the filter (`2027-03-18`, as a date field sends it, or `18/03/2027`).
-fn typed_day(text: &str) -> Option<NaiveDate> {
-    let text = text.trim();
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .or_else(|_| NaiveDate::parse_from_str(text, "%d/%m/%Y"))
-        .ok()
 }
 
 /// The instants a period of whole days runs between (`None`: the API's default, now; or no
@@ -180,7 +172,7 @@ fn period(from: &str, to: &str) -> Result<Period, FormErrors> {
         if text.trim().is_empty() {
             return None;
         }
-        let found = typed_day(text);
+        let found = crate::format::typed_day(text);
         if found.is_none() {
             errors.add(
                 field,
@@ -322,7 +314,7 @@ async fn list(
         total: 0,
         next: None,
         first: None,
-        departements: super::facilitators::departement_choices(&scope, &departement),
+        departements: super::departement_filter(&scope, &departement),
         from: q.du.clone(),
         to: q.au.clone(),
         filtered: filters.iter().any(|(_, v)| !v.is_empty()),

@@ -172,10 +172,10 @@ fn short_day(day: NaiveDate) -> String {
 pub fn build(
     view: &Scope,
     period: &Period,
-    data: console_dashboard::ResponseData,
+    data: console_dashboard::ConsoleDashboardOutreachDashboard,
     demand: Vec<Option<console_unmet_demand::ResponseData>>,
 ) -> Figures {
-    let h = &data.outreach_headline;
+    let h = &data.headline;
     let per_10000 = |reached: i64, population: i64| {
         if population > 0 {
             reached as f64 * 10_000.0 / population as f64
@@ -185,7 +185,7 @@ pub fn build(
     };
     let map = map(
         view,
-        &data.outreach_reach,
+        &data.reach,
         h.as_of,
         per_10000(h.reached, h.population),
     );
@@ -194,7 +194,7 @@ pub fn build(
         as_of: format::day(&h.as_of),
         period: period.describe(),
         progress: progress(h),
-        weekly: weekly(&data.outreach_weekly),
+        weekly: weekly(&data.weekly),
         breakdowns: vec![
             breakdown(
                 if view.is_national() {
@@ -213,7 +213,7 @@ pub fn build(
         map,
         reach: {
             // By code, as the map's legend and the INSEE lists read them.
-            let mut places: Vec<&Place> = data.outreach_reach.iter().collect();
+            let mut places: Vec<&Place> = data.reach.iter().collect();
             places.sort_by(|a, b| a.departement.cmp(&b.departement));
             places.into_iter().map(reach_row).collect()
         },
@@ -227,7 +227,7 @@ pub fn build(
     }
 }
 
-fn progress(h: &console_dashboard::ConsoleDashboardOutreachHeadline) -> Progress {
+fn progress(h: &console_dashboard::ConsoleDashboardOutreachDashboardHeadline) -> Progress {
     let share = match h.goal {
         goal if goal > 0 => percent(h.reached as f64 * 100.0 / goal as f64),
         _ => percent(0.0),
@@ -305,7 +305,7 @@ fn progress(h: &console_dashboard::ConsoleDashboardOutreachHeadline) -> Progress
     }
 }
 
-fn weekly(points: &[console_dashboard::ConsoleDashboardOutreachWeekly]) -> Weekly {
+fn weekly(points: &[console_dashboard::ConsoleDashboardOutreachDashboardWeekly]) -> Weekly {
     let weeks: Vec<String> = points.iter().map(|p| short_day(p.week)).collect();
     let chart = Chart {
         kind: ChartKind::Line,
