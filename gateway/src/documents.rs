@@ -134,6 +134,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             cafeia_events_api::paths::PUBLIC_UNSUBSCRIBE,
             web::post().to(unsubscribe),
+        )
+        .route(
+            cafeia_facilitators_api::paths::PUBLIC_DIGEST_UNSUBSCRIBE,
+            web::post().to(unsubscribe_digests),
         );
 }
 
@@ -375,28 +379,71 @@ async fn unsubscribe(
     req: HttpRequest,
     token: web::Path<String>,
 ) -> HttpResponse {
-    let events = &state.services.events;
-    let result = match admit(&state, &req, SECRET).await {
-        Ok(_) if !plausible_token(&token) => {
-            // Not shaped like a token (the service's answer names what it does not know).
-            Err(AppError::not_found("lien de désabonnement invalide").into())
-        }
+    let answer = match one_click(&state, &req, &token).await {
         Ok(call) => {
             let input = cafeia_events_api::TokenInput {
                 token: token.into_inner(),
             };
-            events
-                .stop_reminders(&call.call(), &input)
-                .await
-                .map_err(failed)
+            let stop = state.services.events.stop_reminders(&call, &input).await;
+            stop.map_err(failed)
         }
         Err(refusal) => Err(refusal),
     };
-    match result {
+    stopped(
+        answer,
+        "Vous ne recevrez plus de rappel pour cette inscription.\n",
+    )
+}
+
+/// POST /mail/digests/unsubscribe/{token} — a digest's one-click unsubscription (RFC 8058):
+/// the facilitator gets no more digests.
+async fn unsubscribe_digests(
+    state: web::Data<GatewayState>,
+    req: HttpRequest,
+    token: web::Path<String>,
+) -> HttpResponse {
+    let answer = match one_click(&state, &req, &token).await {
+        Ok(call) => {
+            let input = cafeia_facilitators_api::UnsubscribeInput {
+                token: token.into_inner(),
+            };
+            let stop = state
+                .services
+                .facilitators
+                .stop_digests(&call, &input)
+                .await;
+            stop.map_err(failed)
+        }
+        Err(refusal) => Err(refusal),
+    };
+    stopped(
+        answer,
+        "Vous ne recevrez plus de récapitulatif de vos cafés IA.\n",
+    )
+}
+
+/// A one-click unsubscription's caller, admitted like any public document (a token not shaped
+/// like one refused without asking the service): the call to make.
+async fn one_click(
+    state: &GatewayState,
+    req: &HttpRequest,
+    token: &str,
+) -> Result<cafeia_api::client::Call, Refusal> {
+    let call = admit(state, req, SECRET).await?;
+    if !plausible_token(token) {
+        // Not shaped like a token (the service's answer names what it does not know).
+        return Err(AppError::not_found("lien de désabonnement invalide").into());
+    }
+    Ok(call.call())
+}
+
+/// The answer to a one-click unsubscription: `done` in plain text, or the refusal.
+fn stopped(answer: Result<(), Refusal>, done: &'static str) -> HttpResponse {
+    match answer {
         Ok(()) => HttpResponse::Ok()
             .content_type("text/plain; charset=utf-8")
             .insert_header((header::CACHE_CONTROL, NO_STORE))
-            .body("Vous ne recevrez plus de rappel pour cette inscription.\n"),
+            .body(done),
         Err(refusal) => respond(Err(refusal), SECRET, false),
     }
 }

@@ -291,6 +291,11 @@ fn mail_and_web_settings_reach_the_parts_that_need_them() {
             "{at}: mail.from is an address: {sender}"
         );
         let base = plain("events", "CAFEIA_EVENTS__WEB_BASE_URL");
+        assert_eq!(
+            plain("facilitators", "CAFEIA_FACILITATORS__WEB_BASE_URL"),
+            base,
+            "{at}: the digests' links open the same site as the registrants' mail"
+        );
         let host = base
             .strip_prefix("https://")
             .filter(|rest| !rest.contains('/'))

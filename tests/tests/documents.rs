@@ -510,47 +510,51 @@ async fn feeds_and_documents(backend: Backend) {
     stack.stop().await;
 }
 
-/// A reminder's `List-Unsubscribe` address (`/mail/unsubscribe/{token}`, RFC 8058) takes
-/// the mail reader's POST without sign-in and asks the events service: a token it does not
-/// know is its 404, never cached; a GET is not served (a link scanner stops nothing); a token
-/// that cannot be one is refused without asking. (The events suite follows a real reminder's
-/// link to the end: `services/events/tests/notifications.rs`.)
-async fn reminders_unsubscription_reaches_the_events_service(backend: Backend) {
+/// The one-click `List-Unsubscribe` addresses (RFC 8058) — a reminder's
+/// (`/mail/unsubscribe/{token}`, the events service) and a facilitator's digest's
+/// (`/mail/digests/unsubscribe/{token}`, the facilitators service) — take the mail reader's
+/// POST without sign-in and ask their service: a token it does not know is its 404, never
+/// cached; a GET is not served (a link scanner stops nothing); a token that cannot be one is
+/// refused without asking. (The services' suites follow a real mail's address to the end:
+/// `services/events/tests/notifications.rs`, `services/facilitators/tests/digest.rs`.)
+async fn one_click_unsubscriptions_reach_their_service(backend: Backend) {
     let stack = TestStack::start(backend).await;
     let http = reqwest::Client::new();
-    let url = format!("{}/mail/unsubscribe/{}", stack.base, "0".repeat(64));
-    let response = http
-        .post(&url)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("List-Unsubscribe=One-Click")
-        .send()
-        .await
-        .expect("gateway answers");
-    assert_eq!(response.status(), 404);
-    assert_eq!(response.headers()["cache-control"], "private, no-store");
-    let problem: Value = response.json().await.expect("a problem document");
-    assert_eq!(
-        problem["detail"], "lien de désabonnement inconnu",
-        "{problem}"
-    );
-    let scanned = http.get(&url).send().await.expect("gateway answers");
-    assert_ne!(scanned.status(), 200);
-    let forged = http
-        .post(format!("{}/mail/unsubscribe/%3Cscript%3E", stack.base))
-        .body("List-Unsubscribe=One-Click")
-        .send()
-        .await
-        .expect("gateway answers");
-    assert_eq!(forged.status(), 404);
-    let problem: Value = forged.json().await.expect("a problem document");
-    assert_eq!(
-        problem["detail"], "lien de désabonnement invalide",
-        "{problem}"
-    );
+    for prefix in ["/mail/unsubscribe", "/mail/digests/unsubscribe"] {
+        let url = format!("{}{prefix}/{}", stack.base, "0".repeat(64));
+        let response = http
+            .post(&url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("List-Unsubscribe=One-Click")
+            .send()
+            .await
+            .expect("gateway answers");
+        assert_eq!(response.status(), 404, "{prefix}");
+        assert_eq!(response.headers()["cache-control"], "private, no-store");
+        let problem: Value = response.json().await.expect("a problem document");
+        assert_eq!(
+            problem["detail"], "lien de désabonnement inconnu",
+            "{prefix}: {problem}"
+        );
+        let scanned = http.get(&url).send().await.expect("gateway answers");
+        assert_ne!(scanned.status(), 200, "{prefix}");
+        let forged = http
+            .post(format!("{}{prefix}/%3Cscript%3E", stack.base))
+            .body("List-Unsubscribe=One-Click")
+            .send()
+            .await
+            .expect("gateway answers");
+        assert_eq!(forged.status(), 404, "{prefix}");
+        let problem: Value = forged.json().await.expect("a problem document");
+        assert_eq!(
+            problem["detail"], "lien de désabonnement invalide",
+            "{prefix}: {problem}"
+        );
+    }
     stack.stop().await;
 }
 
 backend_matrix!(
     feeds_and_documents,
-    reminders_unsubscription_reaches_the_events_service
+    one_click_unsubscriptions_reach_their_service
 );

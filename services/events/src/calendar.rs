@@ -144,17 +144,26 @@ impl Method {
 /// The `.ics` joined to a registrant's mail: the session's one event with the UID and
 /// SEQUENCE of every feed (so the copy a calendar imported from the mail and the one from a
 /// feed are the same event), and its online link when `with_link` (a seat holder's mail).
+/// `organizer` is the mail's sender address: RFC 5546 wants an `ORGANIZER` in a `PUBLISH` or
+/// `CANCEL`, and some calendars apply a cancellation only from the organizer they know.
 pub fn invitation(
     model: &session::Model,
     method: Method,
     with_link: bool,
+    organizer: &str,
 ) -> AppResult<cafeia_platform::mail::Attachment> {
     let mut cal = Calendar::empty();
     cal.append_property(("VERSION", "2.0"));
     cal.append_property(("PRODID", PRODID));
     cal.append_property(("CALSCALE", "GREGORIAN"));
     cal.append_property(("METHOD", method.as_str()));
-    cal.push(event(model, with_link, None)?);
+    let mut event = event(model, with_link, None)?;
+    if !organizer.is_empty() {
+        let mut property = icalendar::Property::new("ORGANIZER", format!("mailto:{organizer}"));
+        property.add_parameter("CN", "Café IA");
+        event.append_property(property);
+    }
+    cal.push(event);
     Ok(cafeia_platform::mail::Attachment {
         filename: "cafe-ia.ics".into(),
         content_type: format!("text/calendar; charset=utf-8; method={}", method.as_str()),

@@ -42,6 +42,10 @@ pub struct EventsConfig {
     pub reminder_hours: u32,
     /// How often reminders due are queued, in seconds.
     pub reminder_sweep_seconds: u64,
+    /// The sender's address (`mail.from`), the `ORGANIZER` of the mailed `.ics`: set at start,
+    /// not read from this section.
+    #[serde(skip)]
+    pub organizer: String,
 }
 
 impl Default for EventsConfig {
@@ -57,6 +61,7 @@ impl Default for EventsConfig {
             mail_coalesce_minutes: 5,
             reminder_hours: 24,
             reminder_sweep_seconds: 300,
+            organizer: String::new(),
         }
     }
 }
@@ -73,14 +78,7 @@ impl Validate for EventsConfig {
             "events.retention_sweep_seconds",
             "between 10 and 86400 seconds",
         );
-        let url = self.web_base_url.as_str();
-        v.check(
-            (url.starts_with("https://") || url.starts_with("http://"))
-                && !url.ends_with('/')
-                && !url.contains(['?', '#', ' ', '"', '<', '>']),
-            "events.web_base_url",
-            "an http:// or https:// address without a trailing slash, query or fragment",
-        );
+        v.check_site_url("events.web_base_url", &self.web_base_url);
         v.check(
             (1..=168).contains(&self.confirmation_hours),
             "events.confirmation_hours",

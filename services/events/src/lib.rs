@@ -69,7 +69,8 @@ impl Service for Events {
     }
 
     async fn start(platform: &Platform) -> Result<Self, StartError> {
-        let settings: config::EventsConfig = platform.config.section(config::SECTION)?;
+        let mut settings: config::EventsConfig = platform.config.section(config::SECTION)?;
+        settings.organizer = platform.config.mail.sender_address();
         let services: config::ServiceUrls = platform.config.section(config::SERVICES)?;
         let names = names::Directory::new(&services.facilitators)
             .map_err(|e| StartError::Service(format!("facilitators client: {e}")))?;
@@ -92,7 +93,7 @@ impl Service for Events {
             std::time::Duration::from_millis(settings.mail_poll_ms),
         );
         platform.spawn(sender.run(platform.shutdown.clone()));
-        replicas::start(platform).await?;
+        replicas::start(platform, settings.clone(), waker.clone()).await?;
         platform.spawn(retention(platform.clone(), settings.clone()));
         platform.spawn(reminders(platform.clone(), settings.clone(), waker.clone()));
         Ok(Self {

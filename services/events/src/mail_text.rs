@@ -7,38 +7,11 @@ use crate::storage::session;
 use cafeia_api::vocabulary::Format;
 use cafeia_events_api::RegistrationStatus;
 use cafeia_platform::mail::Mail;
-use chrono::{DateTime, Datelike, Timelike, Utc};
-
-const WEEKDAYS: [&str; 7] = [
-    "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
-];
-const MONTHS: [&str; 12] = [
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-];
+use chrono::{DateTime, Timelike, Utc};
 
 /// `jeudi 18 mars 2027 à 18 h 00` in the session's zone.
 pub(crate) fn when(session: &session::Model, at: DateTime<Utc>) -> String {
-    let local = at.with_timezone(&session.timezone.0);
-    let weekday = WEEKDAYS[local.weekday().num_days_from_monday() as usize];
-    let month = MONTHS[local.month0() as usize];
-    format!(
-        "{weekday} {} {month} {} à {} h {:02}",
-        local.day(),
-        local.year(),
-        local.hour(),
-        local.minute()
-    )
+    cafeia_platform::mail::layout::french_datetime(&at.with_timezone(&session.timezone.0))
 }
 
 /// `jeudi 18 mars 2027, de 18 h 00 à 20 h 00 (heure de Paris)`.

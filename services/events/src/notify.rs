@@ -131,7 +131,7 @@ pub fn first_mail(
     let seat = reg.status == RegistrationStatus::Confirmed;
     let letter = Letter { to, session, seat };
     Ok(Some(if seat {
-        let ics = calendar::invitation(session, Method::Publish, true)?;
+        let ics = calendar::invitation(session, Method::Publish, true, &settings.organizer)?;
         outgoing(
             MailKind::SeatConfirmed,
             reg,
@@ -163,7 +163,7 @@ pub async fn promoted<C: ConnectionTrait>(
         session,
         seat: true,
     };
-    let ics = calendar::invitation(session, Method::Publish, true)?;
+    let ics = calendar::invitation(session, Method::Publish, true, &settings.organizer)?;
     let mail = notice_text::promoted(&letter, &cancel_url(settings, &token), ics);
     mail::queue_once(conn, vec![outgoing(MailKind::Promoted, reg, mail)], now).await?;
     Ok(())
@@ -218,7 +218,7 @@ pub async fn session_changed<C: ConnectionTrait>(
             now,
         )
         .await?;
-        let ics = calendar::invitation(session, Method::Publish, seat)?;
+        let ics = calendar::invitation(session, Method::Publish, seat, &settings.organizer)?;
         let letter = Letter { to, session, seat };
         let mail = notice_text::session_changed(&letter, &cancel_url(settings, &token), ics);
         mail::queue_coalesced(
@@ -267,7 +267,7 @@ pub async fn session_cancelled<C: ConnectionTrait>(
             session,
             seat: reg.status == RegistrationStatus::Confirmed,
         };
-        let ics = calendar::invitation(session, Method::Cancel, false)?;
+        let ics = calendar::invitation(session, Method::Cancel, false, &settings.organizer)?;
         outs.push(outgoing(
             MailKind::SessionCancelled,
             reg,
@@ -392,8 +392,7 @@ pub async fn stop_reminders<C: ConnectionTrait>(
     token: &str,
     now: DateTime<Utc>,
 ) -> AppResult<bool> {
-    let plausible = token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit());
-    if !plausible {
+    if !cafeia_platform::auth::is_secret_shaped(token) {
         return Ok(false);
     }
     let digest = digest(&token.to_ascii_lowercase());

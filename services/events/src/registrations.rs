@@ -101,12 +101,7 @@ fn view(
 
 pub use cafeia_platform::auth::sha256_hex as digest;
 
-/// 32 random bytes, URL-safe hex.
-pub fn secret() -> AppResult<String> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| AppError::internal(e.to_string()))?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
-}
+pub use cafeia_platform::auth::new_secret as secret;
 
 pub(crate) fn change_envelope(
     kind: MessageType,

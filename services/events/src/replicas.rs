@@ -2,7 +2,8 @@
 //! account key) and where sessions can take place (venues). Kept from the bus, once per message
 //! (inbox), never by calling the facilitators service. Names are not announced: views ask for
 //! them when they show one ([`crate::names`]). A suspension unpublishes the facilitator's
-//! future sessions; a venue change is copied into its future sessions.
+//! future sessions; a venue change is copied into its future sessions (a published one whose
+//! place now reads differently is announced again and its registrants are mailed).
 //!
 //! A venue's removal is final. The facilitators service deletes the venue and never gives its
 //! id to another (new venues, imported ones included, get a fresh `now_v7` id), so any state of
@@ -12,8 +13,9 @@
 //! state leaves a tombstone too, so that state, arriving next, is ignored.
 
 use crate::{
+    config::EventsConfig,
     domain::{SessionAction, SessionStatus},
-    messages, sessions,
+    mail, messages, sessions,
     storage::{JsonText, Rows, facilitator, session, venue},
 };
 use cafeia_facilitators_api::{
@@ -43,9 +45,14 @@ fn is(envelope: &Envelope, kind: MessageType) -> bool {
     envelope.event_type == kind.type_name()
 }
 
-pub async fn start(platform: &Platform) -> Result<(), cafeia_platform::bus::BusError> {
+pub async fn start(
+    platform: &Platform,
+    settings: EventsConfig,
+    mail: mail::Waker,
+) -> Result<(), cafeia_platform::bus::BusError> {
     let db = platform.db.clone();
     let waker = platform.outbox.clone();
+    let settings = Arc::new(settings);
     platform
         .consume(
             Subscription::new(
@@ -53,14 +60,16 @@ pub async fn start(platform: &Platform) -> Result<(), cafeia_platform::bus::BusE
                 &["facilitators.facilitator.*", "facilitators.venue.*"],
             ),
             move |envelope: Arc<Envelope>, message: Message| {
-                let (db, waker) = (db.clone(), waker.clone());
+                let (db, waker, mail, settings) =
+                    (db.clone(), waker.clone(), mail.clone(), settings.clone());
                 async move {
                     let outcome = inbox::handle_once(&db, QUEUE, &message.message_id, |txn| {
-                        Box::pin(apply(txn, envelope))
+                        Box::pin(apply(txn, envelope, settings))
                     })
                     .await?;
                     if outcome == inbox::Outcome::Applied {
                         waker.wake();
+                        mail.wake();
                     }
                     Ok(())
                 }
@@ -70,7 +79,11 @@ pub async fn start(platform: &Platform) -> Result<(), cafeia_platform::bus::BusE
 }
 
 /// Applies one message to the replica (inside the inbox transaction).
-pub async fn apply(txn: &DatabaseTransaction, envelope: Arc<Envelope>) -> Result<(), HandlerError> {
+pub async fn apply(
+    txn: &DatabaseTransaction,
+    envelope: Arc<Envelope>,
+    settings: Arc<EventsConfig>,
+) -> Result<(), HandlerError> {
     let at = envelope.time;
     if FACILITATOR_STATES.iter().any(|kind| is(&envelope, *kind)) {
         let state: FacilitatorState = serde_json::from_value(envelope.data.clone())?;
@@ -85,7 +98,7 @@ pub async fn apply(txn: &DatabaseTransaction, envelope: Arc<Envelope>) -> Result
         }
     } else if is(&envelope, VENUE_UPSERTED) {
         let state: VenueState = serde_json::from_value(envelope.data.clone())?;
-        upsert_venue(txn, state, at).await?;
+        upsert_venue(txn, state, at, &settings).await?;
     } else if is(&envelope, VENUE_REMOVED) {
         let removed: VenueRemoved = serde_json::from_value(envelope.data.clone())?;
         remove_venue(txn, removed.id, at).await?;
@@ -216,6 +229,7 @@ async fn upsert_venue(
     txn: &DatabaseTransaction,
     state: VenueState,
     at: DateTime<Utc>,
+    settings: &EventsConfig,
 ) -> Result<(), HandlerError> {
     let previous = venue::Entity::find_by_id(state.id).row(txn).await?;
     // Removed (see the module's note): nothing brings it back. Otherwise a newer state is
@@ -260,25 +274,47 @@ async fn upsert_venue(
         .exec_without_returning(txn)
         .await?;
     if previous.is_some() {
-        // Future sessions at this venue show where it now is.
-        session::Entity::update_many()
-            .col_expr(session::Column::PlaceName, model.name.clone().into())
-            .col_expr(
-                session::Column::Address,
-                format!("{}, {}", model.address, model.postcode).into(),
-            )
-            .col_expr(session::Column::Insee, model.insee.clone().into())
-            .col_expr(
-                session::Column::Departement,
-                model.departement.clone().into(),
-            )
-            .col_expr(session::Column::Region, model.region.clone().into())
-            .col_expr(session::Column::Lat, model.lat.into())
-            .col_expr(session::Column::Lon, model.lon.into())
-            .filter(session::Column::VenueId.eq(model.id))
-            .filter(session::Column::StartsAt.gt(Utc::now()))
-            .exec(txn)
-            .await?;
+        relocate_future(txn, &model, settings).await?;
+    }
+    Ok(())
+}
+
+/// Future sessions at `venue` show where it now is. A published one whose place reads
+/// differently gets a new revision, is announced again, and its registrants are mailed (the
+/// same coalesced « changed » mail as a facilitator's edit, with the updated `.ics`).
+async fn relocate_future(
+    txn: &DatabaseTransaction,
+    venue: &venue::Model,
+    settings: &EventsConfig,
+) -> Result<(), HandlerError> {
+    let now = Utc::now();
+    let future = session::Entity::find()
+        .filter(session::Column::VenueId.eq(venue.id))
+        .filter(session::Column::StartsAt.gt(now))
+        .rows(txn)
+        .await?;
+    for s in future {
+        let before = sessions::lock(txn, s.id).await?;
+        let published = before.status == SessionStatus::Published;
+        let mut model = before.clone().into_active_model();
+        model.place_name = Set(Some(venue.name.clone()));
+        model.address = Set(Some(format!("{}, {}", venue.address, venue.postcode)));
+        model.insee = Set(Some(venue.insee.clone()));
+        model.departement = Set(Some(venue.departement.clone()));
+        model.region = Set(Some(venue.region.clone()));
+        model.lat = Set(Some(venue.lat));
+        model.lon = Set(Some(venue.lon));
+        let mut after = model.update(txn).await?;
+        if published && crate::notify::changed(&before, &after) {
+            let mut bumped = after.into_active_model();
+            bumped.revision = Set(before.revision + 1);
+            bumped.updated_at = Set(now);
+            after = bumped.update(txn).await?;
+            sessions::announce(txn, messages::SESSION_UPDATED, &after).await?;
+            crate::notify::session_changed(txn, settings, &after, now)
+                .await
+                .map_err(|e| HandlerError::Transient(e.to_string()))?;
+        }
     }
     Ok(())
 }

@@ -27,7 +27,7 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 use std::time::Duration as StdDuration;
-use support::{Net, network, published, session_at};
+use support::{Net, VENUE, network, published, session_at};
 use uuid::Uuid;
 
 // Shared with the other suites; not every helper is needed here.
@@ -140,6 +140,12 @@ fn invitation(mail: &Received) -> Invitation {
             .map(|p| p.val.as_str().to_owned())
             .unwrap_or_else(|| panic!("{key} missing in {text}"))
     };
+    // RFC 5546: PUBLISH and CANCEL name their organizer, the mails' sender (`mail.from`).
+    assert_eq!(
+        prop("ORGANIZER"),
+        "mailto:ne-pas-repondre@cafe-ia.localhost",
+        "{text}"
+    );
     Invitation {
         method,
         uid: prop("UID"),
@@ -819,9 +825,76 @@ async fn a_purged_reminder_is_not_sent_again(backend: Backend) {
     h.stop().await;
 }
 
+/// The venue of a published session moves (the facilitators service announces its new
+/// address): the session takes it, gets a new revision, is announced again, and its
+/// registrants get the « changed » mail with the updated `.ics`. The same state again changes
+/// nothing and mails nobody.
+async fn a_venue_that_moves_mails_its_future_sessions_registrants(backend: Backend) {
+    let mut h = start(backend, &["events.session.*"], None).await;
+    let (session, net) = session_starting(&mut h, Utc::now() + Duration::days(5), 5).await;
+    let id = id_of(&session);
+    let db = database(&h).await;
+    let cam = address("cam");
+    register_signed_in(&h, &id, &citizen(&h, "cam", &cam)).await;
+    let before = invitation(&mailed(&cam, "est réservée").await);
+    let moved = json!({
+        "id": net.venue, "name": "Médiathèque Jean-Macé", "address": "10 place Bellecour",
+        "postcode": "69002", "insee": "69382", "departement": "69", "region": "84",
+        "latitude": 45.757, "longitude": 4.832, "opening_hours": null,
+        "accessibility": ["wheelchair"], "capacity": 30, "is_public": true,
+    });
+    h.publish(VENUE, "venue", moved.clone()).await;
+    let mut announced = None;
+    for _ in 0..10 {
+        let (key, data) = h.next_message().await;
+        if key == "events.session.updated" && data["id"] == id.as_str() {
+            announced = Some(data);
+            break;
+        }
+    }
+    let announced = announced.expect("the session announced again");
+    assert_eq!(announced["revision"], 2, "{announced}");
+    assert_eq!(
+        announced["place"]["address"], "10 place Bellecour, 69002",
+        "{announced}"
+    );
+    // The coalescing minutes pass (as time would).
+    mail_message::Entity::update_many()
+        .col_expr(
+            mail_message::Column::NextAttemptAt,
+            Expr::value(Utc::now() - Duration::seconds(1)),
+        )
+        .filter(mail_message::Column::Kind.eq(MailKind::SessionChanged))
+        .exec(&db)
+        .await
+        .expect("update");
+    let changed = mailed(&cam, "Changement d'horaire ou de lieu").await;
+    assert!(
+        changed.text.contains("10 place Bellecour"),
+        "{}",
+        changed.text
+    );
+    let ics = invitation(&changed);
+    assert_eq!(ics.uid, before.uid);
+    assert_eq!(ics.sequence, before.sequence + 1);
+    drained(&db).await;
+    // The same state once more (a redelivery, a re-import): nothing new to tell.
+    h.publish(VENUE, "venue", moved).await;
+    tokio::time::sleep(StdDuration::from_millis(1_500)).await;
+    let rows = mail_message::Entity::find()
+        .filter(mail_message::Column::Kind.eq(MailKind::SessionChanged))
+        .rows(&db)
+        .await
+        .expect("rows");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(count_with(&cam, "Changement"), 1);
+    h.stop().await;
+}
+
 backend_matrix!(
     seats_waiting_list_and_promotion_are_mailed_with_working_links,
     edits_close_together_make_one_change_mail,
+    a_venue_that_moves_mails_its_future_sessions_registrants,
     a_cancelled_session_is_mailed_with_its_reason_and_method_cancel,
     reminders_go_once_per_seat_whoever_sweeps,
     unsubscribing_and_erasure_remove_pending_mail,

@@ -815,6 +815,7 @@ pub async fn erase_me(state: web::Data<State>, caller: Caller) -> AppResult<Http
     outbox::enqueue(&txn, messages::FACILITATOR_ERASED, &envelope).await?;
     // Their mail still queued holds their address: it goes with them.
     crate::mail::forget(&txn, id).await?;
+    crate::digests::forget(&txn, id).await?;
     txn.commit().await?;
     state.platform.outbox.wake();
     Ok(HttpResponse::NoContent().finish())

@@ -3,10 +3,14 @@
 //! Shape shared by every service: `storage` (tables and migrations), `domain` (rules),
 //! `messages` (what it publishes), `routes` (REST), one module per resource
 //! (`facilitators`, `organisations`, `venues`, `territories`), `lieux` (the national venue
-//! standard), `demo` (embedded demo data), `mail` (the mail telling facilitators of the
-//! staff's decisions, sent by the platform's mail outbox).
+//! standard), `demo` (embedded demo data), `config` (the `[facilitators]` settings), `mail`
+//! (the mail telling facilitators of the staff's decisions, sent by the platform's mail
+//! outbox), `digests` (the digest of a session's registrations the day before, from the
+//! events service's messages).
 
+pub mod config;
 pub mod demo;
+pub mod digests;
 pub mod domain;
 pub mod facilitators;
 pub mod lieux;
@@ -50,7 +54,16 @@ impl Service for Facilitators {
         storage::Migrator::up(db, None).await
     }
 
+    fn check_config(
+        config: &cafeia_platform::config::PlatformConfig,
+    ) -> Result<(), cafeia_platform::config::ConfigError> {
+        config
+            .section::<config::FacilitatorsConfig>(config::SECTION)
+            .map(drop)
+    }
+
     async fn start(platform: &Platform) -> Result<Self, StartError> {
+        let settings: config::FacilitatorsConfig = platform.config.section(config::SECTION)?;
         // Decode the gazetteer now rather than on the first request.
         let _ = cafeia_platform::territory::Gazetteer::get();
         // Mail goes where events' goes (`mail.url`, `mail.from`: the platform's `[mail]`).
@@ -74,6 +87,12 @@ impl Service for Facilitators {
         );
         platform.spawn(sender.run(platform.shutdown.clone()));
         platform.spawn(purge_mail(platform.clone()));
+        digests::replica::start(platform).await?;
+        platform.spawn(digests::sweep::run(
+            platform.clone(),
+            settings,
+            waker.clone(),
+        ));
         Ok(Self {
             state: actix_web::web::Data::new(State {
                 platform: platform.clone(),
@@ -99,12 +118,18 @@ impl Service for Facilitators {
     }
 }
 
-/// Deletes the mail rows sent or parked [`mail::RETENTION`] ago, every hour until shut down.
+/// Deletes the mail rows sent or parked [`mail::RETENTION`] ago and the digests' unused
+/// unsubscription tokens older than [`digests::LINK_LIFETIME`], every hour until shut down.
 async fn purge_mail(platform: Platform) {
     loop {
-        let before = chrono::Utc::now() - mail::RETENTION;
-        if let Err(e) = cafeia_platform::mail::outbox::purge_before(&platform.db, before).await {
+        let now = chrono::Utc::now();
+        if let Err(e) =
+            cafeia_platform::mail::outbox::purge_before(&platform.db, now - mail::RETENTION).await
+        {
             tracing::warn!(error = %e, "mail outbox purge failed; next sweep retries");
+        }
+        if let Err(e) = digests::purge_links(&platform.db, now - digests::LINK_LIFETIME).await {
+            tracing::warn!(error = %e, "digest link purge failed; next sweep retries");
         }
         tokio::select! {
             _ = platform.shutdown.cancelled() => return,

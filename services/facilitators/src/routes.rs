@@ -2,7 +2,7 @@
 //! `/openapi.json`). Handlers are thin: they read the caller and the input, call the
 //! operation, answer. The paths are the contract's (`cafeia_facilitators_api::paths`).
 
-use crate::{facilitators, organisations, territories, venues};
+use crate::{digests, facilitators, organisations, territories, venues};
 use actix_web::web;
 use cafeia_facilitators_api::paths;
 
@@ -27,6 +27,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             paths::FACILITATOR_PROFILES_BATCH,
             web::get().to(facilitators::profiles),
         )
+        .route(paths::DIGESTS_STOP, web::post().to(digests::stop_route))
         .route(paths::FACILITATOR, web::get().to(facilitators::get))
         .route(
             paths::FACILITATOR_AUDIT,

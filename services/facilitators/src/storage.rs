@@ -1,12 +1,14 @@
 //! The facilitators database: the platform's outbox and inbox first, then facilitators, their
 //! areas, organisations and venues (the audit log is the platform's), then the foreign keys
 //! between them ([`foreign_keys`]), then names out of the outbox rows ([`names_off_the_bus`]),
-//! then the mail to facilitators ([`mail_outbox`]).
+//! then the mail to facilitators ([`mail_outbox`]), then what their digests need
+//! ([`digests`]).
 //!
 //! Columns are typed: kinds and statuses are the contract's enums (stored as their wire
 //! names), lists are JSON text read as their Rust type ([`JsonText`]). A stored value the code
 //! does not know is a read error ([`unreadable`]), never a default.
 
+pub mod digests;
 mod foreign_keys;
 pub mod mail_outbox;
 mod names_off_the_bus;
@@ -27,6 +29,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(foreign_keys::NetworkForeignKeys));
         migrations.push(Box::new(names_off_the_bus::NamesOffTheBus));
         migrations.push(Box::new(mail_outbox::MailOutbox));
+        migrations.push(Box::new(digests::Digests));
         migrations
     }
 }

@@ -181,6 +181,10 @@ pub async fn up(port: u16, data_dir: PathBuf, demo: bool) -> Result<(), Failure>
         // Mailed links open the pages behind this gateway (mail goes to `.eml` files in
         // `<data dir>/mail` unless `mail.url` says otherwise).
         .with_default("events.web_base_url", format!("http://127.0.0.1:{port}"))
+        .with_default(
+            "facilitators.web_base_url",
+            format!("http://127.0.0.1:{port}"),
+        )
         .with("data_dir", data_dir.display().to_string())
         .with("http.port", port.to_string());
     let config = GatewayConfig::load(&sources)?;

@@ -297,6 +297,20 @@ pub fn sha256_hex(text: &str) -> String {
         .collect()
 }
 
+/// A new secret token: 32 random bytes in lower-case hex (64 characters, URL-safe), for the
+/// links mailed to people; services keep only its [`sha256_hex`].
+pub fn new_secret() -> Result<String, crate::AppError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| crate::AppError::internal(e.to_string()))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Whether `token` could be one [`new_secret`] made: anything else is unknown without a
+/// lookup.
+pub fn is_secret_shaped(token: &str) -> bool {
+    token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum AuthError {
     #[error("missing bearer token")]

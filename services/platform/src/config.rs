@@ -82,6 +82,18 @@ impl Violations {
         }
     }
 
+    /// `url` (at `key`) is where people open the web pages, as mailed links start:
+    /// `https://cafe-ia.example.org`, no trailing slash, query or fragment.
+    pub fn check_site_url(&mut self, key: &str, url: &str) {
+        self.check(
+            (url.starts_with("https://") || url.starts_with("http://"))
+                && !url.ends_with('/')
+                && !url.contains(['?', '#', ' ', '"', '<', '>']),
+            key,
+            "an http:// or https:// address without a trailing slash, query or fragment",
+        );
+    }
+
     fn into_result(self) -> Result<(), ConfigError> {
         if self.0.is_empty() {
             Ok(())

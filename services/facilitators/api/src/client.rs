@@ -3,8 +3,8 @@
 use crate::{
     AuditEntry, Commune, CommuneSearch, DecisionInput, FacilitatorCount, FacilitatorListQuery,
     FacilitatorProfileInput, FacilitatorProfileView, FacilitatorView, MyVenuesQuery,
-    OrganisationInput, OrganisationListQuery, OrganisationView, VenueFileFormat, VenueFileQuery,
-    VenueImportReport, VenueInput, VenueListQuery, VenueView, paths,
+    OrganisationInput, OrganisationListQuery, OrganisationView, UnsubscribeInput, VenueFileFormat,
+    VenueFileQuery, VenueImportReport, VenueInput, VenueListQuery, VenueView, paths,
 };
 use cafeia_api::{
     Page,
@@ -167,6 +167,20 @@ impl FacilitatorsClient {
         input: &DecisionInput,
     ) -> ClientResult<FacilitatorView> {
         self.decide(paths::REINSTATE, call, id, input).await
+    }
+
+    /// Stops the digests of the facilitator a digest's token was mailed to (no account).
+    pub async fn stop_digests(&self, call: &Call, input: &UnsubscribeInput) -> ClientResult<()> {
+        self.http
+            .send::<_, _, serde_json::Value>(
+                Method::POST,
+                paths::DIGESTS_STOP,
+                &(),
+                Some(input),
+                call,
+            )
+            .await
+            .map(drop)
     }
 
     async fn decide(

@@ -126,6 +126,15 @@ pub struct DecisionInput {
     pub reason: Option<String>,
 }
 
+/// The token of a digest's one-click unsubscription.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UnsubscribeInput {
+    /// The token, as in the digest's `List-Unsubscribe` address.
+    pub token: String,
+}
+
 /// Filters of the staff directory. Coordinators only see their territory.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]

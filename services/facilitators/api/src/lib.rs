@@ -13,7 +13,7 @@ pub mod venues;
 pub use enums::{FacilitatorKind, FacilitatorStatus, OrganisationKind, VenueFileFormat};
 pub use facilitators::{
     AuditEntry, DecisionInput, FacilitatorCount, FacilitatorListQuery, FacilitatorProfileInput,
-    FacilitatorProfileView, FacilitatorView,
+    FacilitatorProfileView, FacilitatorView, UnsubscribeInput,
 };
 pub use organisations::{OrganisationInput, OrganisationListQuery, OrganisationView};
 pub use territories::{Commune, CommuneSearch, GeoPoint};

@@ -24,6 +24,11 @@ pub const VERIFY: &str = "/v1/facilitators/{id}/verify";
 pub const SUSPEND: &str = "/v1/facilitators/{id}/suspend";
 /// Reinstate a suspended facilitator.
 pub const REINSTATE: &str = "/v1/facilitators/{id}/reinstate";
+/// Stops a facilitator's digests (POST, no account: the token of a digest's one-click
+/// unsubscription).
+pub const DIGESTS_STOP: &str = "/v1/facilitators/digests/stop";
+/// The gateway's one-click unsubscription address of a digest (RFC 8058, POST).
+pub const PUBLIC_DIGEST_UNSUBSCRIBE: &str = "/mail/digests/unsubscribe/{token}";
 
 /// Organisations: create (POST), public directory (GET).
 pub const ORGANISATIONS: &str = "/v1/organisations";
@@ -49,7 +54,7 @@ pub const COMMUNE: &str = "/v1/territories/communes/{insee}";
 pub const POSTCODE: &str = "/v1/territories/postcodes/{postcode}";
 
 /// Every route above, so tests can check the OpenAPI document lists each of them.
-pub const ALL: [&str; 21] = [
+pub const ALL: [&str; 22] = [
     FACILITATORS,
     FACILITATOR_COUNTS,
     MY_PROFILE,
@@ -61,6 +66,7 @@ pub const ALL: [&str; 21] = [
     VERIFY,
     SUSPEND,
     REINSTATE,
+    DIGESTS_STOP,
     ORGANISATIONS,
     ORGANISATION,
     VENUES,

@@ -29,6 +29,15 @@ impl Default for MailConfig {
 }
 
 impl MailConfig {
+    /// The address of [`Self::from`] without its name (`ne-pas-repondre@example.org`);
+    /// empty when it does not parse (the config check refuses that before start).
+    pub fn sender_address(&self) -> String {
+        self.from
+            .parse::<lettre::message::Mailbox>()
+            .map(|m| m.email.to_string())
+            .unwrap_or_default()
+    }
+
     /// The transport URL: the configured one, or a directory of `.eml` files in `data_dir`.
     pub fn url_in(&self, data_dir: &Path) -> SecretString {
         match &self.url {

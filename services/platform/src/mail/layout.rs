@@ -2,6 +2,40 @@
 //! so registrants and facilitators read the same shape. The plain-text part is the service's;
 //! this is its HTML twin.
 
+use chrono::{DateTime, Datelike, TimeZone, Timelike};
+
+const WEEKDAYS: [&str; 7] = [
+    "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
+];
+const MONTHS: [&str; 12] = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+];
+
+/// `jeudi 18 mars 2027 à 18 h 00`, in the zone `local` is in (the session's, for mail about
+/// a session: what its participants read on the door).
+pub fn french_datetime<Tz: TimeZone>(local: &DateTime<Tz>) -> String {
+    let weekday = WEEKDAYS[local.weekday().num_days_from_monday() as usize];
+    let month = MONTHS[local.month0() as usize];
+    format!(
+        "{weekday} {} {month} {} à {} h {:02}",
+        local.day(),
+        local.year(),
+        local.hour(),
+        local.minute()
+    )
+}
+
 /// Escapes text for HTML.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
