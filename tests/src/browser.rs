@@ -219,22 +219,21 @@ pub async fn press(client: &Client, key: Key) {
 }
 
 pub async fn text_of(client: &Client, css: &str) -> String {
-    // A page still arriving (a redirect, a form's answer) can replace the element between
-    // finding and reading it: find it again on the new page.
-    for _ in 0..20 {
-        let element = client
-            .find(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("{css}: {e}"));
-        match element.text().await {
-            Ok(text) => return text,
-            Err(e) if e.is_stale_element_reference() => {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            Err(e) => panic!("{css}: text: {e}"),
+    // A page still arriving (a redirect, a form's answer) can be without the element yet, or
+    // replace it between finding and reading it: look again on the new page (10 s at most).
+    for _ in 0..100 {
+        match client.find(Locator::Css(css)).await {
+            Ok(element) => match element.text().await {
+                Ok(text) => return text,
+                Err(e) if e.is_stale_element_reference() => {}
+                Err(e) => panic!("{css}: text: {e}"),
+            },
+            Err(e) if e.is_no_such_element() => {}
+            Err(e) => panic!("{css}: {e}"),
         }
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("{css}: the element kept being replaced for 2 s")
+    panic!("{css}: no such element, or it kept being replaced, for 10 s")
 }
 
 /// Waits (at most 40 s: a loaded CI machine) for the page to show an element matching `css`.

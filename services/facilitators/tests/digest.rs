@@ -4,6 +4,8 @@
 //! stops the next ones; none for a session further off. On both backend sets, through a real
 //! SMTP server (aiosmtpd, `CAFEIA_TEST_SMTP_URL`), every mail parsed back with `mail-parser`.
 
+mod support;
+
 use cafeia_events_api::{
     RegistrationMode, SessionStatus,
     messages::{
@@ -22,58 +24,15 @@ use cafeia_platform::{
 };
 use cafeia_testkit::{
     Backend, backend_matrix,
-    mail::{Received, require_smtp, smtp_maildir, written_to},
-    service::ServiceHarness,
+    mail::{smtp_maildir, written_to},
 };
 use chrono::{DateTime, Utc};
 use reqwest::{Method, StatusCode};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::json;
 use std::time::Duration;
+use support::{address, database, mails_to, register, start};
 use uuid::Uuid;
-
-/// The facilitators service sending to the test SMTP server, sweeping for digests every second.
-async fn start(backend: Backend) -> ServiceHarness {
-    let url = require_smtp().await;
-    ServiceHarness::start_with::<Facilitators>(backend, &["facilitators.#"], move |config| {
-        let mail: cafeia_platform::mail::MailConfig =
-            serde_json::from_value(json!({ "url": url })).expect("mail config");
-        config.mail.url = mail.url;
-        config
-            .sources
-            .overrides
-            .push(("facilitators.digest_sweep_seconds".into(), "1".into()));
-    })
-    .await
-}
-
-async fn database(h: &ServiceHarness) -> DatabaseConnection {
-    cafeia_platform::db::connect(&h.env.database_url(), 2)
-        .await
-        .expect("database")
-}
-
-/// `sub` registers as a facilitator with `email`; returns the id.
-async fn register(h: &ServiceHarness, sub: &str, email: &str) -> Uuid {
-    let (status, me) = h
-        .call(
-            Method::POST,
-            "/v1/facilitators/me",
-            Some(&h.token(sub, Role::Facilitator, None)),
-            Some(json!({
-                "display_name": "Camille Martin",
-                "email": email,
-                "kind": "conseiller_numerique",
-                "territories": ["69123"],
-                "topics": ["what_is_ai"],
-                "languages": ["fr"],
-                "training_completed_on": "2026-03-12",
-            })),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{me}");
-    Uuid::parse_str(me["id"].as_str().expect("id")).expect("uuid")
-}
 
 /// A published session of `facilitator` in Lyon starting at `starts_at`, 12 seats, 10 free.
 fn published(facilitator: Uuid, starts_at: DateTime<Utc>) -> SessionState {
@@ -135,31 +94,19 @@ async fn replicated(
     );
 }
 
-/// The mails to `to` once there are `count` of them (10 s at most, then fails).
-async fn mails_to(to: &str, count: usize) -> Vec<Received> {
-    for _ in 0..200 {
-        let found = written_to(&smtp_maildir(), to);
-        if found.len() >= count {
-            return found;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("expected {count} mail(s) to {to}");
-}
-
 /// Sweeping every second (two replicas on the real backends): the session starting in three hours gets one digest
 /// with the counters of the latest `events.seats.changed` (an older one, redelivered late,
 /// changes nothing); the one in three days gets none yet. The digest's one-click
 /// unsubscription stops the next digest (claimed, not mailed); an unknown token is a 404.
 /// Erasure takes the tokens. No address on the bus.
 async fn one_digest_per_session_until_the_facilitator_opts_out(backend: Backend) {
-    let mut h = start(backend).await;
+    let mut h = start(backend, None, &[("facilitators.digest_sweep_seconds", "1")]).await;
     // A second replica where replicas are a deployment's shape (the embedded set is one
     // process: its SQLite mail outbox has one sender, see `platform::mail::outbox`).
     if matches!(backend, Backend::Real) {
         h.replica::<Facilitators>().await;
     }
-    let to = format!("camille.{}@example.org", Uuid::now_v7().simple());
+    let to = address("camille");
     let id = register(&h, "camille", &to).await;
     let db = database(&h).await;
 

@@ -4,14 +4,16 @@
 //! what is still pending. On both backend sets, through a real SMTP server (aiosmtpd,
 //! `CAFEIA_TEST_SMTP_URL`), every mail parsed back with `mail-parser`.
 
-use cafeia_facilitators::{Facilitators, domain::Decision, mail, storage::facilitator};
+mod support;
+
+use cafeia_facilitators::{domain::Decision, mail, storage::facilitator};
 use cafeia_platform::{
     auth::Role,
     mail::outbox::{MailStatus, row},
 };
 use cafeia_testkit::{
     Backend, TcpProxy, backend_matrix,
-    mail::{Received, require_smtp, smtp_maildir, written_to},
+    mail::{require_smtp, smtp_maildir, written_to},
     service::ServiceHarness,
 };
 use chrono::Utc;
@@ -21,52 +23,8 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 use std::time::Duration;
+use support::{address, database, mails_to, register, start};
 use uuid::Uuid;
-
-/// The facilitators service sending to the test SMTP server (through `proxy` when given).
-async fn start(backend: Backend, proxy: Option<&TcpProxy>) -> ServiceHarness {
-    let url = require_smtp().await;
-    let url = proxy.map(|p| p.url_for(&url)).unwrap_or(url);
-    ServiceHarness::start_with::<Facilitators>(backend, &["facilitators.#"], move |config| {
-        let mail: cafeia_platform::mail::MailConfig =
-            serde_json::from_value(json!({ "url": url })).expect("mail config");
-        config.mail.url = mail.url;
-    })
-    .await
-}
-
-/// An address nobody else's test uses (lower case: the service stores it so).
-fn address(who: &str) -> String {
-    format!("{who}.{}@example.org", Uuid::now_v7().simple())
-}
-
-async fn database(h: &ServiceHarness) -> DatabaseConnection {
-    cafeia_platform::db::connect(&h.env.database_url(), 2)
-        .await
-        .expect("database")
-}
-
-/// `sub` registers as a facilitator with `email`; returns the id.
-async fn register(h: &mut ServiceHarness, sub: &str, email: &str) -> Uuid {
-    let (status, me) = h
-        .call(
-            Method::POST,
-            "/v1/facilitators/me",
-            Some(&h.token(sub, Role::Facilitator, None)),
-            Some(json!({
-                "display_name": "Camille Martin",
-                "email": email,
-                "kind": "conseiller_numerique",
-                "territories": ["69123"],
-                "topics": ["what_is_ai"],
-                "languages": ["fr"],
-                "training_completed_on": "2026-03-12",
-            })),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{me}");
-    Uuid::parse_str(me["id"].as_str().expect("id")).expect("uuid")
-}
 
 async fn decide(h: &ServiceHarness, id: Uuid, decision: &str, body: Option<Value>) -> StatusCode {
     let staff = h.token("cnnum", Role::Staff, None);
@@ -94,24 +52,6 @@ async fn rows_about(db: &DatabaseConnection, id: Uuid) -> Vec<row::Model> {
         .expect("rows")
 }
 
-/// The mails to `to` once there are `count` of them (10 s at most, then fails).
-async fn mails_to(to: &str, count: usize) -> Vec<Received> {
-    for _ in 0..200 {
-        let found = written_to(&smtp_maildir(), to);
-        if found.len() >= count {
-            return found;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!(
-        "expected {count} mail(s) to {to}, found {:?}",
-        written_to(&smtp_maildir(), to)
-            .iter()
-            .map(|m| m.subject.clone())
-            .collect::<Vec<_>>()
-    );
-}
-
 /// Waits (10 s at most) until the rows about `id` are all sent.
 async fn all_sent(db: &DatabaseConnection, id: Uuid) {
     for _ in 0..200 {
@@ -131,9 +71,9 @@ async fn all_sent(db: &DatabaseConnection, id: Uuid) {
 /// HTML, no List-Unsubscribe; a refused decision queues none; the rows are blanked once sent
 /// and name no address; nothing personal on the bus.
 async fn each_decision_mails_the_facilitator_once(backend: Backend) {
-    let mut h = start(backend, None).await;
+    let mut h = start(backend, None, &[]).await;
     let to = address("camille");
-    let id = register(&mut h, "camille", &to).await;
+    let id = register(&h, "camille", &to).await;
     let db = database(&h).await;
 
     assert_eq!(decide(&h, id, "verify", None).await, StatusCode::OK);
@@ -220,9 +160,9 @@ async fn each_decision_mails_the_facilitator_once(backend: Backend) {
 /// The mail is written with the decision: a transaction that queued it and rolled back leaves
 /// no row.
 async fn a_decision_rolled_back_queues_no_mail(backend: Backend) {
-    let mut h = start(backend, None).await;
+    let h = start(backend, None, &[]).await;
     let to = address("dora");
-    let id = register(&mut h, "dora", &to).await;
+    let id = register(&h, "dora", &to).await;
     let db = database(&h).await;
     let model = facilitator::Entity::find_by_id(id)
         .one(&db)
@@ -264,10 +204,10 @@ async fn erasure_removes_the_pending_mail(backend: Backend) {
     let url = require_smtp().await;
     let proxy = TcpProxy::start(url.split("://").nth(1).unwrap_or_default()).await;
     proxy.cut();
-    let mut h = start(backend, Some(&proxy)).await;
+    let h = start(backend, Some(&proxy), &[]).await;
     let (eve, fred) = (address("eve"), address("fred"));
-    let eve_id = register(&mut h, "eve", &eve).await;
-    let fred_id = register(&mut h, "fred", &fred).await;
+    let eve_id = register(&h, "eve", &eve).await;
+    let fred_id = register(&h, "fred", &fred).await;
     let db = database(&h).await;
     assert_eq!(decide(&h, eve_id, "verify", None).await, StatusCode::OK);
     let pending = rows_about(&db, eve_id).await;

@@ -264,6 +264,8 @@ async fn serve_web() -> Result<(), Failure> {
             )
             .configure(|cfg| cafeia_web::configure(cfg, app.clone()))
     })
+    // As every server of the platform (`platform::http::serve`): no Nagle under compressed pages.
+    .tcp_nodelay(true)
     .listen(listener)?
     .disable_signals()
     .shutdown_timeout(10)
