@@ -264,8 +264,10 @@ async fn serve_web() -> Result<(), Failure> {
             )
             .configure(|cfg| cafeia_web::configure(cfg, app.clone()))
     })
-    // As every server of the platform (`platform::http::serve`): no Nagle under compressed pages.
+    // As every server of the platform (`platform::http::serve`): no Nagle under compressed
+    // pages, idle connections kept longer than any client pools them.
     .tcp_nodelay(true)
+    .keep_alive(cafeia_platform::http::KEEP_ALIVE)
     .listen(listener)?
     .disable_signals()
     .shutdown_timeout(10)

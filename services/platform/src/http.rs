@@ -17,8 +17,19 @@ use actix_web::{
     web,
 };
 use serde::de::DeserializeOwned;
-use std::{future::Future, net::TcpListener, pin::Pin, time::Instant};
+use std::{
+    future::Future,
+    net::TcpListener,
+    pin::Pin,
+    time::{Duration, Instant},
+};
 use tracing::Instrument;
+
+/// How long a server keeps an idle connection open. Longer than any client of the platform
+/// keeps one in its pool (`api::client::Http::pool`: 30 s): with actix's 5 s default, a
+/// connection the client picks from its pool just as the server closes it fails the request
+/// (« connection closed before message completed ») — a failure no retry policy should hide.
+pub const KEEP_ALIVE: Duration = Duration::from_secs(75);
 
 /// Everything the shared routes and middleware need.
 #[derive(Clone)]
@@ -76,6 +87,7 @@ where
     // goes out as headers then body, and the body would wait for the client's delayed ACK
     // (40 ms on Linux) — the floor the web bench measured under every page.
     .tcp_nodelay(true)
+    .keep_alive(KEEP_ALIVE)
     .listen(listener)?
     .workers(workers.max(1))
     .disable_signals()

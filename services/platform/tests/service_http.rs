@@ -185,3 +185,51 @@ async fn shell_serves_health_metrics_and_problem_errors(backend: Backend) {
 }
 
 backend_matrix!(shell_serves_health_metrics_and_problem_errors);
+
+/// One GET on `stream`, read to the end of its answer (`/livez` answers with an empty body).
+async fn livez_on(stream: &mut tokio::net::TcpStream) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    stream
+        .write_all(b"GET /livez HTTP/1.1\r\nHost: probe\r\n\r\n")
+        .await
+        .expect("write");
+    let mut answer = Vec::new();
+    let mut chunk = [0u8; 1024];
+    while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = stream.read(&mut chunk).await.expect("read");
+        if n == 0 {
+            break;
+        }
+        answer.extend_from_slice(&chunk[..n]);
+    }
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+// A pooled client connection the server closes while the client picks it up fails that
+// request: servers keep idle connections longer than the clients pool them (30 s), not
+// actix's 5 s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_connection_is_kept_longer_than_clients_pool_it() {
+    let env = TestEnv::new(Backend::Embedded).await;
+    let running = runtime::start::<Probe>(Launch {
+        config: env.config.clone(),
+        shared: Shared::default(),
+        listener: runtime::bind("127.0.0.1", 0).expect("bind"),
+        demo_data: false,
+        workers: 1,
+    })
+    .await
+    .expect("service starts");
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", running.port()))
+        .await
+        .expect("connect");
+    let first = livez_on(&mut stream).await;
+    assert!(first.starts_with("HTTP/1.1 200"), "{first}");
+    tokio::time::sleep(std::time::Duration::from_secs(7)).await;
+    let again = livez_on(&mut stream).await;
+    assert!(
+        again.starts_with("HTTP/1.1 200"),
+        "the server closed a connection idle for 7 s: {again:?}"
+    );
+    running.stop().await;
+}

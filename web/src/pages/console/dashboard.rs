@@ -257,7 +257,19 @@ async fn load(
         .collect();
     let mut demand = Vec::with_capacity(asks.len());
     for ask in asks {
-        demand.push(ask.await.ok().and_then(Result::ok));
+        let answer = match ask.await {
+            Ok(Ok(data)) => Some(data),
+            Ok(Err(errors)) => {
+                let codes: Vec<&str> = errors.iter().map(|e| e.code.as_str()).collect();
+                tracing::warn!(?codes, "a coverage gap's unmet demand could not be read");
+                None
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "a coverage gap's unmet demand could not be read");
+                None
+            }
+        };
+        demand.push(answer);
     }
     Ok(figures::build(view, period, data, demand))
 }
