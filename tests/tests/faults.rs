@@ -1,0 +1,194 @@
+//! Faults injected under a running stack, on the real backends: the answers people get while a
+//! part is down, and the recovery once it is back. Each scenario prints its figures
+//! (operations attempted / answered / 5xx, recovery time) for the README.
+
+use cafeia_e2e::TestStack;
+use cafeia_platform::auth::Role;
+use cafeia_testkit::{Backend, TcpProxy, endpoints};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+const PAGE: &str = "{ sessions(first: 20) { totalCount edges { node { id title seatsLeft \
+    venue { name } facilitators { displayName } } } } }";
+const SEARCH: &str = "{ search(input: { q: \"intelligence artificielle\" }, first: 10) { \
+    hits { totalCount edges { node { id kind title } } } } }";
+
+/// What one operation got: the HTTP status, and the first error's code if any.
+struct Answer {
+    status: u16,
+    code: Option<String>,
+    body: Value,
+}
+
+async fn post(stack: &TestStack, query: &str, variables: Value, token: Option<&str>) -> Answer {
+    let mut req = reqwest::Client::new()
+        .post(format!("{}/graphql", stack.base))
+        .json(&json!({ "query": query, "variables": variables }));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let resp = req.send().await.expect("the gateway answers");
+    let status = resp.status().as_u16();
+    let body: Value = resp.json().await.unwrap_or(Value::Null);
+    Answer {
+        status,
+        code: body["errors"][0]["extensions"]["code"]
+            .as_str()
+            .map(str::to_owned),
+        body,
+    }
+}
+
+async fn get(stack: &TestStack, path: &str) -> u16 {
+    reqwest::get(format!("{}{path}", stack.base))
+        .await
+        .expect("the gateway answers")
+        .status()
+        .as_u16()
+}
+
+/// A session of the demo data with seats, once the events service has seeded them.
+async fn open_session(stack: &TestStack) -> String {
+    for _ in 0..200 {
+        let page = post(stack, PAGE, json!({}), None).await;
+        let open = page.body["data"]["sessions"]["edges"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| &e["node"])
+            .find(|n| n["seatsLeft"].as_i64().unwrap_or(0) >= 10);
+        if let Some(node) = open {
+            return node["id"].as_str().expect("id").to_owned();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no demo session with seats");
+}
+
+#[derive(Default, Debug)]
+struct Tally {
+    attempted: u32,
+    answered: u32,
+    server_errors: u32,
+}
+
+impl Tally {
+    fn count(&mut self, status: u16, what: &str, detail: &dyn std::fmt::Debug) {
+        self.attempted += 1;
+        if status < 500 {
+            self.answered += 1;
+        } else {
+            self.server_errors += 1;
+            eprintln!("{what}: {status} {detail:?}");
+        }
+    }
+}
+
+/// With Redis unreachable (its connections cut under the stack, new ones refused), the
+/// gateway and the services go on answering: pages, search, a session, a registration, the
+/// web app's pages; no 5xx and no error in the data the people asked for. Rate limits fail
+/// open and caches are skipped (README, « Fault and property tests »). Once Redis is back,
+/// everything answers as before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_down_nothing_answers_5xx() {
+    let proxy = TcpProxy::start(
+        endpoints()
+            .await
+            .redis
+            .split("://")
+            .nth(1)
+            .unwrap_or("127.0.0.1:6379"),
+    )
+    .await;
+    let redis = proxy.url_for(&endpoints().await.redis);
+    let stack = TestStack::start_with(Backend::Real, |config| {
+        config.platform.cache.url = redis.clone().into();
+    })
+    .await;
+    let session = open_session(&stack).await;
+
+    proxy.cut();
+    // Really cut: the gateway says it cannot reach its cache (and still answers the rest).
+    let mut unready = false;
+    for _ in 0..100 {
+        if get(&stack, "/readyz").await == 503 {
+            unready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(unready, "/readyz never saw Redis gone");
+    let mut tally = Tally::default();
+    for round in 0..5 {
+        let page = post(&stack, PAGE, json!({}), None).await;
+        tally.count(page.status, "sessions", &page.body);
+        assert!(
+            page.body["errors"].is_null(),
+            "round {round}: {}",
+            page.body
+        );
+        let search = post(&stack, SEARCH, json!({}), None).await;
+        tally.count(search.status, "search", &search.body);
+        assert!(
+            search.body["errors"].is_null(),
+            "round {round}: {}",
+            search.body
+        );
+        let one = post(
+            &stack,
+            "query($id: UUID!) { session(id: $id) { title seatsLeft venue { name } } }",
+            json!({ "id": session }),
+            None,
+        )
+        .await;
+        tally.count(one.status, "session", &one.body);
+        assert!(one.body["errors"].is_null(), "round {round}: {}", one.body);
+        let citizen = stack.token(&format!("redis-down-{round}"), &[Role::Citizen], None);
+        let registered = post(
+            &stack,
+            "mutation($id: UUID!) { register(sessionId: $id) { ... on Registration { status } } }",
+            json!({ "id": session }),
+            Some(&citizen),
+        )
+        .await;
+        tally.count(registered.status, "register", &registered.body);
+        assert_eq!(
+            registered.body["data"]["register"]["status"], "CONFIRMED",
+            "round {round}: {:?} {}",
+            registered.code, registered.body
+        );
+        for path in ["/", &format!("/sessions/{session}")] {
+            let status = get(&stack, path).await;
+            tally.count(status, path, &status);
+        }
+    }
+    assert_eq!(tally.server_errors, 0, "{tally:?}");
+
+    proxy.restore();
+    let back = Instant::now();
+    let recovered = loop {
+        let page = post(&stack, PAGE, json!({}), None).await;
+        if page.status == 200 && page.body["errors"].is_null() {
+            let ready = reqwest::get(format!("{}/readyz", stack.base))
+                .await
+                .map(|r| r.status().as_u16())
+                .unwrap_or(0);
+            if ready == 200 {
+                break back.elapsed();
+            }
+        }
+        assert!(
+            back.elapsed() < Duration::from_secs(30),
+            "not ready 30 s after Redis came back"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    println!(
+        "redis down: {} operations attempted, {} answered, {} 5xx; ready again {} ms after Redis was back",
+        tally.attempted,
+        tally.answered,
+        tally.server_errors,
+        recovered.as_millis()
+    );
+    stack.stop().await;
+}
