@@ -36,10 +36,21 @@ impl TestStack {
     /// Like [`start`](Self::start), with `configure` changing the configuration last (the
     /// sign-in tests point it at their identity provider).
     pub async fn start_with(backend: Backend, configure: impl FnOnce(&mut GatewayConfig)) -> Self {
+        Self::start_routed(backend, configure, |_, url| url).await
+    }
+
+    /// Like [`start_with`](Self::start_with), each service's database URL passed through
+    /// `route` (the fault tests put one behind a proxy they cut).
+    pub async fn start_routed(
+        backend: Backend,
+        configure: impl FnOnce(&mut GatewayConfig),
+        route: impl Fn(&str, SecretString) -> SecretString,
+    ) -> Self {
         let env = TestEnv::new(backend).await;
         let mut databases: HashMap<String, SecretString> = HashMap::new();
         for service in SERVICES {
-            databases.insert(service.to_owned(), env.database_for(service).await);
+            let url = route(service, env.database_for(service).await);
+            databases.insert(service.to_owned(), url);
         }
         let mut config = GatewayConfig::default();
         config.platform = env.config.clone();
