@@ -109,6 +109,10 @@ pub fn fill(template: &str, args: &[&str]) -> String {
     out
 }
 
+/// How long a client of the platform keeps an idle connection in its pool; servers keep
+/// theirs longer (`platform::http::KEEP_ALIVE`).
+pub const POOL_IDLE: Duration = Duration::from_secs(30);
+
 /// HTTP to one service.
 #[derive(Clone)]
 pub struct Http {
@@ -130,7 +134,7 @@ impl Http {
         reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .connect_timeout(Duration::from_secs(2))
-            .pool_idle_timeout(Duration::from_secs(30))
+            .pool_idle_timeout(POOL_IDLE)
             .build()
     }
 

@@ -29,7 +29,7 @@ impl Directory {
         let pool = reqwest::Client::builder()
             .timeout(TIMEOUT)
             .connect_timeout(CONNECT_TIMEOUT)
-            .pool_idle_timeout(Duration::from_secs(30))
+            .pool_idle_timeout(cafeia_api::client::POOL_IDLE)
             .build()?;
         Ok(Self {
             client: FacilitatorsClient::new(Http::new(pool, base)),

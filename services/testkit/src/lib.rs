@@ -15,7 +15,7 @@ pub mod mail;
 mod proxy;
 pub mod service;
 
-pub use endpoints::{Endpoints, endpoints};
+pub use endpoints::{Endpoints, endpoints, host_port};
 pub use proxy::TcpProxy;
 
 use cafeia_platform::config::{PlatformConfig, Sources};
