@@ -87,6 +87,16 @@ struct Tally {
 }
 
 impl Tally {
+    /// Counts a GraphQL answer that must carry its data, without an error.
+    fn data(&mut self, round: u32, what: &str, answer: &Answer) {
+        self.count(answer.status, what, &answer.body);
+        assert!(
+            answer.body["errors"].is_null(),
+            "round {round}, {what}: {}",
+            answer.body
+        );
+    }
+
     fn count(&mut self, status: u16, what: &str, detail: &dyn std::fmt::Debug) {
         self.attempted += 1;
         if status < 500 {
@@ -127,19 +137,9 @@ async fn redis_down_nothing_answers_5xx() {
     let mut tally = Tally::default();
     for round in 0..5 {
         let page = post(&stack, PAGE, json!({}), None).await;
-        tally.count(page.status, "sessions", &page.body);
-        assert!(
-            page.body["errors"].is_null(),
-            "round {round}: {}",
-            page.body
-        );
+        tally.data(round, "sessions", &page);
         let search = post(&stack, SEARCH, json!({}), None).await;
-        tally.count(search.status, "search", &search.body);
-        assert!(
-            search.body["errors"].is_null(),
-            "round {round}: {}",
-            search.body
-        );
+        tally.data(round, "search", &search);
         let one = post(
             &stack,
             "query($id: UUID!) { session(id: $id) { title seatsLeft venue { name } } }",
@@ -147,8 +147,7 @@ async fn redis_down_nothing_answers_5xx() {
             None,
         )
         .await;
-        tally.count(one.status, "session", &one.body);
-        assert!(one.body["errors"].is_null(), "round {round}: {}", one.body);
+        tally.data(round, "session", &one);
         let citizen = stack.token(&format!("redis-down-{round}"), &[Role::Citizen], None);
         let registered = post(
             &stack,

@@ -166,6 +166,14 @@ impl ResponseError for AppError {
     }
 }
 
+fn connection_lost(e: &sea_orm::sqlx::Error) -> bool {
+    use sea_orm::sqlx::Error;
+    matches!(
+        e,
+        Error::Io(_) | Error::PoolTimedOut | Error::PoolClosed | Error::WorkerCrashed
+    )
+}
+
 impl From<sea_orm::DbErr> for AppError {
     fn from(err: sea_orm::DbErr) -> Self {
         match err.sql_err() {
@@ -174,6 +182,14 @@ impl From<sea_orm::DbErr> for AppError {
             }
             _ => match err {
                 sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_) => {
+                    AppError::unavailable(err)
+                }
+                // A statement whose connection broke under it (the database restarted, the
+                // network cut): the database is unavailable, not the request wrong.
+                sea_orm::DbErr::Exec(sea_orm::RuntimeErr::SqlxError(ref e))
+                | sea_orm::DbErr::Query(sea_orm::RuntimeErr::SqlxError(ref e))
+                    if connection_lost(e) =>
+                {
                     AppError::unavailable(err)
                 }
                 other => AppError::internal(other),

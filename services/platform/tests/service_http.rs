@@ -55,9 +55,8 @@ impl Service for Probe {
     }
 }
 
-async fn shell_serves_health_metrics_and_problem_errors(backend: Backend) {
-    let env = TestEnv::new(backend).await;
-    let running = runtime::start::<Probe>(Launch {
+async fn start_probe(env: &TestEnv) -> runtime::Running {
+    runtime::start::<Probe>(Launch {
         config: env.config.clone(),
         shared: Shared::default(),
         listener: runtime::bind("127.0.0.1", 0).expect("bind"),
@@ -65,7 +64,12 @@ async fn shell_serves_health_metrics_and_problem_errors(backend: Backend) {
         workers: 1,
     })
     .await
-    .expect("service starts");
+    .expect("service starts")
+}
+
+async fn shell_serves_health_metrics_and_problem_errors(backend: Backend) {
+    let env = TestEnv::new(backend).await;
+    let running = start_probe(&env).await;
     let base = format!("http://127.0.0.1:{}", running.port());
     let http = reqwest::Client::new();
 
@@ -206,20 +210,12 @@ async fn livez_on(stream: &mut tokio::net::TcpStream) -> String {
 }
 
 // A pooled client connection the server closes while the client picks it up fails that
-// request: servers keep idle connections longer than the clients pool them (30 s), not
-// actix's 5 s.
+// request: servers keep idle connections longer than the clients pool them
+// (`api::client::POOL_IDLE`), not actix's 5 s.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idle_connection_is_kept_longer_than_clients_pool_it() {
     let env = TestEnv::new(Backend::Embedded).await;
-    let running = runtime::start::<Probe>(Launch {
-        config: env.config.clone(),
-        shared: Shared::default(),
-        listener: runtime::bind("127.0.0.1", 0).expect("bind"),
-        demo_data: false,
-        workers: 1,
-    })
-    .await
-    .expect("service starts");
+    let running = start_probe(&env).await;
     let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", running.port()))
         .await
         .expect("connect");
