@@ -192,6 +192,16 @@ impl TestStack {
         calls
     }
 
+    /// The base URL of one of the stack's services (`events`…), to call it without the gateway.
+    pub fn service_base(&self, service: &str) -> String {
+        let running = self
+            .stack
+            .as_ref()
+            .and_then(|s| s.services().iter().find(|r| r.service == service))
+            .unwrap_or_else(|| panic!("no {service} service in the stack"));
+        format!("http://127.0.0.1:{}", running.port())
+    }
+
     /// The stack's message bus (embedded: the one in-process broker the services share), for
     /// a bench that feeds the consumers directly.
     pub fn bus(&self) -> Option<std::sync::Arc<dyn cafeia_platform::bus::Bus>> {
