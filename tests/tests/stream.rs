@@ -4,7 +4,7 @@
 //! recorded, message by message: nothing lost, nothing counted twice, the figures equal.
 //!
 //! The embedded set has no broker connection to cut (its bus is in the process), so this one
-//! runs on the real set only. `CAFEIA_STREAM_MESSAGES` sets the run's length (2,000 in the
+//! runs on the real set only. `CAFEIA_STREAM_MESSAGES` sets the run's length (1,000 in the
 //! test command; the README's full command sends 100,000).
 
 use cafeia_e2e::TestStack;
@@ -33,7 +33,7 @@ fn messages_to_send() -> usize {
     std::env::var("CAFEIA_STREAM_MESSAGES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(2_000)
+        .unwrap_or(1_000)
 }
 
 /// `YYYY-MM-DDTHH:MM:SS` in UTC, `seconds` from now (the sessions run in the UTC zone).

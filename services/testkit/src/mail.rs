@@ -12,7 +12,9 @@
 
 use mail_parser::MimeHeaders;
 use std::{
+    collections::HashMap,
     path::{Path, PathBuf},
+    sync::Mutex,
     time::{Duration, SystemTime},
 };
 
@@ -125,22 +127,7 @@ pub fn written_to(dir: &Path, to: &str) -> Vec<Received> {
         };
         for entry in entries.flatten() {
             let path = entry.path();
-            if !path.is_file() {
-                continue;
-            }
-            let Ok(raw) = std::fs::read(&path) else {
-                continue;
-            };
-            // The shared Maildir holds every test's mail: only those naming `to` are parsed.
-            if !contains_ignore_case(&raw, to.as_bytes()) {
-                continue;
-            }
-            let Some(mail) = parse(&raw) else { continue };
-            if mail.to.eq_ignore_ascii_case(to) {
-                let at = entry
-                    .metadata()
-                    .and_then(|m| m.modified())
-                    .unwrap_or(SystemTime::UNIX_EPOCH);
+            if let Some((at, mail)) = addressed(&path, to) {
                 found.push((at, mail));
             }
         }
@@ -149,11 +136,52 @@ pub fn written_to(dir: &Path, to: &str) -> Vec<Received> {
     found.into_iter().map(|(_, mail)| mail).collect()
 }
 
-fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
-    needle.is_empty()
-        || haystack
-            .windows(needle.len())
-            .any(|w| w.eq_ignore_ascii_case(needle))
+/// The headers of each mail file seen so far (in lower case), and when it came. A test polls
+/// the shared Maildir, which holds every test's mail (thousands of files): each file's headers
+/// are read once per process, and only the files whose headers name the address asked for
+/// are read and parsed again. A delivered file never changes (Maildir's `tmp` → `new`; the
+/// file transport writes each message once).
+type Seen = HashMap<PathBuf, (String, SystemTime)>;
+static SEEN: std::sync::LazyLock<Mutex<Seen>> = std::sync::LazyLock::new(Mutex::default);
+
+/// The mail in `path` when it is to `to`, with when it came.
+fn addressed(path: &Path, to: &str) -> Option<(SystemTime, Received)> {
+    let wanted = to.to_lowercase();
+    let known = SEEN
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(path)
+        .map(|(head, at)| (head.contains(&wanted), *at));
+    let (raw, at) = match known {
+        Some((false, _)) => return None,
+        Some((true, at)) => (std::fs::read(path).ok()?, at),
+        None => {
+            if !path.is_file() {
+                return None;
+            }
+            let raw = std::fs::read(path).ok()?;
+            // Headers end at the first blank line; a file without one is still being
+            // written, and is read again next time.
+            let end = raw
+                .windows(4)
+                .position(|w| w == b"\r\n\r\n")
+                .or_else(|| raw.windows(2).position(|w| w == b"\n\n"))?;
+            let head = String::from_utf8_lossy(&raw[..end]).to_lowercase();
+            let at = std::fs::metadata(path)
+                .and_then(|m| m.modified())
+                .unwrap_or(SystemTime::UNIX_EPOCH);
+            let named = head.contains(&wanted);
+            SEEN.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(path.to_path_buf(), (head, at));
+            if !named {
+                return None;
+            }
+            (raw, at)
+        }
+    };
+    let mail = parse(&raw)?;
+    mail.to.eq_ignore_ascii_case(to).then_some((at, mail))
 }
 
 /// Waits (10 s at most, then fails) until `dir` holds at least `count` mails to `to`;
