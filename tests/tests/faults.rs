@@ -237,8 +237,9 @@ impl Outage {
         }
     }
 
-    /// Takes the database away and brings it back; answers when it is back.
-    async fn play(&self) -> Instant {
+    /// Takes the database away and brings it back; answers when it went and when it was back.
+    async fn play(&self) -> (Instant, Instant) {
+        let went = Instant::now();
         match self {
             Self::Cut(proxy) => {
                 proxy.cut();
@@ -268,7 +269,7 @@ impl Outage {
                 );
             }
         }
-        Instant::now()
+        (went, Instant::now())
     }
 }
 
@@ -363,7 +364,7 @@ async fn registrations_through(outage: Outage) {
         })
         .collect();
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let restored = outage.play().await;
+    let (went, restored) = outage.play().await;
     tokio::time::sleep(Duration::from_secs(8)).await;
     stop.store(true, Ordering::Relaxed);
     let mut answers = Vec::new();
@@ -410,6 +411,13 @@ async fn registrations_through(outage: Outage) {
     if matches!(outage, Outage::Cut(_)) {
         // A restart is short enough for the pool to wait it out; a 3 s cut is not.
         assert!(unavailable > 0, "the cut was seen: {codes:?}");
+    } else {
+        assert!(
+            answers
+                .iter()
+                .any(|(at, took, _)| *at < restored && *at + *took > went),
+            "no registration was under way while the server restarted"
+        );
     }
     assert_eq!(
         codes.keys().filter(|c| *c != "UNAVAILABLE").count(),

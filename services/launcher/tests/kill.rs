@@ -50,8 +50,19 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// The service's process, killed with the test whatever happens to it (a panic included), so
+/// that none outlives the database and queues the test's env drops.
+struct Served(Child);
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// `cafeia serve events` on the test's database and broker, verifying the test's tokens.
-fn serve_events(env: &TestEnv, port: u16) -> Child {
+fn serve_events(env: &TestEnv, port: u16) -> Served {
     let config = &env.config;
     let mut cmd = Command::new(BIN);
     for (key, _) in std::env::vars() {
@@ -77,10 +88,11 @@ fn serve_events(env: &TestEnv, port: u16) -> Child {
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
+        .map(Served)
         .expect("spawn cafeia serve events")
 }
 
-async fn wait_ready(http: &reqwest::Client, base: &str, child: &mut Child) {
+async fn wait_ready(http: &reqwest::Client, base: &str, Served(child): &mut Served) {
     let started = Instant::now();
     loop {
         if let Some(status) = child.try_wait().expect("wait") {
@@ -298,12 +310,19 @@ async fn events_killed_mid_burst_keeps_every_answered_registration_and_message()
         })
         .collect();
     // Killed once a third of the burst is answered, without warning.
+    let waiting = Instant::now();
     while tally.answered.lock().expect("tally").len() < total / 3 {
+        assert!(
+            waiting.elapsed() < Duration::from_secs(120)
+                && !clients.iter().all(|c| c.is_finished()),
+            "a third of the burst never got an answer: {:?}",
+            tally.other.lock().expect("tally").first()
+        );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    child.kill().expect("SIGKILL");
+    child.0.kill().expect("SIGKILL");
     let killed = Instant::now();
-    child.wait().expect("reaped");
+    child.0.wait().expect("reaped");
     let mut child = serve_events(&env, port);
     wait_ready(&http, &base, &mut child).await;
     let back = killed.elapsed();
@@ -394,8 +413,7 @@ async fn events_killed_mid_burst_keeps_every_answered_registration_and_message()
         heard.len() - distinct.len(),
         back.as_millis(),
     );
-    child.kill().expect("stop");
-    let _ = child.wait();
+    drop(child);
     assert!(
         other.is_empty(),
         "{} unexpected answers, the first: {:?}",

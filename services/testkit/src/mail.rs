@@ -139,8 +139,9 @@ pub fn written_to(dir: &Path, to: &str) -> Vec<Received> {
 /// The headers of each mail file seen so far (in lower case), and when it came. A test polls
 /// the shared Maildir, which holds every test's mail (thousands of files): each file's headers
 /// are read once per process, and only the files whose headers name the address asked for
-/// are read and parsed again. A delivered file never changes (Maildir's `tmp` → `new`; the
-/// file transport writes each message once).
+/// are read and parsed again. Headers, once complete, do not change: the SMTP sink moves a
+/// whole file from `tmp` to `new`, and the file transport writes a message's headers before
+/// its body (a body still being written is read again on the next poll, as before).
 type Seen = HashMap<PathBuf, (String, SystemTime)>;
 static SEEN: std::sync::LazyLock<Mutex<Seen>> = std::sync::LazyLock::new(Mutex::default);
 

@@ -440,7 +440,9 @@ async fn camille_publishes_lea_registers_and_attendance_is_recorded_keyboard_onl
     press(&camille, Key::Enter).await;
     wait_for(&camille, "form.cafeia-session-form").await;
     assert_accessible(&camille, "modifier une session").await;
-    let soon = paris(Utc::now() + Span::seconds(45));
+    // 25 s leave the form time to be typed and sent under a loaded CI machine (a start in
+    // the past would be refused); each second more is a second this test waits.
+    let soon = paris(Utc::now() + Span::seconds(25));
     let soon = soon
         .date()
         .and_hms_opt(soon.hour(), soon.minute(), 0)
