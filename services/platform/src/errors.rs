@@ -172,7 +172,7 @@ fn connection_lost(e: &sea_orm::sqlx::Error) -> bool {
         Error::Io(_) | Error::PoolTimedOut | Error::PoolClosed | Error::WorkerCrashed => true,
         // The server ending the session itself: shutting down or restarting (SQLSTATE class
         // 57P: admin_shutdown, crash_shutdown, cannot_connect_now), or a connection exception
-        // (class 08). The restart test met 57P01 under a registration.
+        // (class 08). The PostgreSQL restart test met one under a registration.
         Error::Database(db) => db
             .code()
             .is_some_and(|code| code.starts_with("57P") || code.starts_with("08")),
