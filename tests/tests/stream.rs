@@ -29,13 +29,6 @@ const CLIENTS: usize = 16;
 /// How long each cut lasts.
 const CUT: Duration = Duration::from_secs(2);
 
-fn messages_to_send() -> usize {
-    std::env::var("CAFEIA_STREAM_MESSAGES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000)
-}
-
 /// `YYYY-MM-DDTHH:MM:SS` in UTC, `seconds` from now (the sessions run in the UTC zone).
 fn utc_in(seconds: i64) -> String {
     (Utc::now() + Span::seconds(seconds))
@@ -252,7 +245,7 @@ async fn went_unready(stack: &TestStack, within: Duration) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn broker_cut_twice_mid_stream_loses_and_doubles_nothing() {
-    let total = messages_to_send();
+    let total = cafeia_testkit::size_from_env("CAFEIA_STREAM_MESSAGES", 1_000);
     let ends = endpoints().await;
     let proxy = TcpProxy::start(&address_of(&ends.amqp)).await;
     let amqp = SecretString::from(proxy.url_for(&ends.amqp));

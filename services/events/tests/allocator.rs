@@ -300,10 +300,7 @@ impl Case<'_> {
 async fn seats_follow_the_model_whatever_the_sequence(backend: Backend) {
     let mut h = ServiceHarness::start::<Events>(backend, &["events.session.*"]).await;
     let net = network(&mut h).await;
-    let cases = std::env::var("CAFEIA_ALLOCATOR_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(24);
+    let cases = cafeia_testkit::size_from_env("CAFEIA_ALLOCATOR_CASES", 24);
     let mut runner = TestRunner::new(Config {
         cases,
         max_shrink_iters: 200,

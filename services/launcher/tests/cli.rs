@@ -8,13 +8,7 @@ use std::{
 
 const BIN: &str = env!("CARGO_BIN_EXE_cafeia");
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
-}
+use cafeia_testkit::free_port;
 
 fn temp_dir() -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("cafeia-cli-{}", uuid::Uuid::now_v7()));

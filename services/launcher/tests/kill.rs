@@ -13,7 +13,7 @@ use cafeia_platform::{
     bus::{Bus, Message, Subscription},
     envelope::{Envelope, MessageType},
 };
-use cafeia_testkit::{Backend, TestEnv};
+use cafeia_testkit::{Backend, TestEnv, free_port};
 use chrono::{Duration as Span, Utc};
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
@@ -34,21 +34,6 @@ const BIN: &str = env!("CARGO_BIN_EXE_cafeia");
 const CLIENTS: usize = 8;
 const VERIFIED: MessageType = MessageType::new("facilitators", "facilitator", "verified", 1);
 const VENUE: MessageType = MessageType::new("facilitators", "venue", "upserted", 1);
-
-fn burst() -> usize {
-    std::env::var("CAFEIA_KILL_REGISTRATIONS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(400)
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
-}
 
 /// The service's process, killed with the test whatever happens to it (a panic included), so
 /// that none outlives the database and queues the test's env drops.
@@ -207,7 +192,7 @@ async fn register_until(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn events_killed_mid_burst_keeps_every_answered_registration_and_message() {
-    let total = burst();
+    let total: usize = cafeia_testkit::size_from_env("CAFEIA_KILL_REGISTRATIONS", 400);
     let env = TestEnv::new(Backend::Real).await;
     env.adopt_queue(format!(
         "{}events.facilitators",

@@ -18,6 +18,23 @@ pub mod service;
 pub use endpoints::{Endpoints, endpoints, host_port};
 pub use proxy::TcpProxy;
 
+/// A suite's size from the environment (`CAFEIA_STREAM_MESSAGES`…), `default` when unset or
+/// not a number: the test command runs the short form, `scripts/faults` the long one.
+pub fn size_from_env<T: std::str::FromStr>(var: &str, default: T) -> T {
+    std::env::var(var)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// A loopback port nothing listens on now, for a process the test starts.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free loopback port")
+        .port()
+}
+
 use cafeia_platform::config::{PlatformConfig, Sources};
 use sea_orm::{ConnectionTrait, Database};
 use secrecy::SecretString;
