@@ -5,30 +5,16 @@
 
 use crate::errors;
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
+use cafeia_graphql_request::{Refusal, parse_body};
 use cafeia_platform::ErrorCode;
 use futures::StreamExt;
 use serde::Deserialize;
 
-/// A request refused before it reached the schema.
-#[derive(Debug)]
-pub struct Refusal {
-    pub code: ErrorCode,
-    pub message: String,
-}
-
-impl Refusal {
-    fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-        }
-    }
-
-    pub fn response(&self) -> HttpResponse {
-        let status =
-            StatusCode::from_u16(self.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
-        HttpResponse::build(status).json(errors::response(self.code, &self.message))
-    }
+/// Answers a refusal as a GraphQL error document with its code, under its HTTP status.
+pub fn refused(refusal: &Refusal) -> HttpResponse {
+    let status =
+        StatusCode::from_u16(refusal.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+    HttpResponse::build(status).json(errors::response(refusal.code, &refusal.message))
 }
 
 /// The body of a POST: one operation as JSON.
@@ -72,34 +58,7 @@ pub async fn post(
         }
         body.extend_from_slice(&chunk);
     }
-    parse(&body)
-}
-
-fn parse(body: &[u8]) -> Result<async_graphql::Request, Refusal> {
-    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
-        Refusal::new(
-            ErrorCode::MalformedBody,
-            format!("corps JSON illisible : {e}"),
-        )
-    })?;
-    if value.is_array() {
-        return Err(Refusal::new(
-            ErrorCode::BatchNotSupported,
-            "une seule opération par requête : envoyez-les l'une après l'autre",
-        ));
-    }
-    if !value.get("query").is_some_and(serde_json::Value::is_string) {
-        return Err(Refusal::new(
-            ErrorCode::MalformedBody,
-            "query : le texte de l'opération GraphQL est requis",
-        ));
-    }
-    serde_json::from_value(value).map_err(|e| {
-        Refusal::new(
-            ErrorCode::MalformedBody,
-            format!("requête GraphQL attendue ({{\"query\": …}}) : {e}"),
-        )
-    })
+    parse_body(&body)
 }
 
 #[derive(Deserialize)]
@@ -129,24 +88,4 @@ pub fn get(req: &HttpRequest) -> Result<async_graphql::Request, Refusal> {
         request = request.variables(async_graphql::Variables::from_json(variables));
     }
     Ok(request)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse;
-    use cafeia_platform::ErrorCode;
-
-    #[test]
-    fn bodies_are_refused_with_their_own_codes() {
-        assert_eq!(parse(b"{").unwrap_err().code, ErrorCode::MalformedBody);
-        assert_eq!(
-            parse(br#"[{"query":"{__typename}"}]"#).unwrap_err().code,
-            ErrorCode::BatchNotSupported
-        );
-        assert_eq!(
-            parse(br#"{"variables":{}}"#).unwrap_err().code,
-            ErrorCode::MalformedBody
-        );
-        assert!(parse(br#"{"query":"{__typename}"}"#).is_ok());
-    }
 }

@@ -56,7 +56,7 @@ async fn graphql_post(
 ) -> HttpResponse {
     match body::post(&req, payload, state.max_body_bytes).await {
         Ok(request) => execute(&state, &req, request).await,
-        Err(refusal) => refusal.response(),
+        Err(refusal) => body::refused(&refusal),
     }
 }
 
@@ -64,7 +64,7 @@ async fn graphql_post(
 async fn graphql_get(state: web::Data<GatewayState>, req: HttpRequest) -> HttpResponse {
     let request = match body::get(&req) {
         Ok(request) => request,
-        Err(refusal) => return refusal.response(),
+        Err(refusal) => return body::refused(&refusal),
     };
     if let Ok(doc) = async_graphql::parser::parse_query(&request.query) {
         let mutates = doc

@@ -1,7 +1,7 @@
 //! Import and export of venues in the national open-data standard for digital-inclusion venues
 //! (« lieux de médiation numérique »): CSV (lists joined with `|`) or JSON. Imports are
 //! idempotent by the standard's `id`; each row is validated on its own and reported, valid
-//! rows go in, invalid ones change nothing.
+//! rows go in, invalid ones change nothing. Reading the file into rows is `cafeia-lieux`'s.
 
 use crate::{
     domain::{Accessibility, wire_name},
@@ -9,6 +9,7 @@ use crate::{
     venues::{self, ValidVenue},
 };
 use cafeia_facilitators_api::{VenueFileFormat, VenueImportError, VenueImportReport, VenueInput};
+use cafeia_lieux::{COLUMNS, REQUIRED, Row, read_rows};
 use cafeia_platform::{
     AppError,
     errors::{AppResult, FieldError},
@@ -19,28 +20,8 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
     IntoActiveModel, QueryFilter,
 };
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use uuid::Uuid;
-
-/// Columns of the standard we read and write, in the standard's order.
-pub const COLUMNS: [&str; 14] = [
-    "id",
-    "nom",
-    "commune",
-    "code_postal",
-    "code_insee",
-    "adresse",
-    "complement_adresse",
-    "latitude",
-    "longitude",
-    "horaires",
-    "services",
-    "publics_specifiquement_adresses",
-    "prise_en_charge_specifique",
-    "date_maj",
-];
-
-const REQUIRED: [&str; 5] = ["id", "nom", "code_postal", "adresse", "services"];
 
 /// The standard's « prise en charge spécifique » values we map to our accessibility features.
 const ACCESSIBILITY: [(&str, Accessibility); 6] = [
@@ -65,87 +46,6 @@ fn reject(report: &mut VenueImportReport, row: u64, id: Option<&str>, errors: Ve
                 field: e.field,
                 message: e.message,
             });
-        }
-    }
-}
-
-type Row = BTreeMap<String, String>;
-
-fn read_rows(format: VenueFileFormat, bytes: &[u8]) -> AppResult<Vec<Row>> {
-    match format {
-        VenueFileFormat::Csv => {
-            let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(bytes);
-            let headers = reader
-                .headers()
-                .map_err(|e| AppError::invalid("file", format!("en-tête CSV illisible : {e}")))?
-                .iter()
-                .map(|h| h.trim().trim_start_matches('\u{feff}').to_owned())
-                .collect::<Vec<_>>();
-            for column in REQUIRED {
-                if !headers.iter().any(|h| h == column) {
-                    return Err(AppError::invalid(
-                        "file",
-                        format!("colonne obligatoire absente : {column}"),
-                    ));
-                }
-            }
-            let mut rows = Vec::new();
-            for (i, record) in reader.records().enumerate() {
-                let record = record.map_err(|e| {
-                    AppError::invalid("file", format!("ligne {} illisible : {e}", i + 1))
-                })?;
-                rows.push(
-                    headers
-                        .iter()
-                        .cloned()
-                        .zip(record.iter().map(str::to_owned))
-                        .collect(),
-                );
-            }
-            Ok(rows)
-        }
-        VenueFileFormat::Json => {
-            let value: serde_json::Value = serde_json::from_slice(bytes)
-                .map_err(|e| AppError::invalid("file", format!("JSON illisible : {e}")))?;
-            let items = match value {
-                serde_json::Value::Array(items) => items,
-                serde_json::Value::Object(mut map) => match map.remove("lieux") {
-                    Some(serde_json::Value::Array(items)) => items,
-                    _ => {
-                        return Err(AppError::invalid(
-                            "file",
-                            "attendu un tableau de lieux (ou {\"lieux\": [...]})",
-                        ));
-                    }
-                },
-                _ => return Err(AppError::invalid("file", "attendu un tableau de lieux")),
-            };
-            Ok(items
-                .into_iter()
-                .map(|item| match item {
-                    serde_json::Value::Object(map) => map
-                        .into_iter()
-                        .map(|(k, v)| {
-                            let text = match v {
-                                serde_json::Value::String(s) => s,
-                                serde_json::Value::Array(list) => list
-                                    .into_iter()
-                                    .map(|x| {
-                                        x.as_str()
-                                            .map(str::to_owned)
-                                            .unwrap_or_else(|| x.to_string())
-                                    })
-                                    .collect::<Vec<_>>()
-                                    .join("|"),
-                                serde_json::Value::Null => String::new(),
-                                other => other.to_string(),
-                            };
-                            (k, text)
-                        })
-                        .collect(),
-                    _ => Row::new(),
-                })
-                .collect())
         }
     }
 }
@@ -231,7 +131,7 @@ pub async fn import(
     format: VenueFileFormat,
     bytes: &[u8],
 ) -> AppResult<VenueImportReport> {
-    let rows = read_rows(format, bytes)?;
+    let rows = read_rows(format, bytes).map_err(|e| AppError::invalid(e.field, e.message))?;
     let mut report = VenueImportReport {
         total: rows.len() as u64,
         ..VenueImportReport::default()

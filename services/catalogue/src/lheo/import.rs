@@ -1,10 +1,7 @@
 //! Importing an LHEO stream in one transaction, in batches: offers become published
 //! programmes, identical ones change nothing.
 
-use super::{
-    mapping::{Offer, ProviderDraft, errors_to_problems, interpret},
-    reader::{FileError, OfferReader},
-};
+use super::mapping::{Offer, ProviderDraft, errors_to_problems, interpret};
 use crate::{
     domain::{self, ProviderKind, ReviewStatus},
     messages, providers,
@@ -12,6 +9,7 @@ use crate::{
     store::{self, Full},
 };
 use cafeia_catalogue_api::{Editor, LheoImportSummary, LheoProblem};
+use cafeia_lheo::{FileError, OfferReader};
 use cafeia_platform::{AppError, audit};
 use chrono::Utc;
 use sea_orm::{

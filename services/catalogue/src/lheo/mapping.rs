@@ -1,13 +1,13 @@
 //! From an offer's tree to a programme (without validating it yet), and from validation
 //! errors back to the LHEO elements at fault.
 
-use super::reader::Node;
 use crate::domain::{
     Accessibility, Audience, Enrolment, Format, Funding, Level, Pace, TrainingInput,
     TrainingSession,
 };
 use cafeia_api::vocabulary::from_wire;
 use cafeia_catalogue_api::LheoProblem;
+use cafeia_lheo::Node;
 use cafeia_platform::{errors::FieldError, territory::Gazetteer};
 use chrono::NaiveDate;
 

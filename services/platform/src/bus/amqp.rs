@@ -32,12 +32,32 @@ use tokio::sync::{Mutex, mpsc};
 use tokio_util::sync::CancellationToken;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Opening a channel, declaring the topology, starting a consumer: a connection that died
+/// without a FIN (or a broker that stopped answering) would otherwise hold these forever, and
+/// with them the link's lock every publisher and consumer waits on.
+const SETUP_TIMEOUT: Duration = Duration::from_secs(10);
+/// An ack or nack is written to the socket, not answered; one that takes longer means the
+/// socket is stuck, and the delivery will come back once the channel is reopened.
+const SETTLE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How often a consumer looks whether its channel is still connected.
+const CHANNEL_CHECK: Duration = Duration::from_secs(1);
 const PUBLISH_TIMEOUT: Duration = Duration::from_secs(10);
 const PUBLISH_TRIES: u32 = 4;
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
 fn protocol(err: lapin::Error) -> BusError {
     BusError::Protocol(err.to_string())
+}
+
+/// Bounds a broker round trip; running out of time counts as the broker being unreachable.
+async fn within<T>(
+    limit: Duration,
+    what: &str,
+    operation: impl std::future::Future<Output = Result<T, BusError>>,
+) -> Result<T, BusError> {
+    tokio::time::timeout(limit, operation)
+        .await
+        .map_err(|_| BusError::Unreachable(format!("{what} timed out")))?
 }
 
 #[derive(Clone)]
@@ -117,12 +137,16 @@ impl Inner {
                 .await
                 .map_err(|_| BusError::Unreachable("connection timed out".into()))?
                 .map_err(|e| BusError::Unreachable(e.to_string()))?;
-        let publisher = connection.create_channel().await.map_err(protocol)?;
-        publisher
-            .confirm_select(ConfirmSelectOptions::default())
-            .await
-            .map_err(protocol)?;
-        declare_exchange(&publisher, &self.exchange).await?;
+        let publisher = within(SETUP_TIMEOUT, "opening the publishing channel", async {
+            let publisher = connection.create_channel().await.map_err(protocol)?;
+            publisher
+                .confirm_select(ConfirmSelectOptions::default())
+                .await
+                .map_err(protocol)?;
+            declare_exchange(&publisher, &self.exchange).await?;
+            Ok(publisher)
+        })
+        .await?;
         tracing::info!(exchange = %self.exchange, "connected to RabbitMQ");
         Ok(Link {
             connection: Arc::new(connection),
@@ -167,22 +191,25 @@ impl Inner {
         subscription: &Subscription,
     ) -> Result<(Channel, lapin::Consumer), BusError> {
         let link = self.link().await?;
-        let channel = link.connection.create_channel().await.map_err(protocol)?;
-        channel
-            .basic_qos(self.prefetch, BasicQosOptions::default())
-            .await
-            .map_err(protocol)?;
-        self.declare_topology(&channel, subscription).await?;
-        let consumer = channel
-            .basic_consume(
-                subscription.queue_name().into(),
-                format!("cafeia-{}", uuid::Uuid::now_v7()).into(),
-                BasicConsumeOptions::default(),
-                FieldTable::default(),
-            )
-            .await
-            .map_err(protocol)?;
-        Ok((channel, consumer))
+        within(SETUP_TIMEOUT, "opening the consumer", async {
+            let channel = link.connection.create_channel().await.map_err(protocol)?;
+            channel
+                .basic_qos(self.prefetch, BasicQosOptions::default())
+                .await
+                .map_err(protocol)?;
+            self.declare_topology(&channel, subscription).await?;
+            let consumer = channel
+                .basic_consume(
+                    subscription.queue_name().into(),
+                    format!("cafeia-{}", uuid::Uuid::now_v7()).into(),
+                    BasicConsumeOptions::default(),
+                    FieldTable::default(),
+                )
+                .await
+                .map_err(protocol)?;
+            Ok((channel, consumer))
+        })
+        .await
     }
 
     async fn declare_topology(
@@ -487,7 +514,16 @@ async fn pump(
         match current {
             Ok((channel, mut consumer)) => {
                 backoff = Duration::from_millis(100);
-                let finished = forward(&inner, &subscription, &mut consumer, &tx, &stop).await;
+                let stuck = CancellationToken::new();
+                let finished = forward(
+                    &inner,
+                    &subscription,
+                    (&channel, &mut consumer),
+                    &tx,
+                    &stop,
+                    &stuck,
+                )
+                .await;
                 // Closing the channel hands every unacked delivery back to the queue.
                 let _ = tokio::time::timeout(
                     Duration::from_secs(2),
@@ -499,7 +535,13 @@ async fn pump(
                 }
                 tracing::warn!(queue = %subscription.queue, "consumer lost its channel, reconnecting");
             }
-            Err(e) => tracing::warn!(queue = %subscription.queue, error = %e, "cannot consume yet"),
+            Err(e) => {
+                tracing::warn!(queue = %subscription.queue, error = %e, "cannot consume yet");
+                if matches!(e, BusError::Unreachable(_)) {
+                    // A connection that cannot open a channel in time is no use to anyone.
+                    inner.forget_link().await;
+                }
+            }
         }
         tokio::select! {
             _ = stop.cancelled() => return,
@@ -510,18 +552,35 @@ async fn pump(
     }
 }
 
-/// Forwards deliveries until the subscriber stops (true) or the channel breaks (false).
+/// Forwards deliveries until the subscriber stops (true) or the channel breaks (false): the
+/// consumer ends, its channel is no longer connected, or a settlement of one of its deliveries
+/// could not reach the broker (`stuck`). The last two are watched as well as the consumer's
+/// end because a consumer whose connection died is not always ended by lapin, and one left
+/// waiting would stop the subscription for good.
 async fn forward(
     inner: &Arc<Inner>,
     subscription: &Subscription,
-    consumer: &mut lapin::Consumer,
+    (channel, consumer): (&Channel, &mut lapin::Consumer),
     tx: &mpsc::Sender<Delivery>,
     stop: &CancellationToken,
+    stuck: &CancellationToken,
 ) -> bool {
+    let mut health = tokio::time::interval(CHANNEL_CHECK);
+    health.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let next = tokio::select! {
             _ = stop.cancelled() => return true,
             _ = tx.closed() => return true,
+            _ = stuck.cancelled() => {
+                tracing::warn!(queue = %subscription.queue, "a settlement timed out");
+                return false;
+            }
+            _ = health.tick() => {
+                if channel.status().connected() {
+                    continue;
+                }
+                return false;
+            }
             next = consumer.next() => next,
         };
         let raw = match next {
@@ -542,10 +601,12 @@ async fn forward(
                 acker: raw.acker,
                 inner: inner.clone(),
                 queue: subscription.queue.clone(),
+                stuck: stuck.clone(),
             }),
         );
         tokio::select! {
             _ = stop.cancelled() => return true,
+            _ = stuck.cancelled() => return false,
             sent = tx.send(delivery) => if sent.is_err() { return true },
         }
     }
@@ -555,27 +616,39 @@ struct AmqpSettle {
     acker: lapin::Acker,
     inner: Arc<Inner>,
     queue: String,
+    /// Cancelled when a settlement times out, so that the pump reopens the channel.
+    stuck: CancellationToken,
+}
+
+impl AmqpSettle {
+    async fn bounded(
+        &self,
+        operation: impl std::future::Future<Output = lapin::Result<bool>>,
+    ) -> Result<(), BusError> {
+        let result = within(SETTLE_TIMEOUT, "settling a delivery", async {
+            operation.await.map(|_| ()).map_err(protocol)
+        })
+        .await;
+        if matches!(result, Err(BusError::Unreachable(_))) {
+            self.stuck.cancel();
+        }
+        result
+    }
 }
 
 #[async_trait]
 impl Settle for AmqpSettle {
     async fn ack(&mut self) -> Result<(), BusError> {
-        self.acker
-            .ack(BasicAckOptions::default())
+        self.bounded(self.acker.ack(BasicAckOptions::default()))
             .await
-            .map(|_| ())
-            .map_err(protocol)
     }
 
     async fn requeue(&mut self) -> Result<(), BusError> {
-        self.acker
-            .nack(BasicNackOptions {
-                requeue: true,
-                ..BasicNackOptions::default()
-            })
-            .await
-            .map(|_| ())
-            .map_err(protocol)
+        self.bounded(self.acker.nack(BasicNackOptions {
+            requeue: true,
+            ..BasicNackOptions::default()
+        }))
+        .await
     }
 
     async fn retry_later(
@@ -614,12 +687,11 @@ impl Settle for AmqpSettle {
         let acker = self.acker.clone();
         if let Ok(handle) = tokio::runtime::Handle::try_current() {
             handle.spawn(async move {
-                let _ = acker
-                    .nack(BasicNackOptions {
-                        requeue: true,
-                        ..BasicNackOptions::default()
-                    })
-                    .await;
+                let nack = acker.nack(BasicNackOptions {
+                    requeue: true,
+                    ..BasicNackOptions::default()
+                });
+                let _ = tokio::time::timeout(SETTLE_TIMEOUT, nack).await;
             });
         }
     }

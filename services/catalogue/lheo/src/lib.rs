@@ -1,5 +1,8 @@
 //! The streaming LHEO reader: one `<formation>` at a time, as a small tree, within bounds
 //! (depth, size of an event, of an offer, of the file), UTF-8 only, no DTD.
+//!
+//! Its own crate, without the catalogue service around it, so that the fuzz targets (`fuzz/`)
+//! build it alone; the catalogue turns each tree into a programme (`lheo::mapping`).
 
 use cafeia_catalogue_api::LheoProblem;
 use quick_xml::events::Event;
@@ -315,7 +318,13 @@ impl<R: AsyncBufRead + Unpin> OfferReader<R> {
                         quick_xml::escape::resolve_predefined_entity(&name).map(str::to_owned)
                     };
                     match resolved {
-                        Some(text) if capturing => append(&mut stack, &text),
+                        Some(text) if capturing => {
+                            // A reference counts what it stands for, like text does.
+                            offer_bytes += text.len();
+                            if offer_bytes <= MAX_OFFER_BYTES {
+                                append(&mut stack, &text);
+                            }
+                        }
                         Some(_) => {}
                         None => {
                             return Err(FileError(format!(
@@ -421,6 +430,24 @@ mod tests {
         assert_eq!(
             offers[1].as_ref().map(|f| f.text_at("intitule-formation")),
             Ok(Some("IA"))
+        );
+    }
+
+    #[tokio::test]
+    async fn references_count_toward_the_offer_size() {
+        // 5 bytes of file each, 1 of text: without counting them an offer could hold text
+        // past the bound while its raw text stays under it.
+        let refs = "&amp;".repeat(MAX_OFFER_BYTES + 1);
+        let xml = format!(
+            "<lheo><offres><formation numero=\"refs\"><intitule-formation>{refs}</intitule-formation></formation></offres></lheo>"
+        );
+        let offers = read_all(xml.as_bytes()).await.expect("file readable");
+        assert!(
+            offers[0]
+                .as_ref()
+                .is_err_and(|p| p.offer.as_deref() == Some("refs") && p.message.contains("Mio")),
+            "an offer holding {} bytes of text was accepted",
+            MAX_OFFER_BYTES + 1
         );
     }
 
