@@ -122,6 +122,7 @@ pub async fn start(
         readiness: Readiness::new().cache(cache).bus(bus),
         verifier,
         max_body_bytes: config.platform.http.max_body_bytes,
+        document: None,
     };
     let web = if config.web.enabled {
         let key = session_key(&config)?;

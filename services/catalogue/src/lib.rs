@@ -57,6 +57,10 @@ impl Service for Catalogue {
         routes::configure(cfg);
     }
 
+    fn openapi() -> utoipa::openapi::OpenApi {
+        <openapi::ApiDoc as utoipa::OpenApi>::openapi()
+    }
+
     async fn seed_demo(&self, platform: &Platform) -> Result<(), StartError> {
         let summary = demo::seed(&platform.db)
             .await

@@ -1,4 +1,4 @@
-//! The OpenAPI 3.1 document of the catalogue REST API, served at `/openapi.json`.
+//! The OpenAPI 3.1 document of the catalogue REST API, served at `/openapi.json` (completed by the platform).
 
 use cafeia_catalogue_api as api;
 use cafeia_platform::openapi::BearerAuth;
@@ -46,7 +46,3 @@ use utoipa::OpenApi;
     modifiers(&BearerAuth),
 )]
 pub struct ApiDoc;
-
-pub async fn document() -> actix_web::HttpResponse {
-    cafeia_platform::openapi::document::<ApiDoc>().await
-}

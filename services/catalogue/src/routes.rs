@@ -9,8 +9,7 @@ use cafeia_catalogue_api::paths;
 const IMPORT_LIMIT: usize = 512 * 1024 * 1024;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route(paths::OPENAPI, web::get().to(crate::openapi::document))
-        .route(paths::PROVIDERS, web::post().to(providers::create))
+    cfg.route(paths::PROVIDERS, web::post().to(providers::create))
         // Each `…_BATCH` before the `{id}` route that would match it.
         .route(paths::PROVIDERS_BATCH, web::get().to(providers::batch))
         .route(paths::PROVIDER, web::get().to(providers::get))

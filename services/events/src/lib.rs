@@ -117,6 +117,10 @@ impl Service for Events {
         routes::configure(cfg);
     }
 
+    fn openapi() -> utoipa::openapi::OpenApi {
+        <openapi::ApiDoc as utoipa::OpenApi>::openapi()
+    }
+
     async fn seed_demo(&self, platform: &Platform) -> Result<(), StartError> {
         // The demo needs the facilitators' announcements first: wait for them off the start path.
         let (db, waker) = (platform.db.clone(), platform.outbox.clone());

@@ -6,8 +6,7 @@ use actix_web::web;
 use cafeia_events_api::paths;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/openapi.json", web::get().to(crate::openapi::document))
-        .route(paths::SESSIONS, web::get().to(sessions::list))
+    cfg.route(paths::SESSIONS, web::get().to(sessions::list))
         .route(paths::SESSIONS, web::post().to(sessions::create))
         // Before `SESSION`: its `{id}` would take `batch` for an id.
         .route(paths::SESSIONS_BATCH, web::get().to(sessions::batch))

@@ -106,6 +106,10 @@ impl Service for Facilitators {
         routes::configure(cfg);
     }
 
+    fn openapi() -> utoipa::openapi::OpenApi {
+        <openapi::ApiDoc as utoipa::OpenApi>::openapi()
+    }
+
     async fn seed_demo(&self, platform: &Platform) -> Result<(), StartError> {
         if demo::seed(&platform.db)
             .await

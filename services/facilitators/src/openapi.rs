@@ -1,4 +1,4 @@
-//! The OpenAPI 3.1 document of the facilitators REST API, served at `/openapi.json`.
+//! The OpenAPI 3.1 document of the facilitators REST API, served at `/openapi.json` (completed by the platform).
 
 use cafeia_platform::openapi::BearerAuth;
 use utoipa::OpenApi;
@@ -63,7 +63,3 @@ use utoipa::OpenApi;
     modifiers(&BearerAuth),
 )]
 pub struct ApiDoc;
-
-pub async fn document() -> actix_web::HttpResponse {
-    cafeia_platform::openapi::document::<ApiDoc>().await
-}

@@ -10,8 +10,7 @@ use cafeia_facilitators_api::paths;
 const IMPORT_LIMIT: usize = 32 * 1024 * 1024;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/openapi.json", web::get().to(crate::openapi::document))
-        .route(paths::FACILITATORS, web::get().to(facilitators::list))
+    cfg.route(paths::FACILITATORS, web::get().to(facilitators::list))
         .route(
             paths::FACILITATOR_COUNTS,
             web::get().to(facilitators::counts),

@@ -91,4 +91,8 @@ impl Service for Matching {
         cfg.app_data(self.state.clone());
         routes::configure(cfg);
     }
+
+    fn openapi() -> utoipa::openapi::OpenApi {
+        <openapi::ApiDoc as utoipa::OpenApi>::openapi()
+    }
 }

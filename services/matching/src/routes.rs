@@ -6,8 +6,7 @@ use actix_web::web;
 use cafeia_matching_api::paths;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/openapi.json", web::get().to(crate::openapi::document))
-        .route(paths::SEARCH, web::get().to(search::search))
+    cfg.route(paths::SEARCH, web::get().to(search::search))
         .route(paths::RECOMMENDATIONS, web::post().to(recommend::recommend))
         .route(paths::DEMAND, web::get().to(demand::view))
         .route(paths::REBUILD, web::post().to(recommend::rebuild));

@@ -61,4 +61,8 @@ impl Service for Outreach {
         cfg.app_data(self.state.clone());
         routes::configure(cfg);
     }
+
+    fn openapi() -> utoipa::openapi::OpenApi {
+        <openapi::ApiDoc as utoipa::OpenApi>::openapi()
+    }
 }

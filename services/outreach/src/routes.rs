@@ -6,8 +6,7 @@ use actix_web::web;
 use cafeia_outreach_api::paths;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/openapi.json", web::get().to(crate::openapi::document))
-        .route(paths::HEADLINE, web::get().to(reports::headline))
+    cfg.route(paths::HEADLINE, web::get().to(reports::headline))
         .route(paths::BREAKDOWN, web::get().to(reports::breakdown))
         .route(paths::REACH, web::get().to(reports::reach))
         .route(paths::GAPS, web::get().to(reports::gaps))

@@ -6,13 +6,17 @@ use crate::{
     errors::{AppError, ErrorCode},
     health::Readiness,
     metrics::Metrics,
+    openapi::Document,
     telemetry::{self, REQUEST_ID, RequestContext, TRACEPARENT, TRACESTATE},
 };
 use actix_web::{
-    App, FromRequest, HttpRequest, HttpResponse, HttpServer,
+    App, FromRequest, HttpRequest, HttpResponse, HttpServer, ResponseError,
     body::MessageBody,
     dev::{Payload, ServerHandle, ServiceRequest, ServiceResponse},
-    http::header::{CONTENT_TYPE, HeaderName, HeaderValue},
+    http::{
+        Method,
+        header::{self, CONTENT_TYPE, HeaderName, HeaderValue},
+    },
     middleware::{Next, from_fn},
     web,
 };
@@ -21,6 +25,7 @@ use std::{
     future::Future,
     net::TcpListener,
     pin::Pin,
+    sync::Arc,
     time::{Duration, Instant},
 };
 use tracing::Instrument;
@@ -40,6 +45,10 @@ pub struct HttpState {
     pub readiness: Readiness,
     pub verifier: Verifier,
     pub max_body_bytes: usize,
+    /// The service's OpenAPI document, served at `/openapi.json`, which also tells a path
+    /// asked with an undocumented method (405) from one that names nothing (404). The
+    /// gateway has none: its API is the GraphQL schema.
+    pub document: Option<Arc<Document>>,
 }
 
 /// A running HTTP server: the port it listens on, and how to stop it.
@@ -81,8 +90,9 @@ where
             .route("/livez", web::get().to(livez))
             .route("/readyz", web::get().to(readyz))
             .route("/metrics", web::get().to(metrics))
+            .route("/openapi.json", web::get().to(openapi))
             .configure(configure.clone())
-            .default_service(web::to(not_found))
+            .default_service(web::to(unrouted))
     })
     // Before `listen`, which reads it. actix leaves Nagle on by default; a compressed page
     // goes out as headers then body, and the body would wait for the client's delayed ACK
@@ -237,12 +247,40 @@ async fn metrics(state: web::Data<HttpState>) -> HttpResponse {
         .body(state.metrics.render())
 }
 
-async fn not_found(req: HttpRequest) -> Result<HttpResponse, AppError> {
-    Err(AppError::not_found(format!(
+async fn openapi(req: HttpRequest, state: web::Data<HttpState>) -> HttpResponse {
+    match &state.document {
+        Some(document) => HttpResponse::Ok().json(document.json()),
+        None => unrouted(req, state).await,
+    }
+}
+
+/// What no route took: a documented path asked with a method it does not answer is a 405
+/// naming the ones it does (`Allow`); anything else names nothing here.
+async fn unrouted(req: HttpRequest, state: web::Data<HttpState>) -> HttpResponse {
+    if let Some(methods) = state.document.as_ref().and_then(|d| d.allowed(req.path()))
+        && !methods.contains(req.method())
+    {
+        let allow = methods
+            .iter()
+            .map(Method::as_str)
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut response = AppError::new(
+            ErrorCode::MethodNotAllowed,
+            format!("{} n'accepte que {allow}", req.path()),
+        )
+        .error_response();
+        if let Ok(value) = HeaderValue::from_str(&allow) {
+            response.headers_mut().insert(header::ALLOW, value);
+        }
+        return response;
+    }
+    AppError::not_found(format!(
         "aucune ressource à {} {}",
         req.method(),
         req.path()
-    )))
+    ))
+    .error_response()
 }
 
 /// Pulls the field name out of serde's messages ("missing field `title`").

@@ -181,6 +181,11 @@ pub trait Service: Clone + Send + Sync + Sized + 'static {
     /// Registers the service's REST routes.
     fn routes(&self, cfg: &mut web::ServiceConfig);
 
+    /// The service's OpenAPI document as derived from its handlers; the platform completes
+    /// it with what its HTTP shell answers and serves it at `/openapi.json`
+    /// ([`openapi::Document`](crate::openapi::Document)).
+    fn openapi() -> utoipa::openapi::OpenApi;
+
     /// Loads demonstration data when the database is empty (embedded first run).
     async fn seed_demo(&self, _platform: &Platform) -> Result<(), StartError> {
         Ok(())
@@ -283,6 +288,7 @@ pub async fn start<S: Service>(launch: Launch) -> Result<Running, StartError> {
         readiness: Readiness::new().database(db).bus(bus).cache(cache),
         verifier,
         max_body_bytes: platform.config.http.max_body_bytes,
+        document: Some(Arc::new(crate::openapi::Document::new(S::openapi()))),
     };
     let routes = service.clone();
     let http = http::serve(listener, state, workers, move |cfg| routes.routes(cfg))?;

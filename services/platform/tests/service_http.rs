@@ -26,13 +26,14 @@ impl MigratorTrait for Migrator {
 #[derive(Clone)]
 struct Probe;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct NewCafe {
     #[allow(dead_code)]
     title: String,
     capacity: u32,
 }
 
+#[utoipa::path(post, path = "/v1/cafes", request_body = NewCafe, responses((status = 201, description = "Créé")))]
 async fn create(caller: Caller, body: Json<NewCafe>) -> Result<HttpResponse, AppError> {
     caller.require(Role::Facilitator)?;
     if body.0.capacity == 0 {
@@ -52,6 +53,12 @@ impl Service for Probe {
     }
     fn routes(&self, cfg: &mut web::ServiceConfig) {
         cfg.route("/v1/cafes", web::post().to(create));
+    }
+    fn openapi() -> utoipa::openapi::OpenApi {
+        #[derive(utoipa::OpenApi)]
+        #[openapi(paths(create))]
+        struct Doc;
+        <Doc as utoipa::OpenApi>::openapi()
     }
 }
 
@@ -163,6 +170,45 @@ async fn shell_serves_health_metrics_and_problem_errors(backend: Backend) {
     assert_eq!(unknown.status(), 404);
     let problem: Problem = unknown.json().await.expect("problem");
     assert_eq!(problem.code, ErrorCode::NotFound);
+
+    // A documented path asked with a method it does not answer.
+    let wrong_method = http
+        .get(format!("{base}/v1/cafes"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(wrong_method.status(), 405);
+    assert_eq!(
+        wrong_method
+            .headers()
+            .get("allow")
+            .and_then(|v| v.to_str().ok()),
+        Some("POST")
+    );
+    let problem: Problem = wrong_method.json().await.expect("problem");
+    assert_eq!(problem.code, ErrorCode::MethodNotAllowed);
+
+    // The document declares what the shell answers, as problem documents.
+    let document: serde_json::Value = http
+        .get(format!("{base}/openapi.json"))
+        .send()
+        .await
+        .expect("openapi")
+        .json()
+        .await
+        .expect("json");
+    let responses = &document["paths"]["/v1/cafes"]["post"]["responses"];
+    for status in ["201", "400", "401", "413", "415", "503"] {
+        assert!(
+            responses.get(status).is_some(),
+            "{status} undeclared: {responses}"
+        );
+    }
+    assert!(
+        responses["400"]["content"]
+            .get("application/problem+json")
+            .is_some()
+    );
 
     let ok = http
         .post(format!("{base}/v1/cafes"))
