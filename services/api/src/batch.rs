@@ -61,6 +61,7 @@ pub struct BatchQuery {
         feature = "openapi",
         param(
             value_type = String,
+            pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(,[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}){0,99}$",
             example = "0190a4e2-7b1c-7cc3-9d2e-5f8a1b2c3d4e,0190a4e2-7b1c-7cc3-9d2e-5f8a1b2c3d4f"
         )
     )]

@@ -9,7 +9,6 @@ macro_rules! catalogue {
     ($( $(#[$doc:meta])* $variant:ident = ($name:literal, $status:literal, $title:literal) ),* $(,)?) => {
         /// Stable, machine-readable error codes. Clients switch on these; never rename one.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         pub enum ErrorCode {
             $( $(#[$doc])* #[serde(rename = $name)] $variant, )*
         }
@@ -118,6 +117,22 @@ impl ErrorCode {
     }
 }
 
+// By hand: the derive cannot read the wire names through the macro above, and would document
+// the variants' Rust names, which no answer carries.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for ErrorCode {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(ErrorCode::ALL.iter().map(|code| code.as_str())))
+            .description(Some("Code d'erreur stable (docs/errors.md)"))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for ErrorCode {}
+
 impl fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -200,5 +215,20 @@ mod tests {
                 "docs/errors.md does not document {code}"
             );
         }
+    }
+}
+
+#[cfg(all(test, feature = "openapi"))]
+mod openapi_tests {
+    use super::ErrorCode;
+
+    #[test]
+    fn the_document_lists_the_codes_answers_carry() {
+        let schema = serde_json::to_value(<ErrorCode as utoipa::PartialSchema>::schema())
+            .expect("schema as JSON");
+        let codes = schema["enum"].as_array().expect("an enum");
+        assert_eq!(codes.len(), ErrorCode::ALL.len());
+        assert!(codes.contains(&serde_json::json!("BAD_USER_INPUT")));
+        assert!(!codes.contains(&serde_json::json!("BadUserInput")));
     }
 }

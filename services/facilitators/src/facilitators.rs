@@ -285,7 +285,7 @@ pub async fn me(state: web::Data<State>, caller: Caller) -> AppResult<HttpRespon
 }
 
 /// PATCH /v1/facilitators/me — replaces the editable profile; status is staff's business.
-#[utoipa::path(patch, path = paths::MY_PROFILE, tag = "facilitators", request_body = FacilitatorProfileInput, responses((status = 200, body = FacilitatorView), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem), (status = 401, description = "Non authentifié", body = cafeia_platform::errors::Problem), (status = 403, description = "Interdit", body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
+#[utoipa::path(patch, path = paths::MY_PROFILE, tag = "facilitators", request_body = FacilitatorProfileInput, responses((status = 404, description = "Aucun profil d'animateur·rice pour ce compte", body = cafeia_platform::errors::Problem), (status = 200, body = FacilitatorView), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem), (status = 401, description = "Non authentifié", body = cafeia_platform::errors::Problem), (status = 403, description = "Interdit", body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
 pub async fn update_me(
     state: web::Data<State>,
     caller: Caller,
@@ -745,7 +745,7 @@ pub async fn counts(state: web::Data<State>, caller: Caller) -> AppResult<HttpRe
 }
 
 /// GET /v1/facilitators/me/export — everything held about the caller (GDPR access).
-#[utoipa::path(get, path = paths::MY_DATA, tag = "facilitators", responses((status = 200, description = "Toutes les données de la personne (JSON)")), security(("bearer" = [])))]
+#[utoipa::path(get, path = paths::MY_DATA, tag = "facilitators", responses((status = 404, description = "Aucun profil d'animateur·rice pour ce compte", body = cafeia_platform::errors::Problem), (status = 200, description = "Toutes les données de la personne (JSON)")), security(("bearer" = [])))]
 pub async fn export_me(state: web::Data<State>, caller: Caller) -> AppResult<HttpResponse> {
     let db = &state.platform.db;
     let me = mine(db, &caller).await?;
@@ -776,7 +776,7 @@ pub async fn export_me(state: web::Data<State>, caller: Caller) -> AppResult<Htt
 
 /// DELETE /v1/facilitators/me — erases the person (name, email, account link) and keeps the
 /// anonymous record, so sessions held still count in the network's history.
-#[utoipa::path(delete, path = paths::MY_PROFILE, tag = "facilitators", responses((status = 204, description = "Données personnelles effacées")), security(("bearer" = [])))]
+#[utoipa::path(delete, path = paths::MY_PROFILE, tag = "facilitators", responses((status = 404, description = "Aucun profil d'animateur·rice pour ce compte", body = cafeia_platform::errors::Problem), (status = 204, description = "Données personnelles effacées")), security(("bearer" = [])))]
 pub async fn erase_me(state: web::Data<State>, caller: Caller) -> AppResult<HttpResponse> {
     let db = &state.platform.db;
     let txn = cafeia_platform::db::begin(db).await?;

@@ -49,7 +49,7 @@ pub async fn search(query: Query<CommuneSearch>) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(found.into_iter().map(view).collect::<Vec<_>>()))
 }
 
-#[utoipa::path(get, path = paths::COMMUNE, tag = "territories", params(("insee" = String, Path, description = "Code INSEE")), responses((status = 200, body = Commune), (status = 404, body = cafeia_platform::errors::Problem)))]
+#[utoipa::path(get, path = paths::COMMUNE, tag = "territories", params(("insee" = String, Path, description = "Code INSEE", pattern = "^[0-9][0-9AB][0-9]{3}$")), responses((status = 200, body = Commune), (status = 404, body = cafeia_platform::errors::Problem)))]
 pub async fn commune(insee: web::Path<String>) -> AppResult<HttpResponse> {
     let insee = insee.into_inner();
     let commune = Gazetteer::get()
@@ -58,7 +58,7 @@ pub async fn commune(insee: web::Path<String>) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(view(commune)))
 }
 
-#[utoipa::path(get, path = paths::POSTCODE, tag = "territories", params(("postcode" = String, Path, description = "Code postal")), responses((status = 200, body = [Commune]), (status = 400, body = cafeia_platform::errors::Problem), (status = 404, body = cafeia_platform::errors::Problem)))]
+#[utoipa::path(get, path = paths::POSTCODE, tag = "territories", params(("postcode" = String, Path, description = "Code postal", pattern = "^[0-9]{5}$")), responses((status = 200, body = [Commune]), (status = 400, body = cafeia_platform::errors::Problem), (status = 404, body = cafeia_platform::errors::Problem)))]
 pub async fn postcode(postcode: web::Path<String>) -> AppResult<HttpResponse> {
     let postcode = postcode.into_inner();
     if postcode.len() != 5 || !postcode.bytes().all(|b| b.is_ascii_digit()) {

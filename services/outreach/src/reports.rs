@@ -168,7 +168,7 @@ fn file(cells: &[MonthCell], format: FileFormat, name: &str) -> AppResult<HttpRe
 }
 
 /// GET /v1/outreach/export — per département and month, for staff (CSV or JSON).
-#[utoipa::path(get, path = paths::EXPORT, tag = "outreach", params(ExportQuery), responses((status = 200, body = Vec<MonthCell>), (status = 403, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
+#[utoipa::path(get, path = paths::EXPORT, tag = "outreach", params(ExportQuery), responses((status = 200, description = "Par département et par mois, en JSON ou en CSV (`format`)", content((Vec<MonthCell> = "application/json"), (String = "text/csv"))), (status = 403, body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
 pub async fn export(
     state: web::Data<State>,
     caller: Caller,
@@ -189,7 +189,7 @@ pub async fn export(
 
 /// GET /v1/open-data/reach — public: per département and month, counts of people under 11
 /// hidden so nobody can be singled out.
-#[utoipa::path(get, path = paths::OPEN_DATA_REACH, tag = "open data", params(OpenDataQuery), responses((status = 200, body = Vec<MonthCell>)))]
+#[utoipa::path(get, path = paths::OPEN_DATA_REACH, tag = "open data", params(OpenDataQuery), responses((status = 200, description = "Par département et par mois, en JSON ou en CSV (`format`)", content((Vec<MonthCell> = "application/json"), (String = "text/csv")))))]
 pub async fn open_data(
     state: web::Data<State>,
     query: Query<OpenDataQuery>,

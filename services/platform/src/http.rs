@@ -11,7 +11,7 @@ use crate::{
 };
 use actix_web::{
     App, FromRequest, HttpRequest, HttpResponse, HttpServer, ResponseError,
-    body::MessageBody,
+    body::{EitherBody, MessageBody},
     dev::{Payload, ServerHandle, ServiceRequest, ServiceResponse},
     http::{
         Method,
@@ -86,6 +86,7 @@ where
             .app_data(json_config(state.max_body_bytes))
             .app_data(query_config())
             .app_data(path_config())
+            .wrap(from_fn(documented_methods))
             .wrap(from_fn(observe))
             .route("/livez", web::get().to(livez))
             .route("/readyz", web::get().to(readyz))
@@ -250,31 +251,51 @@ async fn metrics(state: web::Data<HttpState>) -> HttpResponse {
 async fn openapi(req: HttpRequest, state: web::Data<HttpState>) -> HttpResponse {
     match &state.document {
         Some(document) => HttpResponse::Ok().json(document.json()),
-        None => unrouted(req, state).await,
+        None => unrouted(req).await,
     }
 }
 
-/// What no route took: a documented path asked with a method it does not answer is a 405
-/// naming the ones it does (`Allow`); anything else names nothing here.
-async fn unrouted(req: HttpRequest, state: web::Data<HttpState>) -> HttpResponse {
-    if let Some(methods) = state.document.as_ref().and_then(|d| d.allowed(req.path()))
-        && !methods.contains(req.method())
-    {
-        let allow = methods
-            .iter()
-            .map(Method::as_str)
-            .collect::<Vec<_>>()
-            .join(", ");
-        let mut response = AppError::new(
-            ErrorCode::MethodNotAllowed,
-            format!("{} n'accepte que {allow}", req.path()),
-        )
-        .error_response();
-        if let Ok(value) = HeaderValue::from_str(&allow) {
-            response.headers_mut().insert(header::ALLOW, value);
-        }
-        return response;
+/// A documented path asked with a method it does not answer is a 405 naming the ones it does
+/// (`Allow`), before any route reads the path (`PUT /v1/trainings/export` would otherwise be
+/// read as `PUT /v1/trainings/{id}` with a bad id).
+async fn documented_methods(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let allowed = req
+        .app_data::<web::Data<HttpState>>()
+        .and_then(|state| state.document.clone())
+        .and_then(|document| {
+            document
+                .allowed(req.path())
+                .filter(|methods| !methods.contains(req.method()))
+                .map(|methods| {
+                    methods
+                        .iter()
+                        .map(Method::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+        });
+    let Some(allow) = allowed else {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body);
+    };
+    let mut response = AppError::new(
+        ErrorCode::MethodNotAllowed,
+        format!("{} n'accepte que {allow}", req.path()),
+    )
+    .error_response();
+    if let Ok(value) = HeaderValue::from_str(&allow) {
+        response.headers_mut().insert(header::ALLOW, value);
     }
+    Ok(req.into_response(response).map_into_right_body())
+}
+
+/// What no route took.
+async fn unrouted(req: HttpRequest) -> HttpResponse {
     AppError::not_found(format!(
         "aucune ressource à {} {}",
         req.method(),

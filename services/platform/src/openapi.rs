@@ -79,28 +79,55 @@ impl Document {
         &self.json
     }
 
-    /// The methods documented for `path` when it is a documented path, `None` otherwise.
-    pub fn allowed(&self, path: &str) -> Option<Vec<Method>> {
+    /// The methods documented for `path` when it is a documented path, `None` otherwise. A
+    /// path several templates fit is the most specific one's, as OpenAPI reads them (a fixed
+    /// segment before a `{parameter}`): `/v1/trainings/export` is not `/v1/trainings/{id}`.
+    pub fn allowed(&self, path: &str) -> Option<&[Method]> {
         let asked: Vec<&str> = path.split('/').collect();
-        let mut found: Option<Vec<Method>> = None;
-        for (segments, methods) in &self.templates {
-            let fits = segments.len() == asked.len()
-                && segments.iter().zip(&asked).all(|(s, a)| match s {
-                    Some(fixed) => fixed == a,
-                    None => !a.is_empty(),
-                });
-            if fits {
-                let all = found.get_or_insert_with(Vec::new);
-                all.extend(
-                    methods
-                        .iter()
-                        .filter(|m| !all.contains(m))
-                        .cloned()
-                        .collect::<Vec<_>>(),
-                );
-            }
+        self.templates
+            .iter()
+            .filter(|(segments, _)| {
+                segments.len() == asked.len()
+                    && segments.iter().zip(&asked).all(|(s, a)| match s {
+                        Some(fixed) => fixed == a,
+                        None => !a.is_empty(),
+                    })
+            })
+            .max_by_key(|(segments, _)| segments.iter().map(Option::is_some).collect::<Vec<_>>())
+            .map(|(_, methods)| methods.as_slice())
+    }
+}
+
+/// Declares the `{parameters}` of `path` an operation leaves undeclared: every `{id}` of the
+/// platform is a UUID; any other is a non-empty segment.
+fn declare_path_parameters(path: &str, operation: &mut Value) {
+    let names: Vec<&str> = path
+        .split('/')
+        .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .collect();
+    if names.is_empty() {
+        return;
+    }
+    let Some(object) = operation.as_object_mut() else {
+        return;
+    };
+    let parameters = object.entry("parameters").or_insert_with(|| json!([]));
+    let Some(parameters) = parameters.as_array_mut() else {
+        return;
+    };
+    for name in names {
+        if parameters
+            .iter()
+            .any(|p| p["in"] == "path" && p["name"] == name)
+        {
+            continue;
         }
-        found
+        let schema = if name == "id" {
+            json!({ "type": "string", "format": "uuid" })
+        } else {
+            json!({ "type": "string", "minLength": 1 })
+        };
+        parameters.push(json!({ "name": name, "in": "path", "required": true, "schema": schema }));
     }
 }
 
@@ -147,11 +174,12 @@ fn complete(document: &mut Value) {
     let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) else {
         return;
     };
-    for item in paths.values_mut() {
+    for (path, item) in paths.iter_mut() {
         for method in METHODS {
             let Some(operation) = item.get_mut(method) else {
                 continue;
             };
+            declare_path_parameters(path, operation);
             let statuses = shell_statuses(operation);
             let responses = operation.as_object_mut().map(|o| {
                 o.entry("responses")
@@ -197,7 +225,9 @@ mod tests {
                 },
                 "/v1/things/{id}": {
                     "get": { "parameters": [{ "name": "id", "in": "path" }], "responses": {} }
-                }
+                },
+                "/v1/things/export": { "delete": { "responses": {} } },
+                "/v1/things/{id}/notes/{slug}": { "get": { "responses": {} } }
             }
         }))
     }
@@ -234,14 +264,34 @@ mod tests {
         let doc = document();
         assert_eq!(
             doc.allowed("/v1/things"),
-            Some(vec![Method::GET, Method::POST])
+            Some(&[Method::GET, Method::POST][..])
         );
-        assert_eq!(doc.allowed("/v1/things/abc"), Some(vec![Method::GET]));
+        assert_eq!(doc.allowed("/v1/things/abc"), Some(&[Method::GET][..]));
+        assert_eq!(
+            doc.allowed("/v1/things/export"),
+            Some(&[Method::DELETE][..]),
+            "a fixed segment is more specific than a parameter"
+        );
         assert_eq!(
             doc.allowed("/v1/things/"),
             None,
             "an empty segment names nothing"
         );
         assert_eq!(doc.allowed("/v1/other"), None);
+    }
+
+    #[test]
+    fn path_parameters_are_declared() {
+        let doc = document();
+        let parameters = &doc.json()["paths"]["/v1/things/{id}"]["get"]["parameters"];
+        assert_eq!(
+            parameters.as_array().map(Vec::len),
+            Some(1),
+            "declared once"
+        );
+        let parameters = &doc.json()["paths"]["/v1/things/{id}/notes/{slug}"]["get"]["parameters"];
+        assert_eq!(parameters[0]["schema"]["format"], "uuid");
+        assert_eq!(parameters[1]["name"], "slug");
+        assert_eq!(parameters[1]["required"], true);
     }
 }

@@ -123,7 +123,9 @@ pub struct TrainingEdit {
 #[serde(deny_unknown_fields)]
 pub struct ReviewQueueQuery {
     /// Where the page starts: the `next_cursor` of the previous page.
+    #[cfg_attr(feature = "openapi", param(format = Uuid))]
     pub cursor: Option<String>,
     /// Page size (1 to 100, 20 by default).
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))]
     pub limit: Option<u64>,
 }

@@ -258,9 +258,11 @@ pub struct TrainingQuery {
     pub open_session: Option<bool>,
     /// Where the page starts: the `next_cursor` of the previous page.
     #[cfg_attr(feature = "graphql", graphql(skip))]
+    #[cfg_attr(feature = "openapi", param(format = Uuid))]
     pub cursor: Option<String>,
     /// Page size (1 to 100, 20 by default).
     #[cfg_attr(feature = "graphql", graphql(skip))]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))]
     pub limit: Option<u64>,
 }
 

@@ -144,6 +144,9 @@ pub struct OfferReader<R> {
     buf: Vec<u8>,
     depth: usize,
     position: usize,
+    /// The root element was `<lheo>`: a file without one is no LHEO file, an empty body
+    /// included.
+    rooted: bool,
 }
 
 /// The next offer: its tree, or what made it unreadable.
@@ -170,6 +173,7 @@ impl<R: AsyncBufRead + Unpin> OfferReader<R> {
             buf: Vec::new(),
             depth: 0,
             position: 0,
+            rooted: false,
         }
     }
 
@@ -216,6 +220,14 @@ impl<R: AsyncBufRead + Unpin> OfferReader<R> {
                         )));
                     }
                     let name = local(e.name().as_ref());
+                    if self.depth == 1 {
+                        if name != "lheo" {
+                            return Err(FileError(format!(
+                                "élément racine <{name}> : un fichier LHEO commence par <lheo>"
+                            )));
+                        }
+                        self.rooted = true;
+                    }
                     if !capturing && name != "formation" {
                         continue;
                     }
@@ -335,6 +347,11 @@ impl<R: AsyncBufRead + Unpin> OfferReader<R> {
                     }
                 }
                 Event::Eof => {
+                    if !self.rooted {
+                        return Err(FileError(
+                            "fichier vide : un document LHEO (<lheo>…</lheo>) est attendu".into(),
+                        ));
+                    }
                     if capturing || self.depth > 0 {
                         return Err(FileError(
                             "fin de fichier inattendue : document XML incomplet".into(),
@@ -410,6 +427,20 @@ mod tests {
         );
         let truncated = b"<lheo><offres><formation numero=\"1\"><intitule-formation>IA";
         assert!(read_all(truncated).await.is_err());
+        assert!(
+            read_all(b"")
+                .await
+                .err()
+                .is_some_and(|e| e.0.contains("vide")),
+            "an empty file is no LHEO file"
+        );
+        assert!(
+            read_all(b"<offres/>")
+                .await
+                .err()
+                .is_some_and(|e| e.0.contains("<lheo>")),
+            "nor is another root"
+        );
     }
 
     #[tokio::test]

@@ -32,8 +32,10 @@ pub struct ListQuery {
     /// `published` (default), `cancelled` or `completed`.
     pub status: Option<SessionStatus>,
     /// The `next_cursor` of the previous page.
+    #[cfg_attr(feature = "openapi", param(format = Uuid))]
     pub cursor: Option<String>,
     /// Page size (1 to 100, default 20).
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))]
     pub limit: Option<u64>,
 }
 
@@ -43,8 +45,10 @@ pub struct ListQuery {
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
     /// The `next_cursor` of the previous page (or the id of any item, to resume after it).
+    #[cfg_attr(feature = "openapi", param(format = Uuid))]
     pub cursor: Option<String>,
     /// Page size (1 to 100, default 20).
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))]
     pub limit: Option<u64>,
 }
 

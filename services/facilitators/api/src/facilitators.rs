@@ -153,8 +153,10 @@ pub struct FacilitatorListQuery {
     /// Radius around `near`, in km (20 by default, at most 500).
     pub radius_km: Option<f64>,
     /// `next_cursor` of the previous page.
+    #[cfg_attr(feature = "openapi", param(format = Uuid))]
     pub cursor: Option<String>,
     /// Page size (20 by default, at most 100).
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))]
     pub limit: Option<u64>,
 }
 

@@ -68,7 +68,9 @@ pub struct OrganisationListQuery {
     /// INSEE code of a département.
     pub departement: Option<String>,
     /// `next_cursor` of the previous page.
+    #[cfg_attr(feature = "openapi", param(format = Uuid))]
     pub cursor: Option<String>,
     /// Page size (20 by default, at most 100).
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))]
     pub limit: Option<u64>,
 }

@@ -10,8 +10,10 @@ use serde::{Deserialize, Serialize};
 pub struct CommuneSearch {
     /// The start of a name (accents, case and hyphens ignored) or of a postcode; 1 to 100
     /// characters.
+    #[cfg_attr(feature = "openapi", param(min_length = 1, max_length = 100))]
     pub search: String,
     /// At most this many, the most populous first (8 by default, at most 50).
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 50))]
     pub limit: Option<u64>,
 }
 

@@ -103,6 +103,7 @@ pub struct Profile {
     pub experience: Option<Experience>,
     /// How many recommendations (default 10, at most 50).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 50))]
     pub limit: Option<u32>,
 }
 

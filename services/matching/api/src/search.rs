@@ -105,11 +105,13 @@ pub struct SearchQuery {
     /// `after` argument of `search`.)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "graphql", graphql(skip))]
+    #[cfg_attr(feature = "openapi", param(pattern = "^[0-9]{1,9}$"))]
     pub cursor: Option<String>,
     /// Results per page (default 20, at most 100). (GraphQL: the `first` argument of
     /// `search`.)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "graphql", graphql(skip))]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))]
     pub limit: Option<u64>,
 }
 

@@ -91,6 +91,7 @@ pub fn default_gaps_limit() -> u32 {
 pub struct GapsQuery {
     /// How many départements to list: 1 to 200, 10 by default.
     #[serde(default = "default_gaps_limit")]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 200))]
     pub limit: u32,
     /// Région (INSEE code).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -138,6 +139,7 @@ pub struct DashboardQuery {
     pub to: Option<NaiveDate>,
     /// How many coverage gaps to list: 1 to 200, 10 by default.
     #[serde(default = "default_gaps_limit")]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 200))]
     pub gaps_limit: u32,
 }
 
