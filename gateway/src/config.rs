@@ -68,7 +68,7 @@ impl Validate for GatewaySettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
 pub struct GraphqlConfig {
-    /// Deepest selection nesting accepted.
+    /// Deepest selection nesting accepted (introspection apart: see `limits`).
     pub depth_limit: usize,
     /// Highest cost of one operation (`cost`: a plain field costs 1, searches, mutations,
     /// imports and pages more; aliases count as the fields they repeat).

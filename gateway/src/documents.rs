@@ -22,7 +22,7 @@ use actix_web::{
     web,
 };
 use cafeia_api::client::{ClientError, RawAnswer, fill};
-use cafeia_events_api::ListQuery;
+use cafeia_events_api::FeedQuery;
 use cafeia_platform::{AppError, ErrorCode};
 use serde::Deserialize;
 use std::time::Duration;
@@ -301,10 +301,10 @@ async fn public_calendar(
     query: web::Query<PublicFeedQuery>,
 ) -> HttpResponse {
     let PublicFeedQuery { departement, topic } = query.into_inner();
-    let query = ListQuery {
+    let query = FeedQuery {
         departement,
         topic,
-        ..ListQuery::default()
+        ..FeedQuery::default()
     };
     let events = &state.services.events;
     serve(&state, &req, PUBLIC, |call| async move {

@@ -1,6 +1,9 @@
 //! The limits every GraphQL operation is held to once it is parsed and validated, over HTTP
 //! and WebSocket alike (an async-graphql extension, so they hold whatever the transport):
 //!
+//! - fields nested at most `graphql.depth_limit` deep (`QUERY_TOO_DEEP`); introspection
+//!   (`__schema`, `__type`) apart, held to [`INTROSPECTION_DEPTH`], so that GraphQL tools'
+//!   standard introspection query (15 deep) works with the data's tighter bound;
 //! - at most `graphql.max_mutations` mutation fields per operation, counted on the parsed
 //!   operation (aliases and fragments count; `TOO_MANY_MUTATIONS`, nothing runs);
 //! - the operation's cost (`cost`, async-graphql's complexity) spent from the caller's budget
@@ -22,7 +25,7 @@ use async_graphql::{
     },
     parser::types::{ExecutableDocument, OperationType},
 };
-use cafeia_graphql_request::root_fields;
+use cafeia_graphql_request::{Depths, depths, root_fields};
 use cafeia_platform::{
     ErrorCode,
     cache::{RateDecision, RateLimiter},
@@ -112,8 +115,14 @@ impl TokenExpiry {
     }
 }
 
+/// How deep an introspection query may nest: what the standard ones need (15), with room for
+/// tools that unwrap a few more wrapping types.
+pub const INTROSPECTION_DEPTH: usize = 20;
+
 /// The extension, installed on the schema with the configured limits.
+#[derive(Clone, Copy)]
 pub struct Limits {
+    max_depth: usize,
     max_mutations: usize,
     max_subscriptions: usize,
 }
@@ -121,6 +130,7 @@ pub struct Limits {
 impl Limits {
     pub fn new(config: &GraphqlConfig) -> Self {
         Self {
+            max_depth: config.depth_limit,
             max_mutations: config.max_mutations,
             max_subscriptions: config.max_subscriptions,
         }
@@ -130,8 +140,7 @@ impl Limits {
 impl ExtensionFactory for Limits {
     fn create(&self) -> Arc<dyn Extension> {
         Arc::new(Guard {
-            max_mutations: self.max_mutations,
-            max_subscriptions: self.max_subscriptions,
+            limits: *self,
             state: Arc::default(),
         })
     }
@@ -139,8 +148,7 @@ impl ExtensionFactory for Limits {
 
 /// One per operation.
 struct Guard {
-    max_mutations: usize,
-    max_subscriptions: usize,
+    limits: Limits,
     state: Arc<Mutex<State>>,
 }
 
@@ -149,6 +157,8 @@ struct State {
     operation_name: Option<String>,
     /// The root fields of the operation that will run, and its kind.
     root: Option<(OperationType, usize)>,
+    /// How deep it nests.
+    depths: Option<Depths>,
     /// The subscription places this operation holds while its stream lives.
     places: Option<Places>,
 }
@@ -204,6 +214,7 @@ impl Extension for Guard {
         let document = next.run(ctx, query, variables).await?;
         let mut state = self.state();
         state.root = root_fields(&document, state.operation_name.as_deref());
+        state.depths = depths(&document, state.operation_name.as_deref());
         Ok(document)
     }
 
@@ -213,10 +224,13 @@ impl Extension for Guard {
         next: NextValidation<'_>,
     ) -> Result<ValidationResult, Vec<ServerError>> {
         let validated = next.run(ctx).await;
-        let root = self.state().root;
+        let (root, depths) = {
+            let state = self.state();
+            (state.root, state.depths)
+        };
         // Too many mutations is the reason to give, even when they also cost too much.
         if let Some((OperationType::Mutation, n)) = root
-            && n > self.max_mutations
+            && n > self.limits.max_mutations
             && validated.as_ref().err().is_none_or(|errors| {
                 errors
                     .iter()
@@ -228,20 +242,30 @@ impl Extension for Guard {
                 &format!(
                     "{n} mutations dans une seule requête, {} au plus : envoyez-les en \
                      plusieurs fois",
-                    self.max_mutations
+                    self.limits.max_mutations
                 ),
             )]);
+        }
+        // So is too deep: a deep operation costs much because it is deep.
+        if let Some(depths) = depths
+            && validated.as_ref().err().is_none_or(|errors| {
+                errors
+                    .iter()
+                    .all(|e| code_of(e) == Some(ErrorCode::QueryTooComplex))
+            })
+        {
+            too_deep(depths, self.limits.max_depth)?;
         }
         let validated = validated?;
         if let Some((OperationType::Subscription, n)) = root
             && let Some(running) = ctx.data_opt::<ConnectionSubscriptions>()
         {
-            let Some(places) = running.take(n, self.max_subscriptions) else {
+            let Some(places) = running.take(n, self.limits.max_subscriptions) else {
                 return Err(vec![refusal(
                     ErrorCode::TooManySubscriptions,
                     &format!(
                         "{} abonnements au plus sur une connexion : terminez-en un d'abord",
-                        self.max_subscriptions
+                        self.limits.max_subscriptions
                     ),
                 )]);
             };
@@ -262,6 +286,27 @@ impl Extension for Guard {
         }
         Ok(validated)
     }
+}
+
+/// `QUERY_TOO_DEEP` when the data, or the introspection, nests deeper than it may.
+fn too_deep(depths: Depths, max_depth: usize) -> Result<(), Vec<ServerError>> {
+    let refused = |what: &str, depth: usize, max: usize| {
+        vec![refusal(
+            ErrorCode::QueryTooDeep,
+            &format!("{what} imbriquée sur {depth} niveaux, {max} au plus"),
+        )]
+    };
+    if depths.data > max_depth {
+        return Err(refused("requête", depths.data, max_depth));
+    }
+    if depths.introspection > INTROSPECTION_DEPTH {
+        return Err(refused(
+            "introspection",
+            depths.introspection,
+            INTROSPECTION_DEPTH,
+        ));
+    }
+    Ok(())
 }
 
 /// The stream until `expiry`, then one `UNAUTHENTICATED` error and its end.

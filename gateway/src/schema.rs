@@ -35,7 +35,7 @@ pub fn build_schema(config: &GraphqlConfig) -> AppSchema {
         Mutation::default(),
         Subscription::default(),
     )
-    .limit_depth(config.depth_limit)
+    // Depth is `Limits`'s: it counts introspection apart.
     .limit_complexity(config.complexity_limit)
     .limit_recursive_depth(32)
     .limit_directives(16)

@@ -84,6 +84,9 @@ fn code(body: &Value) -> &str {
         .unwrap_or("<none>")
 }
 
+/// What GraphQL tools send to read the schema.
+const STANDARD_INTROSPECTION: &str = include_str!("introspection.graphql");
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn answers_typename_and_the_callers_identity() {
     let gw = TestGateway::start(GraphqlConfig::default()).await;
@@ -147,12 +150,38 @@ async fn depth_and_complexity_are_limited() {
         ..GraphqlConfig::default()
     })
     .await;
-    let deep = "{ __schema { types { fields { type { ofType { name } } } } } }";
+    let deep = "{ venues { nodes { upcomingSessions { venue { name } } } } }";
     let (_, body) = gw.post(deep, None).await;
     assert_eq!(code(&body), "QUERY_TOO_DEEP", "{body}");
     let wide = "{ a: me { sub } b: me { sub } c: me { sub } d: me { sub } e: me { sub } f: me { sub } g: me { sub } h: me { sub } i: me { sub } j: me { sub } k: me { sub } }";
     let (_, body) = gw.post(wide, None).await;
     assert_eq!(code(&body), "QUERY_TOO_COMPLEX", "{body}");
+    // Introspection is held to its own bound, so that tools can read the schema.
+    let schema = "{ __schema { types { fields { type { ofType { name } } } } } }";
+    let (status, body) = gw.post(schema, None).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["data"]["__schema"]["types"].is_array(), "{body}");
+    gw.stop().await;
+
+    let gw = TestGateway::start(GraphqlConfig::default()).await;
+    let (status, body) = gw.post(STANDARD_INTROSPECTION, None).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["errors"].is_null(), "{body}");
+    assert!(
+        body["data"]["__schema"]["queryType"]["name"] == "Query",
+        "{body}"
+    );
+    let unwrap = |n: usize| {
+        format!(
+            "{{ __schema {{ types {{ {}name{} }} }} }}",
+            "ofType { ".repeat(n),
+            " }".repeat(n)
+        )
+    };
+    let (_, body) = gw.post(&unwrap(17), None).await;
+    assert!(body["errors"].is_null(), "{body}");
+    let (_, body) = gw.post(&unwrap(18), None).await;
+    assert_eq!(code(&body), "QUERY_TOO_DEEP", "{body}");
     gw.stop().await;
 }
 

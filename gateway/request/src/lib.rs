@@ -1,7 +1,7 @@
 //! A GraphQL request to the gateway before it reaches the schema: the JSON body read into one
 //! operation (or refused with its code and a message saying why), and the shape of that
-//! operation once parsed (its kind, the fields it selects at its root through fragments),
-//! which the gateway's limits hold before anything runs.
+//! operation once parsed (its kind, the fields it selects at its root through fragments, how
+//! deep it nests), which the gateway's limits hold before anything runs.
 //!
 //! Its own crate, without the gateway around it, so that the fuzz targets (`fuzz/`) build it
 //! alone.
@@ -64,15 +64,102 @@ pub fn root_fields(
     document: &ExecutableDocument,
     name: Option<&str>,
 ) -> Option<(OperationType, usize)> {
+    let operation = operation(document, name)?;
+    let mut fragments = HashMap::new();
+    let n = count(document, &operation.selection_set.node, &mut fragments);
+    Some((operation.ty, n))
+}
+
+/// How deep the operation that will run nests its fields (a root field is at depth 1),
+/// through fragments: the data it asks for, and apart from it the schema it asks about.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Depths {
+    /// The deepest path that enters no `__schema` or `__type` field.
+    pub data: usize,
+    /// The deepest path through a `__schema` or `__type` field (0 without one): the standard
+    /// introspection queries of GraphQL tools nest 15 deep to unwrap lists of non-null types,
+    /// deeper than any data the API serves.
+    pub introspection: usize,
+}
+
+/// The [`Depths`] of the operation that will run (`None`: no such operation). Each fragment is
+/// measured once and remembered.
+pub fn depths(document: &ExecutableDocument, name: Option<&str>) -> Option<Depths> {
+    let operation = operation(document, name)?;
+    let mut fragments = HashMap::new();
+    Some(measure(
+        document,
+        &operation.selection_set.node,
+        &mut fragments,
+    ))
+}
+
+fn operation<'d>(
+    document: &'d ExecutableDocument,
+    name: Option<&str>,
+) -> Option<&'d async_graphql::parser::types::OperationDefinition> {
     let operation = match (&document.operations, name) {
         (DocumentOperations::Single(op), _) => op,
         (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name)?,
         (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next()?,
         (DocumentOperations::Multiple(_), None) => return None,
     };
-    let mut fragments = HashMap::new();
-    let n = count(document, &operation.node.selection_set.node, &mut fragments);
-    Some((operation.node.ty, n))
+    Some(&operation.node)
+}
+
+fn measure<'d>(
+    document: &'d ExecutableDocument,
+    selection: &'d SelectionSet,
+    fragments: &mut HashMap<&'d str, Depths>,
+) -> Depths {
+    let mut deepest = Depths::default();
+    for item in &selection.items {
+        let below = match &item.node {
+            Selection::Field(field) => {
+                let inner = measure(document, &field.node.selection_set.node, fragments);
+                let name = field.node.name.node.as_str();
+                if name == "__schema" || name == "__type" {
+                    Depths {
+                        data: 0,
+                        introspection: 1 + inner.data.max(inner.introspection),
+                    }
+                } else {
+                    Depths {
+                        data: 1 + inner.data,
+                        introspection: if inner.introspection > 0 {
+                            1 + inner.introspection
+                        } else {
+                            0
+                        },
+                    }
+                }
+            }
+            Selection::InlineFragment(inline) => {
+                measure(document, &inline.node.selection_set.node, fragments)
+            }
+            Selection::FragmentSpread(spread) => {
+                let name = spread.node.fragment_name.node.as_str();
+                match fragments.get(name) {
+                    Some(known) => *known,
+                    None => {
+                        // Nothing while it is being measured: a cycle (refused by validation
+                        // anyway) adds no depth.
+                        fragments.insert(name, Depths::default());
+                        let measured = document
+                            .fragments
+                            .get(&spread.node.fragment_name.node)
+                            .map(|f| measure(document, &f.node.selection_set.node, fragments))
+                            .unwrap_or_default();
+                        fragments.insert(name, measured);
+                        measured
+                    }
+                }
+            }
+        };
+        deepest.data = deepest.data.max(below.data);
+        deepest.introspection = deepest.introspection.max(below.introspection);
+    }
+    deepest
 }
 
 fn count<'d>(
@@ -113,7 +200,7 @@ fn count<'d>(
 
 #[cfg(test)]
 mod tests {
-    use super::{parse_body, root_fields};
+    use super::{Depths, depths, parse_body, root_fields};
     use async_graphql::parser::{parse_query, types::OperationType};
     use cafeia_api::ErrorCode;
 
@@ -163,6 +250,45 @@ mod tests {
         query.push_str("fragment F30 on Mutation { a }");
         let (_, n) = root(&query, None).expect("counted");
         assert_eq!(n, 1 << 31);
+    }
+
+    fn depth(query: &str) -> Depths {
+        depths(&parse_query(query).expect("parses"), None).expect("measured")
+    }
+
+    #[test]
+    fn depth_counts_data_and_introspection_apart_through_fragments() {
+        assert_eq!(
+            depth("{ a { b { c } } d }"),
+            Depths {
+                data: 3,
+                introspection: 0
+            }
+        );
+        assert_eq!(
+            depth("{ a { ...F } } fragment F on T { b { ... on T { c { d } } } }"),
+            Depths {
+                data: 4,
+                introspection: 0
+            }
+        );
+        // A data field inside `__type` is the schema's, not data: it counts as introspection.
+        assert_eq!(
+            depth(
+                "{ x { y } __schema { types { ...T } } } fragment T on __Type { ofType { name } }"
+            ),
+            Depths {
+                data: 2,
+                introspection: 4
+            }
+        );
+        assert_eq!(
+            depth("{ a { __type(name: \"A\") { name } } }"),
+            Depths {
+                data: 1,
+                introspection: 3
+            }
+        );
     }
 
     #[test]

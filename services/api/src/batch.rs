@@ -56,12 +56,13 @@ impl<'de> Deserialize<'de> for Ids {
 )]
 #[serde(deny_unknown_fields)]
 pub struct BatchQuery {
-    /// Identifiers, comma-separated (at most 100; repeated ones count once).
+    /// Identifiers, comma-separated (at most 100; repeated ones count once; none answers an
+    /// empty list).
     #[cfg_attr(
         feature = "openapi",
         param(
             value_type = String,
-            pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(,[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}){0,99}$",
+            pattern = "^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(,[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}){0,99})?$",
             example = "0190a4e2-7b1c-7cc3-9d2e-5f8a1b2c3d4e,0190a4e2-7b1c-7cc3-9d2e-5f8a1b2c3d4f"
         )
     )]

@@ -22,7 +22,7 @@ use crate::{
     storage::{Rows, calendar_feed, corrupt, facilitator, registration, session},
 };
 use actix_web::{HttpResponse, web};
-use cafeia_events_api::{ListQuery, PrivateFeed, paths};
+use cafeia_events_api::{FeedQuery, ListQuery, PrivateFeed, paths};
 use cafeia_platform::{AppError, auth::Caller, errors::AppResult};
 use chrono::{Duration, Utc};
 use icalendar::{Calendar, Component, EventLike, EventStatus};
@@ -247,13 +247,13 @@ pub async fn facilitator_feed(
 }
 
 /// GET /v1/calendars/public.ics — published (and cancelled) sessions, by département and topic.
-#[utoipa::path(get, path = paths::PUBLIC_CALENDAR, tag = "calendars", params(ListQuery), responses((status = 200, content_type = "text/calendar", body = String), (status = 400, body = cafeia_platform::errors::Problem)))]
+#[utoipa::path(get, path = paths::PUBLIC_CALENDAR, tag = "calendars", params(FeedQuery), responses((status = 200, content_type = "text/calendar", body = String), (status = 400, body = cafeia_platform::errors::Problem)))]
 pub async fn public_feed(
     state: web::Data<State>,
-    query: web::Query<ListQuery>,
+    query: web::Query<FeedQuery>,
 ) -> AppResult<HttpResponse> {
     let db = &state.platform.db;
-    let mut filter_query = query.into_inner();
+    let mut filter_query = ListQuery::from(query.into_inner());
     let asked = filter_query.status;
     let mut rows = Vec::new();
     // A feed shows cancellations too, so calendars that subscribed drop them.

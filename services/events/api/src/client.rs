@@ -5,7 +5,7 @@ use crate::{
         AttendanceInput, CancelInput, RegistrationInput, SeriesInput, SessionInput, TokenInput,
     },
     paths,
-    queries::{CreateQuery, ListQuery, PageQuery},
+    queries::{CreateQuery, FeedQuery, ListQuery, PageQuery},
     views::{
         AttendanceView, MyRegistration, PrivateFeed, RegisterAnswer, RegistrationView, RollEntry,
         SeriesView, SessionGroup, SessionView,
@@ -375,7 +375,7 @@ impl EventsClient {
 
     /// The public iCalendar feed (published and cancelled sessions), filtered like the list:
     /// by département, topic, dates.
-    pub async fn public_calendar(&self, call: &Call, query: &ListQuery) -> ClientResult<RawAnswer> {
+    pub async fn public_calendar(&self, call: &Call, query: &FeedQuery) -> ClientResult<RawAnswer> {
         self.http.raw(paths::PUBLIC_CALENDAR, query, call).await
     }
 

@@ -29,7 +29,7 @@ pub use inputs::{
     AttendanceInput, CancelInput, Recurrence, RegistrationInput, RollCall, SeriesInput,
     SessionInput, TokenInput,
 };
-pub use queries::{CreateQuery, ListQuery, PageQuery};
+pub use queries::{CreateQuery, FeedQuery, ListQuery, PageQuery};
 pub use views::{
     AttendanceView, FacilitatorRef, MyRegistration, PrivateFeed, RegisterAnswer,
     RegistrationPending, RegistrationView, RollEntry, SeriesView, SessionGroup, SessionPlace,
