@@ -10,6 +10,7 @@
 //! gateway or a database driver.
 
 pub mod batch;
+pub mod decisions;
 pub mod errors;
 pub mod message;
 pub mod page;

@@ -205,14 +205,10 @@ pub async fn review(
     caller.require(Role::Staff)?;
     catalogue_staff(&caller)?;
     let decision = input.0.decision;
-    let reason = input
-        .0
-        .reason
-        .map(|r| r.trim().to_owned())
-        .filter(|r| !r.is_empty());
-    if decision == ReviewDecision::Reject && reason.is_none() {
-        return Err(AppError::invalid("reason", "un refus doit être motivé"));
-    }
+    let reason = cafeia_platform::validation::reason(
+        input.0.reason,
+        (decision == ReviewDecision::Reject).then_some("un refus doit être motivé"),
+    )?;
     let txn = cafeia_platform::db::begin(&state.platform.db).await?;
     let current = module::Entity::find_by_id(id.into_inner())
         .row(&txn)

@@ -221,12 +221,10 @@ async fn review(
     decision: ReviewDecision,
     reason: Option<String>,
 ) -> AppResult<HttpResponse> {
-    let reason = reason
-        .map(|r| r.trim().to_owned())
-        .filter(|r| !r.is_empty());
-    if decision == ReviewDecision::Reject && reason.is_none() {
-        return Err(AppError::invalid("reason", "un refus doit être motivé"));
-    }
+    let reason = cafeia_platform::validation::reason(
+        reason,
+        (decision == ReviewDecision::Reject).then_some("un refus doit être motivé"),
+    )?;
     let db = &state.platform.db;
     let txn = cafeia_platform::db::begin(db).await?;
     let (current, provider) = owned_or_staff(&txn, caller, id).await?;
@@ -310,7 +308,7 @@ pub async fn publish(
 }
 
 #[utoipa::path(post, path = paths::TRAINING_REJECT, tag = "trainings", params(("id" = Uuid, Path, description = "Identifiant")),
-    request_body = ReasonInput,
+    request_body = cafeia_api::decisions::RefusalInput,
     responses((status = 200, body = TrainingView), (status = 400, body = cafeia_platform::errors::Problem), (status = 403, body = cafeia_platform::errors::Problem), (status = 409, body = cafeia_platform::errors::Problem)),
     security(("bearer" = [])))]
 pub async fn reject(

@@ -254,6 +254,8 @@ pub async fn public_feed(
 ) -> AppResult<HttpResponse> {
     let db = &state.platform.db;
     let mut filter_query = ListQuery::from(query.into_inner());
+    // Checked once as asked: a status the loop below skips (a draft) is refused, not empty.
+    sessions::public_filter(&filter_query)?;
     let asked = filter_query.status;
     let mut rows = Vec::new();
     // A feed shows cancellations too, so calendars that subscribed drop them.

@@ -388,18 +388,10 @@ async fn decide(
     decision: Decision,
     reason: Option<String>,
 ) -> AppResult<HttpResponse> {
-    let reason = reason
-        .map(|r| r.trim().to_owned())
-        .filter(|r| !r.is_empty());
-    if decision == Decision::Suspend && reason.is_none() {
-        return Err(AppError::invalid(
-            "reason",
-            "une suspension doit être motivée",
-        ));
-    }
-    if reason.as_ref().is_some_and(|r| r.chars().count() > 1000) {
-        return Err(AppError::invalid("reason", "au plus 1000 caractères"));
-    }
+    let reason = cafeia_platform::validation::reason(
+        reason,
+        (decision == Decision::Suspend).then_some("une suspension doit être motivée"),
+    )?;
     let db = &state.platform.db;
     let txn = cafeia_platform::db::begin(db).await?;
     let current = for_staff(&txn, caller, id).await?;
@@ -482,7 +474,7 @@ pub async fn verify(
     .await
 }
 
-#[utoipa::path(post, path = paths::SUSPEND, tag = "facilitators", params(("id" = Uuid, Path, description = "Identifiant")), request_body = DecisionInput, responses((status = 200, body = FacilitatorView), (status = 409, description = "Décision impossible depuis ce statut (INVALID_TRANSITION)", body = cafeia_platform::errors::Problem), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem), (status = 401, description = "Non authentifié", body = cafeia_platform::errors::Problem), (status = 403, description = "Interdit", body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
+#[utoipa::path(post, path = paths::SUSPEND, tag = "facilitators", params(("id" = Uuid, Path, description = "Identifiant")), request_body = cafeia_api::decisions::RefusalInput, responses((status = 200, body = FacilitatorView), (status = 409, description = "Décision impossible depuis ce statut (INVALID_TRANSITION)", body = cafeia_platform::errors::Problem), (status = 400, description = "Donnée invalide", body = cafeia_platform::errors::Problem), (status = 401, description = "Non authentifié", body = cafeia_platform::errors::Problem), (status = 403, description = "Interdit", body = cafeia_platform::errors::Problem)), security(("bearer" = [])))]
 pub async fn suspend(
     state: web::Data<State>,
     caller: Caller,

@@ -16,6 +16,14 @@ pub struct Near {
 impl Near {
     /// `near` is `latitude,longitude`; the radius defaults to 20 km and is capped at 500 km.
     pub fn parse(near: Option<&str>, radius_km: Option<f64>) -> AppResult<Option<Near>> {
+        // A radius out of range is refused even without `near`: the asker meant something.
+        let radius_km = radius_km.unwrap_or(20.0);
+        if !(radius_km > 0.0 && radius_km <= 500.0) {
+            return Err(AppError::invalid(
+                "radius_km",
+                "doit être entre 0 et 500 km",
+            ));
+        }
         let Some(near) = near else { return Ok(None) };
         let (lat, lon) = near
             .split_once(',')
@@ -30,13 +38,6 @@ impl Near {
             .map_err(|_| AppError::invalid("near", "longitude illisible"))?;
         if !in_france(lat, lon) {
             return Err(AppError::invalid("near", "ce point n'est pas en France"));
-        }
-        let radius_km = radius_km.unwrap_or(20.0);
-        if !(radius_km > 0.0 && radius_km <= 500.0) {
-            return Err(AppError::invalid(
-                "radius_km",
-                "doit être entre 0 et 500 km",
-            ));
         }
         Ok(Some(Near {
             origin: (lat, lon),

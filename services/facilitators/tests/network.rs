@@ -768,6 +768,15 @@ async fn venues_import_idempotently_and_round_trip(backend: Backend) {
         )
         .await;
     assert_eq!(near_cayenne["items"][0]["name"], "Cyber-base de Cayenne");
+    // A radius out of range is refused even without a point to measure it from.
+    for path in ["/v1/venues?radius_km=0", "/v1/venues?radius_km=501"] {
+        let (status, problem) = h.call(Method::GET, path, None, None).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {problem}");
+        assert_eq!(
+            problem["errors"][0]["field"], "radius_km",
+            "{path}: {problem}"
+        );
+    }
     h.stop().await;
 }
 

@@ -110,8 +110,28 @@ fn check(q: &SearchQuery, p: &mut Problems) {
     if let Some(text) = &q.q {
         p.check(text.chars().count() <= 200, "q", "200 caractères au plus");
     }
-    if let Some(t) = &q.topic {
-        cafeia_platform::vocabulary::topics(std::slice::from_ref(t), "topic", p);
+    if let Some(t) = q
+        .topic
+        .as_ref()
+        .filter(|t| !cafeia_platform::vocabulary::TOPICS.contains(&t.as_str()))
+    {
+        p.add(
+            "topic",
+            format!(
+                "thème inconnu : {t:?} (valeurs : {})",
+                cafeia_platform::vocabulary::TOPICS.join(", ")
+            ),
+        );
+    }
+    if let Some(l) = q
+        .language
+        .as_ref()
+        .filter(|l| !cafeia_platform::vocabulary::LANGUAGES.contains(&l.as_str()))
+    {
+        p.add(
+            "language",
+            format!("langue inconnue : {l:?} (ex. fr, en, lsf)"),
+        );
     }
     if let (Some(from), Some(to)) = (q.from, q.to) {
         p.check(from <= to, "to", "doit être après from");

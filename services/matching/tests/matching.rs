@@ -288,7 +288,8 @@ async fn search_text_geo_and_freshness(backend: Backend) {
         ("postcode=69007&radius_km=5000", "radius_km"),
         ("limit=100000", "limit"),
         ("sort=distance", "sort"),
-        ("topic=astrology", "topic[0]"),
+        ("topic=astrology", "topic"),
+        ("language=null", "language"),
         ("cursor=x", "cursor"),
         // Query-string errors name the parameter (and say what it takes).
         ("format=bad", "format"),

@@ -9,10 +9,18 @@
 //!   that fails verification), 403 (an operation that needs a role), 404 (a path naming
 //!   nothing), 413 and 415 (a body too large, or not JSON), 503 (a backend down).
 //!
+//! It also lists the codes a field named for a territory or a word of the vocabulary takes
+//! (`codes`), and gives each required text the pattern its handler enforces (`texts`).
+//!
 //! The same document routes what no handler took: a documented path asked with another
 //! method is answered 405 with `Allow` ([`Document::allowed`]), anything else 404.
 //!
 //! [`Service::openapi`]: crate::runtime::Service::openapi
+
+mod codes;
+mod texts;
+
+pub use texts::TEXT_PATTERN;
 
 use actix_web::http::Method;
 use serde_json::{Map, Value, json};
@@ -52,6 +60,8 @@ impl Document {
 
     fn from_json(mut json: Value) -> Self {
         complete(&mut json);
+        codes::declare(&mut json);
+        texts::declare(&mut json);
         let templates = json["paths"]
             .as_object()
             .map(|paths| {

@@ -47,6 +47,26 @@ impl Problems {
     }
 }
 
+/// Most characters a staff decision's reason holds.
+pub const MAX_REASON: usize = 1000;
+
+/// A staff decision's reason: trimmed, blank as none; `missing` is the refusal when the
+/// decision needs one (a refusal, a suspension). A reason given is a text (no control
+/// character, at most [`MAX_REASON`] characters).
+pub fn reason(value: Option<String>, missing: Option<&str>) -> Result<Option<String>, AppError> {
+    let value = value.filter(|r| !r.trim().is_empty());
+    match (value, missing) {
+        (None, Some(why)) => Err(AppError::invalid("reason", why)),
+        (None, None) => Ok(None),
+        (Some(text), _) => {
+            let mut p = Problems::default();
+            let text = p.text("reason", &text, MAX_REASON);
+            p.into_result()?;
+            Ok(Some(text))
+        }
+    }
+}
+
 /// Validates a SIRET: 14 digits whose Luhn sum is a multiple of 10 (La Poste's establishments,
 /// SIREN 356000000, may instead have a plain digit sum that is a multiple of 5).
 pub fn valid_siret(siret: &str) -> bool {

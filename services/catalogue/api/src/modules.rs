@@ -13,23 +13,30 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct ModuleInput {
     /// Title, up to 200 characters.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
     pub title: String,
     /// Presentation, up to 2,000 characters.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 2000))]
     pub summary: String,
     /// How long a session with it lasts, in minutes (5 to 600).
+    #[cfg_attr(feature = "openapi", schema(minimum = 5, maximum = 600))]
     pub duration_minutes: i32,
     /// How much participants need to know already.
     pub level: Level,
     /// Who it is meant for (at least one).
+    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
     pub audiences: Vec<Audience>,
     /// Topics of the shared vocabulary (at least one).
+    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
     pub topics: Vec<String>,
     /// Its open licence (e.g. `CC BY-SA 4.0`, `Licence Ouverte 2.0`).
     #[cfg_attr(feature = "openapi", schema(example = "CC BY-SA 4.0"))]
     pub licence: String,
     /// https URLs of the slides, guides, activity sheets… (1 to 50).
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 50))]
     pub resources: Vec<String>,
     /// Version label, up to 40 characters (e.g. `1.2`).
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 40))]
     pub version: String,
 }
 

@@ -15,6 +15,7 @@ pub struct ProviderInput {
     #[cfg_attr(feature = "openapi", schema(example = "73282932000074"))]
     pub siret: String,
     /// Name, up to 200 characters.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
     pub name: String,
     /// What kind of organisation it is.
     pub kind: ProviderKind,
@@ -23,6 +24,7 @@ pub struct ProviderInput {
     pub email: Option<String>,
     /// Web site (http or https URL).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^https?://"))]
     pub website: Option<String>,
 }
 

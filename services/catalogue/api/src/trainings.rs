@@ -92,10 +92,13 @@ pub struct TrainingInput {
     #[cfg_attr(feature = "openapi", schema(example = "73282932000074"))]
     pub provider_siret: Option<String>,
     /// Title, up to 200 characters.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
     pub title: String,
     /// Short presentation, up to 1,000 characters.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 1000))]
     pub summary: String,
     /// What learners will be able to do, up to 4,000 characters.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 4000))]
     pub objectives: String,
     /// Detailed content, up to 20,000 characters.
     #[serde(default)]
@@ -104,12 +107,14 @@ pub struct TrainingInput {
     /// How much learners need to know already.
     pub level: Level,
     /// Who it is meant for (at least one).
+    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
     pub audiences: Vec<Audience>,
     /// In a venue, online, or both.
     pub format: Format,
     /// At one's own pace or on scheduled dates.
     pub pace: Pace,
     /// Length in hours (1 to 10,000).
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 10000))]
     pub duration_hours: i32,
     /// Free of charge.
     pub free: bool,
@@ -127,12 +132,14 @@ pub struct TrainingInput {
     /// Languages it is taught in (ISO 639-1 codes, `lsf` for French Sign Language).
     #[serde(default = "default_languages")]
     #[cfg_attr(feature = "graphql", graphql(default_with = "default_languages()"))]
+    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
     pub languages: Vec<String>,
     /// What it offers for accessibility.
     #[serde(default)]
     #[cfg_attr(feature = "graphql", graphql(default))]
     pub accessibility: Vec<Accessibility>,
     /// Topics of the shared vocabulary (at least one).
+    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
     pub topics: Vec<String>,
     /// Open online to anyone in France.
     #[serde(default)]
@@ -271,7 +278,8 @@ pub struct TrainingQuery {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ReasonInput {
-    /// Required to refuse; shown to the provider.
+    /// Required to refuse; shown to the provider (at most 1,000 characters).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
     pub reason: Option<String>,
 }

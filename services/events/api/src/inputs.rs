@@ -16,6 +16,7 @@ use uuid::Uuid;
 #[serde(deny_unknown_fields)]
 pub struct SessionInput {
     /// Title (200 characters at most).
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
     pub title: String,
     /// Description (5,000 characters at most).
     #[serde(default)]
@@ -44,10 +45,10 @@ pub struct SessionInput {
     pub online_url: Option<String>,
     /// Local wall-clock start in `timezone`, without offset, e.g. `2027-03-18T18:00:00`
     /// (the session answers it as a UTC instant).
-    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "2027-03-18T18:00:00"))]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "2027-03-18T18:00:00", pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?$"))]
     pub starts_at: NaiveDateTime,
     /// Local wall-clock end in `timezone`, without offset, e.g. `2027-03-18T20:00:00`.
-    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "2027-03-18T20:00:00"))]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "2027-03-18T20:00:00", pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?$"))]
     pub ends_at: NaiveDateTime,
     /// IANA time zone of the local times (e.g. `Europe/Paris`, `America/Cayenne`).
     #[serde(default = "default_timezone")]
@@ -55,10 +56,12 @@ pub struct SessionInput {
     pub timezone: String,
     /// Seats; required for in-person and hybrid sessions.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 5000))]
     pub capacity: Option<i32>,
     /// Who the session is meant for.
     #[serde(default = "default_audiences")]
     #[cfg_attr(feature = "graphql", graphql(default_with = "default_audiences()"))]
+    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
     pub audiences: Vec<Audience>,
     /// How much people need to know already.
     #[serde(default = "default_level")]
@@ -67,6 +70,7 @@ pub struct SessionInput {
     /// Languages spoken (ISO 639-1, `lsf`, `oc`).
     #[serde(default = "default_languages")]
     #[cfg_attr(feature = "graphql", graphql(default_with = "default_languages()"))]
+    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
     pub languages: Vec<String>,
     /// What the session offers for accessibility.
     #[serde(default)]
@@ -123,6 +127,7 @@ pub struct Recurrence {
     /// Weekly or monthly.
     pub frequency: Frequency,
     /// Occurrences in all (2 to 52).
+    #[cfg_attr(feature = "openapi", schema(minimum = 2, maximum = 52))]
     pub count: u32,
     /// Every how many weeks or months (1 to 12).
     #[serde(default = "one")]
@@ -150,6 +155,7 @@ pub struct SeriesInput {
 #[serde(deny_unknown_fields)]
 pub struct CancelInput {
     /// The reason (500 characters at most).
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 500))]
     pub reason: String,
 }
 
@@ -161,8 +167,9 @@ pub struct RegistrationInput {
     /// Required without an account; never asked of signed-in citizens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
-    /// Optional, without an account.
+    /// Optional, without an account (120 characters at most).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 120))]
     pub name: Option<String>,
     /// Explicit consent to keep the email and name until the session is over (required
     /// without an account).
@@ -193,8 +200,10 @@ pub struct AttendanceInput {
     /// People who came without registering.
     #[serde(default)]
     #[cfg_attr(feature = "graphql", graphql(default))]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 5000))]
     pub walk_ins: i32,
     /// People at their first AI Café.
+    #[cfg_attr(feature = "openapi", schema(minimum = 0))]
     pub first_timers: i32,
     /// Counts per age band: `under_18`, `18_24`, `25_39`, `40_59`, `60_74`, `75_plus`.
     #[serde(default)]

@@ -86,6 +86,7 @@ pub struct FacilitatorProfileView {
 #[serde(deny_unknown_fields)]
 pub struct FacilitatorProfileInput {
     /// Name shown to participants.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 120))]
     pub display_name: String,
     /// Professional email; private (staff and you only).
     pub email: String,
@@ -105,6 +106,7 @@ pub struct FacilitatorProfileInput {
     /// default.
     #[serde(default = "default_languages")]
     #[cfg_attr(feature = "graphql", graphql(default_with = "default_languages()"))]
+    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
     pub languages: Vec<String>,
     /// When you completed the Café IA facilitator training.
     #[serde(default)]
@@ -123,6 +125,7 @@ pub fn default_languages() -> Vec<String> {
 pub struct DecisionInput {
     /// Why (at most 1,000 characters); kept with staff, never on the bus.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
     pub reason: Option<String>,
 }
 
@@ -149,8 +152,13 @@ pub struct FacilitatorListQuery {
     /// Only facilitators of this kind.
     pub kind: Option<FacilitatorKind>,
     /// `latitude,longitude`: nearest first (see [`crate::GeoPoint::near`]).
+    #[cfg_attr(
+        feature = "openapi",
+        param(pattern = "^-?[0-9]+(\\.[0-9]+)?,-?[0-9]+(\\.[0-9]+)?$")
+    )]
     pub near: Option<String>,
     /// Radius around `near`, in km (20 by default, at most 500).
+    #[cfg_attr(feature = "openapi", param(exclusive_minimum = 0.0, maximum = 500.0))]
     pub radius_km: Option<f64>,
     /// `next_cursor` of the previous page.
     #[cfg_attr(feature = "openapi", param(format = Uuid))]

@@ -43,6 +43,7 @@ pub struct OrganisationView {
 #[serde(deny_unknown_fields)]
 pub struct OrganisationInput {
     /// Its name (at most 200 characters).
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
     pub name: String,
     /// SIRET (14 digits, Luhn check; spaces ignored).
     #[serde(default)]
@@ -54,6 +55,7 @@ pub struct OrganisationInput {
     /// What kind of structure it is.
     pub kind: OrganisationKind,
     /// Street address.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 300))]
     pub address: String,
     /// INSEE code of the commune (municipality).
     #[cfg_attr(feature = "openapi", schema(example = "33063"))]

@@ -63,8 +63,10 @@ pub struct VenueView {
 #[serde(deny_unknown_fields)]
 pub struct VenueInput {
     /// Its name (at most 200 characters).
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
     pub name: String,
     /// Street address.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 300))]
     pub address: String,
     /// Code postal (postcode), 5 digits.
     #[cfg_attr(feature = "openapi", schema(example = "33000"))]
@@ -88,6 +90,7 @@ pub struct VenueInput {
     pub accessibility: Vec<String>,
     /// Seats (1 to 10,000).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 10000))]
     pub capacity: Option<i32>,
     /// Services offered (at most 50).
     #[serde(default)]
@@ -117,12 +120,18 @@ pub fn default_is_public() -> bool {
 #[serde(deny_unknown_fields)]
 pub struct VenueListQuery {
     /// INSEE code of a commune.
+    #[cfg_attr(feature = "openapi", param(pattern = "^([0-9]{5}|2[AB][0-9]{3})$"))]
     pub commune: Option<String>,
     /// INSEE code of a département.
     pub departement: Option<String>,
     /// `latitude,longitude`: nearest first (see [`crate::GeoPoint::near`]).
+    #[cfg_attr(
+        feature = "openapi",
+        param(pattern = "^-?[0-9]+(\\.[0-9]+)?,-?[0-9]+(\\.[0-9]+)?$")
+    )]
     pub near: Option<String>,
     /// Radius around `near`, in km (20 by default, at most 500).
+    #[cfg_attr(feature = "openapi", param(exclusive_minimum = 0.0, maximum = 500.0))]
     pub radius_km: Option<f64>,
     /// `next_cursor` of the previous page.
     #[cfg_attr(feature = "openapi", param(format = Uuid))]

@@ -55,10 +55,12 @@ pub struct Profile {
     /// statistics office's five-character code, `69387`); an unknown one is refused naming
     /// `commune`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^([0-9]{5}|2[AB][0-9]{3})$"))]
     pub commune: Option<String>,
     /// Where the person is: a postcode (its most populous commune); an unknown one is refused
     /// naming `postcode`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9]{5}$"))]
     pub postcode: Option<String>,
     /// Where the person is: WGS 84 latitude (with `longitude`), in France.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -68,6 +70,7 @@ pub struct Profile {
     pub longitude: Option<f64>,
     /// How far the person will travel, in km (default 20, at most 200).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(exclusive_minimum = 0.0, maximum = 200.0))]
     pub radius_km: Option<f64>,
     /// Only what can be followed online (online and hybrid offers).
     #[serde(default)]

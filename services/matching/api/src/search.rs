@@ -84,10 +84,12 @@ pub struct SearchQuery {
     /// Around a commune (municipality), by its INSEE code (the national statistics
     /// office's five-character code, `69387`); an unknown one is refused naming `commune`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(pattern = "^([0-9]{5}|2[AB][0-9]{3})$"))]
     pub commune: Option<String>,
     /// Around a postcode (its most populous commune); an unknown one is refused naming
     /// `postcode`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(pattern = "^[0-9]{5}$"))]
     pub postcode: Option<String>,
     /// Around a point: WGS 84 latitude (with `longitude`), in France.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -97,6 +99,7 @@ pub struct SearchQuery {
     pub longitude: Option<f64>,
     /// How far around the place given, in km (default 30, at most 200).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(exclusive_minimum = 0.0, maximum = 200.0))]
     pub radius_km: Option<f64>,
     /// Order of the results (default: relevance; by distance needs a place).
     #[serde(default, skip_serializing_if = "Option::is_none")]

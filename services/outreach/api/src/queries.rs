@@ -18,12 +18,14 @@ pub struct Filter {
     pub departement: Option<String>,
     /// First day included (YYYY-MM-DD).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(pattern = "^(20[2-9][0-9]|2100)-"))]
     pub from: Option<NaiveDate>,
     /// Last day included (YYYY-MM-DD).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<NaiveDate>,
     /// Figures as they stood at the end of this day (default today).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(pattern = "^(20[2-9][0-9]|2100)-"))]
     pub as_of: Option<NaiveDate>,
 }
 
@@ -70,12 +72,14 @@ pub struct BreakdownQuery {
     pub departement: Option<String>,
     /// First day included (YYYY-MM-DD).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(pattern = "^(20[2-9][0-9]|2100)-"))]
     pub from: Option<NaiveDate>,
     /// Last day included (YYYY-MM-DD).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<NaiveDate>,
     /// Figures as they stood at the end of this day (default today).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(pattern = "^(20[2-9][0-9]|2100)-"))]
     pub as_of: Option<NaiveDate>,
 }
 
@@ -101,6 +105,7 @@ pub struct GapsQuery {
     pub departement: Option<String>,
     /// Figures as they stood at the end of this day (default today).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(pattern = "^(20[2-9][0-9]|2100)-"))]
     pub as_of: Option<NaiveDate>,
 }
 
@@ -130,9 +135,11 @@ pub struct DashboardQuery {
     /// Progress, weekly curve, reach and gaps as they stood at the end of this day (default
     /// today).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(pattern = "^(20[2-9][0-9]|2100)-"))]
     pub as_of: Option<NaiveDate>,
     /// First day of the breakdowns (YYYY-MM-DD; default: since the start).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(pattern = "^(20[2-9][0-9]|2100)-"))]
     pub from: Option<NaiveDate>,
     /// Last day of the breakdowns (YYYY-MM-DD; default: `as_of`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -185,6 +192,7 @@ pub struct ExportQuery {
     pub departement: Option<String>,
     /// First day included (YYYY-MM-DD).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(pattern = "^(20[2-9][0-9]|2100)-"))]
     pub from: Option<NaiveDate>,
     /// Last day included (YYYY-MM-DD).
     #[serde(default, skip_serializing_if = "Option::is_none")]

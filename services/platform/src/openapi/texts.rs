@@ -1,0 +1,81 @@
+//! What a text accepts, said in the document: every string the document bounds with a
+//! `minLength` or a `maxLength` (and no pattern, format or enum of its own) is a text the
+//! handlers read with [`Problems::text`] — no control character but tabs and line breaks;
+//! with a `minLength`, required: trimmed, not blank — so the document gives it
+//! [`TEXT_PATTERN`], or [`OPTIONAL_TEXT_PATTERN`] when it may be blank (a blank optional
+//! text counts as none).
+//!
+//! [`Problems::text`]: crate::validation::Problems::text
+
+use serde_json::Value;
+
+/// [`Problems::text`](crate::validation::Problems::text) as an ECMA-262 pattern: control
+/// characters (C0 but tab and line breaks, DEL, C1) nowhere, and at least one character that is
+/// neither blank nor a control character.
+pub const TEXT_PATTERN: &str = concat!(
+    r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*",
+    r"[^\s\u0000-\u001F\u007F-\u009F]",
+    r"[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$",
+);
+
+/// A text that may be blank: no control character but tabs and line breaks.
+pub const OPTIONAL_TEXT_PATTERN: &str =
+    r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$";
+
+/// Gives [`TEXT_PATTERN`] or [`OPTIONAL_TEXT_PATTERN`] to every text property of the
+/// document's schemas.
+pub(super) fn declare(document: &mut Value) {
+    let Some(schemas) = document
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    for schema in schemas.values_mut() {
+        let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        for property in properties.values_mut() {
+            let is_string = match &property["type"] {
+                Value::String(t) => t == "string",
+                Value::Array(ts) => ts.iter().any(|t| t == "string"),
+                _ => false,
+            };
+            let own_rule = ["pattern", "format", "enum"]
+                .iter()
+                .any(|k| property.get(*k).is_some());
+            if !is_string || own_rule {
+                continue;
+            }
+            if property.get("minLength").is_some() {
+                property["pattern"] = Value::String(TEXT_PATTERN.to_owned());
+            } else if property.get("maxLength").is_some() {
+                property["pattern"] = Value::String(OPTIONAL_TEXT_PATTERN.to_owned());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn required_texts_get_the_pattern_and_nothing_else_does() {
+        let mut document = json!({ "components": { "schemas": { "Input": { "properties": {
+            "title": { "type": "string", "minLength": 1, "maxLength": 200 },
+            "name": { "type": ["string", "null"], "minLength": 1 },
+            "siret": { "type": "string", "minLength": 14, "pattern": "^[0-9 ]+$" },
+            "reason": { "type": ["string", "null"], "maxLength": 1000 },
+            "email": { "type": "string" }
+        } } } } });
+        declare(&mut document);
+        let input = &document["components"]["schemas"]["Input"]["properties"];
+        assert_eq!(input["title"]["pattern"], TEXT_PATTERN);
+        assert_eq!(input["name"]["pattern"], TEXT_PATTERN);
+        assert_eq!(input["siret"]["pattern"], "^[0-9 ]+$");
+        assert_eq!(input["reason"]["pattern"], OPTIONAL_TEXT_PATTERN);
+        assert!(input["email"]["pattern"].is_null());
+    }
+}
