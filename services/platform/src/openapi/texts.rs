@@ -78,4 +78,40 @@ mod tests {
         assert_eq!(input["reason"]["pattern"], OPTIONAL_TEXT_PATTERN);
         assert!(input["email"]["pattern"].is_null());
     }
+
+    /// Characters on both sides of the rule: letters, blanks (ASCII and not), the control
+    /// characters a text may hold and some it may not. Vertical tab, form feed and NEL are left
+    /// out: the handlers trim them from the edges (they are blanks) where the pattern refuses
+    /// them anywhere, the one place the document is stricter than the handlers.
+    const CHARS: &[char] = &[
+        'a', 'é', '1', ' ', '\t', '\n', '\r', '\u{a0}', '\u{2003}', '\u{0}', '\u{8}', '\u{1f}',
+        '\u{7f}', '\u{9f}',
+    ];
+
+    proptest::proptest! {
+        /// The document's patterns accept exactly the texts the handlers accept: a required
+        /// text (`Problems::text`), an optional one (`validation::reason`).
+        #[test]
+        fn the_patterns_say_what_the_handlers_accept(
+            picks in proptest::collection::vec(0..CHARS.len(), 0..8)
+        ) {
+            let text: String = picks.iter().map(|&i| CHARS[i]).collect();
+            let required = json!({ "type": "string", "pattern": TEXT_PATTERN });
+            let mut problems = crate::validation::Problems::default();
+            problems.text("title", &text, 200);
+            proptest::prop_assert_eq!(
+                jsonschema::is_valid(&required, &json!(text)),
+                problems.into_result().is_ok(),
+                "{:?}",
+                text
+            );
+            let optional = json!({ "type": "string", "pattern": OPTIONAL_TEXT_PATTERN });
+            proptest::prop_assert_eq!(
+                jsonschema::is_valid(&optional, &json!(text)),
+                crate::validation::reason(Some(text.clone()), None).is_ok(),
+                "{:?}",
+                text
+            );
+        }
+    }
 }
