@@ -8,6 +8,7 @@
 //! With no `--database`, a SQLite file in a temporary directory is used. A PostgreSQL database
 //! must exist and be empty. `--parse-only` measures reading and validating without writing.
 
+use cafeia_bench::{Report, Target, memory::peak_rss_mib};
 use cafeia_catalogue::{lheo, storage::Migrator};
 use cafeia_platform::{db, territory::Gazetteer};
 use sea_orm_migration::MigratorTrait;
@@ -31,22 +32,6 @@ struct Args {
     /// Only read and validate, write nothing.
     #[arg(long)]
     parse_only: bool,
-}
-
-fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .map(str::to_owned)
-        })
-        .and_then(|l| {
-            l.split_whitespace()
-                .nth(1)
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
 fn siret(n: usize) -> String {
@@ -131,6 +116,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "parse + validate only: {valid} offers in {elapsed:.2} s = {:.0} programmes/s",
             valid as f64 / elapsed
         );
+        let mut report = Report::new("lheo-bench");
+        report.add(
+            "parse + validate only",
+            valid as f64 / elapsed,
+            "programmes/s",
+            None,
+        );
+        report.finish()?;
         let _ = std::fs::remove_dir_all(&dir);
         return Ok(());
     }
@@ -163,6 +156,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         peak_rss_mib(),
         rss_before,
     );
+    // The targets are PostgreSQL's (bulk inserts); SQLite's figures are there to compare.
+    let mut report = Report::new("lheo-bench");
+    let on_postgres = backend == "PostgreSQL";
+    report.add(
+        format!("import {offers} programmes, {backend}"),
+        summary.offers as f64 / elapsed,
+        "programmes/s",
+        on_postgres.then_some(Target::AtLeast(20_000.0)),
+    );
+    report.add(
+        format!("import {offers} programmes, {backend}, peak RSS"),
+        peak_rss_mib(),
+        "MiB",
+        Some(Target::Below(100.0)),
+    );
+    report.finish()?;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }

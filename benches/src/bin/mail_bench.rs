@@ -10,6 +10,7 @@
 //! test defaults). Queuing and sending are timed apart: first every mail is queued, then one
 //! sender sends rounds until none is due (the rate of one replica; replicas share the work).
 
+use cafeia_bench::Report;
 use cafeia_events::{
     mail::{self, Outgoing, Sender, Waker},
     storage::{Migrator, mail_message::MailKind},
@@ -123,4 +124,14 @@ async fn main() {
         rate(sending),
         sending.as_secs_f64()
     );
+    let mut report = Report::new("mail-bench");
+    let outbox = format!("{backend:?} outbox").to_lowercase();
+    report.add(format!("mails queued, {outbox}"), rate(queuing), "/s", None);
+    report.add(
+        format!("mails sent by one sender, {outbox}"),
+        rate(sending),
+        "/s",
+        None,
+    );
+    report.finish().expect("bench report");
 }

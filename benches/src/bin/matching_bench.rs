@@ -9,6 +9,7 @@
 //! Creates its own database (dropped at the end). `--postgres` overrides the local default.
 
 use cafeia_api::vocabulary::{Audience, Format, Level, wire_name};
+use cafeia_bench::{Latencies, Report, Target, memory::rss_mib};
 use cafeia_matching::{
     engine::Engine,
     model::{AccessibilityNeed, Item, OfferKind, Place},
@@ -59,37 +60,24 @@ impl Rng {
     }
 }
 
-fn rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .map(str::to_owned)
-        })
-        .and_then(|l| {
-            l.split_whitespace()
-                .nth(1)
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
-
-fn stats(name: &str, mut latencies: Vec<std::time::Duration>, wall: std::time::Duration) -> f64 {
-    latencies.sort();
-    let pct = |p: f64| {
-        let i = ((latencies.len() as f64 * p).ceil() as usize).clamp(1, latencies.len()) - 1;
-        latencies[i].as_secs_f64() * 1e3
-    };
-    let qps = latencies.len() as f64 / wall.as_secs_f64();
+/// Prints an operation's figures as the bench always has, and adds them to the report.
+fn stats(
+    report: &mut Report,
+    name: &str,
+    latencies: Vec<std::time::Duration>,
+    wall: std::time::Duration,
+    p99: Option<Target>,
+) -> f64 {
+    let l = Latencies::new(latencies, wall);
     println!(
         "{name}: {} queries, p50 {:.2} ms, p99 {:.2} ms, {:.0} queries/s",
-        latencies.len(),
-        pct(0.5),
-        pct(0.99),
-        qps
+        l.count(),
+        l.p50(),
+        l.p99(),
+        l.per_second()
     );
-    pct(0.5)
+    report.latencies(name, &l, p99);
+    l.p50()
 }
 
 /// Offers and interests are drawn from the first six topics of the shared vocabulary.
@@ -361,16 +349,25 @@ async fn run(
         started.elapsed().as_secs_f64()
     );
 
+    let mut report = Report::new("matching-bench");
     let before = rss_mib();
     let started = Instant::now();
     let engine = Engine::new()?;
     engine.refresh(&db).await?;
     let count = engine.read(|s| s.items.len());
+    let loaded = started.elapsed().as_secs_f64();
+    let read_model = rss_mib() - before;
     println!(
-        "read model: {count} items loaded in {:.1} s; resident memory +{:.0} MiB (process {:.0} MiB)",
-        started.elapsed().as_secs_f64(),
-        rss_mib() - before,
+        "read model: {count} items loaded in {loaded:.1} s; resident memory +{read_model:.0} MiB (process {:.0} MiB)",
         rss_mib()
+    );
+    report.add("read model items", count as f64, "", None);
+    report.add("read model load time", loaded, "s", None);
+    report.add(
+        "read model memory",
+        read_model,
+        "MiB",
+        Some(Target::Below(500.0)),
     );
 
     let profiles = profiles(n_profiles);
@@ -385,7 +382,13 @@ async fn run(
         latencies.push(t.elapsed());
         returned += list.len();
     }
-    let engine_p50 = stats("recommendations, in process", latencies, wall.elapsed());
+    let engine_p50 = stats(
+        &mut report,
+        "recommendations in process",
+        latencies,
+        wall.elapsed(),
+        Some(Target::Below(5.0)),
+    );
     println!(
         "  {:.1} results per profile on average",
         returned as f64 / profiles.len() as f64
@@ -402,10 +405,22 @@ async fn run(
         .await?;
         latencies.push(t.elapsed());
     }
-    let naive_p50 = stats("naive PostgreSQL baseline", latencies, wall.elapsed());
+    let naive_p50 = stats(
+        &mut report,
+        "naive PostgreSQL baseline",
+        latencies,
+        wall.elapsed(),
+        None,
+    );
     println!(
         "  ratio (baseline p50 / engine p50): {:.0}x",
         naive_p50 / engine_p50
+    );
+    report.add(
+        "naive PostgreSQL p50 / in process p50",
+        naive_p50 / engine_p50,
+        "×",
+        Some(Target::AtLeast(50.0)),
     );
     drop(engine);
 
@@ -427,6 +442,8 @@ async fn run(
         platform: config.clone(),
         ..Default::default()
     };
+    // The GraphQL API alone: the web app is measured by web-bench.
+    gateway_config.web.enabled = false;
     gateway_config.rate_limit.requests_per_minute = 10_000_000;
     gateway_config.rate_limit.cost_per_minute = 1_000_000_000;
     gateway_config.services.matching = format!("http://127.0.0.1:{}", service.port());
@@ -467,12 +484,15 @@ async fn run(
         }
     }
     stats(
+        &mut report,
         "recommendations through the gateway",
         latencies,
         wall.elapsed(),
+        Some(Target::Below(15.0)),
     );
     gateway.stop().await;
     service.stop().await;
     let _ = std::fs::remove_dir_all(&config.data_dir);
+    report.finish()?;
     Ok(())
 }

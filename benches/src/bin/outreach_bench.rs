@@ -10,6 +10,7 @@
 //! consumer's ingestion rate, not the publisher's. Its own database, exchange and queues are
 //! removed at the end. `--postgres`, `--amqp` override the local defaults.
 
+use cafeia_bench::{Latencies, Report, Target};
 use cafeia_outreach::Outreach;
 use cafeia_platform::{
     auth::{DevIssuer, Role},
@@ -34,11 +35,6 @@ struct Args {
     postgres: String,
     #[arg(long, default_value = "amqp://guest:guest@127.0.0.1:5672/%2f")]
     amqp: String,
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
-    sorted[i].as_secs_f64() * 1e3
 }
 
 #[tokio::main]
@@ -187,6 +183,13 @@ async fn run(
         sessions as f64 / elapsed,
         (sessions * 20) as f64 / elapsed
     );
+    let mut report = Report::new("outreach-bench");
+    report.add(
+        format!("ingestion of {sessions} attendance messages"),
+        sessions as f64 / elapsed,
+        "messages/s",
+        Some(Target::AtLeast(5_000.0)),
+    );
 
     let issuer = DevIssuer::load_or_create(&config.data_dir, &config.auth)?;
     let token = issuer.issue(
@@ -206,6 +209,7 @@ async fn run(
     ] {
         let mut latencies = Vec::new();
         let mut last = serde_json::Value::Null;
+        let wall = Instant::now();
         for _ in 0..500 {
             let t = Instant::now();
             last = http
@@ -217,12 +221,18 @@ async fn run(
                 .await?;
             latencies.push(t.elapsed());
         }
-        latencies.sort();
+        let l = Latencies::new(latencies, wall.elapsed());
         println!(
             "{name}: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms over 500 HTTP requests",
-            percentile(&latencies, 0.50),
-            percentile(&latencies, 0.99),
-            percentile(&latencies, 1.0)
+            l.p50(),
+            l.p99(),
+            l.max()
+        );
+        let p99 = if name == "headline" { 10.0 } else { 15.0 };
+        report.latencies(
+            &format!("{name} over HTTP, {} participations", sessions * 20),
+            &l,
+            Some(Target::Below(p99)),
         );
         if name == "headline" {
             println!(
@@ -241,6 +251,7 @@ async fn run(
     };
     for name in ["headline", "breakdown by département"] {
         let mut latencies = Vec::new();
+        let wall = Instant::now();
         for _ in 0..500 {
             let t = Instant::now();
             figures.read(|s| {
@@ -256,13 +267,15 @@ async fn run(
             });
             latencies.push(t.elapsed());
         }
-        latencies.sort();
+        let l = Latencies::new(latencies, wall.elapsed());
         println!(
             "{name} in process: p50 {:.2} ms, p99 {:.2} ms",
-            percentile(&latencies, 0.50),
-            percentile(&latencies, 0.99)
+            l.p50(),
+            l.p99()
         );
+        report.latencies(&format!("{name} in process"), &l, None);
     }
     running.stop().await;
+    report.finish()?;
     Ok(())
 }

@@ -14,6 +14,7 @@
 //! defaults.
 
 use cafeia::stack::Stack;
+use cafeia_bench::{Latencies, Report, Target};
 use cafeia_gateway::GatewayConfig;
 use cafeia_platform::{
     auth::{DevIssuer, Role, account_key},
@@ -327,11 +328,7 @@ async fn run(
         "outbox: {at_end} messages waiting at the last registration, all published {:.0} ms later",
         drain.elapsed().as_secs_f64() * 1e3
     );
-    let mut latencies: Vec<Duration> = results.iter().map(|r| r.0).collect();
-    latencies.sort();
-    let pct = |p: f64| {
-        latencies[((latencies.len() as f64 * p).ceil() as usize).clamp(1, latencies.len()) - 1]
-    };
+    let latencies = Latencies::new(results.iter().map(|r| r.0).collect(), elapsed);
     let mut counts: HashMap<String, usize> = HashMap::new();
     for (_, status) in &results {
         *counts.entry(status.clone()).or_default() += 1;
@@ -340,10 +337,37 @@ async fn run(
         "registrations: {registrations} in {:.2} s = {:.0}/s; latency p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
         elapsed.as_secs_f64(),
         registrations as f64 / elapsed.as_secs_f64(),
-        pct(0.50).as_secs_f64() * 1e3,
-        pct(0.90).as_secs_f64() * 1e3,
-        pct(0.99).as_secs_f64() * 1e3,
-        latencies.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
+        latencies.p50(),
+        latencies.ms(0.90),
+        latencies.p99(),
+        latencies.max(),
+    );
+    // The targets: at 16 clients ≥ 2,000/s with p99 < 25 ms, at 64 ≥ 3,000/s with p99 < 50 ms.
+    let targets = match concurrency {
+        16 => Some((2_000.0, 25.0)),
+        64 => Some((3_000.0, 50.0)),
+        _ => None,
+    };
+    let mut report = Report::new("registration-bench");
+    let name = format!("registrations on one session through the gateway, {concurrency} clients");
+    report.add(format!("{name} p50"), latencies.p50(), "ms", None);
+    report.add(
+        format!("{name} p99"),
+        latencies.p99(),
+        "ms",
+        targets.map(|(_, p99)| Target::Below(p99)),
+    );
+    report.add(
+        format!("{name} throughput"),
+        latencies.per_second(),
+        "/s",
+        targets.map(|(rate, _)| Target::AtLeast(rate)),
+    );
+    report.add(
+        "outbox drained after the last registration",
+        drain.elapsed().as_secs_f64() * 1e3,
+        "ms",
+        None,
     );
     println!("outcomes: {counts:?}");
     let view = graphql(
@@ -401,6 +425,19 @@ async fn run(
         confirmed > capacity
     );
     let _ = stack;
+    report.add(
+        "seats oversold",
+        confirmed.saturating_sub(capacity) as f64,
+        "",
+        Some(Target::Below(1.0)),
+    );
+    report.add(
+        "counters disagreeing with rows",
+        if ok { 0.0 } else { 1.0 },
+        "",
+        Some(Target::Below(1.0)),
+    );
+    report.finish()?;
     if ok {
         Ok(())
     } else {

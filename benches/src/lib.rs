@@ -1,0 +1,10 @@
+//! What the benches share: latency summaries, the process's memory, and the report each bench
+//! adds its figures to. `scripts/bench` runs every bench alone and gathers their figures into
+//! one report (`bench-report`).
+
+pub mod latency;
+pub mod memory;
+pub mod report;
+
+pub use latency::Latencies;
+pub use report::{Figure, Report, Target};
