@@ -14,6 +14,8 @@ pub mod decisions;
 pub mod errors;
 pub mod message;
 pub mod page;
+#[cfg(feature = "openapi")]
+pub mod schemas;
 pub mod vocabulary;
 
 #[cfg(feature = "client")]

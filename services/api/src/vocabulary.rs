@@ -94,6 +94,15 @@ pub const TOPICS: [&str; 9] = [
     "ai_and_education",
 ];
 
+/// The open licences a module may be published under.
+pub const LICENCES: [&str; 5] = [
+    "CC BY 4.0",
+    "CC BY-SA 4.0",
+    "CC0 1.0",
+    "Licence Ouverte 2.0",
+    "CC BY-NC-SA 4.0",
+];
+
 /// Known languages: ISO 639-1 codes plus `lsf` (French Sign Language) and `oc` (Occitan).
 pub const LANGUAGES: [&str; 16] = [
     "fr", "en", "es", "de", "it", "pt", "ar", "zh", "ru", "tr", "ro", "pl", "uk", "vi", "lsf", "oc",

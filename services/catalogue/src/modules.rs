@@ -32,15 +32,6 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-/// Licences accepted for open modules.
-pub const LICENCES: [&str; 5] = [
-    "CC BY 4.0",
-    "CC BY-SA 4.0",
-    "CC0 1.0",
-    "Licence Ouverte 2.0",
-    "CC BY-NC-SA 4.0",
-];
-
 fn view(m: module::Model) -> ModuleView {
     ModuleView {
         module: state_of(&m),
@@ -82,7 +73,7 @@ fn validate(input: &ModuleInput, model: &mut module::ActiveModel) -> AppResult<(
     let topics = vocabulary::topics(&input.topics, "topics", &mut p);
     p.check(!input.topics.is_empty(), "topics", "au moins un thème");
     p.check(
-        LICENCES.contains(&input.licence.trim()),
+        cafeia_platform::vocabulary::LICENCES.contains(&input.licence.trim()),
         "licence",
         "licence ouverte attendue (ex. CC BY-SA 4.0)",
     );

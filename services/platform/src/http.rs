@@ -313,7 +313,13 @@ fn field_in(message: &str) -> Option<String> {
 
 /// serde's message without its "at line 1 column 14" position suffix.
 fn without_position(message: &str) -> &str {
-    message.split(" at line ").next().unwrap_or(message)
+    let message = message.split(" at line ").next().unwrap_or(message);
+    // chrono's words for a well-formed date that does not exist (30 February, 31 November).
+    if message == "input is out of range" {
+        "cette date n'existe pas (jour ou heure hors du calendrier)"
+    } else {
+        message
+    }
 }
 
 fn json_config(limit: usize) -> web::JsonConfig {
@@ -406,14 +412,56 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                     .unwrap_or_else(|| "body".into());
                 return Err(AppError::invalid(field, NUL_REFUSED));
             }
-            let mut de = serde_json::Deserializer::from_slice(&bytes);
-            let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let refusal = |e: serde_path_to_error::Error<serde_json::Error>| {
                 let path = e.path().to_string();
                 let inner = e.into_inner().to_string();
                 AppError::invalid(field_path(&path, &inner), without_position(&inner))
-            })?;
+            };
+            let mut de = serde_json::Deserializer::from_slice(&bytes);
+            let value = match serde_path_to_error::deserialize(&mut de) {
+                Ok(value) => value,
+                // JSON has one kind of number: `399.0` is the integer 399 (JSON Schema says so
+                // too), which serde reads into an integer only when written without a
+                // fraction. Rare, so read again only then.
+                Err(e)
+                    if e.inner()
+                        .to_string()
+                        .starts_with("invalid type: floating point") =>
+                {
+                    let mut tree: serde_json::Value =
+                        serde_json::from_slice(&bytes).map_err(|_| refusal(e))?;
+                    integral_numbers_as_integers(&mut tree);
+                    serde_path_to_error::deserialize(tree).map_err(refusal)?
+                }
+                Err(e) => return Err(refusal(e)),
+            };
             Ok(Json(value))
         })
+    }
+}
+
+/// Writes every number with a zero fraction (`3.0`, not `3.5`) as an integer, where it fits
+/// one exactly.
+fn integral_numbers_as_integers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    // Beyond 2^53 a float no longer holds every integer: leave those as they are.
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    match value {
+        Value::Number(n) => {
+            if let Some(f) = n.as_f64().filter(|_| n.is_f64())
+                && f.fract() == 0.0
+                && f.abs() <= EXACT
+            {
+                *n = if f < 0.0 {
+                    serde_json::Number::from(f as i64)
+                } else {
+                    serde_json::Number::from(f as u64)
+                };
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_numbers_as_integers),
+        Value::Object(fields) => fields.values_mut().for_each(integral_numbers_as_integers),
+        _ => {}
     }
 }
 
@@ -472,7 +520,7 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, AppError> {
             f if f == "body" => "query".to_owned(),
             f => f,
         };
-        AppError::invalid(field, inner)
+        AppError::invalid(field, without_position(&inner))
     })
 }
 
@@ -576,6 +624,14 @@ mod tests {
         assert_eq!(
             without_position("invalid type: string \"x\", expected u32 at line 1 column 9"),
             "invalid type: string \"x\", expected u32"
+        );
+        let day: Result<chrono::NaiveDateTime, _> =
+            serde_json::from_str(r#""2027-11-31T18:00:00""#);
+        let message = day.expect_err("31 November").to_string();
+        assert_eq!(
+            without_position(&message),
+            "cette date n'existe pas (jour ou heure hors du calendrier)",
+            "{message}"
         );
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::validation::Problems;
 
-pub use cafeia_api::vocabulary::{Audience, Format, LANGUAGES, Level, TOPICS};
+pub use cafeia_api::vocabulary::{Audience, Format, LANGUAGES, LICENCES, Level, TOPICS};
 
 /// Known languages: ISO 639-1 codes plus `lsf` (French Sign Language).
 pub fn languages(codes: &[String], problems: &mut Problems) -> Vec<String> {

@@ -218,6 +218,25 @@ async fn shell_serves_health_metrics_and_problem_errors(backend: Backend) {
         .await
         .expect("post");
     assert_eq!(ok.status(), 201);
+    // JSON has one kind of number: 12.0 is the integer 12; 12.5 is not one, and is named.
+    for (capacity, status) in [
+        (serde_json::json!(12.0), 201),
+        (serde_json::json!(12.5), 400),
+    ] {
+        let answer = http
+            .post(format!("{base}/v1/cafes"))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(format!(r#"{{"title": "Café IA", "capacity": {capacity}}}"#))
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(answer.status(), status, "capacity {capacity}");
+        if status == 400 {
+            let problem: Problem = answer.json().await.expect("problem");
+            assert_eq!(problem.errors[0].field, "capacity");
+        }
+    }
 
     let metrics = http
         .get(format!("{base}/metrics"))

@@ -33,7 +33,10 @@ pub struct ModuleInput {
     #[cfg_attr(feature = "openapi", schema(example = "CC BY-SA 4.0"))]
     pub licence: String,
     /// https URLs of the slides, guides, activity sheets… (1 to 50).
-    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 50))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = Vec<cafeia_api::schemas::HttpsUrl>, inline, min_items = 1, max_items = 50)
+    )]
     pub resources: Vec<String>,
     /// Version label, up to 40 characters (e.g. `1.2`).
     #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 40))]

@@ -1,12 +1,12 @@
 //! The codes a field takes, said in the document: a field named `departement` (or
 //! `departements`, a list of them) anywhere in the API holds a code of the gazetteer, one named
-//! `region` a région's, `topic` and `language` a word of the shared vocabulary. The handlers
+//! `region` a région's, `topic`, `language` and `licence` a word of the shared vocabulary. The handlers
 //! refuse any other value (`BAD_USER_INPUT`), so the document lists them as an `enum`, taken
 //! from the same gazetteer and vocabulary the handlers check against.
 
 use crate::{
     territory::Gazetteer,
-    vocabulary::{LANGUAGES, TOPICS},
+    vocabulary::{LANGUAGES, LICENCES, TOPICS},
 };
 use serde_json::Value;
 
@@ -20,6 +20,7 @@ fn codes_of(name: &str) -> Option<Vec<String>> {
         "region" | "regions" => gazetteer.regions().map(|r| r.code.clone()).collect(),
         "topic" | "topics" | "interests" => TOPICS.iter().map(|t| (*t).to_owned()).collect(),
         "language" | "languages" => LANGUAGES.iter().map(|l| (*l).to_owned()).collect(),
+        "licence" => LICENCES.iter().map(|l| (*l).to_owned()).collect(),
         _ => return None,
     };
     Some(codes)

@@ -22,8 +22,16 @@ pub const TEXT_PATTERN: &str = concat!(
 pub const OPTIONAL_TEXT_PATTERN: &str =
     r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$";
 
+/// [`validation::email`](crate::validation::email) as an ECMA-262 pattern: something, `@`, then
+/// a domain with a dot neither first nor last; no blank nor control character anywhere.
+pub const EMAIL_PATTERN: &str = concat!(
+    r"^[^@\s\u0000-\u001F\u007F-\u009F]+@",
+    r"[^.\s\u0000-\u001F\u007F-\u009F][^\s\u0000-\u001F\u007F-\u009F]*\.",
+    r"[^\s\u0000-\u001F\u007F-\u009F]*[^.\s\u0000-\u001F\u007F-\u009F]$",
+);
+
 /// Gives [`TEXT_PATTERN`] or [`OPTIONAL_TEXT_PATTERN`] to every text property of the
-/// document's schemas.
+/// document's schemas, and [`EMAIL_PATTERN`] to the `email` of every input.
 pub(super) fn declare(document: &mut Value) {
     let Some(schemas) = document
         .pointer_mut("/components/schemas")
@@ -31,11 +39,12 @@ pub(super) fn declare(document: &mut Value) {
     else {
         return;
     };
-    for schema in schemas.values_mut() {
+    for (schema_name, schema) in schemas.iter_mut() {
+        let input = schema_name.ends_with("Input");
         let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) else {
             continue;
         };
-        for property in properties.values_mut() {
+        for (name, property) in properties.iter_mut() {
             let is_string = match &property["type"] {
                 Value::String(t) => t == "string",
                 Value::Array(ts) => ts.iter().any(|t| t == "string"),
@@ -47,7 +56,10 @@ pub(super) fn declare(document: &mut Value) {
             if !is_string || own_rule {
                 continue;
             }
-            if property.get("minLength").is_some() {
+            if input && name == "email" {
+                property["pattern"] = Value::String(EMAIL_PATTERN.to_owned());
+                property["maxLength"] = Value::from(254);
+            } else if property.get("minLength").is_some() {
                 property["pattern"] = Value::String(TEXT_PATTERN.to_owned());
             } else if property.get("maxLength").is_some() {
                 property["pattern"] = Value::String(OPTIONAL_TEXT_PATTERN.to_owned());
@@ -69,14 +81,31 @@ mod tests {
             "siret": { "type": "string", "minLength": 14, "pattern": "^[0-9 ]+$" },
             "reason": { "type": ["string", "null"], "maxLength": 1000 },
             "email": { "type": "string" }
-        } } } } });
+        } }, "View": { "properties": { "email": { "type": "string" } } } } } });
         declare(&mut document);
         let input = &document["components"]["schemas"]["Input"]["properties"];
         assert_eq!(input["title"]["pattern"], TEXT_PATTERN);
         assert_eq!(input["name"]["pattern"], TEXT_PATTERN);
         assert_eq!(input["siret"]["pattern"], "^[0-9 ]+$");
         assert_eq!(input["reason"]["pattern"], OPTIONAL_TEXT_PATTERN);
-        assert!(input["email"]["pattern"].is_null());
+        assert_eq!(input["email"]["pattern"], EMAIL_PATTERN);
+        let email = json!({ "type": "string", "pattern": EMAIL_PATTERN });
+        for (address, valid) in [
+            ("léa@exemple.fr", true),
+            ("léa@exemple", false),
+            ("@a.fr", false),
+        ] {
+            assert_eq!(
+                jsonschema::is_valid(&email, &json!(address)),
+                valid,
+                "{address}"
+            );
+        }
+        let view = &document["components"]["schemas"]["View"]["properties"];
+        assert!(
+            view["email"]["pattern"].is_null(),
+            "only inputs are checked"
+        );
     }
 
     /// Characters on both sides of the rule: letters, blanks (ASCII and not), the control
@@ -87,6 +116,9 @@ mod tests {
         'a', 'é', '1', ' ', '\t', '\n', '\r', '\u{a0}', '\u{2003}', '\u{0}', '\u{8}', '\u{1f}',
         '\u{7f}', '\u{9f}',
     ];
+
+    /// For addresses: the parts of one, and what may not be in one.
+    const EMAIL_CHARS: &[char] = &['a', 'É', '@', '.', ' ', '\u{a0}', '\u{0}', '\u{9f}'];
 
     proptest::proptest! {
         /// The document's patterns accept exactly the texts the handlers accept: a required
@@ -109,6 +141,24 @@ mod tests {
             proptest::prop_assert_eq!(
                 jsonschema::is_valid(&optional, &json!(text)),
                 crate::validation::reason(Some(text.clone()), None).is_ok(),
+                "{:?}",
+                text
+            );
+        }
+
+        /// The same for an email address (the handlers trim it first: no blank at the edges).
+        #[test]
+        fn the_email_pattern_says_what_the_handlers_accept(
+            picks in proptest::collection::vec(0..EMAIL_CHARS.len(), 0..9)
+        ) {
+            let text: String = picks.iter().map(|&i| EMAIL_CHARS[i]).collect();
+            proptest::prop_assume!(text.trim() == text);
+            let schema = json!({ "type": "string", "pattern": EMAIL_PATTERN });
+            let mut problems = crate::validation::Problems::default();
+            crate::validation::email(&text, &mut problems);
+            proptest::prop_assert_eq!(
+                jsonschema::is_valid(&schema, &json!(text)),
+                problems.into_result().is_ok(),
                 "{:?}",
                 text
             );
