@@ -2,8 +2,8 @@
 //! into a fresh database, and reports programmes per second and peak memory.
 //!
 //! ```sh
-//! cargo run --release -p cafeia-catalogue --bin lheo-bench -- --offers 50000
-//! cargo run --release -p cafeia-catalogue --bin lheo-bench -- --database postgres://postgres@127.0.0.1/lheo_bench
+//! cargo run --release -p cafeia-bench --bin lheo-bench -- --offers 50000
+//! cargo run --release -p cafeia-bench --bin lheo-bench -- --database postgres://postgres@127.0.0.1/lheo_bench
 //! ```
 //! With no `--database`, a SQLite file in a temporary directory is used. A PostgreSQL database
 //! must exist and be empty. `--parse-only` measures reading and validating without writing.

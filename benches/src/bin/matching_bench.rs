@@ -4,7 +4,7 @@
 //! same run, same profiles), and through the gateway (GraphQL → matching service).
 //!
 //! ```sh
-//! cargo run --release -p cafeia-matching --bin matching-bench -- --sessions 100000 --trainings 50000
+//! cargo run --release -p cafeia-bench --bin matching-bench -- --sessions 100000 --trainings 50000
 //! ```
 //! Creates its own database (dropped at the end). `--postgres` overrides the local default.
 

@@ -3,7 +3,7 @@
 //! headline and of the département breakdown over HTTP.
 //!
 //! ```sh
-//! cargo run --release -p cafeia-outreach --bin outreach-bench -- --sessions 100000
+//! cargo run --release -p cafeia-bench --bin outreach-bench -- --sessions 100000
 //! ```
 //! The messages are queued first (the service declares its queue, stops, the bench publishes),
 //! then the service starts again and the clock runs until every report is in: that is the

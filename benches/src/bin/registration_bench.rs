@@ -6,7 +6,7 @@
 //! on the same admission path.)
 //!
 //! ```sh
-//! cargo run --release -p cafeia --bin registration-bench -- --registrations 20000 --concurrency 16 --capacity 1000
+//! cargo run --release -p cafeia-bench --bin registration-bench -- --registrations 20000 --concurrency 16 --capacity 1000
 //! ```
 //! Creates its own databases (dropped at the end), exchange and queues (deleted at the end).
 //! Reports registrations per second, latency percentiles, and checks that no seat was oversold
@@ -364,7 +364,7 @@ async fn run(
         targets.map(|(rate, _)| Target::AtLeast(rate)),
     );
     report.add(
-        "outbox drained after the last registration",
+        format!("outbox drained after the last registration, {concurrency} clients"),
         drain.elapsed().as_secs_f64() * 1e3,
         "ms",
         None,
@@ -426,13 +426,13 @@ async fn run(
     );
     let _ = stack;
     report.add(
-        "seats oversold",
+        format!("seats oversold, {concurrency} clients"),
         confirmed.saturating_sub(capacity) as f64,
         "",
         Some(Target::Below(1.0)),
     );
     report.add(
-        "counters disagreeing with rows",
+        format!("counters disagreeing with rows, {concurrency} clients"),
         if ok { 0.0 } else { 1.0 },
         "",
         Some(Target::Below(1.0)),

@@ -139,21 +139,21 @@ async fn main() {
         );
         let kibs = |bytes: u64| bytes as f64 / 1024.0;
         report.add(
-            format!("{name} page, first visit"),
+            format!("{name}, first visit"),
             kibs(first),
             "KiB",
             Some(Target::Below(FIRST_VISIT_TARGET / 1024.0)),
         );
         report.add(
-            format!("{name} page, repeat visit"),
+            format!("{name}, repeat visit"),
             kibs(repeat),
             "KiB",
             Some(Target::Below(REPEAT_VISIT_TARGET / 1024.0)),
         );
-        report.add(format!("{name} page, fonts"), kibs(fonts), "KiB", None);
-        report.add(format!("{name} page, server p50"), times.p50(), "ms", None);
+        report.add(format!("{name}, fonts"), kibs(fonts), "KiB", None);
+        report.add(format!("{name}, server p50"), times.p50(), "ms", None);
         report.add(
-            format!("{name} page, server p99"),
+            format!("{name}, server p99"),
             times.p99(),
             "ms",
             Some(Target::Below(SERVER_P99_TARGET_MS)),
