@@ -65,6 +65,9 @@ pub struct Figure {
     pub bench: String,
     /// What it is (`recommendations in process p99`).
     pub name: String,
+    /// NaN when it could not be measured (no sample, no `/proc`): `null` in JSON, and a
+    /// target it is held to counts as missed.
+    #[serde(serialize_with = "finite_or_null", deserialize_with = "null_as_nan")]
     pub value: f64,
     /// `ms`, `/s`, `MiB`, `KiB`, `×`, or empty for a count.
     pub unit: String,
@@ -77,6 +80,18 @@ impl Figure {
     pub fn met(&self) -> Option<bool> {
         self.target.map(|t| t.met(self.value))
     }
+}
+
+fn finite_or_null<S: serde::Serializer>(value: &f64, s: S) -> Result<S::Ok, S::Error> {
+    if value.is_finite() {
+        s.serialize_f64(*value)
+    } else {
+        s.serialize_none()
+    }
+}
+
+fn null_as_nan<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
 /// The figures of one bench run.
@@ -176,5 +191,13 @@ mod tests {
         assert_eq!(back, report.figures());
         assert_eq!(back[0].met(), Some(false));
         assert_eq!(back[1].met(), None);
+        // A figure that could not be measured reads back as such, and misses its target.
+        let mut report = Report::new("web-bench");
+        report.add("p99", f64::NAN, "ms", Some(Target::Below(30.0)));
+        let line = serde_json::to_string(&report.figures()[0]).expect("figure");
+        assert!(line.contains(r#""value":null"#), "{line}");
+        let back: Figure = serde_json::from_str(&line).expect("line");
+        assert!(back.value.is_nan());
+        assert_eq!(back.met(), Some(false));
     }
 }

@@ -86,6 +86,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for f in &figures {
         let verdict = match (f.met(), f.target) {
             (Some(true), _) => "met".to_owned(),
+            (Some(false), _) if f.value.is_nan() => "missed (not measured)".to_owned(),
             (Some(false), Some(t)) => format!("missed ({:.2}×)", t.shortfall(f.value)),
             _ => String::new(),
         };

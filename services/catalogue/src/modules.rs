@@ -84,7 +84,7 @@ fn validate(input: &ModuleInput, model: &mut module::ActiveModel) -> AppResult<(
     );
     for (i, url) in input.resources.iter().enumerate() {
         p.check(
-            url.starts_with("https://") && url.len() <= 500,
+            url.starts_with("https://") && url.chars().count() <= 500,
             &format!("resources[{i}]"),
             "URL https attendue",
         );

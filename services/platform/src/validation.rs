@@ -162,7 +162,7 @@ pub fn known_region(code: &str) -> Result<(), AppError> {
 /// A plausible email address, trimmed and lower-cased.
 pub fn email(value: &str, problems: &mut Problems) -> String {
     let value = value.trim().to_lowercase();
-    let ok = value.len() <= 254
+    let ok = value.chars().count() <= 254
         && value.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty()
                 && domain.contains('.')

@@ -69,8 +69,9 @@ pub struct ModuleView {
 pub struct ModuleReviewInput {
     /// Publish, reject or withdraw.
     pub decision: ReviewDecision,
-    /// Required to refuse.
+    /// Required to refuse (at most 1,000 characters).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
     pub reason: Option<String>,
 }
 

@@ -22,6 +22,7 @@ pub struct Filter {
     pub from: Option<NaiveDate>,
     /// Last day included (YYYY-MM-DD).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(pattern = "^(20[2-9][0-9]|2100)-"))]
     pub to: Option<NaiveDate>,
     /// Figures as they stood at the end of this day (default today).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -76,6 +77,7 @@ pub struct BreakdownQuery {
     pub from: Option<NaiveDate>,
     /// Last day included (YYYY-MM-DD).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(pattern = "^(20[2-9][0-9]|2100)-"))]
     pub to: Option<NaiveDate>,
     /// Figures as they stood at the end of this day (default today).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -143,6 +145,7 @@ pub struct DashboardQuery {
     pub from: Option<NaiveDate>,
     /// Last day of the breakdowns (YYYY-MM-DD; default: `as_of`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(pattern = "^(20[2-9][0-9]|2100)-"))]
     pub to: Option<NaiveDate>,
     /// How many coverage gaps to list: 1 to 200, 10 by default.
     #[serde(default = "default_gaps_limit")]
@@ -196,6 +199,7 @@ pub struct ExportQuery {
     pub from: Option<NaiveDate>,
     /// Last day included (YYYY-MM-DD).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(pattern = "^(20[2-9][0-9]|2100)-"))]
     pub to: Option<NaiveDate>,
 }
 

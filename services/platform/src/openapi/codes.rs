@@ -13,7 +13,7 @@ use serde_json::Value;
 /// The codes a field of this name takes, for one value and for a list of them.
 fn codes_of(name: &str) -> Option<Vec<String>> {
     let gazetteer = Gazetteer::get();
-    let codes = match name {
+    let mut codes: Vec<String> = match name {
         "departement" | "departements" => {
             gazetteer.departements().map(|d| d.code.clone()).collect()
         }
@@ -23,6 +23,8 @@ fn codes_of(name: &str) -> Option<Vec<String>> {
         "licence" => LICENCES.iter().map(|l| (*l).to_owned()).collect(),
         _ => return None,
     };
+    // The gazetteer is a map: sorted, every replica serves the same document.
+    codes.sort_unstable();
     Some(codes)
 }
 
