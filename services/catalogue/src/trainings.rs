@@ -471,26 +471,18 @@ pub async fn list(state: web::Data<State>, query: Query<TrainingQuery>) -> AppRe
     if let Some(access) = q.accessibility {
         select = select.filter(holds(training::Column::Accessibility, &access));
     }
-    if let Some(topic) = &q.topic {
-        if !cafeia_platform::vocabulary::TOPICS.contains(&topic.as_str()) {
-            return Err(AppError::invalid(
-                "topic",
-                format!("thème inconnu : {topic:?}"),
-            ));
-        }
+    let mut p = cafeia_platform::validation::Problems::default();
+    if let Some(topic) = &q.topic
+        && cafeia_platform::vocabulary::topic(topic, "topic", &mut p)
+    {
         select = select.filter(holds(training::Column::Topics, topic));
     }
-    if let Some(language) = &q.language {
-        let mut p = cafeia_platform::validation::Problems::default();
-        let known = cafeia_platform::vocabulary::languages(std::slice::from_ref(language), &mut p);
-        let Some(language) = known.first() else {
-            return Err(AppError::invalid(
-                "language",
-                format!("langue inconnue : {language:?}"),
-            ));
-        };
-        select = select.filter(holds(training::Column::Languages, language));
+    if let Some(language) = &q.language
+        && let Some(language) = cafeia_platform::vocabulary::language(language, "language", &mut p)
+    {
+        select = select.filter(holds(training::Column::Languages, &language));
     }
+    p.into_result()?;
     if q.departement.is_some() || q.region.is_some() {
         let mut places = place::Entity::find()
             .select_only()

@@ -938,7 +938,7 @@ pub fn public_filter(query: &ListQuery) -> AppResult<Condition> {
         p.0.extend(e.errors);
     }
     if let Some(t) = &query.topic {
-        cafeia_platform::vocabulary::topics(std::slice::from_ref(t), "topic", &mut p);
+        cafeia_platform::vocabulary::topic(t, "topic", &mut p);
     }
     if let (Some(from), Some(to)) = (query.from, query.to) {
         p.check(from < to, "to", "doit être après from");

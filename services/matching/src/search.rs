@@ -20,6 +20,7 @@ use cafeia_platform::{
     paging,
     territory::{Gazetteer, in_france},
     validation::Problems,
+    vocabulary,
 };
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -106,33 +107,18 @@ pub fn radius(value: Option<f64>, default: f64, p: &mut Problems) -> f64 {
     }
 }
 
-fn check(q: &SearchQuery, p: &mut Problems) {
+fn check(q: &mut SearchQuery, p: &mut Problems) {
     if let Some(text) = &q.q {
         p.check(text.chars().count() <= 200, "q", "200 caractères au plus");
     }
-    if let Some(t) = q
-        .topic
-        .as_ref()
-        .filter(|t| !cafeia_platform::vocabulary::TOPICS.contains(&t.as_str()))
-    {
-        p.add(
-            "topic",
-            format!(
-                "thème inconnu : {t:?} (valeurs : {})",
-                cafeia_platform::vocabulary::TOPICS.join(", ")
-            ),
-        );
+    if let Some(t) = &q.topic {
+        vocabulary::topic(t, "topic", p);
     }
-    if let Some(l) = q
+    // Read as the vocabulary writes it (`FR` is `fr`), so that the filter finds it.
+    q.language = q
         .language
-        .as_ref()
-        .filter(|l| !cafeia_platform::vocabulary::LANGUAGES.contains(&l.as_str()))
-    {
-        p.add(
-            "language",
-            format!("langue inconnue : {l:?} (ex. fr, en, lsf)"),
-        );
-    }
+        .take()
+        .and_then(|l| vocabulary::language(&l, "language", p));
     if let (Some(from), Some(to)) = (q.from, q.to) {
         p.check(from <= to, "to", "doit être après from");
     }
@@ -324,9 +310,9 @@ pub async fn search(
     query: Query<SearchQuery>,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
-    let q = query.into_inner();
+    let mut q = query.into_inner();
     let mut p = Problems::default();
-    check(&q, &mut p);
+    check(&mut q, &mut p);
     let origin = origin(
         q.commune.as_deref(),
         q.postcode.as_deref(),

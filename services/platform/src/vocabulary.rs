@@ -5,37 +5,56 @@ use crate::validation::Problems;
 
 pub use cafeia_api::vocabulary::{Audience, Format, LANGUAGES, LICENCES, Level, TOPICS};
 
-/// Known languages: ISO 639-1 codes plus `lsf` (French Sign Language).
-pub fn languages(codes: &[String], problems: &mut Problems) -> Vec<String> {
-    let mut out = Vec::new();
-    for (i, code) in codes.iter().enumerate() {
-        let code = code.trim().to_lowercase();
-        if LANGUAGES.contains(&code.as_str()) {
-            out.push(code);
-        } else {
-            problems.add(
-                &format!("languages[{i}]"),
-                format!("langue inconnue : {code:?} (ex. fr, en, lsf)"),
-            );
-        }
+/// One language code (ISO 639-1, plus `lsf`, French Sign Language), trimmed and lower-cased;
+/// an unknown one is a problem on `field`.
+pub fn language(code: &str, field: &str, problems: &mut Problems) -> Option<String> {
+    let code = code.trim().to_lowercase();
+    if LANGUAGES.contains(&code.as_str()) {
+        Some(code)
+    } else {
+        problems.add(
+            field,
+            format!("langue inconnue : {code:?} (ex. fr, en, lsf)"),
+        );
+        None
     }
+}
+
+/// Language codes (see [`language`]), each problem named `languages[i]`; sorted, once each.
+pub fn languages(codes: &[String], problems: &mut Problems) -> Vec<String> {
+    let mut out: Vec<String> = codes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, code)| language(code, &format!("languages[{i}]"), problems))
+        .collect();
     out.sort();
     out.dedup();
     out
 }
 
-pub fn topics(values: &[String], field: &str, problems: &mut Problems) -> Vec<String> {
-    let mut out = Vec::new();
-    for (i, t) in values.iter().enumerate() {
-        if TOPICS.contains(&t.as_str()) {
-            out.push(t.clone());
-        } else {
-            problems.add(
-                &format!("{field}[{i}]"),
-                format!("thème inconnu : {t:?} (valeurs : {})", TOPICS.join(", ")),
-            );
-        }
+/// Whether `value` is a topic of the vocabulary; an unknown one is a problem on `field`.
+pub fn topic(value: &str, field: &str, problems: &mut Problems) -> bool {
+    let known = TOPICS.contains(&value);
+    if !known {
+        problems.add(
+            field,
+            format!(
+                "thème inconnu : {value:?} (valeurs : {})",
+                TOPICS.join(", ")
+            ),
+        );
     }
+    known
+}
+
+/// Topics (see [`topic`]), each problem named `field[i]`; sorted, once each.
+pub fn topics(values: &[String], field: &str, problems: &mut Problems) -> Vec<String> {
+    let mut out: Vec<String> = values
+        .iter()
+        .enumerate()
+        .filter(|(i, t)| topic(t, &format!("{field}[{i}]"), problems))
+        .map(|(_, t)| t.clone())
+        .collect();
     out.sort();
     out.dedup();
     out
