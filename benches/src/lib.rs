@@ -1,9 +1,9 @@
-//! What the benches share: latency summaries, the process's memory, and the report each bench
+//! What the benches share: latency summaries, what `/proc` says of the process and machine, and the report each bench
 //! adds its figures to. `scripts/bench` runs every bench alone and gathers their figures into
 //! one report (`bench-report`).
 
 pub mod latency;
-pub mod memory;
+pub mod machine;
 pub mod report;
 
 pub use latency::Latencies;

@@ -1,26 +1,44 @@
-//! The bench process's own memory, from `/proc/self/status` (Linux).
+//! What Linux's `/proc` says of the bench process (its memory) and of the machine (CPU,
+//! memory) for the report. NaN or `unknown` where it says nothing.
 
-/// Resident memory now, in MiB (NaN where the kernel does not say).
+/// Resident memory now, in MiB.
 pub fn rss_mib() -> f64 {
-    status_mib("VmRSS:")
+    kib_as_mib(field("/proc/self/status", "VmRSS"))
 }
 
 /// The most resident memory the process has held, in MiB.
 pub fn peak_rss_mib() -> f64 {
-    status_mib("VmHWM:")
+    kib_as_mib(field("/proc/self/status", "VmHWM"))
 }
 
-fn status_mib(key: &str) -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix(key))
-                .and_then(|rest| rest.split_whitespace().next())
-                .and_then(|kb| kb.parse::<f64>().ok())
+/// The machine's memory, in GiB to one decimal.
+pub fn memory_gib() -> f64 {
+    (kib_as_mib(field("/proc/meminfo", "MemTotal")) / 1024.0 * 10.0).round() / 10.0
+}
+
+/// The CPU's model name.
+pub fn cpu_model() -> String {
+    field("/proc/cpuinfo", "model name").unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// The value of the first `key: value` line of a `/proc` file.
+fn field(path: &str, key: &str) -> Option<String> {
+    std::fs::read_to_string(path)
+        .ok()?
+        .lines()
+        .find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            (name.trim() == key).then(|| value.trim().to_owned())
         })
-        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+/// `123456 kB` as MiB.
+fn kib_as_mib(value: Option<String>) -> f64 {
+    value
+        .as_deref()
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|kib| kib.parse::<f64>().ok())
+        .map_or(f64::NAN, |kib| kib / 1024.0)
 }
 
 #[cfg(test)]
@@ -30,5 +48,11 @@ mod tests {
         let (now, peak) = (super::rss_mib(), super::peak_rss_mib());
         assert!(now > 0.0, "{now}");
         assert!(peak >= now, "{peak} < {now}");
+        assert!(
+            super::memory_gib() * 1024.0 > now,
+            "{}",
+            super::memory_gib()
+        );
+        assert_ne!(super::cpu_model(), "unknown");
     }
 }

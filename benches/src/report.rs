@@ -135,6 +135,11 @@ impl Report {
         &self.figures
     }
 
+    /// Whether no figure misses its target.
+    pub fn all_met(&self) -> bool {
+        self.figures.iter().all(|f| f.met() != Some(false))
+    }
+
     /// Appends the figures to the file `CAFEIA_BENCH_REPORT` names, if it names one.
     pub fn finish(self) -> std::io::Result<()> {
         let Some(path) = std::env::var_os(REPORT_VARIABLE) else {
@@ -191,6 +196,8 @@ mod tests {
         assert_eq!(back, report.figures());
         assert_eq!(back[0].met(), Some(false));
         assert_eq!(back[1].met(), None);
+        assert!(!report.all_met(), "the ratio misses its target");
+        assert!(Report::new("none").all_met());
         // A figure that could not be measured reads back as such, and misses its target.
         let mut report = Report::new("web-bench");
         report.add("p99", f64::NAN, "ms", Some(Target::Below(30.0)));

@@ -6,7 +6,7 @@
 //! bench-report target/bench/figures.jsonl --json target/bench/report.json --revision "$(git rev-parse HEAD)"
 //! ```
 
-use cafeia_bench::{Figure, report::number};
+use cafeia_bench::{Figure, machine, report::number};
 use serde_json::json;
 use std::path::PathBuf;
 
@@ -43,9 +43,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .collect::<Result<_, _>>()?;
 
     let machine = json!({
-        "cpu": cpu_model(),
+        "cpu": machine::cpu_model(),
         "cores": std::thread::available_parallelism().map_or(0, |n| n.get()),
-        "memory_gib": mem_total_gib(),
+        "memory_gib": machine::memory_gib(),
         "kernel": std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default().trim(),
     });
     let missed: Vec<&Figure> = figures.iter().filter(|f| f.met() == Some(false)).collect();
@@ -113,28 +113,4 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("benches that failed: {}", args.failed.join(", "));
     }
     Ok(())
-}
-
-fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|info| {
-            info.lines()
-                .find_map(|l| l.strip_prefix("model name"))
-                .and_then(|rest| rest.split_once(':'))
-                .map(|(_, model)| model.trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown".to_owned())
-}
-
-fn mem_total_gib() -> f64 {
-    std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|info| {
-            info.lines()
-                .find_map(|l| l.strip_prefix("MemTotal:"))
-                .and_then(|rest| rest.split_whitespace().next())
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kb| (kb / 1024.0 / 1024.0 * 10.0).round() / 10.0)
 }

@@ -8,7 +8,7 @@
 //! With no `--database`, a SQLite file in a temporary directory is used. A PostgreSQL database
 //! must exist and be empty. `--parse-only` measures reading and validating without writing.
 
-use cafeia_bench::{Report, Target, memory::peak_rss_mib};
+use cafeia_bench::{Report, Target, machine::peak_rss_mib};
 use cafeia_catalogue::{lheo, storage::Migrator};
 use cafeia_platform::{db, territory::Gazetteer};
 use sea_orm_migration::MigratorTrait;

@@ -9,7 +9,7 @@
 //! Creates its own database (dropped at the end). `--postgres` overrides the local default.
 
 use cafeia_api::vocabulary::{Audience, Format, Level, wire_name};
-use cafeia_bench::{Latencies, Report, Target, memory::rss_mib};
+use cafeia_bench::{Latencies, Report, Target, machine::rss_mib};
 use cafeia_matching::{
     engine::Engine,
     model::{AccessibilityNeed, Item, OfferKind, Place},
