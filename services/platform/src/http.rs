@@ -311,8 +311,9 @@ fn field_in(message: &str) -> Option<String> {
     Some(message[start..start + end].to_owned())
 }
 
-/// serde's message without its "at line 1 column 14" position suffix.
-fn without_position(message: &str) -> &str {
+/// serde's message as the person reads it: without its "at line 1 column 14" position, and in
+/// French where the words are chrono's (a date that does not exist).
+fn readable_message(message: &str) -> &str {
     let message = message.split(" at line ").next().unwrap_or(message);
     // chrono's words for a well-formed date that does not exist (30 February, 31 November).
     if message == "input is out of range" {
@@ -336,7 +337,7 @@ fn json_config(limit: usize) -> web::JsonConfig {
                 E::Deserialize(e) => {
                     let message = e.to_string();
                     let field = field_in(&message).unwrap_or_else(|| "body".into());
-                    AppError::invalid(field, without_position(&message))
+                    AppError::invalid(field, readable_message(&message))
                 }
                 _ => AppError::invalid("body", "corps JSON illisible"),
             };
@@ -415,7 +416,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             let refusal = |e: serde_path_to_error::Error<serde_json::Error>| {
                 let path = e.path().to_string();
                 let inner = e.into_inner().to_string();
-                AppError::invalid(field_path(&path, &inner), without_position(&inner))
+                AppError::invalid(field_path(&path, &inner), readable_message(&inner))
             };
             let mut de = serde_json::Deserializer::from_slice(&bytes);
             let value = match serde_path_to_error::deserialize(&mut de) {
@@ -520,7 +521,7 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, AppError> {
             f if f == "body" => "query".to_owned(),
             f => f,
         };
-        AppError::invalid(field, without_position(&inner))
+        AppError::invalid(field, readable_message(&inner))
     })
 }
 
@@ -622,14 +623,14 @@ mod tests {
         );
         assert_eq!(field_in("invalid type: string"), None);
         assert_eq!(
-            without_position("invalid type: string \"x\", expected u32 at line 1 column 9"),
+            readable_message("invalid type: string \"x\", expected u32 at line 1 column 9"),
             "invalid type: string \"x\", expected u32"
         );
         let day: Result<chrono::NaiveDateTime, _> =
             serde_json::from_str(r#""2027-11-31T18:00:00""#);
         let message = day.expect_err("31 November").to_string();
         assert_eq!(
-            without_position(&message),
+            readable_message(&message),
             "cette date n'existe pas (jour ou heure hors du calendrier)",
             "{message}"
         );
