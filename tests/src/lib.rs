@@ -84,6 +84,14 @@ impl TestStack {
             .expect("token")
     }
 
+    /// A citizen's token carrying the address their identity provider verified (they
+    /// register at once, as signed-in people do).
+    pub fn citizen_token(&self, sub: &str, email: &str) -> String {
+        self.issuer
+            .issue_with_email(sub, &[Role::Citizen], email, Duration::from_secs(3600))
+            .expect("token")
+    }
+
     /// A provider's token, scoped to its SIRET.
     pub fn token_with_siret(&self, sub: &str, siret: &str) -> String {
         self.issuer
