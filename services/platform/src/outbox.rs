@@ -128,6 +128,16 @@ pub async fn parked_count<C: ConnectionTrait>(conn: &C) -> Result<u64, DbErr> {
         .await
 }
 
+/// The message a row holds, as the broker takes it.
+fn message_of(row: &entity::Model) -> Message {
+    Message {
+        message_id: row.id.to_string(),
+        routing_key: row.routing_key.clone(),
+        body: row.payload.clone().into_bytes(),
+        headers: serde_json::from_str(&row.headers).unwrap_or_default(),
+    }
+}
+
 /// Wakes the relay right after a commit, so messages do not wait for the next poll.
 #[derive(Clone, Default)]
 pub struct Waker(Arc<Notify>);
@@ -192,6 +202,16 @@ impl Relay {
 
     /// Runs until `cancel` fires. Broker outages back off up to 5 s and never lose rows.
     pub async fn run(self, cancel: CancellationToken) {
+        if !self.bus.outlives_process() {
+            match self.replay_sent().await {
+                Ok(0) => {}
+                Ok(replayed) => tracing::info!(
+                    replayed,
+                    "outbox: sent again what the in-process broker may have held at the last stop"
+                ),
+                Err(e) => tracing::warn!(error = %e, "outbox: could not send again what was sent"),
+            }
+        }
         let mut backoff = self.poll_interval;
         let mut last_purge = tokio::time::Instant::now();
         let mut last_report: Option<tokio::time::Instant> = None;
@@ -253,6 +273,37 @@ impl Relay {
         }
     }
 
+    /// Sends again every row already sent and still kept (`retention`), oldest first,
+    /// leaving them marked sent; returns how many. For a broker that dies with the process
+    /// (the in-process one of embedded mode), a message sent and marked but not yet handled
+    /// when the last process stopped — a crash, a kill — died with it. Consumers' inboxes,
+    /// kept longer than these rows (`bus.inbox_retention_days` ≥ 7 days), make those already
+    /// handled change nothing; older states are ignored by their revision or time.
+    pub async fn replay_sent(&self) -> Result<usize, OutboxError> {
+        let mut replayed = 0;
+        loop {
+            // Run before the relay's loop: nothing else marks rows meanwhile, so pages by
+            // offset are stable.
+            let rows = Entity::find()
+                .filter(Column::PublishedAt.is_not_null())
+                .order_by_asc(Column::CreatedAt)
+                .order_by_asc(Column::Id)
+                .offset(replayed as u64)
+                .limit(self.batch_size)
+                .all(&self.db)
+                .await?;
+            if rows.is_empty() {
+                return Ok(replayed);
+            }
+            let messages: Vec<Message> = rows.iter().map(message_of).collect();
+            let (done, failure) = self.bus.publish_all(&messages).await;
+            replayed += done;
+            if let Some(e) = failure {
+                return Err(e.into());
+            }
+        }
+    }
+
     async fn publish_batch<C: ConnectionTrait>(
         &self,
         conn: &C,
@@ -272,15 +323,7 @@ impl Relay {
             // Nothing to send: not even a word with the broker.
             return Ok(0);
         }
-        let messages: Vec<Message> = rows
-            .iter()
-            .map(|row| Message {
-                message_id: row.id.to_string(),
-                routing_key: row.routing_key.clone(),
-                body: row.payload.clone().into_bytes(),
-                headers: serde_json::from_str(&row.headers).unwrap_or_default(),
-            })
-            .collect();
+        let messages: Vec<Message> = rows.iter().map(message_of).collect();
         let (done, failure) = self.bus.publish_all(&messages).await;
         let sent: Vec<_> = rows.iter().take(done).map(|row| row.id).collect();
         if let (Some(e), Some(row)) = (&failure, rows.get(done)) {

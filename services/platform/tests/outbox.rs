@@ -184,6 +184,50 @@ async fn messages_survive_a_process_restart(backend: Backend) {
     relay.await.expect("relay stops");
 }
 
+/// The in-process broker dies with the process, and the messages it held with it: sent and
+/// marked, maybe not yet handled. The next process's relay sends them again (consumers'
+/// inboxes absorb those handled already); RabbitMQ keeps what it took, so nothing is resent.
+async fn what_a_broker_lost_with_the_process_is_sent_again(backend: Backend) {
+    let env = TestEnv::new(backend).await;
+    let conn = database(&env).await;
+    let sent = [envelope(5), envelope(6)];
+    for e in &sent {
+        outbox::enqueue(&conn, PUBLISHED, e).await.expect("enqueue");
+    }
+    let first = bus::connect(&env.config.bus).await.expect("bus");
+    let relay = Relay::new(conn.clone(), first.clone(), outbox::Waker::default());
+    assert_eq!(relay.publish_pending().await.expect("published"), 2);
+    assert_eq!(outbox::pending_count(&conn).await.expect("pending"), 0);
+    // Sent while no consumer's queue was bound: the broker kept nothing of them.
+    drop(first);
+
+    let bus = bus::connect(&env.config.bus)
+        .await
+        .expect("bus after restart");
+    let mut sub = bus
+        .subscribe(Subscription::new(env.queue("replayed"), &["events.#"]))
+        .await
+        .expect("subscribe");
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let relay = tokio::spawn(
+        Relay::new(conn.clone(), bus.clone(), outbox::Waker::default()).run(cancel.clone()),
+    );
+    let mut got = Vec::new();
+    while let Some(delivery) = sub.next_within(Duration::from_secs(2)).await {
+        got.push(delivery.message.message_id.clone());
+        delivery.ack().await.expect("ack");
+    }
+    cancel.cancel();
+    relay.await.expect("relay stops");
+    let expected: Vec<String> = if bus.outlives_process() {
+        Vec::new()
+    } else {
+        sent.iter().map(|e| e.id.to_string()).collect()
+    };
+    assert_eq!(got, expected, "{} broker", bus.kind());
+    assert_eq!(outbox::pending_count(&conn).await.expect("pending"), 0);
+}
+
 async fn duplicate_delivery_has_one_effect(backend: Backend) {
     let env = TestEnv::new(backend).await;
     let conn = database(&env).await;
@@ -344,6 +388,7 @@ backend_matrix!(
     a_batch_is_published_whole_and_in_order,
     rolled_back_transaction_publishes_nothing,
     messages_survive_a_process_restart,
+    what_a_broker_lost_with_the_process_is_sent_again,
     duplicate_delivery_has_one_effect,
     failed_effect_is_not_recorded_as_processed,
 );

@@ -148,6 +148,10 @@ impl Bus for MemoryBus {
     fn kind(&self) -> &'static str {
         "memory"
     }
+
+    fn outlives_process(&self) -> bool {
+        false
+    }
 }
 
 type Unacked = Arc<Mutex<HashMap<u64, Stored>>>;

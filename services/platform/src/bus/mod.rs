@@ -382,6 +382,11 @@ pub trait Bus: Send + Sync + 'static {
     /// Readiness: can we talk to the broker right now?
     async fn check(&self) -> Result<(), BusError>;
     fn kind(&self) -> &'static str;
+    /// Whether what the broker holds outlives this process: RabbitMQ's durable queues do, the
+    /// in-process broker's die with it (the outbox relay then sends again what was sent).
+    fn outlives_process(&self) -> bool {
+        true
+    }
 }
 
 /// Builds the bus named by `config.bus.url`: `memory://` or `amqp://…`.
