@@ -12,6 +12,7 @@ use cafeia_platform::{
 use secrecy::SecretString;
 use serde::Deserialize;
 use std::{path::PathBuf, sync::Arc, time::Duration};
+use tokio_util::sync::CancellationToken;
 
 /// What `migrate` needs: where the databases are, nothing else.
 #[derive(Debug, Deserialize, Default)]
@@ -71,6 +72,7 @@ impl Stack {
                 bus: Some(Arc::new(bus)),
                 cache: Some(Arc::new(MemoryCache::default())),
                 verifier: Some(verifier.clone()),
+                consumers_bound: Some(CancellationToken::new()),
             }
         } else {
             Shared {
@@ -82,6 +84,10 @@ impl Stack {
         if let Err(e) = start_services(&config, &shared, demo, database_for, &mut services).await {
             stop_all(services).await;
             return Err(e);
+        }
+        // Every queue of the in-process broker is bound: what it lost can be sent again.
+        if let Some(bound) = &shared.consumers_bound {
+            bound.cancel();
         }
         let mut gateway_config = config.clone();
         for running in &services {

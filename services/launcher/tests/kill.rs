@@ -515,6 +515,7 @@ async fn graphql(
 ) -> Value {
     http.post(format!("{base}/graphql"))
         .bearer_auth(token)
+        .timeout(Duration::from_secs(30))
         .json(&json!({"query": query, "variables": variables}))
         .send()
         .await

@@ -160,6 +160,9 @@ pub struct Relay {
     /// How long processed message ids are kept ([`crate::inbox::purge_before`]); the runtime
     /// sets it from `bus.inbox_retention_days`.
     pub inbox_retention: Duration,
+    /// What the replay of a bus that dies with the process waits for (every consumer's
+    /// queue bound, [`crate::runtime::Shared::consumers_bound`]); None: no wait.
+    pub replay_after: Option<CancellationToken>,
     metrics: Option<crate::metrics::Metrics>,
 }
 
@@ -173,6 +176,7 @@ impl Relay {
             poll_interval: Duration::from_millis(200),
             retention: Duration::from_secs(7 * 24 * 3600),
             inbox_retention: Duration::from_secs(30 * 24 * 3600),
+            replay_after: None,
             metrics: None,
         }
     }
@@ -203,6 +207,12 @@ impl Relay {
     /// Runs until `cancel` fires. Broker outages back off up to 5 s and never lose rows.
     pub async fn run(self, cancel: CancellationToken) {
         if !self.bus.outlives_process() {
+            if let Some(gate) = &self.replay_after {
+                tokio::select! {
+                    _ = cancel.cancelled() => return,
+                    _ = gate.cancelled() => {}
+                }
+            }
             match self.replay_sent().await {
                 Ok(0) => {}
                 Ok(replayed) => tracing::info!(
@@ -273,19 +283,25 @@ impl Relay {
         }
     }
 
-    /// Sends again every row already sent and still kept (`retention`), oldest first,
+    /// Sends again every row already sent and still kept (`retention`, at most the inbox's),
+    /// oldest first,
     /// leaving them marked sent; returns how many. For a broker that dies with the process
     /// (the in-process one of embedded mode), a message sent and marked but not yet handled
     /// when the last process stopped — a crash, a kill — died with it. Consumers' inboxes,
     /// kept longer than these rows (`bus.inbox_retention_days` ≥ 7 days), make those already
     /// handled change nothing; older states are ignored by their revision or time.
     pub async fn replay_sent(&self) -> Result<usize, OutboxError> {
+        // Only what the inboxes still remember (a shorter `bus.inbox_retention_days` than the
+        // outbox's retention would otherwise apply a handled message twice).
+        let kept = self.retention.min(self.inbox_retention);
+        let since =
+            Utc::now() - chrono::Duration::from_std(kept).unwrap_or(chrono::Duration::days(7));
         let mut replayed = 0;
         loop {
             // Run before the relay's loop: nothing else marks rows meanwhile, so pages by
             // offset are stable.
             let rows = Entity::find()
-                .filter(Column::PublishedAt.is_not_null())
+                .filter(Column::PublishedAt.gt(since))
                 .order_by_asc(Column::CreatedAt)
                 .order_by_asc(Column::Id)
                 .offset(replayed as u64)

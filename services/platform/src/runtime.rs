@@ -140,6 +140,10 @@ pub struct Shared {
     pub bus: Option<Arc<dyn Bus>>,
     pub cache: Option<Arc<dyn Cache>>,
     pub verifier: Option<Verifier>,
+    /// Fired once every service sharing the in-process broker has bound its queues: a relay
+    /// sends again what that broker lost with the last process ([`outbox::Relay::replay_sent`])
+    /// only then, for it drops what no queue is bound for. None: at once.
+    pub consumers_bound: Option<CancellationToken>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -277,6 +281,7 @@ pub async fn start<S: Service>(launch: Launch) -> Result<Running, StartError> {
     let mut relay = outbox::Relay::new(db.clone(), bus.clone(), platform.outbox.clone())
         .with_metrics(platform.metrics.clone());
     relay.inbox_retention = platform.config.bus.inbox_retention();
+    relay.replay_after = shared.consumers_bound.clone();
     platform.spawn(relay.run(platform.shutdown.clone()));
     let service = S::start(&platform).await?;
     if demo_data {
