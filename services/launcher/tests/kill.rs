@@ -125,6 +125,50 @@ struct Tally {
     stop_at_kill: std::sync::atomic::AtomicBool,
 }
 
+/// A time as the API takes it: Paris local time, without an offset.
+fn paris(at: chrono::DateTime<Utc>) -> String {
+    at.with_timezone(&chrono_tz::Europe::Paris)
+        .naive_local()
+        .format("%Y-%m-%dT%H:%M:%S")
+        .to_string()
+}
+
+/// Starts the clients' burst of `total` registrations to `session`, and returns once a third
+/// is answered (the moment both tests kill): what they got so far, and the clients.
+async fn burst_until_a_third(
+    issuer: &Arc<DevIssuer>,
+    through: Through,
+    base: &str,
+    session: &Arc<String>,
+    total: usize,
+) -> (Arc<Tally>, Vec<tokio::task::JoinHandle<()>>) {
+    let tally = Arc::new(Tally::default());
+    let shared_base = Arc::new(Mutex::new(base.to_owned()));
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|_| {
+            tokio::spawn(register_until(
+                issuer.clone(),
+                through,
+                shared_base.clone(),
+                session.clone(),
+                total,
+                tally.clone(),
+            ))
+        })
+        .collect();
+    let waiting = Instant::now();
+    while tally.answered.lock().expect("tally").len() < total / 3 {
+        assert!(
+            waiting.elapsed() < Duration::from_secs(120)
+                && !clients.iter().all(|c| c.is_finished()),
+            "a third of the burst never got an answer: {:?}",
+            tally.other.lock().expect("tally").first()
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    (tally, clients)
+}
+
 /// Where the clients register: the events service's own API, or the gateway's GraphQL.
 #[derive(Clone, Copy)]
 enum Through {
@@ -306,12 +350,6 @@ async fn events_killed_mid_burst_keeps_every_answered_registration_and_message()
     // Half the burst is seated, the rest waits.
     let capacity = i64::try_from(total / 2).expect("capacity");
     let start = Utc::now() + Span::days(30);
-    let paris = |at: chrono::DateTime<Utc>| {
-        at.with_timezone(&chrono_tz::Europe::Paris)
-            .naive_local()
-            .format("%Y-%m-%dT%H:%M:%S")
-            .to_string()
-    };
     let body = json!({
         "title": "Café IA : c'est quoi l'IA ?", "description": "Pour tout le monde.",
         "format": "in_person", "venue_id": venue, "starts_at": paris(start),
@@ -337,31 +375,9 @@ async fn events_killed_mid_burst_keeps_every_answered_registration_and_message()
     }
     let session = Arc::new(session.expect("a published session"));
 
-    let tally = Arc::new(Tally::default());
-    let shared_base = Arc::new(Mutex::new(base.clone()));
-    let clients: Vec<_> = (0..CLIENTS)
-        .map(|_| {
-            tokio::spawn(register_until(
-                issuer.clone(),
-                Through::Events,
-                shared_base.clone(),
-                session.clone(),
-                total,
-                tally.clone(),
-            ))
-        })
-        .collect();
     // Killed once a third of the burst is answered, without warning.
-    let waiting = Instant::now();
-    while tally.answered.lock().expect("tally").len() < total / 3 {
-        assert!(
-            waiting.elapsed() < Duration::from_secs(120)
-                && !clients.iter().all(|c| c.is_finished()),
-            "a third of the burst never got an answer: {:?}",
-            tally.other.lock().expect("tally").first()
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    let (tally, clients) =
+        burst_until_a_third(&issuer, Through::Events, &base, &session, total).await;
     child.0.kill().expect("SIGKILL");
     let killed = Instant::now();
     child.0.wait().expect("reaped");
@@ -550,12 +566,6 @@ async fn embedded_stack_killed_mid_burst_keeps_every_answered_registration_and_m
         .expect("token");
     let capacity = i64::try_from(total / 2).expect("capacity");
     let start = Utc::now() + Span::days(30);
-    let paris = |at: chrono::DateTime<Utc>| {
-        at.with_timezone(&chrono_tz::Europe::Paris)
-            .naive_local()
-            .format("%Y-%m-%dT%H:%M:%S")
-            .to_string()
-    };
     let mut session = None;
     for _ in 0..300 {
         let venues = graphql(
@@ -587,30 +597,8 @@ async fn embedded_stack_killed_mid_burst_keeps_every_answered_registration_and_m
     }
     let session = Arc::new(session.expect("a published session"));
 
-    let tally = Arc::new(Tally::default());
-    let shared_base = Arc::new(Mutex::new(base.clone()));
-    let clients: Vec<_> = (0..CLIENTS)
-        .map(|_| {
-            tokio::spawn(register_until(
-                issuer.clone(),
-                Through::Gateway,
-                shared_base.clone(),
-                session.clone(),
-                total,
-                tally.clone(),
-            ))
-        })
-        .collect();
-    let waiting = Instant::now();
-    while tally.answered.lock().expect("tally").len() < total / 3 {
-        assert!(
-            waiting.elapsed() < Duration::from_secs(120)
-                && !clients.iter().all(|c| c.is_finished()),
-            "a third of the burst never got an answer: {:?}",
-            tally.other.lock().expect("tally").first()
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    let (tally, clients) =
+        burst_until_a_third(&issuer, Through::Gateway, &base, &session, total).await;
     // Nobody asks after the kill, not even again: so the last seat change matching can hear
     // of is one the killed process committed, and a message the in-process broker lost with
     // it shows. (The PostgreSQL run asks again; here the checker allows those without an
