@@ -297,20 +297,30 @@ impl Relay {
         let since =
             Utc::now() - chrono::Duration::from_std(kept).unwrap_or(chrono::Duration::days(7));
         let mut replayed = 0;
+        // Pages follow the sending order from the last row sent (not by offset, which would
+        // read the table again from the start for every page).
+        let mut after: Option<(chrono::DateTime<Utc>, uuid::Uuid)> = None;
         loop {
-            // Run before the relay's loop: nothing else marks rows meanwhile, so pages by
-            // offset are stable.
-            let rows = Entity::find()
-                .filter(Column::PublishedAt.gt(since))
+            let mut query = Entity::find().filter(Column::PublishedAt.gt(since));
+            if let Some((at, id)) = after {
+                query = query.filter(
+                    sea_orm::Condition::any().add(Column::CreatedAt.gt(at)).add(
+                        sea_orm::Condition::all()
+                            .add(Column::CreatedAt.eq(at))
+                            .add(Column::Id.gt(id)),
+                    ),
+                );
+            }
+            let rows = query
                 .order_by_asc(Column::CreatedAt)
                 .order_by_asc(Column::Id)
-                .offset(replayed as u64)
                 .limit(self.batch_size)
                 .all(&self.db)
                 .await?;
-            if rows.is_empty() {
+            let Some(last) = rows.last() else {
                 return Ok(replayed);
-            }
+            };
+            after = Some((last.created_at, last.id));
             let messages: Vec<Message> = rows.iter().map(message_of).collect();
             let (done, failure) = self.bus.publish_all(&messages).await;
             replayed += done;

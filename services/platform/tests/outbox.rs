@@ -209,9 +209,10 @@ async fn what_a_broker_lost_with_the_process_is_sent_again(backend: Backend) {
         .await
         .expect("subscribe");
     let cancel = tokio_util::sync::CancellationToken::new();
-    let relay = tokio::spawn(
-        Relay::new(conn.clone(), bus.clone(), outbox::Waker::default()).run(cancel.clone()),
-    );
+    let mut relay = Relay::new(conn.clone(), bus.clone(), outbox::Waker::default());
+    // One row a page: the replay's paging is exercised too.
+    relay.batch_size = 1;
+    let relay = tokio::spawn(relay.run(cancel.clone()));
     let mut got = Vec::new();
     while let Some(delivery) = sub.next_within(Duration::from_secs(2)).await {
         got.push(delivery.message.message_id.clone());
