@@ -2,7 +2,7 @@
 //! (WebDriver), headless, each browser with its own empty profile. Accessibility is checked
 //! with axe-core (vendored in `web/assets/vendor/axe`), WCAG 2.1 A and AA rules.
 
-use fantoccini::{Client, ClientBuilder, Locator, key::Key};
+use fantoccini::{Client, ClientBuilder, Locator, elements::Element, key::Key};
 use serde_json::{Value, json};
 use std::{
     net::TcpListener,
@@ -335,7 +335,9 @@ pub async fn sign_in_by_keyboard(client: &Client, base: &str, person: &str, back
             .expect("script");
         if checked.as_str() == Some(wanted.as_str()) {
             tab_to(client, "main form button[type=submit]", 20).await;
+            let form = sign_in_form(client).await;
             press(client, Key::Enter).await;
+            wait_until_replaced(client, form).await;
             wait_for(client, "#contenu h1").await;
             return;
         }
@@ -350,6 +352,7 @@ pub async fn sign_in_by_click(client: &Client, base: &str, person: &str, back: &
         .goto(&format!("{base}/connexion?retour={back}"))
         .await
         .expect("sign-in page");
+    let form = sign_in_form(client).await;
     for css in [
         format!("label[for=personne-{person}]"),
         "main form button[type=submit]".to_owned(),
@@ -362,5 +365,27 @@ pub async fn sign_in_by_click(client: &Client, base: &str, person: &str, back: &
             .await
             .unwrap_or_else(|e| panic!("{css}: {e}"));
     }
+    wait_until_replaced(client, form).await;
     wait_for(client, "#contenu h1").await;
+}
+
+async fn sign_in_form(client: &Client) -> Element {
+    client
+        .find(Locator::Css("main form"))
+        .await
+        .expect("the sign-in form")
+}
+
+/// Waits (at most 40 s) until `element` is gone from the document: a key or a click that
+/// submits a form returns before the browser leaves the page, whose own `h1` would otherwise
+/// pass for the next page's.
+pub async fn wait_until_replaced(client: &Client, element: Element) {
+    for _ in 0..400 {
+        match element.tag_name().await {
+            Err(e) if e.is_stale_element_reference() || e.is_no_such_element() => return,
+            _ => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+    let url = client.current_url().await.map(|u| u.to_string());
+    panic!("the page was never left: still at {url:?} after 40 s");
 }
