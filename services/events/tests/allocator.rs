@@ -7,7 +7,7 @@
 //!
 //! `CAFEIA_ALLOCATOR_CASES` sets how many sequences each backend plays (24 by default).
 
-mod support;
+use crate::support;
 
 use cafeia_events::Events;
 use cafeia_platform::auth::Role;

@@ -47,7 +47,7 @@ use uuid::Uuid;
 
 // Shared with the other suites; not every helper is needed here.
 #[allow(dead_code)]
-mod support;
+use crate::support;
 
 /// The `i`-th address of the test tagged `tag`.
 fn address(tag: &str, i: usize) -> String {

@@ -42,7 +42,7 @@ use uuid::Uuid;
 
 // Shared with the other suites; not every helper is needed here.
 #[allow(dead_code)]
-mod support;
+use crate::support;
 
 async fn database(h: &ServiceHarness) -> DatabaseConnection {
     cafeia_platform::db::connect(&h.env.database_url(), 2)

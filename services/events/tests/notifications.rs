@@ -32,7 +32,7 @@ use uuid::Uuid;
 
 // Shared with the other suites; not every helper is needed here.
 #[allow(dead_code)]
-mod support;
+use crate::support;
 
 /// Where every mailed link points (the default `events.web_base_url`).
 const WEB: &str = "http://127.0.0.1:8080";

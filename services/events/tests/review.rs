@@ -22,7 +22,7 @@ use std::time::Duration as StdDuration;
 use support::{VENUE, facilitator, network, published, session_at};
 use uuid::Uuid;
 
-mod support;
+use crate::support;
 
 const SUSPENDED: MessageType = MessageType::new("facilitators", "facilitator", "suspended", 1);
 const REINSTATED: MessageType = MessageType::new("facilitators", "facilitator", "reinstated", 1);

@@ -21,7 +21,7 @@ use std::time::Duration as StdDuration;
 use support::{VERIFIED, facilitator, network, paris, published, session_at};
 use uuid::Uuid;
 
-mod support;
+use crate::support;
 
 const SUSPENDED: MessageType = MessageType::new("facilitators", "facilitator", "suspended", 1);
 

@@ -30,7 +30,7 @@ use std::{collections::BTreeMap, time::Duration as StdDuration};
 use support::{Net, VENUE, network, published, session_at};
 use uuid::Uuid;
 
-mod support;
+use crate::support;
 
 const ERASED: MessageType = MessageType::new("facilitators", "facilitator", "erased", 1);
 const VENUE_REMOVED: MessageType = MessageType::new("facilitators", "venue", "removed", 1);

@@ -4,7 +4,7 @@
 //! stops the next ones; none for a session further off. On both backend sets, through a real
 //! SMTP server (aiosmtpd, `CAFEIA_TEST_SMTP_URL`), every mail parsed back with `mail-parser`.
 
-mod support;
+use crate::support;
 
 use cafeia_events_api::{
     RegistrationMode, SessionStatus,

@@ -4,7 +4,7 @@
 //! what is still pending. On both backend sets, through a real SMTP server (aiosmtpd,
 //! `CAFEIA_TEST_SMTP_URL`), every mail parsed back with `mail-parser`.
 
-mod support;
+use crate::support;
 
 use cafeia_facilitators::{domain::Decision, mail, storage::facilitator};
 use cafeia_platform::{

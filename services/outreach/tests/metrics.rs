@@ -1,7 +1,7 @@
 //! Outreach figures on a known history, on both backend sets: every expected number below is
 //! worked out by hand from the messages played to the service.
 
-mod support;
+use crate::support;
 
 use cafeia_events_api::messages::{ATTENDANCE_RECORDED as ATTENDANCE, SESSION_PUBLISHED};
 use cafeia_facilitators_api::{

@@ -3,7 +3,7 @@
 //! outreach, and no stored row of either service holds their name (nor, in outreach, their
 //! account link).
 
-mod support;
+use crate::support;
 
 use cafeia_facilitators::Facilitators;
 use cafeia_facilitators_api::messages::FACILITATOR_UPDATED;

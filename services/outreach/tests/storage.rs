@@ -4,7 +4,7 @@
 //! derived row references the history (foreign keys, also after migrating a database that
 //! already held rows).
 
-mod support;
+use crate::support;
 
 use cafeia_events_api::messages::{ATTENDANCE_RECORDED as ATTENDANCE, SESSION_PUBLISHED};
 use cafeia_facilitators_api::{FacilitatorStatus, messages::FACILITATOR_VERIFIED};
