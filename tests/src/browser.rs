@@ -214,8 +214,8 @@ pub async fn tab_to(client: &Client, css: &str, limit: usize) {
 
 /// How many Tab presses at least separate the focused element from the next element matching
 /// `arguments[0]` (0: the focused element matches). Tab stops in document order (the app
-/// gives no positive `tabindex`; with one, it says 1), one per radio group, skipping what is
-/// disabled, inert or not rendered. Stops it does not know (a scrolling region, a frame's
+/// gives no positive `tabindex`; with one, it says 1), one per named radio group, skipping what
+/// is disabled, inert, hidden or not rendered. Stops it does not know (a scrolling region, a frame's
 /// content, a date field's parts) only make it say fewer.
 const TAB_STOPS_TO: &str = r#"
 const css = arguments[0];
@@ -231,8 +231,11 @@ for (const e of all) {
   if (e.tabIndex > 0) return 1;
   if (e.tabIndex < 0 || e.matches(':disabled') || e.closest('[inert]')) continue;
   if (e.tagName === 'INPUT' && e.type === 'hidden') continue;
-  if (e.getClientRects().length === 0 || getComputedStyle(e).visibility !== 'visible') continue;
-  if (e.tagName === 'INPUT' && e.type === 'radio' && e.name) {
+  // Not rendered, hidden, or in a closed <details> / content-visibility:hidden part.
+  if (!e.checkVisibility({ visibilityProperty: true })) continue;
+  if (e.tagName === 'INPUT' && e.type === 'radio') {
+    // A radio without a name: whether the browser groups those is not ours to guess.
+    if (!e.name) continue;
     const group = Array.from(document.getElementsByName(e.name))
       .filter(r => r.type === 'radio' && r.form === e.form);
     const stop = group.find(r => r.checked) || group[0];

@@ -1,7 +1,8 @@
 //! The catalogue service through its API and storage, on both backend sets.
 //!
 //! One test binary, one module per file: the test code is compiled and linked once, not
-//! once per file (`cargo nextest run -p <package> -E 'test(/^module::/)'` runs one file).
+//! once per file (`cargo nextest run -p <package> -E 'kind(test) & test(/^module::/)'` runs
+//! one file).
 
 mod catalogue;
 mod national;

@@ -1,7 +1,7 @@
 //! What the outreach tests share: messages as the producers announce them, and the headline
 //! polled until the consumer caught up.
 
-// Each test binary uses some of these.
+// Each test module uses some of these.
 #![allow(dead_code)]
 
 use cafeia_events_api::{
