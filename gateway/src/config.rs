@@ -83,6 +83,9 @@ pub struct GraphqlConfig {
     pub suggestions: bool,
     /// Serve GraphiQL at `/graphiql` (development only).
     pub graphiql: bool,
+    /// Keep anonymous answers to public queries a few seconds (`public_answers`); the
+    /// functional tests turn it off to read each write at once.
+    pub public_answers: bool,
 }
 
 impl Default for GraphqlConfig {
@@ -95,6 +98,7 @@ impl Default for GraphqlConfig {
             introspection: true,
             suggestions: true,
             graphiql: false,
+            public_answers: true,
         }
     }
 }

@@ -19,6 +19,7 @@ pub mod limits;
 pub mod loaders;
 pub mod matching;
 pub mod outreach;
+pub mod public_answers;
 pub mod rest;
 pub mod routes;
 pub mod schema;
@@ -113,6 +114,7 @@ pub async fn start(
         graphiql: config.graphql.graphiql,
         seats,
         max_body_bytes: config.platform.http.max_body_bytes,
+        public_answers: config.graphql.public_answers.then(Default::default),
     };
     let http_state = HttpState {
         service: "gateway",

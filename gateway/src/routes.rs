@@ -7,6 +7,7 @@ use crate::{
     clients::{CallContext, ReadinessLoader, Services},
     errors,
     limits::{Budget, ConnectionSubscriptions, TokenExpiry},
+    public_answers::{Key, PublicAnswers},
     schema::AppSchema,
     system::Viewer,
 };
@@ -28,6 +29,8 @@ pub struct GatewayState {
     pub graphiql: bool,
     pub seats: crate::seats::SeatsHub,
     pub max_body_bytes: usize,
+    /// Answers to anonymous public queries, kept a few seconds (`graphql.public_answers`).
+    pub public_answers: Option<std::sync::Arc<PublicAnswers>>,
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig, state: GatewayState) {
@@ -103,6 +106,14 @@ async fn execute(
                 .json(response);
         }
     };
+    // Anonymous: the answer may be one kept for the same request (`public_answers`).
+    let public = state.public_answers.as_ref().filter(|_| caller.is_none());
+    let kept = public.and_then(|answers| Some((answers, Key::of(&request)?)));
+    if let Some((answers, key)) = &kept
+        && let Some(answer) = answers.answer(key)
+    {
+        return answer;
+    }
     let address = state.clients.address(req);
     let request = prepare(state, request, caller, call, address);
     let response = state.schema.execute(request).await;
@@ -110,6 +121,11 @@ async fn execute(
         return HttpResponse::TooManyRequests()
             .insert_header(("retry-after", retry_after))
             .json(response);
+    }
+    if let Some((answers, key)) = kept
+        && let Some(sent) = answers.keep(key, &response)
+    {
+        return sent;
     }
     let response: GraphQLResponse = response.into();
     actix_web::Responder::respond_to(response, req).map_into_boxed_body()

@@ -58,6 +58,8 @@ impl TestStack {
         config.platform.database.url = None;
         // The web app's session cookie key (the embedded run keeps one in its data dir).
         config.web.session_key = Some(SecretString::from("k".repeat(64)));
+        // Each test reads what it just wrote; `public_answers` has its own test.
+        config.graphql.public_answers = false;
         configure(&mut config);
         let issuer = DevIssuer::load_or_create(&config.platform.data_dir, &config.platform.auth)
             .expect("issuer");

@@ -831,3 +831,81 @@ async fn lifecycle_refusals_and_erasure_embedded() {
 async fn lifecycle_refusals_and_erasure_real() {
     lifecycle_refusals_and_erasure(Backend::Real).await;
 }
+
+/// The anonymous session list as deployed (`graphql.public_answers`): one answer serves every
+/// anonymous caller for 2 s, saying so in `Cache-Control`; a signed-in caller always reads
+/// the events service, and the kept answer gives way once it is 2 s old.
+async fn public_answers(backend: Backend) {
+    let stack = TestStack::start_with(backend, |config| config.graphql.public_answers = true).await;
+    let demo = demo_sessions(&stack).await;
+    let venue = demo
+        .iter()
+        .find_map(|s| s["place"]["venueId"].as_str())
+        .expect("a demo venue")
+        .to_owned();
+    let http = reqwest::Client::new();
+    let anonymous = || async {
+        let response = http
+            .post(format!("{}/graphql", stack.base))
+            // Not the variables `demo_sessions` asked with: a request of this test's own.
+            .json(&json!({"query": SESSIONS, "variables": {"d": null}}))
+            .send()
+            .await
+            .expect("answered");
+        let cache_control = response
+            .headers()
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body: Value = response.json().await.expect("json");
+        (
+            body["data"]["sessions"]["totalCount"].clone(),
+            cache_control,
+        )
+    };
+    let first_asked = std::time::Instant::now();
+    let (before, cache_control) = anonymous().await;
+    let cache_control = cache_control.expect("a Cache-Control header");
+    assert!(cache_control == "public, max-age=2", "{cache_control}");
+
+    let facilitator = stack.token("demo-animatrice", &[Role::Facilitator], None);
+    let created = stack
+        .graphql(
+            "mutation($input: SessionInput!) { createSession(input: $input, publish: true) { id } }",
+            json!({"input": {
+                "title": "Café IA : ce que la liste garde", "format": "IN_PERSON", "venueId": venue,
+                "startsAt": "2027-03-10T18:00:00", "endsAt": "2027-03-10T19:30:00", "capacity": 12,
+            }}),
+            Some(&facilitator),
+        )
+        .await;
+    assert!(
+        created["data"]["createSession"]["id"].is_string(),
+        "{created}"
+    );
+    let signed_in = stack.token("citizen-public-answers", &[Role::Citizen], None);
+    let fresh = stack.graphql(SESSIONS, json!({}), Some(&signed_in)).await;
+    let after = fresh["data"]["sessions"]["totalCount"].clone();
+    assert_eq!(
+        after.as_u64(),
+        before.as_u64().map(|n| n + 1),
+        "a signed-in caller reads the new session at once: {fresh}"
+    );
+    let (kept, _) = anonymous().await;
+    // (On a machine slow enough for 1.5 s to have gone, the kept answer may be gone too.)
+    if first_asked.elapsed() < Duration::from_millis(1500) {
+        assert_eq!(kept, before, "the anonymous answer is the one kept");
+    }
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let (renewed, _) = anonymous().await;
+    assert_eq!(
+        renewed, after,
+        "2 s later the anonymous answer is asked again"
+    );
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn public_answers_embedded() {
+    public_answers(Backend::Embedded).await;
+}

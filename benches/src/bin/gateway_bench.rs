@@ -56,6 +56,8 @@ struct Args {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Operation {
     SessionList,
+    /// The same list asked by a signed-in citizen: never a kept answer, the data path.
+    SessionListSignedIn,
     Search,
     Recommendations,
     SessionPage,
@@ -63,8 +65,9 @@ enum Operation {
 }
 
 impl Operation {
-    const ALL: [Operation; 5] = [
+    const ALL: [Operation; 6] = [
         Operation::SessionList,
+        Operation::SessionListSignedIn,
         Operation::Search,
         Operation::Recommendations,
         Operation::SessionPage,
@@ -74,6 +77,7 @@ impl Operation {
     fn name(self) -> &'static str {
         match self {
             Operation::SessionList => "session list (20)",
+            Operation::SessionListSignedIn => "session list (20), signed in",
             Operation::Search => "search around a commune",
             Operation::Recommendations => "recommendations",
             Operation::SessionPage => "session page",
@@ -86,6 +90,8 @@ impl Operation {
     fn weight(self) -> usize {
         match self {
             Operation::SessionList => 5,
+            // The mix keeps its shares: a list is asked anonymously there.
+            Operation::SessionListSignedIn => 0,
             Operation::Search => 6,
             Operation::Recommendations => 3,
             Operation::SessionPage => 5,
@@ -130,6 +136,8 @@ struct Load {
     open_sessions: Vec<Uuid>,
     communes: Vec<String>,
     citizens: Vec<Arc<str>>,
+    /// A signed-in citizen who only reads (the list that is never a kept answer).
+    reader: Arc<str>,
     next_citizen: AtomicUsize,
 }
 
@@ -155,6 +163,12 @@ impl Load {
         let commune = Self::pick(&self.communes, i);
         let (document, operation, variables, token) = match op {
             Operation::SessionList => (SESSION_LIST, None, json!({"first": 20}), None),
+            Operation::SessionListSignedIn => (
+                SESSION_LIST,
+                None,
+                json!({"first": 20}),
+                Some(self.reader.clone()),
+            ),
             Operation::Search => (
                 self.search_document.as_str(),
                 Some("SearchOffers"),
@@ -208,7 +222,7 @@ impl Load {
         let call = Call::default();
         let commune = Self::pick(&self.communes, i).clone();
         match op {
-            Operation::SessionList => {
+            Operation::SessionList | Operation::SessionListSignedIn => {
                 let query = ListQuery {
                     limit: Some(20),
                     ..Default::default()
@@ -399,6 +413,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         config.rate_limit.requests_per_minute = 100_000_000;
         config.rate_limit.cost_per_minute = 1_000_000_000_000;
         config.web.enabled = false;
+        // As deployed: anonymous public answers kept (the test stack turns them off).
+        config.graphql.public_answers = true;
     })
     .await;
     let result = bench(&stack, backend, &args).await;
@@ -482,6 +498,7 @@ async fn bench(
         open_sessions,
         communes,
         citizens,
+        reader: Arc::from(stack.citizen_token("gateway-bench-reader", "reader@example.org")),
         next_citizen: AtomicUsize::new(0),
     });
     let backend_name = format!("{backend:?}").to_lowercase();
@@ -507,10 +524,13 @@ async fn bench(
             let label = format!("{backend_name}, alone, {}", side.name());
             let run = drive(&load, side, &[op], args.requests, args.concurrency).await;
             throughput[k] = run.record(&mut report, &label)?[&op];
-            if op == Operation::SessionList && side == Side::Gateway {
-                // The targets: ≥ 5,000 req/s with p99 < 20 ms through the gateway.
+            let listing = matches!(op, Operation::SessionList | Operation::SessionListSignedIn);
+            if listing && side == Side::Gateway {
+                // The targets: ≥ 5,000 req/s with p99 < 20 ms through the gateway. Held to
+                // the list as deployed (anonymous: kept answers) and to the data path alone
+                // (signed in).
                 let l = Latencies::new(run.latencies[&op].clone(), run.wall);
-                let name = format!("{backend_name}, session list (20) through the gateway");
+                let name = format!("{backend_name}, {} through the gateway", op.name());
                 report.add(
                     format!("{name} p99"),
                     l.p99(),
@@ -537,7 +557,9 @@ async fn bench(
             ),
             overhead,
             "×",
-            (op == Operation::SessionList).then_some(Target::Below(1.3)),
+            // Like for like: the signed-in list makes the same calls on both sides (an
+            // anonymous one is a kept answer through the gateway, never directly).
+            (op == Operation::SessionListSignedIn).then_some(Target::Below(1.3)),
         );
     }
 
