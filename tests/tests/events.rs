@@ -52,6 +52,14 @@ async fn demo_sessions(stack: &TestStack) -> Vec<Value> {
     panic!("no demo sessions");
 }
 
+/// A venue of the demo sessions.
+fn demo_venue(demo: &[Value]) -> String {
+    demo.iter()
+        .find_map(|s| s["place"]["venueId"].as_str())
+        .expect("a demo venue")
+        .to_owned()
+}
+
 async fn next_json<S>(ws: &mut S) -> Value
 where
     S: futures::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
@@ -77,11 +85,7 @@ async fn sessions_end_to_end(backend: Backend) {
             .any(|s| s["seatsLeft"] == 0 && s["waitlisted"].as_i64() > Some(0)),
         "{demo:?}"
     );
-    let venue = demo
-        .iter()
-        .find_map(|s| s["place"]["venueId"].as_str())
-        .expect("a demo venue")
-        .to_owned();
+    let venue = demo_venue(&demo);
 
     // The verified demo facilitator publishes a small session.
     let facilitator = stack.token("demo-animatrice", &[Role::Facilitator], None);
@@ -381,11 +385,7 @@ async fn refused_with(
 async fn lifecycle_refusals_and_erasure(backend: Backend) {
     let stack = TestStack::start(backend).await;
     let demo = demo_sessions(&stack).await;
-    let venue = demo
-        .iter()
-        .find_map(|s| s["place"]["venueId"].as_str())
-        .expect("a demo venue")
-        .to_owned();
+    let venue = demo_venue(&demo);
     let facilitator = stack.token("demo-animatrice", &[Role::Facilitator], None);
     let session = |title: &str, capacity: i64| {
         json!({
@@ -750,11 +750,7 @@ async fn registering_another_persons_email_reveals_and_holds_nothing(backend: Ba
     use cafeia_testkit::mail::{CONFIRM_PATH, link_token, mail_dir, wait_for_mail};
     let stack = TestStack::start(backend).await;
     let demo = demo_sessions(&stack).await;
-    let venue = demo
-        .iter()
-        .find_map(|s| s["place"]["venueId"].as_str())
-        .expect("a demo venue")
-        .to_owned();
+    let venue = demo_venue(&demo);
     let facilitator = stack.token("demo-animatrice", &[Role::Facilitator], None);
     let input = json!({
         "title": "Une place", "format": "IN_PERSON", "venueId": venue,
@@ -838,11 +834,7 @@ async fn lifecycle_refusals_and_erasure_real() {
 async fn public_answers(backend: Backend) {
     let stack = TestStack::start_with(backend, |config| config.graphql.public_answers = true).await;
     let demo = demo_sessions(&stack).await;
-    let venue = demo
-        .iter()
-        .find_map(|s| s["place"]["venueId"].as_str())
-        .expect("a demo venue")
-        .to_owned();
+    let venue = demo_venue(&demo);
     let http = reqwest::Client::new();
     let anonymous = || async {
         let response = http
